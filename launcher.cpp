@@ -1,0 +1,660 @@
+// launcher: run a `docker save` image as PID 1 of fresh namespaces, with nothing else
+// installed. One start, top to bottom:
+//
+//   main            parse flags, map the image archive, read manifest and config
+//   start           clone a child into new mount, UTS, IPC, PID and network namespaces
+//   supervise       (host side) forward signals to the container, exit with its status
+//   container_main  (PID 1 inside) unpack the layers into a private tmpfs, stack them with
+//                   overlayfs, pivot_root into it, mount /proc /dev /sys, then act as init:
+//   run_init        fork and exec the entrypoint, forward signals, reap every child
+//
+// Everything the container uses lives in mounts of its own mount namespace, so the kernel
+// frees it when the namespace dies, even when the launcher is killed with SIGKILL.
+#include <csignal>
+#include <cstdlib>
+#include <net/if.h>
+#include <sched.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/wait.h>
+#include <termios.h>
+
+#include "image.hpp"
+#include "options.hpp"
+#include "sys.hpp"
+#include "tar.hpp"
+#include "unpack.hpp"
+
+#ifndef LAUNCHER_VERSION
+#define LAUNCHER_VERSION "0.1"
+#endif
+
+// No libstdc++ in a musl build: the few runtime hooks the header-only parts need.
+void *operator new(size_t n)
+{
+	void *p = malloc(n ? n : 1);
+	if (!p)
+		sys::die("out of memory");
+	return p;
+}
+void operator delete(void *p) noexcept { free(p); }
+void operator delete(void *p, size_t) noexcept { free(p); }
+namespace std {
+[[noreturn]] void __throw_length_error(const char *what) { sys::die("%s", what); }
+[[noreturn]] void __throw_bad_alloc() { sys::die("out of memory"); }
+[[noreturn]] void __throw_bad_array_new_length() { sys::die("out of memory"); }
+[[noreturn]] void __throw_out_of_range_fmt(const char *what, ...) { sys::die("%s", what); }
+} // namespace std
+
+using sys::die;
+using sys::die_errno;
+using sys::step;
+
+// ---- Tables -------------------------------------------------------------------------
+
+// The namespaces of every container. A new PID namespace applies to the first child only,
+// which is why the launcher clones instead of unsharing.
+constexpr unsigned long namespaces = CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWPID | CLONE_NEWNET;
+
+// What the launcher does with each signal, as host-side supervisor and as PID 1.
+enum class on_signal { forward, reap, ignore, fault };
+struct signal_rule {
+	int sig;
+	on_signal action;
+};
+constexpr signal_rule signal_rules[] = {
+	// A child changed state: reap it. Never forwarded (it concerns us, not the child).
+	{SIGCHLD, on_signal::reap},
+	// Job-control stops aimed at a background launcher: the container has its own group.
+	{SIGTTIN, on_signal::ignore},
+	{SIGTTOU, on_signal::ignore},
+	// Faults of our own code stay unblocked, so a launcher bug dies loudly.
+	{SIGSEGV, on_signal::fault},
+	{SIGBUS, on_signal::fault},
+	{SIGFPE, on_signal::fault},
+	{SIGILL, on_signal::fault},
+	{SIGTRAP, on_signal::fault},
+	{SIGSYS, on_signal::fault},
+	{SIGABRT, on_signal::fault},
+	// Every other signal (TERM, INT, HUP, QUIT, USR1, USR2, WINCH, ...) is forwarded.
+};
+
+constexpr on_signal action_for(int sig)
+{
+	for (const signal_rule &r : signal_rules)
+		if (r.sig == sig)
+			return r.action;
+	return on_signal::forward;
+}
+
+// Mounts of the container, made after pivot_root so that every target resolves inside the
+// new root: an image whose /dev is a symlink cannot redirect them to the host.
+struct mount_rule {
+	const char *source, *target, *fstype;
+	unsigned long flags;
+	const char *data;
+};
+constexpr mount_rule container_mounts[] = {
+	{"proc", "/proc", "proc", MS_NOSUID | MS_NOEXEC | MS_NODEV, nullptr},
+	{"tmpfs", "/dev", "tmpfs", MS_NOSUID | MS_STRICTATIME, "mode=755,size=65536k"},
+	{"devpts", "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC, "newinstance,ptmxmode=0666,mode=0620,gid=5"},
+	{"shm", "/dev/shm", "tmpfs", MS_NOSUID | MS_NOEXEC | MS_NODEV, "mode=1777,size=65536k"},
+	{"mqueue", "/dev/mqueue", "mqueue", MS_NOSUID | MS_NOEXEC | MS_NODEV, nullptr},
+	{"sysfs", "/sys", "sysfs", MS_NOSUID | MS_NOEXEC | MS_NODEV | MS_RDONLY, nullptr},
+};
+
+struct device_node {
+	const char *path;
+	unsigned major, minor;
+};
+constexpr device_node devices[] = {
+	{"/dev/null", 1, 3}, {"/dev/zero", 1, 5},    {"/dev/full", 1, 7},
+	{"/dev/random", 1, 8}, {"/dev/urandom", 1, 9}, {"/dev/tty", 5, 0},
+};
+
+struct dev_link {
+	const char *path, *target;
+};
+constexpr dev_link dev_links[] = {
+	{"/dev/ptmx", "pts/ptmx"},          {"/dev/fd", "/proc/self/fd"},
+	{"/dev/stdin", "/proc/self/fd/0"},  {"/dev/stdout", "/proc/self/fd/1"},
+	{"/dev/stderr", "/proc/self/fd/2"},
+};
+
+constexpr const char *default_path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+// Where the container's private tmpfs is mounted, inside its own mount namespace only.
+constexpr const char *scratch = "/tmp";
+
+// ---- The image ----------------------------------------------------------------------
+
+struct member {
+	std::string_view name;
+	std::span<const unsigned char> data;
+};
+
+struct image_archive {
+	const char *path;
+	std::span<const unsigned char> bytes;
+	std::vector<member> members;
+	std::vector<char> manifest_store, config_store;
+	image::manifest manifest;
+	image::config config;
+	std::string_view id; // hex digest of the config
+};
+
+static std::string_view archive_name(std::string_view n)
+{
+	while (n.starts_with("./"))
+		n.remove_prefix(2);
+	return n;
+}
+
+static const member *find_member(const image_archive &img, std::string_view name)
+{
+	name = archive_name(name);
+	for (const member &m : img.members)
+		if (m.name == name)
+			return &m;
+	return nullptr;
+}
+
+static const member &need_member(const image_archive &img, const char *name)
+{
+	const member *m = find_member(img, name);
+	if (!m)
+		die("image %s: %s is missing", img.path, name);
+	return *m;
+}
+
+static std::string_view text_of(const member &m)
+{
+	return {reinterpret_cast<const char *>(m.data.data()), m.data.size()};
+}
+
+// Maps the archive (never copied) and indexes its regular files.
+static void open_image(image_archive &img, const char *path)
+{
+	img.path = path;
+	sys::unique_fd fd(open(path, O_RDONLY | O_CLOEXEC));
+	if (!fd)
+		die_errno("open image %s", path);
+	struct stat st;
+	if (fstat(fd.get(), &st) < 0)
+		die_errno("stat image %s", path);
+	if (!S_ISREG(st.st_mode) || st.st_size == 0)
+		die("image %s: not a tar archive", path);
+	void *p = mmap(nullptr, size_t(st.st_size), PROT_READ, MAP_PRIVATE, fd.get(), 0);
+	if (p == MAP_FAILED)
+		die_errno("map image %s", path);
+	img.bytes = {static_cast<const unsigned char *>(p), size_t(st.st_size)};
+
+	tar::reader r(img.bytes);
+	tar::entry e;
+	while (r.next(e))
+		if (e.typeflag == tar::type::file)
+			img.members.push_back({archive_name(e.path), e.data});
+	if (r.err() != tar::error::none)
+		die("image %s: %s at byte %zu", path, tar::error_text(r.err()), r.err_offset());
+
+	std::vector<image::manifest> manifests;
+	if (image::problem pr = image::parse_manifest(text_of(need_member(img, "manifest.json")), img.manifest_store, manifests))
+		die("image %s: %s at byte %zu of manifest.json", path, pr.what, pr.offset);
+	if (manifests.size() > 1)
+		die("image %s: holds %zu images; this launcher runs archives of one", path, manifests.size());
+	img.manifest = std::move(manifests[0]);
+	const member &cfg = need_member(img, img.manifest.config);
+	if (image::problem pr = image::parse_config(text_of(cfg), img.config_store, img.config))
+		die("image %s: %s at byte %zu of %s", path, pr.what, pr.offset, img.manifest.config);
+	if (img.manifest.layers.empty())
+		die("image %s: manifest lists no layers", path);
+	for (const char *layer : img.manifest.layers)
+		need_member(img, layer);
+	img.id = image::digest_hex(img.manifest.config);
+}
+
+// ---- What the container runs --------------------------------------------------------
+
+struct container_spec {
+	std::vector<const char *> argv, env;
+	const char *workdir;
+	char hostname[65];
+};
+
+// docker run's rules: words after the image replace Cmd; --entrypoint replaces the
+// Entrypoint and drops Cmd. Env: the image's, then -e, then PATH if still missing.
+static void make_spec(container_spec &spec, const options::parsed &o, const image_archive &img)
+{
+	const image::config &c = img.config;
+	if (o.entrypoint) {
+		if (*o.entrypoint)
+			spec.argv.push_back(o.entrypoint);
+	} else {
+		spec.argv = c.entrypoint;
+	}
+	const std::vector<const char *> &cmd = !o.command.empty() || o.entrypoint ? o.command : c.cmd;
+	spec.argv.insert(spec.argv.end(), cmd.begin(), cmd.end());
+	if (spec.argv.empty())
+		die("image %s: no command: the image has no Entrypoint or Cmd and none was given", img.path);
+	spec.argv.push_back(nullptr);
+
+	snprintf(spec.hostname, sizeof spec.hostname, "%.*s", 12, img.id.empty() ? "container" : img.id.data());
+	if (o.hostname) {
+		if (strlen(o.hostname) >= sizeof spec.hostname || !*o.hostname)
+			die("bad --hostname %s: 1 to 64 characters", o.hostname);
+		snprintf(spec.hostname, sizeof spec.hostname, "%s", o.hostname);
+	}
+
+	spec.env = c.env;
+	for (const char *kv : o.env) {
+		if (strchr(kv, '=')) {
+			image::set_env(spec.env, kv);
+		} else if (getenv(kv)) { // -e KEY copies the host's value, or nothing
+			size_t n = strlen(kv) + 1 + strlen(getenv(kv)) + 1;
+			char *copy = static_cast<char *>(malloc(n));
+			if (!copy)
+				die("out of memory");
+			snprintf(copy, n, "%s=%s", kv, getenv(kv));
+			image::set_env(spec.env, copy);
+		}
+	}
+	if (!image::get_env(spec.env, "PATH")) {
+		static char path_kv[128];
+		snprintf(path_kv, sizeof path_kv, "PATH=%s", default_path);
+		spec.env.push_back(path_kv);
+	}
+	static char host_kv[80];
+	snprintf(host_kv, sizeof host_kv, "HOSTNAME=%s", spec.hostname);
+	image::set_env(spec.env, host_kv);
+	spec.workdir = o.workdir ? o.workdir : *c.workdir ? c.workdir : "/";
+	if (spec.workdir[0] != '/')
+		die("bad working directory %s: must be absolute", spec.workdir);
+}
+
+// ---- Inside: the root filesystem -----------------------------------------------------
+
+static void mkdir_in(const char *path, mode_t mode)
+{
+	if (mkdir(path, mode) < 0 && errno != EEXIST)
+		die_errno("create directory %s", path);
+}
+
+// Unpacks every layer into its own directory of a tmpfs, then stacks them: overlayfs
+// takes the top layer first; the upper and work dirs on the same tmpfs make every write
+// vanish with the container.
+static void build_rootfs(const image_archive &img)
+{
+	// Nothing we mount may propagate back to the host's mount table.
+	if (mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) < 0)
+		die_errno("make / private");
+	if (mount("tmpfs", scratch, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0700") < 0)
+		die_errno("mount tmpfs on %s", scratch);
+	if (chdir(scratch) < 0)
+		die_errno("enter %s", scratch);
+	step("mounted tmpfs on %s", scratch);
+
+	size_t n = img.manifest.layers.size();
+	char lowerdirs[4096] = "";
+	size_t used = 0;
+	mkdir_in("l", 0700);
+	for (size_t i = 0; i < n; i++) {
+		char dir[32];
+		snprintf(dir, sizeof dir, "l/%zu", i);
+		mkdir_in(dir, 0755);
+		sys::unique_fd root(open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC));
+		if (!root)
+			die_errno("open %s", dir);
+		char what[160];
+		snprintf(what, sizeof what, "layer %zu (%s)", i + 1, img.manifest.layers[i]);
+		unpack::stats s = unpack::layer(find_member(img, img.manifest.layers[i])->data, root.get(), what);
+		step("unpacked %s: %zu entries, %zu bytes", what, s.entries, s.bytes);
+	}
+	for (size_t i = n; i-- > 0;) {
+		int w = snprintf(lowerdirs + used, sizeof lowerdirs - used, "%sl/%zu", used ? ":" : "", i);
+		if (w < 0 || size_t(w) >= sizeof lowerdirs - used)
+			die("image %s: too many layers (%zu)", img.path, n);
+		used += size_t(w);
+	}
+	mkdir_in("upper", 0755);
+	mkdir_in("work", 0700);
+	mkdir_in("root", 0755);
+	char opts[4200];
+	snprintf(opts, sizeof opts, "lowerdir=%s,upperdir=upper,workdir=work", lowerdirs);
+	if (mount("overlay", "root", "overlay", 0, opts) < 0)
+		die_errno("mount overlay on %s/root", scratch);
+	step("mounted overlay of %zu layers", n);
+}
+
+// pivot_root(".", ".") stacks the old root under the new one; detaching it leaves the
+// container nothing of the host's tree.
+static void enter_rootfs()
+{
+	if (chdir("root") < 0)
+		die_errno("enter %s/root", scratch);
+	if (sys::pivot_root(".", ".") < 0)
+		die_errno("pivot_root into %s/root", scratch);
+	if (umount2(".", MNT_DETACH) < 0)
+		die_errno("detach the old root");
+	if (chdir("/") < 0)
+		die_errno("enter /");
+	step("pivoted into the new root");
+}
+
+static void mount_kernel_filesystems()
+{
+	for (const mount_rule &m : container_mounts) {
+		mkdir_in(m.target, 0755);
+		if (mount(m.source, m.target, m.fstype, m.flags, m.data) < 0)
+			die_errno("mount %s on %s", m.fstype, m.target);
+	}
+	for (const device_node &d : devices)
+		if (mknod(d.path, S_IFCHR | 0666, makedev(d.major, d.minor)) < 0)
+			die_errno("create device %s", d.path);
+	for (const dev_link &l : dev_links)
+		if (symlink(l.target, l.path) < 0)
+			die_errno("create symlink %s", l.path);
+	step("mounted /proc, /dev, /sys");
+}
+
+// The new network namespace has only "lo", and it is down.
+static void bring_up_loopback()
+{
+	sys::unique_fd s(socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+	if (!s)
+		die_errno("socket for lo");
+	struct ifreq ifr = {};
+	strcpy(ifr.ifr_name, "lo");
+	if (ioctl(s.get(), SIOCGIFFLAGS, &ifr) < 0)
+		die_errno("get flags of lo");
+	ifr.ifr_flags = short(ifr.ifr_flags | IFF_UP);
+	if (ioctl(s.get(), SIOCSIFFLAGS, &ifr) < 0)
+		die_errno("bring up lo");
+}
+
+// mkdir -p of the working directory, inside the container (docker creates a missing one).
+static void enter_workdir(const char *dir)
+{
+	char path[PATH_MAX];
+	if (snprintf(path, sizeof path, "%s", dir) >= int(sizeof path))
+		die("working directory too long");
+	for (char *p = path + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = 0;
+		mkdir_in(path, 0755);
+		*p = '/';
+	}
+	mkdir_in(path, 0755);
+	if (chdir(path) < 0)
+		die_errno("enter working directory %s", path);
+	// A cwd outside the root reads as "(unreachable)/..." or fails (CVE-2024-21626).
+	char cwd[PATH_MAX];
+	if (!getcwd(cwd, sizeof cwd) || cwd[0] != '/')
+		die("working directory %s lies outside the container", path);
+}
+
+// HOME as docker sets it: the user's home in the image's /etc/passwd, else "/".
+static void set_home(container_spec &spec)
+{
+	if (image::get_env(spec.env, "HOME"))
+		return;
+	static char home_kv[PATH_MAX + 8] = "HOME=/";
+	sys::unique_fd fd(open("/etc/passwd", O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+	char buf[8192];
+	ssize_t n = fd ? read(fd.get(), buf, sizeof buf - 1) : -1;
+	if (n > 0) {
+		buf[n] = 0;
+		// root:x:0:0:gecos:HOME:shell
+		for (char *line = buf; line && *line;) {
+			char *next = strchr(line, '\n');
+			if (next)
+				*next++ = 0;
+			char *f[7] = {};
+			char *p = line;
+			for (int i = 0; i < 7 && p; i++) {
+				f[i] = p;
+				p = strchr(p, ':');
+				if (p)
+					*p++ = 0;
+			}
+			if (f[2] && strcmp(f[2], "0") == 0 && f[5] && *f[5]) {
+				snprintf(home_kv, sizeof home_kv, "HOME=%s", f[5]);
+				break;
+			}
+			line = next;
+		}
+	}
+	spec.env.push_back(home_kv);
+}
+
+// ---- Inside: PID 1 ------------------------------------------------------------------
+
+static int status_code(int wstatus)
+{
+	return WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : 128 + WTERMSIG(wstatus);
+}
+
+// execvpe with the container's PATH (musl's execvpe reads the caller's PATH instead).
+// Like execvp: keep looking past ENOENT and EACCES, report EACCES if any entry had it.
+static int exec_command(const container_spec &spec)
+{
+	char *const *argv = const_cast<char *const *>(spec.argv.data());
+	char *const *envp = const_cast<char *const *>(spec.env.data());
+	const char *file = argv[0];
+	if (strchr(file, '/')) {
+		execve(file, argv, envp);
+		return errno;
+	}
+	const char *path = image::get_env(spec.env, "PATH");
+	int err = ENOENT;
+	for (const char *dir = path; dir && *dir;) {
+		size_t len = strcspn(dir, ":");
+		char full[PATH_MAX];
+		if (len + 1 + strlen(file) < sizeof full) {
+			snprintf(full, sizeof full, "%.*s%s%s", int(len), dir, len ? "/" : "", file);
+			execve(full, argv, envp);
+			if (errno == EACCES)
+				err = EACCES;
+			else if (errno != ENOENT && errno != ENOTDIR)
+				return errno;
+		}
+		dir += len + (dir[len] == ':');
+	}
+	return err;
+}
+
+// Forks the entrypoint into its own process group, in the terminal's foreground when
+// stdin is one. Exec failure comes back over a close-on-exec pipe, as posix_spawn does:
+// reading 0 bytes means the exec worked.
+static pid_t spawn_entrypoint(const container_spec &spec, int &exec_errno)
+{
+	int report[2];
+	if (pipe2(report, O_CLOEXEC) < 0)
+		die_errno("pipe");
+	pid_t pid = fork();
+	if (pid < 0)
+		die_errno("fork %s", spec.argv[0]);
+	if (pid == 0) {
+		close(report[0]);
+		setpgid(0, 0);
+		// Still blocked SIGTTOU lets a background group take the terminal.
+		if (isatty(STDIN_FILENO))
+			tcsetpgrp(STDIN_FILENO, getpid());
+		for (int sig = 1; sig < _NSIG; sig++)
+			signal(sig, SIG_DFL);
+		sigset_t none;
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, nullptr);
+		sys::close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);
+		int err = exec_command(spec);
+		(void)!write(report[1], &err, sizeof err);
+		_exit(err == ENOENT || err == ENOTDIR ? 127 : 126);
+	}
+	setpgid(pid, pid); // both sides, so neither order of the two calls races
+	close(report[1]);
+	exec_errno = 0;
+	ssize_t n;
+	while ((n = read(report[0], &exec_errno, sizeof exec_errno)) < 0 && errno == EINTR) {
+	}
+	close(report[0]);
+	if (n <= 0)
+		exec_errno = 0;
+	return pid;
+}
+
+// PID 1 of the container: signals stay blocked and are taken with sigwaitinfo, so none
+// is lost between two waits. When the entrypoint ends, whatever it left is killed and
+// reaped, and PID 1 exits with the entrypoint's status.
+[[noreturn]] static void run_init(const container_spec &spec, const sigset_t &blocked)
+{
+	int exec_errno;
+	pid_t main_pid = spawn_entrypoint(spec, exec_errno);
+	if (exec_errno)
+		dprintf(2, "launcher: exec %s: %s\n", spec.argv[0], strerror(exec_errno));
+	else
+		step("started %s as pid %d", spec.argv[0], main_pid);
+	bool main_done = false;
+	int main_status = 0;
+	for (;;) {
+		siginfo_t si;
+		int sig = sigwaitinfo(&blocked, &si);
+		if (sig < 0)
+			continue; // EINTR: nothing to do
+		switch (action_for(sig)) {
+		case on_signal::forward:
+			if (!main_done)
+				kill(main_pid, sig);
+			break;
+		case on_signal::ignore:
+		case on_signal::fault:
+			break;
+		case on_signal::reap:
+			for (;;) {
+				int ws;
+				pid_t pid = waitpid(-1, &ws, WNOHANG);
+				if (pid > 0) {
+					if (pid == main_pid) {
+						main_done = true;
+						main_status = status_code(ws);
+						// Orphans die with the entrypoint, as in docker (tini#236).
+						kill(-1, SIGKILL);
+					}
+					continue;
+				}
+				if (pid < 0 && errno == ECHILD && main_done)
+					_exit(main_status);
+				break;
+			}
+		}
+	}
+}
+
+// The cloned child: PID 1 of the new namespaces.
+[[noreturn]] static void container_main(const image_archive &img, container_spec &spec, int go_fd,
+					const sigset_t &blocked)
+{
+	// Die with the launcher; the byte from the host closes the race with its early death.
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
+		die_errno("set parent-death signal");
+	char go;
+	if (read(go_fd, &go, 1) != 1)
+		_exit(sys::exit_failure);
+	close(go_fd);
+	umask(0);
+	build_rootfs(img);
+	enter_rootfs();
+	mount_kernel_filesystems();
+	umask(022);
+	if (sethostname(spec.hostname, strlen(spec.hostname)) < 0)
+		die_errno("set hostname %s", spec.hostname);
+	bring_up_loopback();
+	set_home(spec);
+	spec.env.push_back(nullptr);
+	enter_workdir(spec.workdir);
+	run_init(spec, blocked);
+}
+
+// ---- Outside: the host side ----------------------------------------------------------
+
+// The launcher on the host passes every signal on to the container's PID 1 and exits
+// with its status.
+[[noreturn]] static void supervise(pid_t child, const sigset_t &blocked)
+{
+	for (;;) {
+		siginfo_t si;
+		int sig = sigwaitinfo(&blocked, &si);
+		if (sig < 0)
+			continue;
+		switch (action_for(sig)) {
+		case on_signal::forward: kill(child, sig); break;
+		case on_signal::ignore:
+		case on_signal::fault: break;
+		case on_signal::reap: {
+			int ws;
+			if (waitpid(child, &ws, WNOHANG) == child)
+				exit(status_code(ws));
+		}
+		}
+	}
+}
+
+static void block_signals(sigset_t &blocked)
+{
+	sigfillset(&blocked);
+	for (const signal_rule &r : signal_rules)
+		if (r.action == on_signal::fault)
+			sigdelset(&blocked, r.sig);
+	if (sigprocmask(SIG_SETMASK, &blocked, nullptr) < 0)
+		die_errno("block signals");
+}
+
+[[noreturn]] static void start(const image_archive &img, container_spec &spec)
+{
+	sigset_t blocked;
+	block_signals(blocked);
+	int go[2];
+	if (pipe2(go, O_CLOEXEC) < 0)
+		die_errno("pipe");
+	long pid = sys::clone_fork(namespaces | SIGCHLD);
+	if (pid < 0)
+		die_errno("clone into new namespaces");
+	if (pid == 0) {
+		close(go[1]);
+		container_main(img, spec, go[0], blocked);
+	}
+	close(go[0]);
+	step("cloned container pid %ld", pid);
+	if (write(go[1], "g", 1) != 1)
+		die_errno("start container");
+	close(go[1]);
+	supervise(pid_t(pid), blocked);
+}
+
+int main(int argc, char **argv)
+{
+	clock_gettime(CLOCK_MONOTONIC, &sys::started);
+	options::parsed o;
+	if (!options::parse(argc, argv, o))
+		die("%s", o.error);
+	if (o.help) {
+		options::usage(stdout);
+		return 0;
+	}
+	if (o.version) {
+		puts("launcher " LAUNCHER_VERSION);
+		return 0;
+	}
+	sys::verbose = o.verbose;
+
+	image_archive img;
+	open_image(img, o.image);
+	step("read image %s: %zu layers", o.image, img.manifest.layers.size());
+	container_spec spec;
+	make_spec(spec, o, img);
+	start(img, spec);
+}

@@ -1,0 +1,150 @@
+// options.hpp: the command line, as `docker run` spells it. Every flag is one row of
+// `flags[]`; the usage text is printed from the same table. Parsing is pure: argv in,
+// options out, and a one-line reason when the command line is wrong.
+#pragma once
+#include <cstdio>
+#include <cstring>
+#include <string_view>
+#include <vector>
+
+namespace options {
+
+enum class id { hostname, env, workdir, entrypoint, verbose, rm, interactive, help, version };
+
+struct flag {
+	const char *long_name;
+	char short_name;     // 0: none
+	const char *metavar; // nullptr: takes no value
+	id what;
+	const char *help;
+};
+
+// -v is docker's --volume, so verbose output is --verbose alone.
+constexpr flag flags[] = {
+	{"hostname", 'h', "NAME", id::hostname, "container host name (default: 12 hex digits of the image id)"},
+	{"env", 'e', "KEY[=VALUE]", id::env, "set an environment variable; KEY alone copies the host's value"},
+	{"workdir", 'w', "DIR", id::workdir, "working directory inside the container (created if missing)"},
+	{"entrypoint", 0, "CMD", id::entrypoint, "replace the image's Entrypoint (and drop its Cmd)"},
+	{"verbose", 0, nullptr, id::verbose, "print each step of the start with its time on stderr"},
+	{"rm", 0, nullptr, id::rm, "accepted for docker compatibility: containers never outlive a run"},
+	{"interactive", 'i', nullptr, id::interactive, "accepted for docker compatibility: stdin is always passed"},
+	{"help", 0, nullptr, id::help, "show this help"},
+	{"version", 0, nullptr, id::version, "show the version"},
+};
+
+struct parsed {
+	const char *image = nullptr;
+	std::vector<const char *> command; // words after the image: replace the image's Cmd
+	const char *hostname = nullptr;
+	std::vector<const char *> env; // as given: KEY=VALUE or KEY
+	const char *workdir = nullptr;
+	const char *entrypoint = nullptr; // set (maybe "") when --entrypoint was given
+	bool verbose = false, help = false, version = false;
+	char error[160] = "";
+};
+
+inline const flag *find_long(std::string_view name)
+{
+	for (const flag &f : flags)
+		if (name == f.long_name)
+			return &f;
+	return nullptr;
+}
+
+inline const flag *find_short(char c)
+{
+	for (const flag &f : flags)
+		if (f.short_name && f.short_name == c)
+			return &f;
+	return nullptr;
+}
+
+inline void apply(parsed &o, id what, const char *value)
+{
+	switch (what) {
+	case id::hostname: o.hostname = value; break;
+	case id::env: o.env.push_back(value); break;
+	case id::workdir: o.workdir = value; break;
+	case id::entrypoint: o.entrypoint = value; break;
+	case id::verbose: o.verbose = true; break;
+	case id::help: o.help = true; break;
+	case id::version: o.version = true; break;
+	case id::rm:
+	case id::interactive: break;
+	}
+}
+
+// Flags come before the image; every word after it belongs to the container's command.
+// Accepts --flag VALUE, --flag=VALUE, -f VALUE, -fVALUE, and -- before the image.
+inline bool parse(int argc, char *const *argv, parsed &o)
+{
+	int i = 1;
+	for (; i < argc; i++) {
+		const char *arg = argv[i];
+		if (strcmp(arg, "--") == 0) {
+			i++;
+			break;
+		}
+		if (arg[0] != '-' || arg[1] == 0)
+			break;
+		const flag *f;
+		const char *value = nullptr;
+		if (arg[1] == '-') {
+			std::string_view name(arg + 2);
+			size_t eq = name.find('=');
+			if (eq != std::string_view::npos) {
+				value = arg + 2 + eq + 1;
+				name = name.substr(0, eq);
+			}
+			f = find_long(name);
+		} else {
+			f = find_short(arg[1]);
+			if (f && arg[2])
+				value = arg + 2;
+		}
+		if (!f) {
+			snprintf(o.error, sizeof o.error, "unknown flag %s (see --help)", arg);
+			return false;
+		}
+		if (!f->metavar && value) {
+			snprintf(o.error, sizeof o.error, "flag --%s takes no value", f->long_name);
+			return false;
+		}
+		if (f->metavar && !value) {
+			if (i + 1 >= argc) {
+				snprintf(o.error, sizeof o.error, "flag --%s needs %s", f->long_name, f->metavar);
+				return false;
+			}
+			value = argv[++i];
+		}
+		apply(o, f->what, value);
+	}
+	if (o.help || o.version)
+		return true;
+	if (i >= argc) {
+		snprintf(o.error, sizeof o.error, "no image given (see --help)");
+		return false;
+	}
+	o.image = argv[i++];
+	o.command.assign(argv + i, argv + argc);
+	return true;
+}
+
+inline void usage(FILE *out)
+{
+	fputs("Usage: launcher [FLAGS] IMAGE.tar [COMMAND [ARG...]]\n"
+	      "Run a `docker save` image as PID 1 of fresh namespaces.\n\nFlags:\n",
+	      out);
+	for (const flag &f : flags) {
+		char left[48];
+		snprintf(left, sizeof left, "%c%c%s--%s%s%s", f.short_name ? '-' : ' ',
+			 f.short_name ? f.short_name : ' ', f.short_name ? ", " : "  ", f.long_name,
+			 f.metavar ? " " : "", f.metavar ? f.metavar : "");
+		fprintf(out, "  %-30s %s\n", left, f.help);
+	}
+	fputs("\nExit status: the command's; 128+N if signal N killed it; 125 if the launcher\n"
+	      "failed; 126 if the command cannot be executed; 127 if it is not found.\n",
+	      out);
+}
+
+} // namespace options

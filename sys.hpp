@@ -1,0 +1,145 @@
+// sys.hpp: what every part of the launcher that makes syscalls shares: the one-line error
+// report, file descriptor ownership, and wrappers for the syscalls musl has no function for.
+#pragma once
+#include <cerrno>
+#include <cstdarg>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <ctime>
+#include <fcntl.h>
+#include <linux/close_range.h>
+#include <linux/openat2.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+namespace sys {
+
+// The launcher's own failures exit 125, as docker run's do.
+constexpr int exit_failure = 125;
+
+// Run before the process dies of an error (removes what a start had made on the host).
+inline void (*at_die)() = nullptr;
+
+[[noreturn]] inline void vdie(int err, int status, const char *fmt, va_list ap)
+{
+	char line[512];
+	int n = vsnprintf(line, sizeof line, fmt, ap);
+	if (n < 0)
+		n = 0;
+	if (size_t(n) >= sizeof line)
+		n = sizeof line - 1;
+	if (err)
+		snprintf(line + n, sizeof line - size_t(n), ": %s", strerror(err));
+	dprintf(2, "launcher: %s\n", line);
+	if (at_die)
+		at_die();
+	_exit(status);
+}
+
+// "launcher: <what> <object>: <strerror(errno)>", then exit 125.
+[[noreturn, gnu::format(printf, 1, 2)]] inline void die_errno(const char *fmt, ...)
+{
+	int err = errno;
+	va_list ap;
+	va_start(ap, fmt);
+	vdie(err, exit_failure, fmt, ap);
+}
+
+// "launcher: <what>", then exit 125.
+[[noreturn, gnu::format(printf, 1, 2)]] inline void die(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vdie(0, exit_failure, fmt, ap);
+}
+
+// "launcher: <what>", then exit with status.
+[[noreturn, gnu::format(printf, 2, 3)]] inline void die_status(int status, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vdie(0, status, fmt, ap);
+}
+
+// Owns a file descriptor; close() errors on a descriptor we only read are not actionable.
+class unique_fd {
+public:
+	unique_fd() = default;
+	explicit unique_fd(int fd) : fd_(fd) {}
+	unique_fd(unique_fd &&o) noexcept : fd_(o.release()) {}
+	unique_fd &operator=(unique_fd &&o) noexcept
+	{
+		reset(o.release());
+		return *this;
+	}
+	unique_fd(const unique_fd &) = delete;
+	unique_fd &operator=(const unique_fd &) = delete;
+	~unique_fd() { reset(); }
+	int get() const { return fd_; }
+	int release()
+	{
+		int fd = fd_;
+		fd_ = -1;
+		return fd;
+	}
+	void reset(int fd = -1)
+	{
+		if (fd_ >= 0)
+			close(fd_);
+		fd_ = fd;
+	}
+	explicit operator bool() const { return fd_ >= 0; }
+
+private:
+	int fd_ = -1;
+};
+
+inline int openat2(int dirfd, const char *path, int flags, uint64_t resolve)
+{
+	struct open_how how = {};
+	how.flags = uint64_t(flags);
+	how.resolve = resolve;
+	return int(syscall(SYS_openat2, dirfd, path, &how, sizeof how));
+}
+
+inline int pivot_root(const char *new_root, const char *put_old)
+{
+	return int(syscall(SYS_pivot_root, new_root, put_old));
+}
+
+inline int close_range(unsigned first, unsigned last, unsigned flags)
+{
+	return int(syscall(SYS_close_range, first, last, flags));
+}
+
+inline long clone_fork(unsigned long flags)
+{
+	// The raw syscall with no new stack behaves as fork(): the child runs on a copy of ours.
+	return syscall(SYS_clone, flags, nullptr, nullptr, nullptr, 0);
+}
+
+// Milliseconds since the launcher started, for --verbose.
+inline timespec started;
+inline bool verbose = false;
+
+inline double elapsed_ms()
+{
+	timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return double(now.tv_sec - started.tv_sec) * 1e3 + double(now.tv_nsec - started.tv_nsec) / 1e6;
+}
+
+[[gnu::format(printf, 1, 2)]] inline void step(const char *fmt, ...)
+{
+	if (!verbose)
+		return;
+	char line[256];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof line, fmt, ap);
+	va_end(ap);
+	dprintf(2, "launcher: %8.3f ms  %s\n", elapsed_ms(), line);
+}
+
+} // namespace sys

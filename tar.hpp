@@ -1,0 +1,322 @@
+// tar.hpp: a reader of tar archives over a byte range (usually an mmap).
+//
+// Pure parser: bytes in, entries out, no I/O and no allocation. Entries hold views into
+// the archive, so the bytes must outlive them. Dialects: ustar (with prefix), GNU
+// (`L`/`K` long names, base-256 numbers), PAX `x` and `g` records (path, linkpath, size,
+// uid, gid, mtime, SCHILY.xattr.*). Every size is checked against the bytes that remain;
+// an error carries the offset of the header it concerns.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <span>
+#include <string_view>
+
+namespace tar {
+
+constexpr size_t block = 512;
+
+enum class error { none, truncated, bad_checksum, bad_number, bad_pax, bad_header };
+
+constexpr const char *error_text(error e)
+{
+	switch (e) {
+	case error::none: return "no error";
+	case error::truncated: return "truncated archive";
+	case error::bad_checksum: return "bad header checksum";
+	case error::bad_number: return "bad numeric field";
+	case error::bad_pax: return "bad PAX record";
+	case error::bad_header: return "bad header";
+	}
+	return "?";
+}
+
+// Type flags of the entries a reader hands out (meta entries x, g, L, K are consumed).
+namespace type {
+constexpr char file = '0', hardlink = '1', symlink = '2', chardev = '3', blockdev = '4',
+	       directory = '5', fifo = '6';
+}
+
+struct entry {
+	std::string_view path;     // as stored: may start with "./" or "/", may hold ".."
+	std::string_view linkpath; // symlink target, or hard link's earlier entry
+	char typeflag = 0;         // one of tar::type, or an unknown flag for the caller to refuse
+	uint32_t mode = 0;         // permission bits and S_ISUID/S_ISGID/S_ISVTX
+	uint64_t uid = 0, gid = 0;
+	int64_t mtime = 0;         // seconds
+	uint32_t devmajor = 0, devminor = 0;
+	std::span<const unsigned char> data; // contents of a regular file
+	std::string_view pax;      // this entry's own PAX records, for xattrs
+	size_t offset = 0;         // offset of the entry's (first) header in the archive
+	char name_buf[256];        // prefix "/" name, when a ustar path needs joining
+};
+
+// Calls f(key, value) for each record "LEN KEY=VALUE\n" of a PAX block.
+// Returns false when a record is malformed.
+template <class F> bool for_each_pax(std::string_view recs, F &&f)
+{
+	while (!recs.empty()) {
+		size_t len = 0, i = 0;
+		while (i < recs.size() && recs[i] >= '0' && recs[i] <= '9' && i < 20)
+			len = len * 10 + size_t(recs[i++] - '0');
+		if (i == 0 || i >= recs.size() || recs[i] != ' ' || len <= i + 1 || len > recs.size() ||
+		    recs[len - 1] != '\n')
+			return false;
+		std::string_view rec = recs.substr(i + 1, len - i - 2);
+		size_t eq = rec.find('=');
+		if (eq == std::string_view::npos || eq == 0)
+			return false;
+		f(rec.substr(0, eq), rec.substr(eq + 1));
+		recs.remove_prefix(len);
+	}
+	return true;
+}
+
+namespace detail {
+
+inline std::string_view field(const unsigned char *h, size_t off, size_t len)
+{
+	auto p = reinterpret_cast<const char *>(h + off);
+	return {p, strnlen(p, len)};
+}
+
+// Octal (NUL or space padded) or GNU base-256 (high bit of the first byte set).
+inline bool number(const unsigned char *h, size_t off, size_t len, uint64_t &out)
+{
+	const unsigned char *p = h + off;
+	out = 0;
+	if (p[0] & 0x80) {
+		if (p[0] & 0x40) // negative
+			return false;
+		uint64_t v = p[0] & 0x3f;
+		for (size_t i = 1; i < len; i++) {
+			if (v >> 56)
+				return false;
+			v = v << 8 | p[i];
+		}
+		out = v;
+		return true;
+	}
+	size_t i = 0;
+	while (i < len && p[i] == ' ')
+		i++;
+	for (; i < len && p[i] >= '0' && p[i] <= '7'; i++) {
+		if (out >> 61)
+			return false;
+		out = out << 3 | uint64_t(p[i] - '0');
+	}
+	for (; i < len; i++)
+		if (p[i] != ' ' && p[i] != 0)
+			return false;
+	return true;
+}
+
+inline bool decimal(std::string_view s, uint64_t &out)
+{
+	out = 0;
+	if (s.empty())
+		return false;
+	for (char c : s) {
+		if (c < '0' || c > '9' || out > (UINT64_MAX - 9) / 10)
+			return false;
+		out = out * 10 + uint64_t(c - '0');
+	}
+	return true;
+}
+
+inline bool checksum_ok(const unsigned char *h)
+{
+	uint64_t stored;
+	if (!number(h, 148, 8, stored))
+		return false;
+	uint64_t unsigned_sum = 0;
+	int64_t signed_sum = 0;
+	for (size_t i = 0; i < block; i++) {
+		unsigned char c = (i >= 148 && i < 156) ? ' ' : h[i];
+		unsigned_sum += c;
+		signed_sum += static_cast<signed char>(c);
+	}
+	return stored == unsigned_sum || int64_t(stored) == signed_sum;
+}
+
+inline bool zero_block(const unsigned char *h)
+{
+	for (size_t i = 0; i < block; i++)
+		if (h[i])
+			return false;
+	return true;
+}
+
+// Overrides that PAX and GNU meta entries carry over to the next real entry.
+struct pending {
+	std::string_view path, linkpath;
+	bool has_size = false, has_uid = false, has_gid = false, has_mtime = false;
+	uint64_t size = 0, uid = 0, gid = 0;
+	int64_t mtime = 0;
+};
+
+// Applies PAX records to p; "" values unset (POSIX), and unknown keys are kept for the caller.
+inline bool apply_pax(std::string_view recs, pending &p)
+{
+	bool ok = true;
+	bool well_formed = for_each_pax(recs, [&](std::string_view k, std::string_view v) {
+		uint64_t n = 0;
+		if (k == "path")
+			p.path = v;
+		else if (k == "linkpath")
+			p.linkpath = v;
+		else if (k == "size" || k == "uid" || k == "gid") {
+			bool set = !v.empty();
+			if (set && !decimal(v, n))
+				ok = false;
+			if (k == "size")
+				p.has_size = set, p.size = n;
+			else if (k == "uid")
+				p.has_uid = set, p.uid = n;
+			else
+				p.has_gid = set, p.gid = n;
+		} else if (k == "mtime" && !v.empty()) {
+			// Decimal seconds with an optional fraction; negative times are clamped to 0.
+			std::string_view whole = v.substr(0, v.find('.'));
+			bool negative = !whole.empty() && whole[0] == '-';
+			if (negative)
+				whole.remove_prefix(1);
+			if (!decimal(whole, n) || n > uint64_t(INT64_MAX))
+				ok = false;
+			p.has_mtime = true;
+			p.mtime = negative ? 0 : int64_t(n);
+		}
+	});
+	return ok && well_formed;
+}
+
+} // namespace detail
+
+class reader {
+public:
+	explicit reader(std::span<const unsigned char> bytes) : bytes_(bytes) {}
+
+	// Fills e with the next entry and returns true; returns false at the end of the
+	// archive (err() == none) or on an error (err() and err_offset() say which and where).
+	bool next(entry &e)
+	{
+		detail::pending local;
+		e.pax = {};
+		size_t first = pos_;
+		for (;;) {
+			if (done_ || err_ != error::none)
+				return false;
+			// End of data at a header boundary without the zero blocks: the end, as Go's
+			// archive/tar and GNU tar read it.
+			if (pos_ == bytes_.size()) {
+				done_ = true;
+				return false;
+			}
+			if (bytes_.size() - pos_ < block)
+				return fail(error::truncated, pos_);
+			const unsigned char *h = bytes_.data() + pos_;
+			if (detail::zero_block(h)) {
+				done_ = true;
+				return false;
+			}
+			if (!detail::checksum_ok(h))
+				return fail(error::bad_checksum, pos_);
+			uint64_t size, mode, uid, gid, mtime, major, minor;
+			if (!detail::number(h, 124, 12, size) || !detail::number(h, 100, 8, mode) ||
+			    !detail::number(h, 108, 8, uid) || !detail::number(h, 116, 8, gid) ||
+			    !detail::number(h, 136, 12, mtime) || !detail::number(h, 329, 8, major) ||
+			    !detail::number(h, 337, 8, minor))
+				return fail(error::bad_number, pos_);
+			char flag = char(h[156]);
+			bool meta = flag == 'x' || flag == 'g' || flag == 'L' || flag == 'K';
+			if (!meta && local.has_size)
+				size = local.size;
+			// Only regular files carry data; other types' size field is ignored.
+			bool has_data = meta || flag == type::file || flag == 0 || flag == '7';
+			uint64_t data_len = has_data ? size : 0;
+			size_t header_at = pos_;
+			size_t avail = bytes_.size() - pos_ - block;
+			if (data_len > avail)
+				return fail(error::truncated, header_at);
+			size_t padded = size_t((data_len + block - 1) / block * block);
+			std::span<const unsigned char> data = bytes_.subspan(pos_ + block, size_t(data_len));
+			// The last block's padding may be cut by writers that stop early; tolerate it
+			// only at the very end, as GNU tar does.
+			pos_ = padded > avail ? bytes_.size() : pos_ + block + padded;
+			std::string_view text(reinterpret_cast<const char *>(data.data()), data.size());
+
+			if (flag == 'x' || flag == 'g') {
+				detail::pending &target = flag == 'g' ? global_ : local;
+				if (!detail::apply_pax(text, target))
+					return fail(error::bad_pax, header_at);
+				if (flag == 'x')
+					e.pax = text;
+				continue;
+			}
+			if (flag == 'L' || flag == 'K') {
+				std::string_view s = text.substr(0, strnlen(text.data(), text.size()));
+				(flag == 'L' ? local.path : local.linkpath) = s;
+				continue;
+			}
+
+			e.offset = first;
+			e.typeflag = (flag == 0 || flag == '7') ? type::file : flag;
+			e.mode = uint32_t(mode & 07777);
+			e.uid = local.has_uid ? local.uid : global_.has_uid ? global_.uid : uid;
+			e.gid = local.has_gid ? local.gid : global_.has_gid ? global_.gid : gid;
+			e.mtime = local.has_mtime ? local.mtime : global_.has_mtime ? global_.mtime
+										      : int64_t(mtime);
+			e.devmajor = uint32_t(major);
+			e.devminor = uint32_t(minor);
+			e.data = e.typeflag == type::file ? data : std::span<const unsigned char>{};
+			e.linkpath = !local.linkpath.empty()    ? local.linkpath
+				     : !global_.linkpath.empty() ? global_.linkpath
+								 : detail::field(h, 157, 100);
+			if (!local.path.empty())
+				e.path = local.path;
+			else if (!global_.path.empty())
+				e.path = global_.path;
+			else
+				e.path = ustar_path(h, e);
+			if (e.path.empty())
+				return fail(error::bad_header, header_at);
+			return true;
+		}
+	}
+
+	error err() const { return err_; }
+	size_t err_offset() const { return err_offset_; }
+
+private:
+	bool fail(error e, size_t at)
+	{
+		err_ = e;
+		err_offset_ = at;
+		return false;
+	}
+
+	// POSIX ustar splits long paths into prefix (155 bytes at 345) and name; GNU's
+	// "ustar  " magic uses those bytes for other fields.
+	static std::string_view ustar_path(const unsigned char *h, entry &e)
+	{
+		std::string_view name = detail::field(h, 0, 100);
+		if (memcmp(h + 257, "ustar\0", 6) != 0)
+			return name;
+		std::string_view prefix = detail::field(h, 345, 155);
+		if (prefix.empty())
+			return name;
+		memcpy(e.name_buf, prefix.data(), prefix.size());
+		e.name_buf[prefix.size()] = '/';
+		memcpy(e.name_buf + prefix.size() + 1, name.data(), name.size());
+		return {e.name_buf, prefix.size() + 1 + name.size()};
+	}
+
+	std::span<const unsigned char> bytes_;
+	size_t pos_ = 0;
+	bool done_ = false;
+	error err_ = error::none;
+	size_t err_offset_ = 0;
+	detail::pending global_;
+};
+
+} // namespace tar

@@ -1,0 +1,407 @@
+// unpack.hpp: a layer tar into a directory, safely, with whiteouts in overlayfs form.
+//
+// Safety: no host path is ever built by joining strings. Each entry's parent directory is
+// opened with openat2(RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS) below the layer's root fd,
+// so a symlink met on the way (even one named "." or "/") resolves inside the root; the
+// last component is created with *at() calls that never follow it (O_EXCL|O_NOFOLLOW,
+// mkdirat, symlinkat, mknodat, linkat without AT_SYMLINK_FOLLOW). A name whose ".."
+// climbs above the root is refused, as Docker refuses it; a leading "/" is dropped, as
+// Docker drops it; "." as anything but a directory is refused (CVE-2021-29136).
+//
+// Whiteouts (OCI image-spec): ".wh.NAME" becomes a 0:0 character device NAME, and
+// ".wh..wh..opq" sets trusted.overlay.opaque=y on its directory.
+#pragma once
+#include <climits>
+#include <span>
+#include <string_view>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/xattr.h>
+#include <vector>
+
+#include "sys.hpp"
+#include "tar.hpp"
+
+namespace unpack {
+
+constexpr std::string_view whiteout_prefix = ".wh.";
+constexpr std::string_view opaque_marker = ".wh..wh..opq";
+constexpr std::string_view xattr_prefix = "SCHILY.xattr.";
+
+// Lexically cleans an entry's path into out (capacity PATH_MAX): drops a leading "/",
+// "." components and repeated slashes; applies "..". Returns false if ".." climbs above the
+// root. The root itself cleans to "".
+inline bool clean_path(std::string_view in, char *out, size_t cap, size_t &len)
+{
+	len = 0;
+	while (!in.empty()) {
+		size_t slash = in.find('/');
+		std::string_view c = in.substr(0, slash);
+		in.remove_prefix(slash == std::string_view::npos ? in.size() : slash + 1);
+		if (c.empty() || c == ".")
+			continue;
+		if (c == "..") {
+			if (len == 0)
+				return false;
+			while (len > 0 && out[len - 1] != '/')
+				len--;
+			if (len > 0)
+				len--; // the slash before the dropped component
+			continue;
+		}
+		if (len + (len ? 1 : 0) + c.size() + 1 > cap)
+			return false;
+		if (len)
+			out[len++] = '/';
+		memcpy(out + len, c.data(), c.size());
+		len += c.size();
+	}
+	out[len] = 0;
+	return true;
+}
+
+struct stats {
+	size_t entries = 0, bytes = 0;
+};
+
+class layer_writer {
+public:
+	layer_writer(int root, const char *what) : root_(root), what_(what) {}
+
+	void entry(const tar::entry &e)
+	{
+		size_t len;
+		if (!clean_path(e.path, path_, sizeof path_, len))
+			fail_entry(e, "path climbs out of the layer");
+		if (len == 0) {
+			if (e.typeflag != tar::type::directory)
+				fail_entry(e, "the root may only be a directory");
+			dirs_.push_back({store(""), e.mtime});
+			fix_mode(root_, ".", e, true);
+			return;
+		}
+		char *slash = strrchr(path_, '/');
+		const char *name = slash ? slash + 1 : path_;
+		int parent = parent_fd(slash ? std::string_view(path_, size_t(slash - path_)) : "");
+
+		std::string_view n(name);
+		if (n == opaque_marker)
+			return mark_opaque(parent, e);
+		if (n.starts_with(whiteout_prefix))
+			return whiteout(parent, n.substr(whiteout_prefix.size()), e);
+
+		switch (e.typeflag) {
+		case tar::type::file: return write_file(parent, name, e);
+		case tar::type::directory: return make_dir(parent, name, e);
+		case tar::type::symlink: return make_symlink(parent, name, e);
+		case tar::type::hardlink: return make_hardlink(parent, name, e);
+		case tar::type::chardev:
+		case tar::type::blockdev:
+		case tar::type::fifo: return make_node(parent, name, e);
+		default: fail_entry(e, "unsupported entry type");
+		}
+	}
+
+	// Directory times last: creating children changed them.
+	void finish()
+	{
+		for (auto it = dirs_.rbegin(); it != dirs_.rend(); ++it) {
+			const char *p = pool_.data() + it->path;
+			sys::unique_fd fd(sys::openat2(root_, *p ? p : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC,
+						       RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS));
+			if (!fd)
+				sys::die_errno("%s: open directory /%s", what_, p);
+			timespec t[2] = {{it->mtime, 0}, {it->mtime, 0}};
+			if (futimens(fd.get(), t) < 0)
+				sys::die_errno("%s: set times of /%s", what_, p);
+		}
+	}
+
+	stats counts;
+
+private:
+	struct dir_time {
+		size_t path; // offset in pool_
+		int64_t mtime;
+	};
+
+	[[noreturn]] void fail_entry(const tar::entry &e, const char *why)
+	{
+		sys::die("%s: entry %.*s at byte %zu: %s", what_, int(e.path.size()), e.path.data(), e.offset, why);
+	}
+	[[noreturn]] void fail_errno(const char *op, const char *name)
+	{
+		sys::die_errno("%s: %s /%s%s%s", what_, op, parent_path_, *parent_path_ ? "/" : "", name);
+	}
+
+	size_t store(std::string_view s)
+	{
+		size_t at = pool_.size();
+		pool_.insert(pool_.end(), s.begin(), s.end());
+		pool_.push_back(0);
+		return at;
+	}
+
+	// The parent directory of the current entry, opened inside the root, created when the
+	// archive did not list it (mode 0755, as Docker does). Consecutive entries of one
+	// directory reuse the open descriptor: an entry only ever changes children of its
+	// parent, so the cached descriptor cannot go stale.
+	int parent_fd(std::string_view dir)
+	{
+		if (parent_ && dir == std::string_view(parent_path_))
+			return parent_.get();
+		memcpy(parent_path_, dir.data(), dir.size());
+		parent_path_[dir.size()] = 0;
+		parent_.reset(open_dir(parent_path_));
+		if (!parent_) {
+			if (errno != ENOENT)
+				sys::die_errno("%s: open directory /%s", what_, parent_path_);
+			make_parents(dir);
+			parent_.reset(open_dir(parent_path_));
+			if (!parent_)
+				sys::die_errno("%s: open directory /%s", what_, parent_path_);
+		}
+		return parent_.get();
+	}
+
+	int open_dir(const char *p)
+	{
+		return sys::openat2(root_, *p ? p : ".", O_PATH | O_DIRECTORY | O_CLOEXEC,
+				    RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS);
+	}
+
+	void make_parents(std::string_view dir)
+	{
+		char partial[PATH_MAX];
+		for (size_t end = 0; end <= dir.size(); end++) {
+			if (end < dir.size() && dir[end] != '/')
+				continue;
+			memcpy(partial, dir.data(), end);
+			partial[end] = 0;
+			sys::unique_fd fd(open_dir(partial));
+			if (fd)
+				continue;
+			if (errno != ENOENT)
+				sys::die_errno("%s: open directory /%s", what_, partial);
+			char *slash = strrchr(partial, '/');
+			const char *name = slash ? slash + 1 : partial;
+			if (slash)
+				*slash = 0;
+			sys::unique_fd up(open_dir(slash ? partial : ""));
+			if (!up || (mkdirat(up.get(), name, 0755) < 0 && errno != EEXIST))
+				sys::die_errno("%s: create directory /%.*s", what_, int(end), dir.data());
+		}
+	}
+
+	// Makes room for a new entry: an existing directory stays when the entry is one too;
+	// anything else in the way is removed (later entries of a tar replace earlier ones).
+	// Returns true when an existing directory was kept.
+	bool clear_way(int parent, const char *name, bool want_dir)
+	{
+		struct stat st;
+		if (fstatat(parent, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+			if (errno == ENOENT)
+				return false;
+			fail_errno("stat", name);
+		}
+		if (S_ISDIR(st.st_mode)) {
+			if (want_dir)
+				return true;
+			if (unlinkat(parent, name, AT_REMOVEDIR) < 0)
+				fail_errno("replace directory", name);
+		} else if (unlinkat(parent, name, 0) < 0) {
+			fail_errno("replace", name);
+		}
+		return false;
+	}
+
+	// Owner first: chown clears set-id bits, so the mode is set after it. We unpack as
+	// root, so a new entry is already owned by 0:0.
+	void fix_mode(int parent, const char *name, const tar::entry &e, bool existed)
+	{
+		if ((e.uid || e.gid) && fchownat(parent, name, uid_t(e.uid), gid_t(e.gid), AT_SYMLINK_NOFOLLOW) < 0)
+			fail_errno("chown", name);
+		if ((existed || (e.uid || e.gid) || (e.mode & (S_ISUID | S_ISGID))) &&
+		    fchmodat(parent, name, e.mode, 0) < 0)
+			fail_errno("chmod", name);
+	}
+
+	void write_file(int parent, const char *name, const tar::entry &e)
+	{
+		int flags = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC;
+		sys::unique_fd fd(openat(parent, name, flags, e.mode));
+		if (!fd && errno == EEXIST) {
+			clear_way(parent, name, false);
+			fd.reset(openat(parent, name, flags, e.mode));
+		}
+		if (!fd)
+			fail_errno("create", name);
+		const unsigned char *p = e.data.data();
+		size_t left = e.data.size();
+		while (left > 0) {
+			ssize_t n = write(fd.get(), p, left);
+			if (n < 0) {
+				if (errno == EINTR)
+					continue;
+				fail_errno("write", name);
+			}
+			p += n;
+			left -= size_t(n);
+		}
+		if ((e.uid || e.gid) && fchown(fd.get(), uid_t(e.uid), gid_t(e.gid)) < 0)
+			fail_errno("chown", name);
+		if ((e.uid || e.gid) && (e.mode & (S_ISUID | S_ISGID)) && fchmod(fd.get(), e.mode) < 0)
+			fail_errno("chmod", name);
+		set_xattrs(fd.get(), name, e);
+		timespec t[2] = {{e.mtime, 0}, {e.mtime, 0}};
+		if (futimens(fd.get(), t) < 0)
+			fail_errno("set times of", name);
+		counts.bytes += e.data.size();
+	}
+
+	void make_dir(int parent, const char *name, const tar::entry &e)
+	{
+		bool existed = false;
+		if (mkdirat(parent, name, e.mode) < 0) {
+			if (errno != EEXIST)
+				fail_errno("create directory", name);
+			existed = clear_way(parent, name, true);
+			if (!existed && mkdirat(parent, name, e.mode) < 0)
+				fail_errno("create directory", name);
+		}
+		fix_mode(parent, name, e, existed);
+		if (!e.pax.empty()) {
+			sys::unique_fd fd(openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+			if (!fd)
+				fail_errno("open directory", name);
+			set_xattrs(fd.get(), name, e);
+		}
+		dirs_.push_back({store(path_), e.mtime});
+	}
+
+	void make_symlink(int parent, const char *name, const tar::entry &e)
+	{
+		char target[PATH_MAX];
+		if (e.linkpath.empty() || e.linkpath.size() >= sizeof target)
+			fail_entry(e, "bad symlink target");
+		memcpy(target, e.linkpath.data(), e.linkpath.size());
+		target[e.linkpath.size()] = 0;
+		if (symlinkat(target, parent, name) < 0) {
+			if (errno != EEXIST)
+				fail_errno("create symlink", name);
+			clear_way(parent, name, false);
+			if (symlinkat(target, parent, name) < 0)
+				fail_errno("create symlink", name);
+		}
+		if ((e.uid || e.gid) && fchownat(parent, name, uid_t(e.uid), gid_t(e.gid), AT_SYMLINK_NOFOLLOW) < 0)
+			fail_errno("chown", name);
+		timespec t[2] = {{e.mtime, 0}, {e.mtime, 0}};
+		if (utimensat(parent, name, t, AT_SYMLINK_NOFOLLOW) < 0)
+			fail_errno("set times of", name);
+	}
+
+	void make_hardlink(int parent, const char *name, const tar::entry &e)
+	{
+		char target[PATH_MAX];
+		size_t len;
+		if (!clean_path(e.linkpath, target, sizeof target, len) || len == 0)
+			fail_entry(e, "hard link target climbs out of the layer");
+		char *slash = strrchr(target, '/');
+		const char *tname = slash ? slash + 1 : target;
+		if (slash)
+			*slash = 0;
+		sys::unique_fd tdir(open_dir(slash ? target : ""));
+		if (!tdir)
+			fail_entry(e, "hard link target's directory is missing");
+		if (linkat(tdir.get(), tname, parent, name, 0) < 0) {
+			if (errno != EEXIST)
+				fail_errno("hard link", name);
+			clear_way(parent, name, false);
+			if (linkat(tdir.get(), tname, parent, name, 0) < 0)
+				fail_errno("hard link", name);
+		}
+	}
+
+	void make_node(int parent, const char *name, const tar::entry &e)
+	{
+		mode_t type = e.typeflag == tar::type::chardev ? S_IFCHR : e.typeflag == tar::type::blockdev ? S_IFBLK : S_IFIFO;
+		dev_t dev = makedev(e.devmajor, e.devminor);
+		if (mknodat(parent, name, type | e.mode, dev) < 0) {
+			if (errno != EEXIST)
+				fail_errno("create node", name);
+			clear_way(parent, name, false);
+			if (mknodat(parent, name, type | e.mode, dev) < 0)
+				fail_errno("create node", name);
+		}
+		fix_mode(parent, name, e, false);
+		timespec t[2] = {{e.mtime, 0}, {e.mtime, 0}};
+		if (utimensat(parent, name, t, AT_SYMLINK_NOFOLLOW) < 0)
+			fail_errno("set times of", name);
+	}
+
+	// The whiteout hides NAME of lower layers; an entry NAME of this same layer already
+	// hides them, so an existing one stays (a whiteout never applies to its own layer).
+	void whiteout(int parent, std::string_view target, const tar::entry &e)
+	{
+		if (target.empty() || target == "." || target == ".." || target.find('/') != target.npos)
+			fail_entry(e, "bad whiteout name");
+		char name[NAME_MAX + 1];
+		memcpy(name, target.data(), target.size());
+		name[target.size()] = 0;
+		if (mknodat(parent, name, S_IFCHR | 0, makedev(0, 0)) < 0 && errno != EEXIST)
+			fail_errno("create whiteout", name);
+	}
+
+	void mark_opaque(int parent, const tar::entry &)
+	{
+		char proc[sizeof "/proc/self/fd/" + 12];
+		snprintf(proc, sizeof proc, "/proc/self/fd/%d", parent);
+		if (setxattr(proc, "trusted.overlay.opaque", "y", 1, 0) < 0)
+			fail_errno("mark opaque", ".");
+	}
+
+	// SCHILY.xattr.NAME records; BuildKit writes some with empty values, which mean none.
+	void set_xattrs(int fd, const char *name, const tar::entry &e)
+	{
+		if (e.pax.empty())
+			return;
+		tar::for_each_pax(e.pax, [&](std::string_view k, std::string_view v) {
+			if (!k.starts_with(xattr_prefix) || v.empty())
+				return;
+			char key[256]; // XATTR_NAME_MAX + 1
+			k.remove_prefix(xattr_prefix.size());
+			if (k.size() >= sizeof key)
+				fail_entry(e, "xattr name too long");
+			memcpy(key, k.data(), k.size());
+			key[k.size()] = 0;
+			if (fsetxattr(fd, key, v.data(), v.size(), 0) < 0)
+				fail_errno("set xattr on", name);
+		});
+	}
+
+	int root_;
+	const char *what_;
+	char path_[PATH_MAX];
+	char parent_path_[PATH_MAX] = "";
+	sys::unique_fd parent_;
+	std::vector<char> pool_;
+	std::vector<dir_time> dirs_;
+};
+
+// Unpacks the layer `bytes` into the directory `root`; what names the layer in errors.
+inline stats layer(std::span<const unsigned char> bytes, int root, const char *what)
+{
+	layer_writer w(root, what);
+	tar::reader r(bytes);
+	tar::entry e;
+	while (r.next(e)) {
+		w.entry(e);
+		w.counts.entries++;
+	}
+	if (r.err() != tar::error::none)
+		sys::die("%s: %s at byte %zu", what, tar::error_text(r.err()), r.err_offset());
+	w.finish();
+	return w.counts;
+}
+
+} // namespace unpack
