@@ -65,8 +65,7 @@ e2e: launcher images
 
 check: deps-test
 	$(MAKE) launcher images build/unit
-	$(MAKE) unit
-	$(MAKE) e2e
+	tests/check.sh
 
 clean:
 	rm -rf build launcher images/*.tar

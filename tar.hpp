@@ -200,7 +200,8 @@ public:
 	// archive (err() == none) or on an error (err() and err_offset() say which and where).
 	bool next(entry &e)
 	{
-		detail::pending local;
+		// Local records start from the global ones, so an empty local value cancels both.
+		detail::pending local = global_;
 		e.pax = {};
 		size_t first = pos_;
 		for (;;) {
@@ -246,8 +247,7 @@ public:
 			std::string_view text(reinterpret_cast<const char *>(data.data()), data.size());
 
 			if (flag == 'x' || flag == 'g') {
-				detail::pending &target = flag == 'g' ? global_ : local;
-				if (!detail::apply_pax(text, target))
+				if ((flag == 'g' && !detail::apply_pax(text, global_)) || !detail::apply_pax(text, local))
 					return fail(error::bad_pax, header_at);
 				if (flag == 'x')
 					e.pax = text;
@@ -262,22 +262,14 @@ public:
 			e.offset = first;
 			e.typeflag = (flag == 0 || flag == '7') ? type::file : flag;
 			e.mode = uint32_t(mode & 07777);
-			e.uid = local.has_uid ? local.uid : global_.has_uid ? global_.uid : uid;
-			e.gid = local.has_gid ? local.gid : global_.has_gid ? global_.gid : gid;
-			e.mtime = local.has_mtime ? local.mtime : global_.has_mtime ? global_.mtime
-										      : int64_t(mtime);
+			e.uid = local.has_uid ? local.uid : uid;
+			e.gid = local.has_gid ? local.gid : gid;
+			e.mtime = local.has_mtime ? local.mtime : int64_t(mtime);
 			e.devmajor = uint32_t(major);
 			e.devminor = uint32_t(minor);
 			e.data = e.typeflag == type::file ? data : std::span<const unsigned char>{};
-			e.linkpath = !local.linkpath.empty()    ? local.linkpath
-				     : !global_.linkpath.empty() ? global_.linkpath
-								 : detail::field(h, 157, 100);
-			if (!local.path.empty())
-				e.path = local.path;
-			else if (!global_.path.empty())
-				e.path = global_.path;
-			else
-				e.path = ustar_path(h, e);
+			e.linkpath = !local.linkpath.empty() ? local.linkpath : detail::field(h, 157, 100);
+			e.path = !local.path.empty() ? local.path : ustar_path(h, e);
 			if (e.path.empty())
 				return fail(error::bad_header, header_at);
 			return true;

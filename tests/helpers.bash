@@ -1,0 +1,48 @@
+# Shared by the bats files: paths, and the after-every-test check that the host holds
+# nothing of a container (no mount, no process).
+bats_require_minimum_version 1.5.0
+load /usr/lib/bats/bats-support/load.bash
+load /usr/lib/bats/bats-assert/load.bash
+
+ROOT=$(cd "$BATS_TEST_DIRNAME/.." && pwd)
+LAUNCHER=$ROOT/launcher
+HELLO=$ROOT/images/hello.tar
+BUSYBOX=$ROOT/images/busybox.tar
+
+host_state() {
+	# Mount points and every mount's source; the launcher's live processes by name (a
+	# container's PID 1 whose launcher was SIGKILLed stays a zombie until the host's
+	# init reaps it, which holds nothing but a pid).
+	cut -d' ' -f5,9,10 /proc/self/mountinfo | sort
+	echo "processes: $(ps -o stat= -C launcher | grep -vc '^Z')"
+}
+
+common_setup() {
+	cd "$ROOT"
+	host_state >"$BATS_TEST_TMPDIR/host.before"
+}
+
+common_teardown() {
+	# A killed launcher's namespaces die with it; give the kernel a moment to reap them.
+	for _ in $(seq 30); do
+		host_state >"$BATS_TEST_TMPDIR/host.after"
+		cmp -s "$BATS_TEST_TMPDIR/host.before" "$BATS_TEST_TMPDIR/host.after" && return 0
+		sleep 0.1
+	done
+	diff "$BATS_TEST_TMPDIR/host.before" "$BATS_TEST_TMPDIR/host.after" >&2
+	return 1
+}
+
+# Waits until FILE contains TEXT (a container said it is ready), at most 10 s.
+wait_for() {
+	for _ in $(seq 100); do
+		grep -q "$2" "$1" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	echo "timed out waiting for '$2' in $1" >&2
+	return 1
+}
+
+image_id() {
+	tar -xOf "$1" manifest.json | sed 's/.*"Config":"\([0-9a-f]*\)\.json".*/\1/'
+}

@@ -1,0 +1,553 @@
+// Unit tests of the parsers (tar, JSON, image manifest and config), the flag parser and
+// the layer path rules. Built with g++ and sanitizers; the same headers go into the
+// musl product.
+#define BOOST_TEST_MODULE launcher
+#define BOOST_TEST_DYN_LINK
+#include <boost/test/unit_test.hpp>
+
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "../image.hpp"
+#include "../json.hpp"
+#include "../options.hpp"
+#include "../tar.hpp"
+#include "../unpack.hpp"
+
+namespace {
+
+using bytes = std::vector<unsigned char>;
+
+std::span<const unsigned char> span_of(const bytes &b) { return {b.data(), b.size()}; }
+
+std::string sv(std::span<const unsigned char> d) { return {reinterpret_cast<const char *>(d.data()), d.size()}; }
+
+// A scratch directory where the tests let GNU tar write real archives.
+struct scratch_dir {
+	std::string path;
+	scratch_dir()
+	{
+		char tmpl[] = "/tmp/launcher-unit.XXXXXX";
+		BOOST_REQUIRE(mkdtemp(tmpl));
+		path = tmpl;
+	}
+	~scratch_dir() { std::system(("rm -rf " + path).c_str()); }
+	void sh(const std::string &cmd) const
+	{
+		std::string full = "cd " + path + " && " + cmd;
+		BOOST_REQUIRE_MESSAGE(std::system(full.c_str()) == 0, full);
+	}
+	bytes read(const std::string &name) const
+	{
+		std::ifstream in(path + "/" + name, std::ios::binary);
+		std::stringstream ss;
+		ss << in.rdbuf();
+		std::string s = ss.str();
+		return bytes(s.begin(), s.end());
+	}
+};
+
+struct read_entry {
+	std::string path, link, data;
+	char type;
+	uint32_t mode;
+	uint64_t uid, gid;
+	int64_t mtime;
+	std::string pax;
+};
+
+std::vector<read_entry> read_all(const bytes &archive, tar::error &err)
+{
+	std::vector<read_entry> out;
+	tar::reader r(span_of(archive));
+	tar::entry e;
+	while (r.next(e))
+		out.push_back({std::string(e.path), std::string(e.linkpath), sv(e.data), e.typeflag, e.mode,
+			       e.uid, e.gid, e.mtime, std::string(e.pax)});
+	err = r.err();
+	return out;
+}
+
+const read_entry *find(const std::vector<read_entry> &v, const std::string &path)
+{
+	for (const auto &e : v)
+		if (e.path == path)
+			return &e;
+	return nullptr;
+}
+
+// Sets the header checksum of the 512-byte block at off, after a test edited the block.
+void fix_checksum(bytes &b, size_t off)
+{
+	memset(&b[off + 148], ' ', 8);
+	unsigned sum = 0;
+	for (size_t i = 0; i < 512; i++)
+		sum += b[off + i];
+	snprintf(reinterpret_cast<char *>(&b[off + 148]), 8, "%06o", sum);
+	b[off + 155] = ' ';
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_SUITE(tar_reader)
+
+BOOST_AUTO_TEST_CASE(gnu_tar_ustar_archive)
+{
+	scratch_dir d;
+	d.sh("mkdir -p src/dir/sub && printf hello > src/dir/a.txt && ln -s a.txt src/dir/link && "
+	     "ln src/dir/a.txt src/dir/hard && mkfifo src/fifo && chown 1234:567 src/dir/a.txt && "
+	     "chmod 4751 src/dir/a.txt && touch -h -d @1600000000 src/dir/a.txt && "
+	     "tar --format=ustar --numeric-owner -C src -cf a.tar dir fifo");
+	tar::error err;
+	auto v = read_all(d.read("a.tar"), err);
+	BOOST_TEST(int(err) == int(tar::error::none));
+	// GNU tar stores the first name of an inode it meets (directory order) as the file and
+	// the second as a hard link to it.
+	const read_entry *a = find(v, "dir/a.txt"), *h = find(v, "dir/hard");
+	BOOST_REQUIRE(a);
+	BOOST_REQUIRE(h);
+	if (a->type == tar::type::hardlink)
+		std::swap(a, h);
+	BOOST_TEST(a->type == tar::type::file);
+	BOOST_TEST(h->type == tar::type::hardlink);
+	BOOST_TEST(h->link == a->path);
+	BOOST_TEST(h->data.empty());
+	BOOST_TEST(a->data == "hello");
+	BOOST_TEST(a->mode == 04751u);
+	BOOST_TEST(a->uid == 1234u);
+	BOOST_TEST(a->gid == 567u);
+	BOOST_TEST(a->mtime == 1600000000);
+	BOOST_REQUIRE(find(v, "dir/"));
+	BOOST_TEST(find(v, "dir/")->type == tar::type::directory);
+	BOOST_REQUIRE(find(v, "dir/link"));
+	BOOST_TEST(find(v, "dir/link")->type == tar::type::symlink);
+	BOOST_TEST(find(v, "dir/link")->link == "a.txt");
+	BOOST_REQUIRE(find(v, "fifo"));
+	BOOST_TEST(find(v, "fifo")->type == tar::type::fifo);
+}
+
+BOOST_AUTO_TEST_CASE(long_names_in_every_dialect)
+{
+	scratch_dir d;
+	std::string deep = "d1234567890/d1234567890/d1234567890/d1234567890/d1234567890/d1234567890/"
+			   "d1234567890/d1234567890/d1234567890/d1234567890";
+	std::string file = std::string(120, 'f'); // longer than the 100-byte name field
+	d.sh("mkdir -p src/" + deep + " && printf x > src/" + deep + "/" + file + " && ln -s " + deep + "/" + file +
+	     " src/longlink");
+	for (const char *format : {"gnu", "pax", "ustar"}) {
+		std::string name = std::string(format) + ".tar";
+		// ustar cannot hold a 120-byte file name at all; GNU tar refuses it.
+		if (std::string(format) == "ustar") {
+			d.sh("mkdir -p u/" + std::string(140, 'p').substr(0, 60) + "/" + std::string(60, 'q') +
+			     " && printf y > u/" + std::string(60, 'p') + "/" + std::string(60, 'q') + "/" +
+			     std::string(90, 'n') + " && tar --format=ustar -C u -cf ustar.tar .");
+			tar::error err;
+			auto v = read_all(d.read(name), err);
+			BOOST_TEST(int(err) == int(tar::error::none));
+			std::string want = "./" + std::string(60, 'p') + "/" + std::string(60, 'q') + "/" + std::string(90, 'n');
+			BOOST_REQUIRE(find(v, want));
+			BOOST_TEST(find(v, want)->data == "y");
+			continue;
+		}
+		d.sh("tar --format=" + std::string(format) + " -C src -cf " + name + " .");
+		tar::error err;
+		auto v = read_all(d.read(name), err);
+		BOOST_TEST(int(err) == int(tar::error::none), format);
+		const read_entry *e = find(v, "./" + deep + "/" + file);
+		BOOST_REQUIRE_MESSAGE(e, format);
+		BOOST_TEST(e->data == "x");
+		const read_entry *l = find(v, "./longlink");
+		BOOST_REQUIRE(l);
+		BOOST_TEST(l->link == deep + "/" + file);
+	}
+}
+
+BOOST_AUTO_TEST_CASE(pax_records_override_header_fields)
+{
+	scratch_dir d;
+	// uid beyond ustar's 7 octal digits, an xattr, and a sub-second mtime.
+	d.sh("mkdir src && printf data > src/f && setfattr -n user.demo -v value src/f 2>/dev/null; "
+	     "tar --format=pax --xattrs --numeric-owner --owner=3000000000 --group=3000000001 "
+	     "--mtime=@1600000000.5 -C src -cf p.tar f");
+	tar::error err;
+	auto v = read_all(d.read("p.tar"), err);
+	BOOST_TEST(int(err) == int(tar::error::none));
+	const read_entry *f = find(v, "f");
+	BOOST_REQUIRE(f);
+	BOOST_TEST(f->uid == 3000000000u);
+	BOOST_TEST(f->gid == 3000000001u);
+	BOOST_TEST(f->mtime == 1600000000);
+	BOOST_TEST(f->data == "data");
+}
+
+BOOST_AUTO_TEST_CASE(gnu_base256_numbers)
+{
+	scratch_dir d;
+	d.sh("mkdir src && printf z > src/f && tar --format=gnu --numeric-owner --owner=3000000000 "
+	     "--group=7 -C src -cf g.tar f");
+	bytes b = d.read("g.tar");
+	BOOST_TEST((b[108] & 0x80) != 0); // GNU tar wrote the uid in base-256
+	tar::error err;
+	auto v = read_all(b, err);
+	BOOST_TEST(int(err) == int(tar::error::none));
+	BOOST_REQUIRE(find(v, "f"));
+	BOOST_TEST(find(v, "f")->uid == 3000000000u);
+}
+
+BOOST_AUTO_TEST_CASE(pax_global_and_empty_values)
+{
+	// Built by hand: a global record sets uid for all; a local record with an empty value
+	// unsets the global one (POSIX), and an xattr record survives for the caller.
+	auto header = [](bytes &b, const std::string &name, char type, size_t size) {
+		size_t off = b.size();
+		b.resize(off + 512);
+		memcpy(&b[off], name.data(), name.size());
+		snprintf(reinterpret_cast<char *>(&b[off + 100]), 8, "%07o", 0644);
+		snprintf(reinterpret_cast<char *>(&b[off + 108]), 8, "%07o", 5);
+		snprintf(reinterpret_cast<char *>(&b[off + 116]), 8, "%07o", 6);
+		snprintf(reinterpret_cast<char *>(&b[off + 124]), 12, "%011zo", size);
+		snprintf(reinterpret_cast<char *>(&b[off + 136]), 12, "%011o", 0);
+		b[off + 156] = uint8_t(type);
+		memcpy(&b[off + 257], "ustar\0" "00", 8);
+		fix_checksum(b, off);
+	};
+	auto body = [](bytes &b, const std::string &s) {
+		b.insert(b.end(), s.begin(), s.end());
+		b.resize((b.size() + 511) / 512 * 512);
+	};
+	bytes b;
+	std::string g = "12 uid=4242\n";
+	header(b, "pax_global_header", 'g', g.size());
+	body(b, g);
+	header(b, "a", '0', 0);
+	std::string x = "7 uid=\n28 SCHILY.xattr.user.k=vvvv\n";
+	header(b, "PaxHeaders/b", 'x', x.size());
+	body(b, x);
+	header(b, "b", '0', 0);
+	b.resize(b.size() + 1024);
+	tar::error err;
+	auto v = read_all(b, err);
+	BOOST_TEST(int(err) == int(tar::error::none));
+	BOOST_REQUIRE(v.size() == 2u);
+	BOOST_TEST(v[0].uid == 4242u);
+	BOOST_TEST(v[1].uid == 5u); // empty local value: back to the header's field
+	std::string key, value;
+	tar::for_each_pax(v[1].pax, [&](std::string_view k, std::string_view val) {
+		if (k.starts_with("SCHILY.xattr."))
+			key = k, value = val;
+	});
+	BOOST_TEST(key == "SCHILY.xattr.user.k");
+	BOOST_TEST(value == "vvvv");
+}
+
+BOOST_AUTO_TEST_CASE(truncated_bad_checksum_and_size_past_end)
+{
+	scratch_dir d;
+	d.sh("mkdir src && head -c 5000 /dev/urandom > src/big && printf s > src/small && "
+	     "tar --format=ustar -C src -cf t.tar small big");
+	bytes good = d.read("t.tar");
+	{
+		bytes cut(good.begin(), good.begin() + 512 * 2 + 3000); // inside big's data
+		tar::reader r(span_of(cut));
+		tar::entry e;
+		int n = 0;
+		while (r.next(e))
+			n++;
+		BOOST_TEST(n == 1);
+		BOOST_TEST(int(r.err()) == int(tar::error::truncated));
+		BOOST_TEST(r.err_offset() == 1024u); // big's header
+	}
+	{
+		bytes cut(good.begin(), good.begin() + 512 * 2 + 100); // inside big's header
+		tar::reader r(span_of(cut));
+		tar::entry e;
+		while (r.next(e)) {
+		}
+		BOOST_TEST(int(r.err()) == int(tar::error::truncated));
+	}
+	{
+		bytes bad = good;
+		bad[1024 + 10] ^= 0x20; // a name byte of the second header
+		tar::reader r(span_of(bad));
+		tar::entry e;
+		BOOST_TEST(r.next(e));
+		BOOST_TEST(!r.next(e));
+		BOOST_TEST(int(r.err()) == int(tar::error::bad_checksum));
+		BOOST_TEST(r.err_offset() == 1024u);
+	}
+	{
+		bytes lying = good;
+		// big claims 8 GiB; the reader must refuse before touching it.
+		snprintf(reinterpret_cast<char *>(&lying[1024 + 124]), 12, "%011llo", 8ULL << 30);
+		fix_checksum(lying, 1024);
+		tar::reader r(span_of(lying));
+		tar::entry e;
+		BOOST_TEST(r.next(e));
+		BOOST_TEST(!r.next(e));
+		BOOST_TEST(int(r.err()) == int(tar::error::truncated));
+	}
+	{
+		bytes garbage = good;
+		memcpy(&garbage[1024 + 124], "12x4", 4); // not octal
+		fix_checksum(garbage, 1024);
+		tar::reader r(span_of(garbage));
+		tar::entry e;
+		r.next(e);
+		BOOST_TEST(!r.next(e));
+		BOOST_TEST(int(r.err()) == int(tar::error::bad_number));
+	}
+}
+
+BOOST_AUTO_TEST_CASE(bad_pax_record)
+{
+	for (std::string recs : {"9 path=x", "99 path=x\n", "x path=a\n", "5 =a\n", "7 patha\n"}) {
+		BOOST_TEST(!tar::for_each_pax(recs, [](auto, auto) {}), recs);
+	}
+	BOOST_TEST(tar::for_each_pax("9 path=x\n", [](auto, auto) {}));
+}
+
+BOOST_AUTO_TEST_CASE(empty_and_end_marker)
+{
+	bytes zeros(1024, 0);
+	tar::reader r(span_of(zeros));
+	tar::entry e;
+	BOOST_TEST(!r.next(e));
+	BOOST_TEST(int(r.err()) == int(tar::error::none));
+	bytes empty;
+	tar::reader r2(span_of(empty));
+	BOOST_TEST(!r2.next(e));
+	BOOST_TEST(int(r2.err()) == int(tar::error::none));
+	bytes short_block(100, 1);
+	tar::reader r3(span_of(short_block));
+	BOOST_TEST(!r3.next(e));
+	BOOST_TEST(int(r3.err()) == int(tar::error::truncated));
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(json_reader)
+
+json::error parse_error(const std::string &text)
+{
+	return json::parse(text, {}).err;
+}
+
+BOOST_AUTO_TEST_CASE(valid_documents)
+{
+	for (const char *t : {"{}", "[]", "0", "-0.5e+3", "\"\"", "true", "null", " [1, [2, {}], {\"a\": []}] ",
+			      "{\"a\":{\"b\":[1,2,3]},\"c\":\"\\u00e9\\ud83d\\ude00\\n\"}"})
+		BOOST_TEST(int(parse_error(t)) == int(json::error::none), t);
+}
+
+BOOST_AUTO_TEST_CASE(invalid_documents)
+{
+	struct {
+		const char *text;
+		json::error want;
+	} cases[] = {
+		{"", json::error::partial},         {"{", json::error::partial},
+		{"[1,", json::error::partial},      {"\"abc", json::error::partial},
+		{"tru", json::error::partial},      {"[1,]", json::error::invalid},
+		{"{\"a\"}", json::error::invalid},  {"{\"a\":1,}", json::error::invalid},
+		{"01", json::error::invalid},       {"1.", json::error::partial},
+		{"[1 2]", json::error::invalid},    {"\"\\x\"", json::error::invalid},
+		{"\"\\u12g4\"", json::error::invalid}, {"\"a\nb\"", json::error::invalid},
+		{"{} {}", json::error::invalid},    {"nul", json::error::partial},
+		{"[truex]", json::error::invalid},  {"{1:2}", json::error::invalid},
+	};
+	for (auto &c : cases)
+		BOOST_TEST(int(parse_error(c.text)) == int(c.want), c.text);
+	std::string deep(json::max_depth + 1, '[');
+	BOOST_TEST(int(parse_error(deep)) == int(json::error::too_deep));
+	std::string ok(json::max_depth, '[');
+	ok += std::string(json::max_depth, ']');
+	BOOST_TEST(int(parse_error(ok)) == int(json::error::none));
+}
+
+BOOST_AUTO_TEST_CASE(counting_then_reading)
+{
+	std::string text = R"({"a": [1, "two", {"x": null}], "b": true, "c": "q\"uote"})";
+	json::result counted = json::parse(text, {});
+	BOOST_TEST(counted.count == 12u); // keys are tokens too
+	std::vector<json::token> few(3);
+	BOOST_TEST(int(json::parse(text, few).err) == int(json::error::nomem));
+	std::vector<json::token> tokens(counted.count);
+	BOOST_REQUIRE(json::parse(text, tokens).err == json::error::none);
+	json::document doc{text, tokens};
+	json::value root{&doc, 0};
+	BOOST_TEST(root.size() == 3u);
+	BOOST_TEST(root["a"].size() == 3u);
+	BOOST_TEST(root["a"][1].raw() == "two");
+	BOOST_TEST(root["a"][2]["x"].is(json::kind::null));
+	BOOST_TEST(!root["a"][3]);
+	BOOST_TEST(!root["zz"]);
+	BOOST_TEST(root["b"].raw() == "true");
+	char buf[32];
+	BOOST_TEST(json::unescape(root["c"].raw(), buf) == "q\"uote");
+	int n = 0;
+	root["a"].each([&](json::value) { n++; });
+	BOOST_TEST(n == 3);
+}
+
+BOOST_AUTO_TEST_CASE(unescape_to_utf8)
+{
+	char buf[64];
+	BOOST_TEST(json::unescape(R"(a\/b\\c\t\u00e9\u20ac\ud83d\ude00)", buf) ==
+		   "a/b\\c\t\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80");
+	BOOST_TEST(json::unescape(R"(\ud800x)", buf) == "\xef\xbf\xbdx"); // lone surrogate
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(image_documents)
+
+BOOST_AUTO_TEST_CASE(docker_save_manifest)
+{
+	std::string m = R"([{"Config":"abc.json","RepoTags":["busybox:latest"],"Layers":["l1/layer.tar","l\/2/layer.tar"]}])";
+	std::vector<char> store;
+	std::vector<image::manifest> out;
+	image::problem p = image::parse_manifest(m, store, out);
+	BOOST_REQUIRE(!p);
+	BOOST_REQUIRE(out.size() == 1u);
+	BOOST_TEST(std::string(out[0].config) == "abc.json");
+	BOOST_REQUIRE(out[0].layers.size() == 2u);
+	BOOST_TEST(std::string(out[0].layers[1]) == "l/2/layer.tar");
+	BOOST_TEST(std::string(out[0].tags[0]) == "busybox:latest");
+}
+
+BOOST_AUTO_TEST_CASE(bad_manifests)
+{
+	for (const char *m : {"{}", "[]", "[1]", "[{\"Layers\":[]}]", "[{\"Config\":5}]",
+			      "[{\"Config\":\"c\",\"Layers\":[1]}]", "[{\"Config\":\"c\"", "not json"}) {
+		std::vector<char> store;
+		std::vector<image::manifest> out;
+		BOOST_TEST(bool(image::parse_manifest(m, store, out)), m);
+	}
+}
+
+BOOST_AUTO_TEST_CASE(config_fields)
+{
+	std::string c = R"({"architecture":"amd64","config":{"Entrypoint":["/bin/sh","-c"],"Cmd":null,)"
+			R"("Env":["PATH=/bin","A=b=c"],"WorkingDir":"/w","User":"1000:1000"},)"
+			R"("rootfs":{"type":"layers","diff_ids":["sha256:aa","sha256:bb"]},"history":[{}]})";
+	std::vector<char> store;
+	image::config cfg;
+	BOOST_REQUIRE(!image::parse_config(c, store, cfg));
+	BOOST_REQUIRE(cfg.entrypoint.size() == 2u);
+	BOOST_TEST(std::string(cfg.entrypoint[1]) == "-c");
+	BOOST_TEST(cfg.cmd.empty());
+	BOOST_TEST(std::string(cfg.env[1]) == "A=b=c");
+	BOOST_TEST(std::string(cfg.workdir) == "/w");
+	BOOST_TEST(std::string(cfg.user) == "1000:1000");
+	BOOST_REQUIRE(cfg.diff_ids.size() == 2u);
+	BOOST_TEST(cfg.diff_ids[1] == "sha256:bb");
+
+	image::config empty;
+	BOOST_REQUIRE(!image::parse_config("{}", store, empty));
+	BOOST_TEST(empty.entrypoint.empty());
+	BOOST_TEST(std::string(empty.workdir).empty());
+	image::config bad;
+	BOOST_TEST(bool(image::parse_config(R"({"config":{"Cmd":"sh"}})", store, bad)));
+	BOOST_TEST(bool(image::parse_config(R"({"config":{"Env":[1]}})", store, bad)));
+	BOOST_TEST(bool(image::parse_config(R"([])", store, bad)));
+}
+
+BOOST_AUTO_TEST_CASE(digests_and_env)
+{
+	std::string hex(64, 'a');
+	BOOST_TEST(image::digest_hex(hex + ".json") == hex);
+	BOOST_TEST(image::digest_hex("blobs/sha256/" + hex) == hex);
+	BOOST_TEST(image::digest_hex("sha256:" + hex) == hex);
+	BOOST_TEST(image::digest_hex("config.json").empty());
+	BOOST_TEST(image::digest_hex(std::string(64, 'G')).empty());
+
+	std::vector<const char *> env = {"PATH=/bin", "A=1"};
+	image::set_env(env, "A=2");
+	image::set_env(env, "AB=3");
+	BOOST_REQUIRE(env.size() == 3u);
+	BOOST_TEST(std::string(env[1]) == "A=2");
+	BOOST_TEST(std::string(image::get_env(env, "AB")) == "3");
+	BOOST_TEST(image::get_env(env, "P") == nullptr);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(flags)
+
+options::parsed parse(std::vector<const char *> args, bool ok = true)
+{
+	args.insert(args.begin(), "launcher");
+	options::parsed o;
+	BOOST_TEST(options::parse(int(args.size()), const_cast<char *const *>(args.data()), o) == ok);
+	return o;
+}
+
+BOOST_AUTO_TEST_CASE(docker_run_spelling)
+{
+	auto o = parse({"-h", "box", "-e", "A=1", "--env=B", "-eC=3", "-w", "/w", "--entrypoint", "/bin/sh",
+			"--verbose", "--rm", "-i", "img.tar", "-c", "echo hi", "--verbose"});
+	BOOST_TEST(std::string(o.hostname) == "box");
+	BOOST_REQUIRE(o.env.size() == 3u);
+	BOOST_TEST(std::string(o.env[1]) == "B");
+	BOOST_TEST(std::string(o.env[2]) == "C=3");
+	BOOST_TEST(std::string(o.workdir) == "/w");
+	BOOST_TEST(std::string(o.entrypoint) == "/bin/sh");
+	BOOST_TEST(o.verbose);
+	BOOST_TEST(std::string(o.image) == "img.tar");
+	// Words after the image belong to the command, flags included.
+	BOOST_REQUIRE(o.command.size() == 3u);
+	BOOST_TEST(std::string(o.command[2]) == "--verbose");
+}
+
+BOOST_AUTO_TEST_CASE(errors_name_the_flag)
+{
+	auto o = parse({"--bogus", "img.tar"}, false);
+	BOOST_TEST(std::string(o.error).find("--bogus") != std::string::npos);
+	o = parse({"-v", "img.tar"}, false); // -v is docker's --volume, not --verbose
+	BOOST_TEST(std::string(o.error).find("-v") != std::string::npos);
+	o = parse({"--hostname"}, false);
+	BOOST_TEST(std::string(o.error).find("needs NAME") != std::string::npos);
+	o = parse({"--verbose=yes", "img.tar"}, false);
+	BOOST_TEST(std::string(o.error).find("takes no value") != std::string::npos);
+	o = parse({}, false);
+	BOOST_TEST(std::string(o.error).find("no image") != std::string::npos);
+	o = parse({"--help"});
+	BOOST_TEST(o.help);
+	o = parse({"--", "-image-with-dash.tar"});
+	BOOST_TEST(std::string(o.image) == "-image-with-dash.tar");
+	o = parse({"--entrypoint=", "img.tar"});
+	BOOST_TEST(std::string(o.entrypoint).empty());
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(layer_paths)
+
+std::string clean(const std::string &in, bool ok = true)
+{
+	char out[PATH_MAX];
+	size_t len;
+	BOOST_TEST(unpack::clean_path(in, out, sizeof out, len) == ok, in);
+	return ok ? std::string(out, len) : "";
+}
+
+BOOST_AUTO_TEST_CASE(cleaning)
+{
+	BOOST_TEST(clean("./a/b/") == "a/b");
+	BOOST_TEST(clean("/etc//passwd") == "etc/passwd");
+	BOOST_TEST(clean("a/./b/../c") == "a/c");
+	BOOST_TEST(clean(".") == "");
+	BOOST_TEST(clean("./") == "");
+	BOOST_TEST(clean("/") == "");
+	clean("..", false);
+	clean("a/../../etc", false);
+	clean("./../x", false);
+	BOOST_TEST(clean("a/b/../../c") == "c");
+	clean(std::string(PATH_MAX + 10, 'x'), false);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
