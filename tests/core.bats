@@ -210,3 +210,19 @@ teardown() { common_teardown; }
 	assert_failure 125
 	assert_output --regexp '^launcher: image .*Makefile: '
 }
+
+@test "on a terminal the entrypoint is the foreground group, and Ctrl-C reaches it once" {
+	# script(1) gives the launcher a pseudo-terminal; ^C typed there goes to the foreground group.
+	cat >"$BATS_TEST_TMPDIR/fg" <<-EOS
+	exec "$LAUNCHER" "$BUSYBOX" sh -c 'read a b c d pgrp s t tpgid rest < /proc/self/stat; echo pgrp=\$pgrp tpgid=\$tpgid'
+	EOS
+	run script -qec "sh $BATS_TEST_TMPDIR/fg" /dev/null
+	assert_success
+	assert_output --partial "pgrp=2 tpgid=2"
+	cat >"$BATS_TEST_TMPDIR/int" <<-EOS
+	exec "$LAUNCHER" "$BUSYBOX" sh -c 'n=0; trap "n=\\\$((n+1))" INT; echo ready; sleep 2 & wait; sleep 0.3; echo ints=\$n; exit 3'
+	EOS
+	run bash -c "(sleep 1; printf '\003'; sleep 1) | script -qec 'sh $BATS_TEST_TMPDIR/int' /dev/null"
+	assert_failure 3
+	assert_output --partial "ints=1"
+}
