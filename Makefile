@@ -3,14 +3,14 @@
 #   make check   install test deps, run every unit and end-to-end test
 
 VERSION := 0.1
-HEADERS := sys.hpp tar.hpp json.hpp image.hpp options.hpp unpack.hpp
+HEADERS := sys.hpp tar.hpp json.hpp image.hpp options.hpp unpack.hpp netlink.hpp network.hpp
 BUILD_PACKAGES := musl-tools gcc g++ tar coreutils busybox-static
 TEST_PACKAGES := $(BUILD_PACKAGES) libboost-test-dev bats bats-assert bats-support iproute2 file
 
 # musl has no libstdc++: take the header-only parts of GCC's and shim the rest
 # (launcher.cpp). musl-gcc hides the kernel's UAPI headers; build/uapi exposes exactly
 # linux/, asm-generic/ and asm/, never all of glibc's /usr/include.
-MUSL_CXX := musl-gcc -xc++ -std=c++20 -fno-exceptions -fno-rtti -fno-asynchronous-unwind-tables \
+MUSL_CXX := musl-gcc -xc++ -std=c++20 -fno-exceptions -fno-rtti -fno-threadsafe-statics -fno-asynchronous-unwind-tables \
 	'-D__GLIBC_PREREQ(a,b)=0' -isystem /usr/include/c++/12 -isystem /usr/include/x86_64-linux-gnu/c++/12 \
 	-isystem build/uapi
 CXXFLAGS_PRODUCT := -Os -Wall -Wextra -Wno-missing-field-initializers -DLAUNCHER_VERSION='"$(VERSION)"' \

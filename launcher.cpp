@@ -2,7 +2,8 @@
 // installed. One start, top to bottom:
 //
 //   main            parse flags, map the image archive, read manifest and config
-//   start           clone a child into new mount, UTS, IPC, PID and network namespaces
+//   start           clone a child into new mount, UTS, IPC, PID and network namespaces;
+//                   on a bridge network, lease an address and plug a veth into the child
 //   supervise       (host side) forward signals to the container, exit with its status
 //   container_main  (PID 1 inside) unpack the layers into a private tmpfs, stack them with
 //                   overlayfs, pivot_root into it, mount /proc /dev /sys, then act as init:
@@ -25,6 +26,7 @@
 #include <termios.h>
 
 #include "image.hpp"
+#include "network.hpp"
 #include "options.hpp"
 #include "sys.hpp"
 #include "tar.hpp"
@@ -58,8 +60,9 @@ using sys::step;
 // ---- Tables -------------------------------------------------------------------------
 
 // The namespaces of every container. A new PID namespace applies to the first child only,
-// which is why the launcher clones instead of unsharing.
-constexpr unsigned long namespaces = CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWPID | CLONE_NEWNET;
+// which is why the launcher clones instead of unsharing. The network namespace is left
+// out for --net host and --netns (joined with setns instead).
+constexpr unsigned long namespaces = CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWPID;
 
 // What the launcher does with each signal, as host-side supervisor and as PID 1.
 enum class on_signal { forward, reap, ignore, fault };
@@ -361,19 +364,23 @@ static void mount_kernel_filesystems()
 	step("mounted /proc, /dev, /sys");
 }
 
-// The new network namespace has only "lo", and it is down.
-static void bring_up_loopback()
+// /etc/hostname and /etc/hosts name the container and its address, as docker writes them.
+static void write_etc_files(const char *hostname, const network::inside_config &net)
 {
-	sys::unique_fd s(socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
-	if (!s)
-		die_errno("socket for lo");
-	struct ifreq ifr = {};
-	strcpy(ifr.ifr_name, "lo");
-	if (ioctl(s.get(), SIOCGIFFLAGS, &ifr) < 0)
-		die_errno("get flags of lo");
-	ifr.ifr_flags = short(ifr.ifr_flags | IFF_UP);
-	if (ioctl(s.get(), SIOCSIFFLAGS, &ifr) < 0)
-		die_errno("bring up lo");
+	char hosts[256], addr[16] = "";
+	if (net.addr)
+		network::format_ipv4(net.addr, addr);
+	snprintf(hosts, sizeof hosts, "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n%s%s%s%s",
+		 addr, net.addr ? "\t" : "", net.addr ? hostname : "", net.addr ? "\n" : "");
+	char name_line[80];
+	snprintf(name_line, sizeof name_line, "%s\n", hostname);
+	mkdir_in("/etc", 0755);
+	for (auto [path, text] : {std::pair{"/etc/hosts", hosts}, std::pair{"/etc/hostname", name_line}}) {
+		sys::unique_fd fd(open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644));
+		size_t n = strlen(text);
+		if (!fd || write(fd.get(), text, n) != ssize_t(n))
+			die_errno("write %s", path);
+	}
 }
 
 // mkdir -p of the working directory, inside the container (docker creates a missing one).
@@ -554,17 +561,25 @@ static pid_t spawn_entrypoint(const container_spec &spec, int &exec_errno)
 	}
 }
 
+// The host's word to its container: go, and this is your network.
+struct go_message {
+	network::inside_config net;
+};
+
 // The cloned child: PID 1 of the new namespaces.
-[[noreturn]] static void container_main(const image_archive &img, container_spec &spec, int go_fd,
-					const sigset_t &blocked)
+[[noreturn]] static void container_main(const image_archive &img, container_spec &spec, const options::parsed &o,
+					int go_fd, int netns_fd, const sigset_t &blocked)
 {
-	// Die with the launcher; the byte from the host closes the race with its early death.
+	// Die with the launcher; the message from the host closes the race with its early death.
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
 		die_errno("set parent-death signal");
-	char go;
-	if (read(go_fd, &go, 1) != 1)
+	go_message go;
+	if (read(go_fd, &go, sizeof go) != sizeof go)
 		_exit(sys::exit_failure);
 	close(go_fd);
+	// Before /sys is mounted: sysfs shows the network namespace of whoever mounts it.
+	if (netns_fd >= 0 && setns(netns_fd, CLONE_NEWNET) < 0)
+		die_errno("join network namespace %s", o.netns);
 	umask(0);
 	build_rootfs(img);
 	enter_rootfs();
@@ -572,7 +587,11 @@ static pid_t spawn_entrypoint(const container_spec &spec, int &exec_errno)
 	umask(022);
 	if (sethostname(spec.hostname, strlen(spec.hostname)) < 0)
 		die_errno("set hostname %s", spec.hostname);
-	bring_up_loopback();
+	if (strcmp(o.net, "host") != 0 && !o.netns) {
+		network::configure_inside(go.net);
+		step("configured the network");
+	}
+	write_etc_files(spec.hostname, go.net);
 	set_home(spec);
 	spec.env.push_back(nullptr);
 	enter_workdir(spec.workdir);
@@ -581,9 +600,9 @@ static pid_t spawn_entrypoint(const container_spec &spec, int &exec_errno)
 
 // ---- Outside: the host side ----------------------------------------------------------
 
-// The launcher on the host passes every signal on to the container's PID 1 and exits
-// with its status.
-[[noreturn]] static void supervise(pid_t child, const sigset_t &blocked)
+// The launcher on the host passes every signal on to the container's PID 1 and returns
+// its status.
+static int supervise(pid_t child, const sigset_t &blocked)
 {
 	for (;;) {
 		siginfo_t si;
@@ -597,7 +616,7 @@ static pid_t spawn_entrypoint(const container_spec &spec, int &exec_errno)
 		case on_signal::reap: {
 			int ws;
 			if (waitpid(child, &ws, WNOHANG) == child)
-				exit(status_code(ws));
+				return status_code(ws);
 		}
 		}
 	}
@@ -613,26 +632,58 @@ static void block_signals(sigset_t &blocked)
 		die_errno("block signals");
 }
 
-[[noreturn]] static void start(const image_archive &img, container_spec &spec)
+// The lease of a bridge network is given back however the launcher ends.
+static network::attachment net_attachment;
+static void release_network()
 {
+	network::release(net_attachment.l);
+}
+
+static int open_netns(const char *name)
+{
+	char path[PATH_MAX];
+	snprintf(path, sizeof path, strchr(name, '/') ? "%s" : "/run/netns/%s", name);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		die_errno("open network namespace %s", path);
+	return fd;
+}
+
+[[noreturn]] static void start(const image_archive &img, container_spec &spec, const options::parsed &o)
+{
+	bool own_netns = strcmp(o.net, "host") != 0 && !o.netns;
+	bool bridge = own_netns && strcmp(o.net, "none") != 0;
+	if (bridge && !network::valid_name(o.net))
+		die("bad --net %s: a network name has 1 to 15 letters, digits, '-', '_' or '.'", o.net);
+	sys::unique_fd netns(o.netns ? open_netns(o.netns) : -1);
 	sigset_t blocked;
 	block_signals(blocked);
 	int go[2];
 	if (pipe2(go, O_CLOEXEC) < 0)
 		die_errno("pipe");
-	long pid = sys::clone_fork(namespaces | SIGCHLD);
+	long pid = sys::clone_fork(namespaces | (own_netns ? CLONE_NEWNET : 0) | SIGCHLD);
 	if (pid < 0)
 		die_errno("clone into new namespaces");
 	if (pid == 0) {
 		close(go[1]);
-		container_main(img, spec, go[0], blocked);
+		container_main(img, spec, o, go[0], netns.get(), blocked);
 	}
 	close(go[0]);
+	netns.reset();
 	step("cloned container pid %ld", pid);
-	if (write(go[1], "g", 1) != 1)
+	go_message msg = {};
+	if (bridge) {
+		sys::at_die = release_network;
+		network::attach(net_attachment, o.net, o.subnet, o.ip, pid_t(pid));
+		msg.net = net_attachment.inside;
+		step("attached to network %s as %s (%s)", o.net, net_attachment.l.name, net_attachment.host_if);
+	}
+	if (write(go[1], &msg, sizeof msg) != sizeof msg)
 		die_errno("start container");
 	close(go[1]);
-	supervise(pid_t(pid), blocked);
+	int status = supervise(pid_t(pid), blocked);
+	release_network();
+	exit(status);
 }
 
 int main(int argc, char **argv)
@@ -650,11 +701,17 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	sys::verbose = o.verbose;
+	if (o.net_rm) {
+		if (!network::valid_name(o.net_rm))
+			die("bad network name %s", o.net_rm);
+		network::remove(o.net_rm);
+		return 0;
+	}
 
 	image_archive img;
 	open_image(img, o.image);
 	step("read image %s: %zu layers", o.image, img.manifest.layers.size());
 	container_spec spec;
 	make_spec(spec, o, img);
-	start(img, spec);
+	start(img, spec, o);
 }

@@ -9,7 +9,7 @@
 
 namespace options {
 
-enum class id { hostname, env, workdir, entrypoint, verbose, rm, interactive, help, version };
+enum class id { hostname, env, workdir, entrypoint, net, subnet, ip, netns, net_rm, verbose, rm, interactive, help, version };
 
 struct flag {
 	const char *long_name;
@@ -25,6 +25,12 @@ constexpr flag flags[] = {
 	{"env", 'e', "KEY[=VALUE]", id::env, "set an environment variable; KEY alone copies the host's value"},
 	{"workdir", 'w', "DIR", id::workdir, "working directory inside the container (created if missing)"},
 	{"entrypoint", 0, "CMD", id::entrypoint, "replace the image's Entrypoint (and drop its Cmd)"},
+	{"net", 0, "MODE", id::net, "none (default: only lo), host (the host's network), or a bridge network NAME"},
+	{"network", 0, "MODE", id::net, "same as --net"},
+	{"subnet", 0, "CIDR", id::subnet, "subnet of a new --net NAME (default: a free /24 of 10.88.0.0/16)"},
+	{"ip", 0, "ADDR", id::ip, "fixed address on the --net NAME network"},
+	{"netns", 0, "NAME|PATH", id::netns, "join an existing network namespace (ip netns NAME, or a path)"},
+	{"net-rm", 0, "NAME", id::net_rm, "remove bridge network NAME, which no container may be using, and exit"},
 	{"verbose", 0, nullptr, id::verbose, "print each step of the start with its time on stderr"},
 	{"rm", 0, nullptr, id::rm, "accepted for docker compatibility: containers never outlive a run"},
 	{"interactive", 'i', nullptr, id::interactive, "accepted for docker compatibility: stdin is always passed"},
@@ -39,6 +45,7 @@ struct parsed {
 	std::vector<const char *> env; // as given: KEY=VALUE or KEY
 	const char *workdir = nullptr;
 	const char *entrypoint = nullptr; // set (maybe "") when --entrypoint was given
+	const char *net = "none", *subnet = nullptr, *ip = nullptr, *netns = nullptr, *net_rm = nullptr;
 	bool verbose = false, help = false, version = false;
 	char error[160] = "";
 };
@@ -66,6 +73,11 @@ inline void apply(parsed &o, id what, const char *value)
 	case id::env: o.env.push_back(value); break;
 	case id::workdir: o.workdir = value; break;
 	case id::entrypoint: o.entrypoint = value; break;
+	case id::net: o.net = value; break;
+	case id::subnet: o.subnet = value; break;
+	case id::ip: o.ip = value; break;
+	case id::netns: o.netns = value; break;
+	case id::net_rm: o.net_rm = value; break;
 	case id::verbose: o.verbose = true; break;
 	case id::help: o.help = true; break;
 	case id::version: o.version = true; break;
@@ -119,7 +131,7 @@ inline bool parse(int argc, char *const *argv, parsed &o)
 		}
 		apply(o, f->what, value);
 	}
-	if (o.help || o.version)
+	if (o.help || o.version || o.net_rm)
 		return true;
 	if (i >= argc) {
 		snprintf(o.error, sizeof o.error, "no image given (see --help)");
@@ -127,12 +139,22 @@ inline bool parse(int argc, char *const *argv, parsed &o)
 	}
 	o.image = argv[i++];
 	o.command.assign(argv + i, argv + argc);
+	bool bridge = strcmp(o.net, "none") != 0 && strcmp(o.net, "host") != 0;
+	if (o.netns && strcmp(o.net, "none") != 0) {
+		snprintf(o.error, sizeof o.error, "--netns and --net %s exclude each other", o.net);
+		return false;
+	}
+	if ((o.subnet || o.ip) && !bridge) {
+		snprintf(o.error, sizeof o.error, "--%s needs --net NAME (a bridge network)", o.subnet ? "subnet" : "ip");
+		return false;
+	}
 	return true;
 }
 
 inline void usage(FILE *out)
 {
 	fputs("Usage: launcher [FLAGS] IMAGE.tar [COMMAND [ARG...]]\n"
+	      "       launcher --net-rm NAME\n"
 	      "Run a `docker save` image as PID 1 of fresh namespaces.\n\nFlags:\n",
 	      out);
 	for (const flag &f : flags) {

@@ -43,3 +43,20 @@ teardown() { common_teardown; }
 	assert_line --partial "a write inside:                                        /data/mine.txt"
 	assert_line --partial "the next container starts clean:                       ls: /data/mine.txt: No such file or directory"
 }
+
+@test "demos/net.sh: a veth cable between two namespaces, then a bridge network" {
+	run demos/net.sh
+	assert_success
+	assert_line "a container joins red (--netns) and sees:  lo veth-red "
+	assert_line "it pings blue across the cable:            1 packets received"
+	assert_line "deleting one end of the cable deletes both: 0 veth left in blue"
+	assert_line --regexp "^first container: 10\.88\.[0-9]+\.2$"
+	assert_line --regexp "^second container: 10\.88\.[0-9]+\.3, route: default via 10\.88\.[0-9]+\.1 dev eth0"
+	assert_line "second pings first: 1 packets received"
+	assert_line --regexp "^the bridge, seen from its namespace: +red 10\.88\.[0-9]+\.1/24$"
+	assert_line "a container on another network, blue:     0 packets received from red"
+	assert_line "after the containers exit:                 0 veth, 0 leases"
+	assert_line "after --net-rm red blue:                   0 bridges"
+	run ip netns list
+	refute_output --partial ldemo
+}

@@ -14,6 +14,8 @@
 
 #include "../image.hpp"
 #include "../json.hpp"
+#include "../netlink.hpp"
+#include "../network.hpp"
 #include "../options.hpp"
 #include "../tar.hpp"
 #include "../unpack.hpp"
@@ -548,6 +550,219 @@ BOOST_AUTO_TEST_CASE(cleaning)
 	clean("./../x", false);
 	BOOST_TEST(clean("a/b/../../c") == "c");
 	clean(std::string(PATH_MAX + 10, 'x'), false);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(rtnetlink)
+
+std::vector<unsigned char> le32(std::initializer_list<uint32_t> words)
+{
+	std::vector<unsigned char> out;
+	for (uint32_t w : words)
+		for (int i = 0; i < 4; i++)
+			out.push_back(uint8_t(w >> (8 * i)));
+	return out;
+}
+
+BOOST_AUTO_TEST_CASE(link_up_by_index_is_32_bytes)
+{
+	netlink::batch b;
+	netlink::set_up(b, 1, nullptr, true, "bring up lo");
+	auto bytes = b.bytes();
+	BOOST_REQUIRE(bytes.size() == 32u);
+	nlmsghdr h;
+	memcpy(&h, bytes.data(), sizeof h);
+	BOOST_TEST(h.nlmsg_len == 32u);
+	BOOST_TEST(h.nlmsg_type == RTM_NEWLINK);
+	BOOST_TEST(h.nlmsg_flags == (NLM_F_REQUEST | NLM_F_ACK));
+	// ifinfomsg: family 0, pad, type 0, index 1, flags IFF_UP, change IFF_UP
+	std::vector<unsigned char> body(bytes.begin() + 16, bytes.end());
+	BOOST_TEST(body == le32({0, 1, IFF_UP, IFF_UP}));
+}
+
+BOOST_AUTO_TEST_CASE(address_request_layout)
+{
+	netlink::batch b;
+	uint32_t addr = __builtin_bswap32(0x0a580002); // 10.88.0.2
+	netlink::add_address(b, 7, addr, 24, "add address");
+	auto bytes = b.bytes();
+	// header 16 + ifaddrmsg 8 + three 8-byte attributes
+	BOOST_REQUIRE(bytes.size() == 48u);
+	BOOST_TEST(bytes[16] == AF_INET);
+	BOOST_TEST(bytes[17] == 24);
+	BOOST_TEST(bytes[19] == RT_SCOPE_UNIVERSE);
+	std::vector<unsigned char> index(bytes.begin() + 20, bytes.begin() + 24);
+	BOOST_TEST(index == le32({7}));
+	std::vector<unsigned char> attrs(bytes.begin() + 24, bytes.end());
+	std::vector<unsigned char> want = {8, 0, IFA_LOCAL, 0, 10, 88, 0, 2, 8, 0, IFA_ADDRESS, 0, 10, 88, 0, 2,
+					   8, 0, IFA_BROADCAST, 0, 10, 88, 0, 255};
+	BOOST_TEST(attrs == want);
+}
+
+// Walks attributes [from, to) and returns (type, payload) pairs, checking every length.
+std::vector<std::pair<uint16_t, std::vector<unsigned char>>> attributes(std::span<const unsigned char> s)
+{
+	std::vector<std::pair<uint16_t, std::vector<unsigned char>>> out;
+	size_t off = 0;
+	while (off < s.size()) {
+		nlattr a;
+		BOOST_REQUIRE(off + sizeof a <= s.size());
+		memcpy(&a, s.data() + off, sizeof a);
+		BOOST_REQUIRE(a.nla_len >= sizeof a);
+		BOOST_REQUIRE(off + a.nla_len <= s.size());
+		out.push_back({a.nla_type, {s.begin() + off + sizeof a, s.begin() + off + a.nla_len}});
+		off += netlink::align(a.nla_len);
+	}
+	BOOST_TEST(off == s.size());
+	return out;
+}
+
+BOOST_AUTO_TEST_CASE(veth_with_peer_in_another_namespace)
+{
+	netlink::batch b;
+	netlink::new_veth(b, "ve-1", 5, "eth0", 4242, "create veth ve-1");
+	auto bytes = b.bytes();
+	nlmsghdr h;
+	memcpy(&h, bytes.data(), sizeof h);
+	BOOST_TEST(h.nlmsg_len == bytes.size());
+	BOOST_TEST(h.nlmsg_flags == (NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL));
+	auto top = attributes(bytes.subspan(16 + sizeof(ifinfomsg)));
+	BOOST_REQUIRE(top.size() == 3u);
+	BOOST_TEST(top[0].first == IFLA_IFNAME);
+	BOOST_TEST(std::string(reinterpret_cast<const char *>(top[0].second.data())) == "ve-1");
+	BOOST_TEST(top[1].first == IFLA_MASTER);
+	BOOST_TEST(top[1].second == le32({5}));
+	BOOST_TEST(top[2].first == IFLA_LINKINFO);
+	auto info = attributes(top[2].second);
+	BOOST_REQUIRE(info.size() == 2u);
+	BOOST_TEST(std::string(reinterpret_cast<const char *>(info[0].second.data())) == "veth");
+	BOOST_TEST(info[1].first == IFLA_INFO_DATA);
+	auto data = attributes(info[1].second);
+	BOOST_REQUIRE(data.size() == 1u);
+	BOOST_TEST(data[0].first == VETH_INFO_PEER);
+	// The peer's payload starts with its own ifinfomsg, then its attributes.
+	std::span<const unsigned char> peer(data[0].second);
+	BOOST_REQUIRE(peer.size() > sizeof(ifinfomsg));
+	auto peer_attrs = attributes(peer.subspan(sizeof(ifinfomsg)));
+	BOOST_REQUIRE(peer_attrs.size() == 2u);
+	BOOST_TEST(std::string(reinterpret_cast<const char *>(peer_attrs[0].second.data())) == "eth0");
+	BOOST_TEST(peer_attrs[1].first == IFLA_NET_NS_PID);
+	BOOST_TEST(peer_attrs[1].second == le32({4242}));
+}
+
+BOOST_AUTO_TEST_CASE(default_route_layout)
+{
+	netlink::batch b;
+	netlink::add_default_route(b, __builtin_bswap32(0x0a580001), 2, "route");
+	auto bytes = b.bytes();
+	rtmsg r;
+	memcpy(&r, bytes.data() + 16, sizeof r);
+	BOOST_TEST(r.rtm_family == AF_INET);
+	BOOST_TEST(r.rtm_dst_len == 0);
+	BOOST_TEST(r.rtm_table == RT_TABLE_MAIN);
+	BOOST_TEST(r.rtm_protocol == RTPROT_BOOT);
+	BOOST_TEST(r.rtm_type == RTN_UNICAST);
+	auto attrs = attributes(bytes.subspan(16 + sizeof r));
+	BOOST_REQUIRE(attrs.size() == 2u);
+	BOOST_TEST(attrs[0].first == RTA_GATEWAY);
+	BOOST_TEST((attrs[0].second == std::vector<unsigned char>{10, 88, 0, 1}));
+	BOOST_TEST(attrs[1].first == RTA_OIF);
+}
+
+std::vector<unsigned char> reply(uint16_t type, uint32_t seq, std::vector<unsigned char> body)
+{
+	nlmsghdr h = {uint32_t(sizeof h + body.size()), type, 0, seq, 1234};
+	std::vector<unsigned char> out(sizeof h);
+	memcpy(out.data(), &h, sizeof h);
+	out.insert(out.end(), body.begin(), body.end());
+	out.resize(netlink::align(out.size()));
+	return out;
+}
+
+std::vector<unsigned char> error_body(int err)
+{
+	nlmsgerr e = {};
+	e.error = err;
+	std::vector<unsigned char> out(sizeof e);
+	memcpy(out.data(), &e, sizeof e);
+	return out;
+}
+
+BOOST_AUTO_TEST_CASE(acks_errors_and_their_requests)
+{
+	netlink::batch b;
+	netlink::new_bridge(b, "red", "create bridge red");
+	netlink::set_up(b, 0, "red", true, "bring up red");
+	nlmsghdr first;
+	memcpy(&first, b.bytes().data(), sizeof first);
+	uint32_t seq = first.nlmsg_seq;
+	auto buf = reply(NLMSG_ERROR, seq, error_body(0));
+	auto second = reply(NLMSG_ERROR, seq + 1, error_body(-EEXIST));
+	auto stray = reply(NLMSG_ERROR, seq + 99, error_body(-EPERM)); // not ours
+	buf.insert(buf.end(), stray.begin(), stray.end());
+	buf.insert(buf.end(), second.begin(), second.end());
+	netlink::replies r;
+	netlink::parse_replies(b, buf, r);
+	BOOST_TEST(!r.malformed);
+	BOOST_TEST(r.acked == 2u);
+	BOOST_TEST(r.error == EEXIST);
+	BOOST_TEST(std::string(b.what(r.failed_seq)) == "bring up red");
+
+	auto truncated = reply(NLMSG_ERROR, seq, error_body(0));
+	truncated.resize(10);
+	netlink::replies bad;
+	netlink::parse_replies(b, truncated, bad);
+	BOOST_TEST(bad.acked == 0u);
+	auto lying = reply(NLMSG_ERROR, seq, error_body(0));
+	lying[0] = 200; // length past the buffer
+	netlink::parse_replies(b, lying, bad);
+	BOOST_TEST(bad.malformed);
+}
+
+BOOST_AUTO_TEST_CASE(a_full_batch_overflows_instead_of_writing_past_its_end)
+{
+	netlink::batch b;
+	for (size_t i = 0; i < netlink::batch::max_requests + 3; i++)
+		netlink::set_up(b, uint32_t(i + 1), nullptr, true, "up");
+	BOOST_TEST(b.overflowed());
+	BOOST_TEST(b.requests() == netlink::batch::max_requests);
+}
+
+BOOST_AUTO_TEST_CASE(cidr_and_leases_arithmetic)
+{
+	network::cidr c;
+	BOOST_REQUIRE(network::parse_cidr("10.88.3.77/24", c));
+	BOOST_TEST(c.addr == 0x0a580300u); // normalised to the network
+	BOOST_TEST(network::gateway(c) == 0x0a580301u);
+	BOOST_TEST(network::broadcast(c) == 0x0a5803ffu);
+	for (const char *bad : {"10.88.3.0", "10.88.3.0/", "10.88.3.0/31", "10.88.3.0/7", "300.1.1.1/24",
+				"10.88.3/24", "10.88.03.0/24", "10.88.3.0/2x", "a.b.c.d/24"})
+		BOOST_TEST(!network::parse_cidr(bad, c), bad);
+	uint32_t ip;
+	BOOST_TEST(network::parse_ipv4("192.168.0.255", ip));
+	BOOST_TEST(ip == 0xc0a800ffu);
+	char text[16];
+	network::format_ipv4(ip, text);
+	BOOST_TEST(std::string(text) == "192.168.0.255");
+
+	network::cidr a{0x0a580000, 24}, wide{0x0a000000, 8}, other{0x0a590000, 24};
+	BOOST_TEST(network::overlaps(a, wide));
+	BOOST_TEST(network::overlaps(wide, a));
+	BOOST_TEST(!network::overlaps(a, other));
+
+	network::cidr used[] = {{0x0a580000, 24}, {0x0a580100, 24}, {0x0a580300, 25}};
+	network::cidr pick;
+	BOOST_REQUIRE(network::pick_subnet(used, pick));
+	BOOST_TEST(pick.addr == 0x0a580200u); // 10.88.2.0/24
+	network::cidr all[] = {{0x0a580000, 16}};
+	BOOST_TEST(!network::pick_subnet(all, pick));
+
+	BOOST_TEST(network::valid_name("red"));
+	BOOST_TEST(!network::valid_name("none"));
+	BOOST_TEST(!network::valid_name("host"));
+	BOOST_TEST(!network::valid_name("sixteen-chars-xx"));
+	BOOST_TEST(!network::valid_name("a/b"));
 }
 
 BOOST_AUTO_TEST_SUITE_END()

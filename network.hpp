@@ -1,0 +1,466 @@
+// network.hpp: bridge networks, `--net NAME`, as docker's user-defined networks.
+//
+// A network is a bridge NAME in the launcher's network namespace, its gateway (the subnet's
+// first address) on the bridge, and a state directory RUN/net/NAME/ (RUN is $LAUNCHER_RUN
+// or /run/launcher) holding `subnet` and one lease file per address in use. A lease is a
+// file named by the address, created with O_CREAT and held with flock() for the life of
+// its launcher, the owner's pid written inside for people to read: a launcher killed with
+// SIGKILL drops the lock with its last descriptor, so the next start reclaims the address,
+// and no two live launchers ever hold the same one. `lock` serialises creating and removing
+// the network itself.
+//
+// IPv4 forwarding is turned off on the bridge: a container reaches the peers of its network
+// and the gateway, and nothing is routed on (to other networks or beyond).
+#pragma once
+#include <climits>
+#include <cstdint>
+#include <cstdio>
+#include <dirent.h>
+#include <span>
+#include <string_view>
+#include <sys/file.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+
+#include "netlink.hpp"
+#include "sys.hpp"
+
+namespace network {
+
+// An IPv4 network; addresses in host byte order for arithmetic.
+struct cidr {
+	uint32_t addr = 0;
+	unsigned prefix = 0;
+};
+
+constexpr uint32_t mask(unsigned prefix) { return prefix == 0 ? 0 : ~uint32_t(0) << (32 - prefix); }
+constexpr uint32_t base(cidr c) { return c.addr & mask(c.prefix); }
+constexpr uint32_t broadcast(cidr c) { return base(c) | ~mask(c.prefix); }
+constexpr uint32_t gateway(cidr c) { return base(c) + 1; }
+
+constexpr cidr default_pool = {10u << 24 | 88u << 16, 16}; // 10.88.0.0/16, in /24 steps
+
+inline bool parse_ipv4(std::string_view s, uint32_t &out)
+{
+	out = 0;
+	for (int part = 0; part < 4; part++) {
+		size_t digits = 0;
+		unsigned v = 0;
+		while (digits < s.size() && s[digits] >= '0' && s[digits] <= '9' && digits < 3)
+			v = v * 10 + unsigned(s[digits++] - '0');
+		if (digits == 0 || v > 255 || (digits > 1 && s[0] == '0'))
+			return false;
+		s.remove_prefix(digits);
+		out = out << 8 | v;
+		if (part < 3) {
+			if (s.empty() || s[0] != '.')
+				return false;
+			s.remove_prefix(1);
+		}
+	}
+	return s.empty();
+}
+
+// "10.88.3.0/24"; the prefix must leave room for a gateway and one container (<= 30).
+inline bool parse_cidr(std::string_view s, cidr &out)
+{
+	size_t slash = s.find('/');
+	if (slash == std::string_view::npos || !parse_ipv4(s.substr(0, slash), out.addr))
+		return false;
+	std::string_view p = s.substr(slash + 1);
+	if (p.empty() || p.size() > 2 || p[0] < '0' || p[0] > '9' || (p.size() == 2 && (p[1] < '0' || p[1] > '9')))
+		return false;
+	out.prefix = unsigned(p[0] - '0') * (p.size() == 2 ? 10 : 1) + (p.size() == 2 ? unsigned(p[1] - '0') : 0);
+	if (out.prefix < 8 || out.prefix > 30)
+		return false;
+	out.addr = base(out);
+	return true;
+}
+
+inline void format_ipv4(uint32_t a, char (&out)[16])
+{
+	snprintf(out, sizeof out, "%u.%u.%u.%u", a >> 24, a >> 16 & 255, a >> 8 & 255, a & 255);
+}
+
+inline bool overlaps(cidr a, cidr b)
+{
+	unsigned p = a.prefix < b.prefix ? a.prefix : b.prefix;
+	return (a.addr & mask(p)) == (b.addr & mask(p));
+}
+
+// The first /24 of the pool that overlaps nothing in used (routes, other networks).
+inline bool pick_subnet(std::span<const cidr> used, cidr &out)
+{
+	for (uint32_t i = 0; i < (1u << (24 - default_pool.prefix)); i++) {
+		cidr c = {default_pool.addr + (i << 8), 24};
+		bool free = true;
+		for (const cidr &u : used)
+			free = free && !overlaps(c, u);
+		if (free) {
+			out = c;
+			return true;
+		}
+	}
+	return false;
+}
+
+// Interface names are shorter than IFNAMSIZ; "none" and "host" are modes, not networks.
+inline bool valid_name(std::string_view n)
+{
+	if (n.empty() || n.size() >= IFNAMSIZ || n == "none" || n == "host" || n == "." || n == "..")
+		return false;
+	for (char c : n)
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.'))
+			return false;
+	return true;
+}
+
+// ---- State on the host ---------------------------------------------------------------
+
+inline const char *run_dir()
+{
+	const char *d = getenv("LAUNCHER_RUN");
+	return d && *d ? d : "/run/launcher";
+}
+
+inline void mkdirs(const char *path)
+{
+	char p[PATH_MAX];
+	snprintf(p, sizeof p, "%s", path);
+	for (char *s = p + 1;; s++) {
+		if (*s && *s != '/')
+			continue;
+		char c = *s;
+		*s = 0;
+		if (mkdir(p, 0755) < 0 && errno != EEXIST)
+			sys::die_errno("create directory %s", p);
+		if (!c)
+			break;
+		*s = c;
+	}
+}
+
+// A network's state directory, open, with its lock held.
+struct state {
+	char dir[PATH_MAX];
+	const char *name;
+	sys::unique_fd dirfd, lock;
+};
+
+inline void open_state(state &st, const char *name)
+{
+	st.name = name;
+	snprintf(st.dir, sizeof st.dir, "%s/net/%s", run_dir(), name);
+	mkdirs(st.dir);
+	st.dirfd.reset(open(st.dir, O_PATH | O_DIRECTORY | O_CLOEXEC));
+	if (!st.dirfd)
+		sys::die_errno("open %s", st.dir);
+	st.lock.reset(openat(st.dirfd.get(), "lock", O_RDWR | O_CREAT | O_CLOEXEC, 0644));
+	if (!st.lock || flock(st.lock.get(), LOCK_EX) < 0)
+		sys::die_errno("lock network %s", name);
+}
+
+inline bool read_subnet(int dirfd, cidr &out)
+{
+	char buf[32] = {};
+	sys::unique_fd fd(openat(dirfd, "subnet", O_RDONLY | O_CLOEXEC));
+	ssize_t n = fd ? read(fd.get(), buf, sizeof buf - 1) : -1;
+	if (n <= 0)
+		return false;
+	std::string_view s(buf, size_t(n));
+	while (!s.empty() && s.back() == '\n')
+		s.remove_suffix(1);
+	return parse_cidr(s, out);
+}
+
+inline void write_file_at(int dirfd, const char *name, const char *text, const char *what)
+{
+	char tmp[64];
+	snprintf(tmp, sizeof tmp, "%s.%d", name, getpid());
+	sys::unique_fd fd(openat(dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+	if (!fd || write(fd.get(), text, strlen(text)) != ssize_t(strlen(text)) || renameat(dirfd, tmp, dirfd, name) < 0)
+		sys::die_errno("write %s", what);
+}
+
+// Subnets in use: every IPv4 route of this namespace but the default, and every other
+// launcher network (its bridge may live in another namespace).
+inline size_t used_subnets(netlink::socket &nl, cidr *out, size_t cap)
+{
+	netlink::batch b;
+	netlink::dump_routes(b, "list routes");
+	static netlink::replies r;
+	r = {};
+	const char *what;
+	if (int err = nl.run(b, r, &what)) {
+		errno = err;
+		sys::die_errno("%s", what);
+	}
+	size_t n = 0;
+	for (size_t i = 0; i < r.route_count && n < cap; i++)
+		if (r.routes[i].prefix > 0)
+			out[n++] = {__builtin_bswap32(r.routes[i].dst), r.routes[i].prefix};
+	char nets[PATH_MAX];
+	snprintf(nets, sizeof nets, "%s/net", run_dir());
+	if (DIR *d = opendir(nets)) {
+		while (dirent *e = readdir(d)) {
+			if (e->d_name[0] == '.' || n >= cap)
+				continue;
+			sys::unique_fd sub(openat(dirfd(d), e->d_name, O_PATH | O_DIRECTORY | O_CLOEXEC));
+			if (sub && read_subnet(sub.get(), out[n]))
+				n++;
+		}
+		closedir(d);
+	}
+	return n;
+}
+
+inline void run_or_die(netlink::socket &nl, netlink::batch &b, netlink::replies &r)
+{
+	const char *what;
+	if (int err = nl.run(b, r, &what)) {
+		errno = err;
+		sys::die_errno("%s", what);
+	}
+}
+
+// Index of the bridge, created (with its gateway address, up, not forwarding) when missing.
+inline uint32_t ensure_bridge(netlink::socket &nl, const char *name, cidr subnet)
+{
+	char what[64];
+	snprintf(what, sizeof what, "look up bridge %s", name);
+	netlink::batch get;
+	netlink::get_link(get, name, what);
+	netlink::replies r;
+	const char *failed;
+	int err = nl.run(get, r, &failed);
+	if (err == 0)
+		return r.link_index;
+	if (err != ENODEV) {
+		errno = err;
+		sys::die_errno("%s", what);
+	}
+	char create[64], addr_what[64], up[64];
+	snprintf(create, sizeof create, "create bridge %s", name);
+	snprintf(up, sizeof up, "bring up bridge %s", name);
+	netlink::batch b;
+	netlink::new_bridge(b, name, create);
+	netlink::get_link(b, name, what);
+	r = {};
+	run_or_die(nl, b, r);
+	uint32_t index = r.link_index;
+
+	char sysctl[96];
+	snprintf(sysctl, sizeof sysctl, "/proc/sys/net/ipv4/conf/%s/forwarding", name);
+	sys::unique_fd fwd(open(sysctl, O_WRONLY | O_CLOEXEC));
+	if (!fwd || write(fwd.get(), "0", 1) != 1)
+		sys::die_errno("turn off forwarding on %s", name);
+
+	char gw[16];
+	format_ipv4(gateway(subnet), gw);
+	snprintf(addr_what, sizeof addr_what, "add address %s to %s", gw, name);
+	netlink::batch c;
+	netlink::add_address(c, index, __builtin_bswap32(gateway(subnet)), subnet.prefix, addr_what);
+	netlink::set_up(c, index, nullptr, true, up);
+	r = {};
+	run_or_die(nl, c, r);
+	return index;
+}
+
+// ---- Leases -----------------------------------------------------------------------------
+
+struct lease {
+	sys::unique_fd fd;
+	int dirfd = -1;
+	char name[16] = ""; // the address, dotted
+};
+
+// Takes the lease of addr if no live launcher holds it. A holder that is releasing may
+// unlink the file between our open and our lock: then the inode we locked is no longer
+// the one named, and we try again.
+inline bool try_lease(int dirfd, uint32_t addr, lease &l)
+{
+	format_ipv4(addr, l.name);
+	for (;;) {
+		sys::unique_fd fd(openat(dirfd, l.name, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644));
+		if (!fd)
+			sys::die_errno("open lease %s", l.name);
+		if (flock(fd.get(), LOCK_EX | LOCK_NB) < 0) {
+			if (errno == EWOULDBLOCK)
+				return false;
+			sys::die_errno("lock lease %s", l.name);
+		}
+		struct stat held, named;
+		if (fstat(fd.get(), &held) < 0)
+			sys::die_errno("stat lease %s", l.name);
+		if (fstatat(dirfd, l.name, &named, AT_SYMLINK_NOFOLLOW) < 0 || named.st_ino != held.st_ino)
+			continue;
+		char pid[16];
+		int n = snprintf(pid, sizeof pid, "%d\n", getpid());
+		if (ftruncate(fd.get(), 0) < 0 || pwrite(fd.get(), pid, size_t(n), 0) != n)
+			sys::die_errno("write lease %s", l.name);
+		l.fd = std::move(fd);
+		l.dirfd = dirfd;
+		return true;
+	}
+}
+
+inline void release(lease &l)
+{
+	if (!l.fd)
+		return;
+	unlinkat(l.dirfd, l.name, 0); // before unlocking, so nobody locks a named stale file
+	l.fd.reset();
+}
+
+// ---- Attaching a container ----------------------------------------------------------------
+
+// What the host side tells the container's PID 1 about its network.
+struct inside_config {
+	uint32_t addr = 0, gateway = 0; // host byte order; 0: no bridge network
+	unsigned prefix = 0;
+};
+
+struct attachment {
+	state st;
+	lease l;
+	inside_config inside;
+	char host_if[IFNAMSIZ] = "";
+};
+
+// Host side of `--net NAME`: the network (created on first use), an address lease, and a
+// veth pair whose peer is created as eth0 directly in the container's namespace.
+inline void attach(attachment &a, const char *name, const char *subnet_flag, const char *ip_flag, pid_t container)
+{
+	netlink::socket nl;
+	if (!nl.open())
+		sys::die_errno("open rtnetlink socket");
+	open_state(a.st, name);
+
+	cidr subnet, wanted;
+	bool known = read_subnet(a.st.dirfd.get(), subnet);
+	if (subnet_flag && !parse_cidr(subnet_flag, wanted))
+		sys::die("bad --subnet %s: expected an IPv4 CIDR with a prefix of 8 to 30", subnet_flag);
+	if (known && subnet_flag && (wanted.addr != subnet.addr || wanted.prefix != subnet.prefix))
+		sys::die("network %s exists with another subnet (see %s/subnet)", name, a.st.dir);
+	if (!known) {
+		static cidr used[512];
+		size_t n = used_subnets(nl, used, std::size(used));
+		if (subnet_flag)
+			subnet = wanted;
+		else if (!pick_subnet({used, n}, subnet))
+			sys::die("network %s: no free /24 left in 10.88.0.0/16", name);
+		char text[32], a4[16];
+		format_ipv4(subnet.addr, a4);
+		snprintf(text, sizeof text, "%s/%u\n", a4, subnet.prefix);
+		write_file_at(a.st.dirfd.get(), "subnet", text, "network subnet");
+	}
+	uint32_t bridge = ensure_bridge(nl, name, subnet);
+
+	if (ip_flag) {
+		uint32_t ip;
+		if (!parse_ipv4(ip_flag, ip))
+			sys::die("bad --ip %s: expected an IPv4 address", ip_flag);
+		if (base({ip, subnet.prefix}) != subnet.addr || ip <= gateway(subnet) || ip >= broadcast(subnet))
+			sys::die("--ip %s is not a container address of network %s", ip_flag, name);
+		if (!try_lease(a.st.dirfd.get(), ip, a.l))
+			sys::die("--ip %s is in use on network %s", ip_flag, name);
+	} else {
+		for (uint32_t ip = gateway(subnet) + 1; ip < broadcast(subnet) && !a.l.fd; ip++)
+			try_lease(a.st.dirfd.get(), ip, a.l);
+		if (!a.l.fd)
+			sys::die("network %s is full: every address of its subnet is leased", name);
+	}
+	uint32_t ip;
+	parse_ipv4(a.l.name, ip);
+	a.inside = {ip, gateway(subnet), subnet.prefix};
+	a.st.lock.reset(); // the lease is held: --net-rm will see it
+
+	uint32_t tag;
+	if (getrandom(&tag, sizeof tag, 0) != sizeof tag)
+		sys::die_errno("getrandom");
+	snprintf(a.host_if, sizeof a.host_if, "ve-%08x", tag);
+	char create[64], up[64];
+	snprintf(create, sizeof create, "create veth %s", a.host_if);
+	snprintf(up, sizeof up, "bring up %s", a.host_if);
+	netlink::batch b;
+	netlink::new_veth(b, a.host_if, bridge, "eth0", uint32_t(container), create);
+	netlink::set_up(b, 0, a.host_if, true, up);
+	netlink::replies r;
+	run_or_die(nl, b, r);
+}
+
+// `--net-rm NAME`: removes a network that no live launcher uses.
+inline void remove(const char *name)
+{
+	state st;
+	char dir[PATH_MAX];
+	snprintf(dir, sizeof dir, "%s/net/%s", run_dir(), name);
+	if (access(dir, F_OK) < 0)
+		sys::die_errno("network %s", name);
+	open_state(st, name);
+	DIR *d = opendir(st.dir);
+	if (!d)
+		sys::die_errno("open %s", st.dir);
+	size_t in_use = 0;
+	while (dirent *e = readdir(d)) {
+		uint32_t ip;
+		if (!parse_ipv4(e->d_name, ip))
+			continue;
+		lease l;
+		if (try_lease(dirfd(d), ip, l))
+			release(l); // stale: its launcher died
+		else
+			in_use++;
+	}
+	closedir(d);
+	if (in_use)
+		sys::die("network %s is in use by %zu container%s", name, in_use, in_use == 1 ? "" : "s");
+	netlink::socket nl;
+	if (!nl.open())
+		sys::die_errno("open rtnetlink socket");
+	char what[64];
+	snprintf(what, sizeof what, "delete bridge %s", name);
+	netlink::batch b;
+	netlink::del_link(b, name, what);
+	netlink::replies r;
+	const char *failed;
+	int err = nl.run(b, r, &failed);
+	if (err && err != ENODEV) {
+		errno = err;
+		sys::die_errno("%s", what);
+	}
+	unlinkat(st.dirfd.get(), "subnet", 0);
+	unlinkat(st.dirfd.get(), "lock", 0);
+	if (rmdir(st.dir) < 0)
+		sys::die_errno("remove %s", st.dir);
+}
+
+// Container side, in its own network namespace: lo up and, on a bridge network, eth0's
+// address, eth0 up and the default route via the gateway. Loopback is ifindex 1 in every
+// network namespace (registered first).
+inline void configure_inside(const inside_config &c)
+{
+	netlink::socket nl;
+	if (!nl.open())
+		sys::die_errno("open rtnetlink socket");
+	netlink::batch b;
+	netlink::set_up(b, 1, nullptr, true, "bring up lo");
+	if (c.addr)
+		netlink::get_link(b, "eth0", "look up eth0");
+	netlink::replies r;
+	run_or_die(nl, b, r);
+	if (!c.addr)
+		return;
+	uint32_t eth0 = r.link_index;
+	char addr_what[48], a4[16];
+	format_ipv4(c.addr, a4);
+	snprintf(addr_what, sizeof addr_what, "add address %s to eth0", a4);
+	netlink::batch e;
+	netlink::add_address(e, eth0, __builtin_bswap32(c.addr), c.prefix, addr_what);
+	netlink::set_up(e, eth0, nullptr, true, "bring up eth0");
+	netlink::add_default_route(e, __builtin_bswap32(c.gateway), eth0, "add default route");
+	r = {};
+	run_or_die(nl, e, r);
+}
+
+} // namespace network

@@ -1,0 +1,182 @@
+#!/usr/bin/env bats
+# Networking over rtnetlink. Every test runs inside a network namespace it creates, so
+# nothing touches the machine's own network; LAUNCHER_RUN keeps leases in the test's dir.
+
+load helpers
+
+setup() {
+	common_setup
+	NS=lnet-$BATS_TEST_NUMBER-$$
+	ip netns add "$NS"
+	# Forwarding on in the test namespace: isolation between networks must come from the
+	# launcher's bridges, not from a default.
+	ip netns exec "$NS" sysctl -qw net.ipv4.ip_forward=1
+	export LAUNCHER_RUN=$BATS_TEST_TMPDIR/run
+}
+
+teardown() {
+	pkill -KILL -f "sleep 3[0-9]" || true
+	ip netns del "$NS" 2>/dev/null || true
+	for ns in $(ip netns list | awk '{print $1}' | grep "^$NS-"); do ip netns del "$ns"; done
+	common_teardown
+}
+
+in_ns() { ip netns exec "$NS" "$@"; }
+
+# Starts a container on --net $1 that reports its address and then waits; sets ADDR, PID.
+serve() {
+	local out=$BATS_TEST_TMPDIR/serve-$1-$RANDOM
+	# ip netns exec execs in place, so $! is the launcher itself.
+	ip netns exec "$NS" "$LAUNCHER" --net "$@" "$BUSYBOX" sh -c 'ip -4 addr show eth0 | sed -n "s/.*inet \([0-9.]*\).*/addr=\1/p"; sleep 30' >"$out" 2>&1 &
+	PID=$!
+	wait_for "$out" addr=
+	ADDR=$(sed -n 's/addr=//p' "$out")
+}
+
+# Waits until no veth of the launcher is left in the test namespace (the kernel frees a
+# container's network namespace, and with it the veth pair, shortly after its last exit).
+no_veth_left() {
+	for _ in $(seq 50); do
+		in_ns ip -o link show type veth | grep -q . || return 0
+		sleep 0.1
+	done
+	in_ns ip -o link show type veth >&2
+	return 1
+}
+
+@test "--net none, the default, has only lo" {
+	run in_ns "$LAUNCHER" --net none "$BUSYBOX" ls /sys/class/net
+	assert_success
+	assert_output lo
+}
+
+@test "two containers on --net red ping each other by address; the bridge's namespace reaches them" {
+	serve red
+	first=$ADDR
+	run in_ns "$LAUNCHER" --net red "$BUSYBOX" sh -c "ping -c1 -W2 $first && cat /etc/hosts && ip route"
+	assert_success
+	assert_output --partial "1 packets received"
+	assert_line --regexp "^10\.88\.[0-9]+\.3	[0-9a-f]{12}$"
+	assert_line --regexp "^default via 10\.88\.[0-9]+\.1 dev eth0"
+	run in_ns "$LAUNCHER" --net host "$BUSYBOX" ping -c1 -W2 "$first"
+	assert_success
+	kill $PID
+	wait $PID || true
+	no_veth_left
+}
+
+@test "containers on red and blue cannot reach each other" {
+	serve red
+	red=$ADDR
+	run in_ns "$LAUNCHER" --net blue "$BUSYBOX" sh -c "ip -4 addr show eth0 | grep -o 'inet [0-9.]*'; ping -c1 -W1 $red"
+	assert_failure 1
+	assert_output --partial "0 packets received"
+	# blue got a subnet of its own
+	refute_line --partial "inet ${red%.*}."
+	run in_ns "$LAUNCHER" --net red "$BUSYBOX" ping -c1 -W1 "$red"
+	assert_success
+	kill $PID
+}
+
+@test "--netns joins a named namespace; --net host shares the launcher's" {
+	ip netns add "$NS-joined"
+	ip -n "$NS-joined" link add marker0 type veth peer name marker0p
+	run "$LAUNCHER" --netns "$NS-joined" "$BUSYBOX" ls /sys/class/net
+	assert_success
+	assert_output "$(printf 'lo\nmarker0\nmarker0p')"
+	run "$LAUNCHER" --netns "/run/netns/$NS-joined" "$BUSYBOX" ls /sys/class/net/marker0
+	assert_success
+	in_ns ip link add marker1 type veth peer name marker1p
+	run in_ns "$LAUNCHER" --net host "$BUSYBOX" ls /sys/class/net
+	assert_success
+	assert_line marker1
+	run "$LAUNCHER" --netns no-such-ns "$BUSYBOX" true
+	assert_failure 125
+	assert_output "launcher: open network namespace /run/netns/no-such-ns: No such file or directory"
+}
+
+@test "after the containers exit no veth and no lease is left; --net-rm removes an unused network" {
+	serve red
+	run in_ns "$LAUNCHER" --net-rm red
+	assert_failure 125
+	assert_output "launcher: network red is in use by 1 container"
+	kill $PID
+	wait $PID || true
+	run in_ns "$LAUNCHER" --net red "$BUSYBOX" true
+	assert_success
+	no_veth_left
+	run ls "$LAUNCHER_RUN/net/red"
+	assert_output "$(printf 'lock\nsubnet')"
+	run in_ns "$LAUNCHER" --net-rm red
+	assert_success
+	run in_ns ip link show red
+	assert_failure
+	[ ! -e "$LAUNCHER_RUN/net/red" ]
+	run in_ns "$LAUNCHER" --net-rm red
+	assert_failure 125
+}
+
+@test "a launcher killed with SIGKILL leaves a lease that the next start reclaims" {
+	serve red --subnet 10.77.0.0/30
+	[ "$ADDR" = 10.77.0.2 ]
+	[ "$(cat "$LAUNCHER_RUN/net/red/10.77.0.2")" = "$PID" ]
+	# The only container address of a /30 is taken: a second start fails, and cleanly.
+	run in_ns "$LAUNCHER" --net red "$BUSYBOX" true
+	assert_failure 125
+	assert_output "launcher: network red is full: every address of its subnet is leased"
+	kill -KILL $PID
+	wait $PID || true
+	[ -e "$LAUNCHER_RUN/net/red/10.77.0.2" ]
+	run in_ns "$LAUNCHER" --net red "$BUSYBOX" sh -c 'ip -4 addr show eth0 | grep -o "inet [0-9.]*"'
+	assert_success
+	assert_output "inet 10.77.0.2"
+	[ ! -e "$LAUNCHER_RUN/net/red/10.77.0.2" ]
+}
+
+@test "--ip asks for a fixed address; --subnet picks the network's; bad values fail with 125" {
+	run in_ns "$LAUNCHER" --net red --subnet 10.66.5.0/24 --ip 10.66.5.77 "$BUSYBOX" sh -c 'ip -4 addr show eth0 | grep -o "inet [0-9./]*"'
+	assert_success
+	assert_output "inet 10.66.5.77/24"
+	run in_ns "$LAUNCHER" --net red --subnet 10.66.6.0/24 "$BUSYBOX" true
+	assert_failure 125
+	assert_output --partial "network red exists with another subnet"
+	run in_ns "$LAUNCHER" --net red --ip 10.1.1.1 "$BUSYBOX" true
+	assert_failure 125
+	assert_output "launcher: --ip 10.1.1.1 is not a container address of network red"
+	run in_ns "$LAUNCHER" --net this-name-is-too-long "$BUSYBOX" true
+	assert_failure 125
+	run in_ns "$LAUNCHER" --ip 10.66.5.9 "$BUSYBOX" true
+	assert_failure 125
+	assert_output "launcher: --ip needs --net NAME (a bridge network)"
+	run in_ns "$LAUNCHER" --net blue --subnet 10.0.0.0/33 "$BUSYBOX" true
+	assert_failure 125
+	no_veth_left
+}
+
+@test "a free /24 is chosen that no route of the namespace uses" {
+	in_ns ip link add used0 type veth peer name used0p
+	in_ns ip addr add 10.88.0.1/24 dev used0
+	in_ns ip link set used0 up
+	in_ns ip link set used0p up
+	run in_ns "$LAUNCHER" --net red "$BUSYBOX" sh -c 'ip -4 addr show eth0 | grep -o "inet [0-9./]*"'
+	assert_success
+	assert_output "inet 10.88.1.2/24"
+}
+
+@test "20 containers started at once on one network all get distinct addresses" {
+	# All 20 hold their lease at the same time: each waits until the test has every address.
+	for i in $(seq 20); do
+		ip netns exec "$NS" "$LAUNCHER" --net red "$BUSYBOX" sh -c 'ip -4 addr show eth0 | grep -o "inet [0-9.]*"; sleep 30' \
+			>"$BATS_TEST_TMPDIR/c$i" 2>&1 &
+	done
+	for i in $(seq 20); do wait_for "$BATS_TEST_TMPDIR/c$i" inet; done
+	cat "$BATS_TEST_TMPDIR"/c* >"$BATS_TEST_TMPDIR/all"
+	[ "$(grep -c '^inet 10\.88\.' "$BATS_TEST_TMPDIR/all")" -eq 20 ]
+	[ "$(sort -u "$BATS_TEST_TMPDIR/all" | wc -l)" -eq 20 ]
+	[ "$(ls "$LAUNCHER_RUN/net/red" | grep -c '^10\.88\.')" -eq 20 ]
+	pkill -TERM -x launcher
+	wait
+	no_veth_left
+	run ls "$LAUNCHER_RUN/net/red"
+	assert_output "$(printf 'lock\nsubnet')"
+}
