@@ -5,7 +5,8 @@
 VERSION := 0.1
 HEADERS := sys.hpp tar.hpp json.hpp image.hpp options.hpp unpack.hpp netlink.hpp network.hpp
 BUILD_PACKAGES := musl-tools gcc g++ tar coreutils busybox-static
-TEST_PACKAGES := $(BUILD_PACKAGES) libboost-test-dev bats bats-assert bats-support iproute2 file
+BENCH_PACKAGES := hyperfine crun runc bubblewrap umoci tini dumb-init catatonit gnuplot-nox python3 file util-linux
+TEST_PACKAGES := $(BUILD_PACKAGES) $(BENCH_PACKAGES) libboost-test-dev bats bats-assert bats-support iproute2
 
 # musl has no libstdc++: take the header-only parts of GCC's and shim the rest
 # (launcher.cpp). musl-gcc hides the kernel's UAPI headers; build/uapi exposes exactly
@@ -26,7 +27,7 @@ define need
 	fi
 endef
 
-.PHONY: all demo check unit e2e images deps-build deps-test clean
+.PHONY: all demo check unit e2e images bench bench-quick deps-build deps-test deps-bench clean
 
 all: launcher images
 
@@ -35,6 +36,9 @@ deps-build:
 
 deps-test:
 	$(call need,$(TEST_PACKAGES))
+
+deps-bench:
+	$(call need,$(BUILD_PACKAGES) $(BENCH_PACKAGES))
 
 build/uapi:
 	mkdir -p build/uapi
@@ -66,6 +70,16 @@ e2e: launcher images
 check: deps-test
 	$(MAKE) launcher images build/unit
 	tests/check.sh
+
+# Writes BENCHMARKS.md and bench/startup.svg (a few minutes); bench-quick runs every row
+# small and fast into build/bench-quick (make check runs it, through tests/bench.bats).
+bench: deps-bench
+	$(MAKE) launcher images
+	bench/bench.sh full .
+
+bench-quick: deps-bench
+	$(MAKE) launcher images
+	bench/bench.sh quick build/bench-quick
 
 clean:
 	rm -rf build launcher images/*.tar

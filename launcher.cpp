@@ -582,6 +582,9 @@ struct go_message {
 		die_errno("join network namespace %s", o.netns);
 	umask(0);
 	build_rootfs(img);
+	// PID 1 idles for the container's life: give back the archive pages it read.
+	if (munmap(const_cast<unsigned char *>(img.bytes.data()), img.bytes.size()) < 0)
+		die_errno("unmap image %s", img.path);
 	enter_rootfs();
 	mount_kernel_filesystems();
 	umask(022);

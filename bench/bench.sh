@@ -1,0 +1,247 @@
+#!/bin/bash
+# bench.sh full|quick OUTDIR: measures the launcher against its peers on this machine and
+# writes OUTDIR/BENCHMARKS.md and OUTDIR/bench/startup.svg. `quick` runs every row with few runs
+# and small sizes, so that `make check` keeps the harness working; it asserts nothing of
+# the times.
+#
+# Every tool runs inside one network namespace and one private mount namespace made here,
+# with /sys/fs/cgroup/unified unmounted (crun 1.8 refuses hybrid cgroup hosts otherwise),
+# and unpacks onto one tmpfs, so the conditions are equal and nothing touches the host.
+set -euo pipefail
+mode=${1:?usage: bench.sh full|quick OUTDIR}
+out=$(mkdir -p "${2:?usage: bench.sh full|quick OUTDIR}" && cd "$2" && pwd)
+mkdir -p "$out/bench"
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+
+# unshare -n, not `ip netns exec`, which remounts /sys and so hides the cgroup mounts.
+if [ -z "${BENCH_INSIDE:-}" ]; then
+	exec unshare -n -m --propagation private env BENCH_INSIDE=1 "$0" "$@"
+fi
+
+if [ "$mode" = quick ]; then
+	RUNS=3 WARMUP=1 FILES=2000 MEGABYTES=20 UNPACK_RUNS=2 ORPHANS=1000 SCALE="1 5" SCALE_RUNS=2
+else
+	RUNS=30 WARMUP=5 FILES=20000 MEGABYTES=200 UNPACK_RUNS=5 ORPHANS=10000 SCALE="1 10 100" SCALE_RUNS=5
+fi
+umount /sys/fs/cgroup/unified 2>/dev/null || true
+work=$(mktemp -d)
+mount -t tmpfs -o size=4g bench "$work"
+export LAUNCHER_RUN=$work/run
+L=$root/launcher
+say() { printf '%s\n' "$*" >&2; }
+
+# ---- Inputs -----------------------------------------------------------------------------
+gcc -O2 -o "$work/measure" bench/measure.c
+gcc -O2 -o "$work/genlayer" bench/genlayer.c
+images/pack.sh "$work" bench
+layer_of() { tar -xOf "$1" manifest.json | sed 's/.*"Layers":\["\([^"]*\)".*/\1/'; }
+mkdir "$work/rootfs"
+tar -xOf images/hello.tar "$(layer_of images/hello.tar)" | tar -x -C "$work/rootfs"
+mkdir -p "$work/rootfs/proc" "$work/rootfs/dev"
+for tool in crun runc; do
+	mkdir -p "$work/$tool"
+	cp -a "$work/rootfs" "$work/$tool/rootfs"
+	(cd "$work/$tool" && $tool spec)
+	sed -i 's/"terminal": true/"terminal": false/; s/"sh"$/"\/hello"/' "$work/$tool/config.json"
+done
+
+# ---- 1. Start to exit -----------------------------------------------------------------------
+"$L" --net bench images/hello.tar >/dev/null # creates the network before timing
+start_rows=(
+	"bare binary (floor)|$work/rootfs/hello"
+	"unshare + chroot|unshare -fpumin --mount-proc chroot $work/rootfs /hello"
+	"bwrap|bwrap --unshare-all --bind $work/rootfs / --proc /proc --dev /dev /hello"
+	"crun|crun run -b $work/crun bench-crun"
+	"runc|runc run -b $work/runc bench-runc"
+	"launcher --net none|$L images/hello.tar"
+	"launcher --net bench|$L --net bench images/hello.tar"
+)
+: >"$work/start.csv"
+for row in "${start_rows[@]}"; do
+	name=${row%%|*} cmd=${row#*|}
+	say "start: $name"
+	hyperfine -N --style none --warmup "$WARMUP" --runs "$RUNS" --export-json "$work/h.json" "$cmd" >/dev/null
+	# median, min, max, stddev in ms
+	python3 - "$work/h.json" "$name" >>"$work/start.csv" <<'EOF'
+import json, sys
+r = json.load(open(sys.argv[1]))["results"][0]
+print("%s|%.3f|%.3f|%.3f|%.3f" % (sys.argv[2], r["median"] * 1e3, r["min"] * 1e3, r["max"] * 1e3, r["stddev"] * 1e3))
+EOF
+done
+median_of() { awk -F'|' -v n="$1" '$1 == n { print $2 }' "$work/start.csv"; }
+floor=$(median_of "bare binary (floor)")
+crun=$(median_of "crun")
+
+# ---- 2. Unpacking ---------------------------------------------------------------------------
+say "unpack: generating $FILES files, $MEGABYTES MB"
+"$work/genlayer" "$work/tree" "$FILES" "$MEGABYTES" >/dev/null
+tar --format=ustar --numeric-owner -C "$work/tree" -cf "$work/layer.tar" .
+gzip -c "$work/layer.tar" >"$work/layer.tar.gz"
+BIG_LAYER_DIR=$work/tree images/pack.sh "$work" big
+rm -rf "$work/tree"
+umoci init --layout "$work/oci" && umoci new --image "$work/oci:big"
+umoci raw add-layer --image "$work/oci:big" "$work/layer.tar"
+layer_mb=$(awk -v b="$(stat -c %s "$work/layer.tar")" 'BEGIN { printf "%.1f", b / 1048576 }')
+# unpack_row NAME COMMAND [PREPARE]
+unpack_row() {
+	say "unpack: $1"
+	local args=(--style none --warmup 1 --runs "$UNPACK_RUNS" --export-json "$work/h.json")
+	if [ -n "${3:-}" ]; then args+=(--prepare "$3"); else args+=(-N); fi
+	hyperfine "${args[@]}" "$2" >/dev/null
+	python3 - "$work/h.json" "$1" "$layer_mb" "$FILES" >>"$work/unpack.csv" <<'EOF'
+import json, sys
+r = json.load(open(sys.argv[1]))["results"][0]
+m = r["median"]
+print("%s|%.1f|%.0f|%.0f" % (sys.argv[2], m * 1e3, float(sys.argv[3]) / m, int(sys.argv[4]) / m))
+EOF
+}
+fresh="rm -rf $work/x && mkdir $work/x"
+: >"$work/unpack.csv"
+unpack_row "launcher (plain layer, whole start)" "$L $work/big.tar true"
+unpack_row "GNU tar -x (plain)" "tar -xf $work/layer.tar -C $work/x" "$fresh"
+unpack_row "gzip -dc piped to tar -x (gzip)" "sh -c 'gzip -dc $work/layer.tar.gz | tar -xf - -C $work/x'" "$fresh"
+unpack_row "umoci unpack (gzip)" "umoci unpack --image $work/oci:big $work/ub" "rm -rf $work/ub"
+# The launcher's own step timings of one start of the big image: the unpack alone.
+"$L" --verbose "$work/big.tar" true 2>"$work/big-steps.txt"
+big_unpack=$(awk '/unpacked layer 1/ { a = $2 } /unpacked layer 2/ { b = $2 } END { printf "%.1f", b - a }' "$work/big-steps.txt")
+
+# ---- 3. Size and memory ---------------------------------------------------------------------
+size_rows=(
+	"launcher|$L"
+	"tini-static|/usr/bin/tini-static"
+	"dumb-init|/usr/bin/dumb-init"
+	"catatonit|$(command -v catatonit || echo /usr/libexec/podman/catatonit)"
+	"bwrap|$(command -v bwrap)"
+	"crun|$(command -v crun)"
+	"runc|$(command -v runc)"
+)
+: >"$work/size.csv"
+for row in "${size_rows[@]}"; do
+	name=${row%%|*} path=${row#*|}
+	cp "$path" "$work/stripped"
+	strip "$work/stripped" 2>/dev/null || true
+	linkage=$(file -b "$path" | grep -o 'statically linked\|dynamically linked\|static-pie linked' | head -1)
+	echo "$name|$(stat -c %s "$work/stripped")|$linkage" >>"$work/size.csv"
+done
+read -r host_rss init_rss < <("$work/measure" rss "$L" "$work/bench.tar" /benchtool waitterm)
+
+# ---- 4. Init --------------------------------------------------------------------------------
+: >"$work/reap.txt"
+for _ in 1 2 3; do
+	"$L" "$work/bench.tar" /benchtool orphans "$ORPHANS" | sed -n 's/.* in \([0-9.]*\) ms/\1/p' >>"$work/reap.txt"
+done
+reap=$(sort -n "$work/reap.txt" | sed -n 2p)
+read -r term_med term_min term_max < <("$work/measure" sigterm "$RUNS" "$L" "$work/bench.tar" /benchtool waitterm)
+
+# ---- 5. Scaling -----------------------------------------------------------------------------
+: >"$work/scale.csv"
+for n in $SCALE; do
+	say "scale: $n at once"
+	hyperfine --style none --warmup 1 --runs "$SCALE_RUNS" --export-json "$work/h.json" \
+		"for i in \$(seq $n); do $L --net scale images/hello.tar >/dev/null & done; wait" >/dev/null
+	python3 - "$work/h.json" "$n" >>"$work/scale.csv" <<'EOF'
+import json, sys
+r = json.load(open(sys.argv[1]))["results"][0]
+n = int(sys.argv[2])
+print("%d|%.1f|%.2f" % (n, r["median"] * 1e3, r["median"] * 1e3 / n))
+EOF
+done
+
+# ---- Report -----------------------------------------------------------------------------------
+"$L" --verbose images/hello.tar 2>"$work/steps.txt" >/dev/null
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
+over() { awk -v a="$1" -v f="$floor" 'BEGIN { printf "%.3f", a - f }'; }
+verdict() { if awk -v a="$1" -v b="$2" 'BEGIN { exit !(a <= b) }'; then echo met; else echo "**missed**"; fi; }
+ours=$(median_of "launcher --net none")
+launcher_size=$(awk -F'|' '$1 == "launcher" { print $2 }' "$work/size.csv")
+tar_ms=$(awk -F'|' '$1 ~ /^GNU tar/ { print $2 }' "$work/unpack.csv")
+{
+	echo "# Benchmarks"
+	echo
+	echo "Measured by \`make bench\` ($mode run) on $(date -u +%Y-%m-%d), $(nproc) cores,"
+	echo "$(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1), Linux $(uname -r)."
+	echo "Versions: $(crun --version | head -1); $(runc --version | head -1); bwrap $(bwrap --version | cut -d' ' -f2);"
+	echo "$(tar --version | head -1); umoci $(umoci --version | awk '{print $3}'); $(hyperfine --version)."
+	echo "Rerun: \`make bench\` (root; installs hyperfine, crun, runc, bubblewrap, umoci, tini, dumb-init,"
+	echo "catatonit, gnuplot). Every tool runs in one network namespace and one private mount namespace"
+	echo "with /sys/fs/cgroup/unified unmounted, unpacking onto one tmpfs."
+	echo
+	echo "## Targets"
+	echo
+	echo "| target | measured | verdict |"
+	echo "|---|---|---|"
+	echo "| warm start of hello (\`--net none\`) at most half of crun's time over the floor | $(over "$ours") ms vs $(awk -v c="$(over "$crun")" 'BEGIN { printf "%.3f", c / 2 }') ms | $(verdict "$(over "$ours")" "$(awk -v c="$(over "$crun")" 'BEGIN { print c / 2 }')") |"
+	echo "| unpacking faster than GNU tar on the same layer | launcher's unpack step $big_unpack ms (whole start $(awk -F'|' 'NR == 1 { print $2 }' "$work/unpack.csv") ms) vs tar $tar_ms ms | $(verdict "$big_unpack" "$tar_ms") |"
+	echo "| binary under 100 KB stripped | $launcher_size bytes | $(verdict "$launcher_size" 102400) |"
+	echo "| idle PID 1 under 300 KB resident | $init_rss kB | $(verdict "$init_rss" 300) |"
+	echo
+	echo "## 1. Start to exit of the hello image ($RUNS runs after $WARMUP warm-up)"
+	echo
+	echo "The launcher has no layer cache yet: every start unpacks the image (the warm-cache and"
+	echo "\`--no-cache\` rows come with the layer cache)."
+	echo
+	echo "| what | median ms | min | max | stddev | x floor | x crun |"
+	echo "|---|---|---|---|---|---|---|"
+	while IFS='|' read -r name med min max sd; do
+		echo "| $name | $med | $min | $max | $sd | $(ratio "$med" "$floor") | $(ratio "$med" "$crun") |"
+	done <"$work/start.csv"
+	echo
+	echo "![start-to-exit medians](bench/startup.svg)"
+	echo
+	echo "Where the launcher's time goes (\`--verbose\`, one start of hello):"
+	echo
+	echo '```'
+	sed 's/^launcher: *//' "$work/steps.txt"
+	echo '```'
+	echo
+	echo "## 2. Unpacking a $layer_mb MB layer of $FILES files ($UNPACK_RUNS runs, onto tmpfs)"
+	echo
+	echo "| what | median ms | MB/s | files/s |"
+	echo "|---|---|---|---|"
+	while IFS='|' read -r name med mbs fps; do echo "| $name | $med | $mbs | $fps |"; done <"$work/unpack.csv"
+	echo "| launcher (gzip layer) | not yet: gzip layers come with the image-format work | | |"
+	echo
+	echo "The launcher's row is a whole start (it unpacks busybox too, then runs \`true\`); its own"
+	echo "step timings put the big layer's unpack at $big_unpack ms."
+	echo
+	echo "## 3. Size and memory"
+	echo
+	echo "| binary | stripped bytes | linkage |"
+	echo "|---|---|---|"
+	while IFS='|' read -r name size linkage; do echo "| $name | $size | $linkage |"; done <"$work/size.csv"
+	echo
+	echo "Resident memory while a container idles: the container's PID 1 (the launcher as init)"
+	echo "$init_rss kB; the launcher on the host $host_rss kB."
+	echo
+	echo "## 4. Init"
+	echo
+	echo "| what | ms |"
+	echo "|---|---|"
+	echo "| reap $ORPHANS orphaned zombies (median of 3) | $reap |"
+	echo "| SIGTERM on the launcher to the container's exit (median, min, max of $RUNS) | $term_med ($term_min - $term_max) |"
+	echo
+	echo "## 5. Concurrent starts on one \`--net\` network ($SCALE_RUNS runs each)"
+	echo
+	echo "| containers | all done, median ms | per container ms |"
+	echo "|---|---|---|"
+	while IFS='|' read -r n all per; do echo "| $n | $all | $per |"; done <"$work/scale.csv"
+} >"$out/BENCHMARKS.md"
+
+awk -F'|' '{ printf "\"%s\" %s\n", $1, $2 }' "$work/start.csv" >"$work/start.dat"
+gnuplot <<EOF
+set terminal svg size 800,360 font "sans,11"
+set output "$out/bench/startup.svg"
+set title "Start to exit of the hello image, median (ms, lower is better)"
+set style fill solid 0.8
+set boxwidth 0.6
+set yrange [0:*]
+set xtics rotate by -20
+set grid ytics
+unset key
+plot "$work/start.dat" using 0:2:xtic(1) with boxes lc rgb "#4a7ebb", \
+     "" using 0:2:(sprintf("%.2f", \$2)) with labels offset 0,0.7
+EOF
+umount "$work/run" 2>/dev/null || true
+cd / && umount "$work" && rmdir "$work"
+say "wrote $out/BENCHMARKS.md and $out/bench/startup.svg"

@@ -1,0 +1,98 @@
+/* measure: host-side timings that hyperfine cannot take.
+ *   measure sigterm RUNS CMD...  start CMD, wait for "ready" on its stdout, send SIGTERM,
+ *                                time until it exits; print median, min and max in ms
+ *   measure rss CMD...           start CMD, wait for "ready", print the resident memory (kB)
+ *                                of CMD and of each of its children, then SIGTERM it
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static double now_ms(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return t.tv_sec * 1e3 + t.tv_nsec / 1e6;
+}
+
+static pid_t start_ready(char **cmd)
+{
+	int p[2];
+	char buf[256];
+	if (pipe(p) < 0)
+		exit(1);
+	pid_t pid = fork();
+	if (pid == 0) {
+		dup2(p[1], 1);
+		close(p[0]);
+		close(p[1]);
+		execvp(cmd[0], cmd);
+		perror(cmd[0]);
+		_exit(127);
+	}
+	close(p[1]);
+	FILE *f = fdopen(p[0], "r");
+	while (fgets(buf, sizeof buf, f))
+		if (strncmp(buf, "ready", 5) == 0)
+			return pid;
+	fprintf(stderr, "measure: %s never said ready\n", cmd[0]);
+	exit(1);
+}
+
+static long rss_kb(pid_t pid)
+{
+	char path[64], line[256];
+	long kb = -1;
+	snprintf(path, sizeof path, "/proc/%d/status", pid);
+	FILE *f = fopen(path, "r");
+	while (f && fgets(line, sizeof line, f))
+		if (sscanf(line, "VmRSS: %ld", &kb) == 1)
+			break;
+	if (f)
+		fclose(f);
+	return kb;
+}
+
+static int cmp(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return x < y ? -1 : x > y;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc > 3 && strcmp(argv[1], "sigterm") == 0) {
+		int runs = atoi(argv[2]);
+		double *t = calloc(runs, sizeof *t);
+		for (int i = 0; i < runs; i++) {
+			pid_t pid = start_ready(argv + 3);
+			double t0 = now_ms();
+			kill(pid, SIGTERM);
+			waitpid(pid, NULL, 0);
+			t[i] = now_ms() - t0;
+		}
+		qsort(t, runs, sizeof *t, cmp);
+		printf("%.3f %.3f %.3f\n", t[runs / 2], t[0], t[runs - 1]);
+		return 0;
+	}
+	if (argc > 2 && strcmp(argv[1], "rss") == 0) {
+		pid_t pid = start_ready(argv + 2);
+		char path[64], kids[256] = "";
+		snprintf(path, sizeof path, "/proc/%d/task/%d/children", pid, pid);
+		FILE *f = fopen(path, "r");
+		if (f && !fgets(kids, sizeof kids, f))
+			kids[0] = 0;
+		if (f)
+			fclose(f);
+		printf("%ld %ld\n", rss_kb(pid), kids[0] ? rss_kb(atoi(kids)) : -1L);
+		kill(pid, SIGTERM);
+		waitpid(pid, NULL, 0);
+		return 0;
+	}
+	fprintf(stderr, "usage: measure sigterm RUNS CMD... | rss CMD...\n");
+	return 2;
+}

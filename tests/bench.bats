@@ -1,0 +1,31 @@
+#!/usr/bin/env bats
+# The benchmark harness runs every row (quick sizes) and writes its report. Times are
+# read by people in BENCHMARKS.md, never asserted here.
+
+load helpers
+
+setup() { common_setup; }
+teardown() { common_teardown; }
+
+number='[0-9]+(\.[0-9]+)?'
+
+@test "bench-quick runs every row and writes BENCHMARKS.md and the chart" {
+	out=$BATS_TEST_TMPDIR/bench
+	run bench/bench.sh quick "$out"
+	assert_success
+	run cat "$out/BENCHMARKS.md"
+	for row in "bare binary (floor)" "unshare + chroot" "bwrap" "crun" "runc" "launcher --net none" "launcher --net bench"; do
+		assert_line --regexp "^\| $(printf '%s' "$row" | sed 's/[][()+.]/\\&/g') \| $number \| $number \| $number \| $number \| $number \| $number \|$"
+	done
+	for row in "launcher (plain layer, whole start)" "GNU tar -x (plain)" "gzip -dc piped to tar -x (gzip)" "umoci unpack (gzip)"; do
+		assert_line --regexp "^\| $(printf '%s' "$row" | sed 's/[][()+.]/\\&/g') \| $number \| $number \| $number \|$"
+	done
+	for binary in launcher tini-static dumb-init catatonit bwrap crun runc; do
+		assert_line --regexp "^\| $binary \| [0-9]+ \| (statically|dynamically|static-pie) linked \|$"
+	done
+	assert_line --regexp "^\| reap 1000 orphaned zombies \(median of 3\) \| $number \|$"
+	assert_line --regexp "^\| SIGTERM on the launcher to the container's exit .* \| $number \($number - $number\) \|$"
+	assert_line --regexp "^\| 5 \| $number \| $number \|$"
+	assert_line --regexp "^\| idle PID 1 under 300 KB resident \| [0-9]+ kB \| (met|\*\*missed\*\*) \|$"
+	grep -q '<svg' "$out/bench/startup.svg"
+}
