@@ -3,7 +3,7 @@
 #   make check   install test deps, run every unit and end-to-end test
 
 VERSION := 0.1
-HEADERS := sys.hpp tar.hpp json.hpp image.hpp options.hpp unpack.hpp netlink.hpp network.hpp
+HEADERS := sys.hpp tar.hpp json.hpp image.hpp options.hpp unpack.hpp netlink.hpp network.hpp security.hpp limits.hpp
 BUILD_PACKAGES := musl-tools gcc g++ tar coreutils busybox-static
 BENCH_PACKAGES := hyperfine crun runc bubblewrap umoci tini dumb-init catatonit gnuplot-nox python3 file util-linux
 TEST_PACKAGES := $(BUILD_PACKAGES) $(BENCH_PACKAGES) libboost-test-dev bats bats-assert bats-support iproute2
@@ -15,7 +15,8 @@ MUSL_CXX := musl-gcc -xc++ -std=c++20 -fno-exceptions -fno-rtti -fno-threadsafe-
 	'-D__GLIBC_PREREQ(a,b)=0' -isystem /usr/include/c++/12 -isystem /usr/include/x86_64-linux-gnu/c++/12 \
 	-isystem build/uapi
 CXXFLAGS_PRODUCT := -Os -Wall -Wextra -Wno-missing-field-initializers -DLAUNCHER_VERSION='"$(VERSION)"' \
-	-ffunction-sections -fdata-sections -static -s -Wl,--gc-sections
+	-ffunction-sections -fdata-sections -static -s -Wl,--gc-sections \
+	-Wl,-z,noseparate-code -Wl,--build-id=none -fno-ident
 CXXFLAGS_TEST := -std=c++20 -O1 -g -Wall -Wextra -Wno-missing-field-initializers -fsanitize=address,undefined
 
 # Installs the Debian packages that are missing (needs root, as every container start does).
@@ -49,10 +50,13 @@ build/uapi:
 launcher: launcher.cpp $(HEADERS) | build/uapi
 	$(MUSL_CXX) $(CXXFLAGS_PRODUCT) -o $@ launcher.cpp
 
-images: images/hello.tar images/busybox.tar
+images: images/hello.tar images/busybox.tar images/bench.tar
 
 images/hello.tar images/busybox.tar &: images/pack.sh images/hello.c
 	images/pack.sh images
+
+images/bench.tar: images/pack.sh bench/benchtool.c
+	images/pack.sh images bench
 
 demo: deps-build
 	$(MAKE) launcher images

@@ -7,7 +7,8 @@
 //   supervise       (host side) forward signals to the container, exit with its status
 //   container_main  (PID 1 inside) unpack the layers into a private tmpfs, stack them with
 //                   overlayfs, pivot_root into it, mount /proc /dev /sys, then act as init:
-//   run_init        fork and exec the entrypoint, forward signals, reap every child
+//   run_init        fork and exec the entrypoint (confined: docker's capabilities,
+//                   no_new_privs, seccomp), forward signals, reap every child
 //
 // Everything the container uses lives in mounts of its own mount namespace, so the kernel
 // frees it when the namespace dies, even when the launcher is killed with SIGKILL.
@@ -19,6 +20,8 @@
 #include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -26,8 +29,10 @@
 #include <termios.h>
 
 #include "image.hpp"
+#include "limits.hpp"
 #include "network.hpp"
 #include "options.hpp"
+#include "security.hpp"
 #include "sys.hpp"
 #include "tar.hpp"
 #include "unpack.hpp"
@@ -223,11 +228,72 @@ static void open_image(image_archive &img, const char *path)
 
 // ---- What the container runs --------------------------------------------------------
 
+struct volume {
+	const char *source, *target;
+	bool read_only, is_dir;
+	int source_fd; // opened by the container's PID 1, in its own mount namespace
+};
+
 struct container_spec {
 	std::vector<const char *> argv, env;
 	const char *workdir;
 	char hostname[65];
+	uint64_t caps;
+	bool privileged, seccomp, read_only;
+	std::vector<volume> volumes;
+	std::vector<std::pair<int, rlimit>> ulimits;
+	limits::request cgroup;
 };
+
+// -v HOST:CTR[:ro|rw]: checked now, so a missing host path fails before any namespace.
+static volume parse_volume(const char *arg)
+{
+	char *copy = strdup(arg);
+	char *target = copy ? strchr(copy, ':') : nullptr;
+	if (!target)
+		die("bad --volume %s: expected HOST:CONTAINER[:ro]", arg);
+	*target++ = 0;
+	char *mode = strchr(target, ':');
+	if (mode)
+		*mode++ = 0;
+	if (copy[0] != '/' || target[0] != '/' || (mode && strcmp(mode, "ro") != 0 && strcmp(mode, "rw") != 0))
+		die("bad --volume %s: both paths absolute, mode ro or rw", arg);
+	struct stat st;
+	if (stat(copy, &st) < 0)
+		die_errno("open volume %s", copy);
+	return {copy, target, mode && strcmp(mode, "ro") == 0, S_ISDIR(st.st_mode), -1};
+}
+
+// Capabilities, limits and volumes, as docker run spells them.
+static void confinement_spec(container_spec &spec, const options::parsed &o)
+{
+	std::vector<security::cap_change> changes;
+	for (auto [list, add] : {std::pair{&o.cap_add, true}, std::pair{&o.cap_drop, false}})
+		for (const char *name : *list) {
+			uint64_t m = security::cap_mask(name);
+			if (!m)
+				die("bad --cap-%s %s: no such capability", add ? "add" : "drop", name);
+			changes.push_back({add, m});
+		}
+	spec.privileged = o.privileged;
+	spec.caps = o.privileged ? security::all_caps : security::effective_caps(changes);
+	spec.seccomp = o.seccomp && !o.privileged;
+	spec.read_only = o.read_only;
+	for (const char *v : o.volumes)
+		spec.volumes.push_back(parse_volume(v));
+	for (const char *u : o.ulimits) {
+		std::pair<int, rlimit> r;
+		if (!limits::parse_ulimit(u, r.first, r.second))
+			die("bad --ulimit %s: expected NAME=SOFT[:HARD], e.g. nofile=1024:2048", u);
+		spec.ulimits.push_back(r);
+	}
+	if (o.memory && !limits::parse_bytes(o.memory, spec.cgroup.memory))
+		die("bad --memory %s: expected bytes with an optional k, m or g", o.memory);
+	if (o.pids_limit && (!limits::parse_bytes(o.pids_limit, spec.cgroup.pids) || strpbrk(o.pids_limit, "kKmMgGbB")))
+		die("bad --pids-limit %s: expected a positive number", o.pids_limit);
+	if (o.cpus && !limits::parse_cpus(o.cpus, spec.cgroup.cpu_quota_us))
+		die("bad --cpus %s: expected a number of cores of at least 0.01", o.cpus);
+}
 
 // docker run's rules: words after the image replace Cmd; --entrypoint replaces the
 // Entrypoint and drops Cmd. Env: the image's, then -e, then PATH if still missing.
@@ -277,6 +343,7 @@ static void make_spec(container_spec &spec, const options::parsed &o, const imag
 	spec.workdir = o.workdir ? o.workdir : *c.workdir ? c.workdir : "/";
 	if (spec.workdir[0] != '/')
 		die("bad working directory %s: must be absolute", spec.workdir);
+	confinement_spec(spec, o);
 }
 
 // ---- Inside: the root filesystem -----------------------------------------------------
@@ -364,6 +431,107 @@ static void mount_kernel_filesystems()
 	step("mounted /proc, /dev, /sys");
 }
 
+// docker's masked paths (files covered with /dev/null, directories with an empty read-only
+// tmpfs) and read-only paths (bound read-only over themselves).
+static void mask_kernel_paths()
+{
+	for (const char *path : security::masked_paths) {
+		struct stat st;
+		if (stat(path, &st) < 0)
+			continue; // this kernel has no such file
+		int r = S_ISDIR(st.st_mode) ? mount("tmpfs", path, "tmpfs", MS_RDONLY, "size=0")
+					    : mount("/dev/null", path, nullptr, MS_BIND, nullptr);
+		if (r < 0)
+			die_errno("mask %s", path);
+	}
+	for (const char *path : security::readonly_paths) {
+		if (access(path, F_OK) < 0)
+			continue;
+		if (mount(path, path, nullptr, MS_BIND | MS_REC, nullptr) < 0 ||
+		    mount(nullptr, path, nullptr, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) < 0)
+			die_errno("make %s read-only", path);
+	}
+}
+
+// A bind mount's source must be a mount of the caller's own namespace, so PID 1 opens the
+// host paths itself, before its tmpfs on /tmp could hide any of them.
+static void open_volume_sources(container_spec &spec)
+{
+	for (volume &v : spec.volumes) {
+		v.source_fd = open(v.source, O_PATH | O_CLOEXEC);
+		if (v.source_fd < 0)
+			die_errno("open volume %s", v.source);
+	}
+}
+
+// The volume's target inside the new root, created if missing (a directory, or an empty
+// file for a file), every component resolved inside the root so an image's symlink cannot
+// point the mount at the host.
+static int open_volume_target(int root, const volume &v)
+{
+	const uint64_t in_root = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
+	char path[PATH_MAX];
+	snprintf(path, sizeof path, "%s", v.target);
+	for (char *p = path + 1;; p++) {
+		if (*p && *p != '/')
+			continue;
+		bool last = !*p;
+		*p = 0;
+		int fd = sys::openat2(root, path, O_PATH | O_CLOEXEC, in_root);
+		if (fd < 0 && errno == ENOENT) {
+			char *slash = strrchr(path, '/');
+			*slash = 0;
+			sys::unique_fd parent(sys::openat2(root, *path ? path : "/", O_PATH | O_DIRECTORY | O_CLOEXEC, in_root));
+			*slash = '/';
+			if (!parent)
+				die_errno("open volume target %s", path);
+			if (!last || v.is_dir) {
+				if (mkdirat(parent.get(), slash + 1, 0755) < 0 && errno != EEXIST)
+					die_errno("create volume target %s", path);
+			} else {
+				sys::unique_fd f(openat(parent.get(), slash + 1, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644));
+				if (!f)
+					die_errno("create volume target %s", path);
+			}
+			fd = sys::openat2(root, path, O_PATH | O_CLOEXEC, in_root);
+		}
+		if (fd < 0)
+			die_errno("open volume target %s", path);
+		if (last)
+			return fd;
+		close(fd);
+		*p = '/';
+	}
+}
+
+// Binds each volume before pivot_root, while its source mount still belongs to this
+// namespace; both ends are named through /proc/self/fd, never by a joined path.
+static void mount_volumes(const container_spec &spec)
+{
+	if (spec.volumes.empty())
+		return;
+	sys::unique_fd root(open("root", O_PATH | O_DIRECTORY | O_CLOEXEC));
+	if (!root)
+		die_errno("open %s/root", scratch);
+	for (const volume &v : spec.volumes) {
+		char source[32], target[32];
+		sys::unique_fd t(open_volume_target(root.get(), v));
+		snprintf(source, sizeof source, "/proc/self/fd/%d", v.source_fd);
+		snprintf(target, sizeof target, "/proc/self/fd/%d", t.get());
+		if (mount(source, target, nullptr, MS_BIND | MS_REC, nullptr) < 0)
+			die_errno("bind volume %s onto %s", v.source, v.target);
+		if (v.read_only) {
+			// Reopened, the target now names the new mount rather than what it covers.
+			t.reset(sys::openat2(root.get(), v.target, O_PATH | O_CLOEXEC, RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS));
+			snprintf(target, sizeof target, "/proc/self/fd/%d", t.get());
+			if (!t || mount(nullptr, target, nullptr, MS_BIND | MS_REMOUNT | MS_RDONLY, nullptr) < 0)
+				die_errno("make volume %s read-only", v.target);
+		}
+		close(v.source_fd);
+	}
+	step("mounted %zu volumes", spec.volumes.size());
+}
+
 // /etc/hostname and /etc/hosts name the container and its address, as docker writes them.
 static void write_etc_files(const char *hostname, const network::inside_config &net)
 {
@@ -410,7 +578,8 @@ static void set_home(container_spec &spec)
 {
 	if (image::get_env(spec.env, "HOME"))
 		return;
-	static char home_kv[PATH_MAX + 8] = "HOME=/";
+	static char home_kv[PATH_MAX + 8]; // zero-filled: .bss, not 4 KB of the binary
+	strcpy(home_kv, "HOME=/");
 	sys::unique_fd fd(open("/etc/passwd", O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
 	char buf[8192];
 	ssize_t n = fd ? read(fd.get(), buf, sizeof buf - 1) : -1;
@@ -475,6 +644,37 @@ static int exec_command(const container_spec &spec)
 	return err;
 }
 
+// The entrypoint's privileges, set just before exec: the bounding set loses every
+// capability not granted (exec as root then yields exactly the granted ones), the
+// effective, permitted and inheritable sets follow, ambient ones are cleared;
+// no_new_privs stops setuid binaries from regaining any; the seccomp filter comes last,
+// as it needs no_new_privs (or CAP_SYS_ADMIN) to be installed.
+static int confine(const container_spec &spec)
+{
+	if (spec.privileged)
+		return 0;
+	for (int cap = 0; cap < 64; cap++)
+		if (!(spec.caps >> cap & 1) && prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno != EINVAL)
+			return errno; // EINVAL: the running kernel knows no such capability
+	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL)
+		return errno;
+	__user_cap_header_struct header = {_LINUX_CAPABILITY_VERSION_3, 0};
+	__user_cap_data_struct data[2] = {};
+	for (int i = 0; i < 2; i++)
+		data[i].effective = data[i].permitted = uint32_t(spec.caps >> (32 * i));
+	if (syscall(SYS_capset, &header, data) < 0)
+		return errno;
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		return errno;
+	if (spec.seccomp) {
+		static constexpr security::filter filter = security::make_filter();
+		sock_fprog prog = {uint16_t(security::filter_length), const_cast<sock_filter *>(filter.code)};
+		if (prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog, 0, 0) < 0)
+			return errno;
+	}
+	return 0;
+}
+
 // Forks the entrypoint into its own process group, in the terminal's foreground when
 // stdin is one. Exec failure comes back over a close-on-exec pipe, as posix_spawn does:
 // reading 0 bytes means the exec worked.
@@ -498,7 +698,12 @@ static pid_t spawn_entrypoint(const container_spec &spec, int &exec_errno)
 		sigemptyset(&none);
 		sigprocmask(SIG_SETMASK, &none, nullptr);
 		sys::close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);
-		int err = exec_command(spec);
+		int err = confine(spec);
+		if (err) {
+			dprintf(2, "launcher: confine %s: %s\n", spec.argv[0], strerror(err));
+			_exit(sys::exit_failure);
+		}
+		err = exec_command(spec);
 		(void)!write(report[1], &err, sizeof err);
 		_exit(err == ENOENT || err == ENOTDIR ? 127 : 126);
 	}
@@ -573,20 +778,27 @@ struct go_message {
 	// Die with the launcher; the message from the host closes the race with its early death.
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
 		die_errno("set parent-death signal");
+	// No process of the container may read or ptrace PID 1, nor open its /proc/1/exe.
+	if (prctl(PR_SET_DUMPABLE, 0) < 0)
+		die_errno("make PID 1 non-dumpable");
 	go_message go;
 	if (read(go_fd, &go, sizeof go) != sizeof go)
 		_exit(sys::exit_failure);
 	close(go_fd);
 	// Before /sys is mounted: sysfs shows the network namespace of whoever mounts it.
-	if (netns_fd >= 0 && setns(netns_fd, CLONE_NEWNET) < 0)
+	if (netns_fd >= 0 && (setns(netns_fd, CLONE_NEWNET) < 0 || close(netns_fd) < 0))
 		die_errno("join network namespace %s", o.netns);
+	open_volume_sources(spec);
 	umask(0);
 	build_rootfs(img);
+	mount_volumes(spec);
 	// PID 1 idles for the container's life: give back the archive pages it read.
 	if (munmap(const_cast<unsigned char *>(img.bytes.data()), img.bytes.size()) < 0)
 		die_errno("unmap image %s", img.path);
 	enter_rootfs();
 	mount_kernel_filesystems();
+	if (!spec.privileged)
+		mask_kernel_paths();
 	umask(022);
 	if (sethostname(spec.hostname, strlen(spec.hostname)) < 0)
 		die_errno("set hostname %s", spec.hostname);
@@ -598,6 +810,11 @@ struct go_message {
 	set_home(spec);
 	spec.env.push_back(nullptr);
 	enter_workdir(spec.workdir);
+	if (spec.read_only && mount(nullptr, "/", nullptr, MS_BIND | MS_REMOUNT | MS_RDONLY, nullptr) < 0)
+		die_errno("make the root file system read-only");
+	for (auto &[resource, lim] : spec.ulimits)
+		if (setrlimit(resource, &lim) < 0)
+			die_errno("set --ulimit (resource %d)", resource);
 	run_init(spec, blocked);
 }
 
@@ -635,11 +852,13 @@ static void block_signals(sigset_t &blocked)
 		die_errno("block signals");
 }
 
-// The lease of a bridge network is given back however the launcher ends.
+// What the host side made for a container, given back however the launcher ends.
 static network::attachment net_attachment;
-static void release_network()
+static limits::cgroups container_cgroups;
+static void release_host_resources()
 {
 	network::release(net_attachment.l);
+	limits::remove(container_cgroups);
 }
 
 static int open_netns(const char *name)
@@ -675,8 +894,12 @@ static int open_netns(const char *name)
 	netns.reset();
 	step("cloned container pid %ld", pid);
 	go_message msg = {};
+	sys::at_die = release_host_resources;
+	if (spec.cgroup.any()) {
+		limits::create(container_cgroups, spec.cgroup, pid_t(pid));
+		step("created cgroups");
+	}
 	if (bridge) {
-		sys::at_die = release_network;
 		network::attach(net_attachment, o.net, o.subnet, o.ip, pid_t(pid));
 		msg.net = net_attachment.inside;
 		step("attached to network %s as %s (%s)", o.net, net_attachment.l.name, net_attachment.host_if);
@@ -685,13 +908,48 @@ static int open_netns(const char *name)
 		die_errno("start container");
 	close(go[1]);
 	int status = supervise(pid_t(pid), blocked);
-	release_network();
+	if (limits::oom_killed(container_cgroups))
+		dprintf(2, "launcher: the container ran out of memory (--memory %s): the kernel killed it\n", o.memory);
+	release_host_resources();
 	exit(status);
+}
+
+// runc's CVE-2019-5736: a container process opened /proc/PID/exe of the runtime and
+// overwrote the host binary. PID 1 of our containers is the launcher, so before anything
+// else it re-executes itself from a sealed in-memory copy: /proc/1/exe then names a memfd
+// that no one can write, and the host binary is never reachable from inside.
+static void reexec_from_sealed_copy(char **argv)
+{
+	sys::unique_fd self(open("/proc/self/exe", O_RDONLY | O_CLOEXEC));
+	if (!self)
+		die_errno("open /proc/self/exe");
+	if (fcntl(self.get(), F_GET_SEALS) >= 0) {
+		prctl(PR_SET_NAME, "launcher"); // exec named us "memfd:launcher"
+		return; // already the sealed copy
+	}
+	struct stat st;
+	if (fstat(self.get(), &st) < 0)
+		die_errno("stat /proc/self/exe");
+	sys::unique_fd copy(memfd_create("launcher", MFD_CLOEXEC | MFD_ALLOW_SEALING));
+	if (!copy)
+		die_errno("memfd_create");
+	for (off_t done = 0; done < st.st_size;) {
+		ssize_t n = sendfile(copy.get(), self.get(), &done, size_t(st.st_size - done));
+		if (n <= 0)
+			die_errno("copy /proc/self/exe");
+	}
+	if (fcntl(copy.get(), F_ADD_SEALS, F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE) < 0)
+		die_errno("seal the copy of /proc/self/exe");
+	fexecve(copy.get(), argv, environ);
+	die_errno("re-execute the sealed copy");
 }
 
 int main(int argc, char **argv)
 {
 	clock_gettime(CLOCK_MONOTONIC, &sys::started);
+	// Nothing the caller left open reaches PID 1 or the container (CVE-2024-21626).
+	if (sys::close_range(3, ~0U, 0) < 0)
+		die_errno("close inherited descriptors");
 	options::parsed o;
 	if (!options::parse(argc, argv, o))
 		die("%s", o.error);
@@ -711,6 +969,7 @@ int main(int argc, char **argv)
 		return 0;
 	}
 
+	reexec_from_sealed_copy(argv);
 	image_archive img;
 	open_image(img, o.image);
 	step("read image %s: %zu layers", o.image, img.manifest.layers.size());

@@ -9,7 +9,10 @@
 
 namespace options {
 
-enum class id { hostname, env, workdir, entrypoint, net, subnet, ip, netns, net_rm, verbose, rm, interactive, help, version };
+enum class id {
+	hostname, env, workdir, entrypoint, net, subnet, ip, netns, net_rm, cap_add, cap_drop, privileged,
+	seccomp, read_only, volume, memory, pids_limit, cpus, ulimit, verbose, rm, interactive, help, version
+};
 
 struct flag {
 	const char *long_name;
@@ -31,6 +34,16 @@ constexpr flag flags[] = {
 	{"ip", 0, "ADDR", id::ip, "fixed address on the --net NAME network"},
 	{"netns", 0, "NAME|PATH", id::netns, "join an existing network namespace (ip netns NAME, or a path)"},
 	{"net-rm", 0, "NAME", id::net_rm, "remove bridge network NAME, which no container may be using, and exit"},
+	{"cap-add", 0, "CAP", id::cap_add, "add a capability to docker's default 14 (a name, or ALL)"},
+	{"cap-drop", 0, "CAP", id::cap_drop, "drop a capability (a name, or ALL)"},
+	{"privileged", 0, nullptr, id::privileged, "keep every capability; no seccomp filter, masked or read-only paths"},
+	{"seccomp", 0, "unconfined", id::seccomp, "run without the seccomp filter"},
+	{"read-only", 0, nullptr, id::read_only, "mount the container's root file system read-only"},
+	{"volume", 'v', "HOST:CTR[:ro]", id::volume, "bind mount a host path into the container"},
+	{"memory", 'm', "BYTES", id::memory, "memory limit (k, m, g suffixes); exceeding it gets the container killed"},
+	{"pids-limit", 0, "N", id::pids_limit, "at most N processes in the container"},
+	{"cpus", 0, "N", id::cpus, "CPU time limit in cores, e.g. 0.5"},
+	{"ulimit", 0, "NAME=SOFT[:HARD]", id::ulimit, "resource limit, e.g. nofile=1024:2048"},
 	{"verbose", 0, nullptr, id::verbose, "print each step of the start with its time on stderr"},
 	{"rm", 0, nullptr, id::rm, "accepted for docker compatibility: containers never outlive a run"},
 	{"interactive", 'i', nullptr, id::interactive, "accepted for docker compatibility: stdin is always passed"},
@@ -46,6 +59,9 @@ struct parsed {
 	const char *workdir = nullptr;
 	const char *entrypoint = nullptr; // set (maybe "") when --entrypoint was given
 	const char *net = "none", *subnet = nullptr, *ip = nullptr, *netns = nullptr, *net_rm = nullptr;
+	std::vector<const char *> cap_add, cap_drop, volumes, ulimits;
+	bool privileged = false, seccomp = true, read_only = false;
+	const char *memory = nullptr, *pids_limit = nullptr, *cpus = nullptr;
 	bool verbose = false, help = false, version = false;
 	char error[160] = "";
 };
@@ -78,6 +94,16 @@ inline void apply(parsed &o, id what, const char *value)
 	case id::ip: o.ip = value; break;
 	case id::netns: o.netns = value; break;
 	case id::net_rm: o.net_rm = value; break;
+	case id::cap_add: o.cap_add.push_back(value); break;
+	case id::cap_drop: o.cap_drop.push_back(value); break;
+	case id::privileged: o.privileged = true; break;
+	case id::seccomp: o.seccomp = false; break;
+	case id::read_only: o.read_only = true; break;
+	case id::volume: o.volumes.push_back(value); break;
+	case id::memory: o.memory = value; break;
+	case id::pids_limit: o.pids_limit = value; break;
+	case id::cpus: o.cpus = value; break;
+	case id::ulimit: o.ulimits.push_back(value); break;
 	case id::verbose: o.verbose = true; break;
 	case id::help: o.help = true; break;
 	case id::version: o.version = true; break;
@@ -128,6 +154,10 @@ inline bool parse(int argc, char *const *argv, parsed &o)
 				return false;
 			}
 			value = argv[++i];
+		}
+		if (f->what == id::seccomp && strcmp(value, "unconfined") != 0) {
+			snprintf(o.error, sizeof o.error, "flag --seccomp takes only \"unconfined\"");
+			return false;
 		}
 		apply(o, f->what, value);
 	}

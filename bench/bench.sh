@@ -102,9 +102,12 @@ unpack_row "launcher (plain layer, whole start)" "$L $work/big.tar true"
 unpack_row "GNU tar -x (plain)" "tar -xf $work/layer.tar -C $work/x" "$fresh"
 unpack_row "gzip -dc piped to tar -x (gzip)" "sh -c 'gzip -dc $work/layer.tar.gz | tar -xf - -C $work/x'" "$fresh"
 unpack_row "umoci unpack (gzip)" "umoci unpack --image $work/oci:big $work/ub" "rm -rf $work/ub"
-# The launcher's own step timings of one start of the big image: the unpack alone.
-"$L" --verbose "$work/big.tar" true 2>"$work/big-steps.txt"
-big_unpack=$(awk '/unpacked layer 1/ { a = $2 } /unpacked layer 2/ { b = $2 } END { printf "%.1f", b - a }' "$work/big-steps.txt")
+# The launcher's own step timings of the big image: the big layer's unpack alone (median).
+for _ in $(seq "$UNPACK_RUNS"); do
+	"$L" --verbose "$work/big.tar" true 2>&1 >/dev/null |
+		awk '/unpacked layer 1/ { a = $2 } /unpacked layer 2/ { b = $2 } END { printf "%.1f\n", b - a }'
+done | sort -n >"$work/big-steps.txt"
+big_unpack=$(sed -n "$(( (UNPACK_RUNS + 1) / 2 ))p" "$work/big-steps.txt")
 
 # ---- 3. Size and memory ---------------------------------------------------------------------
 size_rows=(
@@ -156,6 +159,7 @@ verdict() { if awk -v a="$1" -v b="$2" 'BEGIN { exit !(a <= b) }'; then echo met
 ours=$(median_of "launcher --net none")
 launcher_size=$(awk -F'|' '$1 == "launcher" { print $2 }' "$work/size.csv")
 tar_ms=$(awk -F'|' '$1 ~ /^GNU tar/ { print $2 }' "$work/unpack.csv")
+whole_ms=$(awk -F'|' 'NR == 1 { print $2 }' "$work/unpack.csv")
 {
 	echo "# Benchmarks"
 	echo
@@ -172,7 +176,7 @@ tar_ms=$(awk -F'|' '$1 ~ /^GNU tar/ { print $2 }' "$work/unpack.csv")
 	echo "| target | measured | verdict |"
 	echo "|---|---|---|"
 	echo "| warm start of hello (\`--net none\`) at most half of crun's time over the floor | $(over "$ours") ms vs $(awk -v c="$(over "$crun")" 'BEGIN { printf "%.3f", c / 2 }') ms | $(verdict "$(over "$ours")" "$(awk -v c="$(over "$crun")" 'BEGIN { print c / 2 }')") |"
-	echo "| unpacking faster than GNU tar on the same layer | launcher's unpack step $big_unpack ms (whole start $(awk -F'|' 'NR == 1 { print $2 }' "$work/unpack.csv") ms) vs tar $tar_ms ms | $(verdict "$big_unpack" "$tar_ms") |"
+	echo "| unpacking faster than GNU tar on the same layer | launcher's whole start $whole_ms ms (its unpack step $big_unpack ms) vs tar $tar_ms ms | $(verdict "$whole_ms" "$tar_ms") |"
 	echo "| binary under 100 KB stripped | $launcher_size bytes | $(verdict "$launcher_size" 102400) |"
 	echo "| idle PID 1 under 300 KB resident | $init_rss kB | $(verdict "$init_rss" 300) |"
 	echo
@@ -203,7 +207,7 @@ tar_ms=$(awk -F'|' '$1 ~ /^GNU tar/ { print $2 }' "$work/unpack.csv")
 	echo "| launcher (gzip layer) | not yet: gzip layers come with the image-format work | | |"
 	echo
 	echo "The launcher's row is a whole start (it unpacks busybox too, then runs \`true\`); its own"
-	echo "step timings put the big layer's unpack at $big_unpack ms."
+	echo "step timings (\`--verbose\`, median of $UNPACK_RUNS) put the big layer's unpack at $big_unpack ms."
 	echo
 	echo "## 3. Size and memory"
 	echo

@@ -1,7 +1,13 @@
 /* benchtool: runs inside the bench image (static, musl).
  *   benchtool orphans N   leave N orphaned zombies to PID 1; print how long it took to reap them
  *   benchtool waitterm    print "ready", wait for SIGTERM, exit 0
+ *   benchtool syscalls    try what a confined container must not do; print each result
  */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <sched.h>
+#include <sys/mount.h>
+#include <sys/syscall.h>
 #include <dirent.h>
 #include <signal.h>
 #include <stdio.h>
@@ -16,6 +22,12 @@ static double now_ms(void)
 	struct timespec t;
 	clock_gettime(CLOCK_MONOTONIC, &t);
 	return t.tv_sec * 1e3 + t.tv_nsec / 1e6;
+}
+
+/* A syscall's result, or -errno, taken before the next call overwrites errno. */
+static long result(long r)
+{
+	return r < 0 ? -errno : r;
 }
 
 static int processes(void)
@@ -66,6 +78,31 @@ int main(int argc, char **argv)
 		sigwait(&set, &sig);
 		return 0;
 	}
-	fprintf(stderr, "usage: benchtool orphans N | waitterm\n");
+	if (argc == 2 && strcmp(argv[1], "syscalls") == 0) {
+		long cloned = result(syscall(SYS_clone, CLONE_NEWUSER | SIGCHLD, 0, 0, 0, 0));
+		if (cloned == 0)
+			_exit(0); /* the child, where the clone was allowed */
+		struct {
+			const char *name;
+			long result;
+		} tries[] = {
+			{"keyctl", result(syscall(SYS_keyctl, 0 /* KEYCTL_GET_KEYRING_ID */, -3 /* session */, 0))},
+			{"unshare", result(syscall(SYS_unshare, CLONE_NEWNS))},
+			{"mount", result(syscall(SYS_mount, "none", "/tmp", "tmpfs", 0, 0))},
+			{"umount2", result(syscall(SYS_umount2, "/proc", 0))},
+			{"setns", result(syscall(SYS_setns, 0, CLONE_NEWNET))},
+			{"clone-newuser", cloned},
+			{"bpf", result(syscall(SYS_bpf, 0, 0, 0))},
+			{"perf_event_open", result(syscall(SYS_perf_event_open, 0, 0, -1, -1, 0))},
+			{"init_module", result(syscall(SYS_init_module, 0, 0, ""))},
+			{"kexec_load", result(syscall(SYS_kexec_load, 0, 0, 0, 0))},
+			{"pivot_root", result(syscall(SYS_pivot_root, "/", "/"))},
+			{"ptrace-pid1", result(syscall(SYS_ptrace, 16 /* PTRACE_ATTACH */, 1, 0, 0))},
+		};
+		for (size_t i = 0; i < sizeof tries / sizeof *tries; i++)
+			printf("%s: %s\n", tries[i].name, tries[i].result < 0 ? strerror((int)-tries[i].result) : "allowed");
+		return 0;
+	}
+	fprintf(stderr, "usage: benchtool orphans N | waitterm | syscalls\n");
 	return 2;
 }

@@ -8,6 +8,7 @@ L=${LAUNCHER:-./launcher}
 echo "host name on the host:               $(hostname)"
 echo "host name in a container (image id): $($L images/busybox.tar hostname)"
 echo "host name with --hostname bananaman: $($L --hostname bananaman images/busybox.tar hostname)"
-echo "a container renames itself:          $($L images/busybox.tar sh -c 'hostname renamed && hostname')"
+echo "a container may not rename itself:   $($L images/busybox.tar sh -c 'hostname renamed 2>&1 || true')"
+echo "unless given CAP_SYS_ADMIN:           $($L --cap-add SYS_ADMIN images/busybox.tar sh -c 'hostname renamed && hostname')"
 echo "host name on the host, still:        $(hostname)"
 echo "UTS namespaces differ:               host $(readlink /proc/self/ns/uts), container $($L images/busybox.tar readlink /proc/self/ns/uts)"

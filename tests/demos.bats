@@ -13,7 +13,8 @@ teardown() { common_teardown; }
 	assert_line "host name on the host:               $host"
 	assert_line "host name in a container (image id): $(image_id "$BUSYBOX" | cut -c1-12)"
 	assert_line "host name with --hostname bananaman: bananaman"
-	assert_line "a container renames itself:          renamed"
+	assert_line "a container may not rename itself:   hostname: sethostname: Operation not permitted"
+	assert_line "unless given CAP_SYS_ADMIN:           renamed"
 	assert_line "host name on the host, still:        $host"
 	# The two namespace ids differ.
 	line=$(echo "$output" | grep "UTS namespaces differ")

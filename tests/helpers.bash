@@ -8,6 +8,7 @@ ROOT=$(cd "$BATS_TEST_DIRNAME/.." && pwd)
 LAUNCHER=$ROOT/launcher
 HELLO=$ROOT/images/hello.tar
 BUSYBOX=$ROOT/images/busybox.tar
+BENCH=$ROOT/images/bench.tar
 
 host_state() {
 	# Mount points and every mount's source; the launcher's live processes by name (a

@@ -11,9 +11,13 @@
 #include <sstream>
 #include <string>
 #include <vector>
+#include <sys/prctl.h>
+#include <sys/wait.h>
 
 #include "../image.hpp"
 #include "../json.hpp"
+#include "../limits.hpp"
+#include "../security.hpp"
 #include "../netlink.hpp"
 #include "../network.hpp"
 #include "../options.hpp"
@@ -509,8 +513,13 @@ BOOST_AUTO_TEST_CASE(errors_name_the_flag)
 {
 	auto o = parse({"--bogus", "img.tar"}, false);
 	BOOST_TEST(std::string(o.error).find("--bogus") != std::string::npos);
-	o = parse({"-v", "img.tar"}, false); // -v is docker's --volume, not --verbose
-	BOOST_TEST(std::string(o.error).find("-v") != std::string::npos);
+	o = parse({"-v", "/a:/b", "img.tar"}); // -v is docker's --volume, not --verbose
+	BOOST_REQUIRE(o.volumes.size() == 1u);
+	BOOST_TEST(!o.verbose);
+	o = parse({"--seccomp", "strict", "img.tar"}, false);
+	BOOST_TEST(std::string(o.error).find("unconfined") != std::string::npos);
+	o = parse({"--netns", "x", "--net", "red", "img.tar"}, false);
+	BOOST_TEST(std::string(o.error).find("exclude") != std::string::npos);
 	o = parse({"--hostname"}, false);
 	BOOST_TEST(std::string(o.error).find("needs NAME") != std::string::npos);
 	o = parse({"--verbose=yes", "img.tar"}, false);
@@ -763,6 +772,103 @@ BOOST_AUTO_TEST_CASE(cidr_and_leases_arithmetic)
 	BOOST_TEST(!network::valid_name("host"));
 	BOOST_TEST(!network::valid_name("sixteen-chars-xx"));
 	BOOST_TEST(!network::valid_name("a/b"));
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(confinement)
+
+BOOST_AUTO_TEST_CASE(capability_names_and_docker_rules)
+{
+	BOOST_TEST(security::docker_default_caps() == 0xa80425fbull); // docker's well-known CapEff
+	BOOST_TEST(security::cap_mask("NET_ADMIN") == 1ull << CAP_NET_ADMIN);
+	BOOST_TEST(security::cap_mask("cap_net_admin") == 1ull << CAP_NET_ADMIN);
+	BOOST_TEST(security::cap_mask("all") == security::all_caps);
+	BOOST_TEST(security::cap_mask("NOPE") == 0u);
+	using c = security::cap_change;
+	c add_admin[] = {{true, 1ull << CAP_SYS_ADMIN}};
+	BOOST_TEST(security::effective_caps(add_admin) == (0xa80425fbull | 1ull << CAP_SYS_ADMIN));
+	c drop_all_add_kill[] = {{false, security::all_caps}, {true, 1ull << CAP_KILL}};
+	BOOST_TEST(security::effective_caps(drop_all_add_kill) == 1ull << CAP_KILL);
+	c add_all_drop_chown[] = {{true, security::all_caps}, {false, 1ull << CAP_CHOWN}};
+	BOOST_TEST(security::effective_caps(add_all_drop_chown) == (security::all_caps & ~1ull));
+	c none[] = {{true, 0}};
+	BOOST_TEST(security::effective_caps(std::span<const c>(none, 0)) == 0xa80425fbull);
+}
+
+// Installs the filter in a child and reports what three syscalls returned.
+BOOST_AUTO_TEST_CASE(seccomp_filter_denies_allows_and_checks_clone_flags)
+{
+	constexpr security::filter f = security::make_filter();
+	int fds[2];
+	BOOST_REQUIRE(pipe(fds) == 0);
+	pid_t pid = fork();
+	if (pid == 0) {
+		sock_fprog prog = {uint16_t(security::filter_length), const_cast<sock_filter *>(f.code)};
+		if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 || prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) < 0)
+			_exit(99);
+		int results[5];
+		results[0] = syscall(SYS_keyctl, 0, -3, 0) < 0 ? errno : 0;
+		results[1] = syscall(SYS_unshare, CLONE_NEWNET) < 0 ? errno : 0;
+		results[2] = syscall(SYS_getppid) > 0 ? 0 : errno;
+		results[3] = syscall(SYS_clone3, nullptr, 0) < 0 ? errno : 0;
+		long c = syscall(SYS_clone, CLONE_NEWNS | SIGCHLD, 0, 0, 0, 0);
+		if (c == 0)
+			_exit(0);
+		results[4] = c < 0 ? errno : 0;
+		(void)!write(fds[1], results, sizeof results);
+		_exit(0);
+	}
+	close(fds[1]);
+	int results[5] = {-1, -1, -1, -1, -1};
+	BOOST_TEST(read(fds[0], results, sizeof results) == ssize_t(sizeof results));
+	int ws;
+	waitpid(pid, &ws, 0);
+	BOOST_TEST(WEXITSTATUS(ws) == 0);
+	BOOST_TEST(results[0] == EPERM);  // keyctl: denied
+	BOOST_TEST(results[1] == EPERM);  // unshare: denied
+	BOOST_TEST(results[2] == 0);      // getppid: allowed
+	BOOST_TEST(results[3] == ENOSYS); // clone3: ENOSYS, so libcs fall back to clone
+	BOOST_TEST(results[4] == EPERM);  // clone with CLONE_NEWNS: denied
+	// Every jump lands inside the program.
+	for (size_t i = 0; i < security::filter_length; i++) {
+		const sock_filter &ins = f.code[i];
+		if (BPF_CLASS(ins.code) == BPF_JMP && BPF_OP(ins.code) != BPF_JA) {
+			BOOST_TEST(i + 1 + ins.jt < security::filter_length);
+			BOOST_TEST(i + 1 + ins.jf < security::filter_length);
+		}
+	}
+	BOOST_TEST(BPF_CLASS(f.code[security::filter_length - 1].code) == BPF_RET);
+}
+
+BOOST_AUTO_TEST_CASE(limit_values)
+{
+	uint64_t v;
+	BOOST_TEST(limits::parse_bytes("32m", v));
+	BOOST_TEST(v == 32ull << 20);
+	BOOST_TEST(limits::parse_bytes("1G", v));
+	BOOST_TEST(v == 1ull << 30);
+	BOOST_TEST(limits::parse_bytes("4096", v));
+	BOOST_TEST(v == 4096u);
+	for (const char *bad : {"", "m", "12x", "-1", "0", "99999999999999999999"})
+		BOOST_TEST(!limits::parse_bytes(bad, v), bad);
+	BOOST_TEST(limits::parse_cpus("0.5", v));
+	BOOST_TEST(v == 50000u);
+	BOOST_TEST(limits::parse_cpus("2", v));
+	BOOST_TEST(v == 200000u);
+	BOOST_TEST(!limits::parse_cpus("0", v));
+	BOOST_TEST(!limits::parse_cpus("abc", v));
+	int res;
+	rlimit r;
+	BOOST_TEST(limits::parse_ulimit("nofile=1024:2048", res, r));
+	BOOST_TEST(res == RLIMIT_NOFILE);
+	BOOST_TEST(r.rlim_cur == 1024u);
+	BOOST_TEST(r.rlim_max == 2048u);
+	BOOST_TEST(limits::parse_ulimit("core=-1", res, r));
+	BOOST_TEST(r.rlim_max == RLIM_INFINITY);
+	BOOST_TEST(!limits::parse_ulimit("nofile=10:5", res, r));
+	BOOST_TEST(!limits::parse_ulimit("bogus=1", res, r));
+	BOOST_TEST(!limits::parse_ulimit("nofile", res, r));
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -1,0 +1,266 @@
+// limits.hpp: resource limits, docker's --memory, --pids-limit, --cpus (cgroups) and
+// --ulimit (rlimits). Parsing is pure; the cgroup part writes a few files.
+//
+// cgroups: on a cgroup v2 host (cgroup.controllers at /sys/fs/cgroup) the container gets
+// /sys/fs/cgroup/launcher-PID; on a v1 or hybrid host (v1 controllers, as here) one
+// directory launcher-PID per controller it needs. PID is the host-side launcher's. The
+// launcher moves the container's PID 1 in before it starts anything, and removes the
+// directories when the container has ended; directories of launchers that were killed
+// with SIGKILL are removed by the next start.
+#pragma once
+#include <cerrno>
+#include <climits>
+#include <csignal>
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <dirent.h>
+#include <string_view>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "sys.hpp"
+
+namespace limits {
+
+// "64m", "1g", "512k", "1048576" (bytes); false on junk or overflow.
+inline bool parse_bytes(std::string_view s, uint64_t &out)
+{
+	uint64_t mul = 1;
+	if (!s.empty()) {
+		switch (s.back() | 0x20) {
+		case 'k': mul = 1ull << 10; break;
+		case 'm': mul = 1ull << 20; break;
+		case 'g': mul = 1ull << 30; break;
+		case 'b': mul = 1; break;
+		}
+		if (mul != 1 || (s.back() | 0x20) == 'b')
+			s.remove_suffix(1);
+	}
+	out = 0;
+	if (s.empty())
+		return false;
+	for (char c : s) {
+		if (c < '0' || c > '9' || out > (UINT64_MAX - 9) / 10)
+			return false;
+		out = out * 10 + uint64_t(c - '0');
+	}
+	if (out > UINT64_MAX / mul)
+		return false;
+	out *= mul;
+	return out > 0;
+}
+
+constexpr uint64_t cpu_period_us = 100000;
+
+// "0.5" cores to a quota per 100 ms period, in microseconds; "2" to 200000.
+inline bool parse_cpus(std::string_view s, uint64_t &quota_us)
+{
+	uint64_t whole = 0, frac = 0, scale = 1;
+	size_t i = 0;
+	for (; i < s.size() && s[i] >= '0' && s[i] <= '9' && whole < 1000000; i++)
+		whole = whole * 10 + uint64_t(s[i] - '0');
+	if (i < s.size() && s[i] == '.')
+		for (i++; i < s.size() && s[i] >= '0' && s[i] <= '9' && scale < 1000000; i++)
+			frac = frac * 10 + uint64_t(s[i] - '0'), scale *= 10;
+	if (i != s.size() || s.empty())
+		return false;
+	quota_us = whole * cpu_period_us + frac * cpu_period_us / scale;
+	return quota_us >= 1000; // the kernel's minimum quota is 1 ms
+}
+
+struct rlimit_name {
+	const char *name;
+	int resource;
+};
+constexpr rlimit_name rlimit_names[] = {
+	{"core", RLIMIT_CORE},     {"cpu", RLIMIT_CPU},         {"data", RLIMIT_DATA},
+	{"fsize", RLIMIT_FSIZE},   {"locks", RLIMIT_LOCKS},     {"memlock", RLIMIT_MEMLOCK},
+	{"msgqueue", RLIMIT_MSGQUEUE}, {"nice", RLIMIT_NICE},   {"nofile", RLIMIT_NOFILE},
+	{"nproc", RLIMIT_NPROC},   {"rss", RLIMIT_RSS},         {"rtprio", RLIMIT_RTPRIO},
+	{"rttime", RLIMIT_RTTIME}, {"sigpending", RLIMIT_SIGPENDING}, {"stack", RLIMIT_STACK},
+	{"as", RLIMIT_AS},
+};
+
+// docker's --ulimit NAME=SOFT[:HARD]; -1 means unlimited.
+inline bool parse_ulimit(std::string_view s, int &resource, rlimit &lim)
+{
+	size_t eq = s.find('=');
+	if (eq == std::string_view::npos)
+		return false;
+	std::string_view name = s.substr(0, eq), values = s.substr(eq + 1);
+	resource = -1;
+	for (const rlimit_name &r : rlimit_names)
+		if (name == r.name)
+			resource = r.resource;
+	auto value = [](std::string_view v, rlim_t &out) {
+		if (v == "-1") {
+			out = RLIM_INFINITY;
+			return true;
+		}
+		uint64_t n = 0;
+		if (v.empty())
+			return false;
+		for (char c : v) {
+			if (c < '0' || c > '9' || n > (UINT64_MAX - 9) / 10)
+				return false;
+			n = n * 10 + uint64_t(c - '0');
+		}
+		out = rlim_t(n);
+		return true;
+	};
+	size_t colon = values.find(':');
+	if (resource < 0 || !value(values.substr(0, colon), lim.rlim_cur))
+		return false;
+	if (colon == std::string_view::npos)
+		lim.rlim_max = lim.rlim_cur;
+	else if (!value(values.substr(colon + 1), lim.rlim_max))
+		return false;
+	return lim.rlim_cur <= lim.rlim_max;
+}
+
+// ---- cgroups -------------------------------------------------------------------------------
+
+struct request {
+	uint64_t memory = 0, pids = 0, cpu_quota_us = 0; // 0: no limit
+	bool any() const { return memory || pids || cpu_quota_us; }
+};
+
+struct cgroups {
+	char dirs[3][PATH_MAX];
+	size_t count = 0;
+	bool v2 = false;
+	char memory_dir[PATH_MAX] = "";
+};
+
+constexpr const char *cgroup_root = "/sys/fs/cgroup";
+
+inline void write_value(const char *dir, const char *file, const char *value)
+{
+	char path[PATH_MAX];
+	snprintf(path, sizeof path, "%s/%s", dir, file);
+	sys::unique_fd fd(open(path, O_WRONLY | O_CLOEXEC));
+	if (!fd || write(fd.get(), value, strlen(value)) < 0)
+		sys::die_errno("write %s to %s", value, path);
+}
+
+// Removes launcher-PID directories under base whose launcher is gone.
+inline void remove_stale(const char *base)
+{
+	DIR *d = opendir(base);
+	if (!d)
+		return;
+	while (dirent *e = readdir(d)) {
+		std::string_view name(e->d_name);
+		if (!name.starts_with("launcher-"))
+			continue;
+		pid_t pid = 0;
+		for (char c : name.substr(9))
+			pid = (c >= '0' && c <= '9' && pid < 100000000) ? pid * 10 + (c - '0') : -1;
+		if (pid <= 0 || kill(pid, 0) == 0 || errno != ESRCH)
+			continue; // not ours, or its launcher lives
+		unlinkat(dirfd(d), e->d_name, AT_REMOVEDIR);
+	}
+	closedir(d);
+}
+
+inline void make_dir(cgroups &cg, const char *base)
+{
+	remove_stale(base);
+	char *dir = cg.dirs[cg.count];
+	snprintf(dir, PATH_MAX, "%s/launcher-%d", base, getpid());
+	if (mkdir(dir, 0755) < 0)
+		sys::die_errno("create cgroup %s", dir);
+	cg.count++;
+}
+
+// Creates the cgroups, writes the limits, and moves process pid in.
+inline void create(cgroups &cg, const request &r, pid_t pid)
+{
+	char pidtext[16], value[48];
+	snprintf(pidtext, sizeof pidtext, "%d", pid);
+	char probe[PATH_MAX];
+	snprintf(probe, sizeof probe, "%s/cgroup.controllers", cgroup_root);
+	cg.v2 = access(probe, F_OK) == 0;
+	if (cg.v2) {
+		// Controllers must be enabled for the children of the root first.
+		write_value(cgroup_root, "cgroup.subtree_control", "+memory +pids +cpu");
+		make_dir(cg, cgroup_root);
+		const char *dir = cg.dirs[0];
+		if (r.memory) {
+			snprintf(value, sizeof value, "%llu", (unsigned long long)r.memory);
+			write_value(dir, "memory.max", value);
+			write_value(dir, "memory.swap.max", "0");
+			snprintf(cg.memory_dir, sizeof cg.memory_dir, "%s", dir);
+		}
+		if (r.pids) {
+			snprintf(value, sizeof value, "%llu", (unsigned long long)r.pids);
+			write_value(dir, "pids.max", value);
+		}
+		if (r.cpu_quota_us) {
+			snprintf(value, sizeof value, "%llu %llu", (unsigned long long)r.cpu_quota_us,
+				 (unsigned long long)cpu_period_us);
+			write_value(dir, "cpu.max", value);
+		}
+		write_value(dir, "cgroup.procs", pidtext);
+		return;
+	}
+	struct v1 {
+		const char *controller;
+		bool wanted;
+	} controllers[] = {{"memory", r.memory != 0}, {"pids", r.pids != 0}, {"cpu", r.cpu_quota_us != 0}};
+	for (const v1 &c : controllers) {
+		if (!c.wanted)
+			continue;
+		char base[PATH_MAX];
+		snprintf(base, sizeof base, "%s/%s", cgroup_root, c.controller);
+		make_dir(cg, base);
+		const char *dir = cg.dirs[cg.count - 1];
+		if (c.controller[0] == 'm') {
+			snprintf(value, sizeof value, "%llu", (unsigned long long)r.memory);
+			write_value(dir, "memory.limit_in_bytes", value);
+			char swap[PATH_MAX];
+			snprintf(swap, sizeof swap, "%s/memory.memsw.limit_in_bytes", dir);
+			if (access(swap, F_OK) == 0) // no swap beyond the limit, as docker's default
+				write_value(dir, "memory.memsw.limit_in_bytes", value);
+			snprintf(cg.memory_dir, sizeof cg.memory_dir, "%s", dir);
+		} else if (c.controller[0] == 'p') {
+			snprintf(value, sizeof value, "%llu", (unsigned long long)r.pids);
+			write_value(dir, "pids.max", value);
+		} else {
+			snprintf(value, sizeof value, "%llu", (unsigned long long)cpu_period_us);
+			write_value(dir, "cpu.cfs_period_us", value);
+			snprintf(value, sizeof value, "%llu", (unsigned long long)r.cpu_quota_us);
+			write_value(dir, "cpu.cfs_quota_us", value);
+		}
+		write_value(dir, "cgroup.procs", pidtext);
+	}
+}
+
+// Whether the kernel's OOM killer killed anything in the container's memory cgroup: the
+// "oom_kill N" line of memory.events (v2) or memory.oom_control (v1).
+inline bool oom_killed(const cgroups &cg)
+{
+	if (!cg.memory_dir[0])
+		return false;
+	char path[PATH_MAX + 32], text[512];
+	snprintf(path, sizeof path, "%s/%s", cg.memory_dir, cg.v2 ? "memory.events" : "memory.oom_control");
+	sys::unique_fd fd(open(path, O_RDONLY | O_CLOEXEC));
+	ssize_t n = fd ? read(fd.get(), text, sizeof text - 1) : -1;
+	if (n <= 0)
+		return false;
+	text[n] = 0;
+	const char *at = strstr(text, "oom_kill ");
+	return at && at[9] >= '1' && at[9] <= '9';
+}
+
+// Called when the container has ended: its processes are gone, so the directories are empty.
+inline void remove(cgroups &cg)
+{
+	for (size_t i = 0; i < cg.count; i++)
+		rmdir(cg.dirs[i]);
+	cg.count = 0;
+}
+
+} // namespace limits

@@ -1,0 +1,168 @@
+#!/usr/bin/env bats
+# Secure by default: each test is an attack or a check from inside the container.
+
+load helpers
+
+setup() { common_setup; }
+teardown() { common_teardown; }
+
+status_of() { grep "^$1:" | cut -f2; }
+
+@test "capabilities: docker's 14 by default; --cap-add, --cap-drop and --privileged as docker" {
+	run "$LAUNCHER" "$BUSYBOX" cat /proc/self/status
+	assert_success
+	assert_line "$(printf 'CapEff:\t00000000a80425fb')"
+	assert_line "$(printf 'CapPrm:\t00000000a80425fb')"
+	assert_line "$(printf 'CapBnd:\t00000000a80425fb')"
+	assert_line "$(printf 'CapInh:\t0000000000000000')"
+	assert_line "$(printf 'CapAmb:\t0000000000000000')"
+	run "$LAUNCHER" --cap-add NET_ADMIN --cap-drop CAP_chown "$BUSYBOX" grep CapEff /proc/self/status
+	assert_output "$(printf 'CapEff:\t00000000a80435fa')"
+	run "$LAUNCHER" --cap-drop ALL --cap-add KILL "$BUSYBOX" grep CapEff /proc/self/status
+	assert_output "$(printf 'CapEff:\t0000000000000020')"
+	# --privileged keeps what the launcher itself has
+	run "$LAUNCHER" --privileged "$BUSYBOX" grep -E 'CapEff|Seccomp:' /proc/self/status
+	assert_line "$(printf 'CapEff:\t%s' "$(grep CapEff /proc/self/status | cut -f2)")"
+	assert_line "$(printf 'Seccomp:\t0')"
+	run "$LAUNCHER" --cap-add NO_SUCH "$BUSYBOX" true
+	assert_failure 125
+	assert_output "launcher: bad --cap-add NO_SUCH: no such capability"
+}
+
+@test "no_new_privs and seccomp: mount, unshare, keyctl and friends fail with EPERM" {
+	run "$LAUNCHER" "$BUSYBOX" grep -E 'NoNewPrivs|Seccomp:' /proc/self/status
+	assert_line "$(printf 'NoNewPrivs:\t1')"
+	assert_line "$(printf 'Seccomp:\t2')"
+	run "$LAUNCHER" "$BENCH" /benchtool syscalls
+	assert_success
+	for call in keyctl unshare mount umount2 setns clone-newuser bpf perf_event_open init_module kexec_load pivot_root ptrace-pid1; do
+		assert_line "$call: Operation not permitted"
+	done
+	run "$LAUNCHER" "$BUSYBOX" sh -c 'unshare -m true; mount -t tmpfs x /mnt'
+	assert_failure
+	assert_line --partial "Operation not permitted"
+	# --seccomp unconfined lifts the filter, not the capabilities
+	run "$LAUNCHER" --seccomp unconfined "$BENCH" /benchtool syscalls
+	assert_line "keyctl: allowed"
+	run "$LAUNCHER" --seccomp unconfined "$BUSYBOX" grep Seccomp: /proc/self/status
+	assert_output "$(printf 'Seccomp:\t0')"
+	run "$LAUNCHER" --seccomp=strict "$BUSYBOX" true
+	assert_failure 125
+}
+
+@test "masked and read-only kernel paths; /sys is read-only" {
+	run "$LAUNCHER" "$BUSYBOX" sh -c '
+		head -c 1 /proc/kcore >/dev/null 2>&1 && echo kcore readable
+		echo "keys: $(wc -c < /proc/keys) timer_list: $(wc -c < /proc/timer_list)"
+		echo 1 > /proc/sys/kernel/panic 2>/dev/null || echo "proc/sys: read-only"
+		echo 1 > /proc/sysrq-trigger 2>/dev/null || echo "sysrq-trigger: read-only"
+		touch /sys/kernel/x 2>/dev/null || echo "sys: read-only"
+		grep -E " /proc/sys | /sys " /proc/mounts | cut -d" " -f2,4 | cut -d, -f1'
+	assert_success
+	refute_line "kcore readable"
+	assert_line "keys: 0 timer_list: 0"
+	assert_line "proc/sys: read-only"
+	assert_line "sysrq-trigger: read-only"
+	assert_line "sys: read-only"
+	assert_line "/sys ro"
+	assert_line "/proc/sys ro"
+}
+
+@test "/proc/1/exe cannot be written or reopened, and the host binary is unchanged" {
+	before=$(sha256sum <"$LAUNCHER")
+	run "$LAUNCHER" "$BUSYBOX" sh -c '
+		echo pwned > /proc/1/exe && echo "wrote exe"
+		dd if=/dev/zero of=/proc/1/exe bs=1 count=1 conv=notrunc 2>/dev/null && echo "dd exe"
+		readlink /proc/1/exe || echo "readlink denied"
+		cat /proc/1/maps >/dev/null 2>&1 && echo "maps readable"
+		true'
+	refute_line "wrote exe"
+	refute_line "dd exe"
+	assert_line "readlink denied"
+	refute_line "maps readable"
+	# Even privileged, /proc/1/exe is a sealed in-memory copy, not the host binary.
+	run "$LAUNCHER" --privileged "$BUSYBOX" sh -c 'readlink /proc/1/exe; echo pwned > /proc/1/exe || echo "write refused"'
+	assert_line --regexp '^/memfd:launcher \(deleted\)$'
+	assert_line "write refused"
+	[ "$(sha256sum <"$LAUNCHER")" = "$before" ]
+}
+
+@test "a descriptor the caller leaked is not in the entrypoint's /proc/self/fd" {
+	run bash -c "exec 7<'$ROOT/Makefile' 8<'$ROOT'; '$LAUNCHER' '$BUSYBOX' sh -c 'ls -l /proc/self/fd'"
+	assert_success
+	refute_output --partial Makefile
+	refute_output --partial "$ROOT"
+	refute_output --regexp ' [78] -> '
+}
+
+@test "a WORKDIR of /proc/self/fd/N is refused (CVE-2024-21626)" {
+	dir=$BATS_TEST_TMPDIR/img
+	mkdir "$dir"
+	tar -xf "$BUSYBOX" -C "$dir"
+	sed -i 's|"WorkingDir":"/data"|"WorkingDir":"/proc/self/fd/7"|' "$dir"/*.json
+	tar -C "$dir" -cf "$BATS_TEST_TMPDIR/workdir.tar" .
+	run bash -c "exec 7<'$ROOT'; '$LAUNCHER' '$BATS_TEST_TMPDIR/workdir.tar' pwd"
+	assert_failure 125
+	# The launcher closes what its caller left open, so fd 7 is gone before the chdir; the
+	# getcwd check behind it would refuse a directory outside the root all the same.
+	assert_output --regexp '^launcher: (create directory|enter working directory|working directory) /proc/self/fd/7'
+	run bash -c "exec 7<'$ROOT'; '$LAUNCHER' -w /proc/self/fd/7 '$BUSYBOX' pwd"
+	assert_failure 125
+}
+
+@test "--read-only root; -v binds host paths, read-only with :ro" {
+	run "$LAUNCHER" --read-only "$BUSYBOX" sh -c 'touch /data/x 2>&1; echo > /dev/shm/ok && echo shm writable'
+	assert_line --partial "Read-only file system"
+	assert_line "shm writable"
+	host=$BATS_TEST_TMPDIR/vol
+	mkdir "$host"
+	echo from-host >"$host/in.txt"
+	run "$LAUNCHER" -v "$host:/mnt/vol" -v "$host/in.txt:/data/ro.txt:ro" "$BUSYBOX" sh -c '
+		cat /mnt/vol/in.txt; echo from-container > /mnt/vol/out.txt
+		{ echo x > /data/ro.txt; } 2>/dev/null || echo "ro refused"; cat /data/ro.txt'
+	assert_success
+	assert_output "$(printf 'from-host\nro refused\nfrom-host')"
+	[ "$(cat "$host/out.txt")" = from-container ]
+	run "$LAUNCHER" -v relative:/x "$BUSYBOX" true
+	assert_failure 125
+	run "$LAUNCHER" -v /no/such/dir:/x "$BUSYBOX" true
+	assert_failure 125
+	assert_output "launcher: open volume /no/such/dir: No such file or directory"
+}
+
+@test "--pids-limit 50 stops a fork bomb and the host stays responsive" {
+	"$LAUNCHER" --pids-limit 50 "$BUSYBOX" sh -c 'f(){ f|f& }; f; exec sleep 3' >/dev/null 2>&1 &
+	pid=$!
+	sleep 1.5
+	cg=/sys/fs/cgroup/pids/launcher-$pid
+	[ -d /sys/fs/cgroup/unified/launcher-$pid ] && cg=/sys/fs/cgroup/unified/launcher-$pid
+	[ "$(cat "$cg/pids.max")" = 50 ]
+	[ "$(cat "$cg/pids.current")" -le 50 ]
+	timeout 2 true # the host forks fine
+	wait $pid
+	[ ! -e "$cg" ] # removed when the container ended
+}
+
+@test "--memory 32m: a process allocating 64 MB is killed and the launcher says so (137)" {
+	run "$LAUNCHER" --memory 32m "$BUSYBOX" dd if=/dev/zero of=/dev/null bs=64M count=1
+	assert_failure 137
+	assert_line "launcher: the container ran out of memory (--memory 32m): the kernel killed it"
+	run "$LAUNCHER" --memory 128m --cpus 0.5 "$BUSYBOX" dd if=/dev/zero of=/dev/null bs=64M count=1
+	assert_success
+	run ls -d /sys/fs/cgroup/memory/launcher-* /sys/fs/cgroup/cpu/launcher-*
+	assert_failure
+	run "$LAUNCHER" --memory lots "$BUSYBOX" true
+	assert_failure 125
+	run "$LAUNCHER" --cpus 0 "$BUSYBOX" true
+	assert_failure 125
+}
+
+@test "--ulimit sets soft and hard limits" {
+	run "$LAUNCHER" --ulimit nofile=100:200 --ulimit core=0 "$BUSYBOX" sh -c 'ulimit -n; ulimit -Hn; ulimit -c'
+	assert_success
+	assert_output "$(printf '100\n200\n0')"
+	run "$LAUNCHER" --ulimit nofile=10:5 "$BUSYBOX" true
+	assert_failure 125
+	run "$LAUNCHER" --ulimit bogus=1 "$BUSYBOX" true
+	assert_failure 125
+}
