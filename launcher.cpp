@@ -25,6 +25,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <poll.h>
 #include <sys/wait.h>
 #include <termios.h>
 
@@ -243,6 +244,8 @@ struct container_spec {
 	std::vector<volume> volumes;
 	std::vector<std::pair<int, rlimit>> ulimits;
 	limits::request cgroup;
+	bool userns;         // container root is an unprivileged host id
+	char id_map[40];     // "0 HOSTID COUNT" for uid_map and gid_map
 };
 
 // -v HOST:CTR[:ro|rw]: checked now, so a missing host path fails before any namespace.
@@ -262,6 +265,42 @@ static volume parse_volume(const char *arg)
 	if (stat(copy, &st) < 0)
 		die_errno("open volume %s", copy);
 	return {copy, target, mode && strcmp(mode, "ro") == 0, S_ISDIR(st.st_mode), -1};
+}
+
+// --userns, and always when not started by root: container root becomes an unprivileged
+// host id. Root maps 65536 ids from its /etc/subuid range (100000 by default); anyone
+// else may map only their own id, once.
+static void user_namespace_spec(container_spec &spec, const options::parsed &o)
+{
+	spec.userns = o.userns || getuid() != 0;
+	if (!spec.userns)
+		return;
+	if (getuid() != 0) {
+		if (strcmp(o.net, "none") != 0 || o.netns || spec.cgroup.any())
+			die("running as uid %d: --net, --netns and cgroup limits need root", getuid());
+		snprintf(spec.id_map, sizeof spec.id_map, "0 %d 1", getuid());
+		return;
+	}
+	// "root:START:COUNT" in /etc/subuid
+	unsigned long range[2] = {100000, 65536};
+	char buf[4096];
+	sys::unique_fd fd(open("/etc/subuid", O_RDONLY | O_CLOEXEC));
+	ssize_t n = fd ? read(fd.get(), buf, sizeof buf) : -1;
+	std::string_view text(buf, n > 0 ? size_t(n) : 0);
+	size_t at = text.starts_with("root:") ? 0 : text.find("\nroot:");
+	if (at != std::string_view::npos) {
+		std::string_view line = text.substr(at + (text[at] == '\n') + 5);
+		for (unsigned long &v : range) {
+			unsigned long parsed = 0;
+			size_t i = 0;
+			for (; i < line.size() && line[i] >= '0' && line[i] <= '9' && parsed < 1ul << 32; i++)
+				parsed = parsed * 10 + unsigned(line[i] - '0');
+			if (i > 0)
+				v = parsed;
+			line.remove_prefix(i < line.size() ? i + 1 : i);
+		}
+	}
+	snprintf(spec.id_map, sizeof spec.id_map, "0 %lu %lu", range[0], range[1]);
 }
 
 // Capabilities, limits and volumes, as docker run spells them.
@@ -293,6 +332,7 @@ static void confinement_spec(container_spec &spec, const options::parsed &o)
 		die("bad --pids-limit %s: expected a positive number", o.pids_limit);
 	if (o.cpus && !limits::parse_cpus(o.cpus, spec.cgroup.cpu_quota_us))
 		die("bad --cpus %s: expected a number of cores of at least 0.01", o.cpus);
+	user_namespace_spec(spec, o);
 }
 
 // docker run's rules: words after the image replace Cmd; --entrypoint replaces the
@@ -357,7 +397,7 @@ static void mkdir_in(const char *path, mode_t mode)
 // Unpacks every layer into its own directory of a tmpfs, then stacks them: overlayfs
 // takes the top layer first; the upper and work dirs on the same tmpfs make every write
 // vanish with the container.
-static void build_rootfs(const image_archive &img)
+static void build_rootfs(const image_archive &img, bool userns)
 {
 	// Nothing we mount may propagate back to the host's mount table.
 	if (mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) < 0)
@@ -381,7 +421,10 @@ static void build_rootfs(const image_archive &img)
 			die_errno("open %s", dir);
 		char what[160];
 		snprintf(what, sizeof what, "layer %zu (%s)", i + 1, img.manifest.layers[i]);
-		unpack::stats s = unpack::layer(find_member(img, img.manifest.layers[i])->data, root.get(), what);
+		unpack::mode m;
+		if (userns)
+			m = {"user.overlay.opaque", true};
+		unpack::stats s = unpack::layer(find_member(img, img.manifest.layers[i])->data, root.get(), what, m);
 		step("unpacked %s: %zu entries, %zu bytes", what, s.entries, s.bytes);
 	}
 	for (size_t i = n; i-- > 0;) {
@@ -394,37 +437,85 @@ static void build_rootfs(const image_archive &img)
 	mkdir_in("work", 0700);
 	mkdir_in("root", 0755);
 	char opts[4200];
-	snprintf(opts, sizeof opts, "lowerdir=%s,upperdir=upper,workdir=work", lowerdirs);
+	snprintf(opts, sizeof opts, "lowerdir=%s,upperdir=upper,workdir=work%s", lowerdirs, userns ? ",userxattr" : "");
 	if (mount("overlay", "root", "overlay", 0, opts) < 0)
 		die_errno("mount overlay on %s/root", scratch);
 	step("mounted overlay of %zu layers", n);
 }
 
-// pivot_root(".", ".") stacks the old root under the new one; detaching it leaves the
-// container nothing of the host's tree.
+// pivot_root(".", ".") stacks the old root on top of the new one. Lookups start below it,
+// at the new root (our root and cwd), so "/proc" already names the container's; the old
+// root stays attached only until detach_old_root(), for the mounts that must come from
+// the host's tree (devices and /sys in a user namespace).
 static void enter_rootfs()
 {
 	if (chdir("root") < 0)
 		die_errno("enter %s/root", scratch);
 	if (sys::pivot_root(".", ".") < 0)
 		die_errno("pivot_root into %s/root", scratch);
-	if (umount2(".", MNT_DETACH) < 0)
-		die_errno("detach the old root");
-	if (chdir("/") < 0)
-		die_errno("enter /");
 	step("pivoted into the new root");
 }
 
-static void mount_kernel_filesystems()
+// Detaching the old root leaves the container nothing of the host's tree.
+static void detach_old_root()
+{
+	if (chdir("/") < 0 || umount2(".", MNT_DETACH) < 0)
+		die_errno("detach the old root");
+	if (chdir("/") < 0)
+		die_errno("enter /");
+}
+
+// In a user namespace the kernel refuses mknod and a new sysfs: the devices and /sys are
+// bound from the host's, opened before the old root goes away.
+struct host_nodes {
+	int device_fds[std::size(devices)];
+	int sys;
+};
+
+static void open_host_nodes(host_nodes &h)
+{
+	for (size_t i = 0; i < std::size(devices); i++)
+		if ((h.device_fds[i] = open(devices[i].path, O_PATH | O_CLOEXEC)) < 0)
+			die_errno("open %s", devices[i].path);
+	if ((h.sys = open("/sys", O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
+		die_errno("open /sys");
+}
+
+static void bind_fd(int fd, const char *target, unsigned long extra)
+{
+	char source[32];
+	snprintf(source, sizeof source, "/proc/self/fd/%d", fd);
+	if (mount(source, target, nullptr, MS_BIND | MS_REC, nullptr) < 0 ||
+	    (extra && mount(nullptr, target, nullptr, MS_BIND | MS_REMOUNT | extra, nullptr) < 0))
+		die_errno("bind host %s", target);
+	close(fd);
+}
+
+static void mount_kernel_filesystems(const host_nodes *userns)
 {
 	for (const mount_rule &m : container_mounts) {
 		mkdir_in(m.target, 0755);
-		if (mount(m.source, m.target, m.fstype, m.flags, m.data) < 0)
+		if (userns && strcmp(m.fstype, "sysfs") == 0) {
+			bind_fd(userns->sys, m.target, MS_RDONLY | MS_NOSUID | MS_NOEXEC | MS_NODEV);
+			continue;
+		}
+		// gid 5 (tty) may not exist in a user namespace's map
+		const char *data = userns && strcmp(m.fstype, "devpts") == 0 ? "newinstance,ptmxmode=0666,mode=0620" : m.data;
+		if (mount(m.source, m.target, m.fstype, m.flags, data) < 0)
 			die_errno("mount %s on %s", m.fstype, m.target);
 	}
-	for (const device_node &d : devices)
-		if (mknod(d.path, S_IFCHR | 0666, makedev(d.major, d.minor)) < 0)
-			die_errno("create device %s", d.path);
+	for (size_t i = 0; i < std::size(devices); i++) {
+		const device_node &d = devices[i];
+		if (!userns) {
+			if (mknod(d.path, S_IFCHR | 0666, makedev(d.major, d.minor)) < 0)
+				die_errno("create device %s", d.path);
+			continue;
+		}
+		sys::unique_fd f(open(d.path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666));
+		if (!f)
+			die_errno("create %s", d.path);
+		bind_fd(userns->device_fds[i], d.path, 0);
+	}
 	for (const dev_link &l : dev_links)
 		if (symlink(l.target, l.path) < 0)
 			die_errno("create symlink %s", l.path);
@@ -775,30 +866,42 @@ struct go_message {
 [[noreturn]] static void container_main(const image_archive &img, container_spec &spec, const options::parsed &o,
 					int go_fd, int netns_fd, const sigset_t &blocked)
 {
-	// Die with the launcher; the message from the host closes the race with its early death.
-	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
-		die_errno("set parent-death signal");
-	// No process of the container may read or ptrace PID 1, nor open its /proc/1/exe.
-	if (prctl(PR_SET_DUMPABLE, 0) < 0)
-		die_errno("make PID 1 non-dumpable");
 	go_message go;
 	if (read(go_fd, &go, sizeof go) != sizeof go)
 		_exit(sys::exit_failure);
+	// The host has written our id maps: become the namespace's root. A change of
+	// credentials clears the parent-death signal, so that comes after.
+	if (spec.userns && (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0))
+		die_errno("become root of the user namespace");
+	// Die with the launcher. It holds the pipe's other end until it exits, so a hang-up
+	// here means it died before the parent-death signal was armed.
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
+		die_errno("set parent-death signal");
+	pollfd alive = {go_fd, 0, 0};
+	if (poll(&alive, 1, 0) != 0)
+		_exit(sys::exit_failure);
 	close(go_fd);
+	// No process of the container may read or ptrace PID 1, nor open its /proc/1/exe.
+	if (prctl(PR_SET_DUMPABLE, 0) < 0)
+		die_errno("make PID 1 non-dumpable");
 	// Before /sys is mounted: sysfs shows the network namespace of whoever mounts it.
 	if (netns_fd >= 0 && (setns(netns_fd, CLONE_NEWNET) < 0 || close(netns_fd) < 0))
 		die_errno("join network namespace %s", o.netns);
 	open_volume_sources(spec);
+	host_nodes nodes;
+	if (spec.userns)
+		open_host_nodes(nodes);
 	umask(0);
-	build_rootfs(img);
+	build_rootfs(img, spec.userns);
 	mount_volumes(spec);
 	// PID 1 idles for the container's life: give back the archive pages it read.
 	if (munmap(const_cast<unsigned char *>(img.bytes.data()), img.bytes.size()) < 0)
 		die_errno("unmap image %s", img.path);
 	enter_rootfs();
-	mount_kernel_filesystems();
+	mount_kernel_filesystems(spec.userns ? &nodes : nullptr);
 	if (!spec.privileged)
 		mask_kernel_paths();
+	detach_old_root();
 	umask(022);
 	if (sethostname(spec.hostname, strlen(spec.hostname)) < 0)
 		die_errno("set hostname %s", spec.hostname);
@@ -861,6 +964,23 @@ static void release_host_resources()
 	limits::remove(container_cgroups);
 }
 
+// The child's uid and gid maps; an unprivileged writer must first give up setgroups.
+static void write_id_maps(pid_t child, const char *map)
+{
+	char path[48];
+	struct {
+		const char *file, *text;
+	} writes[] = {{"setgroups", "deny"}, {"uid_map", map}, {"gid_map", map}};
+	for (auto &w : writes) {
+		if (getuid() == 0 && strcmp(w.file, "setgroups") == 0)
+			continue;
+		snprintf(path, sizeof path, "/proc/%d/%s", child, w.file);
+		sys::unique_fd fd(open(path, O_WRONLY | O_CLOEXEC));
+		if (!fd || write(fd.get(), w.text, strlen(w.text)) < 0)
+			die_errno("write %s to %s", w.text, path);
+	}
+}
+
 static int open_netns(const char *name)
 {
 	char path[PATH_MAX];
@@ -883,7 +1003,7 @@ static int open_netns(const char *name)
 	int go[2];
 	if (pipe2(go, O_CLOEXEC) < 0)
 		die_errno("pipe");
-	long pid = sys::clone_fork(namespaces | (own_netns ? CLONE_NEWNET : 0) | SIGCHLD);
+	long pid = sys::clone_fork(namespaces | (own_netns ? CLONE_NEWNET : 0) | (spec.userns ? CLONE_NEWUSER : 0) | SIGCHLD);
 	if (pid < 0)
 		die_errno("clone into new namespaces");
 	if (pid == 0) {
@@ -895,6 +1015,8 @@ static int open_netns(const char *name)
 	step("cloned container pid %ld", pid);
 	go_message msg = {};
 	sys::at_die = release_host_resources;
+	if (spec.userns)
+		write_id_maps(pid_t(pid), spec.id_map);
 	if (spec.cgroup.any()) {
 		limits::create(container_cgroups, spec.cgroup, pid_t(pid));
 		step("created cgroups");
@@ -906,7 +1028,7 @@ static int open_netns(const char *name)
 	}
 	if (write(go[1], &msg, sizeof msg) != sizeof msg)
 		die_errno("start container");
-	close(go[1]);
+	// go[1] stays open while we live: the container's PID 1 checks it for a hang-up.
 	int status = supervise(pid_t(pid), blocked);
 	if (limits::oom_killed(container_cgroups))
 		dprintf(2, "launcher: the container ran out of memory (--memory %s): the kernel killed it\n", o.memory);
@@ -954,11 +1076,11 @@ int main(int argc, char **argv)
 	if (!options::parse(argc, argv, o))
 		die("%s", o.error);
 	if (o.help) {
-		options::usage(stdout);
+		options::usage(STDOUT_FILENO);
 		return 0;
 	}
 	if (o.version) {
-		puts("launcher " LAUNCHER_VERSION);
+		dprintf(STDOUT_FILENO, "launcher %s\n", LAUNCHER_VERSION);
 		return 0;
 	}
 	sys::verbose = o.verbose;

@@ -250,9 +250,9 @@ inline bool oom_killed(const cgroups &cg)
 	ssize_t n = fd ? read(fd.get(), text, sizeof text - 1) : -1;
 	if (n <= 0)
 		return false;
-	text[n] = 0;
-	const char *at = strstr(text, "oom_kill ");
-	return at && at[9] >= '1' && at[9] <= '9';
+	std::string_view events(text, size_t(n));
+	size_t at = events.find("oom_kill ");
+	return at != std::string_view::npos && at + 9 < events.size() && events[at + 9] >= '1' && events[at + 9] <= '9';
 }
 
 // Called when the container has ended: its processes are gone, so the directories are empty.

@@ -11,7 +11,7 @@ namespace options {
 
 enum class id {
 	hostname, env, workdir, entrypoint, net, subnet, ip, netns, net_rm, cap_add, cap_drop, privileged,
-	seccomp, read_only, volume, memory, pids_limit, cpus, ulimit, verbose, rm, interactive, help, version
+	seccomp, read_only, volume, memory, pids_limit, cpus, ulimit, userns, verbose, rm, interactive, help, version
 };
 
 struct flag {
@@ -44,6 +44,7 @@ constexpr flag flags[] = {
 	{"pids-limit", 0, "N", id::pids_limit, "at most N processes in the container"},
 	{"cpus", 0, "N", id::cpus, "CPU time limit in cores, e.g. 0.5"},
 	{"ulimit", 0, "NAME=SOFT[:HARD]", id::ulimit, "resource limit, e.g. nofile=1024:2048"},
+	{"userns", 0, nullptr, id::userns, "map container root to an unprivileged host id (automatic when not root)"},
 	{"verbose", 0, nullptr, id::verbose, "print each step of the start with its time on stderr"},
 	{"rm", 0, nullptr, id::rm, "accepted for docker compatibility: containers never outlive a run"},
 	{"interactive", 'i', nullptr, id::interactive, "accepted for docker compatibility: stdin is always passed"},
@@ -60,7 +61,7 @@ struct parsed {
 	const char *entrypoint = nullptr; // set (maybe "") when --entrypoint was given
 	const char *net = "none", *subnet = nullptr, *ip = nullptr, *netns = nullptr, *net_rm = nullptr;
 	std::vector<const char *> cap_add, cap_drop, volumes, ulimits;
-	bool privileged = false, seccomp = true, read_only = false;
+	bool privileged = false, seccomp = true, read_only = false, userns = false;
 	const char *memory = nullptr, *pids_limit = nullptr, *cpus = nullptr;
 	bool verbose = false, help = false, version = false;
 	char error[160] = "";
@@ -104,6 +105,7 @@ inline void apply(parsed &o, id what, const char *value)
 	case id::pids_limit: o.pids_limit = value; break;
 	case id::cpus: o.cpus = value; break;
 	case id::ulimit: o.ulimits.push_back(value); break;
+	case id::userns: o.userns = true; break;
 	case id::verbose: o.verbose = true; break;
 	case id::help: o.help = true; break;
 	case id::version: o.version = true; break;
@@ -181,22 +183,20 @@ inline bool parse(int argc, char *const *argv, parsed &o)
 	return true;
 }
 
-inline void usage(FILE *out)
+inline void usage(int fd)
 {
-	fputs("Usage: launcher [FLAGS] IMAGE.tar [COMMAND [ARG...]]\n"
+	dprintf(fd, "%s", "Usage: launcher [FLAGS] IMAGE.tar [COMMAND [ARG...]]\n"
 	      "       launcher --net-rm NAME\n"
-	      "Run a `docker save` image as PID 1 of fresh namespaces.\n\nFlags:\n",
-	      out);
+	      "Run a `docker save` image as PID 1 of fresh namespaces.\n\nFlags:\n");
 	for (const flag &f : flags) {
 		char left[48];
 		snprintf(left, sizeof left, "%c%c%s--%s%s%s", f.short_name ? '-' : ' ',
 			 f.short_name ? f.short_name : ' ', f.short_name ? ", " : "  ", f.long_name,
 			 f.metavar ? " " : "", f.metavar ? f.metavar : "");
-		fprintf(out, "  %-30s %s\n", left, f.help);
+		dprintf(fd, "  %-30s %s\n", left, f.help);
 	}
-	fputs("\nExit status: the command's; 128+N if signal N killed it; 125 if the launcher\n"
-	      "failed; 126 if the command cannot be executed; 127 if it is not found.\n",
-	      out);
+	dprintf(fd, "%s", "\nExit status: the command's; 128+N if signal N killed it; 125 if the launcher\n"
+			  "failed; 126 if the command cannot be executed; 127 if it is not found.\n");
 }
 
 } // namespace options

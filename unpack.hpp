@@ -64,9 +64,17 @@ struct stats {
 	size_t entries = 0, bytes = 0;
 };
 
+// How a layer is written: as real root, or as root of a user namespace, where overlayfs
+// reads its markers from user.* xattrs (mount option userxattr) and a single-id mapping
+// leaves other owners unrepresentable (they stay the container's root).
+struct mode {
+	const char *opaque_xattr = "trusted.overlay.opaque";
+	bool owners_optional = false;
+};
+
 class layer_writer {
 public:
-	layer_writer(int root, const char *what) : root_(root), what_(what) {}
+	layer_writer(int root, const char *what, mode m) : root_(root), what_(what), mode_(m) {}
 
 	void entry(const tar::entry &e)
 	{
@@ -219,7 +227,7 @@ private:
 	// root, so a new entry is already owned by 0:0.
 	void fix_mode(int parent, const char *name, const tar::entry &e, bool existed)
 	{
-		if ((e.uid || e.gid) && fchownat(parent, name, uid_t(e.uid), gid_t(e.gid), AT_SYMLINK_NOFOLLOW) < 0)
+		if ((e.uid || e.gid) && fchownat(parent, name, uid_t(e.uid), gid_t(e.gid), AT_SYMLINK_NOFOLLOW) < 0 && !unmapped())
 			fail_errno("chown", name);
 		if ((existed || (e.uid || e.gid) || (e.mode & (S_ISUID | S_ISGID))) &&
 		    fchmodat(parent, name, e.mode, 0) < 0)
@@ -248,7 +256,7 @@ private:
 			p += n;
 			left -= size_t(n);
 		}
-		if ((e.uid || e.gid) && fchown(fd.get(), uid_t(e.uid), gid_t(e.gid)) < 0)
+		if ((e.uid || e.gid) && fchown(fd.get(), uid_t(e.uid), gid_t(e.gid)) < 0 && !unmapped())
 			fail_errno("chown", name);
 		if ((e.uid || e.gid) && (e.mode & (S_ISUID | S_ISGID)) && fchmod(fd.get(), e.mode) < 0)
 			fail_errno("chmod", name);
@@ -293,7 +301,7 @@ private:
 			if (symlinkat(target, parent, name) < 0)
 				fail_errno("create symlink", name);
 		}
-		if ((e.uid || e.gid) && fchownat(parent, name, uid_t(e.uid), gid_t(e.gid), AT_SYMLINK_NOFOLLOW) < 0)
+		if ((e.uid || e.gid) && fchownat(parent, name, uid_t(e.uid), gid_t(e.gid), AT_SYMLINK_NOFOLLOW) < 0 && !unmapped())
 			fail_errno("chown", name);
 		timespec t[2] = {{e.mtime, 0}, {e.mtime, 0}};
 		if (utimensat(parent, name, t, AT_SYMLINK_NOFOLLOW) < 0)
@@ -356,7 +364,7 @@ private:
 	{
 		char proc[sizeof "/proc/self/fd/" + 12];
 		snprintf(proc, sizeof proc, "/proc/self/fd/%d", parent);
-		if (setxattr(proc, "trusted.overlay.opaque", "y", 1, 0) < 0)
+		if (setxattr(proc, mode_.opaque_xattr, "y", 1, 0) < 0)
 			fail_errno("mark opaque", ".");
 	}
 
@@ -379,8 +387,12 @@ private:
 		});
 	}
 
+	// An owner the user namespace cannot represent (EINVAL) is dropped when allowed.
+	bool unmapped() const { return mode_.owners_optional && errno == EINVAL; }
+
 	int root_;
 	const char *what_;
+	mode mode_;
 	char path_[PATH_MAX];
 	char parent_path_[PATH_MAX] = "";
 	sys::unique_fd parent_;
@@ -389,9 +401,9 @@ private:
 };
 
 // Unpacks the layer `bytes` into the directory `root`; what names the layer in errors.
-inline stats layer(std::span<const unsigned char> bytes, int root, const char *what)
+inline stats layer(std::span<const unsigned char> bytes, int root, const char *what, mode m = {})
 {
-	layer_writer w(root, what);
+	layer_writer w(root, what, m);
 	tar::reader r(bytes);
 	tar::entry e;
 	while (r.next(e)) {

@@ -166,3 +166,38 @@ status_of() { grep "^$1:" | cut -f2; }
 	run "$LAUNCHER" --ulimit bogus=1 "$BUSYBOX" true
 	assert_failure 125
 }
+
+@test "--userns: uid 0 inside is an unprivileged id outside; layers, whiteouts and confinement still hold" {
+	"$LAUNCHER" --userns "$BUSYBOX" sh -c 'id -u; cat /proc/self/uid_map; ls -ln /data/owned.txt; ls /opt/dir; grep CapEff /proc/self/status; echo ready; exec sleep 30' \
+		>"$BATS_TEST_TMPDIR/out" 2>&1 &
+	pid=$!
+	wait_for "$BATS_TEST_TMPDIR/out" ready
+	sleeper=$(pgrep -f "^sleep 30$" | head -1)
+	[ "$(ps -o uid= -p "$sleeper" | tr -d ' ')" = 100000 ]
+	kill $pid
+	wait $pid || true
+	run cat "$BATS_TEST_TMPDIR/out"
+	assert_line --index 0 0
+	assert_line --regexp '^ +0 +100000 +65536$'
+	assert_line --regexp '^-rw-r----- +1 1000 +1000 .*/data/owned.txt$'
+	assert_line new.txt
+	refute_line old.txt
+	assert_line "$(printf 'CapEff:\t00000000a80425fb')"
+}
+
+@test "started by an unprivileged user, the container is rootless automatically" {
+	# Copies in a directory anyone may enter: the caller's own tree may not be.
+	dir=$(mktemp -d)
+	chmod 755 "$dir"
+	cp "$LAUNCHER" "$BUSYBOX" "$dir/"
+	chmod 644 "$dir/busybox.tar"
+	run setpriv --reuid 65534 --regid 65534 --clear-groups "$dir/launcher" "$dir/busybox.tar" sh -c 'id -u; cat /proc/self/uid_map; echo x > /data/new && cat /data/new'
+	assert_success
+	assert_output --regexp "^0
+ +0 +65534 +1
+x$"
+	run setpriv --reuid 65534 --regid 65534 --clear-groups "$dir/launcher" --memory 10m "$dir/busybox.tar" true
+	assert_failure 125
+	assert_output "launcher: running as uid 65534: --net, --netns and cgroup limits need root"
+	rm -rf "$dir"
+}
