@@ -10,6 +10,9 @@
 //   run_init        fork and exec the entrypoint (confined: docker's capabilities,
 //                   no_new_privs, seccomp), forward signals, reap every child
 //
+// As the machine's own PID 1 (an initramfs's /init) it first mounts what an init mounts,
+// reads its arguments from the kernel command line, and powers off at the end.
+//
 // Everything the container uses lives in mounts of its own mount namespace, so the kernel
 // frees it when the namespace dies, even when the launcher is killed with SIGKILL.
 #include <csignal>
@@ -31,6 +34,7 @@
 
 #include "image.hpp"
 #include "limits.hpp"
+#include "machine.hpp"
 #include "network.hpp"
 #include "options.hpp"
 #include "security.hpp"
@@ -438,10 +442,14 @@ static void build_rootfs(const image_archive &img, bool userns)
 	mkdir_in("root", 0755);
 	char opts[4200];
 	snprintf(opts, sizeof opts, "lowerdir=%s,upperdir=upper,workdir=work%s", lowerdirs, userns ? ",userxattr" : "");
-	if (mount("overlay", "root", "overlay", 0, opts) < 0)
+	// No overlayfs yet: an initramfs has no modprobe, so load the module ourselves.
+	if (mount("overlay", "root", "overlay", 0, opts) < 0 &&
+	    (errno != ENODEV || !machine::load_module("overlay") || mount("overlay", "root", "overlay", 0, opts) < 0))
 		die_errno("mount overlay on %s/root", scratch);
 	step("mounted overlay of %zu layers", n);
 }
+
+static bool moved_root; // the initramfs fallback of enter_rootfs was taken
 
 // pivot_root(".", ".") stacks the old root on top of the new one. Lookups start below it,
 // at the new root (our root and cwd), so "/proc" already names the container's; the old
@@ -451,14 +459,26 @@ static void enter_rootfs()
 {
 	if (chdir("root") < 0)
 		die_errno("enter %s/root", scratch);
-	if (sys::pivot_root(".", ".") < 0)
+	if (sys::pivot_root(".", ".") == 0) {
+		step("pivoted into the new root");
+		return;
+	}
+	// The initramfs's rootfs can never be pivoted away (EINVAL). Do what switch_root
+	// does: move the new root over "/" and chroot into it. The rootfs then lies under
+	// our root mount, where no path reaches it.
+	if (errno != EINVAL)
 		die_errno("pivot_root into %s/root", scratch);
-	step("pivoted into the new root");
+	if (mount(".", "/", nullptr, MS_MOVE, nullptr) < 0 || chroot(".") < 0 || chdir("/") < 0)
+		die_errno("move the new root over /");
+	moved_root = true;
+	step("pivot_root refused (initramfs): moved the new root over / instead");
 }
 
 // Detaching the old root leaves the container nothing of the host's tree.
 static void detach_old_root()
 {
+	if (moved_root)
+		return; // nothing is stacked on the root
 	if (chdir("/") < 0 || umount2(".", MNT_DETACH) < 0)
 		die_errno("detach the old root");
 	if (chdir("/") < 0)
@@ -937,9 +957,11 @@ static int supervise(pid_t child, const sigset_t &blocked)
 		case on_signal::ignore:
 		case on_signal::fault: break;
 		case on_signal::reap: {
+			// As a machine's PID 1 every orphan of the machine is ours to reap too.
 			int ws;
-			if (waitpid(child, &ws, WNOHANG) == child)
-				return status_code(ws);
+			for (pid_t p; (p = waitpid(-1, &ws, WNOHANG)) > 0;)
+				if (p == child)
+					return status_code(ws);
 		}
 		}
 	}
@@ -958,10 +980,13 @@ static void block_signals(sigset_t &blocked)
 // What the host side made for a container, given back however the launcher ends.
 static network::attachment net_attachment;
 static limits::cgroups container_cgroups;
+static bool machine_init; // we are the machine's PID 1
 static void release_host_resources()
 {
 	network::release(net_attachment.l);
 	limits::remove(container_cgroups);
+	if (machine_init)
+		machine::power_off();
 }
 
 // The child's uid and gid maps; an unprivileged writer must first give up setgroups.
@@ -1032,6 +1057,8 @@ static int open_netns(const char *name)
 	int status = supervise(pid_t(pid), blocked);
 	if (limits::oom_killed(container_cgroups))
 		dprintf(2, "launcher: the container ran out of memory (--memory %s): the kernel killed it\n", o.memory);
+	if (machine_init)
+		dprintf(2, "launcher: exit status %d\n", status);
 	release_host_resources();
 	exit(status);
 }
@@ -1066,21 +1093,55 @@ static void reexec_from_sealed_copy(char **argv)
 	die_errno("re-execute the sealed copy");
 }
 
+// The machine's PID 1 takes its arguments from the kernel command line,
+// launcher.args="...", or else from /etc/launcher.args, split as a shell would.
+static void machine_arguments(int &argc, char **&argv)
+{
+	static char text[4096];
+	static std::vector<char *> words;
+	words = {argv[0]};
+	char cmdline[4096];
+	sys::unique_fd fd(open("/proc/cmdline", O_RDONLY | O_CLOEXEC));
+	ssize_t n = fd ? read(fd.get(), cmdline, sizeof cmdline - 1) : -1;
+	bool found = n > 0 && machine::cmdline_value({cmdline, size_t(n)}, "launcher.args", text, sizeof text);
+	if (!found) {
+		sys::unique_fd file(open("/etc/launcher.args", O_RDONLY | O_CLOEXEC));
+		ssize_t m = file ? read(file.get(), text, sizeof text - 1) : -1;
+		if (m <= 0)
+			die("no arguments: give launcher.args=\"...\" on the kernel command line or write /etc/launcher.args");
+		text[m] = 0;
+	}
+	if (!machine::split_words(text, words))
+		die("launcher.args: unterminated quote in %s", text);
+	words.push_back(nullptr);
+	argc = int(words.size() - 1);
+	argv = words.data();
+}
+
 int main(int argc, char **argv)
 {
 	clock_gettime(CLOCK_MONOTONIC, &sys::started);
+	machine_init = getpid() == 1;
+	sys::at_die = release_host_resources;
+	char **original_argv = argv; // what to re-execute with
+	if (machine_init) {
+		machine::mount_early();
+		network::configure_inside({}); // lo up
+		machine_arguments(argc, argv);
+	}
 	// Nothing the caller left open reaches PID 1 or the container (CVE-2024-21626).
 	if (sys::close_range(3, ~0U, 0) < 0)
 		die_errno("close inherited descriptors");
 	options::parsed o;
 	if (!options::parse(argc, argv, o))
 		die("%s", o.error);
-	if (o.help) {
-		options::usage(STDOUT_FILENO);
-		return 0;
-	}
-	if (o.version) {
-		dprintf(STDOUT_FILENO, "launcher %s\n", LAUNCHER_VERSION);
+	if (o.help || o.version) {
+		if (o.help)
+			options::usage(STDOUT_FILENO);
+		else
+			dprintf(STDOUT_FILENO, "launcher %s\n", LAUNCHER_VERSION);
+		if (machine_init)
+			machine::power_off();
 		return 0;
 	}
 	sys::verbose = o.verbose;
@@ -1088,10 +1149,16 @@ int main(int argc, char **argv)
 		if (!network::valid_name(o.net_rm))
 			die("bad network name %s", o.net_rm);
 		network::remove(o.net_rm);
+		if (machine_init)
+			machine::power_off();
 		return 0;
 	}
+	if (o.load_modules)
+		for (const char *m : {"overlay", "veth", "bridge"})
+			if (!machine::load_module(m))
+				die_errno("load module %s", m);
 
-	reexec_from_sealed_copy(argv);
+	reexec_from_sealed_copy(machine_init ? original_argv : argv);
 	image_archive img;
 	open_image(img, o.image);
 	step("read image %s: %zu layers", o.image, img.manifest.layers.size());

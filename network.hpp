@@ -22,6 +22,7 @@
 #include <sys/random.h>
 #include <sys/stat.h>
 
+#include "machine.hpp"
 #include "netlink.hpp"
 #include "sys.hpp"
 
@@ -223,6 +224,27 @@ inline void run_or_die(netlink::socket &nl, netlink::batch &b, netlink::replies 
 	}
 }
 
+// Creating a link of a kind the kernel lacks fails with EOPNOTSUPP where there is no
+// modprobe (an initramfs): load the kind's module and try once more, with a batch built
+// afresh (new sequence numbers: the kernel still answered the first one's later requests).
+template <class Build> void run_loading(netlink::socket &nl, Build build, netlink::replies &r, const char *module)
+{
+	const char *what;
+	netlink::batch first;
+	build(first);
+	int err = nl.run(first, r, &what);
+	if (err == EOPNOTSUPP && machine::load_module(module)) {
+		netlink::batch again;
+		build(again);
+		r = {};
+		err = nl.run(again, r, &what);
+	}
+	if (err) {
+		errno = err;
+		sys::die_errno("%s", what);
+	}
+}
+
 // Index of the bridge, created (with its gateway address, up, not forwarding) when missing.
 inline uint32_t ensure_bridge(netlink::socket &nl, const char *name, cidr subnet)
 {
@@ -242,11 +264,11 @@ inline uint32_t ensure_bridge(netlink::socket &nl, const char *name, cidr subnet
 	char create[64], addr_what[64], up[64];
 	snprintf(create, sizeof create, "create bridge %s", name);
 	snprintf(up, sizeof up, "bring up bridge %s", name);
-	netlink::batch b;
-	netlink::new_bridge(b, name, create);
-	netlink::get_link(b, name, what);
 	r = {};
-	run_or_die(nl, b, r);
+	run_loading(nl, [&](netlink::batch &b) {
+		netlink::new_bridge(b, name, create);
+		netlink::get_link(b, name, what);
+	}, r, "bridge");
 	uint32_t index = r.link_index;
 
 	char sysctl[96];
@@ -382,11 +404,11 @@ inline void attach(attachment &a, const char *name, const char *subnet_flag, con
 	char create[64], up[64];
 	snprintf(create, sizeof create, "create veth %s", a.host_if);
 	snprintf(up, sizeof up, "bring up %s", a.host_if);
-	netlink::batch b;
-	netlink::new_veth(b, a.host_if, bridge, "eth0", uint32_t(container), create);
-	netlink::set_up(b, 0, a.host_if, true, up);
 	netlink::replies r;
-	run_or_die(nl, b, r);
+	run_loading(nl, [&](netlink::batch &b) {
+		netlink::new_veth(b, a.host_if, bridge, "eth0", uint32_t(container), create);
+		netlink::set_up(b, 0, a.host_if, true, up);
+	}, r, "veth");
 }
 
 // `--net-rm NAME`: removes a network that no live launcher uses.

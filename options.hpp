@@ -11,7 +11,7 @@ namespace options {
 
 enum class id {
 	hostname, env, workdir, entrypoint, net, subnet, ip, netns, net_rm, cap_add, cap_drop, privileged,
-	seccomp, read_only, volume, memory, pids_limit, cpus, ulimit, userns, verbose, rm, interactive, help, version
+	seccomp, read_only, volume, memory, pids_limit, cpus, ulimit, userns, load_modules, verbose, rm, interactive, help, version
 };
 
 struct flag {
@@ -45,6 +45,7 @@ constexpr flag flags[] = {
 	{"cpus", 0, "N", id::cpus, "CPU time limit in cores, e.g. 0.5"},
 	{"ulimit", 0, "NAME=SOFT[:HARD]", id::ulimit, "resource limit, e.g. nofile=1024:2048"},
 	{"userns", 0, nullptr, id::userns, "map container root to an unprivileged host id (automatic when not root)"},
+	{"load-modules", 0, nullptr, id::load_modules, "load overlay, veth and bridge (with their dependencies) first"},
 	{"verbose", 0, nullptr, id::verbose, "print each step of the start with its time on stderr"},
 	{"rm", 0, nullptr, id::rm, "accepted for docker compatibility: containers never outlive a run"},
 	{"interactive", 'i', nullptr, id::interactive, "accepted for docker compatibility: stdin is always passed"},
@@ -61,7 +62,7 @@ struct parsed {
 	const char *entrypoint = nullptr; // set (maybe "") when --entrypoint was given
 	const char *net = "none", *subnet = nullptr, *ip = nullptr, *netns = nullptr, *net_rm = nullptr;
 	std::vector<const char *> cap_add, cap_drop, volumes, ulimits;
-	bool privileged = false, seccomp = true, read_only = false, userns = false;
+	bool privileged = false, seccomp = true, read_only = false, userns = false, load_modules = false;
 	const char *memory = nullptr, *pids_limit = nullptr, *cpus = nullptr;
 	bool verbose = false, help = false, version = false;
 	char error[160] = "";
@@ -106,6 +107,7 @@ inline void apply(parsed &o, id what, const char *value)
 	case id::cpus: o.cpus = value; break;
 	case id::ulimit: o.ulimits.push_back(value); break;
 	case id::userns: o.userns = true; break;
+	case id::load_modules: o.load_modules = true; break;
 	case id::verbose: o.verbose = true; break;
 	case id::help: o.help = true; break;
 	case id::version: o.version = true; break;
