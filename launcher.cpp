@@ -107,12 +107,7 @@ constexpr on_signal action_for(int sig)
 
 // Mounts of the container, made after pivot_root so that every target resolves inside the
 // new root: an image whose /dev is a symlink cannot redirect them to the host.
-struct mount_rule {
-	const char *source, *target, *fstype;
-	unsigned long flags;
-	const char *data;
-};
-constexpr mount_rule container_mounts[] = {
+constexpr sys::mount_rule container_mounts[] = {
 	{"proc", "/proc", "proc", MS_NOSUID | MS_NOEXEC | MS_NODEV, nullptr},
 	{"tmpfs", "/dev", "tmpfs", MS_NOSUID | MS_STRICTATIME, "mode=755,size=65536k"},
 	{"devpts", "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC, "newinstance,ptmxmode=0666,mode=0620,gid=5"},
@@ -241,15 +236,16 @@ struct volume {
 
 struct container_spec {
 	std::vector<const char *> argv, env;
-	const char *workdir;
-	char hostname[65];
-	uint64_t caps;
-	bool privileged, seccomp, read_only;
+	const char *workdir = "/";
+	char hostname[65] = "";
+	uint64_t caps = 0;
+	bool privileged = false, seccomp = true, read_only = false;
 	std::vector<volume> volumes;
-	std::vector<std::pair<int, rlimit>> ulimits;
+	std::pair<int, rlimit> ulimits[16] = {}; // one per kind of resource at most
+	size_t ulimit_count = 0;
 	limits::request cgroup;
-	bool userns;         // container root is an unprivileged host id
-	char id_map[40];     // "0 HOSTID COUNT" for uid_map and gid_map
+	bool userns = false; // container root is an unprivileged host id
+	char id_map[40] = ""; // "0 HOSTID COUNT" for uid_map and gid_map
 };
 
 // -v HOST:CTR[:ro|rw]: checked now, so a missing host path fails before any namespace.
@@ -310,13 +306,13 @@ static void user_namespace_spec(container_spec &spec, const options::parsed &o)
 // Capabilities, limits and volumes, as docker run spells them.
 static void confinement_spec(container_spec &spec, const options::parsed &o)
 {
-	std::vector<security::cap_change> changes;
+	security::cap_change changes[2] = {{true, 0}, {false, 0}}; // all adds, all drops
 	for (auto [list, add] : {std::pair{&o.cap_add, true}, std::pair{&o.cap_drop, false}})
 		for (const char *name : *list) {
 			uint64_t m = security::cap_mask(name);
 			if (!m)
 				die("bad --cap-%s %s: no such capability", add ? "add" : "drop", name);
-			changes.push_back({add, m});
+			changes[add ? 0 : 1].mask |= m;
 		}
 	spec.privileged = o.privileged;
 	spec.caps = o.privileged ? security::all_caps : security::effective_caps(changes);
@@ -324,11 +320,12 @@ static void confinement_spec(container_spec &spec, const options::parsed &o)
 	spec.read_only = o.read_only;
 	for (const char *v : o.volumes)
 		spec.volumes.push_back(parse_volume(v));
+	if (o.ulimits.size() > std::size(spec.ulimits))
+		die("too many --ulimit flags (%zu)", o.ulimits.size());
 	for (const char *u : o.ulimits) {
-		std::pair<int, rlimit> r;
+		std::pair<int, rlimit> &r = spec.ulimits[spec.ulimit_count++];
 		if (!limits::parse_ulimit(u, r.first, r.second))
 			die("bad --ulimit %s: expected NAME=SOFT[:HARD], e.g. nofile=1024:2048", u);
-		spec.ulimits.push_back(r);
 	}
 	if (o.memory && !limits::parse_bytes(o.memory, spec.cgroup.memory))
 		die("bad --memory %s: expected bytes with an optional k, m or g", o.memory);
@@ -513,7 +510,7 @@ static void bind_fd(int fd, const char *target, unsigned long extra)
 
 static void mount_kernel_filesystems(const host_nodes *userns)
 {
-	for (const mount_rule &m : container_mounts) {
+	for (const sys::mount_rule &m : container_mounts) {
 		mkdir_in(m.target, 0755);
 		if (userns && strcmp(m.fstype, "sysfs") == 0) {
 			bind_fd(userns->sys, m.target, MS_RDONLY | MS_NOSUID | MS_NOEXEC | MS_NODEV);
@@ -935,9 +932,9 @@ struct go_message {
 	enter_workdir(spec.workdir);
 	if (spec.read_only && mount(nullptr, "/", nullptr, MS_BIND | MS_REMOUNT | MS_RDONLY, nullptr) < 0)
 		die_errno("make the root file system read-only");
-	for (auto &[resource, lim] : spec.ulimits)
-		if (setrlimit(resource, &lim) < 0)
-			die_errno("set --ulimit (resource %d)", resource);
+	for (size_t i = 0; i < spec.ulimit_count; i++)
+		if (setrlimit(spec.ulimits[i].first, &spec.ulimits[i].second) < 0)
+			die_errno("set --ulimit %s", o.ulimits[i]);
 	run_init(spec, blocked);
 }
 

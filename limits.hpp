@@ -24,6 +24,18 @@
 
 namespace limits {
 
+// Digits only, without overflow.
+inline bool decimal(std::string_view s, uint64_t &out)
+{
+	out = 0;
+	for (char c : s) {
+		if (c < '0' || c > '9' || out > (UINT64_MAX - 9) / 10)
+			return false;
+		out = out * 10 + uint64_t(c - '0');
+	}
+	return !s.empty();
+}
+
 // "64m", "1g", "512k", "1048576" (bytes); false on junk or overflow.
 inline bool parse_bytes(std::string_view s, uint64_t &out)
 {
@@ -38,15 +50,7 @@ inline bool parse_bytes(std::string_view s, uint64_t &out)
 		if (mul != 1 || (s.back() | 0x20) == 'b')
 			s.remove_suffix(1);
 	}
-	out = 0;
-	if (s.empty())
-		return false;
-	for (char c : s) {
-		if (c < '0' || c > '9' || out > (UINT64_MAX - 9) / 10)
-			return false;
-		out = out * 10 + uint64_t(c - '0');
-	}
-	if (out > UINT64_MAX / mul)
+	if (!decimal(s, out) || out > UINT64_MAX / mul)
 		return false;
 	out *= mul;
 	return out > 0;
@@ -99,14 +103,9 @@ inline bool parse_ulimit(std::string_view s, int &resource, rlimit &lim)
 			out = RLIM_INFINITY;
 			return true;
 		}
-		uint64_t n = 0;
-		if (v.empty())
+		uint64_t n;
+		if (!decimal(v, n))
 			return false;
-		for (char c : v) {
-			if (c < '0' || c > '9' || n > (UINT64_MAX - 9) / 10)
-				return false;
-			n = n * 10 + uint64_t(c - '0');
-		}
 		out = rlim_t(n);
 		return true;
 	};

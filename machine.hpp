@@ -167,12 +167,7 @@ inline bool load_module(const char *name)
 
 // The kernel file systems an init mounts; already mounted ones (after our own re-exec)
 // are left alone.
-struct early_mount {
-	const char *source, *target, *fstype;
-	unsigned long flags;
-	const char *data;
-};
-constexpr early_mount early_mounts[] = {
+constexpr sys::mount_rule early_mounts[] = {
 	{"proc", "/proc", "proc", MS_NOSUID | MS_NOEXEC | MS_NODEV, nullptr},
 	{"sysfs", "/sys", "sysfs", MS_NOSUID | MS_NOEXEC | MS_NODEV, nullptr},
 	{"devtmpfs", "/dev", "devtmpfs", MS_NOSUID, "mode=0755"},
@@ -185,7 +180,7 @@ inline void mount_early()
 {
 	if (access("/proc/self", F_OK) == 0)
 		return; // done before our re-exec
-	for (const early_mount &m : early_mounts) {
+	for (const sys::mount_rule &m : early_mounts) {
 		if (mkdir(m.target, 0755) < 0 && errno != EEXIST)
 			sys::die_errno("create %s", m.target);
 		if (mount(m.source, m.target, m.fstype, m.flags, m.data) < 0 && errno != EBUSY)

@@ -54,13 +54,12 @@ inline void (*at_die)() = nullptr;
 	vdie(0, exit_failure, fmt, ap);
 }
 
-// "launcher: <what>", then exit with status.
-[[noreturn, gnu::format(printf, 2, 3)]] inline void die_status(int status, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vdie(0, status, fmt, ap);
-}
+// One mount, for the tables of mounts that an init and a container make.
+struct mount_rule {
+	const char *source, *target, *fstype;
+	unsigned long flags;
+	const char *data;
+};
 
 // Owns a file descriptor; close() errors on a descriptor we only read are not actionable.
 class unique_fd {
@@ -119,15 +118,15 @@ inline long clone_fork(unsigned long flags)
 	return syscall(SYS_clone, flags, nullptr, nullptr, nullptr, 0);
 }
 
-// Milliseconds since the launcher started, for --verbose.
+// Time since the launcher started, for --verbose.
 inline timespec started;
 inline bool verbose = false;
 
-inline double elapsed_ms()
+inline long elapsed_us()
 {
 	timespec now;
 	clock_gettime(CLOCK_MONOTONIC, &now);
-	return double(now.tv_sec - started.tv_sec) * 1e3 + double(now.tv_nsec - started.tv_nsec) / 1e6;
+	return (now.tv_sec - started.tv_sec) * 1000000L + (now.tv_nsec - started.tv_nsec) / 1000;
 }
 
 [[gnu::format(printf, 1, 2)]] inline void step(const char *fmt, ...)
@@ -139,7 +138,8 @@ inline double elapsed_ms()
 	va_start(ap, fmt);
 	vsnprintf(line, sizeof line, fmt, ap);
 	va_end(ap);
-	dprintf(2, "launcher: %8.3f ms  %s\n", elapsed_ms(), line);
+	long us = elapsed_us();
+	dprintf(2, "launcher: %4ld.%03ld ms  %s\n", us / 1000, us % 1000, line);
 }
 
 } // namespace sys

@@ -17,6 +17,7 @@
 #include "../image.hpp"
 #include "../json.hpp"
 #include "../limits.hpp"
+#include "../machine.hpp"
 #include "../security.hpp"
 #include "../netlink.hpp"
 #include "../network.hpp"
@@ -869,6 +870,65 @@ BOOST_AUTO_TEST_CASE(limit_values)
 	BOOST_TEST(!limits::parse_ulimit("nofile=10:5", res, r));
 	BOOST_TEST(!limits::parse_ulimit("bogus=1", res, r));
 	BOOST_TEST(!limits::parse_ulimit("nofile", res, r));
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(machine_init)
+
+std::string value(const std::string &cmdline, const std::string &key)
+{
+	char out[256];
+	return machine::cmdline_value(cmdline, key, out, sizeof out) ? std::string(out) : "<none>";
+}
+
+BOOST_AUTO_TEST_CASE(kernel_command_line)
+{
+	std::string cmd = "BOOT_IMAGE=/vmlinuz console=ttyS0 launcher.args=\"--net red /images/hello.tar\" quiet\n";
+	BOOST_TEST(value(cmd, "launcher.args") == "--net red /images/hello.tar");
+	BOOST_TEST(value(cmd, "console") == "ttyS0");
+	BOOST_TEST(value(cmd, "launcher") == "<none>");
+	BOOST_TEST(value("launcher.args=/images/hello.tar", "launcher.args") == "/images/hello.tar");
+	BOOST_TEST(value("x=\"a b\" launcher.args=", "launcher.args") == "");
+	BOOST_TEST(value("xlauncher.args=1", "launcher.args") == "<none>");
+}
+
+std::vector<std::string> words(std::string text, bool ok = true)
+{
+	std::vector<char> buf(text.begin(), text.end());
+	buf.push_back(0);
+	std::vector<char *> w;
+	BOOST_TEST(machine::split_words(buf.data(), w) == ok, text);
+	return {w.begin(), w.end()};
+}
+
+BOOST_AUTO_TEST_CASE(shell_words)
+{
+	BOOST_TEST((words("  a  b\tc ") == std::vector<std::string>{"a", "b", "c"}));
+	BOOST_TEST((words("sh -c 'echo \"x\"; exit 3'") == std::vector<std::string>{"sh", "-c", "echo \"x\"; exit 3"}));
+	BOOST_TEST((words("a\\ b \"c \\\" d\" e'f'g") == std::vector<std::string>{"a b", "c \" d", "efg"}));
+	BOOST_TEST((words("''") == std::vector<std::string>{""}));
+	BOOST_TEST(words("").empty());
+	words("'open", false);
+	words("\"open", false);
+}
+
+BOOST_AUTO_TEST_CASE(modules_dep_order)
+{
+	std::string dep = "kernel/fs/overlayfs/overlay.ko:\n"
+			  "kernel/net/802/stp.ko: kernel/net/llc/llc.ko\n"
+			  "kernel/net/bridge/br_netfilter.ko: kernel/net/bridge/bridge.ko kernel/net/802/stp.ko kernel/net/llc/llc.ko\n"
+			  "kernel/net/bridge/bridge.ko: kernel/net/802/stp.ko kernel/net/llc/llc.ko\n";
+	std::vector<std::string_view> order;
+	BOOST_REQUIRE(machine::module_load_order(dep, "bridge", order));
+	BOOST_TEST((std::vector<std::string>(order.begin(), order.end()) ==
+		    std::vector<std::string>{"kernel/net/llc/llc.ko", "kernel/net/802/stp.ko", "kernel/net/bridge/bridge.ko"}));
+	order.clear();
+	BOOST_REQUIRE(machine::module_load_order(dep, "overlay", order));
+	BOOST_TEST(order.size() == 1u);
+	order.clear();
+	BOOST_TEST(!machine::module_load_order(dep, "veth", order));
+	BOOST_TEST(!machine::module_load_order(dep, "bridge.ko", order));
 }
 
 BOOST_AUTO_TEST_SUITE_END()

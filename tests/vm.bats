@@ -1,0 +1,76 @@
+#!/usr/bin/env bats
+# The launcher as a machine's /init: real VMs booted under qemu (software emulation,
+# several seconds a boot). Each checks the console and that the VM powered itself off.
+
+load helpers
+
+setup_file() {
+	export INITRAMFS=$BATS_FILE_TMPDIR/initramfs.cpio.gz
+	"$ROOT/vm/mkinitramfs.sh" "$INITRAMFS"
+}
+
+setup() { common_setup; }
+teardown() { common_teardown; }
+
+# boot ARGS: boots, sets output to the console (control sequences and blank lines removed)
+boot() {
+	run "$ROOT/vm/boot.sh" "$INITRAMFS" "$@"
+	output=$(printf '%s\n' "$output" | tr -d '\r' | sed 's/\x1bc//g; s/\x1b\[[0-9;?]*[a-zA-Z]//g; s/^Booting from ROM\.\.c\?//' | grep -v '^\s*$')
+	mapfile -t lines <<<"$output"
+	refute_output --partial "Kernel panic"
+	assert_output --partial "reboot: Power down"
+}
+
+@test "vm: the hello image runs as /init's container and the VM powers off with status 0" {
+	boot /images/hello.tar
+	assert_success
+	assert_output --partial "Hello from a container!"
+	assert_line "launcher: exit status 0"
+}
+
+@test "vm: a container exiting 3 prints its status, and launcher.args are split as a shell would" {
+	# The kernel's own parser ends launcher.args at the next double quote: single quotes
+	# and backslashes carry the rest.
+	boot "--hostname 'my vm' -e GREETING=with\\ space /images/busybox.tar sh -c 'hostname; echo \$GREETING; exit 3'"
+	assert_success
+	assert_line "my vm"
+	assert_line "with space"
+	assert_line "launcher: exit status 3"
+}
+
+@test "vm: a missing image prints one line and powers off, no kernel panic" {
+	boot /images/missing.tar
+	assert_success
+	assert_line --partial "launcher: open image /images/missing.tar: No such file or directory"
+}
+
+@test "vm: pivot_root's initramfs fallback is taken and the container cannot see the initramfs" {
+	boot "--verbose /images/busybox.tar sh -c 'ls /; ls /init /images 2>&1; true'"
+	assert_line --partial "pivot_root refused (initramfs): moved the new root over / instead"
+	assert_line --partial "loaded module kernel/fs/overlayfs/overlay.ko"
+	assert_line "bin   data  dev   etc   home  opt   proc  root  sys   tmp"
+	assert_line "ls: /init: No such file or directory"
+	assert_line "ls: /images: No such file or directory"
+}
+
+@test "vm: two containers on --net red ping each other, modules loaded by the launcher" {
+	boot "--privileged -v /init:/launcher:ro -v /images:/images -v /lib/modules:/lib/modules /images/busybox.tar sh -c '/launcher --verbose --net red /images/busybox.tar sleep 4 & sleep 2; /launcher --net red /images/busybox.tar ping -c1 -W2 10.88.0.2'"
+	assert_success
+	assert_line --partial "loaded module kernel/net/llc/llc.ko"
+	assert_line --partial "loaded module kernel/net/bridge/bridge.ko"
+	assert_line --partial "loaded module kernel/drivers/net/veth.ko"
+	assert_line "1 packets transmitted, 1 packets received, 0% packet loss"
+	assert_line "launcher: exit status 0"
+}
+
+@test "vm: without launcher.args, /etc/launcher.args from an appended archive" {
+	# The kernel unpacks concatenated newc archives in order.
+	dir=$BATS_TEST_TMPDIR/extra
+	mkdir -p "$dir/etc"
+	echo "/images/busybox.tar echo from-etc" >"$dir/etc/launcher.args"
+	(cd "$dir" && find . | cpio -o -H newc --quiet | gzip -n) >"$BATS_TEST_TMPDIR/extra.cpio.gz"
+	cat "$INITRAMFS" "$BATS_TEST_TMPDIR/extra.cpio.gz" >"$BATS_TEST_TMPDIR/both.cpio.gz"
+	INITRAMFS=$BATS_TEST_TMPDIR/both.cpio.gz boot
+	assert_line "from-etc"
+	assert_line "launcher: exit status 0"
+}
