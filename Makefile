@@ -7,7 +7,8 @@ HEADERS := sys.hpp tar.hpp json.hpp image.hpp options.hpp unpack.hpp netlink.hpp
 BUILD_PACKAGES := musl-tools gcc g++ tar coreutils busybox-static
 BENCH_PACKAGES := hyperfine crun runc bubblewrap umoci tini dumb-init catatonit gnuplot-nox python3 file util-linux
 VM_PACKAGES := qemu-system-x86 linux-image-amd64 cpio
-TEST_PACKAGES := $(BUILD_PACKAGES) $(BENCH_PACKAGES) $(VM_PACKAGES) libboost-test-dev bats bats-assert bats-support iproute2
+ROOTLESS_PACKAGES := uidmap
+TEST_PACKAGES := $(BUILD_PACKAGES) $(BENCH_PACKAGES) $(VM_PACKAGES) $(ROOTLESS_PACKAGES) libboost-test-dev bats bats-assert bats-support iproute2
 
 # musl has no libstdc++: take the header-only parts of GCC's and shim the rest
 # (launcher.cpp). musl-gcc hides the kernel's UAPI headers; build/uapi exposes exactly

@@ -46,6 +46,73 @@
 #define LAUNCHER_VERSION "0.1"
 #endif
 
+// The allocator: the launcher allocates little and briefly (vectors of a start, and the
+// unpacker's small per-layer lists), so memory comes from mmap'd chunks by bumping a
+// pointer, and free() returns only large blocks (mapped alone) to the kernel. This
+// replaces musl's general allocator, which costs the binary 7 KB.
+namespace heap {
+constexpr size_t chunk = 256 << 10, large = 64 << 10, header = 16;
+inline unsigned char *next, *end;
+
+inline void *map(size_t n)
+{
+	void *p = mmap(nullptr, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	return p == MAP_FAILED ? nullptr : p;
+}
+} // namespace heap
+
+extern "C" void *malloc(size_t n)
+{
+	using namespace heap;
+	size_t need = (n + header + 15) & ~size_t(15);
+	unsigned char *p;
+	if (need >= large) {
+		if (!(p = static_cast<unsigned char *>(map(need))))
+			return nullptr;
+	} else {
+		if (!next || size_t(end - next) < need) {
+			if (!(next = static_cast<unsigned char *>(map(chunk))))
+				return nullptr;
+			end = next + chunk;
+		}
+		p = next;
+		next += need;
+	}
+	*reinterpret_cast<size_t *>(p) = need;
+	return p + header;
+}
+
+extern "C" void free(void *ptr)
+{
+	if (!ptr)
+		return;
+	unsigned char *p = static_cast<unsigned char *>(ptr) - heap::header;
+	size_t size = *reinterpret_cast<size_t *>(p);
+	if (size >= heap::large)
+		munmap(p, size);
+}
+
+extern "C" void *calloc(size_t count, size_t n)
+{
+	if (n && count > SIZE_MAX / n)
+		return nullptr;
+	void *p = malloc(count * n);
+	if (p)
+		memset(p, 0, count * n); // fresh mappings are zero already; this keeps calloc plain
+	return p;
+}
+
+extern "C" void *realloc(void *ptr, size_t n)
+{
+	void *p = malloc(n);
+	if (p && ptr) {
+		size_t old = *reinterpret_cast<size_t *>(static_cast<unsigned char *>(ptr) - heap::header) - heap::header;
+		memcpy(p, ptr, old < n ? old : n);
+		free(ptr);
+	}
+	return p;
+}
+
 // No libstdc++ in a musl build: the few runtime hooks the header-only parts need.
 void *operator new(size_t n)
 {
@@ -244,9 +311,12 @@ struct container_spec {
 	std::pair<int, rlimit> ulimits[16] = {}; // one per kind of resource at most
 	size_t ulimit_count = 0;
 	limits::request cgroup;
-	bool userns = false; // container root is an unprivileged host id
-	char id_map[40] = ""; // "0 HOSTID COUNT" for uid_map and gid_map
+	bool userns = false;      // container root is an unprivileged host id
+	bool map_helpers = false; // the maps go through newuidmap and newgidmap
+	char uid_map[64] = "", gid_map[64] = ""; // "INSIDE OUTSIDE COUNT ..." triples
 };
+
+constexpr const char *newuidmap = "/usr/bin/newuidmap", *newgidmap = "/usr/bin/newgidmap";
 
 // -v HOST:CTR[:ro|rw]: checked now, so a missing host path fails before any namespace.
 static volume parse_volume(const char *arg)
@@ -267,40 +337,89 @@ static volume parse_volume(const char *arg)
 	return {copy, target, mode && strcmp(mode, "ro") == 0, S_ISDIR(st.st_mode), -1};
 }
 
+// The user's name in /etc/passwd ("name:x:UID:..."), for /etc/subuid lookups.
+static bool user_name(uid_t uid, char *out, size_t cap)
+{
+	char buf[8192];
+	sys::unique_fd fd(open("/etc/passwd", O_RDONLY | O_CLOEXEC));
+	ssize_t n = fd ? read(fd.get(), buf, sizeof buf) : -1;
+	char want[24];
+	int wl = snprintf(want, sizeof want, ":%u:", unsigned(uid));
+	for (std::string_view text(buf, n > 0 ? size_t(n) : 0); !text.empty();) {
+		std::string_view line = text.substr(0, text.find('\n'));
+		text.remove_prefix(std::min(text.size(), line.size() + 1));
+		size_t name_end = line.find(':');
+		size_t uid_at = name_end == std::string_view::npos ? name_end : line.find(':', name_end + 1);
+		if (uid_at != std::string_view::npos && line.substr(uid_at).starts_with(std::string_view(want, size_t(wl))) &&
+		    name_end < cap) {
+			snprintf(out, cap, "%.*s", int(name_end), line.data());
+			return true;
+		}
+	}
+	return false;
+}
+
+// "NAME:START:COUNT" (or "ID:START:COUNT") in /etc/subuid or /etc/subgid.
+static bool subordinate_range(const char *file, const char *name, unsigned id, unsigned long range[2])
+{
+	char buf[8192], by_id[16];
+	snprintf(by_id, sizeof by_id, "%u", id);
+	sys::unique_fd fd(open(file, O_RDONLY | O_CLOEXEC));
+	ssize_t n = fd ? read(fd.get(), buf, sizeof buf) : -1;
+	for (std::string_view text(buf, n > 0 ? size_t(n) : 0); !text.empty();) {
+		std::string_view line = text.substr(0, text.find('\n'));
+		text.remove_prefix(std::min(text.size(), line.size() + 1));
+		std::string_view owner = line.substr(0, line.find(':'));
+		if (owner.size() == line.size() || (owner != name && owner != by_id))
+			continue;
+		line.remove_prefix(owner.size() + 1);
+		unsigned long v[2] = {0, 0};
+		for (unsigned long &x : v) {
+			size_t i = 0;
+			for (; i < line.size() && line[i] >= '0' && line[i] <= '9' && x < 1ul << 32; i++)
+				x = x * 10 + unsigned(line[i] - '0');
+			line.remove_prefix(i < line.size() ? i + 1 : i);
+		}
+		if (v[1] == 0)
+			continue;
+		range[0] = v[0], range[1] = v[1];
+		return true;
+	}
+	return false;
+}
+
 // --userns, and always when not started by root: container root becomes an unprivileged
-// host id. Root maps 65536 ids from its /etc/subuid range (100000 by default); anyone
-// else may map only their own id, once.
+// host id. Root maps 65536 ids from its /etc/subuid and /etc/subgid ranges (100000 by
+// default). Anyone else maps their own id to root and, with ranges of their own and the
+// setuid newuidmap and newgidmap helpers (package uidmap), ids 1 and up to those ranges,
+// as rootless podman does; without them only their own id exists inside.
 static void user_namespace_spec(container_spec &spec, const options::parsed &o)
 {
 	spec.userns = o.userns || getuid() != 0;
 	if (!spec.userns)
 		return;
-	if (getuid() != 0) {
-		if (strcmp(o.net, "none") != 0 || o.netns || spec.cgroup.any())
-			die("running as uid %d: --net, --netns and cgroup limits need root", getuid());
-		snprintf(spec.id_map, sizeof spec.id_map, "0 %d 1", getuid());
+	unsigned long ur[2] = {100000, 65536}, gr[2] = {100000, 65536};
+	if (getuid() == 0) {
+		subordinate_range("/etc/subuid", "root", 0, ur);
+		subordinate_range("/etc/subgid", "root", 0, gr);
+		snprintf(spec.uid_map, sizeof spec.uid_map, "0 %lu %lu", ur[0], ur[1]);
+		snprintf(spec.gid_map, sizeof spec.gid_map, "0 %lu %lu", gr[0], gr[1]);
 		return;
 	}
-	// "root:START:COUNT" in /etc/subuid
-	unsigned long range[2] = {100000, 65536};
-	char buf[4096];
-	sys::unique_fd fd(open("/etc/subuid", O_RDONLY | O_CLOEXEC));
-	ssize_t n = fd ? read(fd.get(), buf, sizeof buf) : -1;
-	std::string_view text(buf, n > 0 ? size_t(n) : 0);
-	size_t at = text.starts_with("root:") ? 0 : text.find("\nroot:");
-	if (at != std::string_view::npos) {
-		std::string_view line = text.substr(at + (text[at] == '\n') + 5);
-		for (unsigned long &v : range) {
-			unsigned long parsed = 0;
-			size_t i = 0;
-			for (; i < line.size() && line[i] >= '0' && line[i] <= '9' && parsed < 1ul << 32; i++)
-				parsed = parsed * 10 + unsigned(line[i] - '0');
-			if (i > 0)
-				v = parsed;
-			line.remove_prefix(i < line.size() ? i + 1 : i);
-		}
+	if (strcmp(o.net, "none") != 0 || o.netns || spec.cgroup.any())
+		die("running as uid %d: --net, --netns and cgroup limits need root", getuid());
+	char name[64] = "";
+	user_name(getuid(), name, sizeof name);
+	spec.map_helpers = subordinate_range("/etc/subuid", name, getuid(), ur) &&
+			   subordinate_range("/etc/subgid", name, getgid(), gr) &&
+			   access(newuidmap, X_OK) == 0 && access(newgidmap, X_OK) == 0;
+	if (spec.map_helpers) {
+		snprintf(spec.uid_map, sizeof spec.uid_map, "0 %d 1 1 %lu %lu", getuid(), ur[0], ur[1]);
+		snprintf(spec.gid_map, sizeof spec.gid_map, "0 %d 1 1 %lu %lu", getgid(), gr[0], gr[1]);
+	} else {
+		snprintf(spec.uid_map, sizeof spec.uid_map, "0 %d 1", getuid());
+		snprintf(spec.gid_map, sizeof spec.gid_map, "0 %d 1", getgid());
 	}
-	snprintf(spec.id_map, sizeof spec.id_map, "0 %lu %lu", range[0], range[1]);
 }
 
 // Capabilities, limits and volumes, as docker run spells them.
@@ -395,10 +514,45 @@ static void mkdir_in(const char *path, mode_t mode)
 		die_errno("create directory %s", path);
 }
 
+// Whether the kernel has overlayfs, loading its module first where there is no modprobe.
+static bool overlay_available()
+{
+	for (int attempt = 0; attempt < 2; attempt++) {
+		char buf[4096];
+		sys::unique_fd fd(open("/proc/filesystems", O_RDONLY | O_CLOEXEC));
+		ssize_t n = fd ? read(fd.get(), buf, sizeof buf) : -1;
+		if (n > 0 && std::string_view(buf, size_t(n)).find("\toverlay\n") != std::string_view::npos)
+			return true;
+		if (attempt == 0 && !machine::load_module("overlay"))
+			return false;
+	}
+	return false;
+}
+
+// The copy storage: every layer unpacked over one tree, each after its whiteouts deleted
+// what they hide below; bound onto itself, as pivot_root wants a mount point.
+static void merge_layers(const image_archive &img, const unpack::mode &m)
+{
+	mkdir_in("root", 0755);
+	sys::unique_fd root(open("root", O_PATH | O_DIRECTORY | O_CLOEXEC));
+	if (!root)
+		die_errno("open %s/root", scratch);
+	for (size_t i = 0; i < img.manifest.layers.size(); i++) {
+		char what[160];
+		snprintf(what, sizeof what, "layer %zu (%s)", i + 1, img.manifest.layers[i]);
+		std::span<const unsigned char> bytes = find_member(img, img.manifest.layers[i])->data;
+		unpack::apply_whiteouts(bytes, root.get(), what);
+		unpack::stats s = unpack::layer(bytes, root.get(), what, {m.opaque_xattr, m.owners_optional, true});
+		step("merged %s: %zu entries, %zu bytes", what, s.entries, s.bytes);
+	}
+	if (mount("root", "root", nullptr, MS_BIND | MS_REC, nullptr) < 0)
+		die_errno("bind %s/root onto itself", scratch);
+}
+
 // Unpacks every layer into its own directory of a tmpfs, then stacks them: overlayfs
 // takes the top layer first; the upper and work dirs on the same tmpfs make every write
-// vanish with the container.
-static void build_rootfs(const image_archive &img, bool userns)
+// vanish with the container. Without overlayfs, the layers are merged by copy instead.
+static void build_rootfs(const image_archive &img, bool userns, bool copy_storage)
 {
 	// Nothing we mount may propagate back to the host's mount table.
 	if (mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) < 0)
@@ -409,6 +563,13 @@ static void build_rootfs(const image_archive &img, bool userns)
 		die_errno("enter %s", scratch);
 	step("mounted tmpfs on %s", scratch);
 
+	unpack::mode m;
+	if (userns)
+		m = {"user.overlay.opaque", true};
+	if (copy_storage || !overlay_available()) {
+		merge_layers(img, m);
+		return;
+	}
 	size_t n = img.manifest.layers.size();
 	char lowerdirs[4096] = "";
 	size_t used = 0;
@@ -422,9 +583,6 @@ static void build_rootfs(const image_archive &img, bool userns)
 			die_errno("open %s", dir);
 		char what[160];
 		snprintf(what, sizeof what, "layer %zu (%s)", i + 1, img.manifest.layers[i]);
-		unpack::mode m;
-		if (userns)
-			m = {"user.overlay.opaque", true};
 		unpack::stats s = unpack::layer(find_member(img, img.manifest.layers[i])->data, root.get(), what, m);
 		step("unpacked %s: %zu entries, %zu bytes", what, s.entries, s.bytes);
 	}
@@ -439,9 +597,7 @@ static void build_rootfs(const image_archive &img, bool userns)
 	mkdir_in("root", 0755);
 	char opts[4200];
 	snprintf(opts, sizeof opts, "lowerdir=%s,upperdir=upper,workdir=work%s", lowerdirs, userns ? ",userxattr" : "");
-	// No overlayfs yet: an initramfs has no modprobe, so load the module ourselves.
-	if (mount("overlay", "root", "overlay", 0, opts) < 0 &&
-	    (errno != ENODEV || !machine::load_module("overlay") || mount("overlay", "root", "overlay", 0, opts) < 0))
+	if (mount("overlay", "root", "overlay", 0, opts) < 0)
 		die_errno("mount overlay on %s/root", scratch);
 	step("mounted overlay of %zu layers", n);
 }
@@ -909,7 +1065,7 @@ struct go_message {
 	if (spec.userns)
 		open_host_nodes(nodes);
 	umask(0);
-	build_rootfs(img, spec.userns);
+	build_rootfs(img, spec.userns, strcmp(o.storage, "copy") == 0);
 	mount_volumes(spec);
 	// PID 1 idles for the container's life: give back the archive pages it read.
 	if (munmap(const_cast<unsigned char *>(img.bytes.data()), img.bytes.size()) < 0)
@@ -986,13 +1142,40 @@ static void release_host_resources()
 		machine::power_off();
 }
 
-// The child's uid and gid maps; an unprivileged writer must first give up setgroups.
-static void write_id_maps(pid_t child, const char *map)
+// Runs newuidmap or newgidmap PID MAP... and waits for it.
+static void run_map_helper(const char *helper, pid_t child, const char *map)
 {
+	char words[64], pid[16];
+	snprintf(words, sizeof words, "%s", map);
+	snprintf(pid, sizeof pid, "%d", child);
+	std::vector<char *> argv = {const_cast<char *>(helper), pid};
+	for (char *w = strtok(words, " "); w; w = strtok(nullptr, " "))
+		argv.push_back(w);
+	argv.push_back(nullptr);
+	pid_t h = fork();
+	if (h == 0) {
+		char *no_env[] = {nullptr};
+		execve(helper, argv.data(), no_env);
+		_exit(127);
+	}
+	int ws;
+	if (h < 0 || waitpid(h, &ws, 0) != h || !WIFEXITED(ws) || WEXITSTATUS(ws) != 0)
+		die("%s %s %s failed", helper, pid, map);
+}
+
+// The child's uid and gid maps. An unprivileged writer may map only its own ids, and
+// must first give up setgroups; more than that goes through the setuid helpers.
+static void write_id_maps(pid_t child, const container_spec &spec)
+{
+	if (spec.map_helpers) {
+		run_map_helper(newuidmap, child, spec.uid_map);
+		run_map_helper(newgidmap, child, spec.gid_map);
+		return;
+	}
 	char path[48];
 	struct {
 		const char *file, *text;
-	} writes[] = {{"setgroups", "deny"}, {"uid_map", map}, {"gid_map", map}};
+	} writes[] = {{"setgroups", "deny"}, {"uid_map", spec.uid_map}, {"gid_map", spec.gid_map}};
 	for (auto &w : writes) {
 		if (getuid() == 0 && strcmp(w.file, "setgroups") == 0)
 			continue;
@@ -1038,7 +1221,7 @@ static int open_netns(const char *name)
 	go_message msg = {};
 	sys::at_die = release_host_resources;
 	if (spec.userns)
-		write_id_maps(pid_t(pid), spec.id_map);
+		write_id_maps(pid_t(pid), spec);
 	if (spec.cgroup.any()) {
 		limits::create(container_cgroups, spec.cgroup, pid_t(pid));
 		step("created cgroups");

@@ -11,7 +11,7 @@ namespace options {
 
 enum class id {
 	hostname, env, workdir, entrypoint, net, subnet, ip, netns, net_rm, cap_add, cap_drop, privileged,
-	seccomp, read_only, volume, memory, pids_limit, cpus, ulimit, userns, load_modules, verbose, rm, interactive, help, version
+	seccomp, read_only, volume, memory, pids_limit, cpus, ulimit, userns, load_modules, storage, verbose, rm, interactive, help, version
 };
 
 struct flag {
@@ -45,6 +45,7 @@ constexpr flag flags[] = {
 	{"cpus", 0, "N", id::cpus, "CPU time limit in cores, e.g. 0.5"},
 	{"ulimit", 0, "NAME=SOFT[:HARD]", id::ulimit, "resource limit, e.g. nofile=1024:2048"},
 	{"userns", 0, nullptr, id::userns, "map container root to an unprivileged host id (automatic when not root)"},
+	{"storage", 0, "overlay|copy", id::storage, "stack layers with overlayfs (default; copy when the kernel has none) or merge copies"},
 	{"load-modules", 0, nullptr, id::load_modules, "load overlay, veth and bridge (with their dependencies) first"},
 	{"verbose", 0, nullptr, id::verbose, "print each step of the start with its time on stderr"},
 	{"rm", 0, nullptr, id::rm, "accepted for docker compatibility: containers never outlive a run"},
@@ -63,7 +64,7 @@ struct parsed {
 	const char *net = "none", *subnet = nullptr, *ip = nullptr, *netns = nullptr, *net_rm = nullptr;
 	std::vector<const char *> cap_add, cap_drop, volumes, ulimits;
 	bool privileged = false, seccomp = true, read_only = false, userns = false, load_modules = false;
-	const char *memory = nullptr, *pids_limit = nullptr, *cpus = nullptr;
+	const char *memory = nullptr, *pids_limit = nullptr, *cpus = nullptr, *storage = "overlay";
 	bool verbose = false, help = false, version = false;
 	char error[160] = "";
 };
@@ -108,6 +109,7 @@ inline void apply(parsed &o, id what, const char *value)
 	case id::ulimit: o.ulimits.push_back(value); break;
 	case id::userns: o.userns = true; break;
 	case id::load_modules: o.load_modules = true; break;
+	case id::storage: o.storage = value; break;
 	case id::verbose: o.verbose = true; break;
 	case id::help: o.help = true; break;
 	case id::version: o.version = true; break;
@@ -158,6 +160,10 @@ inline bool parse(int argc, char *const *argv, parsed &o)
 				return false;
 			}
 			value = argv[++i];
+		}
+		if (f->what == id::storage && strcmp(value, "overlay") != 0 && strcmp(value, "copy") != 0) {
+			snprintf(o.error, sizeof o.error, "flag --storage takes overlay or copy");
+			return false;
 		}
 		if (f->what == id::seccomp && strcmp(value, "unconfined") != 0) {
 			snprintf(o.error, sizeof o.error, "flag --seccomp takes only \"unconfined\"");

@@ -9,9 +9,12 @@
 // Docker drops it; "." as anything but a directory is refused (CVE-2021-29136).
 //
 // Whiteouts (OCI image-spec): ".wh.NAME" becomes a 0:0 character device NAME, and
-// ".wh..wh..opq" sets trusted.overlay.opaque=y on its directory.
+// ".wh..wh..opq" sets trusted.overlay.opaque=y on its directory. In the copy storage
+// (no overlayfs: every layer unpacked over one tree) apply_whiteouts() deletes instead,
+// before the layer is unpacked, so a whiteout never touches its own layer's entries.
 #pragma once
 #include <climits>
+#include <dirent.h>
 #include <span>
 #include <string_view>
 #include <sys/stat.h>
@@ -70,6 +73,7 @@ struct stats {
 struct mode {
 	const char *opaque_xattr = "trusted.overlay.opaque";
 	bool owners_optional = false;
+	bool merged = false; // copy storage: whiteouts were applied by deletion, skip them
 };
 
 class layer_writer {
@@ -94,7 +98,7 @@ public:
 
 		std::string_view n(name);
 		if (n == opaque_marker)
-			return mark_opaque(parent, e);
+			return mode_.merged ? void() : mark_opaque(parent, e);
 		if (n.starts_with(whiteout_prefix))
 			return whiteout(parent, n.substr(whiteout_prefix.size()), e);
 
@@ -353,6 +357,8 @@ private:
 	{
 		if (target.empty() || target == "." || target == ".." || target.find('/') != target.npos)
 			fail_entry(e, "bad whiteout name");
+		if (mode_.merged)
+			return; // applied by deletion before this layer was unpacked
 		char name[NAME_MAX + 1];
 		memcpy(name, target.data(), target.size());
 		name[target.size()] = 0;
@@ -399,6 +405,70 @@ private:
 	std::vector<char> pool_;
 	std::vector<dir_time> dirs_;
 };
+
+// Removes name below dir, a whole tree if a directory, never following a symlink.
+inline void remove_tree(int dir, const char *name, const char *what)
+{
+	if (unlinkat(dir, name, 0) == 0 || errno == ENOENT)
+		return;
+	if (errno != EISDIR && errno != EPERM)
+		sys::die_errno("%s: remove %s", what, name);
+	sys::unique_fd sub(openat(dir, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+	if (!sub)
+		sys::die_errno("%s: open %s", what, name);
+	DIR *d = fdopendir(sub.release());
+	if (!d)
+		sys::die_errno("%s: read %s", what, name);
+	while (dirent *e = readdir(d))
+		if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
+			remove_tree(dirfd(d), e->d_name, what);
+	closedir(d);
+	if (unlinkat(dir, name, AT_REMOVEDIR) < 0)
+		sys::die_errno("%s: remove directory %s", what, name);
+}
+
+// Copy storage: what the layer's whiteouts hide of the layers below, deleted from the
+// merged tree before the layer itself is unpacked. Opaque markers first (they apply
+// wherever they stand in the tar), then the single whiteouts; paths resolve inside root.
+inline void apply_whiteouts(std::span<const unsigned char> bytes, int root, const char *what)
+{
+	for (bool opaque_pass : {true, false}) {
+		tar::reader r(bytes);
+		tar::entry e;
+		while (r.next(e)) {
+			char path[PATH_MAX];
+			size_t len;
+			if (!clean_path(e.path, path, sizeof path, len) || len == 0)
+				continue; // refused by the unpacking pass, with its message
+			char *slash = strrchr(path, '/');
+			std::string_view name(slash ? slash + 1 : path);
+			if (name.starts_with(whiteout_prefix) == false || (name == opaque_marker) != opaque_pass)
+				continue;
+			if (slash)
+				*slash = 0;
+			sys::unique_fd dir(sys::openat2(root, slash ? path : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC,
+							RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS));
+			if (!dir)
+				continue; // nothing below to hide
+			if (opaque_pass) {
+				DIR *d = fdopendir(fcntl(dir.get(), F_DUPFD_CLOEXEC, 0));
+				if (!d)
+					sys::die_errno("%s: read /%s", what, slash ? path : "");
+				while (dirent *c = readdir(d))
+					if (strcmp(c->d_name, ".") != 0 && strcmp(c->d_name, "..") != 0)
+						remove_tree(dirfd(d), c->d_name, what);
+				closedir(d);
+				continue;
+			}
+			std::string_view target = name.substr(whiteout_prefix.size());
+			if (target.empty() || target == "." || target == "..")
+				continue; // refused by the unpacking pass
+			char t[NAME_MAX + 1];
+			snprintf(t, sizeof t, "%.*s", int(target.size()), target.data());
+			remove_tree(dir.get(), t, what);
+		}
+	}
+}
 
 // Unpacks the layer `bytes` into the directory `root`; what names the layer in errors.
 inline stats layer(std::span<const unsigned char> bytes, int root, const char *what, mode m = {})

@@ -71,6 +71,22 @@ teardown() { common_teardown; }
 	assert_output --partial hello.txt
 }
 
+@test "--storage copy merges the layers, applying whiteouts by deletion" {
+	run "$LAUNCHER" --storage copy "$BUSYBOX" sh -c 'ls /data; echo --; ls -R /opt/dir; echo x > /data/new; cat /data/new; grep -c " / overlay " /proc/mounts || true'
+	assert_success
+	refute_output --partial secret.txt
+	refute_output --partial old.txt
+	refute_output --partial .wh.
+	assert_output --partial new.txt
+	assert_line x
+	assert_line 0
+	run "$LAUNCHER" --storage copy "$BUSYBOX" ls /data/new
+	assert_failure
+	run "$LAUNCHER" --storage zfs "$BUSYBOX" true
+	assert_failure 125
+	assert_output "launcher: flag --storage takes overlay or copy"
+}
+
 @test "files keep mode, owner and mtime; symlinks and hard links work" {
 	run "$LAUNCHER" "$BUSYBOX" sh -c 'stat -c "%n %a %u:%g %Y %h" /data/owned.txt /data/hello.txt /tmp /root; readlink /data/symlink.txt; cat /data/symlink.txt; stat -c %i /data/hello.txt /data/hardlink.txt | uniq | wc -l'
 	assert_success

@@ -201,3 +201,24 @@ x$"
 	assert_output "launcher: running as uid 65534: --net, --netns and cgroup limits need root"
 	rm -rf "$dir"
 }
+
+@test "an unprivileged user with subuid ranges gets them through newuidmap, as rootless podman" {
+	for f in subuid subgid; do
+		[ -e /etc/$f ] && cp /etc/$f "$BATS_TEST_TMPDIR/$f.saved"
+		echo "nobody:300000:65536" >>/etc/$f
+	done
+	dir=$(mktemp -d)
+	chmod 755 "$dir"
+	cp "$LAUNCHER" "$BUSYBOX" "$dir/"
+	chmod 644 "$dir/busybox.tar"
+	run setpriv --reuid 65534 --regid 65534 --clear-groups "$dir/launcher" "$dir/busybox.tar" sh -c 'cat /proc/self/uid_map /proc/self/gid_map; ls -ln /data/owned.txt'
+	for f in subuid subgid; do
+		if [ -e "$BATS_TEST_TMPDIR/$f.saved" ]; then cp "$BATS_TEST_TMPDIR/$f.saved" /etc/$f; else rm /etc/$f; fi
+	done
+	rm -rf "$dir"
+	assert_success
+	assert_line --index 0 --regexp '^ +0 +65534 +1$'
+	assert_line --index 1 --regexp '^ +1 +300000 +65536$'
+	assert_line --index 3 --regexp '^ +1 +300000 +65536$'
+	assert_line --regexp '^-rw-r----- +1 1000 +1000 .*/data/owned.txt$'
+}

@@ -74,3 +74,14 @@ boot() {
 	assert_line "from-etc"
 	assert_line "launcher: exit status 0"
 }
+
+@test "vm: a kernel without overlayfs gets the copy storage automatically" {
+	MODULES="veth bridge stp llc" "$ROOT/vm/mkinitramfs.sh" "$BATS_TEST_TMPDIR/no-overlay.cpio.gz"
+	INITRAMFS=$BATS_TEST_TMPDIR/no-overlay.cpio.gz boot "--verbose /images/busybox.tar sh -c 'ls /opt/dir /data'"
+	assert_line --partial "merged layer 2"
+	refute_line --partial "mounted overlay"
+	assert_line new.txt
+	refute_line old.txt
+	refute_line secret.txt
+	assert_line "launcher: exit status 0"
+}

@@ -1,7 +1,7 @@
 #!/bin/sh
 # mkinitramfs.sh OUT: a newc initramfs whose /init is the launcher, with the demo images
 # in /images and the modules a start may need (overlay, veth, bridge, stp, llc) of the
-# installed Debian kernel, which vm/boot.sh boots.
+# installed Debian kernel, which vm/boot.sh boots. $MODULES overrides that list.
 set -eu
 cd "$(dirname "$0")/.."
 out=$(realpath "$1")
@@ -17,7 +17,8 @@ mknod "$stage/dev/null" c 1 3
 mods=/lib/modules/$release
 mkdir -p "$stage$mods"
 cp "$mods/modules.dep" "$stage$mods/"
-for ko in $(grep -E '^kernel/(fs/overlayfs/overlay|drivers/net/veth|net/bridge/bridge|net/802/stp|net/llc/llc)\.ko:' "$mods/modules.dep" | cut -d: -f1); do
+for name in ${MODULES-overlay veth bridge stp llc}; do
+	ko=$(grep -E "^kernel/.*/$name\.ko:" "$mods/modules.dep" | cut -d: -f1)
 	mkdir -p "$(dirname "$stage$mods/$ko")"
 	cp "$mods/$ko" "$stage$mods/$ko"
 done
