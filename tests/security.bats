@@ -222,3 +222,41 @@ x$"
 	assert_line --index 3 --regexp '^ +1 +300000 +65536$'
 	assert_line --regexp '^-rw-r----- +1 1000 +1000 .*/data/owned.txt$'
 }
+
+# hostile_image NAME: busybox.tar with its second layer replaced by $BATS_TEST_TMPDIR/layer.tar
+# (digests are not checked yet, so the archive stays loadable).
+hostile_image() {
+	dir=$BATS_TEST_TMPDIR/img-$1
+	mkdir "$dir"
+	tar -xf "$BUSYBOX" -C "$dir"
+	layer2=$(tar -xOf "$BUSYBOX" manifest.json | sed 's/.*"Layers":\["[^"]*","\([^"]*\)".*/\1/')
+	cp "$BATS_TEST_TMPDIR/layer.tar" "$dir/$layer2"
+	tar -C "$dir" -cf "$BATS_TEST_TMPDIR/$1.tar" .
+}
+
+@test "hostile layers: a .. escape is refused, a symlink to / is confined; nothing lands on the host" {
+	# Sentinels in /var/tmp: the container's own /tmp is a tmpfs, where an escape would hide.
+	rm -f /var/tmp/launcher-escape /var/tmp/launcher-pwned
+	src=$BATS_TEST_TMPDIR/src
+	mkdir -p "$src/var/tmp"
+	echo escaped >"$src/x"
+	tar -P -C "$src" -cf "$BATS_TEST_TMPDIR/layer.tar" --transform 's,^x,../../../../var/tmp/launcher-escape,' x
+	hostile_image dotdot
+	run "$LAUNCHER" "$BATS_TEST_TMPDIR/dotdot.tar" true
+	assert_failure 125
+	assert_output --regexp '^launcher: layer 2 \(.*\): entry \.\./\.\./\.\./\.\./var/tmp/launcher-escape at byte 0: path climbs out of the layer$'
+	[ ! -e /var/tmp/launcher-escape ]
+
+	# "evil -> /", then a file written through it: it must land in the layer's own /var/tmp.
+	ln -s / "$src/evil"
+	echo pwned >"$src/var/tmp/launcher-pwned"
+	tar -C "$src" -cf "$BATS_TEST_TMPDIR/layer.tar" evil
+	tar -C "$src" -rf "$BATS_TEST_TMPDIR/layer.tar" --transform 's,^var,evil/var,' var/tmp/launcher-pwned
+	hostile_image symlink
+	for storage in overlay copy; do
+		run "$LAUNCHER" --storage $storage "$BATS_TEST_TMPDIR/symlink.tar" cat /var/tmp/launcher-pwned
+		assert_success
+		assert_output pwned
+		[ ! -e /var/tmp/launcher-pwned ]
+	done
+}
