@@ -26,6 +26,6 @@ elif [ -w /dev/kvm ] && grep -qwE 'vmx|svm' /proc/cpuinfo; then
 fi
 [ "$accel" = kvm ] && cpu=host
 exec timeout -s KILL "${VM_TIMEOUT:-120}" qemu-system-x86_64 -accel "$accel" -cpu "$cpu" -m 512 -smp 1 \
-	-machine pc -nographic -no-reboot -nodefaults -serial stdio \
+	-machine pc -nographic -no-reboot -nodefaults -serial stdio -fw_cfg name=etc/sercon-port,string=0 \
 	-kernel "$("$kernel" image)" -initrd "$initramfs" \
 	-append "console=ttyS0 panic=-1 quiet cryptomgr.notests$args"
