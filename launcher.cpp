@@ -37,6 +37,7 @@
 #include "machine.hpp"
 #include "network.hpp"
 #include "options.hpp"
+#include "runtime.hpp"
 #include "security.hpp"
 #include "sys.hpp"
 #include "tar.hpp"
@@ -45,90 +46,6 @@
 #ifndef LAUNCHER_VERSION
 #define LAUNCHER_VERSION "0.1"
 #endif
-
-// The allocator: the launcher allocates little and briefly (vectors of a start, and the
-// unpacker's small per-layer lists), so memory comes from mmap'd chunks by bumping a
-// pointer, and free() returns only large blocks (mapped alone) to the kernel. This
-// replaces musl's general allocator, which costs the binary 7 KB.
-namespace heap {
-constexpr size_t chunk = 256 << 10, large = 64 << 10, header = 16;
-inline unsigned char *next, *end;
-
-inline void *map(size_t n)
-{
-	void *p = mmap(nullptr, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	return p == MAP_FAILED ? nullptr : p;
-}
-} // namespace heap
-
-extern "C" void *malloc(size_t n)
-{
-	using namespace heap;
-	size_t need = (n + header + 15) & ~size_t(15);
-	unsigned char *p;
-	if (need >= large) {
-		if (!(p = static_cast<unsigned char *>(map(need))))
-			return nullptr;
-	} else {
-		if (!next || size_t(end - next) < need) {
-			if (!(next = static_cast<unsigned char *>(map(chunk))))
-				return nullptr;
-			end = next + chunk;
-		}
-		p = next;
-		next += need;
-	}
-	*reinterpret_cast<size_t *>(p) = need;
-	return p + header;
-}
-
-extern "C" void free(void *ptr)
-{
-	if (!ptr)
-		return;
-	unsigned char *p = static_cast<unsigned char *>(ptr) - heap::header;
-	size_t size = *reinterpret_cast<size_t *>(p);
-	if (size >= heap::large)
-		munmap(p, size);
-}
-
-extern "C" void *calloc(size_t count, size_t n)
-{
-	if (n && count > SIZE_MAX / n)
-		return nullptr;
-	void *p = malloc(count * n);
-	if (p)
-		memset(p, 0, count * n); // fresh mappings are zero already; this keeps calloc plain
-	return p;
-}
-
-extern "C" void *realloc(void *ptr, size_t n)
-{
-	void *p = malloc(n);
-	if (p && ptr) {
-		size_t old = *reinterpret_cast<size_t *>(static_cast<unsigned char *>(ptr) - heap::header) - heap::header;
-		memcpy(p, ptr, old < n ? old : n);
-		free(ptr);
-	}
-	return p;
-}
-
-// No libstdc++ in a musl build: the few runtime hooks the header-only parts need.
-void *operator new(size_t n)
-{
-	void *p = malloc(n ? n : 1);
-	if (!p)
-		sys::die("out of memory");
-	return p;
-}
-void operator delete(void *p) noexcept { free(p); }
-void operator delete(void *p, size_t) noexcept { free(p); }
-namespace std {
-[[noreturn]] void __throw_length_error(const char *what) { sys::die("%s", what); }
-[[noreturn]] void __throw_bad_alloc() { sys::die("out of memory"); }
-[[noreturn]] void __throw_bad_array_new_length() { sys::die("out of memory"); }
-[[noreturn]] void __throw_out_of_range_fmt(const char *what, ...) { sys::die("%s", what); }
-} // namespace std
 
 using sys::die;
 using sys::die_errno;
