@@ -376,16 +376,6 @@ struct value {
 		for (size_t n = 0; n < size(); n++, j = doc->tokens[j].next)
 			f(value{doc, j});
 	}
-	// Calls f(key_raw, value) for each member of an object.
-	template <class F> void members(F &&f) const
-	{
-		if (!is(kind::object))
-			return;
-		size_t j = i + 1;
-		for (size_t n = 0; n < size(); n++, j = doc->tokens[j + 1].next)
-			f(value{doc, j}, value{doc, j + 1});
-	}
-
 private:
 	bool equals_unescaped(std::string_view key) const
 	{

@@ -197,8 +197,16 @@ static void open_image(image_archive &img, const char *path)
 	std::vector<image::manifest> manifests;
 	if (image::problem pr = image::parse_manifest(text_of(need_member(img, "manifest.json")), img.manifest_store, manifests))
 		die("image %s: %s at byte %zu of manifest.json", path, pr.what, pr.offset);
-	if (manifests.size() > 1)
-		die("image %s: holds %zu images; this launcher runs archives of one", path, manifests.size());
+	if (manifests.size() > 1) {
+		char tags[256] = "";
+		size_t used = 0;
+		for (const image::manifest &m : manifests)
+			for (const char *t : m.tags)
+				used += size_t(snprintf(tags + used, used < sizeof tags ? sizeof tags - used : 0, "%s%s",
+						       used ? ", " : "", t));
+		die("image %s: holds %zu images (%s); this launcher runs archives of one", path, manifests.size(),
+		    *tags ? tags : "untagged");
+	}
 	img.manifest = std::move(manifests[0]);
 	const member &cfg = need_member(img, img.manifest.config);
 	if (image::problem pr = image::parse_config(text_of(cfg), img.config_store, img.config))
@@ -254,22 +262,25 @@ static volume parse_volume(const char *arg)
 	return {copy, target, mode && strcmp(mode, "ro") == 0, S_ISDIR(st.st_mode), -1};
 }
 
-// The user's name in /etc/passwd ("name:x:UID:..."), for /etc/subuid lookups.
-static bool user_name(uid_t uid, char *out, size_t cap)
+// Field `field` of the /etc/passwd line ("name:x:uid:gid:gecos:home:shell") whose uid is
+// `uid`, read from `path` (the host's, or the container's after pivot_root).
+static bool passwd_field(const char *path, unsigned uid, int field, char *out, size_t cap)
 {
-	char buf[8192];
-	sys::unique_fd fd(open("/etc/passwd", O_RDONLY | O_CLOEXEC));
+	char buf[8192], want[16];
+	snprintf(want, sizeof want, "%u", uid);
+	sys::unique_fd fd(open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
 	ssize_t n = fd ? read(fd.get(), buf, sizeof buf) : -1;
-	char want[24];
-	int wl = snprintf(want, sizeof want, ":%u:", unsigned(uid));
 	for (std::string_view text(buf, n > 0 ? size_t(n) : 0); !text.empty();) {
 		std::string_view line = text.substr(0, text.find('\n'));
 		text.remove_prefix(std::min(text.size(), line.size() + 1));
-		size_t name_end = line.find(':');
-		size_t uid_at = name_end == std::string_view::npos ? name_end : line.find(':', name_end + 1);
-		if (uid_at != std::string_view::npos && line.substr(uid_at).starts_with(std::string_view(want, size_t(wl))) &&
-		    name_end < cap) {
-			snprintf(out, cap, "%.*s", int(name_end), line.data());
+		std::string_view f[7];
+		for (int i = 0; i < 7; i++) {
+			size_t colon = line.find(':');
+			f[i] = line.substr(0, colon);
+			line.remove_prefix(colon == std::string_view::npos ? line.size() : colon + 1);
+		}
+		if (f[2] == want && !f[field].empty() && f[field].size() < cap) {
+			snprintf(out, cap, "%.*s", int(f[field].size()), f[field].data());
 			return true;
 		}
 	}
@@ -326,7 +337,7 @@ static void user_namespace_spec(container_spec &spec, const options::parsed &o)
 	if (strcmp(o.net, "none") != 0 || o.netns || spec.cgroup.any())
 		die("running as uid %d: --net, --netns and cgroup limits need root", getuid());
 	char name[64] = "";
-	user_name(getuid(), name, sizeof name);
+	passwd_field("/etc/passwd", getuid(), 0, name, sizeof name);
 	spec.map_helpers = subordinate_range("/etc/subuid", name, getuid(), ur) &&
 			   subordinate_range("/etc/subgid", name, getgid(), gr) &&
 			   access(newuidmap, X_OK) == 0 && access(newgidmap, X_OK) == 0;
@@ -760,32 +771,9 @@ static void set_home(container_spec &spec)
 	if (image::get_env(spec.env, "HOME"))
 		return;
 	static char home_kv[PATH_MAX + 8]; // zero-filled: .bss, not 4 KB of the binary
-	strcpy(home_kv, "HOME=/");
-	sys::unique_fd fd(open("/etc/passwd", O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
-	char buf[8192];
-	ssize_t n = fd ? read(fd.get(), buf, sizeof buf - 1) : -1;
-	if (n > 0) {
-		buf[n] = 0;
-		// root:x:0:0:gecos:HOME:shell
-		for (char *line = buf; line && *line;) {
-			char *next = strchr(line, '\n');
-			if (next)
-				*next++ = 0;
-			char *f[7] = {};
-			char *p = line;
-			for (int i = 0; i < 7 && p; i++) {
-				f[i] = p;
-				p = strchr(p, ':');
-				if (p)
-					*p++ = 0;
-			}
-			if (f[2] && strcmp(f[2], "0") == 0 && f[5] && *f[5]) {
-				snprintf(home_kv, sizeof home_kv, "HOME=%s", f[5]);
-				break;
-			}
-			line = next;
-		}
-	}
+	memcpy(home_kv, "HOME=", 5);
+	if (!passwd_field("/etc/passwd", 0, 5, home_kv + 5, sizeof home_kv - 5))
+		strcpy(home_kv + 5, "/");
 	spec.env.push_back(home_kv);
 }
 
@@ -835,8 +823,11 @@ static int confine(const container_spec &spec)
 	if (spec.privileged)
 		return 0;
 	for (int cap = 0; cap < 64; cap++)
-		if (!(spec.caps >> cap & 1) && prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno != EINVAL)
-			return errno; // EINVAL: the running kernel knows no such capability
+		if (!(spec.caps >> cap & 1) && prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0) {
+			if (errno == EINVAL)
+				break; // past the running kernel's last one: they are numbered without gaps
+			return errno;
+		}
 	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL)
 		return errno;
 	__user_cap_header_struct header = {_LINUX_CAPABILITY_VERSION_3, 0};

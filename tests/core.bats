@@ -219,6 +219,12 @@ teardown() { common_teardown; }
 	assert_failure 125
 	assert_output --regexp '^launcher: image .*: truncated JSON at byte 12 of manifest.json$'
 
+	printf '[{"Config":"a.json","RepoTags":["one:1"]},{"Config":"b.json","RepoTags":["two:2"]}]' >"$dir/manifest.json"
+	tar -C "$dir" -cf "$BATS_TEST_TMPDIR/several.tar" .
+	run "$LAUNCHER" "$BATS_TEST_TMPDIR/several.tar"
+	assert_failure 125
+	assert_output --regexp '^launcher: image .*: holds 2 images \(one:1, two:2\); this launcher runs archives of one$'
+
 	printf '[{"Config":"missing.json","Layers":[]}]' >"$dir/manifest.json"
 	tar -C "$dir" -cf "$BATS_TEST_TMPDIR/nocfg.tar" .
 	run "$LAUNCHER" "$BATS_TEST_TMPDIR/nocfg.tar"

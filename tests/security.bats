@@ -260,3 +260,19 @@ hostile_image() {
 		[ ! -e /var/tmp/launcher-pwned ]
 	done
 }
+
+@test "cgroups left by a launcher killed with SIGKILL are removed by the next start with limits" {
+	"$LAUNCHER" --pids-limit 20 "$BUSYBOX" sh -c 'echo ready; exec sleep 30' >"$BATS_TEST_TMPDIR/out" 2>&1 &
+	pid=$!
+	wait_for "$BATS_TEST_TMPDIR/out" ready
+	cg=/sys/fs/cgroup/pids/launcher-$pid
+	[ -d /sys/fs/cgroup/unified/launcher-$pid ] && cg=/sys/fs/cgroup/unified/launcher-$pid
+	[ -d "$cg" ]
+	kill -KILL $pid
+	wait $pid || true
+	for _ in $(seq 50); do [ "$(cat "$cg/cgroup.procs" 2>/dev/null)" = "" ] && break; sleep 0.1; done
+	[ -d "$cg" ] # nobody was left to remove it
+	run "$LAUNCHER" --pids-limit 20 "$BUSYBOX" true
+	assert_success
+	[ ! -e "$cg" ]
+}
