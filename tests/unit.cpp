@@ -8,13 +8,16 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <memory>
 #include <sstream>
 #include <string>
 #include <vector>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 
+#include "../gzip.hpp"
 #include "../image.hpp"
+#include "../sha256.hpp"
 #include "../json.hpp"
 #include "../limits.hpp"
 #include "../machine.hpp"
@@ -332,6 +335,114 @@ BOOST_AUTO_TEST_CASE(empty_and_end_marker)
 	tar::reader r3(span_of(short_block));
 	BOOST_TEST(!r3.next(e));
 	BOOST_TEST(int(r3.err()) == int(tar::error::truncated));
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+// ---- SHA-256 and inflate ----------------------------------------------------------
+
+namespace {
+
+std::string sha_hex(const std::string &text)
+{
+	char hex[65];
+	sha256::digest({reinterpret_cast<const unsigned char *>(text.data()), text.size()}, hex);
+	return hex;
+}
+
+// Everything the inflater produces, or "error: ..." with the offset.
+std::string inflate_all(const bytes &gz)
+{
+	auto in = std::make_unique<gzip::inflater>(span_of(gz));
+	std::string out;
+	for (auto chunk = in->next(); !chunk.empty(); chunk = in->next())
+		out += sv(chunk);
+	if (in->err() != gzip::error::none)
+		return std::string("error: ") + gzip::error_text(in->err());
+	return out;
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_SUITE(digests)
+
+// FIPS 180-4 examples (and the NIST long-message vector), through both block functions.
+BOOST_AUTO_TEST_CASE(fips_180_vectors_portable_and_sha_extensions)
+{
+	auto saved = sha256::blocks;
+	std::vector<decltype(saved)> impls = {sha256::blocks_portable};
+	if (sha256::cpu_has_sha())
+		impls.push_back(sha256::blocks_shani);
+	for (auto impl : impls) {
+		sha256::blocks = impl;
+		BOOST_CHECK_EQUAL(sha_hex(""), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+		BOOST_CHECK_EQUAL(sha_hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+		BOOST_CHECK_EQUAL(sha_hex("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq"),
+				  "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
+		BOOST_CHECK_EQUAL(sha_hex(std::string(1000000, 'a')),
+				  "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
+		// Fed in uneven pieces, the same digest as in one piece.
+		std::string text(100003, 'x');
+		for (size_t i = 0; i < text.size(); i++)
+			text[i] = char(i * 2654435761u >> 13);
+		sha256::hasher h;
+		for (size_t at = 0, n = 1; at < text.size(); at += n, n = n * 7 % 191 + 1)
+			h.update({reinterpret_cast<const unsigned char *>(text.data()) + at, std::min(n, text.size() - at)});
+		char hex[65];
+		h.finish(hex);
+		BOOST_CHECK_EQUAL(hex, sha_hex(text));
+	}
+	sha256::blocks = saved;
+}
+
+BOOST_AUTO_TEST_CASE(inflate_matches_gzip_output_of_random_and_repetitive_data)
+{
+	scratch_dir d;
+	d.sh("head -c 300000 /dev/urandom > random && (head -c 200000 /dev/urandom | base64; seq 1 100000) > text"
+	     " && : > empty && printf a > one");
+	for (std::string level : {"1", "6", "9"})
+		for (std::string name : {"random", "text", "empty", "one"}) {
+			d.sh("gzip -" + level + " -c " + name + " > " + name + ".gz");
+			BOOST_CHECK_MESSAGE(inflate_all(d.read(name + ".gz")) == sv(span_of(d.read(name))), name + " -" + level);
+		}
+	// Two members read as one stream, as gzip -d reads them.
+	d.sh("gzip -c text > two.gz && gzip -c one >> two.gz");
+	BOOST_CHECK(inflate_all(d.read("two.gz")) == sv(span_of(d.read("text"))) + "a");
+	// Stored blocks (gzip -1 keeps incompressible random data stored).
+	// Stored blocks: level 0 of zlib's gzip wrapper.
+	d.sh("python3 -c \"import zlib,sys; c=zlib.compressobj(0,8,31); sys.stdout.buffer.write(c.compress(b'x'*100000)+c.flush())\" > stored.gz");
+	BOOST_CHECK(inflate_all(d.read("stored.gz")) == std::string(100000, 'x'));
+}
+
+BOOST_AUTO_TEST_CASE(inflate_refuses_corrupt_truncated_and_trailing_data)
+{
+	scratch_dir d;
+	d.sh("seq 1 50000 > text && gzip -c text > t.gz");
+	bytes gz = d.read("t.gz");
+	bytes bad_crc = gz;
+	bad_crc[gz.size() - 8] ^= 1;
+	BOOST_CHECK_EQUAL(inflate_all(bad_crc), "error: CRC-32 mismatch");
+	bytes bad_len = gz;
+	bad_len[gz.size() - 1] ^= 1;
+	BOOST_CHECK_EQUAL(inflate_all(bad_len), "error: length mismatch");
+	BOOST_CHECK_EQUAL(inflate_all(bytes(gz.begin(), gz.begin() + long(gz.size() / 2))), "error: truncated gzip data");
+	bytes trailing = gz;
+	trailing.push_back('x');
+	BOOST_CHECK_EQUAL(inflate_all(trailing), "error: data after the last gzip member");
+	BOOST_CHECK_EQUAL(inflate_all(bytes{'n', 'o', 't', ' ', 'g', 'z', 'i', 'p', 0, 0, 0}), "error: not gzip data");
+	bytes bad_block = {0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3, 0x07}; // final block of reserved type 3
+	BOOST_CHECK_EQUAL(inflate_all(bad_block), "error: bad deflate block");
+	// A distance past the start: fixed block, literal 'a', then length 3 distance 2.
+	bytes far = {0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3, 0x4b, 0x04, 0x42, 0x00, 0, 0, 0, 0, 0, 0, 0, 0};
+	BOOST_CHECK_EQUAL(inflate_all(far), "error: back-reference before the start of the data");
+	// Every single-byte corruption of a small stream ends in an error or a checked result.
+	bytes small = d.read("t.gz");
+	small.resize(std::min<size_t>(small.size(), 600));
+	for (size_t i = 0; i < small.size(); i++) {
+		bytes c = small;
+		c[i] ^= 0x5a;
+		inflate_all(c); // ASan and UBSan watch this
+	}
 }
 
 BOOST_AUTO_TEST_SUITE_END()
