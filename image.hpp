@@ -3,6 +3,8 @@
 // Decoded strings are NUL-terminated and live in a caller's store (a vector<char> that this
 // code sizes once per document and never grows afterwards, so pointers into it stay valid).
 #pragma once
+#include <cstdarg>
+#include <cstdio>
 #include <cstring>
 #include <span>
 #include <string_view>
@@ -50,16 +52,17 @@ inline problem load(std::string_view text, std::vector<json::token> &tokens, jso
 
 // Bump allocation of decoded strings from a store sized to hold every string of the text.
 struct strings {
-	std::vector<char> &store;
+	char *base; // the store's buffer: it never moves, even when the store object does
 	size_t used = 0;
-	strings(std::vector<char> &s, std::string_view text) : store(s)
+	strings(std::vector<char> &store, std::string_view text)
 	{
 		store.assign(text.size() * 2 + 2, 0);
+		base = store.data();
 	}
 	const char *dup(json::value v)
 	{
 		std::string_view raw = v.raw();
-		char *at = store.data() + used;
+		char *at = base + used;
 		used += json::unescape(raw, at).size() + 1;
 		return at;
 	}
@@ -173,6 +176,309 @@ inline std::string_view digest_hex(std::string_view path)
 		if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
 			return {};
 	return path;
+}
+
+// ---- Resolving an archive to one image -----------------------------------------------
+//
+// Three layouts carry images (shared/REFERENCE.md): `docker save` before Docker 25
+// (manifest.json, "<id>/layer.tar", "<hex>.json"), Docker 25+ (the same manifest.json over
+// an OCI layout's blobs/sha256/), and OCI image layouts (index.json, possibly nesting
+// indexes, pointing at manifests by digest). manifest.json wins when both exist.
+
+#if defined(__x86_64__)
+constexpr std::string_view host_arch = "amd64";
+#elif defined(__aarch64__)
+constexpr std::string_view host_arch = "arm64";
+#else
+constexpr std::string_view host_arch = "unknown";
+#endif
+
+struct layer_ref {
+	const char *path = "";       // archive member
+	const char *media_type = ""; // "" where the layout names none
+	std::string_view blob;       // hex digest the member must have; empty when not digest-named
+	int64_t size = -1;           // size the descriptor claims, -1 when none
+	std::string_view diff_id;    // hex digest of the uncompressed tar (config's rootfs.diff_ids)
+};
+
+struct resolution {
+	const char *config_path = nullptr;
+	const char *name = "";       // the chosen image's tag or ref name, "" when untagged
+	std::vector<layer_ref> layers;
+	image::config config;
+	char why[512] = "";          // the error, when resolve() returned false
+	std::vector<std::vector<char>> stores; // decoded strings of every document read
+};
+
+namespace detail {
+
+inline bool fail(resolution &r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+inline bool fail(resolution &r, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(r.why, sizeof r.why, fmt, ap);
+	va_end(ap);
+	return false;
+}
+
+// "docker.io/library/busybox" and "busybox:latest" name the same image.
+inline std::string_view normal_name(std::string_view n, bool &has_tag)
+{
+	for (std::string_view prefix : {"docker.io/", "library/"})
+		if (n.starts_with(prefix))
+			n.remove_prefix(prefix.size());
+	size_t slash = n.rfind('/');
+	has_tag = n.find(':', slash == n.npos ? 0 : slash) != n.npos;
+	return n;
+}
+
+// An OCI ref.name may be a bare tag ("latest"); a wanted name without a tag means ":latest".
+inline bool name_matches(std::string_view have, std::string_view want)
+{
+	bool have_tag, want_tag;
+	have = normal_name(have, have_tag);
+	want = normal_name(want, want_tag);
+	if (have == want)
+		return true;
+	if (!want_tag && have.size() == want.size() + 7 && have.starts_with(want) && have.ends_with(":latest"))
+		return true;
+	if (have.find_first_of(":/") == have.npos) // bare tag
+		return want.ends_with(have) && want.size() > have.size() && want[want.size() - have.size() - 1] == ':';
+	return false;
+}
+
+struct descriptor {
+	const char *media_type = "", *digest = "", *os = "", *arch = "", *name = "", *full_name = "";
+	int64_t size = -1;
+	bool has_platform = false;
+};
+
+inline bool read_descriptor(json::value v, strings &st, descriptor &d)
+{
+	if (!v.is(json::kind::object))
+		return false;
+	if (string_field(v["mediaType"], st, d.media_type, "") || string_field(v["digest"], st, d.digest, ""))
+		return false;
+	json::value size = v["size"];
+	if (size.is(json::kind::number)) {
+		d.size = 0;
+		for (char c : size.raw())
+			if (c < '0' || c > '9' || d.size > (int64_t(1) << 50))
+				return false;
+			else
+				d.size = d.size * 10 + (c - '0');
+	}
+	json::value p = v["platform"];
+	if (p.is(json::kind::object)) {
+		d.has_platform = true;
+		if (string_field(p["os"], st, d.os, "") || string_field(p["architecture"], st, d.arch, ""))
+			return false;
+	}
+	json::value a = v["annotations"];
+	return !string_field(a["org.opencontainers.image.ref.name"], st, d.name, "") &&
+	       !string_field(a["io.containerd.image.name"], st, d.full_name, "");
+}
+
+inline bool is_index(std::string_view media_type)
+{
+	return media_type == "application/vnd.oci.image.index.v1+json" ||
+	       media_type == "application/vnd.docker.distribution.manifest.list.v2+json";
+}
+
+inline bool platform_fits(const descriptor &d)
+{
+	return !d.has_platform || (std::string_view(d.os) == "linux" && d.arch == host_arch);
+}
+
+// The member "blobs/ALG/HEX" a digest names, its hex checked to be sha256's.
+template <class Find>
+bool blob(resolution &r, Find &find, const char *digest, int64_t size, std::span<const unsigned char> &bytes,
+	  const char *&path, std::string_view &hex)
+{
+	std::string_view d(digest);
+	if (!d.starts_with("sha256:"))
+		return fail(r, "unsupported digest %s (only sha256)", digest);
+	hex = digest_hex(d);
+	if (hex.empty())
+		return fail(r, "malformed digest %s", digest);
+	std::vector<char> &store = r.stores.emplace_back(sizeof "blobs/sha256/" + 64);
+	snprintf(store.data(), store.size(), "blobs/sha256/%.*s", int(hex.size()), hex.data());
+	path = store.data();
+	bytes = find(path);
+	if (!bytes.data())
+		return fail(r, "%s is missing (named by digest %s)", path, digest);
+	if (size >= 0 && uint64_t(size) != bytes.size())
+		return fail(r, "%s has %zu bytes, its descriptor says %lld", path, bytes.size(), (long long)size);
+	return true;
+}
+
+} // namespace detail
+
+// Computes the hex SHA-256 of bytes (the caller's, so image.hpp needs no hash of its own).
+using hash_fn = void (*)(std::span<const unsigned char>, char hex[65]);
+
+// Resolves the archive whose members find(path) returns (a span with data() == nullptr
+// when missing) to one image: `want` chooses by tag or ref name (nullptr: the only one).
+// Small documents (indexes, manifests, the config) are checked against their digests here;
+// layers are left to the caller, which hashes them once as it unpacks them.
+template <class Find>
+bool resolve(Find &&find, const char *want, hash_fn hash, resolution &r)
+{
+	using namespace detail;
+	auto text = [](std::span<const unsigned char> b) {
+		return std::string_view(reinterpret_cast<const char *>(b.data()), b.size());
+	};
+	auto checked = [&](std::span<const unsigned char> b, std::string_view hex, const char *path) {
+		char got[65];
+		hash(b, got);
+		return hex.empty() || hex == got || fail(r, "%s: content has digest sha256:%s, its name says %.*s", path, got, int(hex.size()), hex.data());
+	};
+	char choices[256] = "";
+	size_t used = 0;
+	auto note_choice = [&](const char *n) {
+		used += size_t(snprintf(choices + used, used < sizeof choices ? sizeof choices - used : 0, "%s%s", used ? ", " : "", *n ? n : "untagged"));
+	};
+	size_t matches = 0;
+
+	if (std::span<const unsigned char> m = find("manifest.json"); m.data()) {
+		std::vector<manifest> all;
+		if (problem p = parse_manifest(text(m), r.stores.emplace_back(), all))
+			return fail(r, "%s at byte %zu of manifest.json", p.what, p.offset);
+		const manifest *chosen = nullptr;
+		for (const manifest &mf : all) {
+			bool fits = !want;
+			for (const char *t : mf.tags) {
+				note_choice(t);
+				fits = fits || name_matches(t, want);
+			}
+			if (mf.tags.empty())
+				note_choice("");
+			if (fits && !chosen)
+				chosen = &mf, r.name = mf.tags.empty() ? "" : mf.tags[0];
+			matches += fits;
+		}
+		if (matches != 1)
+			return want && !matches ? fail(r, "has no image %s (it holds %s)", want, choices)
+						: fail(r, "holds %zu images (%s): choose one with --image or FILE:NAME", matches, choices);
+		r.config_path = chosen->config;
+		for (const char *l : chosen->layers)
+			r.layers.push_back({l, "", std::string_view(l).starts_with("blobs/") ? digest_hex(l) : std::string_view{}, -1, {}});
+	} else if (std::span<const unsigned char> ix = find("index.json"); ix.data()) {
+		std::vector<json::token> tokens;
+		json::document doc;
+		std::vector<char> &store = r.stores.emplace_back();
+		if (problem p = load(text(ix), tokens, doc))
+			return fail(r, "%s at byte %zu of index.json", p.what, p.offset);
+		strings st(store, text(ix));
+		json::value list = json::value{&doc, 0}["manifests"];
+		if (!list.is(json::kind::array))
+			return fail(r, "index.json: manifests is not a list");
+		descriptor chosen, d;
+		bool bad = false;
+		list.each([&](json::value v) {
+			d = {};
+			if (!read_descriptor(v, st, d))
+				bad = true;
+			if (bad || !platform_fits(d))
+				return;
+			bool fits = !want || name_matches(d.full_name, want) || name_matches(d.name, want);
+			note_choice(*d.full_name ? d.full_name : d.name);
+			if (fits && !matches++)
+				chosen = d;
+		});
+		if (bad)
+			return fail(r, "index.json: a malformed descriptor in manifests");
+		if (matches != 1)
+			return want && !matches ? fail(r, "has no image %s (it holds %s)", want, choices)
+						: fail(r, "holds %zu images (%s): choose one with --image or FILE:NAME", matches, choices);
+		r.name = *chosen.full_name ? chosen.full_name : chosen.name;
+		// Down through nested indexes to the manifest for this platform.
+		for (int depth = 0;; depth++) {
+			if (depth == 8)
+				return fail(r, "indexes nest deeper than 8");
+			std::span<const unsigned char> b;
+			const char *path;
+			std::string_view hex;
+			if (!blob(r, find, chosen.digest, chosen.size, b, path, hex) || !checked(b, hex, path))
+				return false;
+			std::vector<json::token> tk;
+			json::document md;
+			std::vector<char> &ms = r.stores.emplace_back();
+			if (problem p = load(text(b), tk, md))
+				return fail(r, "%s at byte %zu of %s", p.what, p.offset, path);
+			strings mst(ms, text(b));
+			json::value root{&md, 0};
+			const char *own_type = "";
+			string_field(root["mediaType"], mst, own_type, "");
+			if (is_index(chosen.media_type) || is_index(own_type) || root["manifests"].is(json::kind::array)) {
+				char platforms[160] = "";
+				size_t pu = 0;
+				bool found = false;
+				root["manifests"].each([&](json::value v) {
+					d = {};
+					if (found || !read_descriptor(v, mst, d))
+						return;
+					pu += size_t(snprintf(platforms + pu, pu < sizeof platforms ? sizeof platforms - pu : 0, "%s%s/%s", pu ? ", " : "", d.os, d.arch));
+					if (platform_fits(d))
+						chosen = d, found = true;
+				});
+				if (!found)
+					return fail(r, "%s: no manifest for linux/%.*s (it has %s)", path, int(host_arch.size()), host_arch.data(), *platforms ? platforms : "none");
+				continue;
+			}
+			descriptor cfg;
+			if (!read_descriptor(root["config"], mst, cfg))
+				return fail(r, "%s: config is not a descriptor", path);
+			std::span<const unsigned char> cb;
+			std::string_view chex;
+			if (!blob(r, find, cfg.digest, cfg.size, cb, r.config_path, chex))
+				return false;
+			json::value layers = root["layers"];
+			if (!layers.is(json::kind::array))
+				return fail(r, "%s: layers is not a list", path);
+			layers.each([&](json::value v) {
+				descriptor ld;
+				layer_ref l;
+				std::span<const unsigned char> lb;
+				if (bad || !read_descriptor(v, mst, ld) || !blob(r, find, ld.digest, ld.size, lb, l.path, l.blob)) {
+					if (!bad && !*r.why)
+						fail(r, "%s: a malformed layer descriptor", path);
+					bad = true;
+					return;
+				}
+				l.media_type = ld.media_type;
+				l.size = ld.size;
+				r.layers.push_back(l);
+			});
+			if (bad)
+				return false;
+			break;
+		}
+	} else {
+		return fail(r, "neither manifest.json nor index.json: not an image archive");
+	}
+
+	std::span<const unsigned char> c = find(r.config_path);
+	if (!c.data())
+		return fail(r, "%s is missing (the image's config)", r.config_path);
+	if (!checked(c, digest_hex(r.config_path), r.config_path))
+		return false;
+	if (problem p = parse_config(text(c), r.stores.emplace_back(), r.config))
+		return fail(r, "%s at byte %zu of %s", p.what, p.offset, r.config_path);
+	if (r.layers.empty())
+		return fail(r, "the manifest lists no layers");
+	if (r.config.diff_ids.size() != r.layers.size())
+		return fail(r, "%s: rootfs.diff_ids has %zu entries for %zu layers", r.config_path, r.config.diff_ids.size(), r.layers.size());
+	for (size_t i = 0; i < r.layers.size(); i++) {
+		std::string_view id = r.config.diff_ids[i];
+		if (!id.starts_with("sha256:") || digest_hex(id).empty())
+			return fail(r, "%s: diff_id %zu is not a sha256 digest", r.config_path, i + 1);
+		r.layers[i].diff_id = digest_hex(id);
+		if (!find(r.layers[i].path).data())
+			return fail(r, "%s is missing (layer %zu)", r.layers[i].path, i + 1);
+	}
+	return true;
 }
 
 // Sets "KEY=VALUE" in env, replacing an earlier entry with the same key (docker's -e).

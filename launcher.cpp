@@ -28,10 +28,13 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <grp.h>
 #include <poll.h>
 #include <sys/wait.h>
 #include <termios.h>
 
+#include "cache.hpp"
+#include "gzip.hpp"
 #include "image.hpp"
 #include "limits.hpp"
 #include "machine.hpp"
@@ -39,6 +42,7 @@
 #include "options.hpp"
 #include "runtime.hpp"
 #include "security.hpp"
+#include "sha256.hpp"
 #include "sys.hpp"
 #include "tar.hpp"
 #include "unpack.hpp"
@@ -130,14 +134,23 @@ struct member {
 	std::span<const unsigned char> data;
 };
 
+// One layer as the container gets it: a published directory of the cache, or a tar to
+// unpack into its own tmpfs.
+struct layer {
+	std::span<const unsigned char> tar; // uncompressed (a member, or an inflated temporary file)
+	int cached = -1;                    // the cache's directory of it, held shared for our life
+	bool mapped = false;                // tar is a mapping of its own (inflated)
+};
+
 struct image_archive {
 	const char *path;
 	std::span<const unsigned char> bytes;
 	std::vector<member> members;
-	std::vector<char> manifest_store, config_store;
-	image::manifest manifest;
-	image::config config;
+	image::resolution res;
+	std::vector<layer> layers;
 	std::string_view id; // hex digest of the config
+	int cache = -1;      // ROOT/layers, or -1 when the container unpacks into its tmpfs
+	char cache_path[PATH_MAX];
 };
 
 static std::string_view archive_name(std::string_view n)
@@ -156,23 +169,31 @@ static const member *find_member(const image_archive &img, std::string_view name
 	return nullptr;
 }
 
-static const member &need_member(const image_archive &img, const char *name)
+static void sha256_hex(std::span<const unsigned char> b, char hex[65]) { sha256::digest(b, hex); }
+
+// FILE or FILE:REF: the first prefix ending at a colon that names a file is the archive.
+static const char *split_image_arg(char *arg, const char *&ref)
 {
-	const member *m = find_member(img, name);
-	if (!m)
-		die("image %s: %s is missing", img.path, name);
-	return *m;
+	struct stat st;
+	if (stat(arg, &st) == 0)
+		return arg;
+	for (char *c = strchr(arg, ':'); c; c = strchr(c + 1, ':')) {
+		*c = 0;
+		if (stat(arg, &st) == 0 && S_ISREG(st.st_mode)) {
+			if (!ref)
+				ref = c + 1;
+			return arg;
+		}
+		*c = ':';
+	}
+	return arg;
 }
 
-static std::string_view text_of(const member &m)
+// Maps the archive (never copied), indexes its regular files and resolves it to one image:
+// manifest, config and layers, each document checked against its digest.
+static void open_image(image_archive &img, char *arg, const char *ref)
 {
-	return {reinterpret_cast<const char *>(m.data.data()), m.data.size()};
-}
-
-// Maps the archive (never copied) and indexes its regular files.
-static void open_image(image_archive &img, const char *path)
-{
-	img.path = path;
+	const char *path = img.path = split_image_arg(arg, ref);
 	sys::unique_fd fd(open(path, O_RDONLY | O_CLOEXEC));
 	if (!fd)
 		die_errno("open image %s", path);
@@ -193,29 +214,158 @@ static void open_image(image_archive &img, const char *path)
 			img.members.push_back({archive_name(e.path), e.data});
 	if (r.err() != tar::error::none)
 		die("image %s: %s at byte %zu", path, tar::error_text(r.err()), r.err_offset());
+	auto find = [&](std::string_view name) {
+		const member *m = find_member(img, name);
+		return m ? m->data : std::span<const unsigned char>{};
+	};
+	if (!image::resolve(find, ref, sha256_hex, img.res))
+		die("image %s: %s", path, img.res.why);
+	img.id = image::digest_hex(img.res.config_path);
+	img.layers.resize(img.res.layers.size());
+}
 
-	std::vector<image::manifest> manifests;
-	if (image::problem pr = image::parse_manifest(text_of(need_member(img, "manifest.json")), img.manifest_store, manifests))
-		die("image %s: %s at byte %zu of manifest.json", path, pr.what, pr.offset);
-	if (manifests.size() > 1) {
-		char tags[256] = "";
-		size_t used = 0;
-		for (const image::manifest &m : manifests)
-			for (const char *t : m.tags)
-				used += size_t(snprintf(tags + used, used < sizeof tags ? sizeof tags - used : 0, "%s%s",
-						       used ? ", " : "", t));
-		die("image %s: holds %zu images (%s); this launcher runs archives of one", path, manifests.size(),
-		    *tags ? tags : "untagged");
+// ---- The layers ---------------------------------------------------------------------
+
+static void check_digest(std::span<const unsigned char> b, std::string_view want, const char *what, const char *of)
+{
+	char got[65];
+	sha256::digest(b, got);
+	if (want != got)
+		die("%s: %s has digest sha256:%s, expected sha256:%.*s", what, of, got, int(want.size()), want.data());
+}
+
+// A gzip layer, inflated into an unnamed file of `dir` (nothing to clean up, whatever
+// happens) and mapped; its digest is taken on the way.
+static std::span<const unsigned char> inflate_layer(std::span<const unsigned char> gz, int dir, const char *what,
+						      std::string_view diff_id)
+{
+	sys::unique_fd out(openat(dir, ".", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600));
+	if (!out)
+		die_errno("%s: create a temporary file to inflate into", what);
+	static gzip::inflater *in; // 100 KB: the heap, not the stack
+	in = new gzip::inflater(gz);
+	sha256::hasher h;
+	for (std::span<const unsigned char> chunk = in->next(); !chunk.empty(); chunk = in->next()) {
+		h.update(chunk);
+		for (size_t done = 0; done < chunk.size();) {
+			ssize_t n = write(out.get(), chunk.data() + done, chunk.size() - done);
+			if (n < 0)
+				die_errno("%s: write the inflated layer", what);
+			done += size_t(n);
+		}
 	}
-	img.manifest = std::move(manifests[0]);
-	const member &cfg = need_member(img, img.manifest.config);
-	if (image::problem pr = image::parse_config(text_of(cfg), img.config_store, img.config))
-		die("image %s: %s at byte %zu of %s", path, pr.what, pr.offset, img.manifest.config);
-	if (img.manifest.layers.empty())
-		die("image %s: manifest lists no layers", path);
-	for (const char *layer : img.manifest.layers)
-		need_member(img, layer);
-	img.id = image::digest_hex(img.manifest.config);
+	if (in->err() != gzip::error::none)
+		die("%s: %s at byte %zu of the compressed layer", what, gzip::error_text(in->err()), in->err_offset());
+	size_t size = in->total();
+	delete in;
+	char got[65];
+	h.finish(got);
+	if (diff_id != got)
+		die("%s: uncompressed content has digest sha256:%s, the config's diff_id says sha256:%.*s", what, got,
+		    int(diff_id.size()), diff_id.data());
+	if (size == 0)
+		return {};
+	void *p = mmap(nullptr, size, PROT_READ, MAP_PRIVATE, out.get(), 0);
+	if (p == MAP_FAILED)
+		die_errno("%s: map the inflated layer", what);
+	return {static_cast<const unsigned char *>(p), size};
+}
+
+// The layer's tar, its blob digest checked. A gzip layer's content is checked as it is
+// inflated; a plain one's only when check_plain (else the caller checks it).
+static std::span<const unsigned char> layer_tar(image_archive &img, size_t i, int tmp_dir, const char *what, bool check_plain)
+{
+	const image::layer_ref &l = img.res.layers[i];
+	std::span<const unsigned char> blob = find_member(img, l.path)->data;
+	std::string_view type(l.media_type);
+	if (type.ends_with("zstd") || gzip::is_zstd(blob))
+		die("%s is zstd-compressed (%s): not supported; recompress it with gzip", what, *l.media_type ? l.media_type : "by its magic bytes");
+	if (!l.blob.empty() && l.blob != l.diff_id)
+		check_digest(blob, l.blob, what, "the blob");
+	if (type.ends_with("gzip") || gzip::is_gzip(blob)) {
+		img.layers[i].mapped = true;
+		return inflate_layer(blob, tmp_dir, what, l.diff_id);
+	}
+	if (type.find('+') != type.npos)
+		die("%s: unsupported media type %s", what, l.media_type);
+	if (check_plain)
+		check_digest(blob, l.diff_id, what, "the layer");
+	return blob;
+}
+
+// A layer being unpacked into the cache, removed again if the launcher dies meanwhile.
+static struct {
+	int cache = -1;
+	std::string_view hex;
+} unpacking;
+
+static void abandon_partial_layer()
+{
+	if (unpacking.cache < 0)
+		return;
+	int cache = unpacking.cache;
+	unpacking.cache = -1;
+	cache::abandon(cache, unpacking.hex);
+}
+
+// Unpacks a layer into the cache: into HEX.partial, checked, then published as HEX. A
+// plain layer is hashed by a forked helper while this process unpacks it.
+static int unpack_into_cache(image_archive &img, size_t i, const char *what)
+{
+	std::string_view hex = img.res.layers[i].diff_id;
+	cache::claim c = cache::begin(img.cache, hex);
+	if (c.published) {
+		step("%s: unpacked meanwhile by another launcher", what);
+		return c.fd;
+	}
+	unpacking = {img.cache, hex};
+	std::span<const unsigned char> tar = layer_tar(img, i, img.cache, what, false);
+	pid_t hasher = -1;
+	if (!img.layers[i].mapped && (hasher = fork()) == 0) {
+		char got[65];
+		sha256::digest(tar, got);
+		_exit(hex == got ? 0 : 1);
+	}
+	if (hasher < 0 && !img.layers[i].mapped)
+		die_errno("fork to hash %s", what);
+	unpack::stats s = unpack::layer(tar, c.fd, what);
+	int status = 0;
+	if (hasher > 0 && (waitpid(hasher, &status, 0) < 0 || status != 0))
+		check_digest(tar, hex, what, "the layer"); // says which digest it has, and dies
+	cache::publish(img.cache, hex, c.fd, s);
+	unpacking.cache = -1;
+	if (img.layers[i].mapped && munmap(const_cast<unsigned char *>(tar.data()), tar.size()) < 0)
+		die_errno("unmap %s", what);
+	step("unpacked %s into the cache: %zu entries, %zu bytes", what, s.entries, s.bytes);
+	return c.fd;
+}
+
+// Every layer made ready before the container exists: looked up in (or unpacked into)
+// the cache, or, without the cache, checked and left as a tar for the container to
+// unpack into its own tmpfs.
+static void prepare_layers(image_archive &img)
+{
+	int tmp_dir = img.cache;
+	if (tmp_dir < 0) {
+		const char *tmp = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
+		if ((tmp_dir = open(tmp, O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
+			die_errno("open %s", tmp);
+	}
+	for (size_t i = 0; i < img.layers.size(); i++) {
+		char what[160];
+		snprintf(what, sizeof what, "layer %zu (%s)", i + 1, img.res.layers[i].path);
+		if (img.cache < 0) {
+			img.layers[i].tar = layer_tar(img, i, tmp_dir, what, true);
+			continue;
+		}
+		img.layers[i].cached = cache::hold(img.cache, img.res.layers[i].diff_id);
+		if (img.layers[i].cached >= 0)
+			step("%s: in the cache", what);
+		else
+			img.layers[i].cached = unpack_into_cache(img, i, what);
+	}
+	if (img.cache < 0)
+		close(tmp_dir);
 }
 
 // ---- What the container runs --------------------------------------------------------
@@ -232,6 +382,11 @@ struct container_spec {
 	char hostname[65] = "";
 	uint64_t caps = 0;
 	bool privileged = false, seccomp = true, read_only = false;
+	bool overlay = true; // else the layers are merged by copy
+	const char *user = "";   // --user, else the image's User
+	uid_t uid = 0;
+	gid_t gid = 0, groups[32];
+	size_t group_count = 0;
 	std::vector<volume> volumes;
 	std::pair<int, rlimit> ulimits[16] = {}; // one per kind of resource at most
 	size_t ulimit_count = 0;
@@ -262,29 +417,39 @@ static volume parse_volume(const char *arg)
 	return {copy, target, mode && strcmp(mode, "ro") == 0, S_ISDIR(st.st_mode), -1};
 }
 
-// Field `field` of the /etc/passwd line ("name:x:uid:gid:gecos:home:shell") whose uid is
-// `uid`, read from `path` (the host's, or the container's after pivot_root).
-static bool passwd_field(const char *path, unsigned uid, int field, char *out, size_t cap)
+// Calls f(fields) for each line "a:b:c:..." of /etc/passwd or /etc/group at `path` (the
+// host's, or the image's after pivot_root) until f returns true; false if none did.
+template <class F> static bool each_etc_line(const char *path, F &&f)
 {
-	char buf[8192], want[16];
-	snprintf(want, sizeof want, "%u", uid);
+	static char buf[65536];
 	sys::unique_fd fd(open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
 	ssize_t n = fd ? read(fd.get(), buf, sizeof buf) : -1;
 	for (std::string_view text(buf, n > 0 ? size_t(n) : 0); !text.empty();) {
 		std::string_view line = text.substr(0, text.find('\n'));
 		text.remove_prefix(std::min(text.size(), line.size() + 1));
-		std::string_view f[7];
-		for (int i = 0; i < 7; i++) {
+		std::string_view fields[7];
+		for (std::string_view &field : fields) {
 			size_t colon = line.find(':');
-			f[i] = line.substr(0, colon);
+			field = line.substr(0, colon);
 			line.remove_prefix(colon == std::string_view::npos ? line.size() : colon + 1);
 		}
-		if (f[2] == want && !f[field].empty() && f[field].size() < cap) {
-			snprintf(out, cap, "%.*s", int(f[field].size()), f[field].data());
+		if (f(fields))
 			return true;
-		}
 	}
 	return false;
+}
+
+// Field `field` of the /etc/passwd line ("name:x:uid:gid:gecos:home:shell") whose uid is `uid`.
+static bool passwd_field(const char *path, unsigned uid, int field, char *out, size_t cap)
+{
+	char want[16];
+	snprintf(want, sizeof want, "%u", uid);
+	return each_etc_line(path, [&](std::string_view *f) {
+		if (f[2] != want || f[field].empty() || f[field].size() >= cap)
+			return false;
+		snprintf(out, cap, "%.*s", int(f[field].size()), f[field].data());
+		return true;
+	});
 }
 
 // "NAME:START:COUNT" (or "ID:START:COUNT") in /etc/subuid or /etc/subgid.
@@ -387,7 +552,7 @@ static void confinement_spec(container_spec &spec, const options::parsed &o)
 // Entrypoint and drops Cmd. Env: the image's, then -e, then PATH if still missing.
 static void make_spec(container_spec &spec, const options::parsed &o, const image_archive &img)
 {
-	const image::config &c = img.config;
+	const image::config &c = img.res.config;
 	if (o.entrypoint) {
 		if (*o.entrypoint)
 			spec.argv.push_back(o.entrypoint);
@@ -429,6 +594,7 @@ static void make_spec(container_spec &spec, const options::parsed &o, const imag
 	snprintf(host_kv, sizeof host_kv, "HOSTNAME=%s", spec.hostname);
 	image::set_env(spec.env, host_kv);
 	spec.workdir = o.workdir ? o.workdir : *c.workdir ? c.workdir : "/";
+	spec.user = o.user ? o.user : c.user;
 	if (spec.workdir[0] != '/')
 		die("bad working directory %s: must be absolute", spec.workdir);
 	confinement_spec(spec, o);
@@ -465,26 +631,32 @@ static void merge_layers(const image_archive &img, const unpack::mode &m)
 	sys::unique_fd root(open("root", O_PATH | O_DIRECTORY | O_CLOEXEC));
 	if (!root)
 		die_errno("open %s/root", scratch);
-	for (size_t i = 0; i < img.manifest.layers.size(); i++) {
+	for (size_t i = 0; i < img.layers.size(); i++) {
 		char what[160];
-		snprintf(what, sizeof what, "layer %zu (%s)", i + 1, img.manifest.layers[i]);
-		std::span<const unsigned char> bytes = find_member(img, img.manifest.layers[i])->data;
-		unpack::apply_whiteouts(bytes, root.get(), what);
-		unpack::stats s = unpack::layer(bytes, root.get(), what, {m.opaque_xattr, m.owners_optional, true});
+		snprintf(what, sizeof what, "layer %zu (%s)", i + 1, img.res.layers[i].path);
+		unpack::apply_whiteouts(img.layers[i].tar, root.get(), what);
+		unpack::stats s = unpack::layer(img.layers[i].tar, root.get(), what, {m.opaque_xattr, m.owners_optional, true});
 		step("merged %s: %zu entries, %zu bytes", what, s.entries, s.bytes);
 	}
 	if (mount("root", "root", nullptr, MS_BIND | MS_REC, nullptr) < 0)
 		die_errno("bind %s/root onto itself", scratch);
 }
 
-// Unpacks every layer into its own directory of a tmpfs, then stacks them: overlayfs
-// takes the top layer first; the upper and work dirs on the same tmpfs make every write
-// vanish with the container. Without overlayfs, the layers are merged by copy instead.
-static void build_rootfs(const image_archive &img, bool userns, bool copy_storage)
+// Stacks the layers with overlayfs, which takes the top layer first: the cache's
+// directories (named relative to it, so that more fit in a page of mount options), or
+// else each layer unpacked into its own directory of the tmpfs. The upper and work dirs
+// on the tmpfs make every write vanish with the container. Without overlayfs (or with
+// --storage copy) the layers are merged by copy instead.
+static void build_rootfs(const image_archive &img, bool userns, bool overlay)
 {
 	// Nothing we mount may propagate back to the host's mount table.
 	if (mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) < 0)
 		die_errno("make / private");
+	// overlayfs takes lower directories of this mount namespace only: the cache is opened
+	// again here, before the tmpfs could hide it.
+	sys::unique_fd cache(img.cache < 0 ? -1 : open(img.cache_path, O_PATH | O_DIRECTORY | O_CLOEXEC));
+	if (img.cache >= 0 && !cache)
+		die_errno("open the layer cache %s", img.cache_path);
 	if (mount("tmpfs", scratch, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0700") < 0)
 		die_errno("mount tmpfs on %s", scratch);
 	if (chdir(scratch) < 0)
@@ -494,28 +666,31 @@ static void build_rootfs(const image_archive &img, bool userns, bool copy_storag
 	unpack::mode m;
 	if (userns)
 		m = {"user.overlay.opaque", true};
-	if (copy_storage || !overlay_available()) {
+	if (!overlay) {
 		merge_layers(img, m);
 		return;
 	}
-	size_t n = img.manifest.layers.size();
+	size_t n = img.layers.size();
+	if (img.cache < 0) {
+		mkdir_in("l", 0700);
+		for (size_t i = 0; i < n; i++) {
+			char dir[32];
+			snprintf(dir, sizeof dir, "l/%zu", i);
+			mkdir_in(dir, 0755);
+			sys::unique_fd root(open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC));
+			if (!root)
+				die_errno("open %s", dir);
+			char what[160];
+			snprintf(what, sizeof what, "layer %zu (%s)", i + 1, img.res.layers[i].path);
+			unpack::stats s = unpack::layer(img.layers[i].tar, root.get(), what, m);
+			step("unpacked %s: %zu entries, %zu bytes", what, s.entries, s.bytes);
+		}
+	}
 	char lowerdirs[4096] = "";
 	size_t used = 0;
-	mkdir_in("l", 0700);
-	for (size_t i = 0; i < n; i++) {
-		char dir[32];
-		snprintf(dir, sizeof dir, "l/%zu", i);
-		mkdir_in(dir, 0755);
-		sys::unique_fd root(open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC));
-		if (!root)
-			die_errno("open %s", dir);
-		char what[160];
-		snprintf(what, sizeof what, "layer %zu (%s)", i + 1, img.manifest.layers[i]);
-		unpack::stats s = unpack::layer(find_member(img, img.manifest.layers[i])->data, root.get(), what, m);
-		step("unpacked %s: %zu entries, %zu bytes", what, s.entries, s.bytes);
-	}
 	for (size_t i = n; i-- > 0;) {
-		int w = snprintf(lowerdirs + used, sizeof lowerdirs - used, "%sl/%zu", used ? ":" : "", i);
+		int w = img.cache < 0 ? snprintf(lowerdirs + used, sizeof lowerdirs - used, "%sl/%zu", used ? ":" : "", i)
+				      : snprintf(lowerdirs + used, sizeof lowerdirs - used, "%s%.64s", used ? ":" : "", img.res.layers[i].diff_id.data());
 		if (w < 0 || size_t(w) >= sizeof lowerdirs - used)
 			die("image %s: too many layers (%zu)", img.path, n);
 		used += size_t(w);
@@ -524,10 +699,17 @@ static void build_rootfs(const image_archive &img, bool userns, bool copy_storag
 	mkdir_in("work", 0700);
 	mkdir_in("root", 0755);
 	char opts[4200];
-	snprintf(opts, sizeof opts, "lowerdir=%s,upperdir=upper,workdir=work%s", lowerdirs, userns ? ",userxattr" : "");
-	if (mount("overlay", "root", "overlay", 0, opts) < 0)
+	snprintf(opts, sizeof opts, "lowerdir=%s,upperdir=%s/upper,workdir=%s/work%s", lowerdirs, scratch, scratch,
+		 userns ? ",userxattr" : "");
+	if (cache && fchdir(cache.get()) < 0)
+		die_errno("enter the layer cache");
+	char target[32];
+	snprintf(target, sizeof target, "%s/root", scratch);
+	if (mount("overlay", target, "overlay", 0, opts) < 0)
 		die_errno("mount overlay on %s/root", scratch);
-	step("mounted overlay of %zu layers", n);
+	if (chdir(scratch) < 0)
+		die_errno("enter %s", scratch);
+	step("mounted overlay of %zu layers%s", n, img.cache >= 0 ? " from the cache" : "");
 }
 
 static bool moved_root; // the initramfs fallback of enter_rootfs was taken
@@ -765,16 +947,74 @@ static void enter_workdir(const char *dir)
 		die("working directory %s lies outside the container", path);
 }
 
-// HOME as docker sets it: the user's home in the image's /etc/passwd, else "/".
-static void set_home(container_spec &spec)
+static bool all_digits(std::string_view s)
 {
-	if (image::get_env(spec.env, "HOME"))
-		return;
-	static char home_kv[PATH_MAX + 8]; // zero-filled: .bss, not 4 KB of the binary
-	memcpy(home_kv, "HOME=", 5);
-	if (!passwd_field("/etc/passwd", 0, 5, home_kv + 5, sizeof home_kv - 5))
-		strcpy(home_kv + 5, "/");
-	spec.env.push_back(home_kv);
+	return !s.empty() && s.size() < 10 && s.find_first_not_of("0123456789") == std::string_view::npos;
+}
+
+static unsigned number_of(std::string_view s)
+{
+	unsigned v = 0;
+	for (char c : s)
+		v = v * 10 + unsigned(c - '0');
+	return v;
+}
+
+// The user the command runs as, as docker resolves --user or the image's User through the
+// image's own /etc/passwd and /etc/group: NAME or UID, then an optional :GROUP or :GID.
+// A name must exist; a number need not (its group is then 0 and HOME "/"). Supplementary
+// groups: the primary one and each group that lists the user's name. HOME comes from
+// the passwd line unless the image or -e set it.
+static void resolve_user(container_spec &spec)
+{
+	std::string_view user(spec.user), group;
+	if (size_t colon = user.find(':'); colon != user.npos)
+		group = user.substr(colon + 1), user = user.substr(0, colon);
+	if (user.empty())
+		user = "0";
+	std::string_view name, home = "/";
+	bool found = each_etc_line("/etc/passwd", [&](std::string_view *f) {
+		if (!(all_digits(user) ? f[2] == user : f[0] == user) || !all_digits(f[2]) || !all_digits(f[3]))
+			return false;
+		name = f[0], spec.uid = number_of(f[2]), spec.gid = number_of(f[3]);
+		if (!f[5].empty())
+			home = f[5];
+		return true;
+	});
+	if (!found) {
+		if (!all_digits(user))
+			die("unable to find user %.*s: no matching entries in the image's /etc/passwd", int(user.size()), user.data());
+		spec.uid = number_of(user), spec.gid = 0;
+	}
+	if (!group.empty() && !all_digits(group) &&
+	    !each_etc_line("/etc/group", [&](std::string_view *f) {
+		    if (f[0] != group || !all_digits(f[2]))
+			    return false;
+		    spec.gid = number_of(f[2]);
+		    return true;
+	    }))
+		die("unable to find group %.*s: no matching entries in the image's /etc/group", int(group.size()), group.data());
+	if (all_digits(group))
+		spec.gid = number_of(group);
+	spec.groups[spec.group_count++] = spec.gid;
+	if (!name.empty())
+		each_etc_line("/etc/group", [&](std::string_view *f) {
+			for (std::string_view members = f[3]; !members.empty();) {
+				std::string_view m = members.substr(0, members.find(','));
+				members.remove_prefix(std::min(members.size(), m.size() + 1));
+				if (m == name && all_digits(f[2]) && spec.group_count < std::size(spec.groups)) {
+					gid_t g = number_of(f[2]);
+					if (std::find(spec.groups, spec.groups + spec.group_count, g) == spec.groups + spec.group_count)
+						spec.groups[spec.group_count++] = g;
+				}
+			}
+			return false;
+		});
+	if (!image::get_env(spec.env, "HOME")) {
+		static char home_kv[PATH_MAX + 8]; // zero-filled: .bss, not 4 KB of the binary
+		snprintf(home_kv, sizeof home_kv, "HOME=%.*s", int(home.size()), home.data());
+		spec.env.push_back(home_kv);
+	}
 }
 
 // ---- Inside: PID 1 ------------------------------------------------------------------
@@ -830,12 +1070,20 @@ static int confine(const container_spec &spec)
 		}
 	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL)
 		return errno;
-	__user_cap_header_struct header = {_LINUX_CAPABILITY_VERSION_3, 0};
-	__user_cap_data_struct data[2] = {};
-	for (int i = 0; i < 2; i++)
-		data[i].effective = data[i].permitted = uint32_t(spec.caps >> (32 * i));
-	if (syscall(SYS_capset, &header, data) < 0)
+	// The user. An id map written without the helpers denies setgroups: only the
+	// primary group remains then. Leaving uid 0 empties the permitted set.
+	if (setgroups(spec.group_count, spec.groups) < 0 && !(spec.userns && errno == EPERM))
 		return errno;
+	if (setresgid(spec.gid, spec.gid, spec.gid) < 0 || setresuid(spec.uid, spec.uid, spec.uid) < 0)
+		return errno;
+	if (spec.uid == 0) {
+		__user_cap_header_struct header = {_LINUX_CAPABILITY_VERSION_3, 0};
+		__user_cap_data_struct data[2] = {};
+		for (int i = 0; i < 2; i++)
+			data[i].effective = data[i].permitted = uint32_t(spec.caps >> (32 * i));
+		if (syscall(SYS_capset, &header, data) < 0)
+			return errno;
+	}
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		return errno;
 	if (spec.seccomp) {
@@ -973,11 +1221,14 @@ struct go_message {
 	if (spec.userns)
 		open_host_nodes(nodes);
 	umask(0);
-	build_rootfs(img, spec.userns, strcmp(o.storage, "copy") == 0);
+	build_rootfs(img, spec.userns, spec.overlay);
 	mount_volumes(spec);
 	// PID 1 idles for the container's life: give back the archive pages it read.
 	if (munmap(const_cast<unsigned char *>(img.bytes.data()), img.bytes.size()) < 0)
 		die_errno("unmap image %s", img.path);
+	for (const layer &l : img.layers)
+		if (l.mapped && l.tar.data() && munmap(const_cast<unsigned char *>(l.tar.data()), l.tar.size()) < 0)
+			die_errno("unmap an inflated layer");
 	enter_rootfs();
 	mount_kernel_filesystems(spec.userns ? &nodes : nullptr);
 	if (!spec.privileged)
@@ -991,7 +1242,7 @@ struct go_message {
 		step("configured the network");
 	}
 	write_etc_files(spec.hostname, go.net);
-	set_home(spec);
+	resolve_user(spec);
 	spec.env.push_back(nullptr);
 	enter_workdir(spec.workdir);
 	if (spec.read_only && mount(nullptr, "/", nullptr, MS_BIND | MS_REMOUNT | MS_RDONLY, nullptr) < 0)
@@ -1044,6 +1295,7 @@ static limits::cgroups container_cgroups;
 static bool machine_init; // we are the machine's PID 1
 static void release_host_resources()
 {
+	abandon_partial_layer();
 	network::release(net_attachment.l);
 	limits::remove(container_cgroups);
 	if (machine_init)
@@ -1241,6 +1493,13 @@ int main(int argc, char **argv)
 			machine::power_off();
 		return 0;
 	}
+	const char *cache_root = o.root ? o.root : getenv("LAUNCHER_ROOT") ? getenv("LAUNCHER_ROOT") : "/var/lib/launcher";
+	if (o.cache_ls || o.cache_prune) {
+		char path[PATH_MAX];
+		int layers = cache::open_layers(cache_root, path);
+		o.cache_ls ? cache::list(layers) : cache::prune(layers);
+		return 0;
+	}
 	if (o.load_modules)
 		for (const char *m : {"overlay", "veth", "bridge"})
 			if (!machine::load_module(m))
@@ -1248,9 +1507,17 @@ int main(int argc, char **argv)
 
 	reexec_from_sealed_copy(machine_init ? original_argv : argv);
 	image_archive img;
-	open_image(img, o.image);
-	step("read image %s: %zu layers", o.image, img.manifest.layers.size());
+	open_image(img, const_cast<char *>(o.image), o.image_ref);
+	step("read image %s%s%s: %zu layers", img.path, *img.res.name ? " " : "", img.res.name, img.layers.size());
 	container_spec spec;
 	make_spec(spec, o, img);
+	// The cache holds layers as real root unpacks them, for overlayfs; a user namespace,
+	// the copy storage and a machine's init (nothing outlives its boot) unpack afresh.
+	spec.overlay = strcmp(o.storage, "copy") != 0 && overlay_available();
+	if (spec.overlay && !spec.userns && !o.no_cache && !machine_init)
+		img.cache = cache::open_layers(cache_root, img.cache_path);
+	mode_t mask = umask(0); // modes exactly as the layers give them
+	prepare_layers(img);
+	umask(mask);
 	start(img, spec, o);
 }

@@ -11,7 +11,8 @@ namespace options {
 
 enum class id {
 	hostname, env, workdir, entrypoint, net, subnet, ip, netns, net_rm, cap_add, cap_drop, privileged,
-	seccomp, read_only, volume, memory, pids_limit, cpus, ulimit, userns, load_modules, storage, verbose, rm, interactive, help, version
+	seccomp, read_only, volume, memory, pids_limit, cpus, ulimit, userns, load_modules, storage, verbose, rm, interactive, help, version,
+	user, image, root, no_cache, cache_ls, cache_prune
 };
 
 struct flag {
@@ -28,6 +29,8 @@ constexpr flag flags[] = {
 	{"env", 'e', "KEY[=VALUE]", id::env, "set an environment variable; KEY alone copies the host's value"},
 	{"workdir", 'w', "DIR", id::workdir, "working directory inside the container (created if missing)"},
 	{"entrypoint", 0, "CMD", id::entrypoint, "replace the image's Entrypoint (and drop its Cmd)"},
+	{"user", 'u', "USER[:GROUP]", id::user, "run as this user (a name or uid of the image, with an optional group)"},
+	{"image", 0, "REF", id::image, "which image of an archive holding several (also FILE:REF)"},
 	{"net", 0, "MODE", id::net, "none (default: only lo), host (the host's network), or a bridge network NAME"},
 	{"network", 0, "MODE", id::net, "same as --net"},
 	{"subnet", 0, "CIDR", id::subnet, "subnet of a new --net NAME (default: a free /24 of 10.88.0.0/16)"},
@@ -46,6 +49,10 @@ constexpr flag flags[] = {
 	{"ulimit", 0, "NAME=SOFT[:HARD]", id::ulimit, "resource limit, e.g. nofile=1024:2048"},
 	{"userns", 0, nullptr, id::userns, "map container root to an unprivileged host id (automatic when not root)"},
 	{"storage", 0, "overlay|copy", id::storage, "stack layers with overlayfs (default; copy when the kernel has none) or merge copies"},
+	{"root", 0, "DIR", id::root, "layer cache directory (default $LAUNCHER_ROOT or /var/lib/launcher)"},
+	{"no-cache", 0, nullptr, id::no_cache, "unpack the layers into a tmpfs that dies with the container"},
+	{"cache-ls", 0, nullptr, id::cache_ls, "list the cached layers and exit"},
+	{"cache-prune", 0, nullptr, id::cache_prune, "remove the cached layers no container is using and exit"},
 	{"load-modules", 0, nullptr, id::load_modules, "load overlay, veth and bridge (with their dependencies) first"},
 	{"verbose", 0, nullptr, id::verbose, "print each step of the start with its time on stderr"},
 	{"rm", 0, nullptr, id::rm, "accepted for docker compatibility: containers never outlive a run"},
@@ -65,7 +72,8 @@ struct parsed {
 	std::vector<const char *> cap_add, cap_drop, volumes, ulimits;
 	bool privileged = false, seccomp = true, read_only = false, userns = false, load_modules = false;
 	const char *memory = nullptr, *pids_limit = nullptr, *cpus = nullptr, *storage = "overlay";
-	bool verbose = false, help = false, version = false;
+	bool verbose = false, help = false, version = false, no_cache = false, cache_ls = false, cache_prune = false;
+	const char *user = nullptr, *image_ref = nullptr, *root = nullptr;
 	char error[160] = "";
 };
 
@@ -113,6 +121,12 @@ inline void apply(parsed &o, id what, const char *value)
 	case id::verbose: o.verbose = true; break;
 	case id::help: o.help = true; break;
 	case id::version: o.version = true; break;
+	case id::user: o.user = value; break;
+	case id::image: o.image_ref = value; break;
+	case id::root: o.root = value; break;
+	case id::no_cache: o.no_cache = true; break;
+	case id::cache_ls: o.cache_ls = true; break;
+	case id::cache_prune: o.cache_prune = true; break;
 	case id::rm:
 	case id::interactive: break;
 	}
@@ -171,7 +185,7 @@ inline bool parse(int argc, char *const *argv, parsed &o)
 		}
 		apply(o, f->what, value);
 	}
-	if (o.help || o.version || o.net_rm)
+	if (o.help || o.version || o.net_rm || o.cache_ls || o.cache_prune)
 		return true;
 	if (i >= argc) {
 		snprintf(o.error, sizeof o.error, "no image given (see --help)");
@@ -194,8 +208,8 @@ inline bool parse(int argc, char *const *argv, parsed &o)
 inline void usage(int fd)
 {
 	dprintf(fd, "%s", "Usage: launcher [FLAGS] IMAGE.tar [COMMAND [ARG...]]\n"
-	      "       launcher --net-rm NAME\n"
-	      "Run a `docker save` image as PID 1 of fresh namespaces.\n\nFlags:\n");
+	      "       launcher --net-rm NAME | --cache-ls | --cache-prune\n"
+	      "Run an image archive (docker save, podman save, skopeo: docker or OCI layout)\nas PID 1 of fresh namespaces.\n\nFlags:\n");
 	for (const flag &f : flags) {
 		char left[48];
 		snprintf(left, sizeof left, "%c%c%s--%s%s%s", f.short_name ? '-' : ' ',

@@ -208,6 +208,7 @@ teardown() { common_teardown; }
 	tar -xf "$BUSYBOX" -C "$dir"
 	layer=$(ls "$dir"/*/layer.tar | head -1)
 	head -c 70000 "$layer" >"$layer.cut" && mv "$layer.cut" "$layer"
+	python3 tests/fixtures.py redigest "$dir"
 	tar -C "$dir" -cf "$BATS_TEST_TMPDIR/badlayer.tar" .
 	run "$LAUNCHER" "$BATS_TEST_TMPDIR/badlayer.tar" true
 	assert_failure 125
@@ -223,13 +224,13 @@ teardown() { common_teardown; }
 	tar -C "$dir" -cf "$BATS_TEST_TMPDIR/several.tar" .
 	run "$LAUNCHER" "$BATS_TEST_TMPDIR/several.tar"
 	assert_failure 125
-	assert_output --regexp '^launcher: image .*: holds 2 images \(one:1, two:2\); this launcher runs archives of one$'
+	assert_output --regexp '^launcher: image .*: holds 2 images \(one:1, two:2\): choose one with --image or FILE:NAME$'
 
 	printf '[{"Config":"missing.json","Layers":[]}]' >"$dir/manifest.json"
 	tar -C "$dir" -cf "$BATS_TEST_TMPDIR/nocfg.tar" .
 	run "$LAUNCHER" "$BATS_TEST_TMPDIR/nocfg.tar"
 	assert_failure 125
-	assert_output --regexp '^launcher: image .*: missing.json is missing$'
+	assert_output --regexp '^launcher: image .*: missing.json is missing \(the image.s config\)$'
 
 	run "$LAUNCHER" "$ROOT/Makefile"
 	assert_failure 125

@@ -20,10 +20,14 @@ host_state() {
 
 common_setup() {
 	cd "$ROOT"
+	# Each test starts from an empty layer cache of its own.
+	export LAUNCHER_ROOT=$BATS_TEST_TMPDIR/cache
 	host_state >"$BATS_TEST_TMPDIR/host.before"
 }
 
 common_teardown() {
+	# No layer is left half unpacked, whatever the test did.
+	! compgen -G "$LAUNCHER_ROOT/layers/*.partial" >/dev/null || { ls "$LAUNCHER_ROOT/layers" >&2; return 1; }
 	# A killed launcher's namespaces die with it; give the kernel a moment to reap them.
 	for _ in $(seq 30); do
 		host_state >"$BATS_TEST_TMPDIR/host.after"

@@ -100,6 +100,7 @@ status_of() { grep "^$1:" | cut -f2; }
 	mkdir "$dir"
 	tar -xf "$BUSYBOX" -C "$dir"
 	sed -i 's|"WorkingDir":"/data"|"WorkingDir":"/proc/self/fd/7"|' "$dir"/*.json
+	python3 tests/fixtures.py redigest "$dir"
 	tar -C "$dir" -cf "$BATS_TEST_TMPDIR/workdir.tar" .
 	run bash -c "exec 7<'$ROOT'; '$LAUNCHER' '$BATS_TEST_TMPDIR/workdir.tar' pwd"
 	assert_failure 125
@@ -223,14 +224,15 @@ x$"
 	assert_line --regexp '^-rw-r----- +1 1000 +1000 .*/data/owned.txt$'
 }
 
-# hostile_image NAME: busybox.tar with its second layer replaced by $BATS_TEST_TMPDIR/layer.tar
-# (digests are not checked yet, so the archive stays loadable).
+# hostile_image NAME: busybox.tar with its second layer replaced by $BATS_TEST_TMPDIR/layer.tar,
+# its digests made consistent again, so that only the layer's content is hostile.
 hostile_image() {
 	dir=$BATS_TEST_TMPDIR/img-$1
 	mkdir "$dir"
 	tar -xf "$BUSYBOX" -C "$dir"
 	layer2=$(tar -xOf "$BUSYBOX" manifest.json | sed 's/.*"Layers":\["[^"]*","\([^"]*\)".*/\1/')
 	cp "$BATS_TEST_TMPDIR/layer.tar" "$dir/$layer2"
+	python3 tests/fixtures.py redigest "$dir"
 	tar -C "$dir" -cf "$BATS_TEST_TMPDIR/$1.tar" .
 }
 

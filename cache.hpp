@@ -1,0 +1,209 @@
+// cache.hpp: unpacked layers kept by content digest, shared by every launcher of a host.
+//
+//   ROOT/layers/HEX          a published layer: the tree of the tar whose sha256 is HEX
+//   ROOT/layers/HEX.partial  a layer being unpacked (or left by a crash: never trusted)
+//   ROOT/layers/HEX.info     "BYTES ENTRIES" of a published layer, for --cache-ls
+//
+// Locks are flock()s on the directories themselves, so the cache holds no lock files:
+// - whoever unpacks HEX holds HEX.partial exclusively, then renames it to HEX (atomic:
+//   a layer is either complete under its digest or not there at all);
+//   a second launcher waits on that lock and then finds HEX published;
+// - every launcher holds each layer it uses shared for its whole life, so a prune, which
+//   takes a layer exclusively without waiting, passes over the layers in use.
+#pragma once
+#include <dirent.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+
+#include "sys.hpp"
+#include "unpack.hpp"
+
+namespace cache {
+
+inline bool is_hex_name(std::string_view n)
+{
+	if (n.size() != 64)
+		return false;
+	for (char c : n)
+		if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
+			return false;
+	return true;
+}
+
+struct name {
+	char s[80];
+	name(std::string_view hex, const char *suffix = "") { snprintf(s, sizeof s, "%.*s%s", int(hex.size()), hex.data(), suffix); }
+};
+
+inline int lock(int fd, int how)
+{
+	int r;
+	while ((r = flock(fd, how)) < 0 && errno == EINTR) {
+	}
+	return r;
+}
+
+// Whether fd is still what `dir`/n names (not renamed away or removed meanwhile).
+inline bool still_named(int dir, const char *n, int fd)
+{
+	struct stat a, b;
+	return fstat(fd, &a) == 0 && fstatat(dir, n, &b, AT_SYMLINK_NOFOLLOW) == 0 && a.st_ino == b.st_ino && a.st_dev == b.st_dev;
+}
+
+// ROOT/layers, made (mode 0700) when missing; path receives its name.
+inline int open_layers(const char *root, char (&path)[PATH_MAX])
+{
+	snprintf(path, sizeof path, "%s/layers", root);
+	for (char *p = path + 1;; p++) {
+		if (*p && *p != '/')
+			continue;
+		char c = *p;
+		*p = 0;
+		if (mkdir(path, 0700) < 0 && errno != EEXIST)
+			sys::die_errno("create cache directory %s", path);
+		if (!(*p = c))
+			break;
+	}
+	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		sys::die_errno("open cache %s", path);
+	return fd;
+}
+
+// The published layer, held shared for the caller's life; -1 when it is not there.
+inline int hold(int layers, std::string_view hex)
+{
+	name n(hex);
+	int fd = openat(layers, n.s, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0) {
+		if (errno != ENOENT)
+			sys::die_errno("open cached layer %s", n.s);
+		return -1;
+	}
+	if (lock(fd, LOCK_SH) < 0)
+		sys::die_errno("lock cached layer %s", n.s);
+	if (still_named(layers, n.s, fd))
+		return fd;
+	close(fd); // pruned while we waited
+	return -1;
+}
+
+struct claim {
+	int fd;         // held: the published layer (shared) or HEX.partial (exclusive)
+	bool published; // someone else unpacked it meanwhile
+};
+
+// Either the published layer, or HEX.partial, empty and ours to unpack into.
+inline claim begin(int layers, std::string_view hex)
+{
+	name partial(hex, ".partial");
+	for (;;) {
+		if (int fd = hold(layers, hex); fd >= 0)
+			return {fd, true};
+		if (mkdirat(layers, partial.s, 0755) < 0 && errno != EEXIST)
+			sys::die_errno("create %s in the cache", partial.s);
+		int fd = openat(layers, partial.s, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (fd < 0) {
+			if (errno == ENOENT)
+				continue; // published or abandoned meanwhile
+			sys::die_errno("open %s in the cache", partial.s);
+		}
+		if (lock(fd, LOCK_EX) < 0)
+			sys::die_errno("lock %s in the cache", partial.s);
+		if (!still_named(layers, partial.s, fd)) {
+			close(fd); // the launcher we waited for published or removed it
+			continue;
+		}
+		// Ours. Anything inside was left by a launcher that died mid-unpack.
+		DIR *d = fdopendir(fcntl(fd, F_DUPFD_CLOEXEC, 0));
+		if (!d)
+			sys::die_errno("read %s in the cache", partial.s);
+		while (dirent *e = readdir(d))
+			if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
+				unpack::remove_tree(dirfd(d), e->d_name, partial.s);
+		closedir(d);
+		return {fd, false};
+	}
+}
+
+// HEX.partial becomes HEX; the caller's exclusive hold becomes a shared one.
+inline void publish(int layers, std::string_view hex, int fd, const unpack::stats &s)
+{
+	name partial(hex, ".partial"), published(hex), info(hex, ".info");
+	if (renameat(layers, partial.s, layers, published.s) < 0)
+		sys::die_errno("publish layer %s in the cache", published.s);
+	sys::unique_fd f(openat(layers, info.s, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600));
+	if (!f || dprintf(f.get(), "%zu %zu\n", s.bytes, s.entries) < 0)
+		sys::die_errno("write %s in the cache", info.s);
+	if (lock(fd, LOCK_SH) < 0)
+		sys::die_errno("lock cached layer %s", published.s);
+}
+
+// Removes HEX.partial after a failed unpack (the caller holds it).
+inline void abandon(int layers, std::string_view hex)
+{
+	name partial(hex, ".partial");
+	unpack::remove_tree(layers, partial.s, "cache");
+}
+
+// Calls f(hex, partial, busy) for each layer directory, held exclusively during the call
+// unless busy (some launcher holds it).
+template <class F> void each_layer(int layers, F &&f)
+{
+	DIR *d = fdopendir(fcntl(layers, F_DUPFD_CLOEXEC, 0));
+	if (!d)
+		sys::die_errno("read the cache");
+	rewinddir(d);
+	while (dirent *e = readdir(d)) {
+		std::string_view n(e->d_name);
+		bool partial = n.ends_with(".partial") && is_hex_name(n.substr(0, 64));
+		if (!is_hex_name(n) && !partial)
+			continue;
+		sys::unique_fd fd(openat(layers, e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+		if (!fd)
+			continue;
+		bool busy = lock(fd.get(), LOCK_EX | LOCK_NB) < 0;
+		f(n.substr(0, 64), partial, busy);
+	}
+	closedir(d);
+}
+
+inline void list(int layers)
+{
+	dprintf(STDOUT_FILENO, "%-71s %12s %8s  %s\n", "LAYER", "BYTES", "ENTRIES", "STATE");
+	each_layer(layers, [&](std::string_view hex, bool partial, bool busy) {
+		char buf[64] = "? ?";
+		name info(hex, ".info");
+		sys::unique_fd f(openat(layers, info.s, O_RDONLY | O_CLOEXEC));
+		ssize_t n = f ? read(f.get(), buf, sizeof buf - 1) : -1;
+		if (n > 0)
+			buf[n] = 0;
+		char *space = strchr(buf, ' ');
+		if (space)
+			*space++ = 0;
+		dprintf(STDOUT_FILENO, "sha256:%.*s %12s %8.*s  %s\n", int(hex.size()), hex.data(), partial ? "-" : buf,
+			partial ? 1 : int(strcspn(space ? space : "", "\n")), partial ? "-" : space ? space : "",
+			partial ? (busy ? "unpacking" : "left by a crash") : busy ? "in use" : "unused");
+	});
+}
+
+// Removes every layer no launcher holds, and what crashed unpacks left.
+inline void prune(int layers)
+{
+	size_t removed = 0, kept = 0;
+	each_layer(layers, [&](std::string_view hex, bool partial, bool busy) {
+		if (busy) {
+			kept++;
+			return;
+		}
+		name n(hex, partial ? ".partial" : ""), info(hex, ".info");
+		unpack::remove_tree(layers, n.s, "prune");
+		if (!partial && unlinkat(layers, info.s, 0) < 0 && errno != ENOENT)
+			sys::die_errno("remove %s", info.s);
+		dprintf(STDOUT_FILENO, "removed sha256:%.*s%s\n", int(hex.size()), hex.data(), partial ? " (partial)" : "");
+		removed++;
+	});
+	dprintf(STDOUT_FILENO, "%zu removed, %zu in use\n", removed, kept);
+}
+
+} // namespace cache
