@@ -8,7 +8,8 @@ BUILD_PACKAGES := musl-tools gcc g++ tar coreutils busybox-static
 BENCH_PACKAGES := hyperfine crun runc bubblewrap umoci tini dumb-init catatonit gnuplot-nox python3 file util-linux
 VM_PACKAGES := qemu-system-x86 linux-image-amd64 cpio
 ROOTLESS_PACKAGES := uidmap
-TEST_PACKAGES := $(BUILD_PACKAGES) $(BENCH_PACKAGES) $(VM_PACKAGES) $(ROOTLESS_PACKAGES) libboost-test-dev bats bats-assert bats-support iproute2
+FUZZ_PACKAGES := clang libclang-rt-14-dev
+TEST_PACKAGES := $(BUILD_PACKAGES) $(BENCH_PACKAGES) $(VM_PACKAGES) $(ROOTLESS_PACKAGES) $(FUZZ_PACKAGES) libboost-test-dev bats bats-assert bats-support iproute2 skopeo
 
 # musl has no libstdc++: take the header-only parts of GCC's and shim the rest
 # (launcher.cpp). musl-gcc hides the kernel's UAPI headers; build/uapi exposes exactly
@@ -32,7 +33,7 @@ define need
 	fi
 endef
 
-.PHONY: all demo check unit e2e images bench bench-quick initramfs vm-demo deps-build deps-test deps-bench deps-vm clean
+.PHONY: all demo check unit e2e fuzz fuzz-smoke images bench bench-quick initramfs vm-demo deps-build deps-test deps-bench deps-vm clean
 
 all: launcher images
 
@@ -70,6 +71,25 @@ demo: deps-build
 	$(MAKE) launcher images
 	./launcher images/hello.tar
 
+# libFuzzer targets (tests/fuzz.cpp), one binary per parser, seeded from tests/corpus/.
+FUZZ_TARGETS := tar json inflate image
+FUZZ_SECONDS ?= 60
+build/fuzz-%: tests/fuzz.cpp $(HEADERS)
+	@mkdir -p build
+	clang++ -std=c++20 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+		-DFUZZ_$$(echo $* | tr a-z A-Z) -o $@ tests/fuzz.cpp
+
+# Runs each target for FUZZ_SECONDS; a crash leaves crash-* in build/ and fails.
+fuzz: $(FUZZ_TARGETS:%=build/fuzz-%)
+	for t in $(FUZZ_TARGETS); do \
+		mkdir -p build/corpus-$$t && \
+		build/fuzz-$$t -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -rss_limit_mb=2048 \
+			-artifact_prefix=build/ build/corpus-$$t tests/corpus/$$t || exit 1; \
+	done
+
+fuzz-smoke:
+	$(MAKE) fuzz FUZZ_SECONDS=10
+
 build/unit: tests/unit.cpp $(HEADERS) | build/uapi
 	g++ $(CXXFLAGS_TEST) -o $@ tests/unit.cpp -lboost_unit_test_framework
 
@@ -80,7 +100,7 @@ e2e: launcher images
 	bats tests/
 
 check: deps-test
-	$(MAKE) launcher images build/unit
+	$(MAKE) launcher images build/unit $(FUZZ_TARGETS:%=build/fuzz-%)
 	tests/check.sh
 
 # Writes BENCHMARKS.md and bench/startup.svg (a few minutes); bench-quick runs every row

@@ -51,3 +51,15 @@ wait_for() {
 image_id() {
 	tar -xOf "$1" manifest.json | sed 's/.*"Config":"\([0-9a-f]*\)\.json".*/\1/'
 }
+
+# hostile_image NAME: busybox.tar with its second layer replaced by $BATS_TEST_TMPDIR/layer.tar,
+# its digests made consistent again, so that only the layer's content is hostile.
+hostile_image() {
+	dir=$BATS_TEST_TMPDIR/img-$1
+	mkdir "$dir"
+	tar -xf "$BUSYBOX" -C "$dir"
+	layer2=$(tar -xOf "$BUSYBOX" manifest.json | sed 's/.*"Layers":\["[^"]*","\([^"]*\)".*/\1/')
+	cp "$BATS_TEST_TMPDIR/layer.tar" "$dir/$layer2"
+	python3 tests/fixtures.py redigest "$dir"
+	tar -C "$dir" -cf "$BATS_TEST_TMPDIR/$1.tar" .
+}

@@ -224,17 +224,6 @@ x$"
 	assert_line --regexp '^-rw-r----- +1 1000 +1000 .*/data/owned.txt$'
 }
 
-# hostile_image NAME: busybox.tar with its second layer replaced by $BATS_TEST_TMPDIR/layer.tar,
-# its digests made consistent again, so that only the layer's content is hostile.
-hostile_image() {
-	dir=$BATS_TEST_TMPDIR/img-$1
-	mkdir "$dir"
-	tar -xf "$BUSYBOX" -C "$dir"
-	layer2=$(tar -xOf "$BUSYBOX" manifest.json | sed 's/.*"Layers":\["[^"]*","\([^"]*\)".*/\1/')
-	cp "$BATS_TEST_TMPDIR/layer.tar" "$dir/$layer2"
-	python3 tests/fixtures.py redigest "$dir"
-	tar -C "$dir" -cf "$BATS_TEST_TMPDIR/$1.tar" .
-}
 
 @test "hostile layers: a .. escape is refused, a symlink to / is confined; nothing lands on the host" {
 	# Sentinels in /var/tmp: the container's own /tmp is a tmpfs, where an escape would hide.

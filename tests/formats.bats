@@ -1,0 +1,266 @@
+#!/usr/bin/env bats
+# Image archives as other tools write them (skopeo, Docker 25+, OCI layouts with nested
+# indexes, several images in one archive), gzip layers, digests, users and the layer cache.
+load helpers
+
+setup() { common_setup; }
+teardown() { common_teardown; }
+
+# What docker run shows of the busybox image: its Env and WorkingDir, the whiteouts of
+# layer 2, the files of layer 1.
+assert_busybox_semantics() {
+	run "$LAUNCHER" "$@" sh -c 'echo "$GREETING"; pwd; ls /data; ls /opt/dir; id'
+	assert_success
+	assert_line "hello from the image config"
+	assert_line "/data"
+	assert_line "hello.txt"
+	assert_line "new.txt"
+	refute_output --partial secret.txt
+	refute_output --partial old.txt
+	assert_line --partial "uid=0(root) gid=0(root)"
+}
+
+@test "skopeo's oci-archive (gzip layers) and docker-archive run as docker would run them" {
+	skopeo copy -q docker-archive:"$BUSYBOX" oci-archive:"$BATS_TEST_TMPDIR/oci.tar:busybox:latest"
+	skopeo copy -q docker-archive:"$BUSYBOX" docker-archive:"$BATS_TEST_TMPDIR/docker.tar:busybox:latest"
+	tar -xOf "$BATS_TEST_TMPDIR/oci.tar" index.json | grep -q 'image.manifest'
+	run "$LAUNCHER" --verbose "$BATS_TEST_TMPDIR/oci.tar" true
+	assert_success
+	assert_output --partial "read image $BATS_TEST_TMPDIR/oci.tar busybox:latest: 2 layers"
+	assert_busybox_semantics "$BATS_TEST_TMPDIR/oci.tar"
+	assert_busybox_semantics "$BATS_TEST_TMPDIR/docker.tar"
+	assert_busybox_semantics --no-cache "$BATS_TEST_TMPDIR/oci.tar"
+	assert_busybox_semantics --storage copy "$BATS_TEST_TMPDIR/oci.tar"
+}
+
+@test "Docker 25+ archives and OCI layouts with a nested index pick linux/amd64" {
+	python3 tests/fixtures.py oci "$BUSYBOX" "$BATS_TEST_TMPDIR/d25.tar" --docker25
+	tar -tf "$BATS_TEST_TMPDIR/d25.tar" | grep -qx manifest.json
+	tar -tf "$BATS_TEST_TMPDIR/d25.tar" | grep -qx oci-layout
+	assert_busybox_semantics "$BATS_TEST_TMPDIR/d25.tar"
+	python3 tests/fixtures.py oci "$BUSYBOX" "$BATS_TEST_TMPDIR/nested.tar" --nested --gzip
+	assert_busybox_semantics "$BATS_TEST_TMPDIR/nested.tar"
+	assert_busybox_semantics --image busybox:latest "$BATS_TEST_TMPDIR/nested.tar"
+	run "$LAUNCHER" --image docker.io/library/busybox "$BATS_TEST_TMPDIR/nested.tar" true
+	assert_success
+}
+
+@test "several images in one archive: FILE:REF or --image chooses, and the choices are listed" {
+	python3 tests/fixtures.py multi "$BATS_TEST_TMPDIR/two.tar" "$BUSYBOX:busybox:1" "$HELLO:hello:2"
+	run "$LAUNCHER" "$BATS_TEST_TMPDIR/two.tar"
+	assert_failure 125
+	assert_output "launcher: image $BATS_TEST_TMPDIR/two.tar: holds 2 images (busybox:1, hello:2): choose one with --image or FILE:NAME"
+	run "$LAUNCHER" "$BATS_TEST_TMPDIR/two.tar:hello:2"
+	assert_success
+	assert_output --partial "Hello from a container"
+	run "$LAUNCHER" --image busybox:1 "$BATS_TEST_TMPDIR/two.tar" echo chosen
+	assert_output "chosen"
+	run "$LAUNCHER" --image nginx "$BATS_TEST_TMPDIR/two.tar"
+	assert_failure 125
+	assert_output "launcher: image $BATS_TEST_TMPDIR/two.tar: has no image nginx (it holds busybox:1, hello:2)"
+}
+
+@test "digests: a layer or config that differs from its digest is refused, and nothing is cached" {
+	dir=$BATS_TEST_TMPDIR/img
+	mkdir "$dir"
+	tar -xf "$BUSYBOX" -C "$dir"
+	layer2=$(tar -xOf "$BUSYBOX" manifest.json | sed 's/.*"Layers":\["[^"]*","\([^"]*\)".*/\1/')
+	tar -C "$dir" -cf "$dir/$layer2" --owner=0 --group=0 manifest.json # a valid tar, other content
+	tar -C "$dir" -cf "$BATS_TEST_TMPDIR/lying.tar" .
+	for flags in "" "--no-cache" "--storage copy"; do
+		run "$LAUNCHER" $flags "$BATS_TEST_TMPDIR/lying.tar" true
+		assert_failure 125
+		assert_output --regexp "^launcher: layer 2 \(.*layer.tar\): the layer has digest sha256:[0-9a-f]{64}, expected sha256:[0-9a-f]{64}$"
+	done
+	[ -z "$(ls "$LAUNCHER_ROOT/layers" | grep -v "$(tar -xOf "$BUSYBOX" "$(image_id "$BUSYBOX").json" | grep -o 'sha256:[0-9a-f]*' | head -1 | cut -c8-)")" ]
+
+	python3 tests/fixtures.py oci "$BUSYBOX" "$BATS_TEST_TMPDIR/oci.tar" --gzip
+	mkdir "$BATS_TEST_TMPDIR/o" && tar -xf "$BATS_TEST_TMPDIR/oci.tar" -C "$BATS_TEST_TMPDIR/o"
+	cfg=$(ls -S "$BATS_TEST_TMPDIR"/o/blobs/sha256 | tail -1)
+	for blob in "$BATS_TEST_TMPDIR"/o/blobs/sha256/*; do
+		grep -q '"diff_ids"' "$blob" 2>/dev/null && sed -i 's/image config/imagE config/' "$blob"
+	done
+	tar -C "$BATS_TEST_TMPDIR/o" -cf "$BATS_TEST_TMPDIR/badcfg.tar" .
+	run "$LAUNCHER" "$BATS_TEST_TMPDIR/badcfg.tar" true
+	assert_failure 125
+	assert_output --regexp "^launcher: image .*: blobs/sha256/[0-9a-f]{64}: content has digest sha256:[0-9a-f]{64}, its name says [0-9a-f]{64}$"
+}
+
+@test "gzip and zstd: a corrupt gzip layer and a zstd layer fail with one line" {
+	python3 tests/fixtures.py oci "$BUSYBOX" "$BATS_TEST_TMPDIR/oci.tar" --gzip
+	mkdir "$BATS_TEST_TMPDIR/o" && tar -xf "$BATS_TEST_TMPDIR/oci.tar" -C "$BATS_TEST_TMPDIR/o"
+	big=$(ls -S "$BATS_TEST_TMPDIR"/o/blobs/sha256/* | head -1)
+	# Flip a byte in the middle, then rename the blob (and its descriptors) to its new digest,
+	# so that only inflate can tell.
+	old=$(basename "$big")
+	printf 'x' | dd of="$big" bs=1 seek=300000 conv=notrunc status=none
+	new=$(sha256sum "$big" | cut -c1-64)
+	mv "$big" "$BATS_TEST_TMPDIR/o/blobs/sha256/$new"
+	for m in "$BATS_TEST_TMPDIR"/o/blobs/sha256/*; do
+		grep -q "$old" "$m" 2>/dev/null || continue
+		sed -i "s/$old/$new/" "$m"
+		nm=$(sha256sum "$m" | cut -c1-64); om=$(basename "$m")
+		mv "$m" "$BATS_TEST_TMPDIR/o/blobs/sha256/$nm"
+		sed -i "s/$om/$nm/" "$BATS_TEST_TMPDIR/o/index.json"
+	done
+	tar -C "$BATS_TEST_TMPDIR/o" -cf "$BATS_TEST_TMPDIR/badgz.tar" .
+	run "$LAUNCHER" "$BATS_TEST_TMPDIR/badgz.tar" true
+	assert_failure 125
+	assert_output --regexp "^launcher: layer 1 \(blobs/sha256/$new\): (bad Huffman code|bad deflate block|back-reference before the start of the data|CRC-32 mismatch|length mismatch) at byte [0-9]+ of the compressed layer$"
+
+	python3 tests/fixtures.py zstd "$BUSYBOX" "$BATS_TEST_TMPDIR/zstd.tar"
+	run "$LAUNCHER" "$BATS_TEST_TMPDIR/zstd.tar" true
+	assert_failure 125
+	assert_output --regexp '^launcher: layer 2 \(blobs/sha256/[0-9a-f]{64}\) is zstd-compressed \(application/vnd.oci.image.layer.v1.tar\+zstd\): not supported; recompress it with gzip$'
+}
+
+@test "users: the image's User, -u NAME, UID, NAME:GROUP, UID:GID, and supplementary groups" {
+	run "$LAUNCHER" -u user "$BUSYBOX" sh -c 'id; echo $HOME'
+	assert_success
+	assert_line "uid=1000(user) gid=1000(user) groups=100(users),1000(user)"
+	assert_line "/home/user"
+	run "$LAUNCHER" -u 1000 "$BUSYBOX" id
+	assert_output "uid=1000(user) gid=1000(user) groups=100(users),1000(user)"
+	run "$LAUNCHER" -u user:nogroup "$BUSYBOX" id -g
+	assert_output "65534"
+	run "$LAUNCHER" -u 4242:4343 "$BUSYBOX" sh -c 'id -u; id -g; echo $HOME'
+	assert_output "$(printf '4242\n4343\n/')"
+	run "$LAUNCHER" -u nosuchuser "$BUSYBOX" true
+	assert_failure 125
+	assert_output "launcher: unable to find user nosuchuser: no matching entries in the image's /etc/passwd"
+	run "$LAUNCHER" -u user:nosuchgroup "$BUSYBOX" true
+	assert_failure 125
+	assert_output "launcher: unable to find group nosuchgroup: no matching entries in the image's /etc/group"
+	# As a user, no capability is effective: reading /root (0700, root's) is refused.
+	run "$LAUNCHER" -u user "$BUSYBOX" sh -c 'ls /root; grep CapEff /proc/self/status'
+	assert_output --partial "Permission denied"
+	assert_output --partial "CapEff:	0000000000000000"
+
+	# The image's own User applies unless -u overrides it.
+	dir=$BATS_TEST_TMPDIR/img
+	mkdir "$dir" && tar -xf "$BUSYBOX" -C "$dir"
+	sed -i 's|"WorkingDir":"/data"|"WorkingDir":"/data","User":"user"|' "$dir"/*.json
+	python3 tests/fixtures.py redigest "$dir"
+	tar -C "$dir" -cf "$BATS_TEST_TMPDIR/user.tar" .
+	run "$LAUNCHER" "$BATS_TEST_TMPDIR/user.tar" id -u
+	assert_output "1000"
+	run "$LAUNCHER" -u root "$BATS_TEST_TMPDIR/user.tar" id -u
+	assert_output "0"
+}
+
+@test "the cache: a second start unpacks nothing; --no-cache leaves it alone; ls and prune" {
+	run "$LAUNCHER" --verbose "$BUSYBOX" true
+	assert_success
+	assert_output --partial "unpacked layer 1"
+	assert_output --partial "into the cache"
+	run "$LAUNCHER" --verbose "$BUSYBOX" true
+	assert_success
+	refute_output --partial "unpacked"
+	assert_output --partial "layer 1 ("
+	assert_output --partial "): in the cache"
+	assert_output --partial "mounted overlay of 2 layers from the cache"
+
+	run "$LAUNCHER" --cache-ls
+	assert_success
+	assert_equal "$(grep -c '^sha256:[0-9a-f]\{64\} .* unused$' <<<"$output")" 2
+
+	# --no-cache and another --root: nothing new under LAUNCHER_ROOT.
+	before=$(ls -R "$LAUNCHER_ROOT")
+	run "$LAUNCHER" --verbose --no-cache "$HELLO"
+	assert_success
+	assert_output --partial "unpacked layer 1"
+	refute_output --partial "cache"
+	run "$LAUNCHER" --root "$BATS_TEST_TMPDIR/other" "$HELLO"
+	assert_success
+	[ "$(ls "$BATS_TEST_TMPDIR/other/layers" | grep -c '\.info$')" = 1 ]
+	[ "$(ls -R "$LAUNCHER_ROOT")" = "$before" ]
+
+	# A running container's layers are in use: prune passes over them.
+	"$LAUNCHER" "$BUSYBOX" sh -c 'echo up; sleep 30' >"$BATS_TEST_TMPDIR/out" &
+	pid=$!
+	wait_for "$BATS_TEST_TMPDIR/out" up
+	run "$LAUNCHER" --cache-ls
+	assert_equal "$(grep -c ' in use$' <<<"$output")" 2
+	run "$LAUNCHER" --cache-prune
+	assert_output "0 removed, 2 in use"
+	kill -TERM $pid
+	wait $pid || true
+	run "$LAUNCHER" --cache-prune
+	assert_line "2 removed, 0 in use"
+	[ -z "$(ls "$LAUNCHER_ROOT/layers")" ]
+}
+
+@test "the cache: two concurrent first starts both succeed; a crash's leftovers are never trusted" {
+	for i in 1 2 3; do
+		"$LAUNCHER" "$BUSYBOX" sh -c 'cat /data/hello.txt' >"$BATS_TEST_TMPDIR/out$i" 2>&1 &
+		pids="$pids $!"
+	done
+	for p in $pids; do wait "$p"; done
+	for i in 1 2 3; do assert_equal "$(cat "$BATS_TEST_TMPDIR/out$i")" "hello from layer 1"; done
+	[ "$(ls "$LAUNCHER_ROOT/layers" | grep -c '\.info$')" = 2 ]
+
+	# A launcher killed mid-unpack leaves HEX.partial: the next start empties and redoes it.
+	"$LAUNCHER" --cache-prune >/dev/null
+	hex=$(tar -xOf "$BUSYBOX" "$(image_id "$BUSYBOX").json" | grep -o 'sha256:[0-9a-f]*' | head -1 | cut -c8-)
+	mkdir -p "$LAUNCHER_ROOT/layers/$hex.partial/bin"
+	echo planted >"$LAUNCHER_ROOT/layers/$hex.partial/bin/planted"
+	run "$LAUNCHER" "$BUSYBOX" sh -c 'ls /bin/planted 2>/dev/null || echo absent; cat /data/hello.txt'
+	assert_success
+	assert_output --partial "hello from layer 1"
+	assert_line absent
+	[ ! -e "$LAUNCHER_ROOT/layers/$hex.partial" ]
+}
+
+@test "hostile archives: absolute paths, dot symlinks, hard links and whiteouts outside the root" {
+	rm -f /var/tmp/launcher-abs /var/tmp/launcher-link
+	touch /var/tmp/launcher-sentinel
+	src=$BATS_TEST_TMPDIR/src
+	mkdir -p "$src"
+	echo x >"$src/x"
+	# An absolute path lands inside the root (the leading / is dropped, as docker does).
+	tar -P -C "$src" -cf "$BATS_TEST_TMPDIR/layer.tar" --transform 's,^x,/var/tmp/launcher-abs,' x
+	hostile_image abs
+	run "$LAUNCHER" "$BATS_TEST_TMPDIR/abs.tar" cat /var/tmp/launcher-abs
+	assert_success
+	assert_output x
+	[ ! -e /var/tmp/launcher-abs ]
+
+	# A hard link to a file outside the root is refused.
+	python3 - "$BATS_TEST_TMPDIR/layer.tar" <<'EOF'
+import sys, tarfile
+with tarfile.open(sys.argv[1], 'w') as t:
+    i = tarfile.TarInfo('link'); i.type = tarfile.LNKTYPE; i.linkname = '../../../../var/tmp/launcher-sentinel'; t.addfile(i)
+EOF
+	hostile_image hardlink
+	run "$LAUNCHER" "$BATS_TEST_TMPDIR/hardlink.tar" true
+	assert_failure 125
+	assert_output --regexp '^launcher: layer 2 \(.*\): entry link at byte 0: hard link target climbs out of the layer$'
+
+	# A whiteout naming a path outside the root is refused; the sentinel stays.
+	python3 - "$BATS_TEST_TMPDIR/layer.tar" <<'EOF'
+import sys, tarfile
+with tarfile.open(sys.argv[1], 'w') as t:
+    t.addfile(tarfile.TarInfo('../../../../var/tmp/.wh.launcher-sentinel'))
+EOF
+	hostile_image whiteout
+	for flags in "" "--storage copy"; do
+		run "$LAUNCHER" $flags "$BATS_TEST_TMPDIR/whiteout.tar" true
+		assert_failure 125
+		assert_output --regexp 'path climbs out of the layer$'
+	done
+	[ -e /var/tmp/launcher-sentinel ]
+
+	# A symlink named "." is refused (CVE-2021-29136); one named "/" is the root itself.
+	python3 - "$BATS_TEST_TMPDIR/layer.tar" <<'EOF'
+import sys, tarfile
+with tarfile.open(sys.argv[1], 'w') as t:
+    i = tarfile.TarInfo('.'); i.type = tarfile.SYMTYPE; i.linkname = '/var/tmp'; t.addfile(i)
+    i = tarfile.TarInfo('launcher-dot'); i.size = 0; t.addfile(i)
+EOF
+	hostile_image dot
+	run "$LAUNCHER" "$BATS_TEST_TMPDIR/dot.tar" true
+	assert_failure 125
+	assert_output --regexp 'the root may only be a directory$'
+	[ ! -e /var/tmp/launcher-dot ]
+	rm -f /var/tmp/launcher-sentinel
+}
