@@ -7,13 +7,14 @@
 // Locks are flock()s on the directories themselves, so the cache holds no lock files:
 // - whoever unpacks HEX holds HEX.partial exclusively, then renames it to HEX (atomic:
 //   a layer is either complete under its digest or not there at all);
-//   a second launcher waits on that lock and then finds HEX published;
+//   a second launcher polls that lock until it finds HEX published;
 // - every launcher holds each layer it uses shared for its whole life, so a prune, which
 //   takes a layer exclusively without waiting, passes over the layers in use.
 #pragma once
 #include <dirent.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "sys.hpp"
 #include "unpack.hpp"
@@ -108,10 +109,19 @@ inline claim begin(int layers, std::string_view hex)
 				continue; // published or abandoned meanwhile
 			sys::die_errno("open %s in the cache", partial.s);
 		}
-		if (lock(fd, LOCK_EX) < 0)
-			sys::die_errno("lock %s in the cache", partial.s);
+		// Another launcher is unpacking it: look again shortly. Blocking here instead
+		// would queue us on a directory that becomes the published layer, which every
+		// running container holds shared: we would wait for them all to end.
+		if (lock(fd, LOCK_EX | LOCK_NB) < 0) {
+			if (errno != EWOULDBLOCK)
+				sys::die_errno("lock %s in the cache", partial.s);
+			close(fd);
+			timespec pause = {0, 5000000};
+			nanosleep(&pause, nullptr);
+			continue;
+		}
 		if (!still_named(layers, partial.s, fd)) {
-			close(fd); // the launcher we waited for published or removed it
+			close(fd); // published or removed meanwhile
 			continue;
 		}
 		// Ours. Anything inside was left by a launcher that died mid-unpack.

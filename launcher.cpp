@@ -27,6 +27,8 @@
 #include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
+#include <linux/magic.h>
 #include <sys/sysmacros.h>
 #include <grp.h>
 #include <poll.h>
@@ -1516,6 +1518,14 @@ int main(int argc, char **argv)
 	spec.overlay = strcmp(o.storage, "copy") != 0 && overlay_available();
 	if (spec.overlay && !spec.userns && !o.no_cache && !machine_init)
 		img.cache = cache::open_layers(cache_root, img.cache_path);
+	// overlayfs refuses to create whiteouts on itself (a launcher inside a container whose
+	// root is an overlay): there the layers go to the container's tmpfs, as with --no-cache.
+	struct statfs fs;
+	if (img.cache >= 0 && fstatfs(img.cache, &fs) == 0 && fs.f_type == OVERLAYFS_SUPER_MAGIC) {
+		step("the cache %s is on overlayfs, which cannot hold whiteouts: not using it", img.cache_path);
+		close(img.cache);
+		img.cache = -1;
+	}
 	mode_t mask = umask(0); // modes exactly as the layers give them
 	prepare_layers(img);
 	umask(mask);

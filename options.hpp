@@ -207,7 +207,7 @@ inline bool parse(int argc, char *const *argv, parsed &o)
 
 inline void usage(int fd)
 {
-	dprintf(fd, "%s", "Usage: launcher [FLAGS] IMAGE.tar [COMMAND [ARG...]]\n"
+	dprintf(fd, "%s", "Usage: launcher [FLAGS] ARCHIVE[:REF] [COMMAND [ARG...]]\n"
 	      "       launcher --net-rm NAME | --cache-ls | --cache-prune\n"
 	      "Run an image archive (docker save, podman save, skopeo: docker or OCI layout)\nas PID 1 of fresh namespaces.\n\nFlags:\n");
 	for (const flag &f : flags) {

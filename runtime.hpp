@@ -2,11 +2,13 @@
 // operator new and delete, and the std::__throw_* hooks of the header-only containers
 // (no exceptions: every one of them is fatal). Included by launcher.cpp alone.
 #pragma once
+#include <cstdarg>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <sys/mman.h>
 
+#include "format.hpp"
 #include "sys.hpp"
 
 // The allocator: the launcher allocates little and briefly (vectors of a start, and the
@@ -93,3 +95,54 @@ namespace std {
 [[noreturn]] void __throw_out_of_range_fmt(const char *what, ...) { sys::die("%s", what); }
 } // namespace std
 
+
+// printf's family, as the launcher uses it (format.hpp): no floating point, so musl's
+// vfprintf and its float formatting stay out of the binary.
+extern "C" int vsnprintf(char *out, size_t cap, const char *fmt, va_list ap)
+{
+	return int(format::vformat(out, cap, fmt, ap));
+}
+
+extern "C" int snprintf(char *out, size_t cap, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(out, cap, fmt, ap);
+	va_end(ap);
+	return n;
+}
+
+// Formats into a buffer, then one write; a longer text is formatted again into the heap.
+extern "C" int vdprintf(int fd, const char *fmt, va_list ap)
+{
+	char buf[1024], *text = buf;
+	va_list again;
+	va_copy(again, ap);
+	size_t n = format::vformat(buf, sizeof buf, fmt, ap);
+	if (n >= sizeof buf && (text = static_cast<char *>(malloc(n + 1))))
+		format::vformat(text, n + 1, fmt, again);
+	va_end(again);
+	if (!text)
+		return -1;
+	size_t done = 0;
+	while (done < n) {
+		ssize_t w = write(fd, text + done, n - done);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			break;
+		done += size_t(w);
+	}
+	if (text != buf)
+		free(text);
+	return done == n ? int(n) : -1;
+}
+
+extern "C" int dprintf(int fd, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vdprintf(fd, fmt, ap);
+	va_end(ap);
+	return n;
+}

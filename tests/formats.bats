@@ -191,11 +191,14 @@ assert_busybox_semantics() {
 }
 
 @test "the cache: two concurrent first starts both succeed; a crash's leftovers are never trusted" {
+	# Each keeps running: one that waited for another's unpack must not wait for its end.
 	for i in 1 2 3; do
-		"$LAUNCHER" "$BUSYBOX" sh -c 'cat /data/hello.txt' >"$BATS_TEST_TMPDIR/out$i" 2>&1 &
+		"$LAUNCHER" "$BUSYBOX" sh -c 'cat /data/hello.txt; exec sleep 30' >"$BATS_TEST_TMPDIR/out$i" 2>&1 &
 		pids="$pids $!"
 	done
-	for p in $pids; do wait "$p"; done
+	for i in 1 2 3; do wait_for "$BATS_TEST_TMPDIR/out$i" "hello from layer 1"; done
+	kill -TERM $pids
+	for p in $pids; do wait "$p" || true; done
 	for i in 1 2 3; do assert_equal "$(cat "$BATS_TEST_TMPDIR/out$i")" "hello from layer 1"; done
 	[ "$(ls "$LAUNCHER_ROOT/layers" | grep -c '\.info$')" = 2 ]
 

@@ -170,7 +170,7 @@ no_veth_left() {
 			>"$BATS_TEST_TMPDIR/c$i" 2>&1 &
 	done
 	for i in $(seq 20); do wait_for "$BATS_TEST_TMPDIR/c$i" inet; done
-	cat "$BATS_TEST_TMPDIR"/c* >"$BATS_TEST_TMPDIR/all"
+	cat "$BATS_TEST_TMPDIR"/c[0-9]* >"$BATS_TEST_TMPDIR/all"
 	[ "$(grep -c '^inet 10\.88\.' "$BATS_TEST_TMPDIR/all")" -eq 20 ]
 	[ "$(sort -u "$BATS_TEST_TMPDIR/all" | wc -l)" -eq 20 ]
 	[ "$(ls "$LAUNCHER_RUN/net/red" | grep -c '^10\.88\.')" -eq 20 ]

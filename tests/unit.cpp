@@ -15,6 +15,7 @@
 #include <sys/prctl.h>
 #include <sys/wait.h>
 
+#include "../format.hpp"
 #include "../gzip.hpp"
 #include "../image.hpp"
 #include "../sha256.hpp"
@@ -443,6 +444,36 @@ BOOST_AUTO_TEST_CASE(inflate_refuses_corrupt_truncated_and_trailing_data)
 		c[i] ^= 0x5a;
 		inflate_all(c); // ASan and UBSan watch this
 	}
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(printf_subset)
+
+// format.hpp replaces musl's printf in the binary: each conversion the launcher uses,
+// against glibc's snprintf.
+#define SAME_AS_GLIBC(...)                                                                  \
+	do {                                                                                    \
+		char ours[128], theirs[128];                                                        \
+		size_t n = format::format(ours, sizeof ours, __VA_ARGS__);                         \
+		int m = snprintf(theirs, sizeof theirs, __VA_ARGS__);                               \
+		BOOST_CHECK_EQUAL(std::string(ours), std::string(theirs));                         \
+		BOOST_CHECK_EQUAL(n, size_t(m));                                                    \
+	} while (0)
+
+BOOST_AUTO_TEST_CASE(every_conversion_the_launcher_uses)
+{
+	SAME_AS_GLIBC("plain text");
+	SAME_AS_GLIBC("%s|%-8s|%8s|%.3s|%.*s|%8.*s", "abc", "left", "right", "truncated", 2, "xyz", 1, "wide");
+	SAME_AS_GLIBC("%d %d %d %u %x %08x %c %%", 0, -42, 2147483647, 4294967295u, 0xbeefu, 0x1fu, 'q');
+	SAME_AS_GLIBC("%zu %ld %lu %llu %lld %4ld.%03ld", size_t(123456789), -5L, 18446744073709551615ul, 7ull, -9223372036854775807ll, 12L, 7L);
+	SAME_AS_GLIBC("%-71s|%12s|%-30s|", "sha256:x", "-", "  -u, --user USER");
+	SAME_AS_GLIBC("%05d|%-5d|%5d", -42, -42, -42);
+	// Truncation: the length it would have had, and a NUL within the buffer.
+	char small[5];
+	BOOST_CHECK_EQUAL(format::format(small, sizeof small, "%s-%d", "abcdef", 12), 9u);
+	BOOST_CHECK_EQUAL(std::string(small), "abcd");
+	BOOST_CHECK_EQUAL(format::format(nullptr, 0, "%s", "counted"), 7u);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
