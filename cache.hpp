@@ -156,24 +156,25 @@ inline void abandon(int layers, std::string_view hex)
 	unpack::remove_tree(layers, partial.s, "cache");
 }
 
-// Calls f(hex, partial, busy) for each layer directory, held exclusively during the call
-// unless busy (some launcher holds it).
-template <class F> void each_layer(int layers, F &&f)
+// Calls f(ctx, hex, partial, busy) for each layer directory, held exclusively during the
+// call unless busy (some launcher holds it).
+using layer_fn = void (*)(void *ctx, int layers, std::string_view hex, bool partial, bool busy);
+inline void each_layer(int layers, layer_fn f, void *ctx)
 {
-	DIR *d = fdopendir(fcntl(layers, F_DUPFD_CLOEXEC, 0));
+	int fd = fcntl(layers, F_DUPFD_CLOEXEC, 0);
+	DIR *d = fd < 0 || lseek(fd, 0, SEEK_SET) < 0 ? nullptr : fdopendir(fd);
 	if (!d)
 		sys::die_errno("read the cache");
-	rewinddir(d);
 	while (dirent *e = readdir(d)) {
 		std::string_view n(e->d_name);
 		bool partial = n.ends_with(".partial") && is_hex_name(n.substr(0, 64));
 		if (!is_hex_name(n) && !partial)
 			continue;
-		sys::unique_fd fd(openat(layers, e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
-		if (!fd)
+		sys::unique_fd held(openat(layers, e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+		if (!held)
 			continue;
-		bool busy = lock(fd.get(), LOCK_EX | LOCK_NB) < 0;
-		f(n.substr(0, 64), partial, busy);
+		bool busy = lock(held.get(), LOCK_EX | LOCK_NB) < 0;
+		f(ctx, layers, n.substr(0, 64), partial, busy);
 	}
 	closedir(d);
 }
@@ -181,7 +182,7 @@ template <class F> void each_layer(int layers, F &&f)
 inline void list(int layers)
 {
 	dprintf(STDOUT_FILENO, "%-71s %12s %8s  %s\n", "LAYER", "BYTES", "ENTRIES", "STATE");
-	each_layer(layers, [&](std::string_view hex, bool partial, bool busy) {
+	each_layer(layers, [](void *, int layers, std::string_view hex, bool partial, bool busy) {
 		char buf[64] = "? ?";
 		name info(hex, ".info");
 		sys::unique_fd f(openat(layers, info.s, O_RDONLY | O_CLOEXEC));
@@ -194,16 +195,17 @@ inline void list(int layers)
 		dprintf(STDOUT_FILENO, "sha256:%.*s %12s %8.*s  %s\n", int(hex.size()), hex.data(), partial ? "-" : buf,
 			partial ? 1 : int(strcspn(space ? space : "", "\n")), partial ? "-" : space ? space : "",
 			partial ? (busy ? "unpacking" : "left by a crash") : busy ? "in use" : "unused");
-	});
+	}, nullptr);
 }
 
 // Removes every layer no launcher holds, and what crashed unpacks left.
 inline void prune(int layers)
 {
-	size_t removed = 0, kept = 0;
-	each_layer(layers, [&](std::string_view hex, bool partial, bool busy) {
+	size_t counts[2] = {0, 0}; // removed, kept
+	each_layer(layers, [](void *ctx, int layers, std::string_view hex, bool partial, bool busy) {
+		size_t *counts = static_cast<size_t *>(ctx);
 		if (busy) {
-			kept++;
+			counts[1]++;
 			return;
 		}
 		name n(hex, partial ? ".partial" : ""), info(hex, ".info");
@@ -211,9 +213,9 @@ inline void prune(int layers)
 		if (!partial && unlinkat(layers, info.s, 0) < 0 && errno != ENOENT)
 			sys::die_errno("remove %s", info.s);
 		dprintf(STDOUT_FILENO, "removed sha256:%.*s%s\n", int(hex.size()), hex.data(), partial ? " (partial)" : "");
-		removed++;
-	});
-	dprintf(STDOUT_FILENO, "%zu removed, %zu in use\n", removed, kept);
+		counts[0]++;
+	}, counts);
+	dprintf(STDOUT_FILENO, "%zu removed, %zu in use\n", counts[0], counts[1]);
 }
 
 } // namespace cache

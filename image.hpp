@@ -31,7 +31,7 @@ struct config {
 	std::vector<const char *> entrypoint, cmd, env;
 	const char *workdir = "";
 	const char *user = "";
-	std::vector<std::string_view> diff_ids; // "sha256:<hex>", bottom layer first
+	std::vector<const char *> diff_ids; // "sha256:<hex>", bottom layer first
 };
 
 namespace detail {
@@ -42,7 +42,7 @@ inline problem load(std::string_view text, std::vector<json::token> &tokens, jso
 	json::result counted = json::parse(text, {});
 	if (counted.err != json::error::none)
 		return {json::error_text(counted.err), counted.offset};
-	tokens.resize(counted.count);
+	tokens = std::vector<json::token>(counted.count);
 	json::result r = json::parse(text, tokens);
 	if (r.err != json::error::none)
 		return {json::error_text(r.err), r.offset};
@@ -99,7 +99,7 @@ inline problem string_list(json::value v, strings &st, std::vector<const char *>
 } // namespace detail
 
 // manifest.json of `docker save` (legacy and Docker 25+): [{Config, RepoTags, Layers}, ...]
-inline problem parse_manifest(std::string_view text, std::vector<char> &store, std::vector<manifest> &out)
+[[gnu::noipa]] inline problem parse_manifest(std::string_view text, std::vector<char> &store, std::vector<manifest> &out)
 {
 	std::vector<json::token> tokens;
 	json::document doc;
@@ -109,7 +109,7 @@ inline problem parse_manifest(std::string_view text, std::vector<char> &store, s
 	if (!root.is(json::kind::array) || root.size() == 0)
 		return {"manifest.json: expected a non-empty array", 0};
 	detail::strings st(store, text);
-	out.resize(root.size());
+	out = std::vector<manifest>(root.size());
 	problem p;
 	size_t n = 0;
 	root.each([&](json::value m) {
@@ -134,7 +134,7 @@ inline problem parse_manifest(std::string_view text, std::vector<char> &store, s
 }
 
 // The image config: {"config": {Entrypoint, Cmd, Env, WorkingDir, User}, "rootfs": {diff_ids}}
-inline problem parse_config(std::string_view text, std::vector<char> &store, config &out)
+[[gnu::noipa]] inline problem parse_config(std::string_view text, std::vector<char> &store, config &out)
 {
 	std::vector<json::token> tokens;
 	json::document doc;
@@ -154,11 +154,7 @@ inline problem parse_config(std::string_view text, std::vector<char> &store, con
 	    (p = detail::string_field(c["WorkingDir"], st, out.workdir, "config: WorkingDir is not a string")) ||
 	    (p = detail::string_field(c["User"], st, out.user, "config: User is not a string")))
 		return p;
-	std::vector<const char *> ids;
-	if ((p = detail::string_list(root["rootfs"]["diff_ids"], st, ids, "config: rootfs.diff_ids is not a list of strings")))
-		return p;
-	out.diff_ids.assign(ids.begin(), ids.end());
-	return {};
+	return detail::string_list(root["rootfs"]["diff_ids"], st, out.diff_ids, "config: rootfs.diff_ids is not a list of strings");
 }
 
 // The 64 hex digits of a digest-named path: "<hex>.json", "blobs/sha256/<hex>",

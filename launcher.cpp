@@ -223,7 +223,7 @@ static void open_image(image_archive &img, char *arg, const char *ref)
 	if (!image::resolve(find, ref, sha256_hex, img.res))
 		die("image %s: %s", path, img.res.why);
 	img.id = image::digest_hex(img.res.config_path);
-	img.layers.resize(img.res.layers.size());
+	img.layers = std::vector<layer>(img.res.layers.size());
 }
 
 // ---- The layers ---------------------------------------------------------------------
@@ -323,7 +323,7 @@ static int unpack_into_cache(image_archive &img, size_t i, const char *what)
 	unpacking = {img.cache, hex};
 	std::span<const unsigned char> tar = layer_tar(img, i, img.cache, what, false);
 	pid_t hasher = -1;
-	if (!img.layers[i].mapped && (hasher = fork()) == 0) {
+	if (!img.layers[i].mapped && (hasher = pid_t(sys::clone_fork(SIGCHLD))) == 0) {
 		char got[65];
 		sha256::digest(tar, got);
 		_exit(hex == got ? 0 : 1);
@@ -419,9 +419,11 @@ static volume parse_volume(const char *arg)
 	return {copy, target, mode && strcmp(mode, "ro") == 0, S_ISDIR(st.st_mode), -1};
 }
 
-// Calls f(fields) for each line "a:b:c:..." of /etc/passwd or /etc/group at `path` (the
-// host's, or the image's after pivot_root) until f returns true; false if none did.
-template <class F> static bool each_etc_line(const char *path, F &&f)
+// Calls f(ctx, fields) for each line "a:b:c:..." of /etc/passwd, /etc/group or
+// /etc/subuid at `path` (the host's, or the image's after pivot_root) until f returns true;
+// false if none did. One plain function for every caller: the binary carries one loop.
+using etc_line_fn = bool (*)(void *ctx, std::string_view *fields);
+[[gnu::noinline]] static bool each_etc_line(const char *path, etc_line_fn f, void *ctx)
 {
 	static char buf[65536];
 	sys::unique_fd fd(open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
@@ -435,10 +437,30 @@ template <class F> static bool each_etc_line(const char *path, F &&f)
 			field = line.substr(0, colon);
 			line.remove_prefix(colon == std::string_view::npos ? line.size() : colon + 1);
 		}
-		if (f(fields))
+		if (f(ctx, fields))
 			return true;
 	}
 	return false;
+}
+
+template <class F> static bool each_etc_line(const char *path, F &&f)
+{
+	return each_etc_line(path, [](void *ctx, std::string_view *fields) { return (*static_cast<F *>(ctx))(fields); }, &f);
+}
+
+// A uid, gid or id range field: decimal, below 2^32.
+static bool all_digits(std::string_view s)
+{
+	return !s.empty() && s.size() <= 10 && s.find_first_not_of("0123456789") == std::string_view::npos &&
+	       (s.size() < 10 || s <= "4294967295");
+}
+
+static unsigned number_of(std::string_view s)
+{
+	unsigned v = 0;
+	for (char c : s)
+		v = v * 10 + unsigned(c - '0');
+	return v;
 }
 
 // Field `field` of the /etc/passwd line ("name:x:uid:gid:gecos:home:shell") whose uid is `uid`.
@@ -457,30 +479,14 @@ static bool passwd_field(const char *path, unsigned uid, int field, char *out, s
 // "NAME:START:COUNT" (or "ID:START:COUNT") in /etc/subuid or /etc/subgid.
 static bool subordinate_range(const char *file, const char *name, unsigned id, unsigned long range[2])
 {
-	char buf[8192], by_id[16];
+	char by_id[16];
 	snprintf(by_id, sizeof by_id, "%u", id);
-	sys::unique_fd fd(open(file, O_RDONLY | O_CLOEXEC));
-	ssize_t n = fd ? read(fd.get(), buf, sizeof buf) : -1;
-	for (std::string_view text(buf, n > 0 ? size_t(n) : 0); !text.empty();) {
-		std::string_view line = text.substr(0, text.find('\n'));
-		text.remove_prefix(std::min(text.size(), line.size() + 1));
-		std::string_view owner = line.substr(0, line.find(':'));
-		if (owner.size() == line.size() || (owner != name && owner != by_id))
-			continue;
-		line.remove_prefix(owner.size() + 1);
-		unsigned long v[2] = {0, 0};
-		for (unsigned long &x : v) {
-			size_t i = 0;
-			for (; i < line.size() && line[i] >= '0' && line[i] <= '9' && x < 1ul << 32; i++)
-				x = x * 10 + unsigned(line[i] - '0');
-			line.remove_prefix(i < line.size() ? i + 1 : i);
-		}
-		if (v[1] == 0)
-			continue;
-		range[0] = v[0], range[1] = v[1];
+	return each_etc_line(file, [&](std::string_view *f) {
+		if ((f[0] != name && f[0] != by_id) || !all_digits(f[1]) || !all_digits(f[2]) || number_of(f[2]) == 0)
+			return false;
+		range[0] = number_of(f[1]), range[1] = number_of(f[2]);
 		return true;
-	}
-	return false;
+	});
 }
 
 // --userns, and always when not started by root: container root becomes an unprivileged
@@ -949,19 +955,6 @@ static void enter_workdir(const char *dir)
 		die("working directory %s lies outside the container", path);
 }
 
-static bool all_digits(std::string_view s)
-{
-	return !s.empty() && s.size() < 10 && s.find_first_not_of("0123456789") == std::string_view::npos;
-}
-
-static unsigned number_of(std::string_view s)
-{
-	unsigned v = 0;
-	for (char c : s)
-		v = v * 10 + unsigned(c - '0');
-	return v;
-}
-
 // The user the command runs as, as docker resolves --user or the image's User through the
 // image's own /etc/passwd and /etc/group: NAME or UID, then an optional :GROUP or :GID.
 // A name must exist; a number need not (its group is then 0 and HOME "/"). Supplementary
@@ -1074,9 +1067,9 @@ static int confine(const container_spec &spec)
 		return errno;
 	// The user. An id map written without the helpers denies setgroups: only the
 	// primary group remains then. Leaving uid 0 empties the permitted set.
-	if (setgroups(spec.group_count, spec.groups) < 0 && !(spec.userns && errno == EPERM))
+	if (sys::set_groups(spec.group_count, spec.groups) < 0 && !(spec.userns && errno == EPERM))
 		return errno;
-	if (setresgid(spec.gid, spec.gid, spec.gid) < 0 || setresuid(spec.uid, spec.uid, spec.uid) < 0)
+	if (sys::set_gid(spec.gid) < 0 || sys::set_uid(spec.uid) < 0)
 		return errno;
 	if (spec.uid == 0) {
 		__user_cap_header_struct header = {_LINUX_CAPABILITY_VERSION_3, 0};
@@ -1105,7 +1098,7 @@ static pid_t spawn_entrypoint(const container_spec &spec, int &exec_errno)
 	int report[2];
 	if (pipe2(report, O_CLOEXEC) < 0)
 		die_errno("pipe");
-	pid_t pid = fork();
+	pid_t pid = pid_t(sys::clone_fork(SIGCHLD));
 	if (pid < 0)
 		die_errno("fork %s", spec.argv[0]);
 	if (pid == 0) {
@@ -1115,7 +1108,7 @@ static pid_t spawn_entrypoint(const container_spec &spec, int &exec_errno)
 		if (isatty(STDIN_FILENO))
 			tcsetpgrp(STDIN_FILENO, getpid());
 		for (int sig = 1; sig < _NSIG; sig++)
-			signal(sig, SIG_DFL);
+			sys::default_action(sig);
 		sigset_t none;
 		sigemptyset(&none);
 		sigprocmask(SIG_SETMASK, &none, nullptr);
@@ -1202,7 +1195,7 @@ struct go_message {
 		_exit(sys::exit_failure);
 	// The host has written our id maps: become the namespace's root. A change of
 	// credentials clears the parent-death signal, so that comes after.
-	if (spec.userns && (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0))
+	if (spec.userns && (sys::set_gid(0) < 0 || sys::set_uid(0) < 0))
 		die_errno("become root of the user namespace");
 	// Die with the launcher. It holds the pipe's other end until it exits, so a hang-up
 	// here means it died before the parent-death signal was armed.
@@ -1250,7 +1243,7 @@ struct go_message {
 	if (spec.read_only && mount(nullptr, "/", nullptr, MS_BIND | MS_REMOUNT | MS_RDONLY, nullptr) < 0)
 		die_errno("make the root file system read-only");
 	for (size_t i = 0; i < spec.ulimit_count; i++)
-		if (setrlimit(spec.ulimits[i].first, &spec.ulimits[i].second) < 0)
+		if (sys::set_rlimit(spec.ulimits[i].first, spec.ulimits[i].second) < 0)
 			die_errno("set --ulimit %s", o.ulimits[i]);
 	run_init(spec, blocked);
 }
@@ -1314,7 +1307,7 @@ static void run_map_helper(const char *helper, pid_t child, const char *map)
 	for (char *w = strtok(words, " "); w; w = strtok(nullptr, " "))
 		argv.push_back(w);
 	argv.push_back(nullptr);
-	pid_t h = fork();
+	pid_t h = pid_t(sys::clone_fork(SIGCHLD));
 	if (h == 0) {
 		char *no_env[] = {nullptr};
 		execve(helper, argv.data(), no_env);
@@ -1462,7 +1455,7 @@ static void machine_arguments(int &argc, char **&argv)
 
 int main(int argc, char **argv)
 {
-	clock_gettime(CLOCK_MONOTONIC, &sys::started);
+	syscall(SYS_clock_gettime, CLOCK_MONOTONIC, &sys::started);
 	machine_init = getpid() == 1;
 	sys::at_die = release_host_resources;
 	char **original_argv = argv; // what to re-execute with

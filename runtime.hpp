@@ -78,6 +78,10 @@ extern "C" void *realloc(void *ptr, size_t n)
 	return p;
 }
 
+// Destructors of static objects never need to run: the launcher's memory and descriptors
+// go with the process. Registering none keeps musl's atexit (and its allocator) out.
+extern "C" int __cxa_atexit(void (*)(void *), void *, void *) { return 0; }
+
 // No libstdc++ in a musl build: the few runtime hooks the header-only parts need.
 void *operator new(size_t n)
 {

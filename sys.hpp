@@ -1,6 +1,7 @@
 // sys.hpp: what every part of the launcher that makes syscalls shares: the one-line error
 // report, file descriptor ownership, and wrappers for the syscalls musl has no function for.
 #pragma once
+#include <sys/resource.h>
 #include <cerrno>
 #include <cstdarg>
 #include <cstdio>
@@ -118,14 +119,42 @@ inline long clone_fork(unsigned long flags)
 	return syscall(SYS_clone, flags, nullptr, nullptr, nullptr, 0);
 }
 
-// Time since the launcher started, for --verbose.
+// Credentials and limits by raw syscall: musl's wrappers first synchronise every thread
+// (__synccall), which the single-threaded launcher does not need, for 2 KB of the binary.
+inline int set_groups(size_t n, const gid_t *groups) { return int(syscall(SYS_setgroups, n, groups)); }
+inline int set_gid(gid_t g) { return int(syscall(SYS_setresgid, g, g, g)); }
+inline int set_uid(uid_t u) { return int(syscall(SYS_setresuid, u, u, u)); }
+inline int set_rlimit(int resource, const rlimit &r) { return int(syscall(SYS_prlimit64, 0, resource, &r, nullptr)); }
+
+// Modes and times by raw syscall too: musl's fchmodat and utimensat carry fallbacks for
+// kernels older than the ones openat2 needs anyway. set_times(fd, nullptr, ...) is futimens.
+inline int chmod_at(int dir, const char *name, mode_t mode) { return int(syscall(SYS_fchmodat, dir, name, mode)); }
+inline int set_times(int dir, const char *name, const timespec t[2], int flags)
+{
+	return int(syscall(SYS_utimensat, dir, name, t, flags));
+}
+
+// Signal disposition back to SIG_DFL, by raw syscall: the launcher never installs a handler
+// (it takes signals with sigwaitinfo), so musl's sigaction machinery stays out.
+inline void default_action(int sig)
+{
+	struct {
+		void (*handler)(int);
+		unsigned long flags;
+		void (*restorer)();
+		uint64_t mask;
+	} action = {SIG_DFL, 0, nullptr, 0};
+	syscall(SYS_rt_sigaction, sig, &action, nullptr, sizeof action.mask);
+}
+
+// Time since the launcher started, for --verbose (the raw syscall: no vDSO lookup code).
 inline timespec started;
 inline bool verbose = false;
 
 inline long elapsed_us()
 {
 	timespec now;
-	clock_gettime(CLOCK_MONOTONIC, &now);
+	syscall(SYS_clock_gettime, CLOCK_MONOTONIC, &now);
 	return (now.tv_sec - started.tv_sec) * 1000000L + (now.tv_nsec - started.tv_nsec) / 1000;
 }
 

@@ -124,7 +124,7 @@ public:
 			if (!fd)
 				sys::die_errno("%s: open directory /%s", what_, p);
 			timespec t[2] = {{it->mtime, 0}, {it->mtime, 0}};
-			if (futimens(fd.get(), t) < 0)
+			if (sys::set_times(fd.get(), nullptr, t, 0) < 0)
 				sys::die_errno("%s: set times of /%s", what_, p);
 		}
 	}
@@ -234,7 +234,7 @@ private:
 		if ((e.uid || e.gid) && fchownat(parent, name, uid_t(e.uid), gid_t(e.gid), AT_SYMLINK_NOFOLLOW) < 0 && !unmapped())
 			fail_errno("chown", name);
 		if ((existed || (e.uid || e.gid) || (e.mode & (S_ISUID | S_ISGID))) &&
-		    fchmodat(parent, name, e.mode, 0) < 0)
+		    sys::chmod_at(parent, name, e.mode) < 0)
 			fail_errno("chmod", name);
 	}
 
@@ -266,7 +266,7 @@ private:
 			fail_errno("chmod", name);
 		set_xattrs(fd.get(), name, e);
 		timespec t[2] = {{e.mtime, 0}, {e.mtime, 0}};
-		if (futimens(fd.get(), t) < 0)
+		if (sys::set_times(fd.get(), nullptr, t, 0) < 0)
 			fail_errno("set times of", name);
 		counts.bytes += e.data.size();
 	}
@@ -308,7 +308,7 @@ private:
 		if ((e.uid || e.gid) && fchownat(parent, name, uid_t(e.uid), gid_t(e.gid), AT_SYMLINK_NOFOLLOW) < 0 && !unmapped())
 			fail_errno("chown", name);
 		timespec t[2] = {{e.mtime, 0}, {e.mtime, 0}};
-		if (utimensat(parent, name, t, AT_SYMLINK_NOFOLLOW) < 0)
+		if (sys::set_times(parent, name, t, AT_SYMLINK_NOFOLLOW) < 0)
 			fail_errno("set times of", name);
 	}
 
@@ -347,7 +347,7 @@ private:
 		}
 		fix_mode(parent, name, e, false);
 		timespec t[2] = {{e.mtime, 0}, {e.mtime, 0}};
-		if (utimensat(parent, name, t, AT_SYMLINK_NOFOLLOW) < 0)
+		if (sys::set_times(parent, name, t, AT_SYMLINK_NOFOLLOW) < 0)
 			fail_errno("set times of", name);
 	}
 

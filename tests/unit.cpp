@@ -593,7 +593,7 @@ BOOST_AUTO_TEST_CASE(config_fields)
 	BOOST_TEST(std::string(cfg.workdir) == "/w");
 	BOOST_TEST(std::string(cfg.user) == "1000:1000");
 	BOOST_REQUIRE(cfg.diff_ids.size() == 2u);
-	BOOST_TEST(cfg.diff_ids[1] == "sha256:bb");
+	BOOST_TEST(std::string(cfg.diff_ids[1]) == "sha256:bb");
 
 	image::config empty;
 	BOOST_REQUIRE(!image::parse_config("{}", store, empty));
