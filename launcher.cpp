@@ -567,7 +567,7 @@ static void make_spec(container_spec &spec, const options::parsed &o, const imag
 	} else {
 		spec.argv = c.entrypoint;
 	}
-	const std::vector<const char *> &cmd = !o.command.empty() || o.entrypoint ? o.command : c.cmd;
+	std::span<const char *const> cmd = !o.command.empty() || o.entrypoint ? o.command : std::span<const char *const>(c.cmd);
 	spec.argv.insert(spec.argv.end(), cmd.begin(), cmd.end());
 	if (spec.argv.empty())
 		die("image %s: no command: the image has no Entrypoint or Cmd and none was given", img.path);
@@ -967,13 +967,16 @@ static void resolve_user(container_spec &spec)
 		group = user.substr(colon + 1), user = user.substr(0, colon);
 	if (user.empty())
 		user = "0";
-	std::string_view name, home = "/";
+	// Copied out: each_etc_line reuses its buffer for /etc/group.
+	static char name[256], home[PATH_MAX]; // .bss: an initializer would put 4 KB in the binary
+	home[0] = '/';
 	bool found = each_etc_line("/etc/passwd", [&](std::string_view *f) {
 		if (!(all_digits(user) ? f[2] == user : f[0] == user) || !all_digits(f[2]) || !all_digits(f[3]))
 			return false;
-		name = f[0], spec.uid = number_of(f[2]), spec.gid = number_of(f[3]);
+		snprintf(name, sizeof name, "%.*s", int(f[0].size()), f[0].data());
 		if (!f[5].empty())
-			home = f[5];
+			snprintf(home, sizeof home, "%.*s", int(f[5].size()), f[5].data());
+		spec.uid = number_of(f[2]), spec.gid = number_of(f[3]);
 		return true;
 	});
 	if (!found) {
@@ -992,7 +995,7 @@ static void resolve_user(container_spec &spec)
 	if (all_digits(group))
 		spec.gid = number_of(group);
 	spec.groups[spec.group_count++] = spec.gid;
-	if (!name.empty())
+	if (*name)
 		each_etc_line("/etc/group", [&](std::string_view *f) {
 			for (std::string_view members = f[3]; !members.empty();) {
 				std::string_view m = members.substr(0, members.find(','));
@@ -1007,7 +1010,7 @@ static void resolve_user(container_spec &spec)
 		});
 	if (!image::get_env(spec.env, "HOME")) {
 		static char home_kv[PATH_MAX + 8]; // zero-filled: .bss, not 4 KB of the binary
-		snprintf(home_kv, sizeof home_kv, "HOME=%.*s", int(home.size()), home.data());
+		snprintf(home_kv, sizeof home_kv, "HOME=%s", home);
 		spec.env.push_back(home_kv);
 	}
 }

@@ -4,6 +4,7 @@
 #pragma once
 #include <cstdio>
 #include <cstring>
+#include <span>
 #include <string_view>
 #include <vector>
 
@@ -63,7 +64,7 @@ constexpr flag flags[] = {
 
 struct parsed {
 	const char *image = nullptr;
-	std::vector<const char *> command; // words after the image: replace the image's Cmd
+	std::span<const char *const> command; // words after the image: replace the image's Cmd
 	const char *hostname = nullptr;
 	std::vector<const char *> env; // as given: KEY=VALUE or KEY
 	const char *workdir = nullptr;
@@ -192,7 +193,7 @@ inline bool parse(int argc, char *const *argv, parsed &o)
 		return false;
 	}
 	o.image = argv[i++];
-	o.command.assign(argv + i, argv + argc);
+	o.command = {const_cast<const char *const *>(argv + i), size_t(argc - i)};
 	bool bridge = strcmp(o.net, "none") != 0 && strcmp(o.net, "host") != 0;
 	if (o.netns && strcmp(o.net, "none") != 0) {
 		snprintf(o.error, sizeof o.error, "--netns and --net %s exclude each other", o.net);

@@ -149,8 +149,8 @@ private:
 	size_t store(std::string_view s)
 	{
 		size_t at = pool_.size();
-		pool_.insert(pool_.end(), s.begin(), s.end());
-		pool_.push_back(0);
+		pool_.resize(at + s.size() + 1);
+		memcpy(pool_.data() + at, s.data(), s.size());
 		return at;
 	}
 

@@ -14,10 +14,12 @@ number='[0-9]+(\.[0-9]+)?'
 	run bench/bench.sh quick "$out"
 	assert_success
 	run cat "$out/BENCHMARKS.md"
-	for row in "bare binary (floor)" "unshare + chroot" "bwrap" "crun" "runc" "launcher --net none" "launcher --net bench"; do
+	for row in "bare binary (floor)" "unshare + chroot" "bwrap" "crun" "runc" "launcher --net none" "launcher --net bench" "launcher --no-cache"; do
 		assert_line --regexp "^\| $(printf '%s' "$row" | sed 's/[][()+.]/\\&/g') \| $number \| $number \| $number \| $number \| $number \| $number \|$"
 	done
-	for row in "launcher (plain layer, whole start)" "GNU tar -x (plain)" "gzip -dc piped to tar -x (gzip)" "umoci unpack (gzip)"; do
+	for row in "launcher, first start (plain layer into the cache)" "GNU tar -x (plain)" \
+		"launcher --no-cache (plain layer into its tmpfs)" "launcher, second start (cached)" \
+		"launcher, first start (gzip layer into the cache)" "gzip -dc piped to tar -x (gzip)" "umoci unpack (gzip)"; do
 		assert_line --regexp "^\| $(printf '%s' "$row" | sed 's/[][()+.]/\\&/g') \| $number \| $number \| $number \|$"
 	done
 	for binary in launcher tini-static dumb-init catatonit bwrap crun runc; do
@@ -26,6 +28,7 @@ number='[0-9]+(\.[0-9]+)?'
 	assert_line --regexp "^\| reap 1000 orphaned zombies \(median of 3\) \| $number \|$"
 	assert_line --regexp "^\| SIGTERM on the launcher to the container's exit .* \| $number \($number - $number\) \|$"
 	assert_line --regexp "^\| 5 \| $number \| $number \|$"
+	assert_line --regexp "^\| binary under 100 KB stripped \| [0-9]+ bytes \| (met|\*\*missed\*\*) \|$"
 	assert_line --regexp "^\| idle PID 1 under 300 KB resident \| [0-9]+ kB \| (met|\*\*missed\*\*) \|$"
 	grep -q '<svg' "$out/bench/startup.svg"
 }
