@@ -627,11 +627,15 @@ BOOST_AUTO_TEST_SUITE_END()
 
 BOOST_AUTO_TEST_SUITE(flags)
 
+// The parsed command refers to argv, as to main's: each argv the tests build stays alive.
+std::vector<std::vector<const char *>> argvs;
+
 options::parsed parse(std::vector<const char *> args, bool ok = true)
 {
 	args.insert(args.begin(), "launcher");
+	const std::vector<const char *> &argv = argvs.emplace_back(std::move(args));
 	options::parsed o;
-	BOOST_TEST(options::parse(int(args.size()), const_cast<char *const *>(args.data()), o) == ok);
+	BOOST_TEST(options::parse(int(argv.size()), const_cast<char *const *>(argv.data()), o) == ok);
 	return o;
 }
 
