@@ -79,12 +79,12 @@ build/fuzz-%: tests/fuzz.cpp $(HEADERS)
 	clang++ -std=c++20 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
 		-DFUZZ_$$(echo $* | tr a-z A-Z) -o $@ tests/fuzz.cpp
 
-# Runs each target for FUZZ_SECONDS; a crash leaves crash-* in build/ and fails.
+# Runs each target for FUZZ_SECONDS; a crash leaves its input in build/fuzz-crashes/ and fails.
 fuzz: $(FUZZ_TARGETS:%=build/fuzz-%)
 	for t in $(FUZZ_TARGETS); do \
-		mkdir -p build/corpus-$$t && \
+		mkdir -p build/corpus-$$t build/fuzz-crashes && \
 		build/fuzz-$$t -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -rss_limit_mb=2048 \
-			-artifact_prefix=build/ build/corpus-$$t tests/corpus/$$t || exit 1; \
+			-artifact_prefix=build/fuzz-crashes/$$t- build/corpus-$$t tests/corpus/$$t || exit 1; \
 	done
 
 fuzz-smoke:

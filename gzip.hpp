@@ -392,11 +392,12 @@ private:
 			if (dist > member_out_ + (out_ - chunk_start_))
 				return fail(error::bad_distance);
 			unsigned char *to = buf_ + out_;
+			const unsigned char *from = to - dist;
 			if (dist >= len)
-				memcpy(to, to - dist, len);
+				memcpy(to, from, len);
 			else
 				for (unsigned i = 0; i < len; i++) // overlapping: the pattern repeats
-					to[i] = to[i - dist];
+					to[i] = from[i];
 			out_ += len;
 		}
 	}

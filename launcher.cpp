@@ -678,27 +678,32 @@ static void build_rootfs(const image_archive &img, bool userns, bool overlay)
 		merge_layers(img, m);
 		return;
 	}
+	// Each layer is l/N of the tmpfs: unpacked there, or a link to its directory in the
+	// cache. Short names keep many layers within the page that mount options fit in.
 	size_t n = img.layers.size();
-	if (img.cache < 0) {
-		mkdir_in("l", 0700);
-		for (size_t i = 0; i < n; i++) {
-			char dir[32];
-			snprintf(dir, sizeof dir, "l/%zu", i);
-			mkdir_in(dir, 0755);
-			sys::unique_fd root(open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC));
-			if (!root)
-				die_errno("open %s", dir);
-			char what[160];
-			snprintf(what, sizeof what, "layer %zu (%s)", i + 1, img.res.layers[i].path);
-			unpack::stats s = unpack::layer(img.layers[i].tar, root.get(), what, m);
-			step("unpacked %s: %zu entries, %zu bytes", what, s.entries, s.bytes);
+	mkdir_in("l", 0700);
+	for (size_t i = 0; i < n; i++) {
+		char dir[32], what[160];
+		snprintf(dir, sizeof dir, "l/%zu", i);
+		if (cache) {
+			char target[96];
+			snprintf(target, sizeof target, "/proc/self/fd/%d/%.64s", cache.get(), img.res.layers[i].diff_id.data());
+			if (symlink(target, dir) < 0)
+				die_errno("link %s to the layer cache", dir);
+			continue;
 		}
+		mkdir_in(dir, 0755);
+		sys::unique_fd root(open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC));
+		if (!root)
+			die_errno("open %s", dir);
+		snprintf(what, sizeof what, "layer %zu (%s)", i + 1, img.res.layers[i].path);
+		unpack::stats s = unpack::layer(img.layers[i].tar, root.get(), what, m);
+		step("unpacked %s: %zu entries, %zu bytes", what, s.entries, s.bytes);
 	}
 	char lowerdirs[4096] = "";
 	size_t used = 0;
 	for (size_t i = n; i-- > 0;) {
-		int w = img.cache < 0 ? snprintf(lowerdirs + used, sizeof lowerdirs - used, "%sl/%zu", used ? ":" : "", i)
-				      : snprintf(lowerdirs + used, sizeof lowerdirs - used, "%s%.64s", used ? ":" : "", img.res.layers[i].diff_id.data());
+		int w = snprintf(lowerdirs + used, sizeof lowerdirs - used, "%sl/%zu", used ? ":" : "", i);
 		if (w < 0 || size_t(w) >= sizeof lowerdirs - used)
 			die("image %s: too many layers (%zu)", img.path, n);
 		used += size_t(w);
@@ -707,17 +712,17 @@ static void build_rootfs(const image_archive &img, bool userns, bool overlay)
 	mkdir_in("work", 0700);
 	mkdir_in("root", 0755);
 	char opts[4200];
-	snprintf(opts, sizeof opts, "lowerdir=%s,upperdir=%s/upper,workdir=%s/work%s", lowerdirs, scratch, scratch,
-		 userns ? ",userxattr" : "");
-	if (cache && fchdir(cache.get()) < 0)
-		die_errno("enter the layer cache");
-	char target[32];
-	snprintf(target, sizeof target, "%s/root", scratch);
-	if (mount("overlay", target, "overlay", 0, opts) < 0)
+	snprintf(opts, sizeof opts, "lowerdir=%s,upperdir=upper,workdir=work%s", lowerdirs, userns ? ",userxattr" : "");
+	if (mount("overlay", "root", "overlay", 0, opts) == 0) {
+		step("mounted overlay of %zu layers%s", n, cache ? " from the cache" : "");
+		return;
+	}
+	// A kernel may list overlayfs and still refuse this stack (a file system it cannot
+	// stack on, say): the layers unpacked here are merged by copy instead.
+	if (cache)
 		die_errno("mount overlay on %s/root", scratch);
-	if (chdir(scratch) < 0)
-		die_errno("enter %s", scratch);
-	step("mounted overlay of %zu layers%s", n, img.cache >= 0 ? " from the cache" : "");
+	step("overlay mount refused (%s): merging the layers by copy", strerror(errno));
+	merge_layers(img, m);
 }
 
 static bool moved_root; // the initramfs fallback of enter_rootfs was taken

@@ -18,8 +18,8 @@ unshare -m --propagation private sh -c '
 	echo "upper:  $(ls upper | tr "\n" " ")(writes land in upper)"
 	echo "lower:  $(ls lower | tr "\n" " ")(the lower layer is never written)"' sh "$play"
 
-echo "== the launcher: each image layer is a lowerdir (its directory in the layer cache, named by its"
-echo "   digest, top layer first); upper and work live on a tmpfs that dies with the container"
+echo "== the launcher: each image layer is a lowerdir (l/N links to its directory in the layer"
+echo "   cache, top layer first); upper and work live on a tmpfs that dies with the container"
 $L images/busybox.tar sh -c '
 	grep "^overlay / " /proc/mounts | sed "s/.*\(lowerdir=[^,]*,upperdir=[^,]*\).*/overlay on \/: \1/"
 	echo "layer 1 wrote /data/secret.txt, layer 2 whited it out: $(ls /data | tr "\n" " ")"

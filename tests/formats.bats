@@ -33,6 +33,27 @@ assert_busybox_semantics() {
 	assert_busybox_semantics --storage copy "$BATS_TEST_TMPDIR/oci.tar"
 }
 
+@test "umoci's OCI layout: its gzip layers and the whiteouts of its own diff run as docker would" {
+	cd "$BATS_TEST_TMPDIR"
+	umoci init --layout oci
+	umoci new --image oci:t
+	umoci unpack --image oci:t b1 >/dev/null
+	layer1=$(tar -xOf "$BUSYBOX" manifest.json | sed 's/.*"Layers":\["\([^"]*\)".*/\1/')
+	tar -xOf "$BUSYBOX" "$layer1" | tar -x -C b1/rootfs
+	umoci repack --image oci:t b1
+	umoci unpack --image oci:t b2 >/dev/null
+	# umoci writes the second layer's deletions as whiteouts, the replaced directory as opaque
+	rm b2/rootfs/data/secret.txt
+	rm -r b2/rootfs/opt/dir && mkdir b2/rootfs/opt/dir && echo new >b2/rootfs/opt/dir/new.txt
+	umoci repack --image oci:t b2
+	umoci config --image oci:t --config.env GREETING=umoci --config.workingdir /data --config.user user --config.cmd sh
+	tar -C oci -cf umoci.tar .
+	cd "$ROOT"
+	run "$LAUNCHER" "$BATS_TEST_TMPDIR/umoci.tar" sh -c 'echo "$GREETING"; pwd; id -un; ls /data /opt/dir'
+	assert_success
+	assert_output "$(printf 'umoci\n/data\nuser\n/data:\nhardlink.txt\nhello.txt\nowned.txt\nsymlink.txt\n\n/opt/dir:\nnew.txt')"
+}
+
 @test "Docker 25+ archives and OCI layouts with a nested index pick linux/amd64" {
 	python3 tests/fixtures.py oci "$BUSYBOX" "$BATS_TEST_TMPDIR/d25.tar" --docker25
 	tar -tf "$BATS_TEST_TMPDIR/d25.tar" | grep -qx manifest.json
