@@ -55,16 +55,7 @@ inline bool still_named(int dir, const char *n, int fd)
 inline int open_layers(const char *root, char (&path)[PATH_MAX])
 {
 	snprintf(path, sizeof path, "%s/layers", root);
-	for (char *p = path + 1;; p++) {
-		if (*p && *p != '/')
-			continue;
-		char c = *p;
-		*p = 0;
-		if (mkdir(path, 0700) < 0 && errno != EEXIST)
-			sys::die_errno("create cache directory %s", path);
-		if (!(*p = c))
-			break;
-	}
+	sys::mkdirs(path, 0700);
 	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
 		sys::die_errno("open cache %s", path);

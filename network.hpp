@@ -124,23 +124,6 @@ inline const char *run_dir()
 	return d && *d ? d : "/run/launcher";
 }
 
-inline void mkdirs(const char *path)
-{
-	char p[PATH_MAX];
-	snprintf(p, sizeof p, "%s", path);
-	for (char *s = p + 1;; s++) {
-		if (*s && *s != '/')
-			continue;
-		char c = *s;
-		*s = 0;
-		if (mkdir(p, 0755) < 0 && errno != EEXIST)
-			sys::die_errno("create directory %s", p);
-		if (!c)
-			break;
-		*s = c;
-	}
-}
-
 // A network's state directory, open, with its lock held.
 struct state {
 	char dir[PATH_MAX];
@@ -152,7 +135,7 @@ inline void open_state(state &st, const char *name)
 {
 	st.name = name;
 	snprintf(st.dir, sizeof st.dir, "%s/net/%s", run_dir(), name);
-	mkdirs(st.dir);
+	sys::mkdirs(st.dir, 0755);
 	st.dirfd.reset(open(st.dir, O_PATH | O_DIRECTORY | O_CLOEXEC));
 	if (!st.dirfd)
 		sys::die_errno("open %s", st.dir);

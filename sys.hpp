@@ -1,7 +1,9 @@
 // sys.hpp: what every part of the launcher that makes syscalls shares: the one-line error
 // report, file descriptor ownership, and wrappers for the syscalls musl has no function for.
 #pragma once
+#include <climits>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <cerrno>
 #include <cstdarg>
 #include <cstdio>
@@ -117,6 +119,23 @@ inline long clone_fork(unsigned long flags)
 {
 	// The raw syscall with no new stack behaves as fork(): the child runs on a copy of ours.
 	return syscall(SYS_clone, flags, nullptr, nullptr, nullptr, 0);
+}
+
+// mkdir -p: each missing directory of path made with mode.
+inline void mkdirs(const char *path, mode_t mode)
+{
+	char p[PATH_MAX];
+	snprintf(p, sizeof p, "%s", path);
+	for (char *s = p + 1;; s++) {
+		if (*s && *s != '/')
+			continue;
+		char c = *s;
+		*s = 0;
+		if (mkdir(p, mode) < 0 && errno != EEXIST)
+			die_errno("create directory %s", p);
+		if (!(*s = c))
+			break;
+	}
 }
 
 // Credentials and limits by raw syscall: musl's wrappers first synchronise every thread

@@ -105,6 +105,14 @@ assert_busybox_semantics() {
 	run "$LAUNCHER" "$BATS_TEST_TMPDIR/badcfg.tar" true
 	assert_failure 125
 	assert_output --regexp "^launcher: image .*: blobs/sha256/[0-9a-f]{64}: content has digest sha256:[0-9a-f]{64}, its name says [0-9a-f]{64}$"
+
+	# A manifest naming a blob the archive lacks.
+	rm -rf "$BATS_TEST_TMPDIR/o" && mkdir "$BATS_TEST_TMPDIR/o" && tar -xf "$BATS_TEST_TMPDIR/oci.tar" -C "$BATS_TEST_TMPDIR/o"
+	rm "$(ls -S "$BATS_TEST_TMPDIR"/o/blobs/sha256/* | head -1)"
+	tar -C "$BATS_TEST_TMPDIR/o" -cf "$BATS_TEST_TMPDIR/noblob.tar" .
+	run "$LAUNCHER" "$BATS_TEST_TMPDIR/noblob.tar" true
+	assert_failure 125
+	assert_output --regexp "^launcher: image .*: blobs/sha256/[0-9a-f]{64} is missing \(named by digest sha256:[0-9a-f]{64}\)$"
 }
 
 @test "gzip and zstd: a corrupt gzip layer and a zstd layer fail with one line" {
