@@ -1,20 +1,25 @@
-// launcher: run a `docker save` image as PID 1 of fresh namespaces, with nothing else
-// installed. One start, top to bottom:
+// launcher: run an image archive (docker save, OCI layout) as PID 1 of fresh namespaces,
+// with nothing else installed. One start, top to bottom:
 //
-//   main            parse flags, map the image archive, read manifest and config
+//   main            parse flags, map the image archive, resolve it to one image (manifest
+//                   or index, config), each document checked against its digest
+//   prepare_layers  find each layer in the cache by digest, or check it (inflating a gzip
+//                   layer) and unpack it there once
 //   start           clone a child into new mount, UTS, IPC, PID and network namespaces;
 //                   on a bridge network, lease an address and plug a veth into the child
 //   supervise       (host side) forward signals to the container, exit with its status
-//   container_main  (PID 1 inside) unpack the layers into a private tmpfs, stack them with
-//                   overlayfs, pivot_root into it, mount /proc /dev /sys, then act as init:
+//   container_main  (PID 1 inside) stack the layers with overlayfs over a private tmpfs
+//                   (unpacking them there first with --no-cache), pivot_root into it,
+//                   mount /proc /dev /sys, resolve the user, then act as init:
 //   run_init        fork and exec the entrypoint (confined: docker's capabilities,
 //                   no_new_privs, seccomp), forward signals, reap every child
 //
 // As the machine's own PID 1 (an initramfs's /init) it first mounts what an init mounts,
 // reads its arguments from the kernel command line, and powers off at the end.
 //
-// Everything the container uses lives in mounts of its own mount namespace, so the kernel
-// frees it when the namespace dies, even when the launcher is killed with SIGKILL.
+// Everything the container mounts and writes lives in its own mount namespace, so the
+// kernel frees it when the namespace dies, even when the launcher is killed with SIGKILL.
+// What stays on the host is the layer cache: image layers, unpacked once, by digest.
 #include <csignal>
 #include <cstdlib>
 #include <net/if.h>
