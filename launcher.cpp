@@ -328,7 +328,11 @@ static int unpack_into_cache(image_archive &img, size_t i, const char *what)
 	unpacking = {img.cache, hex};
 	std::span<const unsigned char> tar = layer_tar(img, i, img.cache, what, false);
 	pid_t hasher = -1;
+	pid_t parent = getpid();
 	if (!img.layers[i].mapped && (hasher = pid_t(sys::clone_fork(SIGCHLD))) == 0) {
+		// Dies with the launcher, whatever ends it first.
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
+			_exit(1);
 		char got[65];
 		sha256::digest(tar, got);
 		_exit(hex == got ? 0 : 1);
