@@ -239,8 +239,8 @@ inline bool name_matches(std::string_view have, std::string_view want)
 		return true;
 	if (!want_tag && have.size() == want.size() + 7 && have.starts_with(want) && have.ends_with(":latest"))
 		return true;
-	if (have.find_first_of(":/") == have.npos) // bare tag
-		return want.ends_with(have) && want.size() > have.size() && want[want.size() - have.size() - 1] == ':';
+	if (have.find_first_of(":/") == have.npos) // a bare tag names the layout's image
+		return have == (want_tag ? want.substr(want.rfind(':') + 1) : std::string_view("latest"));
 	return false;
 }
 

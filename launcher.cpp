@@ -247,6 +247,8 @@ static std::span<const unsigned char> inflate_layer(std::span<const unsigned cha
 						      std::string_view diff_id)
 {
 	sys::unique_fd out(openat(dir, ".", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600));
+	if (!out && errno == EOPNOTSUPP) // a file system without unnamed files (ramfs)
+		out.reset(memfd_create("layer", MFD_CLOEXEC));
 	if (!out)
 		die_errno("%s: create a temporary file to inflate into", what);
 	static gzip::inflater *in; // 100 KB: the heap, not the stack

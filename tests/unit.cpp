@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <map>
 #include <memory>
 #include <sstream>
 #include <string>
@@ -621,6 +622,156 @@ BOOST_AUTO_TEST_CASE(digests_and_env)
 	BOOST_TEST(std::string(env[1]) == "A=2");
 	BOOST_TEST(std::string(image::get_env(env, "AB")) == "3");
 	BOOST_TEST(image::get_env(env, "P") == nullptr);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(image_resolution)
+
+// An archive's members by name, for image::resolve; blobs are named by their digests.
+struct archive {
+	std::map<std::string, std::string> files;
+	std::string blob(const std::string &content)
+	{
+		char hex[65];
+		sha256::digest({reinterpret_cast<const unsigned char *>(content.data()), content.size()}, hex);
+		files["blobs/sha256/" + std::string(hex)] = content;
+		return hex;
+	}
+	std::string desc(const std::string &type, const std::string &content, const std::string &extra = "")
+	{
+		std::string hex = blob(content);
+		return R"({"mediaType":")" + type + R"(","digest":"sha256:)" + hex + R"(","size":)" +
+		       std::to_string(content.size()) + extra + "}";
+	}
+	bool resolve(image::resolution &r, const char *want = nullptr)
+	{
+		auto find = [&](std::string_view name) {
+			auto it = files.find(std::string(name));
+			return it == files.end() ? std::span<const unsigned char>{}
+						 : std::span<const unsigned char>(reinterpret_cast<const unsigned char *>(it->second.data()), it->second.size());
+		};
+		return image::resolve(find, want, sha256::digest, r);
+	}
+};
+
+const std::string layer_a = "layer a (stands for a tar)", layer_b = "layer b";
+
+std::string config_for(archive &a, const std::string &user = "")
+{
+	char ha[65], hb[65];
+	sha256::digest({reinterpret_cast<const unsigned char *>(layer_a.data()), layer_a.size()}, ha);
+	sha256::digest({reinterpret_cast<const unsigned char *>(layer_b.data()), layer_b.size()}, hb);
+	(void)a;
+	return R"({"config":{"Cmd":["sh"],"User":")" + user + R"("},"rootfs":{"type":"layers","diff_ids":["sha256:)" +
+	       std::string(ha) + R"(","sha256:)" + hb + R"("]}})";
+}
+
+// An OCI layout whose index.json holds a nested index with an arm64 and an amd64 manifest.
+archive nested_oci()
+{
+	archive a;
+	std::string cfg = a.desc("application/vnd.oci.image.config.v1+json", config_for(a, "amd64-user"));
+	std::string layers = "[" + a.desc("application/vnd.oci.image.layer.v1.tar", layer_a) + "," +
+			     a.desc("application/vnd.oci.image.layer.v1.tar", layer_b) + "]";
+	std::string amd64 = R"({"schemaVersion":2,"config":)" + cfg + R"(,"layers":)" + layers + "}";
+	std::string arm64 = R"({"schemaVersion":2,"config":)" + a.desc("application/vnd.oci.image.config.v1+json", config_for(a, "arm")) +
+			    R"(,"layers":[]})";
+	std::string inner = R"({"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[)" +
+			    a.desc("application/vnd.oci.image.manifest.v1+json", arm64, R"(,"platform":{"os":"linux","architecture":"arm64"})") + "," +
+			    a.desc("application/vnd.oci.image.manifest.v1+json", amd64, R"(,"platform":{"os":"linux","architecture":"amd64"})") + "]}";
+	a.files["index.json"] = R"({"schemaVersion":2,"manifests":[)" +
+				a.desc("application/vnd.oci.image.index.v1+json", inner,
+				       R"(,"annotations":{"io.containerd.image.name":"docker.io/library/busybox:1.36","org.opencontainers.image.ref.name":"1.36"})") +
+				"]}";
+	return a;
+}
+
+BOOST_AUTO_TEST_CASE(names_match_as_docker_spells_them)
+{
+	using image::detail::name_matches;
+	BOOST_TEST(name_matches("busybox:latest", "busybox"));
+	BOOST_TEST(name_matches("docker.io/library/busybox:latest", "busybox"));
+	BOOST_TEST(name_matches("busybox:1.36", "docker.io/library/busybox:1.36"));
+	BOOST_TEST(name_matches("latest", "busybox")); // an OCI ref.name that is a bare tag
+	BOOST_TEST(name_matches("1.36", "busybox:1.36"));
+	BOOST_TEST(!name_matches("busybox:1.36", "busybox"));
+	BOOST_TEST(!name_matches("busybox:latest", "busy"));
+	BOOST_TEST(!name_matches("localhost:5000/x:latest", "x"));
+}
+
+BOOST_AUTO_TEST_CASE(nested_index_picks_linux_amd64)
+{
+	archive a = nested_oci();
+	auto r = std::make_unique<image::resolution>();
+	BOOST_REQUIRE_MESSAGE(a.resolve(*r), r->why);
+	BOOST_TEST(std::string(r->config.user) == (image::host_arch == "amd64" ? "amd64-user" : "arm"));
+	BOOST_TEST(std::string(r->name) == "docker.io/library/busybox:1.36");
+	BOOST_REQUIRE(r->layers.size() == 2u);
+	BOOST_TEST(r->layers[0].blob == r->layers[0].diff_id); // uncompressed: blob is the tar
+	BOOST_TEST(std::string(r->layers[1].media_type) == "application/vnd.oci.image.layer.v1.tar");
+	auto chosen = std::make_unique<image::resolution>();
+	BOOST_TEST(a.resolve(*chosen, "busybox:1.36"));
+	auto wrong = std::make_unique<image::resolution>();
+	BOOST_TEST(!a.resolve(*wrong, "busybox:1.35"));
+	BOOST_TEST(std::string(wrong->why) == "has no image busybox:1.35 (it holds docker.io/library/busybox:1.36)");
+}
+
+BOOST_AUTO_TEST_CASE(lies_are_refused_by_digest_size_or_count)
+{
+	{ // a blob whose content is not what its name says
+		archive a = nested_oci();
+		for (auto &[name, content] : a.files)
+			if (content == layer_b)
+				content = "layer B";
+		auto r = std::make_unique<image::resolution>();
+		BOOST_TEST(a.resolve(*r)); // layers are the caller's to check, as it unpacks them
+	}
+	{
+		archive a = nested_oci();
+		for (auto &[name, content] : a.files)
+			if (content.find("\"diff_ids\"") != std::string::npos)
+				content[2] = 'C';
+		auto r = std::make_unique<image::resolution>();
+		BOOST_TEST(!a.resolve(*r));
+		BOOST_TEST(std::string(r->why).find("content has digest sha256:") != std::string::npos);
+	}
+	{ // a descriptor's size that lies
+		archive a = nested_oci();
+		a.files["index.json"].replace(a.files["index.json"].find("\"size\":") + 7, 1, "9");
+		auto r = std::make_unique<image::resolution>();
+		BOOST_TEST(!a.resolve(*r));
+		BOOST_TEST(std::string(r->why).find("its descriptor says") != std::string::npos);
+	}
+	{ // a missing blob
+		archive a = nested_oci();
+		for (auto it = a.files.begin(); it != a.files.end(); ++it)
+			if (it->second == layer_a) {
+				a.files.erase(it);
+				break;
+			}
+		auto r = std::make_unique<image::resolution>();
+		BOOST_TEST(!a.resolve(*r));
+		BOOST_TEST(std::string(r->why).find("is missing (named by digest sha256:") != std::string::npos);
+	}
+	{ // diff_ids that do not match the layers in number
+		archive a;
+		std::string cfg = R"({"rootfs":{"diff_ids":[]}})";
+		std::string cfg_hex = a.blob(cfg);
+		a.files["l.tar"] = layer_a;
+		a.files["manifest.json"] = R"([{"Config":"blobs/sha256/)" + cfg_hex + R"(","RepoTags":["x:1"],"Layers":["l.tar"]}])";
+		auto r = std::make_unique<image::resolution>();
+		BOOST_TEST(!a.resolve(*r));
+		BOOST_TEST(std::string(r->why).find("rootfs.diff_ids has 0 entries for 1 layers") != std::string::npos);
+	}
+	{ // nested indexes that loop back on themselves end at a depth
+		archive a;
+		std::string self = R"({"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[]})";
+		a.files["index.json"] = R"({"manifests":[)" + a.desc("application/vnd.oci.image.index.v1+json", self) + "]}";
+		auto r = std::make_unique<image::resolution>();
+		BOOST_TEST(!a.resolve(*r));
+		BOOST_TEST(std::string(r->why).find("no manifest for linux/") != std::string::npos);
+	}
 }
 
 BOOST_AUTO_TEST_SUITE_END()
