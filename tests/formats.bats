@@ -143,6 +143,45 @@ assert_busybox_semantics() {
 	assert_output --regexp '^launcher: layer 2 \(blobs/sha256/[0-9a-f]{64}\) is zstd-compressed \(application/vnd.oci.image.layer.v1.tar\+zstd\): not supported; recompress it with gzip$'
 }
 
+@test "tar dialects: PAX and GNU long names, base-256 ids, devices, fifos, hard links and xattrs" {
+	python3 - "$BATS_TEST_TMPDIR/layer.tar" <<'EOF'
+import io, sys, tarfile
+with tarfile.open(sys.argv[1], 'w', format=tarfile.PAX_FORMAT) as t:
+    def add(name, type=tarfile.REGTYPE, data=b'', pax=None, **kw):
+        i = tarfile.TarInfo(name); i.type = type; i.size = len(data); i.mtime = 1700000000
+        for k, v in kw.items(): setattr(i, k, v)
+        if pax: i.pax_headers = pax
+        t.addfile(i, io.BytesIO(data) if data else None)
+    add('deep/' + 'd' * 120 + '/file', data=b'pax path\n')
+    add('data/dev/fifo', tarfile.FIFOTYPE, mode=0o600)
+    add('data/dev/null2', tarfile.CHRTYPE, devmajor=1, devminor=3, mode=0o666)
+    add('data/dev/loop9', tarfile.BLKTYPE, devmajor=7, devminor=9, mode=0o660)
+    add('bin/ping2', data=b'#!/bin/sh\necho capable\n', mode=0o755,
+        pax={'SCHILY.xattr.security.capability': '\x01\x00\x00\x02\x00\x20\x00\x00' + '\x00' * 12,
+             'SCHILY.xattr.user.note': 'kept'})
+    add('data/orig', data=b'linked\n')
+    add('data/link', tarfile.LNKTYPE, linkname='data/orig')
+# A GNU member: a long name (L record) and a uid only base-256 can hold.
+gnu = io.BytesIO()
+with tarfile.open(fileobj=gnu, mode='w', format=tarfile.GNU_FORMAT) as t:
+    i = tarfile.TarInfo('gnu/' + 'g' * 150); i.size = 4; i.uid = 3000000000; i.gid = 5
+    t.addfile(i, io.BytesIO(b'gnu\n'))
+data = open(sys.argv[1], 'rb').read().rstrip(b'\0')
+data = data + b'\0' * (-len(data) % 512)
+open(sys.argv[1], 'wb').write(data + gnu.getvalue())
+EOF
+	hostile_image dialects
+	run "$LAUNCHER" "$BATS_TEST_TMPDIR/dialects.tar" sh -c '
+		cat /deep/d*/file; stat -c "%F %t,%T %a" /data/dev/fifo /data/dev/null2 /data/dev/loop9 | sort
+		stat -c "%h" /data/link; cat /data/link; cat /gnu/g*; stat -c "%u %g" /gnu/g*'
+	assert_success
+	assert_output "$(printf 'pax path\nblock special file 7,9 660\ncharacter special file 1,3 666\nfifo 0,0 600\n2\nlinked\ngnu\n3000000000 5')"
+	# The xattrs, read on the host from the cached layer: security.capability and user.note.
+	layer=$(ls "$LAUNCHER_ROOT"/layers/*/bin/ping2)
+	run python3 -c "import os, sys; print(os.getxattr(sys.argv[1], 'user.note').decode()); print(os.getxattr(sys.argv[1], 'security.capability').hex())" "$layer"
+	assert_output "$(printf 'kept\n0100000200200000000000000000000000000000')"
+}
+
 @test "users: the image's User, -u NAME, UID, NAME:GROUP, UID:GID, and supplementary groups" {
 	run "$LAUNCHER" -u user "$BUSYBOX" sh -c 'id; echo $HOME'
 	assert_success
