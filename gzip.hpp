@@ -65,9 +65,9 @@ inline uint32_t crc32(uint32_t crc, const unsigned char *p, size_t n)
 }
 
 // A canonical Huffman code: counts per length and symbols in code order (puff's form),
-// plus a table over the next 9 input bits for the codes no longer than that.
+// plus a table over the next 10 input bits for the codes no longer than that.
 struct huffman {
-	static constexpr int fast_bits = 9;
+	static constexpr int fast_bits = 10;
 	uint16_t count[16];
 	uint16_t symbol[288];
 	uint16_t fast[1 << fast_bits]; // symbol << 4 | length; 0 = longer code or none
@@ -152,6 +152,14 @@ private:
 	// Bits come least significant first; the buffer holds up to 64 of them.
 	void fill()
 	{
+		if (in_.size() - pos_ >= 8) { // eight bytes at once, keeping whole bytes only
+			uint64_t v;
+			memcpy(&v, in_.data() + pos_, 8);
+			bitbuf_ |= v << bits_;
+			pos_ += (63 - bits_) >> 3;
+			bits_ |= 56;
+			return;
+		}
 		while (bits_ <= 56 && pos_ < in_.size())
 			bitbuf_ |= uint64_t(in_[pos_++]) << bits_, bits_ += 8;
 	}

@@ -241,10 +241,34 @@ static void check_digest(std::span<const unsigned char> b, std::string_view want
 		die("%s: %s has digest sha256:%s, expected sha256:%.*s", what, of, got, int(want.size()), want.data());
 }
 
+// Digests are taken by a forked helper on the other core while this process inflates or
+// unpacks; it exits 0 when the bytes have the digest, and dies with the launcher.
+static pid_t start_hasher(std::span<const unsigned char> b, std::string_view want, const char *what)
+{
+	pid_t parent = getpid();
+	pid_t pid = pid_t(sys::clone_fork(SIGCHLD));
+	if (pid < 0)
+		die_errno("fork to hash %s", what);
+	if (pid == 0) {
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
+			_exit(1);
+		char got[65];
+		sha256::digest(b, got);
+		_exit(want == got ? 0 : 1);
+	}
+	return pid;
+}
+
+static void finish_hasher(pid_t pid, std::span<const unsigned char> b, std::string_view want, const char *what, const char *of)
+{
+	int status = 0;
+	if (waitpid(pid, &status, 0) < 0 || status != 0)
+		check_digest(b, want, what, of); // says which digest it has, and dies
+}
+
 // A gzip layer, inflated into an unnamed file of `dir` (nothing to clean up, whatever
-// happens) and mapped; its digest is taken on the way.
-static std::span<const unsigned char> inflate_layer(std::span<const unsigned char> gz, int dir, const char *what,
-						      std::string_view diff_id)
+// happens), then mapped.
+static std::span<const unsigned char> inflate_layer(std::span<const unsigned char> gz, int dir, const char *what)
 {
 	sys::unique_fd out(openat(dir, ".", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600));
 	if (!out && errno == EOPNOTSUPP) // a file system without unnamed files (ramfs)
@@ -253,25 +277,17 @@ static std::span<const unsigned char> inflate_layer(std::span<const unsigned cha
 		die_errno("%s: create a temporary file to inflate into", what);
 	static gzip::inflater *in; // 100 KB: the heap, not the stack
 	in = new gzip::inflater(gz);
-	sha256::hasher h;
-	for (std::span<const unsigned char> chunk = in->next(); !chunk.empty(); chunk = in->next()) {
-		h.update(chunk);
+	for (std::span<const unsigned char> chunk = in->next(); !chunk.empty(); chunk = in->next())
 		for (size_t done = 0; done < chunk.size();) {
 			ssize_t n = write(out.get(), chunk.data() + done, chunk.size() - done);
 			if (n < 0)
 				die_errno("%s: write the inflated layer", what);
 			done += size_t(n);
 		}
-	}
 	if (in->err() != gzip::error::none)
 		die("%s: %s at byte %zu of the compressed layer", what, gzip::error_text(in->err()), in->err_offset());
 	size_t size = in->total();
 	delete in;
-	char got[65];
-	h.finish(got);
-	if (diff_id != got)
-		die("%s: uncompressed content has digest sha256:%s, the config's diff_id says sha256:%.*s", what, got,
-		    int(diff_id.size()), diff_id.data());
 	if (size == 0)
 		return {};
 	void *p = mmap(nullptr, size, PROT_READ, MAP_PRIVATE, out.get(), 0);
@@ -280,26 +296,29 @@ static std::span<const unsigned char> inflate_layer(std::span<const unsigned cha
 	return {static_cast<const unsigned char *>(p), size};
 }
 
-// The layer's tar, its blob digest checked. A gzip layer's content is checked as it is
-// inflated; a plain one's only when check_plain (else the caller checks it).
-static std::span<const unsigned char> layer_tar(image_archive &img, size_t i, int tmp_dir, const char *what, bool check_plain)
+// The layer's tar (inflated when gzip), its blob's digest checked (while it inflates).
+// The tar's own digest, the config's diff_id, is checked here only when check_tar; else
+// the caller checks it.
+static std::span<const unsigned char> layer_tar(image_archive &img, size_t i, int tmp_dir, const char *what, bool check_tar)
 {
 	const image::layer_ref &l = img.res.layers[i];
-	std::span<const unsigned char> blob = find_member(img, l.path)->data;
+	std::span<const unsigned char> blob = find_member(img, l.path)->data, tar = blob;
 	std::string_view type(l.media_type);
 	if (type.ends_with("zstd") || gzip::is_zstd(blob))
 		die("%s is zstd-compressed (%s): not supported; recompress it with gzip", what, *l.media_type ? l.media_type : "by its magic bytes");
-	if (!l.blob.empty() && l.blob != l.diff_id)
-		check_digest(blob, l.blob, what, "the blob");
-	if (type.ends_with("gzip") || gzip::is_gzip(blob)) {
-		img.layers[i].mapped = true;
-		return inflate_layer(blob, tmp_dir, what, l.diff_id);
-	}
-	if (type.find('+') != type.npos)
+	bool gz = type.ends_with("gzip") || gzip::is_gzip(blob);
+	if (!gz && type.find('+') != type.npos)
 		die("%s: unsupported media type %s", what, l.media_type);
-	if (check_plain)
-		check_digest(blob, l.diff_id, what, "the layer");
-	return blob;
+	pid_t blob_hasher = !l.blob.empty() && l.blob != l.diff_id ? start_hasher(blob, l.blob, what) : -1;
+	if (gz) {
+		img.layers[i].mapped = true;
+		tar = inflate_layer(blob, tmp_dir, what);
+	}
+	if (blob_hasher > 0)
+		finish_hasher(blob_hasher, blob, l.blob, what, "the blob");
+	if (check_tar)
+		check_digest(tar, l.diff_id, what, gz ? "the uncompressed layer" : "the layer");
+	return tar;
 }
 
 // A layer being unpacked into the cache, removed again if the launcher dies meanwhile.
@@ -317,8 +336,8 @@ static void abandon_partial_layer()
 	cache::abandon(cache, unpacking.hex);
 }
 
-// Unpacks a layer into the cache: into HEX.partial, checked, then published as HEX. A
-// plain layer is hashed by a forked helper while this process unpacks it.
+// Unpacks a layer into the cache: into HEX.partial, checked, then published as HEX. The
+// tar is hashed by a forked helper while this process unpacks it.
 static int unpack_into_cache(image_archive &img, size_t i, const char *what)
 {
 	std::string_view hex = img.res.layers[i].diff_id;
@@ -329,22 +348,9 @@ static int unpack_into_cache(image_archive &img, size_t i, const char *what)
 	}
 	unpacking = {img.cache, hex};
 	std::span<const unsigned char> tar = layer_tar(img, i, img.cache, what, false);
-	pid_t hasher = -1;
-	pid_t parent = getpid();
-	if (!img.layers[i].mapped && (hasher = pid_t(sys::clone_fork(SIGCHLD))) == 0) {
-		// Dies with the launcher, whatever ends it first.
-		if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
-			_exit(1);
-		char got[65];
-		sha256::digest(tar, got);
-		_exit(hex == got ? 0 : 1);
-	}
-	if (hasher < 0 && !img.layers[i].mapped)
-		die_errno("fork to hash %s", what);
+	pid_t hasher = start_hasher(tar, hex, what);
 	unpack::stats s = unpack::layer(tar, c.fd, what);
-	int status = 0;
-	if (hasher > 0 && (waitpid(hasher, &status, 0) < 0 || status != 0))
-		check_digest(tar, hex, what, "the layer"); // says which digest it has, and dies
+	finish_hasher(hasher, tar, hex, what, img.layers[i].mapped ? "the uncompressed layer" : "the layer");
 	cache::publish(img.cache, hex, c.fd, s);
 	unpacking.cache = -1;
 	if (img.layers[i].mapped && munmap(const_cast<unsigned char *>(tar.data()), tar.size()) < 0)
