@@ -22,7 +22,7 @@ fi
 if [ "$mode" = quick ]; then
 	RUNS=3 WARMUP=1 FILES=2000 MEGABYTES=20 UNPACK_RUNS=2 ORPHANS=1000 SCALE="1 5" SCALE_RUNS=2
 else
-	RUNS=30 WARMUP=5 FILES=20000 MEGABYTES=200 UNPACK_RUNS=5 ORPHANS=10000 SCALE="1 10 100" SCALE_RUNS=5
+	RUNS=30 WARMUP=5 FILES=20000 MEGABYTES=200 UNPACK_RUNS=9 ORPHANS=10000 SCALE="1 10 100" SCALE_RUNS=5
 fi
 umount /sys/fs/cgroup/unified 2>/dev/null || true
 work=$(mktemp -d)
@@ -216,8 +216,8 @@ whole_ms=$(awk -F'|' 'NR == 1 { print $2 }' "$work/unpack.csv")
 	echo
 	echo "The launcher's rows are whole starts of an image of two layers (busybox, then the big"
 	echo "layer) that run \`true\`: a first start unpacks both into an emptied cache, checking each"
-	echo "against its digest (a forked helper hashes a plain layer while it is unpacked; a gzip"
-	echo "layer is hashed as it is inflated into an unnamed temporary file, then unpacked); a second"
+	echo "against its digest on the other core (a forked helper hashes the tar while it is"
+	echo "unpacked, and a gzip blob while it is inflated into an unnamed temporary file); a second"
 	echo "start unpacks nothing; \`--no-cache\` hashes, then unpacks into the container's tmpfs."
 	echo "The first start's own step timings (\`--verbose\`, median of $UNPACK_RUNS) put the big"
 	echo "layer's unpack into the cache at $big_unpack ms."
