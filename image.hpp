@@ -314,6 +314,181 @@ bool blob(resolution &r, Find &find, const char *digest, int64_t size, std::span
 // Computes the hex SHA-256 of bytes (the caller's, so image.hpp needs no hash of its own).
 using hash_fn = void (*)(std::span<const unsigned char>, char hex[65]);
 
+namespace detail {
+
+inline std::string_view text(std::span<const unsigned char> b)
+{
+	return {reinterpret_cast<const char *>(b.data()), b.size()};
+}
+
+// The images an archive offers, by name, and the one `want` picks (nullptr: the only one).
+struct choice {
+	const char *want;
+	char names[256] = "";
+	size_t used = 0, matches = 0;
+
+	// Notes one image known by `names` (listing all, or only the first that is not empty);
+	// true when it is the first image that fits.
+	bool offer(std::span<const char *const> names_of_it, bool list_all)
+	{
+		bool fits = !want, listed = false;
+		for (const char *n : names_of_it) {
+			if (!*n)
+				continue;
+			fits = fits || name_matches(n, want);
+			if (!listed || list_all)
+				note(n);
+			listed = true;
+		}
+		if (!listed)
+			note("untagged");
+		return fits && !matches++;
+	}
+	void note(const char *n)
+	{
+		used += size_t(snprintf(names + used, used < sizeof names ? sizeof names - used : 0, "%s%s", used ? ", " : "", n));
+	}
+	bool exactly_one(resolution &r) const
+	{
+		if (matches == 1)
+			return true;
+		return want && !matches ? fail(r, "has no image %s (it holds %s)", want, names)
+					: fail(r, "holds %zu images (%s): choose one with --image or FILE:NAME", matches, names);
+	}
+};
+
+// `docker save`, legacy and Docker 25+ (paths into blobs/sha256/): [{Config, RepoTags, Layers}]
+inline bool from_manifest_json(std::span<const unsigned char> m, choice &c, resolution &r)
+{
+	std::vector<manifest> all;
+	if (problem p = parse_manifest(text(m), r.stores.emplace_back(), all))
+		return fail(r, "%s at byte %zu of manifest.json", p.what, p.offset);
+	const manifest *chosen = nullptr;
+	for (const manifest &mf : all)
+		if (c.offer(mf.tags, true))
+			chosen = &mf, r.name = mf.tags.empty() ? "" : mf.tags[0];
+	if (!c.exactly_one(r))
+		return false;
+	r.config_path = chosen->config;
+	for (const char *l : chosen->layers)
+		r.layers.push_back({l, "", std::string_view(l).starts_with("blobs/") ? digest_hex(l) : std::string_view{}, -1, {}});
+	return true;
+}
+
+// A JSON document named by a descriptor: found, checked against its digest, parsed.
+struct json_blob {
+	const char *path = "";
+	std::span<const unsigned char> bytes;
+	std::vector<json::token> tokens;
+	json::document doc;
+	json::value root() const { return {&doc, 0}; }
+};
+
+template <class Find>
+bool load_blob(resolution &r, Find &find, hash_fn hash, const descriptor &d, json_blob &out)
+{
+	std::string_view hex;
+	if (!blob(r, find, d.digest, d.size, out.bytes, out.path, hex))
+		return false;
+	char got[65];
+	hash(out.bytes, got);
+	if (hex != got)
+		return fail(r, "%s: content has digest sha256:%s, its name says %.*s", out.path, got, int(hex.size()), hex.data());
+	if (problem p = load(text(out.bytes), out.tokens, out.doc))
+		return fail(r, "%s at byte %zu of %s", p.what, p.offset, out.path);
+	return true;
+}
+
+// An image manifest: {config: descriptor, layers: [descriptor, ...]}.
+template <class Find>
+bool from_oci_manifest(const json_blob &m, strings &st, Find &find, resolution &r)
+{
+	descriptor cfg;
+	std::span<const unsigned char> bytes;
+	std::string_view hex;
+	if (!read_descriptor(m.root()["config"], st, cfg))
+		return fail(r, "%s: config is not a descriptor", m.path);
+	if (!blob(r, find, cfg.digest, cfg.size, bytes, r.config_path, hex))
+		return false;
+	json::value layers = m.root()["layers"];
+	if (!layers.is(json::kind::array))
+		return fail(r, "%s: layers is not a list", m.path);
+	bool ok = true;
+	layers.each([&](json::value v) {
+		descriptor d;
+		layer_ref l;
+		if (!ok)
+			return;
+		if (!read_descriptor(v, st, d)) {
+			ok = fail(r, "%s: a malformed layer descriptor", m.path);
+			return;
+		}
+		if (!(ok = blob(r, find, d.digest, d.size, bytes, l.path, l.blob)))
+			return;
+		l.media_type = d.media_type;
+		l.size = d.size;
+		r.layers.push_back(l);
+	});
+	return ok;
+}
+
+// An OCI layout: index.json names the images; each is a manifest, or an index of
+// per-platform manifests (nested, maybe), followed down to linux and host_arch.
+template <class Find>
+bool from_index(std::span<const unsigned char> ix, Find &find, hash_fn hash, choice &c, resolution &r)
+{
+	std::vector<json::token> tokens;
+	json::document doc;
+	if (problem p = load(text(ix), tokens, doc))
+		return fail(r, "%s at byte %zu of index.json", p.what, p.offset);
+	strings st(r.stores.emplace_back(), text(ix));
+	json::value list = json::value{&doc, 0}["manifests"];
+	if (!list.is(json::kind::array))
+		return fail(r, "index.json: manifests is not a list");
+	descriptor chosen;
+	bool bad = false;
+	list.each([&](json::value v) {
+		descriptor d;
+		if (!read_descriptor(v, st, d))
+			bad = true;
+		else if (const char *names[] = {d.full_name, d.name}; platform_fits(d) && c.offer(names, false))
+			chosen = d;
+	});
+	if (bad)
+		return fail(r, "index.json: a malformed descriptor in manifests");
+	if (!c.exactly_one(r))
+		return false;
+	r.name = *chosen.full_name ? chosen.full_name : chosen.name;
+	for (int depth = 0; depth < 8; depth++) {
+		json_blob m;
+		if (!load_blob(r, find, hash, chosen, m))
+			return false;
+		strings mst(r.stores.emplace_back(), text(m.bytes));
+		const char *own_type = "";
+		string_field(m.root()["mediaType"], mst, own_type, "");
+		if (!is_index(chosen.media_type) && !is_index(own_type) && !m.root()["manifests"].is(json::kind::array))
+			return from_oci_manifest(m, mst, find, r);
+		char platforms[160] = "";
+		size_t used = 0;
+		bool found = false;
+		m.root()["manifests"].each([&](json::value v) {
+			descriptor d;
+			if (found || !read_descriptor(v, mst, d))
+				return;
+			used += size_t(snprintf(platforms + used, used < sizeof platforms ? sizeof platforms - used : 0, "%s%s/%s",
+						used ? ", " : "", d.os, d.arch));
+			if (platform_fits(d))
+				chosen = d, found = true;
+		});
+		if (!found)
+			return fail(r, "%s: no manifest for linux/%.*s (it has %s)", m.path, int(host_arch.size()), host_arch.data(),
+				    *platforms ? platforms : "none");
+	}
+	return fail(r, "indexes nest deeper than 8");
+}
+
+} // namespace detail
+
 // Resolves the archive whose members find(path) returns (a span with data() == nullptr
 // when missing) to one image: `want` chooses by tag or ref name (nullptr: the only one).
 // Small documents (indexes, manifests, the config) are checked against their digests here;
@@ -322,145 +497,22 @@ template <class Find>
 bool resolve(Find &&find, const char *want, hash_fn hash, resolution &r)
 {
 	using namespace detail;
-	auto text = [](std::span<const unsigned char> b) {
-		return std::string_view(reinterpret_cast<const char *>(b.data()), b.size());
-	};
-	auto checked = [&](std::span<const unsigned char> b, std::string_view hex, const char *path) {
-		char got[65];
-		hash(b, got);
-		return hex.empty() || hex == got || fail(r, "%s: content has digest sha256:%s, its name says %.*s", path, got, int(hex.size()), hex.data());
-	};
-	char choices[256] = "";
-	size_t used = 0;
-	auto note_choice = [&](const char *n) {
-		used += size_t(snprintf(choices + used, used < sizeof choices ? sizeof choices - used : 0, "%s%s", used ? ", " : "", *n ? n : "untagged"));
-	};
-	size_t matches = 0;
-
-	if (std::span<const unsigned char> m = find("manifest.json"); m.data()) {
-		std::vector<manifest> all;
-		if (problem p = parse_manifest(text(m), r.stores.emplace_back(), all))
-			return fail(r, "%s at byte %zu of manifest.json", p.what, p.offset);
-		const manifest *chosen = nullptr;
-		for (const manifest &mf : all) {
-			bool fits = !want;
-			for (const char *t : mf.tags) {
-				note_choice(t);
-				fits = fits || name_matches(t, want);
-			}
-			if (mf.tags.empty())
-				note_choice("");
-			if (fits && !chosen)
-				chosen = &mf, r.name = mf.tags.empty() ? "" : mf.tags[0];
-			matches += fits;
-		}
-		if (matches != 1)
-			return want && !matches ? fail(r, "has no image %s (it holds %s)", want, choices)
-						: fail(r, "holds %zu images (%s): choose one with --image or FILE:NAME", matches, choices);
-		r.config_path = chosen->config;
-		for (const char *l : chosen->layers)
-			r.layers.push_back({l, "", std::string_view(l).starts_with("blobs/") ? digest_hex(l) : std::string_view{}, -1, {}});
-	} else if (std::span<const unsigned char> ix = find("index.json"); ix.data()) {
-		std::vector<json::token> tokens;
-		json::document doc;
-		std::vector<char> &store = r.stores.emplace_back();
-		if (problem p = load(text(ix), tokens, doc))
-			return fail(r, "%s at byte %zu of index.json", p.what, p.offset);
-		strings st(store, text(ix));
-		json::value list = json::value{&doc, 0}["manifests"];
-		if (!list.is(json::kind::array))
-			return fail(r, "index.json: manifests is not a list");
-		descriptor chosen, d;
-		bool bad = false;
-		list.each([&](json::value v) {
-			d = {};
-			if (!read_descriptor(v, st, d))
-				bad = true;
-			if (bad || !platform_fits(d))
-				return;
-			bool fits = !want || name_matches(d.full_name, want) || name_matches(d.name, want);
-			note_choice(*d.full_name ? d.full_name : d.name);
-			if (fits && !matches++)
-				chosen = d;
-		});
-		if (bad)
-			return fail(r, "index.json: a malformed descriptor in manifests");
-		if (matches != 1)
-			return want && !matches ? fail(r, "has no image %s (it holds %s)", want, choices)
-						: fail(r, "holds %zu images (%s): choose one with --image or FILE:NAME", matches, choices);
-		r.name = *chosen.full_name ? chosen.full_name : chosen.name;
-		// Down through nested indexes to the manifest for this platform.
-		for (int depth = 0;; depth++) {
-			if (depth == 8)
-				return fail(r, "indexes nest deeper than 8");
-			std::span<const unsigned char> b;
-			const char *path;
-			std::string_view hex;
-			if (!blob(r, find, chosen.digest, chosen.size, b, path, hex) || !checked(b, hex, path))
-				return false;
-			std::vector<json::token> tk;
-			json::document md;
-			std::vector<char> &ms = r.stores.emplace_back();
-			if (problem p = load(text(b), tk, md))
-				return fail(r, "%s at byte %zu of %s", p.what, p.offset, path);
-			strings mst(ms, text(b));
-			json::value root{&md, 0};
-			const char *own_type = "";
-			string_field(root["mediaType"], mst, own_type, "");
-			if (is_index(chosen.media_type) || is_index(own_type) || root["manifests"].is(json::kind::array)) {
-				char platforms[160] = "";
-				size_t pu = 0;
-				bool found = false;
-				root["manifests"].each([&](json::value v) {
-					d = {};
-					if (found || !read_descriptor(v, mst, d))
-						return;
-					pu += size_t(snprintf(platforms + pu, pu < sizeof platforms ? sizeof platforms - pu : 0, "%s%s/%s", pu ? ", " : "", d.os, d.arch));
-					if (platform_fits(d))
-						chosen = d, found = true;
-				});
-				if (!found)
-					return fail(r, "%s: no manifest for linux/%.*s (it has %s)", path, int(host_arch.size()), host_arch.data(), *platforms ? platforms : "none");
-				continue;
-			}
-			descriptor cfg;
-			if (!read_descriptor(root["config"], mst, cfg))
-				return fail(r, "%s: config is not a descriptor", path);
-			std::span<const unsigned char> cb;
-			std::string_view chex;
-			if (!blob(r, find, cfg.digest, cfg.size, cb, r.config_path, chex))
-				return false;
-			json::value layers = root["layers"];
-			if (!layers.is(json::kind::array))
-				return fail(r, "%s: layers is not a list", path);
-			layers.each([&](json::value v) {
-				descriptor ld;
-				layer_ref l;
-				std::span<const unsigned char> lb;
-				if (bad || !read_descriptor(v, mst, ld) || !blob(r, find, ld.digest, ld.size, lb, l.path, l.blob)) {
-					if (!bad && !*r.why)
-						fail(r, "%s: a malformed layer descriptor", path);
-					bad = true;
-					return;
-				}
-				l.media_type = ld.media_type;
-				l.size = ld.size;
-				r.layers.push_back(l);
-			});
-			if (bad)
-				return false;
-			break;
-		}
-	} else {
-		return fail(r, "neither manifest.json nor index.json: not an image archive");
-	}
-
-	std::span<const unsigned char> c = find(r.config_path);
-	if (!c.data())
-		return fail(r, "%s is missing (the image's config)", r.config_path);
-	if (!checked(c, digest_hex(r.config_path), r.config_path))
+	choice c{want};
+	std::span<const unsigned char> m = find("manifest.json"), ix = find("index.json");
+	if (m.data() ? !from_manifest_json(m, c, r)
+		     : ix.data() ? !from_index(ix, find, hash, c, r)
+				 : !fail(r, "neither manifest.json nor index.json: not an image archive"))
 		return false;
-	if (problem p = parse_config(text(c), r.stores.emplace_back(), r.config))
+
+	std::span<const unsigned char> config = find(r.config_path);
+	if (!config.data())
+		return fail(r, "%s is missing (the image's config)", r.config_path);
+	std::string_view hex = digest_hex(r.config_path);
+	char got[65];
+	hash(config, got);
+	if (!hex.empty() && hex != got)
+		return fail(r, "%s: content has digest sha256:%s, its name says %.*s", r.config_path, got, int(hex.size()), hex.data());
+	if (problem p = parse_config(text(config), r.stores.emplace_back(), r.config))
 		return fail(r, "%s at byte %zu of %s", p.what, p.offset, r.config_path);
 	if (r.layers.empty())
 		return fail(r, "the manifest lists no layers");

@@ -176,8 +176,6 @@ static const member *find_member(const image_archive &img, std::string_view name
 	return nullptr;
 }
 
-static void sha256_hex(std::span<const unsigned char> b, char hex[65]) { sha256::digest(b, hex); }
-
 // FILE or FILE:REF: the first prefix ending at a colon that names a file is the archive.
 static const char *split_image_arg(char *arg, const char *&ref)
 {
@@ -225,7 +223,7 @@ static void open_image(image_archive &img, char *arg, const char *ref)
 		const member *m = find_member(img, name);
 		return m ? m->data : std::span<const unsigned char>{};
 	};
-	if (!image::resolve(find, ref, sha256_hex, img.res))
+	if (!image::resolve(find, ref, sha256::digest, img.res))
 		die("image %s: %s", path, img.res.why);
 	img.id = image::digest_hex(img.res.config_path);
 	img.layers = std::vector<layer>(img.res.layers.size());
