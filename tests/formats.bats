@@ -280,6 +280,14 @@ EOF
 	assert_output --partial "hello from layer 1"
 	assert_line absent
 	[ ! -e "$LAUNCHER_ROOT/layers/$hex.partial" ]
+
+	# --cache-ls names such leftovers, and --cache-prune removes them.
+	mkdir "$LAUNCHER_ROOT/layers/$hex.partial"
+	run "$LAUNCHER" --cache-ls
+	assert_line --regexp "^sha256:$hex +- +-  left by a crash$"
+	run "$LAUNCHER" --cache-prune
+	assert_line "removed sha256:$hex (partial)"
+	[ ! -e "$LAUNCHER_ROOT/layers/$hex.partial" ]
 }
 
 @test "hostile archives: absolute paths, dot symlinks, hard links and whiteouts outside the root" {
