@@ -85,3 +85,18 @@ boot() {
 	refute_line secret.txt
 	assert_line "launcher: exit status 0"
 }
+
+@test "vm: an OCI archive with gzip layers runs as /init's container (no cache, inflated in the initramfs)" {
+	dir=$BATS_TEST_TMPDIR/extra
+	mkdir -p "$dir/images"
+	python3 tests/fixtures.py oci "$BUSYBOX" "$dir/images/oci.tar" --gzip --nested
+	(cd "$dir" && find . | cpio -o -H newc --quiet | gzip -n) >"$BATS_TEST_TMPDIR/extra.cpio.gz"
+	cat "$INITRAMFS" "$BATS_TEST_TMPDIR/extra.cpio.gz" >"$BATS_TEST_TMPDIR/both.cpio.gz"
+	INITRAMFS=$BATS_TEST_TMPDIR/both.cpio.gz boot "--verbose /images/oci.tar sh -c 'cat /data/hello.txt; ls /opt/dir'"
+	assert_line --partial "read image /images/oci.tar docker.io/library/busybox:latest: 2 layers"
+	assert_line --partial "unpacked layer 2"
+	refute_line --partial "in the cache"
+	assert_line "hello from layer 1"
+	assert_line "new.txt"
+	assert_line "launcher: exit status 0"
+}
