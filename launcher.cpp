@@ -35,7 +35,6 @@
 #include <sys/vfs.h>
 #include <linux/magic.h>
 #include <sys/sysmacros.h>
-#include <grp.h>
 #include <poll.h>
 #include <sys/wait.h>
 #include <termios.h>
@@ -273,8 +272,7 @@ static std::span<const unsigned char> inflate_layer(std::span<const unsigned cha
 		out.reset(memfd_create("layer", MFD_CLOEXEC));
 	if (!out)
 		die_errno("%s: create a temporary file to inflate into", what);
-	static gzip::inflater *in; // 100 KB: the heap, not the stack
-	in = new gzip::inflater(gz);
+	gzip::inflater *in = new gzip::inflater(gz); // 100 KB: the heap, not the stack
 	for (std::span<const unsigned char> chunk = in->next(); !chunk.empty(); chunk = in->next())
 		for (size_t done = 0; done < chunk.size();) {
 			ssize_t n = write(out.get(), chunk.data() + done, chunk.size() - done);
@@ -666,10 +664,9 @@ static void merge_layers(const image_archive &img, const unpack::mode &m)
 }
 
 // Stacks the layers with overlayfs, which takes the top layer first: the cache's
-// directories (named relative to it, so that more fit in a page of mount options), or
-// else each layer unpacked into its own directory of the tmpfs. The upper and work dirs
-// on the tmpfs make every write vanish with the container. Without overlayfs (or with
-// --storage copy) the layers are merged by copy instead.
+// directories, or else each layer unpacked into its own directory of the tmpfs. The upper
+// and work dirs on the tmpfs make every write vanish with the container. Without overlayfs
+// (or with --storage copy) the layers are merged by copy instead.
 static void build_rootfs(const image_archive &img, bool userns, bool overlay)
 {
 	// Nothing we mount may propagate back to the host's mount table.
