@@ -146,6 +146,7 @@ struct layer {
 	std::span<const unsigned char> tar; // uncompressed (a member, or an inflated temporary file)
 	int cached = -1;                    // the cache's directory of it, held shared for our life
 	bool mapped = false;                // tar is a mapping of its own (inflated)
+	pid_t hasher = -1;                  // checking tar's digest while the container unpacks it
 };
 
 struct image_archive {
@@ -356,8 +357,8 @@ static int unpack_into_cache(image_archive &img, size_t i, const char *what)
 }
 
 // Every layer made ready before the container exists: looked up in (or unpacked into)
-// the cache, or, without the cache, checked and left as a tar for the container to
-// unpack into its own tmpfs.
+// the cache, or, without the cache, left as a tar for the container to unpack into its own
+// tmpfs while a helper checks its digest (see layers_checked).
 static void prepare_layers(image_archive &img)
 {
 	int tmp_dir = img.cache;
@@ -370,7 +371,8 @@ static void prepare_layers(image_archive &img)
 		char what[160];
 		snprintf(what, sizeof what, "layer %zu (%s)", i + 1, img.res.layers[i].path);
 		if (img.cache < 0) {
-			img.layers[i].tar = layer_tar(img, i, tmp_dir, what, true);
+			std::span<const unsigned char> tar = img.layers[i].tar = layer_tar(img, i, tmp_dir, what, false);
+			img.layers[i].hasher = start_hasher(tar, img.res.layers[i].diff_id, what);
 			continue;
 		}
 		img.layers[i].cached = cache::hold(img.cache, img.res.layers[i].diff_id);
@@ -1222,9 +1224,8 @@ struct go_message {
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
 		die_errno("set parent-death signal");
 	pollfd alive = {go_fd, 0, 0};
-	if (poll(&alive, 1, 0) != 0)
+	if (poll(&alive, 1, 0) != 0 && (alive.revents & POLLHUP))
 		_exit(sys::exit_failure);
-	close(go_fd);
 	// No process of the container may read or ptrace PID 1, nor open its /proc/1/exe.
 	if (prctl(PR_SET_DUMPABLE, 0) < 0)
 		die_errno("make PID 1 non-dumpable");
@@ -1257,6 +1258,11 @@ struct go_message {
 		step("configured the network");
 	}
 	write_etc_files(spec.hostname, go.net);
+	// Nothing of the image runs before the host has checked the layers' digests.
+	char checked;
+	if (read(go_fd, &checked, 1) != 1)
+		_exit(sys::exit_failure);
+	close(go_fd);
 	resolve_user(spec);
 	spec.env.push_back(nullptr);
 	enter_workdir(spec.workdir);
@@ -1371,6 +1377,21 @@ static int open_netns(const char *name)
 	return fd;
 }
 
+// Without the cache, the container unpacks its layers while helpers check their digests;
+// its PID 1 waits for this word before it runs anything of the image.
+static void layers_checked(const image_archive &img, int go_fd)
+{
+	for (size_t i = 0; i < img.layers.size(); i++)
+		if (img.layers[i].hasher > 0) {
+			char what[160];
+			snprintf(what, sizeof what, "layer %zu (%s)", i + 1, img.res.layers[i].path);
+			finish_hasher(img.layers[i].hasher, img.layers[i].tar, img.res.layers[i].diff_id, what,
+				      img.layers[i].mapped ? "the uncompressed layer" : "the layer");
+		}
+	char checked = 1;
+	(void)!write(go_fd, &checked, 1); // fails only when the container is gone already
+}
+
 [[noreturn]] static void start(const image_archive &img, container_spec &spec, const options::parsed &o)
 {
 	bool own_netns = strcmp(o.net, "host") != 0 && !o.netns;
@@ -1408,6 +1429,7 @@ static int open_netns(const char *name)
 	}
 	if (write(go[1], &msg, sizeof msg) != sizeof msg)
 		die_errno("start container");
+	layers_checked(img, go[1]);
 	// go[1] stays open while we live: the container's PID 1 checks it for a hang-up.
 	int status = supervise(pid_t(pid), blocked);
 	if (limits::oom_killed(container_cgroups))

@@ -218,7 +218,8 @@ whole_ms=$(awk -F'|' 'NR == 1 { print $2 }' "$work/unpack.csv")
 	echo "layer) that run \`true\`: a first start unpacks both into an emptied cache, checking each"
 	echo "against its digest on the other core (a forked helper hashes the tar while it is"
 	echo "unpacked, and a gzip blob while it is inflated into an unnamed temporary file); a second"
-	echo "start unpacks nothing; \`--no-cache\` hashes, then unpacks into the container's tmpfs."
+	echo "start unpacks nothing; \`--no-cache\` unpacks into the container's tmpfs while the host"
+	echo "hashes the layer, and the entrypoint waits for the verdict."
 	echo "The first start's own step timings (\`--verbose\`, median of $UNPACK_RUNS) put the big"
 	echo "layer's unpack into the cache at $big_unpack ms."
 	echo
