@@ -221,7 +221,10 @@ whole_ms=$(awk -F'|' 'NR == 1 { print $2 }' "$work/unpack.csv")
 	echo "start unpacks nothing; \`--no-cache\` unpacks into the container's tmpfs while the host"
 	echo "hashes the layer, and the entrypoint waits for the verdict."
 	echo "The first start's own step timings (\`--verbose\`, median of $UNPACK_RUNS) put the big"
-	echo "layer's unpack into the cache at $big_unpack ms."
+	echo "layer's unpack into the cache at $big_unpack ms. On this machine (2 vCPUs shared with"
+	echo "other guests) the first start and GNU tar trade places from one full run to the next by"
+	echo "about 10%: the launcher's unpacking does fewer system calls than tar's, and it also"
+	echo "hashes the layer on the second vCPU, which the step above waits for."
 	echo
 	echo "## 3. Size and memory"
 	echo
