@@ -384,16 +384,21 @@ struct json_blob {
 	json::value root() const { return {&doc, 0}; }
 };
 
+// Whether bytes have the digest their name says (an unnamed document passes).
+inline bool named_digest(resolution &r, hash_fn hash, std::span<const unsigned char> bytes, std::string_view hex, const char *path)
+{
+	char got[65];
+	hash(bytes, got);
+	return hex.empty() || hex == got ||
+	       fail(r, "%s: content has digest sha256:%s, its name says %.*s", path, got, int(hex.size()), hex.data());
+}
+
 template <class Find>
 bool load_blob(resolution &r, Find &find, hash_fn hash, const descriptor &d, json_blob &out)
 {
 	std::string_view hex;
-	if (!blob(r, find, d.digest, d.size, out.bytes, out.path, hex))
+	if (!blob(r, find, d.digest, d.size, out.bytes, out.path, hex) || !named_digest(r, hash, out.bytes, hex, out.path))
 		return false;
-	char got[65];
-	hash(out.bytes, got);
-	if (hex != got)
-		return fail(r, "%s: content has digest sha256:%s, its name says %.*s", out.path, got, int(hex.size()), hex.data());
 	if (problem p = load(text(out.bytes), out.tokens, out.doc))
 		return fail(r, "%s at byte %zu of %s", p.what, p.offset, out.path);
 	return true;
@@ -507,11 +512,8 @@ bool resolve(Find &&find, const char *want, hash_fn hash, resolution &r)
 	std::span<const unsigned char> config = find(r.config_path);
 	if (!config.data())
 		return fail(r, "%s is missing (the image's config)", r.config_path);
-	std::string_view hex = digest_hex(r.config_path);
-	char got[65];
-	hash(config, got);
-	if (!hex.empty() && hex != got)
-		return fail(r, "%s: content has digest sha256:%s, its name says %.*s", r.config_path, got, int(hex.size()), hex.data());
+	if (!named_digest(r, hash, config, digest_hex(r.config_path), r.config_path))
+		return false;
 	if (problem p = parse_config(text(config), r.stores.emplace_back(), r.config))
 		return fail(r, "%s at byte %zu of %s", p.what, p.offset, r.config_path);
 	if (r.layers.empty())

@@ -147,6 +147,7 @@ struct layer {
 	int cached = -1;                    // the cache's directory of it, held shared for our life
 	bool mapped = false;                // tar is a mapping of its own (inflated)
 	pid_t hasher = -1;                  // checking tar's digest while the container unpacks it
+	char name[160];                     // "layer N (path)", as errors and --verbose call it
 };
 
 struct image_archive {
@@ -227,6 +228,8 @@ static void open_image(image_archive &img, char *arg, const char *ref)
 		die("image %s: %s", path, img.res.why);
 	img.id = image::digest_hex(img.res.config_path);
 	img.layers = std::vector<layer>(img.res.layers.size());
+	for (size_t i = 0; i < img.layers.size(); i++)
+		snprintf(img.layers[i].name, sizeof img.layers[i].name, "layer %zu (%s)", i + 1, img.res.layers[i].path);
 }
 
 // ---- The layers ---------------------------------------------------------------------
@@ -294,9 +297,8 @@ static std::span<const unsigned char> inflate_layer(std::span<const unsigned cha
 }
 
 // The layer's tar (inflated when gzip), its blob's digest checked (while it inflates).
-// The tar's own digest, the config's diff_id, is checked here only when check_tar; else
-// the caller checks it.
-static std::span<const unsigned char> layer_tar(image_archive &img, size_t i, int tmp_dir, const char *what, bool check_tar)
+// The tar's own digest, the config's diff_id, is the caller's to check, beside its unpacking.
+static std::span<const unsigned char> layer_tar(image_archive &img, size_t i, int tmp_dir, const char *what)
 {
 	const image::layer_ref &l = img.res.layers[i];
 	std::span<const unsigned char> blob = find_member(img, l.path)->data, tar = blob;
@@ -313,8 +315,6 @@ static std::span<const unsigned char> layer_tar(image_archive &img, size_t i, in
 	}
 	if (blob_hasher > 0)
 		finish_hasher(blob_hasher, blob, l.blob, what, "the blob");
-	if (check_tar)
-		check_digest(tar, l.diff_id, what, gz ? "the uncompressed layer" : "the layer");
 	return tar;
 }
 
@@ -344,7 +344,7 @@ static int unpack_into_cache(image_archive &img, size_t i, const char *what)
 		return c.fd;
 	}
 	unpacking = {img.cache, hex};
-	std::span<const unsigned char> tar = layer_tar(img, i, img.cache, what, false);
+	std::span<const unsigned char> tar = layer_tar(img, i, img.cache, what);
 	pid_t hasher = start_hasher(tar, hex, what);
 	unpack::stats s = unpack::layer(tar, c.fd, what);
 	finish_hasher(hasher, tar, hex, what, img.layers[i].mapped ? "the uncompressed layer" : "the layer");
@@ -368,10 +368,9 @@ static void prepare_layers(image_archive &img)
 			die_errno("open %s", tmp);
 	}
 	for (size_t i = 0; i < img.layers.size(); i++) {
-		char what[160];
-		snprintf(what, sizeof what, "layer %zu (%s)", i + 1, img.res.layers[i].path);
+		const char *what = img.layers[i].name;
 		if (img.cache < 0) {
-			std::span<const unsigned char> tar = img.layers[i].tar = layer_tar(img, i, tmp_dir, what, false);
+			std::span<const unsigned char> tar = img.layers[i].tar = layer_tar(img, i, tmp_dir, what);
 			img.layers[i].hasher = start_hasher(tar, img.res.layers[i].diff_id, what);
 			continue;
 		}
@@ -655,8 +654,7 @@ static void merge_layers(const image_archive &img, const unpack::mode &m)
 	if (!root)
 		die_errno("open %s/root", scratch);
 	for (size_t i = 0; i < img.layers.size(); i++) {
-		char what[160];
-		snprintf(what, sizeof what, "layer %zu (%s)", i + 1, img.res.layers[i].path);
+		const char *what = img.layers[i].name;
 		unpack::apply_whiteouts(img.layers[i].tar, root.get(), what);
 		unpack::stats s = unpack::layer(img.layers[i].tar, root.get(), what, {m.opaque_xattr, m.owners_optional, true});
 		step("merged %s: %zu entries, %zu bytes", what, s.entries, s.bytes);
@@ -697,7 +695,7 @@ static void build_rootfs(const image_archive &img, bool userns, bool overlay)
 	size_t n = img.layers.size();
 	mkdir_in("l", 0700);
 	for (size_t i = 0; i < n; i++) {
-		char dir[32], what[160];
+		char dir[32];
 		snprintf(dir, sizeof dir, "l/%zu", i);
 		if (cache) {
 			char target[96];
@@ -710,9 +708,8 @@ static void build_rootfs(const image_archive &img, bool userns, bool overlay)
 		sys::unique_fd root(open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC));
 		if (!root)
 			die_errno("open %s", dir);
-		snprintf(what, sizeof what, "layer %zu (%s)", i + 1, img.res.layers[i].path);
-		unpack::stats s = unpack::layer(img.layers[i].tar, root.get(), what, m);
-		step("unpacked %s: %zu entries, %zu bytes", what, s.entries, s.bytes);
+		unpack::stats s = unpack::layer(img.layers[i].tar, root.get(), img.layers[i].name, m);
+		step("unpacked %s: %zu entries, %zu bytes", img.layers[i].name, s.entries, s.bytes);
 	}
 	char lowerdirs[4096] = "";
 	size_t used = 0;
@@ -1382,12 +1379,9 @@ static int open_netns(const char *name)
 static void layers_checked(const image_archive &img, int go_fd)
 {
 	for (size_t i = 0; i < img.layers.size(); i++)
-		if (img.layers[i].hasher > 0) {
-			char what[160];
-			snprintf(what, sizeof what, "layer %zu (%s)", i + 1, img.res.layers[i].path);
-			finish_hasher(img.layers[i].hasher, img.layers[i].tar, img.res.layers[i].diff_id, what,
+		if (img.layers[i].hasher > 0)
+			finish_hasher(img.layers[i].hasher, img.layers[i].tar, img.res.layers[i].diff_id, img.layers[i].name,
 				      img.layers[i].mapped ? "the uncompressed layer" : "the layer");
-		}
 	char checked = 1;
 	(void)!write(go_fd, &checked, 1); // fails only when the container is gone already
 }
