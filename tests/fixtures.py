@@ -11,6 +11,8 @@
                                             foreign-platform sibling, under a second index
   fixtures.py multi OUT SRC:TAG...          several images in one docker-save archive
   fixtures.py zstd SRC OUT                  an OCI archive whose top layer claims zstd
+  fixtures.py media SRC OUT TYPE            an OCI archive whose top layer (a plain tar) has
+                                            media type TYPE
 """
 import gzip, hashlib, io, json, os, sys, tarfile
 
@@ -47,7 +49,7 @@ def image_of(files, entry):
     config = files[entry['Config']]
     return config, [files[l] for l in entry['Layers']], entry.get('RepoTags') or []
 
-def oci(src, out, compress=False, docker25=False, nested=False, tag=None, zstd_top=False):
+def oci(src, out, compress=False, docker25=False, nested=False, tag=None, zstd_top=False, top_media=None):
     files = read_tar(src)
     config, layers, tags = image_of(files, json.loads(files['manifest.json'])[0])
     blobs = {}
@@ -59,6 +61,8 @@ def oci(src, out, compress=False, docker25=False, nested=False, tag=None, zstd_t
     for i, l in enumerate(layers):
         if zstd_top and i == len(layers) - 1:
             descs.append(blob(b'\x28\xb5\x2f\xfd' + l[:64], 'application/vnd.oci.image.layer.v1.tar+zstd'))
+        elif top_media and i == len(layers) - 1:
+            descs.append(blob(l, top_media))
         elif compress:
             descs.append(blob(gzip.compress(l, mtime=0), 'application/vnd.oci.image.layer.v1.tar+gzip'))
         else:
@@ -105,5 +109,7 @@ if __name__ == '__main__':
         multi(args[0], args[1:])
     elif cmd == 'zstd':
         oci(args[0], args[1], zstd_top=True)
+    elif cmd == 'media':
+        oci(args[0], args[1], top_media=args[2])
     else:
         sys.exit(__doc__)

@@ -119,7 +119,7 @@ assert_busybox_semantics() {
 	assert_output --regexp "^launcher: image .*: blobs/sha256/[0-9a-f]{64} is missing \(named by digest sha256:[0-9a-f]{64}\)$"
 }
 
-@test "gzip and zstd: a corrupt gzip layer and a zstd layer fail with one line" {
+@test "gzip, zstd and others: a corrupt gzip layer, a zstd layer, an unknown compression fail with one line" {
 	python3 tests/fixtures.py oci "$BUSYBOX" "$BATS_TEST_TMPDIR/oci.tar" --gzip
 	mkdir "$BATS_TEST_TMPDIR/o" && tar -xf "$BATS_TEST_TMPDIR/oci.tar" -C "$BATS_TEST_TMPDIR/o"
 	big=$(ls -S "$BATS_TEST_TMPDIR"/o/blobs/sha256/* | head -1)
@@ -145,6 +145,11 @@ assert_busybox_semantics() {
 	run "$LAUNCHER" "$BATS_TEST_TMPDIR/zstd.tar" true
 	assert_failure 125
 	assert_output --regexp '^launcher: layer 2 \(blobs/sha256/[0-9a-f]{64}\) is zstd-compressed \(application/vnd.oci.image.layer.v1.tar\+zstd\): not supported; recompress it with gzip$'
+
+	python3 tests/fixtures.py media "$BUSYBOX" "$BATS_TEST_TMPDIR/bzip2.tar" application/vnd.oci.image.layer.v1.tar+bzip2
+	run "$LAUNCHER" "$BATS_TEST_TMPDIR/bzip2.tar" true
+	assert_failure 125
+	assert_output --regexp '^launcher: layer 2 \(blobs/sha256/[0-9a-f]{64}\): unsupported media type application/vnd.oci.image.layer.v1.tar\+bzip2$'
 }
 
 @test "tar dialects: PAX and GNU long names, base-256 ids, devices, fifos, hard links and xattrs" {

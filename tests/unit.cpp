@@ -743,6 +743,13 @@ BOOST_AUTO_TEST_CASE(lies_are_refused_by_digest_size_or_count)
 		BOOST_TEST(!a.resolve(*r));
 		BOOST_TEST(std::string(r->why).find("its descriptor says") != std::string::npos);
 	}
+	{ // a digest of another algorithm
+		archive a = nested_oci();
+		a.files["index.json"].replace(a.files["index.json"].find("sha256:"), 7, "sha512:");
+		auto r = std::make_unique<image::resolution>();
+		BOOST_TEST(!a.resolve(*r));
+		BOOST_TEST(std::string(r->why).find("unsupported digest sha512:") != std::string::npos);
+	}
 	{ // a missing blob
 		archive a = nested_oci();
 		for (auto it = a.files.begin(); it != a.files.end(); ++it)
