@@ -85,13 +85,12 @@ struct claim {
 	bool published; // someone else unpacked it meanwhile
 };
 
-// Either the published layer, or HEX.partial, empty and ours to unpack into.
+// Either the published layer, or HEX.partial, empty and ours to unpack into. The caller
+// has looked for HEX already; it may be published between that look and our claim.
 inline claim begin(int layers, std::string_view hex)
 {
 	name partial(hex, ".partial");
 	for (;;) {
-		if (int fd = hold(layers, hex); fd >= 0)
-			return {fd, true};
 		if (mkdirat(layers, partial.s, 0755) < 0 && errno != EEXIST)
 			sys::die_errno("create %s in the cache", partial.s);
 		int fd = openat(layers, partial.s, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -107,6 +106,8 @@ inline claim begin(int layers, std::string_view hex)
 			if (errno != EWOULDBLOCK)
 				sys::die_errno("lock %s in the cache", partial.s);
 			close(fd);
+			if (int held = hold(layers, hex); held >= 0)
+				return {held, true};
 			timespec pause = {0, 5000000};
 			nanosleep(&pause, nullptr);
 			continue;
@@ -115,7 +116,14 @@ inline claim begin(int layers, std::string_view hex)
 			close(fd); // published or removed meanwhile
 			continue;
 		}
-		// Ours. Anything inside was left by a launcher that died mid-unpack.
+		// Ours, but HEX may have been published just before we made this HEX.partial:
+		// then ours is a stray, and the published layer is the one to use.
+		if (int held = hold(layers, hex); held >= 0) {
+			unpack::remove_tree(layers, partial.s, "cache");
+			close(fd);
+			return {held, true};
+		}
+		// Anything inside was left by a launcher that died mid-unpack.
 		DIR *d = fdopendir(fcntl(fd, F_DUPFD_CLOEXEC, 0));
 		if (!d)
 			sys::die_errno("read %s in the cache", partial.s);

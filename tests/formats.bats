@@ -299,6 +299,18 @@ EOF
 	[ ! -e "$LAUNCHER_ROOT/layers/$hex.partial" ]
 }
 
+@test "the cache: twenty concurrent first starts, twenty rounds over, all succeed" {
+	# A launcher that looked for a layer just before another published it must use the
+	# published one, not unpack a second copy that it then cannot publish.
+	for round in $(seq 20); do
+		export LAUNCHER_ROOT=$BATS_TEST_TMPDIR/cache$round
+		for i in $(seq 20); do "$LAUNCHER" "$BUSYBOX" cat /data/hello.txt >"$BATS_TEST_TMPDIR/out$i" 2>&1 & done
+		wait
+		for i in $(seq 20); do assert_equal "round $round: $(cat "$BATS_TEST_TMPDIR/out$i")" "round $round: hello from layer 1"; done
+		[ "$(ls "$LAUNCHER_ROOT/layers")" = "$(ls "$BATS_TEST_TMPDIR/cache1/layers")" ]
+	done
+}
+
 @test "hostile archives: absolute paths, dot symlinks, hard links and whiteouts outside the root" {
 	rm -f /var/tmp/launcher-abs /var/tmp/launcher-link
 	touch /var/tmp/launcher-sentinel

@@ -44,7 +44,8 @@ wait_for() {
 		grep -q "$2" "$1" 2>/dev/null && return 0
 		sleep 0.1
 	done
-	echo "timed out waiting for '$2' in $1" >&2
+	echo "timed out waiting for '$2' in $1, which says:" >&2
+	cat "$1" >&2
 	return 1
 }
 

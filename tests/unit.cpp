@@ -16,6 +16,7 @@
 #include <sys/prctl.h>
 #include <sys/wait.h>
 
+#include "../cache.hpp"
 #include "../format.hpp"
 #include "../gzip.hpp"
 #include "../image.hpp"
@@ -864,6 +865,59 @@ BOOST_AUTO_TEST_CASE(cleaning)
 	clean("./../x", false);
 	BOOST_TEST(clean("a/b/../../c") == "c");
 	clean(std::string(PATH_MAX + 10, 'x'), false);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(layer_cache)
+
+namespace {
+bool same_dir(int fd, const std::string &path)
+{
+	struct stat a, b;
+	return fstat(fd, &a) == 0 && stat(path.c_str(), &b) == 0 && a.st_ino == b.st_ino && a.st_dev == b.st_dev;
+}
+} // namespace
+
+// Another launcher published HEX between the caller's look and its claim (20 concurrent
+// starts hit this): the claim, HEX.partial made anew, finds HEX, holds it and removes its
+// own stray HEX.partial instead of unpacking a copy it could not publish.
+BOOST_AUTO_TEST_CASE(a_layer_published_before_the_claim_is_used)
+{
+	scratch_dir d;
+	std::string hex(64, 'a');
+	d.sh("mkdir -p layers/" + hex + "/bin && echo x > layers/" + hex + "/bin/x");
+	int layers = open((d.path + "/layers").c_str(), O_RDONLY | O_DIRECTORY);
+	BOOST_REQUIRE(layers >= 0);
+	cache::claim c = cache::begin(layers, hex);
+	BOOST_TEST(c.published);
+	BOOST_TEST(same_dir(c.fd, d.path + "/layers/" + hex));
+	BOOST_TEST(access((d.path + "/layers/" + hex + ".partial").c_str(), F_OK) != 0);
+	// Held shared: a prune's exclusive try fails while we hold it.
+	int other = open((d.path + "/layers/" + hex).c_str(), O_RDONLY | O_DIRECTORY);
+	BOOST_TEST(flock(other, LOCK_EX | LOCK_NB) != 0);
+	close(other);
+	close(c.fd);
+	close(layers);
+}
+
+// A HEX.partial left by a crash is claimed, emptied, then published under HEX.
+BOOST_AUTO_TEST_CASE(a_crash_leftover_is_emptied_then_published)
+{
+	scratch_dir d;
+	std::string hex(64, 'b');
+	d.sh("mkdir -p layers/" + hex + ".partial/etc && echo planted > layers/" + hex + ".partial/etc/planted");
+	int layers = open((d.path + "/layers").c_str(), O_RDONLY | O_DIRECTORY);
+	BOOST_REQUIRE(layers >= 0);
+	cache::claim c = cache::begin(layers, hex);
+	BOOST_TEST(!c.published);
+	BOOST_TEST(same_dir(c.fd, d.path + "/layers/" + hex + ".partial"));
+	BOOST_TEST(access((d.path + "/layers/" + hex + ".partial/etc").c_str(), F_OK) != 0);
+	cache::publish(layers, hex, c.fd, unpack::stats{});
+	BOOST_TEST(same_dir(c.fd, d.path + "/layers/" + hex));
+	BOOST_TEST(access((d.path + "/layers/" + hex + ".partial").c_str(), F_OK) != 0);
+	close(c.fd);
+	close(layers);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
