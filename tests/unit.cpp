@@ -872,11 +872,31 @@ BOOST_AUTO_TEST_SUITE_END()
 BOOST_AUTO_TEST_SUITE(layer_cache)
 
 namespace {
-bool same_dir(int fd, const std::string &path)
-{
-	struct stat a, b;
-	return fstat(fd, &a) == 0 && stat(path.c_str(), &b) == 0 && a.st_ino == b.st_ino && a.st_dev == b.st_dev;
-}
+// A cache directory made by `setup` (shell, run in it), claimed for layer HEX.
+struct claimed_layer {
+	scratch_dir d;
+	std::string hex, layers_path = d.path + "/layers";
+	int layers;
+	cache::claim c;
+	claimed_layer(char digit, const std::string &setup) : hex(64, digit)
+	{
+		d.sh(setup);
+		layers = open(layers_path.c_str(), O_RDONLY | O_DIRECTORY);
+		BOOST_REQUIRE(layers >= 0);
+		c = cache::begin(layers, hex);
+	}
+	~claimed_layer()
+	{
+		close(c.fd);
+		close(layers);
+	}
+	bool held_is(const std::string &name) const
+	{
+		struct stat a, b;
+		return fstat(c.fd, &a) == 0 && stat((layers_path + "/" + name).c_str(), &b) == 0 && a.st_ino == b.st_ino;
+	}
+	bool exists(const std::string &name) const { return access((layers_path + "/" + name).c_str(), F_OK) == 0; }
+};
 } // namespace
 
 // Another launcher published HEX between the caller's look and its claim (20 concurrent
@@ -884,40 +904,26 @@ bool same_dir(int fd, const std::string &path)
 // own stray HEX.partial instead of unpacking a copy it could not publish.
 BOOST_AUTO_TEST_CASE(a_layer_published_before_the_claim_is_used)
 {
-	scratch_dir d;
-	std::string hex(64, 'a');
-	d.sh("mkdir -p layers/" + hex + "/bin && echo x > layers/" + hex + "/bin/x");
-	int layers = open((d.path + "/layers").c_str(), O_RDONLY | O_DIRECTORY);
-	BOOST_REQUIRE(layers >= 0);
-	cache::claim c = cache::begin(layers, hex);
-	BOOST_TEST(c.published);
-	BOOST_TEST(same_dir(c.fd, d.path + "/layers/" + hex));
-	BOOST_TEST(access((d.path + "/layers/" + hex + ".partial").c_str(), F_OK) != 0);
+	claimed_layer l('a', "mkdir -p layers/" + std::string(64, 'a') + "/bin");
+	BOOST_TEST(l.c.published);
+	BOOST_TEST(l.held_is(l.hex));
+	BOOST_TEST(!l.exists(l.hex + ".partial"));
 	// Held shared: a prune's exclusive try fails while we hold it.
-	int other = open((d.path + "/layers/" + hex).c_str(), O_RDONLY | O_DIRECTORY);
+	int other = open((l.layers_path + "/" + l.hex).c_str(), O_RDONLY | O_DIRECTORY);
 	BOOST_TEST(flock(other, LOCK_EX | LOCK_NB) != 0);
 	close(other);
-	close(c.fd);
-	close(layers);
 }
 
 // A HEX.partial left by a crash is claimed, emptied, then published under HEX.
 BOOST_AUTO_TEST_CASE(a_crash_leftover_is_emptied_then_published)
 {
-	scratch_dir d;
-	std::string hex(64, 'b');
-	d.sh("mkdir -p layers/" + hex + ".partial/etc && echo planted > layers/" + hex + ".partial/etc/planted");
-	int layers = open((d.path + "/layers").c_str(), O_RDONLY | O_DIRECTORY);
-	BOOST_REQUIRE(layers >= 0);
-	cache::claim c = cache::begin(layers, hex);
-	BOOST_TEST(!c.published);
-	BOOST_TEST(same_dir(c.fd, d.path + "/layers/" + hex + ".partial"));
-	BOOST_TEST(access((d.path + "/layers/" + hex + ".partial/etc").c_str(), F_OK) != 0);
-	cache::publish(layers, hex, c.fd, unpack::stats{});
-	BOOST_TEST(same_dir(c.fd, d.path + "/layers/" + hex));
-	BOOST_TEST(access((d.path + "/layers/" + hex + ".partial").c_str(), F_OK) != 0);
-	close(c.fd);
-	close(layers);
+	claimed_layer l('b', "mkdir -p layers/" + std::string(64, 'b') + ".partial/etc");
+	BOOST_TEST(!l.c.published);
+	BOOST_TEST(l.held_is(l.hex + ".partial"));
+	BOOST_TEST(!l.exists(l.hex + ".partial/etc"));
+	cache::publish(l.layers, l.hex, l.c.fd, unpack::stats{});
+	BOOST_TEST(l.held_is(l.hex));
+	BOOST_TEST(!l.exists(l.hex + ".partial"));
 }
 
 BOOST_AUTO_TEST_SUITE_END()
