@@ -900,11 +900,13 @@ struct claimed_layer {
 } // namespace
 
 // Another launcher published HEX between the caller's look and its claim (20 concurrent
-// starts hit this): the claim, HEX.partial made anew, finds HEX, holds it and removes its
-// own stray HEX.partial instead of unpacking a copy it could not publish.
+// starts hit this): the claim's HEX.partial, made after the publish, stands beside HEX.
+// The claim finds HEX, holds it and removes the stray HEX.partial instead of unpacking a
+// copy it could not publish (the code before the fix returned HEX and left the stray).
 BOOST_AUTO_TEST_CASE(a_layer_published_before_the_claim_is_used)
 {
-	claimed_layer l('a', "mkdir -p layers/" + std::string(64, 'a') + "/bin");
+	std::string hex(64, 'a');
+	claimed_layer l('a', "mkdir -p layers/" + hex + "/bin layers/" + hex + ".partial");
 	BOOST_TEST(l.c.published);
 	BOOST_TEST(l.held_is(l.hex));
 	BOOST_TEST(!l.exists(l.hex + ".partial"));
