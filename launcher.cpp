@@ -99,33 +99,35 @@ constexpr on_signal action_for(int sig)
 	return on_signal::forward;
 }
 
-// Mounts of the container, made after pivot_root so that every target resolves inside the
-// new root: an image whose /dev is a symlink cannot redirect them to the host.
+// Kernel file systems of the container, mounted before pivot_root, each on a directory the
+// launcher made or checked inside the new root (own_directory): an image whose /dev is a
+// symlink to / cannot redirect them. Targets under dev/ lie in the fresh tmpfs /dev.
 constexpr sys::mount_rule container_mounts[] = {
-	{"proc", "/proc", "proc", MS_NOSUID | MS_NOEXEC | MS_NODEV, nullptr},
-	{"tmpfs", "/dev", "tmpfs", MS_NOSUID | MS_STRICTATIME, "mode=755,size=65536k"},
-	{"devpts", "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC, "newinstance,ptmxmode=0666,mode=0620,gid=5"},
-	{"shm", "/dev/shm", "tmpfs", MS_NOSUID | MS_NOEXEC | MS_NODEV, "mode=1777,size=65536k"},
-	{"mqueue", "/dev/mqueue", "mqueue", MS_NOSUID | MS_NOEXEC | MS_NODEV, nullptr},
-	{"sysfs", "/sys", "sysfs", MS_NOSUID | MS_NOEXEC | MS_NODEV | MS_RDONLY, nullptr},
+	{"proc", "proc", "proc", MS_NOSUID | MS_NOEXEC | MS_NODEV, nullptr},
+	{"tmpfs", "dev", "tmpfs", MS_NOSUID | MS_STRICTATIME, "mode=755,size=65536k"},
+	{"devpts", "dev/pts", "devpts", MS_NOSUID | MS_NOEXEC, "newinstance,ptmxmode=0666,mode=0620,gid=5"},
+	{"shm", "dev/shm", "tmpfs", MS_NOSUID | MS_NOEXEC | MS_NODEV, "mode=1777,size=65536k"},
+	{"mqueue", "dev/mqueue", "mqueue", MS_NOSUID | MS_NOEXEC | MS_NODEV, nullptr},
+	{"sysfs", "sys", "sysfs", MS_NOSUID | MS_NOEXEC | MS_NODEV | MS_RDONLY, nullptr},
 };
 
+// The nodes of /dev (docker's six), by name in the container's fresh tmpfs.
 struct device_node {
-	const char *path;
+	const char *name;
 	unsigned major, minor;
 };
 constexpr device_node devices[] = {
-	{"/dev/null", 1, 3}, {"/dev/zero", 1, 5},    {"/dev/full", 1, 7},
-	{"/dev/random", 1, 8}, {"/dev/urandom", 1, 9}, {"/dev/tty", 5, 0},
+	{"null", 1, 3}, {"zero", 1, 5},    {"full", 1, 7},
+	{"random", 1, 8}, {"urandom", 1, 9}, {"tty", 5, 0},
 };
 
 struct dev_link {
-	const char *path, *target;
+	const char *name, *target;
 };
 constexpr dev_link dev_links[] = {
-	{"/dev/ptmx", "pts/ptmx"},          {"/dev/fd", "/proc/self/fd"},
-	{"/dev/stdin", "/proc/self/fd/0"},  {"/dev/stdout", "/proc/self/fd/1"},
-	{"/dev/stderr", "/proc/self/fd/2"},
+	{"ptmx", "pts/ptmx"},          {"fd", "/proc/self/fd"},
+	{"stdin", "/proc/self/fd/0"},  {"stdout", "/proc/self/fd/1"},
+	{"stderr", "/proc/self/fd/2"},
 };
 
 constexpr const char *default_path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
@@ -663,6 +665,14 @@ static void merge_layers(const image_archive &img, const unpack::mode &m)
 		die_errno("bind %s/root onto itself", scratch);
 }
 
+static bool layer_repeated_above(const image_archive &img, size_t i)
+{
+	for (size_t j = i + 1; j < img.layers.size(); j++)
+		if (img.res.layers[j].diff_id == img.res.layers[i].diff_id)
+			return true;
+	return false;
+}
+
 // Stacks the layers with overlayfs, which takes the top layer first: the cache's
 // directories, or else each layer unpacked into its own directory of the tmpfs. The upper
 // and work dirs on the tmpfs make every write vanish with the container. Without overlayfs
@@ -714,6 +724,11 @@ static void build_rootfs(const image_archive &img, bool userns, bool overlay)
 	char lowerdirs[4096] = "";
 	size_t used = 0;
 	for (size_t i = n; i-- > 0;) {
+		// A layer listed twice (empty layers share one diff_id) is one directory of the
+		// cache, which overlayfs refuses to stack twice ("Symbolic link loop"). Its
+		// topmost use alone gives the same tree: the lower copy adds nothing it lacks.
+		if (cache && layer_repeated_above(img, i))
+			continue;
 		int w = snprintf(lowerdirs + used, sizeof lowerdirs - used, "%sl/%zu", used ? ":" : "", i);
 		if (w < 0 || size_t(w) >= sizeof lowerdirs - used)
 			die("image %s: too many layers (%zu)", img.path, n);
@@ -736,44 +751,8 @@ static void build_rootfs(const image_archive &img, bool userns, bool overlay)
 	merge_layers(img, m);
 }
 
-static bool moved_root; // the initramfs fallback of enter_rootfs was taken
-
-// pivot_root(".", ".") stacks the old root on top of the new one. Lookups start below it,
-// at the new root (our root and cwd), so "/proc" already names the container's; the old
-// root stays attached only until detach_old_root(), for the mounts that must come from
-// the host's tree (devices and /sys in a user namespace).
-static void enter_rootfs()
-{
-	if (chdir("root") < 0)
-		die_errno("enter %s/root", scratch);
-	if (sys::pivot_root(".", ".") == 0) {
-		step("pivoted into the new root");
-		return;
-	}
-	// The initramfs's rootfs can never be pivoted away (EINVAL). Do what switch_root
-	// does: move the new root over "/" and chroot into it. The rootfs then lies under
-	// our root mount, where no path reaches it.
-	if (errno != EINVAL)
-		die_errno("pivot_root into %s/root", scratch);
-	if (mount(".", "/", nullptr, MS_MOVE, nullptr) < 0 || chroot(".") < 0 || chdir("/") < 0)
-		die_errno("move the new root over /");
-	moved_root = true;
-	step("pivot_root refused (initramfs): moved the new root over / instead");
-}
-
-// Detaching the old root leaves the container nothing of the host's tree.
-static void detach_old_root()
-{
-	if (moved_root)
-		return; // nothing is stacked on the root
-	if (chdir("/") < 0 || umount2(".", MNT_DETACH) < 0)
-		die_errno("detach the old root");
-	if (chdir("/") < 0)
-		die_errno("enter /");
-}
-
 // In a user namespace the kernel refuses mknod and a new sysfs: the devices and /sys are
-// bound from the host's, opened before the old root goes away.
+// bound from the host's, opened before anything is mounted.
 struct host_nodes {
 	int device_fds[std::size(devices)];
 	int sys;
@@ -781,74 +760,160 @@ struct host_nodes {
 
 static void open_host_nodes(host_nodes &h)
 {
-	for (size_t i = 0; i < std::size(devices); i++)
-		if ((h.device_fds[i] = open(devices[i].path, O_PATH | O_CLOEXEC)) < 0)
-			die_errno("open %s", devices[i].path);
+	char path[32];
+	for (size_t i = 0; i < std::size(devices); i++) {
+		snprintf(path, sizeof path, "/dev/%s", devices[i].name);
+		if ((h.device_fds[i] = open(path, O_PATH | O_CLOEXEC)) < 0)
+			die_errno("open %s", path);
+	}
 	if ((h.sys = open("/sys", O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
 		die_errno("open /sys");
 }
 
-static void bind_fd(int fd, const char *target, unsigned long extra)
+// How mount(2) is handed a file the launcher opened: "/proc/self/fd/N", never a joined
+// path. The kernel takes the mount point exactly where the descriptor is.
+struct fd_path {
+	char s[32];
+	explicit fd_path(int fd) { snprintf(s, sizeof s, "/proc/self/fd/%d", fd); }
+};
+
+static void bind_fd(int source, int target, const char *what)
 {
-	char source[32];
-	snprintf(source, sizeof source, "/proc/self/fd/%d", fd);
-	if (mount(source, target, nullptr, MS_BIND | MS_REC, nullptr) < 0 ||
-	    (extra && mount(nullptr, target, nullptr, MS_BIND | MS_REMOUNT | extra, nullptr) < 0))
-		die_errno("bind host %s", target);
-	close(fd);
+	if (mount(fd_path(source).s, fd_path(target).s, nullptr, MS_BIND | MS_REC, nullptr) < 0)
+		die_errno("bind %s", what);
 }
 
-static void mount_kernel_filesystems(const host_nodes *userns)
+// A bind mount's flags change only on the mount itself: `name` of `parent` is opened
+// again, and now names the new mount rather than what it covers.
+static void remount_read_only(int parent, const char *name, unsigned long extra, const char *what)
 {
+	sys::unique_fd t(openat(parent, name, O_PATH | O_NOFOLLOW | O_CLOEXEC));
+	if (!t || mount(nullptr, fd_path(t.get()).s, nullptr, MS_BIND | MS_REMOUNT | MS_RDONLY | extra, nullptr) < 0)
+		die_errno("make %s read-only", what);
+}
+
+// The directory `name` of `parent` (the new root, or the container's own /dev) that a
+// kernel file system is mounted on. Whatever else the image put there, a symlink such as
+// `dev -> /`, a file or a device, is replaced by an empty directory: a mount that followed
+// the image's symlink would land outside the root (on the host's root, which pivot_root
+// leaves above ours).
+static int own_directory(int parent, const char *name, const char *what)
+{
+	struct stat st;
+	if (fstatat(parent, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && !S_ISDIR(st.st_mode)) {
+		if (unlinkat(parent, name, 0) < 0)
+			die_errno("replace the image's /%s", what);
+		step("replaced the image's /%s (not a directory) by a directory", what);
+	}
+	if (mkdirat(parent, name, 0755) < 0 && errno != EEXIST)
+		die_errno("create directory /%s", what);
+	int fd = openat(parent, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		die_errno("open directory /%s", what);
+	return fd;
+}
+
+// `path` inside the new root, created if missing (a directory, or an empty file), every
+// component resolved inside the root: an image's symlink, absolute or climbing, stays in it.
+static int open_in_root(int root, const char *target, bool dir)
+{
+	const uint64_t in_root = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
+	char path[PATH_MAX];
+	if (snprintf(path, sizeof path, "%s", target) >= int(sizeof path))
+		die("path %.64s... too long", target);
+	for (char *p = path + 1;; p++) {
+		if (*p && *p != '/')
+			continue;
+		bool last = !*p;
+		*p = 0;
+		int fd = sys::openat2(root, path, O_PATH | O_CLOEXEC, in_root);
+		if (fd < 0 && errno == ENOENT) {
+			char *slash = strrchr(path, '/');
+			*slash = 0;
+			sys::unique_fd parent(sys::openat2(root, *path ? path : "/", O_PATH | O_DIRECTORY | O_CLOEXEC, in_root));
+			*slash = '/';
+			if (!parent)
+				die_errno("open %s in the container", path);
+			if (!last || dir) {
+				if (mkdirat(parent.get(), slash + 1, 0755) < 0 && errno != EEXIST)
+					die_errno("create directory %s in the container", path);
+			} else {
+				sys::unique_fd f(openat(parent.get(), slash + 1, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644));
+				if (!f)
+					die_errno("create %s in the container", path);
+			}
+			fd = sys::openat2(root, path, O_PATH | O_CLOEXEC, in_root);
+		}
+		if (fd < 0)
+			die_errno("open %s in the container", path);
+		if (last)
+			return fd;
+		close(fd);
+		*p = '/';
+	}
+}
+
+// /etc/hosts and /etc/hostname name the container and its address, as docker gives them:
+// files of the container's own tmpfs, bound over the image's (created where missing). The
+// launcher never writes through a path of the image, nor into a volume's files.
+static void bind_etc_files(int root, const char *hostname, const network::inside_config &net)
+{
+	char hosts[256], addr[16] = "";
+	if (net.addr)
+		network::format_ipv4(net.addr, addr);
+	snprintf(hosts, sizeof hosts, "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n%s%s%s%s",
+		 addr, net.addr ? "\t" : "", net.addr ? hostname : "", net.addr ? "\n" : "");
+	char name_line[80];
+	snprintf(name_line, sizeof name_line, "%s\n", hostname);
+	for (auto [path, text] : {std::pair{"/etc/hosts", hosts}, std::pair{"/etc/hostname", name_line}}) {
+		const char *name = path + 5; // in the tmpfs, beside root/
+		sys::unique_fd f(open(name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
+		size_t n = strlen(text);
+		if (!f || write(f.get(), text, n) != ssize_t(n))
+			die_errno("write %s/%s", scratch, name);
+		sys::unique_fd target(open_in_root(root, path, false));
+		bind_fd(f.get(), target.get(), path);
+	}
+}
+
+// /proc, a fresh tmpfs /dev with its nodes and links, /dev/pts, /dev/shm, /dev/mqueue and a
+// read-only /sys, all inside the new root before pivot_root.
+static void mount_kernel_filesystems(int root, const host_nodes *userns)
+{
+	sys::unique_fd dev;
 	for (const sys::mount_rule &m : container_mounts) {
-		mkdir_in(m.target, 0755);
+		const char *slash = strchr(m.target, '/');
+		sys::unique_fd at(own_directory(slash ? dev.get() : root, slash ? slash + 1 : m.target, m.target));
 		if (userns && strcmp(m.fstype, "sysfs") == 0) {
-			bind_fd(userns->sys, m.target, MS_RDONLY | MS_NOSUID | MS_NOEXEC | MS_NODEV);
+			bind_fd(userns->sys, at.get(), "host /sys");
+			remount_read_only(root, m.target, MS_NOSUID | MS_NOEXEC | MS_NODEV, "/sys");
 			continue;
 		}
 		// gid 5 (tty) may not exist in a user namespace's map
 		const char *data = userns && strcmp(m.fstype, "devpts") == 0 ? "newinstance,ptmxmode=0666,mode=0620" : m.data;
-		if (mount(m.source, m.target, m.fstype, m.flags, data) < 0)
-			die_errno("mount %s on %s", m.fstype, m.target);
+		if (mount(m.source, fd_path(at.get()).s, m.fstype, m.flags, data) < 0)
+			die_errno("mount %s on /%s", m.fstype, m.target);
+		if (strcmp(m.target, "dev") == 0 && // the fresh tmpfs, now on root/dev
+		    (dev.reset(openat(root, "dev", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)), !dev))
+			die_errno("open the container's /dev");
 	}
 	for (size_t i = 0; i < std::size(devices); i++) {
 		const device_node &d = devices[i];
 		if (!userns) {
-			if (mknod(d.path, S_IFCHR | 0666, makedev(d.major, d.minor)) < 0)
-				die_errno("create device %s", d.path);
+			if (mknodat(dev.get(), d.name, S_IFCHR | 0666, makedev(d.major, d.minor)) < 0)
+				die_errno("create device /dev/%s", d.name);
 			continue;
 		}
-		sys::unique_fd f(open(d.path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666));
+		sys::unique_fd f(openat(dev.get(), d.name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666));
 		if (!f)
-			die_errno("create %s", d.path);
-		bind_fd(userns->device_fds[i], d.path, 0);
+			die_errno("create /dev/%s", d.name);
+		bind_fd(userns->device_fds[i], f.get(), d.name);
+		close(userns->device_fds[i]);
 	}
 	for (const dev_link &l : dev_links)
-		if (symlink(l.target, l.path) < 0)
-			die_errno("create symlink %s", l.path);
+		if (symlinkat(l.target, dev.get(), l.name) < 0)
+			die_errno("create symlink /dev/%s", l.name);
 	step("mounted /proc, /dev, /sys");
-}
-
-// docker's masked paths (files covered with /dev/null, directories with an empty read-only
-// tmpfs) and read-only paths (bound read-only over themselves).
-static void mask_kernel_paths()
-{
-	for (const char *path : security::masked_paths) {
-		struct stat st;
-		if (stat(path, &st) < 0)
-			continue; // this kernel has no such file
-		int r = S_ISDIR(st.st_mode) ? mount("tmpfs", path, "tmpfs", MS_RDONLY, "size=0")
-					    : mount("/dev/null", path, nullptr, MS_BIND, nullptr);
-		if (r < 0)
-			die_errno("mask %s", path);
-	}
-	for (const char *path : security::readonly_paths) {
-		if (access(path, F_OK) < 0)
-			continue;
-		if (mount(path, path, nullptr, MS_BIND | MS_REC, nullptr) < 0 ||
-		    mount(nullptr, path, nullptr, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) < 0)
-			die_errno("make %s read-only", path);
-	}
 }
 
 // A bind mount's source must be a mount of the caller's own namespace, so PID 1 opens the
@@ -862,91 +927,108 @@ static void open_volume_sources(container_spec &spec)
 	}
 }
 
-// The volume's target inside the new root, created if missing (a directory, or an empty
-// file for a file), every component resolved inside the root so an image's symlink cannot
+// Each volume on its target inside the new root (open_in_root): an image's symlink cannot
 // point the mount at the host.
-static int open_volume_target(int root, const volume &v)
+static void mount_volumes(const container_spec &spec, int root)
 {
-	const uint64_t in_root = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
-	char path[PATH_MAX];
-	snprintf(path, sizeof path, "%s", v.target);
-	for (char *p = path + 1;; p++) {
-		if (*p && *p != '/')
-			continue;
-		bool last = !*p;
-		*p = 0;
-		int fd = sys::openat2(root, path, O_PATH | O_CLOEXEC, in_root);
-		if (fd < 0 && errno == ENOENT) {
-			char *slash = strrchr(path, '/');
-			*slash = 0;
-			sys::unique_fd parent(sys::openat2(root, *path ? path : "/", O_PATH | O_DIRECTORY | O_CLOEXEC, in_root));
-			*slash = '/';
-			if (!parent)
-				die_errno("open volume target %s", path);
-			if (!last || v.is_dir) {
-				if (mkdirat(parent.get(), slash + 1, 0755) < 0 && errno != EEXIST)
-					die_errno("create volume target %s", path);
-			} else {
-				sys::unique_fd f(openat(parent.get(), slash + 1, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644));
-				if (!f)
-					die_errno("create volume target %s", path);
-			}
-			fd = sys::openat2(root, path, O_PATH | O_CLOEXEC, in_root);
-		}
-		if (fd < 0)
-			die_errno("open volume target %s", path);
-		if (last)
-			return fd;
-		close(fd);
-		*p = '/';
-	}
-}
-
-// Binds each volume before pivot_root, while its source mount still belongs to this
-// namespace; both ends are named through /proc/self/fd, never by a joined path.
-static void mount_volumes(const container_spec &spec)
-{
-	if (spec.volumes.empty())
-		return;
-	sys::unique_fd root(open("root", O_PATH | O_DIRECTORY | O_CLOEXEC));
-	if (!root)
-		die_errno("open %s/root", scratch);
 	for (const volume &v : spec.volumes) {
-		char source[32], target[32];
-		sys::unique_fd t(open_volume_target(root.get(), v));
-		snprintf(source, sizeof source, "/proc/self/fd/%d", v.source_fd);
-		snprintf(target, sizeof target, "/proc/self/fd/%d", t.get());
-		if (mount(source, target, nullptr, MS_BIND | MS_REC, nullptr) < 0)
+		sys::unique_fd t(open_in_root(root, v.target, v.is_dir));
+		if (mount(fd_path(v.source_fd).s, fd_path(t.get()).s, nullptr, MS_BIND | MS_REC, nullptr) < 0)
 			die_errno("bind volume %s onto %s", v.source, v.target);
 		if (v.read_only) {
-			// Reopened, the target now names the new mount rather than what it covers.
-			t.reset(sys::openat2(root.get(), v.target, O_PATH | O_CLOEXEC, RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS));
-			snprintf(target, sizeof target, "/proc/self/fd/%d", t.get());
-			if (!t || mount(nullptr, target, nullptr, MS_BIND | MS_REMOUNT | MS_RDONLY, nullptr) < 0)
+			t.reset(open_in_root(root, v.target, v.is_dir));
+			if (!t || mount(nullptr, fd_path(t.get()).s, nullptr, MS_BIND | MS_REMOUNT | MS_RDONLY, nullptr) < 0)
 				die_errno("make volume %s read-only", v.target);
 		}
 		close(v.source_fd);
 	}
-	step("mounted %zu volumes", spec.volumes.size());
+	if (!spec.volumes.empty())
+		step("mounted %zu volumes", spec.volumes.size());
 }
 
-// /etc/hostname and /etc/hosts name the container and its address, as docker writes them.
-static void write_etc_files(const char *hostname, const network::inside_config &net)
+// docker's masked paths (files covered with /dev/null, directories with an empty read-only
+// tmpfs) and read-only paths (bound read-only over themselves), last, as runc does, so no
+// volume uncovers them. Each lies in the container's own /proc or /sys: no symlink is
+// followed on the way.
+static void mask_kernel_paths(int root)
 {
-	char hosts[256], addr[16] = "";
-	if (net.addr)
-		network::format_ipv4(net.addr, addr);
-	snprintf(hosts, sizeof hosts, "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n%s%s%s%s",
-		 addr, net.addr ? "\t" : "", net.addr ? hostname : "", net.addr ? "\n" : "");
-	char name_line[80];
-	snprintf(name_line, sizeof name_line, "%s\n", hostname);
-	mkdir_in("/etc", 0755);
-	for (auto [path, text] : {std::pair{"/etc/hosts", hosts}, std::pair{"/etc/hostname", name_line}}) {
-		sys::unique_fd fd(open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644));
-		size_t n = strlen(text);
-		if (!fd || write(fd.get(), text, n) != ssize_t(n))
-			die_errno("write %s", path);
+	const uint64_t beneath = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS;
+	sys::unique_fd null(openat(root, "dev/null", O_PATH | O_NOFOLLOW | O_CLOEXEC));
+	if (!null)
+		die_errno("open the container's /dev/null");
+	for (const char *path : security::masked_paths) {
+		sys::unique_fd at(sys::openat2(root, path + 1, O_PATH | O_CLOEXEC, beneath));
+		struct stat st;
+		if (!at && errno == ENOENT)
+			continue; // this kernel has no such file
+		if (!at || fstat(at.get(), &st) < 0)
+			die_errno("open %s", path);
+		int r = S_ISDIR(st.st_mode) ? mount("tmpfs", fd_path(at.get()).s, "tmpfs", MS_RDONLY, "size=0")
+					    : mount(fd_path(null.get()).s, fd_path(at.get()).s, nullptr, MS_BIND, nullptr);
+		if (r < 0)
+			die_errno("mask %s", path);
 	}
+	for (const char *path : security::readonly_paths) {
+		sys::unique_fd at(sys::openat2(root, path + 1, O_PATH | O_CLOEXEC, beneath));
+		if (!at && errno == ENOENT)
+			continue;
+		if (!at)
+			die_errno("open %s", path);
+		bind_fd(at.get(), at.get(), path);
+		remount_read_only(root, path + 1, MS_NOSUID | MS_NODEV | MS_NOEXEC, path);
+	}
+}
+
+// After the old root is detached the container's mount table must hold exactly one mount
+// on "/", its own: a second one would be the host's tree, still stacked above it.
+static void check_single_root()
+{
+	static char table[65536];
+	sys::unique_fd fd(open("/proc/self/mountinfo", O_RDONLY | O_CLOEXEC));
+	size_t used = 0;
+	ssize_t n = 0;
+	while (fd && used < sizeof table && (n = read(fd.get(), table + used, sizeof table - used)) > 0)
+		used += size_t(n);
+	if (!fd || n < 0)
+		die_errno("read the container's /proc/self/mountinfo");
+	if (used == sizeof table)
+		die("the container's /proc/self/mountinfo is over %zu bytes", sizeof table);
+	int roots = 0;
+	for (std::string_view text(table, used); !text.empty();) {
+		std::string_view line = text.substr(0, text.find('\n'));
+		text.remove_prefix(std::min(text.size(), line.size() + 1));
+		// "ID PARENT MAJOR:MINOR ROOT MOUNTPOINT ...": the fifth field
+		for (int field = 0; field < 4; field++)
+			line.remove_prefix(std::min(line.size(), line.find(' ') + 1));
+		roots += line.substr(0, line.find(' ')) == "/";
+	}
+	if (roots != 1)
+		die("the container's root is not alone: %d mounts on / after detaching the host's", roots);
+}
+
+// pivot_root(".", ".") stacks the old root on top of the new one; detaching it leaves the
+// container nothing of the host's tree, and check_single_root makes sure of it.
+static void enter_rootfs(int root)
+{
+	if (fchdir(root) < 0)
+		die_errno("enter %s/root", scratch);
+	if (sys::pivot_root(".", ".") == 0) {
+		if (umount2(".", MNT_DETACH) < 0)
+			die_errno("detach the old root");
+		if (chdir("/") < 0)
+			die_errno("enter /");
+		step("pivoted into the new root");
+	} else {
+		// The initramfs's rootfs can never be pivoted away (EINVAL). Do what switch_root
+		// does: move the new root over "/" and chroot into it. The rootfs then lies under
+		// our root mount, where no path reaches it.
+		if (errno != EINVAL)
+			die_errno("pivot_root into %s/root", scratch);
+		if (mount(".", "/", nullptr, MS_MOVE, nullptr) < 0 || chroot(".") < 0 || chdir("/") < 0)
+			die_errno("move the new root over /");
+		step("pivot_root refused (initramfs): moved the new root over / instead");
+	}
+	check_single_root();
 }
 
 // mkdir -p of the working directory, inside the container (docker creates a missing one).
@@ -1235,18 +1317,24 @@ struct go_message {
 		open_host_nodes(nodes);
 	umask(0);
 	build_rootfs(img, spec.userns, spec.overlay);
-	mount_volumes(spec);
 	// PID 1 idles for the container's life: give back the archive pages it read.
 	if (munmap(const_cast<unsigned char *>(img.bytes.data()), img.bytes.size()) < 0)
 		die_errno("unmap image %s", img.path);
 	for (const layer &l : img.layers)
 		if (l.mapped && l.tar.data() && munmap(const_cast<unsigned char *>(l.tar.data()), l.tar.size()) < 0)
 			die_errno("unmap an inflated layer");
-	enter_rootfs();
-	mount_kernel_filesystems(spec.userns ? &nodes : nullptr);
+	// Every mount lands on a directory or file opened inside the new root, before
+	// pivot_root: none follows a path of the image out of it.
+	sys::unique_fd root(open("root", O_PATH | O_DIRECTORY | O_CLOEXEC));
+	if (!root)
+		die_errno("open %s/root", scratch);
+	bind_etc_files(root.get(), spec.hostname, go.net);
+	mount_kernel_filesystems(root.get(), spec.userns ? &nodes : nullptr);
+	mount_volumes(spec, root.get());
 	if (!spec.privileged)
-		mask_kernel_paths();
-	detach_old_root();
+		mask_kernel_paths(root.get());
+	enter_rootfs(root.get());
+	root.reset();
 	umask(022);
 	if (sethostname(spec.hostname, strlen(spec.hostname)) < 0)
 		die_errno("set hostname %s", spec.hostname);
@@ -1254,7 +1342,6 @@ struct go_message {
 		network::configure_inside(go.net);
 		step("configured the network");
 	}
-	write_etc_files(spec.hostname, go.net);
 	// Nothing of the image runs before the host has checked the layers' digests.
 	char checked;
 	if (read(go_fd, &checked, 1) != 1)
