@@ -37,7 +37,6 @@
 #include <sys/sysmacros.h>
 #include <poll.h>
 #include <sys/wait.h>
-#include <termios.h>
 
 #include "cache.hpp"
 #include "gzip.hpp"
@@ -813,44 +812,62 @@ static int own_directory(int parent, const char *name, const char *what)
 	return fd;
 }
 
-// `path` inside the new root, created if missing (a directory, or an empty file), every
-// component resolved inside the root: an image's symlink, absolute or climbing, stays in it.
+// `target` inside the new root, created if missing (directories on the way, then a
+// directory or an empty file), every component resolved inside the root: an image's
+// symlink, absolute or climbing, stays in it. A dangling symlink on the way is followed as
+// the kernel would: what it names is created, inside the root.
 static int open_in_root(int root, const char *target, bool dir)
 {
 	const uint64_t in_root = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
 	char path[PATH_MAX];
 	if (snprintf(path, sizeof path, "%s", target) >= int(sizeof path))
 		die("path %.64s... too long", target);
-	for (char *p = path + 1;; p++) {
-		if (*p && *p != '/')
-			continue;
-		bool last = !*p;
-		*p = 0;
-		int fd = sys::openat2(root, path, O_PATH | O_CLOEXEC, in_root);
-		if (fd < 0 && errno == ENOENT) {
-			char *slash = strrchr(path, '/');
-			*slash = 0;
-			sys::unique_fd parent(sys::openat2(root, *path ? path : "/", O_PATH | O_DIRECTORY | O_CLOEXEC, in_root));
-			*slash = '/';
-			if (!parent)
+	for (int links = 0; links < 40; links++) {
+		for (char *p = path + 1;; p++) {
+			if (*p && *p != '/')
+				continue;
+			char end = *p; // '/' or the terminating 0
+			*p = 0;
+			int fd = sys::openat2(root, path, O_PATH | O_CLOEXEC, in_root);
+			if (fd < 0 && errno != ENOENT)
 				die_errno("open %s in the container", path);
-			if (!last || dir) {
-				if (mkdirat(parent.get(), slash + 1, 0755) < 0 && errno != EEXIST)
-					die_errno("create directory %s in the container", path);
-			} else {
-				sys::unique_fd f(openat(parent.get(), slash + 1, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644));
-				if (!f)
-					die_errno("create %s in the container", path);
+			if (fd < 0) { // its parent exists: path's last component is missing, or a dangling symlink
+				char *slash = strrchr(path, '/');
+				*slash = 0;
+				sys::unique_fd parent(sys::openat2(root, *path ? path : "/", O_PATH | O_DIRECTORY | O_CLOEXEC, in_root));
+				*slash = '/';
+				if (!parent)
+					die_errno("open %s in the container", path);
+				char link[PATH_MAX], next[PATH_MAX];
+				ssize_t n = readlinkat(parent.get(), slash + 1, link, sizeof link - 1);
+				if (n >= 0) {
+					link[n] = 0;
+					*p = end;
+					int w = link[0] == '/' ? snprintf(next, sizeof next, "%s%s", link, p)
+							       : snprintf(next, sizeof next, "%.*s/%s%s", int(slash - path), path, link, p);
+					if (w >= int(sizeof next))
+						die("path %.64s... too long", target);
+					memcpy(path, next, size_t(w) + 1);
+					break; // again, through what the link names
+				}
+				if (end || dir) {
+					if (mkdirat(parent.get(), slash + 1, 0755) < 0 && errno != EEXIST)
+						die_errno("create directory %s in the container", path);
+				} else {
+					sys::unique_fd f(openat(parent.get(), slash + 1, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644));
+					if (!f)
+						die_errno("create %s in the container", path);
+				}
+				if ((fd = sys::openat2(root, path, O_PATH | O_CLOEXEC, in_root)) < 0)
+					die_errno("open %s in the container", path);
 			}
-			fd = sys::openat2(root, path, O_PATH | O_CLOEXEC, in_root);
+			if (!end)
+				return fd;
+			close(fd);
+			*p = '/';
 		}
-		if (fd < 0)
-			die_errno("open %s in the container", path);
-		if (last)
-			return fd;
-		close(fd);
-		*p = '/';
 	}
+	die("open %s in the container: too many levels of symbolic links", target);
 }
 
 // /etc/hosts and /etc/hostname name the container and its address, as docker gives them:
@@ -1153,12 +1170,11 @@ static int exec_command(const container_spec &spec)
 // capability not granted (exec as root then yields exactly the granted ones), the
 // effective, permitted and inheritable sets follow, ambient ones are cleared;
 // no_new_privs stops setuid binaries from regaining any; the seccomp filter comes last,
-// as it needs no_new_privs (or CAP_SYS_ADMIN) to be installed.
+// as it needs no_new_privs (or CAP_SYS_ADMIN) to be installed. --privileged keeps every
+// capability and no filter, but still the user (docker's --privileged --user 1000).
 static int confine(const container_spec &spec)
 {
-	if (spec.privileged)
-		return 0;
-	for (int cap = 0; cap < 64; cap++)
+	for (int cap = 0; cap < 64 && !spec.privileged; cap++)
 		if (!(spec.caps >> cap & 1) && prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0) {
 			if (errno == EINVAL)
 				break; // past the running kernel's last one: they are numbered without gaps
@@ -1172,6 +1188,8 @@ static int confine(const container_spec &spec)
 		return errno;
 	if (sys::set_gid(spec.gid) < 0 || sys::set_uid(spec.uid) < 0)
 		return errno;
+	if (spec.privileged)
+		return 0;
 	if (spec.uid == 0) {
 		__user_cap_header_struct header = {_LINUX_CAPABILITY_VERSION_3, 0};
 		__user_cap_data_struct data[2] = {};
@@ -1191,8 +1209,7 @@ static int confine(const container_spec &spec)
 	return 0;
 }
 
-// Forks the entrypoint into its own process group, in the terminal's foreground when
-// stdin is one. Exec failure comes back over a close-on-exec pipe, as posix_spawn does:
+// Forks the entrypoint into its own process group. Exec failure comes back over a close-on-exec pipe, as posix_spawn does:
 // reading 0 bytes means the exec worked.
 static pid_t spawn_entrypoint(const container_spec &spec, int &exec_errno)
 {
@@ -1205,9 +1222,6 @@ static pid_t spawn_entrypoint(const container_spec &spec, int &exec_errno)
 	if (pid == 0) {
 		close(report[0]);
 		setpgid(0, 0);
-		// Still blocked SIGTTOU lets a background group take the terminal.
-		if (isatty(STDIN_FILENO))
-			tcsetpgrp(STDIN_FILENO, getpid());
 		for (int sig = 1; sig < _NSIG; sig++)
 			sys::default_action(sig);
 		sigset_t none;
@@ -1282,6 +1296,37 @@ static pid_t spawn_entrypoint(const container_spec &spec, int &exec_errno)
 	}
 }
 
+// The arguments as the kernel keeps them: /proc/PID/cmdline reads this memory. The
+// launcher works on a copy, so that the container's PID 1 can blank the original and no
+// process inside reads the host's command line (paths, names) as /proc/1/cmdline.
+static std::span<char> kernel_args;
+
+static char **copy_arguments(int argc, char **argv)
+{
+	size_t bytes = 0;
+	for (int i = 0; i < argc; i++)
+		bytes += strlen(argv[i]) + 1;
+	char **copy = static_cast<char **>(malloc(sizeof(char *) * size_t(argc + 1)));
+	char *text = static_cast<char *>(malloc(bytes ? bytes : 1));
+	if (!copy || !text)
+		die("out of memory");
+	for (int i = 0; i < argc; i++) {
+		size_t n = strlen(argv[i]) + 1;
+		copy[i] = static_cast<char *>(memcpy(text, argv[i], n));
+		text += n;
+	}
+	copy[argc] = nullptr;
+	if (argc > 0)
+		kernel_args = {argv[0], bytes};
+	return copy;
+}
+
+static void blank_kernel_args()
+{
+	memset(kernel_args.data(), 0, kernel_args.size());
+	memcpy(kernel_args.data(), "launcher", std::min(kernel_args.size(), sizeof "launcher") - 1);
+}
+
 // The host's word to its container: go, and this is your network.
 struct go_message {
 	network::inside_config net;
@@ -1291,6 +1336,7 @@ struct go_message {
 [[noreturn]] static void container_main(const image_archive &img, container_spec &spec, const options::parsed &o,
 					int go_fd, int netns_fd, const sigset_t &blocked)
 {
+	blank_kernel_args();
 	go_message go;
 	if (read(go_fd, &go, sizeof go) != sizeof go)
 		_exit(sys::exit_failure);
@@ -1305,6 +1351,12 @@ struct go_message {
 	pollfd alive = {go_fd, 0, 0};
 	if (poll(&alive, 1, 0) != 0 && (alive.revents & POLLHUP))
 		_exit(sys::exit_failure);
+	// A session of its own: the caller's terminal, if stdin is one, is never the
+	// container's controlling terminal, so no process inside can push input into the
+	// caller's shell (TIOCSTI) or take its foreground. ^C still reaches the entrypoint:
+	// the terminal signals the launcher, which forwards it.
+	if (setsid() < 0)
+		die_errno("start a session");
 	// No process of the container may read or ptrace PID 1, nor open its /proc/1/exe.
 	if (prctl(PR_SET_DUMPABLE, 0) < 0)
 		die_errno("make PID 1 non-dumpable");
@@ -1579,6 +1631,7 @@ static void machine_arguments(int &argc, char **&argv)
 int main(int argc, char **argv)
 {
 	syscall(SYS_clock_gettime, CLOCK_MONOTONIC, &sys::started);
+	argv = copy_arguments(argc, argv);
 	machine_init = getpid() == 1;
 	sys::at_die = release_host_resources;
 	char **original_argv = argv; // what to re-execute with

@@ -141,6 +141,9 @@ constexpr uint32_t clone_new_flags = CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC |
 constexpr uint32_t x32_syscall_bit = 0x40000000;
 constexpr uint32_t ret_eperm = SECCOMP_RET_ERRNO | 1;   // EPERM
 constexpr uint32_t ret_enosys = SECCOMP_RET_ERRNO | 38; // ENOSYS
+constexpr uint32_t af_vsock = 40;      // AF_VSOCK: vsock is not namespaced (docker refuses it too)
+constexpr uint32_t tiocsti = 0x5412;   // TIOCSTI: push input into a terminal (defence in depth:
+				       // the container never has the caller's as its own)
 
 // The filter, one instruction a line:
 //    0  A = arch
@@ -151,13 +154,19 @@ constexpr uint32_t ret_enosys = SECCOMP_RET_ERRNO | 38; // ENOSYS
 //    5  A == denied[i] ? EPERM                (one line per denied syscall)
 //  5+n  A == clone3 ? ENOSYS                  (its flags live in memory BPF cannot read;
 //                                              libcs then fall back to clone, as with docker)
-//  6+n  A == clone ? next : ALLOW
+//  6+n  A == clone ? next : 9+n
 //  7+n  A = args[0] (clone's flags)
 //  8+n  A & CLONE_NEW* ? EPERM : ALLOW
-//  9+n  ALLOW   10+n EPERM   11+n ENOSYS
+//  9+n  A == socket ? next : 12+n
+// 10+n  A = args[0] (the address family)
+// 11+n  A == AF_VSOCK ? EPERM : ALLOW
+// 12+n  A == ioctl ? next : ALLOW
+// 13+n  A = low word of args[1] (the request: the kernel takes an unsigned int)
+// 14+n  A == TIOCSTI ? EPERM : ALLOW
+// 15+n  ALLOW   16+n EPERM   17+n ENOSYS
 constexpr size_t n_denied = std::size(denied_syscalls);
-constexpr size_t filter_length = 12 + n_denied;
-constexpr size_t at_allow = 9 + n_denied, at_eperm = 10 + n_denied, at_enosys = 11 + n_denied;
+constexpr size_t filter_length = 18 + n_denied;
+constexpr size_t at_allow = 15 + n_denied, at_eperm = 16 + n_denied, at_enosys = 17 + n_denied;
 
 struct filter {
 	sock_filter code[filter_length];
@@ -169,6 +178,7 @@ constexpr filter make_filter()
 	size_t i = 0;
 	auto to = [&](size_t target) { return uint8_t(target - (i + 1)); }; // jumps count from the next line
 	auto put = [&](uint16_t code, uint32_t k, uint8_t jt, uint8_t jf) { f.code[i++] = {code, jt, jf, k}; };
+	auto arg = [&](int n) { return uint32_t(offsetof(seccomp_data, args) + 8 * n); }; // low word (little-endian)
 	put(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, arch), 0, 0);
 	put(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 1, 0);
 	put(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS, 0, 0);
@@ -177,9 +187,15 @@ constexpr filter make_filter()
 	for (int nr : denied_syscalls)
 		put(BPF_JMP | BPF_JEQ | BPF_K, uint32_t(nr), to(at_eperm), 0);
 	put(BPF_JMP | BPF_JEQ | BPF_K, SYS_clone3, to(at_enosys), 0);
-	put(BPF_JMP | BPF_JEQ | BPF_K, SYS_clone, 0, to(at_allow));
-	put(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, args[0]), 0, 0);
+	put(BPF_JMP | BPF_JEQ | BPF_K, SYS_clone, 0, 2);
+	put(BPF_LD | BPF_W | BPF_ABS, arg(0), 0, 0);
 	put(BPF_JMP | BPF_JSET | BPF_K, clone_new_flags, to(at_eperm), to(at_allow));
+	put(BPF_JMP | BPF_JEQ | BPF_K, SYS_socket, 0, 2);
+	put(BPF_LD | BPF_W | BPF_ABS, arg(0), 0, 0);
+	put(BPF_JMP | BPF_JEQ | BPF_K, af_vsock, to(at_eperm), to(at_allow));
+	put(BPF_JMP | BPF_JEQ | BPF_K, SYS_ioctl, 0, to(at_allow));
+	put(BPF_LD | BPF_W | BPF_ABS, arg(1), 0, 0);
+	put(BPF_JMP | BPF_JEQ | BPF_K, tiocsti, to(at_eperm), to(at_allow));
 	put(BPF_RET | BPF_K, SECCOMP_RET_ALLOW, 0, 0);
 	put(BPF_RET | BPF_K, ret_eperm, 0, 0);
 	put(BPF_RET | BPF_K, ret_enosys, 0, 0);

@@ -2,6 +2,7 @@
  *   benchtool orphans N   leave N orphaned zombies to PID 1; print how long it took to reap them
  *   benchtool waitterm    print "ready", wait for SIGTERM, exit 0
  *   benchtool syscalls    try what a confined container must not do; print each result
+ *   benchtool tiocsti TEXT push TEXT into the terminal on stdin (TIOCSTI); print the result
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -98,11 +99,20 @@ int main(int argc, char **argv)
 			{"kexec_load", result(syscall(SYS_kexec_load, 0, 0, 0, 0))},
 			{"pivot_root", result(syscall(SYS_pivot_root, "/", "/"))},
 			{"ptrace-pid1", result(syscall(SYS_ptrace, 16 /* PTRACE_ATTACH */, 1, 0, 0))},
+			{"vsock", result(syscall(SYS_socket, 40 /* AF_VSOCK */, 1 /* SOCK_STREAM */, 0))},
+			{"tiocsti", result(syscall(SYS_ioctl, 0, 0x5412 /* TIOCSTI */, "#"))},
 		};
 		for (size_t i = 0; i < sizeof tries / sizeof *tries; i++)
 			printf("%s: %s\n", tries[i].name, tries[i].result < 0 ? strerror((int)-tries[i].result) : "allowed");
 		return 0;
 	}
-	fprintf(stderr, "usage: benchtool orphans N | waitterm | syscalls\n");
+	if (argc == 3 && strcmp(argv[1], "tiocsti") == 0) {
+		long r = 0;
+		for (const char *c = argv[2]; *c && r >= 0; c++)
+			r = result(syscall(SYS_ioctl, 0, 0x5412 /* TIOCSTI */, c));
+		printf("tiocsti: %s\n", r < 0 ? strerror((int)-r) : "pushed");
+		return 0;
+	}
+	fprintf(stderr, "usage: benchtool orphans N | waitterm | syscalls | tiocsti TEXT\n");
 	return 2;
 }

@@ -35,7 +35,7 @@ status_of() { grep "^$1:" | cut -f2; }
 	assert_line "$(printf 'Seccomp:\t2')"
 	run "$LAUNCHER" "$BENCH" /benchtool syscalls
 	assert_success
-	for call in keyctl unshare mount umount2 setns clone-newuser bpf perf_event_open init_module kexec_load pivot_root ptrace-pid1; do
+	for call in keyctl unshare mount umount2 setns clone-newuser bpf perf_event_open init_module kexec_load pivot_root ptrace-pid1 vsock tiocsti; do
 		assert_line "$call: Operation not permitted"
 	done
 	run "$LAUNCHER" "$BUSYBOX" sh -c 'unshare -m true; mount -t tmpfs x /mnt'
@@ -266,4 +266,154 @@ x$"
 	run "$LAUNCHER" --pids-limit 20 "$BUSYBOX" true
 	assert_success
 	[ ! -e "$cg" ]
+}
+
+# symlink_image NAME LINK TARGET [LINK TARGET...]: busybox.tar whose second layer holds only
+# these symlinks (consistent digests).
+symlink_image() {
+	name=$1
+	shift
+	src=$BATS_TEST_TMPDIR/links-$name
+	mkdir -p "$src"
+	links=()
+	while [ $# -gt 0 ]; do
+		ln -s "$2" "$src/$1"
+		links+=("$1")
+		shift 2
+	done
+	tar -C "$src" -cf "$BATS_TEST_TMPDIR/layer.tar" "${links[@]}"
+	hostile_image "$name"
+}
+
+@test "an image's symlink in place of /dev, /proc, /sys or /tmp never reaches the host: every target, every storage mode" {
+	# A sentinel only the host has; an escape reads it or writes beside it.
+	echo host-only >/var/tmp/launcher-sentinel
+	rm -f /var/tmp/launcher-pwned
+	n=0
+	for path in dev proc sys tmp; do
+		for target in / ../../../ /proc/self/root /proc/1/root; do
+			n=$((n + 1))
+			symlink_image "case$n" "$path" "$target"
+			for mode in "" --no-cache "--storage copy" --read-only --userns; do
+				# shellcheck disable=SC2086
+				run "$LAUNCHER" $mode "$BATS_TEST_TMPDIR/case$n.tar" sh -c "
+					echo 'case: $path -> $target ${mode:-cache}'
+					cat /bin/../var/tmp/launcher-sentinel /$path/var/tmp/launcher-sentinel /$path/../var/tmp/launcher-sentinel 2>/dev/null
+					mkdir -p /var/tmp 2>/dev/null; echo pwned 2>/dev/null >/bin/../var/tmp/launcher-pwned
+					echo roots: \$(awk '\$5 == \"/\"' /proc/self/mountinfo | wc -l)
+					[ -c /dev/null ] && [ -r /proc/self/status ] && [ -d /sys/kernel ] && [ -c /dev/pts/ptmx ] && echo kernel fs: ok"
+				assert_success
+				refute_output --partial host-only
+				assert_line "roots: 1"
+				assert_line "kernel fs: ok"
+				[ ! -e /var/tmp/launcher-pwned ]
+				[ "$(cat /var/tmp/launcher-sentinel)" = host-only ]
+			done
+		done
+	done
+	rm -f /var/tmp/launcher-sentinel
+}
+
+@test "/etc/hosts and /etc/hostname are bound from the container's tmpfs: never written through an image symlink or into a volume" {
+	rm -rf /var/tmp/launcher-etc
+	# etc -> ../var/tmp/launcher-etc and dev -> /: the old launcher wrote hosts and hostname
+	# on the host through them, before the image ran.
+	symlink_image etc etc ../var/tmp/launcher-etc dev /
+	run "$LAUNCHER" --hostname box "$BATS_TEST_TMPDIR/etc.tar" sh -c 'cat /etc/hostname; grep -c localhost /etc/hosts'
+	assert_success
+	assert_output "$(printf 'box\n2')"
+	[ ! -e /var/tmp/launcher-etc ]
+
+	# A volume over /etc, or over the file itself, wins, as in docker; its files stay as they were.
+	dir=$BATS_TEST_TMPDIR/etc-dir
+	mkdir "$dir"
+	echo host-hosts >"$dir/hosts"
+	echo host-hostname >"$dir/hostname"
+	before=$(ls -l --time-style=full-iso "$dir")
+	for ro in "" :ro; do
+		run "$LAUNCHER" -v "$dir:/etc$ro" "$BUSYBOX" cat /etc/hosts /etc/hostname
+		assert_success
+		assert_output "$(printf 'host-hosts\nhost-hostname')"
+		run "$LAUNCHER" -v "$dir/hosts:/etc/hosts$ro" --hostname box "$BUSYBOX" cat /etc/hosts /etc/hostname
+		assert_success
+		assert_output "$(printf 'host-hosts\nbox')"
+	done
+	[ "$(ls -l --time-style=full-iso "$dir")" = "$before" ]
+	[ "$(cat "$dir/hosts" "$dir/hostname")" = "$(printf 'host-hosts\nhost-hostname')" ]
+	# An empty directory over /etc gets no file of the launcher's.
+	mkdir "$BATS_TEST_TMPDIR/empty"
+	run "$LAUNCHER" -v "$BATS_TEST_TMPDIR/empty:/etc" "$BUSYBOX" ls -A /etc
+	assert_success
+	assert_output ""
+	[ -z "$(ls -A "$BATS_TEST_TMPDIR/empty")" ]
+}
+
+@test "TIOCSTI: a container on the caller's terminal cannot push a command into the caller's shell" {
+	rm -f /var/tmp/launcher-tiocsti
+	# An interactive shell on a pseudo-terminal runs the container; what the container
+	# pushes into the terminal would be read and run by that shell once the container ends.
+	for seccomp in "" "--seccomp unconfined"; do
+		run bash -c "(printf '%s\n' \"'$LAUNCHER' $seccomp '$BENCH' /benchtool tiocsti 'touch /var/tmp/launcher-tiocsti
+'\"; sleep 2; printf 'exit\n'; sleep 0.5) | script -qc 'bash --norc --noprofile -i' /dev/null"
+		assert_output --partial "tiocsti: Operation not permitted"
+		[ ! -e /var/tmp/launcher-tiocsti ]
+	done
+}
+
+@test "--privileged keeps --user and the image's User" {
+	run "$LAUNCHER" --privileged --user 1000:1000 "$BUSYBOX" sh -c 'id -u; id -g; grep CapEff /proc/self/status'
+	assert_success
+	assert_output "$(printf '1000\n1000\nCapEff:\t0000000000000000')"
+	dir=$BATS_TEST_TMPDIR/img
+	mkdir "$dir"
+	tar -xf "$BUSYBOX" -C "$dir"
+	sed -i 's|"WorkingDir":"/data"|"WorkingDir":"/data","User":"user"|' "$dir"/*.json
+	python3 tests/fixtures.py redigest "$dir"
+	tar -C "$dir" -cf "$BATS_TEST_TMPDIR/user.tar" .
+	run "$LAUNCHER" --privileged "$BATS_TEST_TMPDIR/user.tar" id -un
+	assert_success
+	assert_output user
+}
+
+@test "an image listing one layer twice (empty layers share a diff_id) starts from the cache, without it, and by copy" {
+	dir=$BATS_TEST_TMPDIR/img
+	mkdir "$dir" "$dir/empty"
+	tar -xf "$BUSYBOX" -C "$dir"
+	head -c 1024 /dev/zero >"$dir/empty/layer.tar"
+	python3 - "$dir" <<-'PY'
+	import json, sys
+	d = sys.argv[1]
+	m = json.load(open(d + '/manifest.json'))
+	l1, l2 = m[0]['Layers']
+	m[0]['Layers'] = ['empty/layer.tar', l1, 'empty/layer.tar', l2, 'empty/layer.tar']
+	json.dump(m, open(d + '/manifest.json', 'w'))
+	PY
+	python3 tests/fixtures.py redigest "$dir"
+	tar -C "$dir" -cf "$BATS_TEST_TMPDIR/twice.tar" .
+	for mode in "" "" --no-cache "--storage copy"; do
+		# shellcheck disable=SC2086
+		run "$LAUNCHER" $mode "$BATS_TEST_TMPDIR/twice.tar" sh -c 'ls /opt/dir; cat /data/hello.txt'
+		assert_success
+		assert_line new.txt
+		refute_line old.txt
+	done
+}
+
+@test "the launcher's command line is not the container's /proc/1/cmdline" {
+	run "$LAUNCHER" --hostname secret-host-name -e SECRET=word "$BUSYBOX" sh -c 'tr "\0" "\n" </proc/1/cmdline; ps -o args | head -2'
+	assert_success
+	refute_output --partial secret
+	refute_output --partial busybox.tar
+	assert_line launcher
+}
+
+@test "stdout and stderr are the caller's own files (the documented trade-off): reopened, they reach nothing else" {
+	log=$BATS_TEST_TMPDIR/log
+	echo "earlier line" >"$log"
+	"$LAUNCHER" "$BUSYBOX" sh -c 'echo from-container; stat -L -c %i /proc/self/fd/1; ls /proc/self/fd/1/.. 2>&1 | head -1' >>"$log" 2>&1
+	run cat "$log"
+	assert_line --index 0 "earlier line"
+	assert_line --index 1 from-container
+	assert_line --index 2 "$(stat -c %i "$log")"
+	assert_line --index 3 --partial "Not a directory"
 }
