@@ -441,8 +441,11 @@ using etc_line_fn = bool (*)(void *ctx, std::string_view *fields);
 [[gnu::noinline]] static bool each_etc_line(const char *path, etc_line_fn f, void *ctx)
 {
 	static char buf[65536];
-	sys::unique_fd fd(open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
-	ssize_t n = fd ? read(fd.get(), buf, sizeof buf) : -1;
+	// An image's /etc/passwd may be a fifo or a device: only a regular file is read, and
+	// opening never waits (O_NONBLOCK), so PID 1 cannot be made to hang here.
+	sys::unique_fd fd(open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK));
+	struct stat st;
+	ssize_t n = fd && fstat(fd.get(), &st) == 0 && S_ISREG(st.st_mode) ? read(fd.get(), buf, sizeof buf) : -1;
 	for (std::string_view text(buf, n > 0 ? size_t(n) : 0); !text.empty();) {
 		std::string_view line = text.substr(0, text.find('\n'));
 		text.remove_prefix(std::min(text.size(), line.size() + 1));

@@ -399,6 +399,21 @@ symlink_image() {
 	done
 }
 
+@test "an image whose /etc/passwd is a fifo or a device does not hang or feed PID 1" {
+	src=$BATS_TEST_TMPDIR/fifo
+	mkdir -p "$src/etc"
+	mkfifo "$src/etc/passwd"
+	mknod "$src/etc/group" c 1 5 # /dev/zero
+	tar -C "$src" -cf "$BATS_TEST_TMPDIR/layer.tar" etc/passwd etc/group
+	hostile_image fifo
+	run timeout 10 "$LAUNCHER" "$BATS_TEST_TMPDIR/fifo.tar" id -u
+	assert_success
+	assert_output 0
+	run timeout 10 "$LAUNCHER" --user user "$BATS_TEST_TMPDIR/fifo.tar" id -u
+	assert_failure 125
+	assert_output "launcher: unable to find user user: no matching entries in the image's /etc/passwd"
+}
+
 @test "the launcher's command line is not the container's /proc/1/cmdline" {
 	run "$LAUNCHER" --hostname secret-host-name -e SECRET=word "$BUSYBOX" sh -c 'tr "\0" "\n" </proc/1/cmdline; ps -o args | head -2'
 	assert_success
