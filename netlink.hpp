@@ -155,10 +155,11 @@ inline void set_up(batch &b, uint32_t index, const char *name, bool up, const ch
 	b.end();
 }
 
-inline void del_link(batch &b, const char *name, const char *what)
+// By index: the link looked up and checked, not whatever has its name by now.
+inline void del_link(batch &b, uint32_t index, const char *what)
 {
-	b.begin<ifinfomsg>(RTM_DELLINK, 0, what);
-	b.attr_str(IFLA_IFNAME, name);
+	ifinfomsg &i = b.begin<ifinfomsg>(RTM_DELLINK, 0, what);
+	i.ifi_index = int(index);
 	b.end();
 }
 
