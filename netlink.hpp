@@ -171,10 +171,11 @@ inline void get_link(batch &b, const char *name, const char *what)
 	b.end();
 }
 
-// An IPv4 address (network byte order) with its prefix on link index.
-inline void add_address(batch &b, uint32_t index, uint32_t addr, unsigned prefix, const char *what)
+// An IPv4 address (network byte order) with its prefix on link index; with replace, the
+// address being there already is no error.
+inline void add_address(batch &b, uint32_t index, uint32_t addr, unsigned prefix, const char *what, bool replace = false)
 {
-	ifaddrmsg &a = b.begin<ifaddrmsg>(RTM_NEWADDR, NLM_F_CREATE | NLM_F_EXCL, what);
+	ifaddrmsg &a = b.begin<ifaddrmsg>(RTM_NEWADDR, uint16_t(NLM_F_CREATE | (replace ? NLM_F_REPLACE : NLM_F_EXCL)), what);
 	a.ifa_family = AF_INET;
 	a.ifa_prefixlen = uint8_t(prefix);
 	a.ifa_scope = RT_SCOPE_UNIVERSE;

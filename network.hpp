@@ -321,44 +321,56 @@ inline void refuse_foreign(const char *name, bool recorded, const link_info &l)
 			 l.kind[0] ? "kind " : "no kind", l.kind);
 }
 
-// Index of the bridge: l, or created (with its gateway address, up, not forwarding) when
-// missing. A bridge that cannot be made takes a network recorded just now (fresh) with it.
-inline uint32_t ensure_bridge(netlink::socket &nl, state &st, const link_info &l, cidr subnet, bool fresh)
+// A new bridge's index. One that cannot be made takes a network recorded just now (fresh)
+// with it.
+inline uint32_t create_bridge(netlink::socket &nl, state &st, bool fresh)
 {
-	if (l.exists)
-		return l.index;
-	const char *name = st.name;
-	char what[64], create[64], addr_what[64], up[64];
-	snprintf(what, sizeof what, "look up link %s", name);
-	snprintf(create, sizeof create, "create bridge %s", name);
-	snprintf(up, sizeof up, "bring up bridge %s", name);
+	char what[64], create[64];
+	snprintf(what, sizeof what, "look up link %s", st.name);
+	snprintf(create, sizeof create, "create bridge %s", st.name);
 	netlink::replies r;
 	const char *failed;
 	if (int err = try_loading(nl, [&](netlink::batch &b) {
-		netlink::new_bridge(b, name, create);
-		netlink::get_link(b, name, what);
+		netlink::new_bridge(b, st.name, create);
+		netlink::get_link(b, st.name, what);
 	}, r, "bridge", &failed)) {
 		if (fresh)
 			remove_state(st);
 		errno = err;
 		sys::die_errno("%s", failed);
 	}
-	uint32_t index = r.link_index;
+	return r.link_index;
+}
 
+// Forwarding off, the gateway address on (again: no error if it is there), and up, last.
+inline void finish_bridge(netlink::socket &nl, const char *name, uint32_t index, cidr subnet)
+{
 	char sysctl[96];
 	snprintf(sysctl, sizeof sysctl, "/proc/sys/net/ipv4/conf/%s/forwarding", name);
 	sys::unique_fd fwd(open(sysctl, O_WRONLY | O_CLOEXEC));
 	if (!fwd || write(fwd.get(), "0", 1) != 1)
 		sys::die_errno("turn off forwarding on %s", name);
 
-	char gw[16];
+	char gw[16], addr_what[64], up[64];
 	format_ipv4(gateway(subnet), gw);
 	snprintf(addr_what, sizeof addr_what, "add address %s to %s", gw, name);
+	snprintf(up, sizeof up, "bring up bridge %s", name);
 	netlink::batch c;
-	netlink::add_address(c, index, __builtin_bswap32(gateway(subnet)), subnet.prefix, addr_what);
+	netlink::add_address(c, index, __builtin_bswap32(gateway(subnet)), subnet.prefix, addr_what, true);
 	netlink::set_up(c, index, nullptr, true, up);
-	r = {};
+	netlink::replies r;
 	run_or_die(nl, c, r);
+}
+
+// Index of the bridge: l, or one created when missing. A bridge is brought up last, so one
+// of ours found down may be half made (its launcher was killed, or failed, while making
+// it, and forwarding may still be on): it is finished now.
+inline uint32_t ensure_bridge(netlink::socket &nl, state &st, const link_info &l, cidr subnet, bool fresh)
+{
+	if (l.exists && (l.flags & IFF_UP))
+		return l.index;
+	uint32_t index = l.exists ? l.index : create_bridge(nl, st, fresh);
+	finish_bridge(nl, st.name, index, subnet);
 	return index;
 }
 

@@ -244,6 +244,22 @@ add_other_tools_links() {
 	[ ! -e "$LAUNCHER_RUN/net/red" ]
 }
 
+@test "a bridge of the launcher's found down, as a launcher killed while making it leaves it, is finished" {
+	run in_ns "$LAUNCHER" --net red --subnet 10.66.8.0/24 "$BUSYBOX" true
+	assert_success
+	# What a launcher killed right after creating the bridge leaves: down, no gateway
+	# address, forwarding as the namespace's default (on here).
+	in_ns ip link set red down
+	in_ns ip addr flush dev red
+	in_ns sysctl -qw net.ipv4.conf.red.forwarding=1
+	run in_ns "$LAUNCHER" --net red "$BUSYBOX" sh -c 'ping -c1 -W2 10.66.8.1 | grep received'
+	assert_success
+	assert_output "1 packets transmitted, 1 packets received, 0% packet loss"
+	no_veth_left
+	run link_state red
+	assert_output "$(printf "bridge ['BROADCAST', 'MULTICAST', 'NO-CARRIER', 'UP'] None [('10.66.8.1', 24)]\n0")"
+}
+
 @test "a launcher killed with SIGKILL leaves a lease that the next start reclaims" {
 	serve red --subnet 10.77.0.0/30
 	[ "$ADDR" = 10.77.0.2 ]
