@@ -155,10 +155,11 @@ inline void set_up(batch &b, uint32_t index, const char *name, bool up, const ch
 	b.end();
 }
 
-inline void del_link(batch &b, const char *name, const char *what)
+// By index: the link looked up and checked, not whatever has its name by now.
+inline void del_link(batch &b, uint32_t index, const char *what)
 {
-	b.begin<ifinfomsg>(RTM_DELLINK, 0, what);
-	b.attr_str(IFLA_IFNAME, name);
+	ifinfomsg &i = b.begin<ifinfomsg>(RTM_DELLINK, 0, what);
+	i.ifi_index = int(index);
 	b.end();
 }
 
@@ -170,10 +171,11 @@ inline void get_link(batch &b, const char *name, const char *what)
 	b.end();
 }
 
-// An IPv4 address (network byte order) with its prefix on link index.
-inline void add_address(batch &b, uint32_t index, uint32_t addr, unsigned prefix, const char *what)
+// An IPv4 address (network byte order) with its prefix on link index; with replace, the
+// address being there already is no error.
+inline void add_address(batch &b, uint32_t index, uint32_t addr, unsigned prefix, const char *what, bool replace = false)
 {
-	ifaddrmsg &a = b.begin<ifaddrmsg>(RTM_NEWADDR, NLM_F_CREATE | NLM_F_EXCL, what);
+	ifaddrmsg &a = b.begin<ifaddrmsg>(RTM_NEWADDR, uint16_t(NLM_F_CREATE | (replace ? NLM_F_REPLACE : NLM_F_EXCL)), what);
 	a.ifa_family = AF_INET;
 	a.ifa_prefixlen = uint8_t(prefix);
 	a.ifa_scope = RT_SCOPE_UNIVERSE;
@@ -222,10 +224,49 @@ struct replies {
 	uint32_t failed_seq = 0;
 	size_t acked = 0;      // requests that ended (ACK, error, or NLMSG_DONE of a dump)
 	uint32_t link_index = 0; // from an RTM_NEWLINK reply to get_link
+	uint32_t link_flags = 0; // its IFF_* flags
+	char link_kind[16] = ""; // its IFLA_INFO_KIND ("bridge", "dummy"); empty: none (a NIC, lo)
 	route routes[256];
 	size_t route_count = 0;
 	bool malformed = false;
 };
+
+// The payload of the first attribute of type in attrs (the nest flags masked off); false
+// when there is none, or a length runs past the end before it.
+inline bool find_attr(std::span<const unsigned char> attrs, uint16_t type, std::span<const unsigned char> &out)
+{
+	size_t a = 0;
+	while (attrs.size() - a >= sizeof(nlattr)) {
+		nlattr at;
+		memcpy(&at, attrs.data() + a, sizeof at);
+		if (at.nla_len < sizeof at || at.nla_len > attrs.size() - a)
+			return false;
+		if ((at.nla_type & NLA_TYPE_MASK) == type) {
+			out = attrs.subspan(a + sizeof at, at.nla_len - sizeof at);
+			return true;
+		}
+		a += align(at.nla_len);
+		if (a > attrs.size())
+			return false;
+	}
+	return false;
+}
+
+// A link's kind from the attributes that follow the ifinfomsg of its RTM_NEWLINK: the
+// IFLA_INFO_KIND inside IFLA_LINKINFO (not IFLA_INFO_SLAVE_KIND, a port's master's kind).
+// Empty when the link has none or the attributes are malformed: never "bridge" by mistake.
+inline void parse_link_kind(std::span<const unsigned char> attrs, char (&kind)[16])
+{
+	kind[0] = 0;
+	std::span<const unsigned char> info, k;
+	if (!find_attr(attrs, IFLA_LINKINFO, info) || !find_attr(info, IFLA_INFO_KIND, k))
+		return;
+	size_t n = strnlen(reinterpret_cast<const char *>(k.data()), k.size());
+	if (n >= sizeof kind)
+		return;
+	memcpy(kind, k.data(), n);
+	kind[n] = 0;
+}
 
 // Reads one buffer of replies to batch b (pure). Messages that answer no request of b are
 // ignored; lengths are checked against the buffer before anything is read.
@@ -262,6 +303,8 @@ inline void parse_replies(const batch &b, std::span<const unsigned char> buf, re
 			ifinfomsg i;
 			memcpy(&i, body, sizeof i);
 			r.link_index = uint32_t(i.ifi_index);
+			r.link_flags = i.ifi_flags;
+			parse_link_kind({body + sizeof i, body_len - sizeof i}, r.link_kind);
 		} else if (h.nlmsg_type == RTM_NEWROUTE && body_len >= sizeof(rtmsg)) {
 			rtmsg m;
 			memcpy(&m, body, sizeof m);

@@ -7,7 +7,14 @@
 // its launcher, the owner's pid written inside for people to read: a launcher killed with
 // SIGKILL drops the lock with its last descriptor, so the next start reclaims the address,
 // and no two live launchers ever hold the same one. `lock` serialises creating and removing
-// the network itself.
+// the network itself; a remover unlinks it, and whoever waited on it starts again.
+//
+// The launcher uses and removes only a bridge it made: NAME's state directory records a
+// subnet, and the link NAME is a bridge (its IFLA_INFO_KIND). Any other link of that name,
+// a NIC or another tool's dummy or bridge (whose forwarding may be on), is refused and left
+// as it was, and so is a state directory that records nothing. The subnet is recorded
+// before the bridge is made: a launcher killed in between leaves state without a bridge,
+// which the next start makes again from that subnet, and never a bridge nobody owns.
 //
 // IPv4 forwarding is turned off on the bridge: a container reaches the peers of its network
 // and the gateway, and nothing is routed on (to other networks or beyond).
@@ -131,17 +138,56 @@ struct state {
 	sys::unique_fd dirfd, lock;
 };
 
+// Made if missing. A remover unlinks `lock` and the directory while it holds the lock: who
+// waited then holds a lock no longer named, or finds the directory gone, and starts again.
 inline void open_state(state &st, const char *name)
 {
 	st.name = name;
 	snprintf(st.dir, sizeof st.dir, "%s/net/%s", run_dir(), name);
-	sys::mkdirs(st.dir, 0755);
-	st.dirfd.reset(open(st.dir, O_PATH | O_DIRECTORY | O_CLOEXEC));
-	if (!st.dirfd)
-		sys::die_errno("open %s", st.dir);
-	st.lock.reset(openat(st.dirfd.get(), "lock", O_RDWR | O_CREAT | O_CLOEXEC, 0644));
-	if (!st.lock || flock(st.lock.get(), LOCK_EX) < 0)
-		sys::die_errno("lock network %s", name);
+	char lock_path[PATH_MAX + 8];
+	snprintf(lock_path, sizeof lock_path, "%s/lock", st.dir);
+	for (;;) {
+		sys::mkdirs(st.dir, 0755);
+		st.dirfd.reset(open(st.dir, O_PATH | O_DIRECTORY | O_CLOEXEC));
+		if (!st.dirfd && errno == ENOENT)
+			continue;
+		if (!st.dirfd)
+			sys::die_errno("open %s", st.dir);
+		st.lock.reset(openat(st.dirfd.get(), "lock", O_RDWR | O_CREAT | O_CLOEXEC, 0644));
+		if (!st.lock && errno == ENOENT) // the directory was removed since we opened it
+			continue;
+		if (!st.lock || flock(st.lock.get(), LOCK_EX) < 0)
+			sys::die_errno("lock network %s", name);
+		struct stat held, named;
+		if (fstat(st.lock.get(), &held) < 0)
+			sys::die_errno("stat %s", lock_path);
+		if (stat(lock_path, &named) == 0) {
+			if (named.st_dev == held.st_dev && named.st_ino == held.st_ino)
+				return;
+		} else if (errno != ENOENT) {
+			sys::die_errno("stat %s", lock_path);
+		}
+	}
+}
+
+// Undoes open_state where no subnet is recorded: the lock and the directory go, unless the
+// directory holds something more (an unreadable subnet), which stays as it is.
+inline void forget_state(state &st)
+{
+	if (unlinkat(st.dirfd.get(), "lock", 0) < 0 && errno != ENOENT)
+		sys::die_errno("remove %s/lock", st.dir);
+	if (rmdir(st.dir) < 0 && errno != ENOTEMPTY)
+		sys::die_errno("remove %s", st.dir);
+}
+
+// Removes the state, its record of the subnet first, while holding its lock.
+inline void remove_state(state &st)
+{
+	for (const char *file : {"subnet", "lock"})
+		if (unlinkat(st.dirfd.get(), file, 0) < 0 && errno != ENOENT)
+			sys::die_errno("remove %s/%s", st.dir, file);
+	if (rmdir(st.dir) < 0)
+		sys::die_errno("remove %s", st.dir);
 }
 
 inline bool read_subnet(int dirfd, cidr &out)
@@ -210,64 +256,121 @@ inline void run_or_die(netlink::socket &nl, netlink::batch &b, netlink::replies 
 // Creating a link of a kind the kernel lacks fails with EOPNOTSUPP where there is no
 // modprobe (an initramfs): load the kind's module and try once more, with a batch built
 // afresh (new sequence numbers: the kernel still answered the first one's later requests).
-template <class Build> void run_loading(netlink::socket &nl, Build build, netlink::replies &r, const char *module)
+// Returns 0, or the errno with *what naming the request that failed.
+template <class Build> int try_loading(netlink::socket &nl, Build build, netlink::replies &r, const char *module,
+				       const char **what)
 {
-	const char *what;
 	netlink::batch first;
 	build(first);
-	int err = nl.run(first, r, &what);
+	int err = nl.run(first, r, what);
 	if (err == EOPNOTSUPP && machine::load_module(module)) {
 		netlink::batch again;
 		build(again);
 		r = {};
-		err = nl.run(again, r, &what);
+		err = nl.run(again, r, what);
 	}
-	if (err) {
+	return err;
+}
+
+template <class Build> void run_loading(netlink::socket &nl, Build build, netlink::replies &r, const char *module)
+{
+	const char *what;
+	if (int err = try_loading(nl, build, r, module, &what)) {
 		errno = err;
 		sys::die_errno("%s", what);
 	}
 }
 
-// Index of the bridge, created (with its gateway address, up, not forwarding) when missing.
-inline uint32_t ensure_bridge(netlink::socket &nl, const char *name, cidr subnet)
+// The link called name in this namespace, if any.
+struct link_info {
+	bool exists = false;
+	uint32_t index = 0, flags = 0;
+	char kind[16] = "";
+};
+
+inline link_info look_up_link(netlink::socket &nl, const char *name)
 {
 	char what[64];
-	snprintf(what, sizeof what, "look up bridge %s", name);
-	netlink::batch get;
-	netlink::get_link(get, name, what);
+	snprintf(what, sizeof what, "look up link %s", name);
+	netlink::batch b;
+	netlink::get_link(b, name, what);
 	netlink::replies r;
 	const char *failed;
-	int err = nl.run(get, r, &failed);
-	if (err == 0)
-		return r.link_index;
-	if (err != ENODEV) {
+	int err = nl.run(b, r, &failed);
+	if (err == ENODEV)
+		return {};
+	if (err) {
 		errno = err;
 		sys::die_errno("%s", what);
 	}
-	char create[64], addr_what[64], up[64];
-	snprintf(create, sizeof create, "create bridge %s", name);
-	snprintf(up, sizeof up, "bring up bridge %s", name);
-	r = {};
-	run_loading(nl, [&](netlink::batch &b) {
-		netlink::new_bridge(b, name, create);
-		netlink::get_link(b, name, what);
-	}, r, "bridge");
-	uint32_t index = r.link_index;
+	link_info l = {true, r.link_index, r.link_flags, ""};
+	memcpy(l.kind, r.link_kind, sizeof l.kind);
+	return l;
+}
 
+// Dies unless link l, called name, is missing or the bridge of a network whose state
+// records a subnet (recorded).
+inline void refuse_foreign(const char *name, bool recorded, const link_info &l)
+{
+	if (!l.exists)
+		return;
+	if (!recorded)
+		sys::die("network %s: a link of that name exists and was not made by the launcher", name);
+	if (strcmp(l.kind, "bridge") != 0)
+		sys::die("network %s: the link of that name is not the launcher's bridge (%s%s)", name,
+			 l.kind[0] ? "kind " : "no kind", l.kind);
+}
+
+// A new bridge's index. One that cannot be made takes a network recorded just now (fresh)
+// with it.
+inline uint32_t create_bridge(netlink::socket &nl, state &st, bool fresh)
+{
+	char what[64], create[64];
+	snprintf(what, sizeof what, "look up link %s", st.name);
+	snprintf(create, sizeof create, "create bridge %s", st.name);
+	netlink::replies r;
+	const char *failed;
+	if (int err = try_loading(nl, [&](netlink::batch &b) {
+		netlink::new_bridge(b, st.name, create);
+		netlink::get_link(b, st.name, what);
+	}, r, "bridge", &failed)) {
+		if (fresh)
+			remove_state(st);
+		errno = err;
+		sys::die_errno("%s", failed);
+	}
+	return r.link_index;
+}
+
+// Forwarding off, the gateway address on (again: no error if it is there), and up, last.
+inline void finish_bridge(netlink::socket &nl, const char *name, uint32_t index, cidr subnet)
+{
 	char sysctl[96];
 	snprintf(sysctl, sizeof sysctl, "/proc/sys/net/ipv4/conf/%s/forwarding", name);
 	sys::unique_fd fwd(open(sysctl, O_WRONLY | O_CLOEXEC));
 	if (!fwd || write(fwd.get(), "0", 1) != 1)
 		sys::die_errno("turn off forwarding on %s", name);
 
-	char gw[16];
+	char gw[16], addr_what[64], up[64];
 	format_ipv4(gateway(subnet), gw);
 	snprintf(addr_what, sizeof addr_what, "add address %s to %s", gw, name);
+	snprintf(up, sizeof up, "bring up bridge %s", name);
 	netlink::batch c;
-	netlink::add_address(c, index, __builtin_bswap32(gateway(subnet)), subnet.prefix, addr_what);
+	netlink::add_address(c, index, __builtin_bswap32(gateway(subnet)), subnet.prefix, addr_what, true);
 	netlink::set_up(c, index, nullptr, true, up);
-	r = {};
+	netlink::replies r;
 	run_or_die(nl, c, r);
+}
+
+// Index of the bridge: l, or one created when missing. A bridge is brought up last, so one
+// of ours found down may be half made (its launcher was killed, or failed, while making
+// it, and forwarding may still be on): it is finished now.
+inline uint32_t ensure_bridge(netlink::socket &nl, state &st, const link_info &l, cidr subnet, bool fresh)
+{
+	if (l.exists && (l.flags & IFF_UP))
+		return l.index;
+	uint32_t index = l.exists ? l.index : create_bridge(nl, st, fresh);
+	finish_bridge(nl, st.name, index, subnet);
 	return index;
 }
 
@@ -339,12 +442,16 @@ inline void attach(attachment &a, const char *name, const char *subnet_flag, con
 	netlink::socket nl;
 	if (!nl.open())
 		sys::die_errno("open rtnetlink socket");
-	open_state(a.st, name);
-
 	cidr subnet, wanted;
-	bool known = read_subnet(a.st.dirfd.get(), subnet);
 	if (subnet_flag && !parse_cidr(subnet_flag, wanted))
 		sys::die("bad --subnet %s: expected an IPv4 CIDR with a prefix of 8 to 30", subnet_flag);
+	open_state(a.st, name);
+
+	bool known = read_subnet(a.st.dirfd.get(), subnet);
+	link_info l = look_up_link(nl, name);
+	if (l.exists && !known)
+		forget_state(a.st); // made just now, or left by a launcher killed before it wrote a subnet
+	refuse_foreign(name, known, l);
 	if (known && subnet_flag && (wanted.addr != subnet.addr || wanted.prefix != subnet.prefix))
 		sys::die("network %s exists with another subnet (see %s/subnet)", name, a.st.dir);
 	if (!known) {
@@ -352,14 +459,16 @@ inline void attach(attachment &a, const char *name, const char *subnet_flag, con
 		size_t n = used_subnets(nl, used, std::size(used));
 		if (subnet_flag)
 			subnet = wanted;
-		else if (!pick_subnet({used, n}, subnet))
+		else if (!pick_subnet({used, n}, subnet)) {
+			forget_state(a.st);
 			sys::die("network %s: no free /24 left in 10.88.0.0/16", name);
+		}
 		char text[32], a4[16];
 		format_ipv4(subnet.addr, a4);
 		snprintf(text, sizeof text, "%s/%u\n", a4, subnet.prefix);
-		write_file_at(a.st.dirfd.get(), "subnet", text, "network subnet");
+		write_file_at(a.st.dirfd.get(), "subnet", text, "network subnet"); // before the bridge: see the top
 	}
-	uint32_t bridge = ensure_bridge(nl, name, subnet);
+	uint32_t bridge = ensure_bridge(nl, a.st, l, subnet, !known);
 
 	if (ip_flag) {
 		uint32_t ip;
@@ -394,15 +503,28 @@ inline void attach(attachment &a, const char *name, const char *subnet_flag, con
 	}, r, "veth");
 }
 
-// `--net-rm NAME`: removes a network that no live launcher uses.
+// `--net-rm NAME`: removes a network that no live launcher uses: its bridge, if it is one
+// the launcher made, and its state.
 inline void remove(const char *name)
 {
-	state st;
+	netlink::socket nl;
+	if (!nl.open())
+		sys::die_errno("open rtnetlink socket");
 	char dir[PATH_MAX];
 	snprintf(dir, sizeof dir, "%s/net/%s", run_dir(), name);
-	if (access(dir, F_OK) < 0)
+	if (access(dir, F_OK) < 0) {
+		int err = errno;
+		if (err == ENOENT)
+			refuse_foreign(name, false, look_up_link(nl, name));
+		errno = err;
 		sys::die_errno("network %s", name);
+	}
+	state st;
 	open_state(st, name);
+	cidr subnet;
+	bool known = read_subnet(st.dirfd.get(), subnet);
+	link_info l = look_up_link(nl, name);
+	refuse_foreign(name, known, l);
 	DIR *d = opendir(st.dir);
 	if (!d)
 		sys::die_errno("open %s", st.dir);
@@ -420,24 +542,20 @@ inline void remove(const char *name)
 	closedir(d);
 	if (in_use)
 		sys::die("network %s is in use by %zu container%s", name, in_use, in_use == 1 ? "" : "s");
-	netlink::socket nl;
-	if (!nl.open())
-		sys::die_errno("open rtnetlink socket");
-	char what[64];
-	snprintf(what, sizeof what, "delete bridge %s", name);
-	netlink::batch b;
-	netlink::del_link(b, name, what);
-	netlink::replies r;
-	const char *failed;
-	int err = nl.run(b, r, &failed);
-	if (err && err != ENODEV) {
-		errno = err;
-		sys::die_errno("%s", what);
+	if (l.exists) {
+		char what[64];
+		snprintf(what, sizeof what, "delete bridge %s", name);
+		netlink::batch b;
+		netlink::del_link(b, l.index, what);
+		netlink::replies r;
+		const char *failed;
+		int err = nl.run(b, r, &failed);
+		if (err && err != ENODEV) {
+			errno = err;
+			sys::die_errno("%s", what);
+		}
 	}
-	unlinkat(st.dirfd.get(), "subnet", 0);
-	unlinkat(st.dirfd.get(), "lock", 0);
-	if (rmdir(st.dir) < 0)
-		sys::die_errno("remove %s", st.dir);
+	remove_state(st); // the state goes when the bridge is gone, never before
 }
 
 // Container side, in its own network namespace: lo up and, on a bridge network, eth0's

@@ -44,6 +44,36 @@ no_veth_left() {
 	return 1
 }
 
+# Adds link $1 of a kind that is not a bridge: a dummy, or an ifb where the kernel has no
+# dummy; sets KIND.
+add_foreign() {
+	if in_ns ip link add "$1" type dummy 2>/dev/null; then KIND=dummy; else in_ns ip link add "$1" type ifb; KIND=ifb; fi
+}
+
+# Link $1 as a test must find it unchanged: kind, flags, master, IPv4 addresses, forwarding.
+link_state() {
+	in_ns ip -j -d addr show dev "$1" | python3 -c '
+import json, sys
+l = json.load(sys.stdin)[0]
+print(l.get("linkinfo", {}).get("info_kind"), sorted(l["flags"]), l.get("master"),
+      [(a["local"], a["prefixlen"]) for a in l["addr_info"] if a["family"] == "inet"])'
+	in_ns sysctl -n "net.ipv4.conf.$1.forwarding"
+}
+
+# Another tool's links: $KIND foreign, up, addressed; bridge otherbr, up, addressed,
+# forwarding on. Their states before the launcher sees them: FOREIGN, OTHERBR.
+add_other_tools_links() {
+	add_foreign foreign
+	in_ns ip addr add 192.0.2.1/24 dev foreign
+	in_ns ip link set foreign up
+	in_ns ip link add otherbr type bridge
+	in_ns ip addr add 198.51.100.1/24 dev otherbr
+	in_ns ip link set otherbr up
+	in_ns sysctl -qw net.ipv4.conf.otherbr.forwarding=1
+	FOREIGN=$(link_state foreign)
+	OTHERBR=$(link_state otherbr)
+}
+
 @test "--net none, the default, has only lo" {
 	run in_ns "$LAUNCHER" --net none "$BUSYBOX" ls /sys/class/net
 	assert_success
@@ -114,6 +144,120 @@ no_veth_left() {
 	[ ! -e "$LAUNCHER_RUN/net/red" ]
 	run in_ns "$LAUNCHER" --net-rm red
 	assert_failure 125
+}
+
+@test "--net refuses a link it did not make, a dummy or another tool's bridge, and leaves it as it was" {
+	add_other_tools_links
+	for name in foreign otherbr; do
+		run in_ns "$LAUNCHER" --net $name "$BUSYBOX" true
+		assert_failure 125
+		assert_output "launcher: network $name: a link of that name exists and was not made by the launcher"
+		[ ! -e "$LAUNCHER_RUN/net/$name" ]
+	done
+	# --subnet and --ip change nothing of that.
+	run in_ns "$LAUNCHER" --net otherbr --subnet 10.66.9.0/24 --ip 10.66.9.9 "$BUSYBOX" true
+	assert_failure 125
+	assert_output "launcher: network otherbr: a link of that name exists and was not made by the launcher"
+	[ "$(link_state foreign)" = "$FOREIGN" ]
+	[ "$(link_state otherbr)" = "$OTHERBR" ]
+	[ "$(link_state otherbr | tail -1)" = 1 ]
+	[ ! -e "$LAUNCHER_RUN/net/otherbr" ]
+	run in_ns ip -o link show type veth
+	assert_output ""
+}
+
+@test "ten launchers refused at once on another tool's bridge leave no state behind" {
+	add_other_tools_links
+	pids=()
+	for i in $(seq 10); do
+		ip netns exec "$NS" "$LAUNCHER" --net otherbr "$BUSYBOX" true >"$BATS_TEST_TMPDIR/r$i" 2>&1 &
+		pids+=($!)
+	done
+	for pid in "${pids[@]}"; do
+		status=0
+		wait "$pid" || status=$?
+		[ "$status" -eq 125 ]
+	done
+	for i in $(seq 10); do
+		[ "$(cat "$BATS_TEST_TMPDIR/r$i")" = "launcher: network otherbr: a link of that name exists and was not made by the launcher" ] ||
+			{ cat "$BATS_TEST_TMPDIR/r$i" >&2; false; }
+	done
+	[ ! -e "$LAUNCHER_RUN/net/otherbr" ]
+	[ "$(link_state otherbr)" = "$OTHERBR" ]
+}
+
+@test "--net-rm refuses a link it did not make and leaves it, with or without a state directory" {
+	add_other_tools_links
+	for name in foreign otherbr; do
+		run in_ns "$LAUNCHER" --net-rm $name
+		assert_failure 125
+		assert_output "launcher: network $name: a link of that name exists and was not made by the launcher"
+		[ ! -e "$LAUNCHER_RUN/net/$name" ]
+		# A state directory that records no subnet (its launcher was killed before it wrote
+		# one, so it made no bridge) does not make the link the launcher's.
+		mkdir -p "$LAUNCHER_RUN/net/$name"
+		run in_ns "$LAUNCHER" --net-rm $name
+		assert_failure 125
+		assert_output "launcher: network $name: a link of that name exists and was not made by the launcher"
+	done
+	[ "$(link_state foreign)" = "$FOREIGN" ]
+	[ "$(link_state otherbr)" = "$OTHERBR" ]
+}
+
+@test "a network whose bridge was deleted is made again from its recorded subnet" {
+	run in_ns "$LAUNCHER" --net red --subnet 10.66.7.0/24 "$BUSYBOX" true
+	assert_success
+	in_ns ip link del red
+	run in_ns "$LAUNCHER" --net red "$BUSYBOX" sh -c 'ip -4 addr show eth0 | grep -o "inet [0-9./]*"; ping -c1 -W2 10.66.7.1 | grep received'
+	assert_success
+	assert_output "$(printf 'inet 10.66.7.2/24\n1 packets transmitted, 1 packets received, 0%% packet loss')"
+	no_veth_left
+	run link_state red
+	assert_output "$(printf "bridge ['BROADCAST', 'MULTICAST', 'NO-CARRIER', 'UP'] None [('10.66.7.1', 24)]\n0")"
+	run in_ns "$LAUNCHER" --net-rm red
+	assert_success
+	[ ! -e "$LAUNCHER_RUN/net/red" ]
+}
+
+@test "a network whose bridge was replaced by another kind of link is refused, then removed once that link is gone" {
+	run in_ns "$LAUNCHER" --net red "$BUSYBOX" true
+	assert_success
+	subnet=$(cat "$LAUNCHER_RUN/net/red/subnet")
+	in_ns ip link del red
+	add_foreign red
+	in_ns ip link set red up
+	before=$(link_state red)
+	run in_ns "$LAUNCHER" --net red "$BUSYBOX" true
+	assert_failure 125
+	assert_output "launcher: network red: the link of that name is not the launcher's bridge (kind $KIND)"
+	run in_ns "$LAUNCHER" --net-rm red
+	assert_failure 125
+	assert_output "launcher: network red: the link of that name is not the launcher's bridge (kind $KIND)"
+	[ "$(link_state red)" = "$before" ]
+	run ls "$LAUNCHER_RUN/net/red"
+	assert_output "$(printf 'lock\nsubnet')"
+	[ "$(cat "$LAUNCHER_RUN/net/red/subnet")" = "$subnet" ]
+	# State without a link: --net-rm cleans it up.
+	in_ns ip link del red
+	run in_ns "$LAUNCHER" --net-rm red
+	assert_success
+	[ ! -e "$LAUNCHER_RUN/net/red" ]
+}
+
+@test "a bridge of the launcher's found down, as a launcher killed while making it leaves it, is finished" {
+	run in_ns "$LAUNCHER" --net red --subnet 10.66.8.0/24 "$BUSYBOX" true
+	assert_success
+	# What a launcher killed right after creating the bridge leaves: down, no gateway
+	# address, forwarding as the namespace's default (on here).
+	in_ns ip link set red down
+	in_ns ip addr flush dev red
+	in_ns sysctl -qw net.ipv4.conf.red.forwarding=1
+	run in_ns "$LAUNCHER" --net red "$BUSYBOX" sh -c 'ping -c1 -W2 10.66.8.1 | grep received'
+	assert_success
+	assert_output "1 packets transmitted, 1 packets received, 0% packet loss"
+	no_veth_left
+	run link_state red
+	assert_output "$(printf "bridge ['BROADCAST', 'MULTICAST', 'NO-CARRIER', 'UP'] None [('10.66.8.1', 24)]\n0")"
 }
 
 @test "a launcher killed with SIGKILL leaves a lease that the next start reclaims" {

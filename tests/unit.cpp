@@ -1096,6 +1096,82 @@ BOOST_AUTO_TEST_CASE(acks_errors_and_their_requests)
 	BOOST_TEST(bad.malformed);
 }
 
+// An RTM_NEWLINK reply to the first request of b: an ifinfomsg (Ethernet, index 7, up and
+// broadcast), then attrs as the kernel lays them out.
+std::vector<unsigned char> link_reply(const netlink::batch &b, std::vector<unsigned char> attrs)
+{
+	nlmsghdr first;
+	memcpy(&first, b.bytes().data(), sizeof first);
+	std::vector<unsigned char> body = {0, 0, 1, 0, 7, 0, 0, 0, IFF_UP | IFF_BROADCAST, 0, 0, 0, 0, 0, 0, 0};
+	body.insert(body.end(), attrs.begin(), attrs.end());
+	return reply(RTM_NEWLINK, first.nlmsg_seq, body);
+}
+
+std::string kind_in(std::vector<unsigned char> attrs)
+{
+	netlink::batch b;
+	netlink::get_link(b, "red", "look up red");
+	netlink::replies r;
+	netlink::parse_replies(b, link_reply(b, attrs), r);
+	BOOST_TEST(!r.malformed);
+	BOOST_TEST(r.link_index == 7u); // the index is read whatever the attributes say
+	return r.link_kind;
+}
+
+BOOST_AUTO_TEST_CASE(a_link_reply_gives_index_flags_and_kind)
+{
+	netlink::batch b;
+	netlink::get_link(b, "red", "look up red");
+	std::vector<unsigned char> attrs = {
+		8, 0, IFLA_IFNAME, 0, 'r', 'e', 'd', 0,
+		8, 0, IFLA_MTU, 0, 0xdc, 0x05, 0, 0,
+		28, 0, IFLA_LINKINFO, 0,
+		11, 0, IFLA_INFO_KIND, 0, 'b', 'r', 'i', 'd', 'g', 'e', 0, 0,
+		12, 0, IFLA_INFO_DATA, 0, 8, 0, IFLA_BR_FORWARD_DELAY, 0, 0xdc, 0x05, 0, 0};
+	auto buf = link_reply(b, attrs);
+	BOOST_REQUIRE(buf.size() == 16u + 16u + 44u);
+	nlmsghdr first;
+	memcpy(&first, b.bytes().data(), sizeof first);
+	auto ack = reply(NLMSG_ERROR, first.nlmsg_seq, error_body(0));
+	buf.insert(buf.end(), ack.begin(), ack.end());
+	netlink::replies r;
+	netlink::parse_replies(b, buf, r);
+	BOOST_TEST(!r.malformed);
+	BOOST_TEST(r.acked == 1u);
+	BOOST_TEST(r.link_index == 7u);
+	BOOST_TEST(r.link_flags == unsigned(IFF_UP | IFF_BROADCAST));
+	BOOST_TEST(std::string(r.link_kind) == "bridge");
+}
+
+BOOST_AUTO_TEST_CASE(a_link_is_a_bridge_only_by_its_own_info_kind)
+{
+	// A dummy whose MAC address (IFLA_ADDRESS, type 1 as IFLA_INFO_KIND) spells "bridge".
+	BOOST_TEST(kind_in({10, 0, IFLA_ADDRESS, 0, 'b', 'r', 'i', 'd', 'g', 'e', 0, 0,
+			    16, 0, IFLA_LINKINFO, 0, 10, 0, IFLA_INFO_KIND, 0, 'd', 'u', 'm', 'm', 'y', 0, 0, 0}) == "dummy");
+	// A port of a bridge: its master's kind is IFLA_INFO_SLAVE_KIND, its own is veth.
+	BOOST_TEST(kind_in({28, 0, IFLA_LINKINFO, 0, 11, 0, IFLA_INFO_SLAVE_KIND, 0, 'b', 'r', 'i', 'd', 'g', 'e', 0, 0,
+			    9, 0, IFLA_INFO_KIND, 0, 'v', 'e', 't', 'h', 0, 0, 0, 0}) == "veth");
+	// A NIC (or lo) has no IFLA_LINKINFO at all.
+	BOOST_TEST(kind_in({8, 0, IFLA_IFNAME, 0, 'e', 't', 'h', 0}) == "");
+	// The nest flag is not part of the type.
+	BOOST_TEST(kind_in({16, 0, IFLA_LINKINFO, 0x80, 11, 0, IFLA_INFO_KIND, 0, 'b', 'r', 'i', 'd', 'g', 'e', 0, 0}) == "bridge");
+}
+
+BOOST_AUTO_TEST_CASE(a_malformed_link_kind_reads_as_none)
+{
+	// The kind's length runs past its nest (which ends where the message does).
+	BOOST_TEST(kind_in({12, 0, IFLA_LINKINFO, 0, 11, 0, IFLA_INFO_KIND, 0, 'b', 'r', 'i', 'd'}) == "");
+	// The nest's length runs past the message.
+	BOOST_TEST(kind_in({40, 0, IFLA_LINKINFO, 0, 11, 0, IFLA_INFO_KIND, 0, 'b', 'r', 'i', 'd', 'g', 'e', 0, 0}) == "");
+	// An attribute shorter than its own header.
+	BOOST_TEST(kind_in({2, 0, IFLA_LINKINFO, 0, 11, 0, IFLA_INFO_KIND, 0, 'b', 'r', 'i', 'd', 'g', 'e', 0, 0}) == "");
+	// A kind too long to be any kind's name, unterminated.
+	std::vector<unsigned char> long_kind = {24, 0, IFLA_LINKINFO, 0, 20, 0, IFLA_INFO_KIND, 0};
+	for (int i = 0; i < 16; i++)
+		long_kind.push_back('b');
+	BOOST_TEST(kind_in(long_kind) == "");
+}
+
 BOOST_AUTO_TEST_CASE(a_full_batch_overflows_instead_of_writing_past_its_end)
 {
 	netlink::batch b;
