@@ -905,8 +905,18 @@ static void mount_kernel_filesystems(int root, const host_nodes *userns)
 		const char *slash = strchr(m.target, '/');
 		sys::unique_fd at(own_directory(slash ? dev.get() : root, slash ? slash + 1 : m.target, m.target));
 		if (userns && strcmp(m.fstype, "sysfs") == 0) {
+			// The host's /sys comes with the host's mounts under it (cgroups, debugfs,
+			// bpf, ...): each one read-only, and the host's cgroup tree hidden.
 			bind_fd(userns->sys, at.get(), "host /sys");
-			remount_read_only(root, m.target, MS_NOSUID | MS_NOEXEC | MS_NODEV, "/sys");
+			close(userns->sys);
+			sys::unique_fd bound(openat(root, "sys", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+			if (!bound || sys::mount_setattr(bound.get(), "", AT_EMPTY_PATH | AT_RECURSIVE,
+							 sys::mount_attr_rdonly | sys::mount_attr_nosuid | sys::mount_attr_nodev |
+								 sys::mount_attr_noexec) < 0)
+				die_errno("make the host's /sys read-only");
+			sys::unique_fd cgroups(openat(bound.get(), "fs/cgroup", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+			if (cgroups && mount("tmpfs", fd_path(cgroups.get()).s, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=0") < 0)
+				die_errno("hide the host's /sys/fs/cgroup");
 			continue;
 		}
 		// gid 5 (tty) may not exist in a user namespace's map
@@ -1169,47 +1179,73 @@ static int exec_command(const container_spec &spec)
 	return err;
 }
 
-// The entrypoint's privileges, set just before exec: the bounding set loses every
-// capability not granted (exec as root then yields exactly the granted ones), the
-// effective, permitted and inheritable sets follow, ambient ones are cleared;
-// no_new_privs stops setuid binaries from regaining any; the seccomp filter comes last,
-// as it needs no_new_privs (or CAP_SYS_ADMIN) to be installed. --privileged keeps every
-// capability and no filter, but still the user (docker's --privileged --user 1000).
-static int confine(const container_spec &spec)
+// Capabilities of a process that keeps `keep`: the bounding set loses every other one
+// (exec as root then yields exactly these), ambient ones are cleared.
+static int drop_bounding(uint64_t keep)
 {
-	for (int cap = 0; cap < 64 && !spec.privileged; cap++)
-		if (!(spec.caps >> cap & 1) && prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0) {
+	for (int cap = 0; cap < 64; cap++)
+		if (!(keep >> cap & 1) && prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0) {
 			if (errno == EINVAL)
 				break; // past the running kernel's last one: they are numbered without gaps
 			return errno;
 		}
 	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL)
 		return errno;
-	// The user. An id map written without the helpers denies setgroups: only the
-	// primary group remains then. Leaving uid 0 empties the permitted set.
-	if (sys::set_groups(spec.group_count, spec.groups) < 0 && !(spec.userns && errno == EPERM))
+	return 0;
+}
+
+// Effective and permitted sets exactly `caps`, inheritable empty; then no_new_privs (no
+// setuid binary regains any) and the seccomp filter, which needs no_new_privs (or
+// CAP_SYS_ADMIN) to be installed.
+static int lock_down(uint64_t caps, bool seccomp)
+{
+	__user_cap_header_struct header = {_LINUX_CAPABILITY_VERSION_3, 0};
+	__user_cap_data_struct data[2] = {};
+	for (int i = 0; i < 2; i++)
+		data[i].effective = data[i].permitted = uint32_t(caps >> (32 * i));
+	if (syscall(SYS_capset, &header, data) < 0 || prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		return errno;
-	if (sys::set_gid(spec.gid) < 0 || sys::set_uid(spec.uid) < 0)
-		return errno;
-	if (spec.privileged)
-		return 0;
-	if (spec.uid == 0) {
-		__user_cap_header_struct header = {_LINUX_CAPABILITY_VERSION_3, 0};
-		__user_cap_data_struct data[2] = {};
-		for (int i = 0; i < 2; i++)
-			data[i].effective = data[i].permitted = uint32_t(spec.caps >> (32 * i));
-		if (syscall(SYS_capset, &header, data) < 0)
-			return errno;
-	}
-	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
-		return errno;
-	if (spec.seccomp) {
+	if (seccomp) {
 		static constexpr security::filter filter = security::make_filter();
 		sock_fprog prog = {uint16_t(security::filter_length), const_cast<sock_filter *>(filter.code)};
 		if (prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog, 0, 0) < 0)
 			return errno;
 	}
 	return 0;
+}
+
+// The entrypoint's privileges, set just before exec: docker's capabilities (or those
+// --cap-add and --cap-drop leave), the user, no_new_privs, the seccomp filter. Leaving
+// uid 0 empties the permitted set. --privileged keeps every capability and no filter, but
+// still the user (docker's --privileged --user 1000).
+static int confine(const container_spec &spec)
+{
+	if (int err = spec.privileged ? 0 : drop_bounding(spec.caps))
+		return err;
+	// An id map written without the helpers denies setgroups: only the primary group
+	// remains then.
+	if (sys::set_groups(spec.group_count, spec.groups) < 0 && !(spec.userns && errno == EPERM))
+		return errno;
+	if (sys::set_gid(spec.gid) < 0 || sys::set_uid(spec.uid) < 0)
+		return errno;
+	if (spec.privileged)
+		return 0;
+	return lock_down(spec.uid == 0 ? spec.caps : 0, spec.seccomp);
+}
+
+// PID 1 itself once the entrypoint runs. It only waits, reaps and signals from then on,
+// so it keeps CAP_KILL alone (to signal an entrypoint of another uid), under the
+// container's no_new_privs and filter: a process inside that may ptrace (--cap-add
+// SYS_PTRACE) finds in PID 1 nothing it lacks itself. It holds no host descriptor either.
+static void confine_init(const container_spec &spec)
+{
+	constexpr uint64_t keep = uint64_t(1) << CAP_KILL;
+	if (spec.privileged)
+		return;
+	if (int err = drop_bounding(keep); err || (err = lock_down(keep, spec.seccomp))) {
+		errno = err;
+		die_errno("confine the container's PID 1");
+	}
 }
 
 // Forks the entrypoint into its own process group. Exec failure comes back over a close-on-exec pipe, as posix_spawn does:
@@ -1259,6 +1295,7 @@ static pid_t spawn_entrypoint(const container_spec &spec, int &exec_errno)
 {
 	int exec_errno;
 	pid_t main_pid = spawn_entrypoint(spec, exec_errno);
+	confine_init(spec);
 	if (exec_errno)
 		dprintf(2, "launcher: exec %s: %s\n", spec.argv[0], strerror(exec_errno));
 	else
@@ -1402,6 +1439,10 @@ struct go_message {
 	if (read(go_fd, &checked, 1) != 1)
 		_exit(sys::exit_failure);
 	close(go_fd);
+	// From here on PID 1 holds nothing of the host: the cache's directories (the host side
+	// keeps their locks), the host's /sys in a user namespace, ... Only stdio stays.
+	if (sys::close_range(3, ~0U, 0) < 0)
+		die_errno("close the host's descriptors");
 	resolve_user(spec);
 	spec.env.push_back(nullptr);
 	enter_workdir(spec.workdir);

@@ -110,6 +110,17 @@ inline int pivot_root(const char *new_root, const char *put_old)
 	return int(syscall(SYS_pivot_root, new_root, put_old));
 }
 
+// mount_setattr(2) with the new mount API's attribute bits (linux/mount.h's MOUNT_ATTR_*,
+// which clash with sys/mount.h if included): with AT_RECURSIVE, a whole tree at once.
+constexpr uint64_t mount_attr_rdonly = 1, mount_attr_nosuid = 2, mount_attr_nodev = 4, mount_attr_noexec = 8;
+inline int mount_setattr(int dirfd, const char *path, unsigned flags, uint64_t set)
+{
+	struct {
+		uint64_t attr_set, attr_clr, propagation, userns_fd;
+	} attr = {set, 0, 0, 0};
+	return int(syscall(SYS_mount_setattr, dirfd, path, flags, &attr, sizeof attr));
+}
+
 inline int close_range(unsigned first, unsigned last, unsigned flags)
 {
 	return int(syscall(SYS_close_range, first, last, flags));

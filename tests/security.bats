@@ -169,6 +169,12 @@ status_of() { grep "^$1:" | cut -f2; }
 }
 
 @test "--userns: uid 0 inside is an unprivileged id outside; layers, whiteouts and confinement still hold" {
+	# The host's /sys is bound in: read-only all through, and its cgroup tree hidden.
+	run "$LAUNCHER" --userns "$BUSYBOX" sh -c 'ls -A /sys/fs/cgroup | wc -l; touch /sys/kernel/x /sys/fs/cgroup/x 2>&1; grep -c " /sys[^ ]* rw" /proc/self/mountinfo'
+	assert_line --index 0 0
+	assert_line --index 1 --partial "Read-only file system"
+	assert_line --index 2 --partial "Read-only file system"
+	assert_line --index 3 0
 	"$LAUNCHER" --userns "$BUSYBOX" sh -c 'id -u; cat /proc/self/uid_map; ls -ln /data/owned.txt; ls /opt/dir; grep CapEff /proc/self/status; echo ready; exec sleep 30' \
 		>"$BATS_TEST_TMPDIR/out" 2>&1 &
 	pid=$!
@@ -421,6 +427,28 @@ symlink_image() {
 	run timeout 10 "$LAUNCHER" --user user "$BATS_TEST_TMPDIR/fifo.tar" true
 	assert_failure 125
 	assert_output "launcher: unable to find user user: no matching entries in the image's /etc/passwd"
+}
+
+@test "--cap-add SYS_PTRACE: PID 1 holds no host descriptor and nothing more than the container's confinement" {
+	echo host-only >/var/tmp/launcher-sentinel
+	for mode in "" --no-cache --userns; do
+		# shellcheck disable=SC2086
+		run "$LAUNCHER" $mode --cap-add SYS_PTRACE "$BUSYBOX" sh -c '
+			echo fds: $(ls /proc/1/fd)
+			grep -E "^(CapPrm|CapEff|CapBnd|NoNewPrivs|Seccomp):" /proc/1/status
+			for fd in 3 4 5 6 7; do cat /proc/1/fd/$fd/../../../../var/tmp/launcher-sentinel; done 2>/dev/null
+			true'
+		assert_success
+		# (in a user namespace the container's SYS_PTRACE does not reach PID 1 at all)
+		if [ "$mode" = --userns ]; then assert_line "fds:"; else assert_line "fds: 0 1 2"; fi
+		assert_line "$(printf 'CapPrm:\t0000000000000020')"
+		assert_line "$(printf 'CapEff:\t0000000000000020')"
+		assert_line "$(printf 'CapBnd:\t0000000000000020')"
+		assert_line "$(printf 'NoNewPrivs:\t1')"
+		assert_line "$(printf 'Seccomp:\t2')"
+		refute_output --partial host-only
+	done
+	rm -f /var/tmp/launcher-sentinel
 }
 
 @test "the launcher's command line is not the container's /proc/1/cmdline" {
