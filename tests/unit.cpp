@@ -872,30 +872,32 @@ BOOST_AUTO_TEST_SUITE_END()
 BOOST_AUTO_TEST_SUITE(layer_cache)
 
 namespace {
-// A cache directory made by `setup` (shell, run in it), claimed for layer HEX.
-struct claimed_layer {
+// A cache directory made by `setup` (shell, run in it).
+struct cache_dir {
 	scratch_dir d;
-	std::string hex, layers_path = d.path + "/layers";
+	std::string layers_path = d.path + "/layers";
 	int layers;
-	cache::claim c;
-	claimed_layer(char digit, const std::string &setup) : hex(64, digit)
+	explicit cache_dir(const std::string &setup)
 	{
 		d.sh(setup);
 		layers = open(layers_path.c_str(), O_RDONLY | O_DIRECTORY);
 		BOOST_REQUIRE(layers >= 0);
-		c = cache::begin(layers, hex);
 	}
-	~claimed_layer()
-	{
-		close(c.fd);
-		close(layers);
-	}
+	~cache_dir() { close(layers); }
+	bool exists(const std::string &name) const { return access((layers_path + "/" + name).c_str(), F_OK) == 0; }
+};
+
+// The same, claimed for layer HEX.
+struct claimed_layer : cache_dir {
+	std::string hex;
+	cache::claim c;
+	claimed_layer(char digit, const std::string &setup) : cache_dir(setup), hex(64, digit) { c = cache::begin(layers, hex); }
+	~claimed_layer() { close(c.fd); }
 	bool held_is(const std::string &name) const
 	{
 		struct stat a, b;
 		return fstat(c.fd, &a) == 0 && stat((layers_path + "/" + name).c_str(), &b) == 0 && a.st_ino == b.st_ino;
 	}
-	bool exists(const std::string &name) const { return access((layers_path + "/" + name).c_str(), F_OK) == 0; }
 };
 } // namespace
 
