@@ -3,13 +3,18 @@
 //   ROOT/layers/HEX          a published layer: the tree of the tar whose sha256 is HEX
 //   ROOT/layers/HEX.partial  a layer being unpacked (or left by a crash: never trusted)
 //   ROOT/layers/HEX.info     "BYTES ENTRIES" of a published layer, for --cache-ls
+//   ROOT/layers/HEX.removing a layer being pruned (or left by a crash: never used)
 //
 // Locks are flock()s on the directories themselves, so the cache holds no lock files:
 // - whoever unpacks HEX holds HEX.partial exclusively, then renames it to HEX (atomic:
 //   a layer is either complete under its digest or not there at all);
 //   a second launcher polls that lock until it finds HEX published;
 // - every launcher holds each layer it uses shared for its whole life, so a prune, which
-//   takes a layer exclusively without waiting, passes over the layers in use.
+//   takes a layer exclusively without waiting, passes over the layers in use;
+// - a prune renames a layer it holds from HEX to HEX.removing before removing it (atomic:
+//   a prune killed midway leaves HEX whole or gone, never half removed). A launcher that
+//   waited for HEX's lock meanwhile finds HEX no longer names what it holds, and unpacks
+//   the layer again.
 #pragma once
 #include <dirent.h>
 #include <sys/file.h>
@@ -155,9 +160,30 @@ inline void abandon(int layers, std::string_view hex)
 	unpack::remove_tree(layers, partial.s, "cache");
 }
 
-// Calls f(ctx, hex, partial, busy) for each layer directory, held exclusively during the
+// The three kinds of layer directory: HEX, HEX.partial, HEX.removing.
+enum class kind { published, partial, removing };
+
+inline const char *suffix(kind k)
+{
+	return k == kind::partial ? ".partial" : k == kind::removing ? ".removing" : "";
+}
+
+// Whether n names a layer directory, and of which kind.
+inline bool kind_of(std::string_view n, kind &k)
+{
+	if (n.size() < 64 || !is_hex_name(n.substr(0, 64)))
+		return false;
+	for (kind c : {kind::published, kind::partial, kind::removing})
+		if (n.substr(64) == suffix(c)) {
+			k = c;
+			return true;
+		}
+	return false;
+}
+
+// Calls f(ctx, hex, kind, busy) for each layer directory, held exclusively during the
 // call unless busy (some launcher holds it).
-using layer_fn = void (*)(void *ctx, int layers, std::string_view hex, bool partial, bool busy);
+using layer_fn = void (*)(void *ctx, int layers, std::string_view hex, kind k, bool busy);
 inline void each_layer(int layers, layer_fn f, void *ctx)
 {
 	int fd = fcntl(layers, F_DUPFD_CLOEXEC, 0);
@@ -165,15 +191,16 @@ inline void each_layer(int layers, layer_fn f, void *ctx)
 	if (!d)
 		sys::die_errno("read the cache");
 	while (dirent *e = readdir(d)) {
-		std::string_view n(e->d_name);
-		bool partial = n.ends_with(".partial") && is_hex_name(n.substr(0, 64));
-		if (!is_hex_name(n) && !partial)
+		kind k;
+		if (!kind_of(e->d_name, k))
 			continue;
 		sys::unique_fd held(openat(layers, e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
 		if (!held)
 			continue;
 		bool busy = lock(held.get(), LOCK_EX | LOCK_NB) < 0;
-		f(ctx, layers, n.substr(0, 64), partial, busy);
+		if (!busy && !still_named(layers, e->d_name, held.get()))
+			continue; // published, pruned or removed since we opened it
+		f(ctx, layers, std::string_view(e->d_name, 64), k, busy);
 	}
 	closedir(d);
 }
@@ -181,7 +208,10 @@ inline void each_layer(int layers, layer_fn f, void *ctx)
 inline void list(int layers)
 {
 	dprintf(STDOUT_FILENO, "%-71s %12s %8s  %s\n", "LAYER", "BYTES", "ENTRIES", "STATE");
-	each_layer(layers, [](void *, int layers, std::string_view hex, bool partial, bool busy) {
+	each_layer(layers, [](void *, int layers, std::string_view hex, kind k, bool busy) {
+		static const char *const state[][2] = {
+			{"unused", "in use"}, {"left by a crash", "unpacking"}, {"left by a crash", "being removed"}};
+		bool whole = k == kind::published; // the others have no .info
 		char buf[64] = "? ?";
 		name info(hex, ".info");
 		sys::unique_fd f(openat(layers, info.s, O_RDONLY | O_CLOEXEC));
@@ -191,27 +221,69 @@ inline void list(int layers)
 		char *space = strchr(buf, ' ');
 		if (space)
 			*space++ = 0;
-		dprintf(STDOUT_FILENO, "sha256:%.*s %12s %8.*s  %s\n", int(hex.size()), hex.data(), partial ? "-" : buf,
-			partial ? 1 : int(strcspn(space ? space : "", "\n")), partial ? "-" : space ? space : "",
-			partial ? (busy ? "unpacking" : "left by a crash") : busy ? "in use" : "unused");
+		dprintf(STDOUT_FILENO, "sha256:%.*s %12s %8.*s  %s\n", int(hex.size()), hex.data(), whole ? buf : "-",
+			whole ? int(strcspn(space ? space : "", "\n")) : 1, whole ? space ? space : "" : "-", state[int(k)][busy]);
 	}, nullptr);
 }
 
-// Removes every layer no launcher holds, and what crashed unpacks left.
+inline void say_removed(std::string_view hex, kind k)
+{
+	dprintf(STDOUT_FILENO, "removed sha256:%.*s%s\n", int(hex.size()), hex.data(),
+		k == kind::partial ? " (partial)" : k == kind::removing ? " (half removed)" : "");
+}
+
+// Takes HEX.removing out of the way of HEX's rename: a prune killed midway left it (we
+// remove it), or another prune is removing it (we wait for its end).
+inline void clear_removing(int layers, std::string_view hex, size_t &removed)
+{
+	name n(hex, ".removing");
+	sys::unique_fd fd(openat(layers, n.s, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+	if (!fd) {
+		if (errno != ENOENT)
+			sys::die_errno("prune: open %s", n.s);
+		return;
+	}
+	if (lock(fd.get(), LOCK_EX) < 0)
+		sys::die_errno("prune: lock %s", n.s);
+	if (!still_named(layers, n.s, fd.get()))
+		return; // the other prune's, removed
+	unpack::remove_tree(layers, n.s, "prune");
+	say_removed(hex, kind::removing);
+	removed++;
+}
+
+// Removes the published layer HEX, which the caller holds exclusively: renamed out of
+// every start's sight first, so that a prune killed midway leaves HEX.removing, never a
+// half-removed HEX. Only a prune holding HEX makes HEX.removing, so once cleared it stays
+// free until our rename.
+inline void remove_published(int layers, std::string_view hex, size_t &removed)
+{
+	name n(hex), removing(hex, ".removing"), info(hex, ".info");
+	clear_removing(layers, hex, removed);
+	if (unlinkat(layers, info.s, 0) < 0 && errno != ENOENT)
+		sys::die_errno("prune: remove %s", info.s);
+	if (sys::renameat2(layers, n.s, layers, removing.s, RENAME_NOREPLACE) < 0)
+		sys::die_errno("prune: rename %s to %s", n.s, removing.s);
+	unpack::remove_tree(layers, removing.s, "prune");
+}
+
+// Removes every layer no launcher holds, and what crashed unpacks and prunes left.
 inline void prune(int layers)
 {
 	size_t counts[2] = {0, 0}; // removed, kept
-	each_layer(layers, [](void *ctx, int layers, std::string_view hex, bool partial, bool busy) {
+	each_layer(layers, [](void *ctx, int layers, std::string_view hex, kind k, bool busy) {
 		size_t *counts = static_cast<size_t *>(ctx);
 		if (busy) {
-			counts[1]++;
+			counts[1] += k != kind::removing; // another prune's
 			return;
 		}
-		name n(hex, partial ? ".partial" : ""), info(hex, ".info");
-		unpack::remove_tree(layers, n.s, "prune");
-		if (!partial && unlinkat(layers, info.s, 0) < 0 && errno != ENOENT)
-			sys::die_errno("remove %s", info.s);
-		dprintf(STDOUT_FILENO, "removed sha256:%.*s%s\n", int(hex.size()), hex.data(), partial ? " (partial)" : "");
+		if (k == kind::published) {
+			remove_published(layers, hex, counts[0]);
+		} else {
+			name n(hex, suffix(k));
+			unpack::remove_tree(layers, n.s, "prune");
+		}
+		say_removed(hex, k);
 		counts[0]++;
 	}, counts);
 	dprintf(STDOUT_FILENO, "%zu removed, %zu in use\n", counts[0], counts[1]);

@@ -105,6 +105,15 @@ inline int openat2(int dirfd, const char *path, int flags, uint64_t resolve)
 	return int(syscall(SYS_openat2, dirfd, path, &how, sizeof how));
 }
 
+#ifndef RENAME_NOREPLACE // glibc's <stdio.h> has it, musl 1.2.3's headers do not
+#define RENAME_NOREPLACE (1 << 0)
+#endif
+
+inline int renameat2(int old_dir, const char *old_name, int new_dir, const char *new_name, unsigned flags)
+{
+	return int(syscall(SYS_renameat2, old_dir, old_name, new_dir, new_name, flags));
+}
+
 inline int pivot_root(const char *new_root, const char *put_old)
 {
 	return int(syscall(SYS_pivot_root, new_root, put_old));

@@ -311,6 +311,56 @@ EOF
 	done
 }
 
+@test "the cache: a prune killed midway leaves no half-removed layer under its digest" {
+	# A layer of 100,000 empty files, so that removing it takes a while.
+	python3 - "$BATS_TEST_TMPDIR/layer.tar" <<'EOF'
+import sys, tarfile
+with tarfile.open(sys.argv[1], 'w') as t:
+    for d in range(100):
+        i = tarfile.TarInfo('big/d%02d' % d); i.type = tarfile.DIRTYPE; i.mode = 0o755; t.addfile(i)
+        for f in range(1000):
+            i = tarfile.TarInfo('big/d%02d/f%03d' % (d, f)); i.mode = 0o644; t.addfile(i)
+EOF
+	hostile_image big
+	hex=$(sha256sum "$BATS_TEST_TMPDIR/layer.tar" | cut -c1-64)
+	layers=$LAUNCHER_ROOT/layers
+	count() { find "$@" 2>/dev/null | wc -l; }
+	# Rounds until the kill lands while the big layer is being removed (not before its
+	# removal began, not after it ended).
+	for round in 1 2 3 4 5; do
+		run "$LAUNCHER" "$BATS_TEST_TMPDIR/big.tar" true
+		assert_success
+		[ "$(count "$layers/$hex" -type f)" = 100000 ]
+		full=$(count "$layers")
+		"$LAUNCHER" --cache-prune >"$BATS_TEST_TMPDIR/prune.out" 2>&1 &
+		pid=$!
+		# Begun: fewer files than busybox's own layer could account for.
+		while kill -0 $pid 2>/dev/null && [ "$(count "$layers")" -gt $((full - 5000)) ]; do :; done
+		kill -KILL $pid 2>/dev/null || true
+		wait $pid || true
+		left=$(count "$layers/$hex" "$layers/$hex.removing" -type f)
+		echo "# round $round: $left of 100000 files left" >&3
+		[ -e "$layers/$hex.removing" ] && break
+		[ -e "$layers/$hex" ] && [ "$left" != 100000 ] && break
+	done
+	# The published name holds the whole layer or nothing.
+	[ ! -e "$layers/$hex" ] || [ "$(count "$layers/$hex" -type f)" = 100000 ]
+	[ -e "$layers/$hex.removing" ]
+	run "$LAUNCHER" --cache-ls
+	assert_success
+	assert_line --regexp "^sha256:$hex +- +-  left by a crash$"
+	# A start needing the layer unpacks it again, and every file is there.
+	run "$LAUNCHER" "$BATS_TEST_TMPDIR/big.tar" sh -c 'find /big -type f | wc -l'
+	assert_success
+	assert_output 100000
+	[ "$(count "$layers/$hex" -type f)" = 100000 ]
+	run "$LAUNCHER" --cache-prune
+	assert_success
+	assert_line "removed sha256:$hex (half removed)"
+	assert_line "removed sha256:$hex"
+	[ -z "$(ls "$layers")" ]
+}
+
 @test "hostile archives: absolute paths, dot symlinks, hard links and whiteouts outside the root" {
 	rm -f /var/tmp/launcher-abs /var/tmp/launcher-link
 	touch /var/tmp/launcher-sentinel

@@ -26,8 +26,10 @@ common_setup() {
 }
 
 common_teardown() {
-	# No layer is left half unpacked, whatever the test did.
-	! compgen -G "$LAUNCHER_ROOT/layers/*.partial" >/dev/null || { ls "$LAUNCHER_ROOT/layers" >&2; return 1; }
+	# No layer is left half unpacked or half removed, whatever the test did.
+	for left in partial removing; do
+		! compgen -G "$LAUNCHER_ROOT/layers/*.$left" >/dev/null || { ls "$LAUNCHER_ROOT/layers" >&2; return 1; }
+	done
 	# A killed launcher's namespaces die with it; give the kernel a moment to reap them.
 	for _ in $(seq 30); do
 		host_state >"$BATS_TEST_TMPDIR/host.after"

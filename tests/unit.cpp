@@ -13,6 +13,8 @@
 #include <sstream>
 #include <string>
 #include <vector>
+#include <sched.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 
@@ -872,31 +874,57 @@ BOOST_AUTO_TEST_SUITE_END()
 BOOST_AUTO_TEST_SUITE(layer_cache)
 
 namespace {
-// A cache directory made by `setup` (shell, run in it), claimed for layer HEX.
-struct claimed_layer {
+// A cache directory made by `setup` (shell, run in it).
+struct cache_dir {
 	scratch_dir d;
-	std::string hex, layers_path = d.path + "/layers";
+	std::string layers_path = d.path + "/layers";
 	int layers;
-	cache::claim c;
-	claimed_layer(char digit, const std::string &setup) : hex(64, digit)
+	explicit cache_dir(const std::string &setup)
 	{
 		d.sh(setup);
 		layers = open(layers_path.c_str(), O_RDONLY | O_DIRECTORY);
 		BOOST_REQUIRE(layers >= 0);
-		c = cache::begin(layers, hex);
 	}
-	~claimed_layer()
-	{
-		close(c.fd);
-		close(layers);
-	}
+	~cache_dir() { close(layers); }
+	bool exists(const std::string &name) const { return access((layers_path + "/" + name).c_str(), F_OK) == 0; }
+};
+
+// The same, claimed for layer HEX.
+struct claimed_layer : cache_dir {
+	std::string hex;
+	cache::claim c;
+	claimed_layer(char digit, const std::string &setup) : cache_dir(setup), hex(64, digit) { c = cache::begin(layers, hex); }
+	~claimed_layer() { close(c.fd); }
 	bool held_is(const std::string &name) const
 	{
 		struct stat a, b;
 		return fstat(c.fd, &a) == 0 && stat((layers_path + "/" + name).c_str(), &b) == 0 && a.st_ino == b.st_ino;
 	}
-	bool exists(const std::string &name) const { return access((layers_path + "/" + name).c_str(), F_OK) == 0; }
 };
+
+// Runs f in a child, its stdout and stderr into a pipe: its exit status and what it wrote.
+template <class F> std::pair<int, std::string> in_child(F f)
+{
+	int p[2];
+	BOOST_REQUIRE(pipe(p) == 0);
+	pid_t pid = fork();
+	BOOST_REQUIRE(pid >= 0);
+	if (pid == 0) {
+		dup2(p[1], STDOUT_FILENO);
+		dup2(p[1], STDERR_FILENO);
+		f();
+		_exit(0);
+	}
+	close(p[1]);
+	std::string out;
+	char buf[4096];
+	for (ssize_t n; (n = read(p[0], buf, sizeof buf)) > 0;)
+		out.append(buf, size_t(n));
+	close(p[0]);
+	int ws;
+	BOOST_REQUIRE(waitpid(pid, &ws, 0) == pid);
+	return {WIFEXITED(ws) ? WEXITSTATUS(ws) : -1, out};
+}
 } // namespace
 
 // Another launcher published HEX between the caller's look and its claim (20 concurrent
@@ -926,6 +954,60 @@ BOOST_AUTO_TEST_CASE(a_crash_leftover_is_emptied_then_published)
 	cache::publish(l.layers, l.hex, l.c.fd, unpack::stats{});
 	BOOST_TEST(l.held_is(l.hex));
 	BOOST_TEST(!l.exists(l.hex + ".partial"));
+}
+
+// A prune that dies midway through a layer (here at a mount point inside it, which only
+// its own mount namespace has and rmdir refuses with EBUSY, after the files beside it are
+// gone) leaves HEX.removing, never a half-removed HEX that a start would take as whole
+// (the code before the fix removed HEX in place). --cache-ls names the leftover, no start
+// uses it, and the next prune removes it.
+BOOST_AUTO_TEST_CASE(a_prune_killed_midway_leaves_no_half_removed_layer)
+{
+	std::string hex(64, 'c');
+	cache_dir c("mkdir -p layers/" + hex + "/d && touch layers/" + hex + "/d/f1 layers/" + hex + "/d/f2 && echo '0 3' >layers/" +
+		    hex + ".info");
+	std::string d = c.layers_path + "/" + hex + "/d";
+	auto [status, out] = in_child([&] {
+		if (unshare(CLONE_NEWNS) < 0 || mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) < 0 ||
+		    mount(d.c_str(), d.c_str(), nullptr, MS_BIND, nullptr) < 0)
+			_exit(99);
+		cache::prune(c.layers);
+	});
+	BOOST_TEST(status == sys::exit_failure);
+	BOOST_TEST(out == "launcher: prune: remove directory d: Device or resource busy\n");
+	BOOST_TEST(!c.exists(hex));
+	BOOST_TEST(!c.exists(hex + ".info"));
+	BOOST_TEST(c.exists(hex + ".removing/d"));
+	BOOST_TEST(!c.exists(hex + ".removing/d/f1"));
+	BOOST_TEST(cache::hold(c.layers, hex) == -1);
+	auto [ls_status, ls] = in_child([&] { cache::list(c.layers); });
+	BOOST_TEST(ls.ends_with("\nsha256:" + hex + std::string(12, ' ') + "- " + std::string(7, ' ') + "-  left by a crash\n"));
+	auto [prune_status, pruned] = in_child([&] { cache::prune(c.layers); });
+	BOOST_TEST(prune_status == 0);
+	BOOST_TEST(pruned == "removed sha256:" + hex + " (half removed)\n1 removed, 0 in use\n");
+	BOOST_TEST(!c.exists(hex + ".removing"));
+}
+
+// A layer pruned while a killed prune's leftover of the same digest still stands: the
+// leftover is removed first, so that the rename out of the published name can succeed.
+// Another prune removing that leftover would hold it: this one waits for it.
+BOOST_AUTO_TEST_CASE(a_prune_removes_an_old_leftover_in_the_way_of_its_rename)
+{
+	std::string hex(64, 'e');
+	cache_dir c("mkdir -p layers/" + hex + "/etc layers/" + hex + ".removing/old");
+	int held = openat(c.layers, hex.c_str(), O_RDONLY | O_DIRECTORY);
+	BOOST_REQUIRE(held >= 0);
+	BOOST_REQUIRE(flock(held, LOCK_EX | LOCK_NB) == 0); // as each_layer holds it
+	auto [status, out] = in_child([&] {
+		size_t removed = 0;
+		cache::remove_published(c.layers, hex, removed);
+		dprintf(STDOUT_FILENO, "%zu\n", removed);
+	});
+	close(held);
+	BOOST_TEST(status == 0);
+	BOOST_TEST(out == "removed sha256:" + hex + " (half removed)\n1\n");
+	BOOST_TEST(!c.exists(hex));
+	BOOST_TEST(!c.exists(hex + ".removing"));
 }
 
 BOOST_AUTO_TEST_SUITE_END()
