@@ -1398,24 +1398,31 @@ static void layers_checked(const image_archive &img, int go_fd)
 	int go[2];
 	if (pipe2(go, O_CLOEXEC) < 0)
 		die_errno("pipe");
-	long pid = sys::clone_fork(namespaces | (own_netns ? CLONE_NEWNET : 0) | (spec.userns ? CLONE_NEWUSER : 0) | SIGCHLD);
+	// PID 1 is born in its cgroup2 directory where the kernel can, else moved in before the
+	// go message: in its cgroups before it does anything.
+	if (spec.cgroup.any()) {
+		limits::create(container_cgroups, spec.cgroup);
+		step("created cgroups");
+	}
+	bool born_in_cgroup;
+	long pid = sys::clone_fork_into(namespaces | (own_netns ? CLONE_NEWNET : 0) | (spec.userns ? CLONE_NEWUSER : 0) | SIGCHLD,
+					container_cgroups.cgroup2_fd, born_in_cgroup);
 	if (pid < 0)
 		die_errno("clone into new namespaces");
 	if (pid == 0) {
 		close(go[1]);
+		limits::forget(container_cgroups); // the host's to remove
 		container_main(img, spec, o, go[0], netns.get(), blocked);
 	}
 	close(go[0]);
 	netns.reset();
-	step("cloned container pid %ld", pid);
+	step("cloned container pid %ld%s", pid, born_in_cgroup ? " into its cgroup" : "");
 	go_message msg = {};
 	sys::at_die = release_host_resources;
 	if (spec.userns)
 		write_id_maps(pid_t(pid), spec);
-	if (spec.cgroup.any()) {
-		limits::create(container_cgroups, spec.cgroup, pid_t(pid));
-		step("created cgroups");
-	}
+	if (spec.cgroup.any())
+		limits::enter(container_cgroups, pid_t(pid), born_in_cgroup);
 	if (bridge) {
 		network::attach(net_attachment, o.net, o.subnet, o.ip, pid_t(pid));
 		msg.net = net_attachment.inside;

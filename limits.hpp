@@ -1,12 +1,13 @@
 // limits.hpp: resource limits, docker's --memory, --pids-limit, --cpus (cgroups) and
 // --ulimit (rlimits). Parsing is pure; the cgroup part writes a few files.
 //
-// cgroups: on a cgroup v2 host (cgroup.controllers at /sys/fs/cgroup) the container gets
+// cgroups: on a cgroup v2 host (cgroup2 mounted at /sys/fs/cgroup) the container gets
 // /sys/fs/cgroup/launcher-PID; on a v1 or hybrid host (v1 controllers, as here) one
 // directory launcher-PID per controller it needs. PID is the host-side launcher's. The
-// launcher moves the container's PID 1 in before it starts anything, and removes the
-// directories when the container has ended; directories of launchers that were killed
-// with SIGKILL are removed by the next start.
+// directories are made before the clone; PID 1 is cloned into the cgroup2 one
+// (CLONE_INTO_CGROUP) and moved into the v1 ones before it starts anything. They are
+// removed when the container has ended; directories of launchers that were killed with
+// SIGKILL are removed by the next start.
 #pragma once
 #include <cerrno>
 #include <climits>
@@ -15,9 +16,11 @@
 #include <cstdio>
 #include <cstring>
 #include <dirent.h>
+#include <linux/magic.h>
 #include <string_view>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 #include "sys.hpp"
@@ -131,6 +134,8 @@ struct cgroups {
 	size_t count = 0;
 	bool v2 = false;
 	char memory_dir[PATH_MAX] = "";
+	int cgroup2_fd = -1;     // the cgroup2 directory among dirs, to clone PID 1 into
+	size_t cgroup2_dir = 3;  // its index in dirs
 };
 
 constexpr const char *cgroup_root = "/sys/fs/cgroup";
@@ -142,6 +147,12 @@ inline void write_value(const char *dir, const char *file, const char *value)
 	sys::unique_fd fd(open(path, O_WRONLY | O_CLOEXEC));
 	if (!fd || write(fd.get(), value, strlen(value)) < 0)
 		sys::die_errno("write %s to %s", value, path);
+}
+
+inline bool mounted_as(const char *dir, unsigned long magic)
+{
+	struct statfs fs;
+	return statfs(dir, &fs) == 0 && (unsigned long)fs.f_type == magic;
 }
 
 // Removes launcher-PID directories under base whose launcher is gone.
@@ -164,7 +175,7 @@ inline void remove_stale(const char *base)
 	closedir(d);
 }
 
-inline void make_dir(cgroups &cg, const char *base)
+inline const char *make_dir(cgroups &cg, const char *base)
 {
 	remove_stale(base);
 	char *dir = cg.dirs[cg.count];
@@ -172,39 +183,33 @@ inline void make_dir(cgroups &cg, const char *base)
 	if (mkdir(dir, 0755) < 0)
 		sys::die_errno("create cgroup %s", dir);
 	cg.count++;
+	return dir;
 }
 
-// Creates the cgroups, writes the limits, and moves process pid in.
-inline void create(cgroups &cg, const request &r, pid_t pid)
+inline void write_limits_v2(cgroups &cg, const request &r, const char *dir)
 {
-	char pidtext[16], value[48];
-	snprintf(pidtext, sizeof pidtext, "%d", pid);
-	char probe[PATH_MAX];
-	snprintf(probe, sizeof probe, "%s/cgroup.controllers", cgroup_root);
-	cg.v2 = access(probe, F_OK) == 0;
-	if (cg.v2) {
-		// Controllers must be enabled for the children of the root first.
-		write_value(cgroup_root, "cgroup.subtree_control", "+memory +pids +cpu");
-		make_dir(cg, cgroup_root);
-		const char *dir = cg.dirs[0];
-		if (r.memory) {
-			snprintf(value, sizeof value, "%llu", (unsigned long long)r.memory);
-			write_value(dir, "memory.max", value);
-			write_value(dir, "memory.swap.max", "0");
-			snprintf(cg.memory_dir, sizeof cg.memory_dir, "%s", dir);
-		}
-		if (r.pids) {
-			snprintf(value, sizeof value, "%llu", (unsigned long long)r.pids);
-			write_value(dir, "pids.max", value);
-		}
-		if (r.cpu_quota_us) {
-			snprintf(value, sizeof value, "%llu %llu", (unsigned long long)r.cpu_quota_us,
-				 (unsigned long long)cpu_period_us);
-			write_value(dir, "cpu.max", value);
-		}
-		write_value(dir, "cgroup.procs", pidtext);
-		return;
+	char value[48];
+	if (r.memory) {
+		snprintf(value, sizeof value, "%llu", (unsigned long long)r.memory);
+		write_value(dir, "memory.max", value);
+		write_value(dir, "memory.swap.max", "0");
+		snprintf(cg.memory_dir, sizeof cg.memory_dir, "%s", dir);
 	}
+	if (r.pids) {
+		snprintf(value, sizeof value, "%llu", (unsigned long long)r.pids);
+		write_value(dir, "pids.max", value);
+	}
+	if (r.cpu_quota_us) {
+		snprintf(value, sizeof value, "%llu %llu", (unsigned long long)r.cpu_quota_us,
+			 (unsigned long long)cpu_period_us);
+		write_value(dir, "cpu.max", value);
+	}
+}
+
+// One directory per v1 controller a limit needs.
+inline void create_limits_v1(cgroups &cg, const request &r)
+{
+	char value[48];
 	struct v1 {
 		const char *controller;
 		bool wanted;
@@ -214,8 +219,7 @@ inline void create(cgroups &cg, const request &r, pid_t pid)
 			continue;
 		char base[PATH_MAX];
 		snprintf(base, sizeof base, "%s/%s", cgroup_root, c.controller);
-		make_dir(cg, base);
-		const char *dir = cg.dirs[cg.count - 1];
+		const char *dir = make_dir(cg, base);
 		if (c.controller[0] == 'm') {
 			snprintf(value, sizeof value, "%llu", (unsigned long long)r.memory);
 			write_value(dir, "memory.limit_in_bytes", value);
@@ -233,8 +237,42 @@ inline void create(cgroups &cg, const request &r, pid_t pid)
 			snprintf(value, sizeof value, "%llu", (unsigned long long)r.cpu_quota_us);
 			write_value(dir, "cpu.cfs_quota_us", value);
 		}
-		write_value(dir, "cgroup.procs", pidtext);
 	}
+}
+
+inline void open_cgroup2(cgroups &cg)
+{
+	cg.cgroup2_dir = cg.count - 1;
+	cg.cgroup2_fd = open(cg.dirs[cg.cgroup2_dir], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (cg.cgroup2_fd < 0)
+		sys::die_errno("open cgroup %s", cg.dirs[cg.cgroup2_dir]);
+}
+
+// Before the clone: creates the cgroups and writes the limits.
+inline void create(cgroups &cg, const request &r)
+{
+	cg.v2 = mounted_as(cgroup_root, CGROUP2_SUPER_MAGIC);
+	if (cg.v2) {
+		// Controllers must be enabled for the children of the root first.
+		write_value(cgroup_root, "cgroup.subtree_control", "+memory +pids +cpu");
+		write_limits_v2(cg, r, make_dir(cg, cgroup_root));
+		open_cgroup2(cg);
+		return;
+	}
+	create_limits_v1(cg, r);
+}
+
+// After the clone: moves process pid into every cgroup it was not born in.
+inline void enter(cgroups &cg, pid_t pid, bool born_in_cgroup2)
+{
+	char pidtext[16];
+	snprintf(pidtext, sizeof pidtext, "%d", pid);
+	for (size_t i = 0; i < cg.count; i++)
+		if (!born_in_cgroup2 || i != cg.cgroup2_dir)
+			write_value(cg.dirs[i], "cgroup.procs", pidtext);
+	if (cg.cgroup2_fd >= 0)
+		close(cg.cgroup2_fd);
+	cg.cgroup2_fd = -1;
 }
 
 // Whether the kernel's OOM killer killed anything in the container's memory cgroup: the
@@ -252,6 +290,15 @@ inline bool oom_killed(const cgroups &cg)
 	std::string_view events(text, size_t(n));
 	size_t at = events.find("oom_kill ");
 	return at != std::string_view::npos && at + 9 < events.size() && events[at + 9] >= '1' && events[at + 9] <= '9';
+}
+
+// In the cloned child: the cgroups are the host's to remove.
+inline void forget(cgroups &cg)
+{
+	if (cg.cgroup2_fd >= 0)
+		close(cg.cgroup2_fd);
+	cg.cgroup2_fd = -1;
+	cg.count = 0;
 }
 
 // Called when the container has ended: its processes are gone, so the directories are empty.
