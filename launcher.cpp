@@ -521,8 +521,11 @@ static void user_namespace_spec(container_spec &spec, const options::parsed &o)
 		snprintf(spec.gid_map, sizeof spec.gid_map, "0 %lu %lu", gr[0], gr[1]);
 		return;
 	}
-	if (strcmp(o.net, "none") != 0 || o.netns || spec.cgroup.any())
+	if (strcmp(o.net, "none") != 0 || o.netns || spec.cgroup.limited())
 		die("running as uid %d: --net, --netns and cgroup limits need root", getuid());
+	// Nor a device policy: the kernel refuses mknod to a user namespace of anyone but
+	// root, and every mount made inside it is nodev to the kernel (SB_I_NODEV).
+	spec.cgroup.devices = false;
 	char name[64] = "";
 	passwd_field("/etc/passwd", getuid(), 0, name, sizeof name);
 	spec.map_helpers = subordinate_range("/etc/subuid", name, getuid(), ur) &&
@@ -551,6 +554,7 @@ static void confinement_spec(container_spec &spec, const options::parsed &o)
 	spec.privileged = o.privileged;
 	spec.caps = o.privileged ? security::all_caps : security::effective_caps(changes);
 	spec.seccomp = o.seccomp && !o.privileged;
+	spec.cgroup.devices = !o.privileged; // docker's device cgroup; --privileged has every device
 	spec.read_only = o.read_only;
 	for (const char *v : o.volumes)
 		spec.volumes.push_back(parse_volume(v));
@@ -1402,7 +1406,7 @@ static void layers_checked(const image_archive &img, int go_fd)
 	// go message: in its cgroups before it does anything.
 	if (spec.cgroup.any()) {
 		limits::create(container_cgroups, spec.cgroup);
-		step("created cgroups");
+		step("created cgroups%s", spec.cgroup.devices ? " with the device policy" : "");
 	}
 	bool born_in_cgroup;
 	long pid = sys::clone_fork_into(namespaces | (own_netns ? CLONE_NEWNET : 0) | (spec.userns ? CLONE_NEWUSER : 0) | SIGCHLD,

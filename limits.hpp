@@ -1,13 +1,18 @@
 // limits.hpp: resource limits, docker's --memory, --pids-limit, --cpus (cgroups) and
 // --ulimit (rlimits). Parsing is pure; the cgroup part writes a few files.
 //
-// cgroups: on a cgroup v2 host (cgroup2 mounted at /sys/fs/cgroup) the container gets
-// /sys/fs/cgroup/launcher-PID; on a v1 or hybrid host (v1 controllers, as here) one
-// directory launcher-PID per controller it needs. PID is the host-side launcher's. The
-// directories are made before the clone; PID 1 is cloned into the cgroup2 one
-// (CLONE_INTO_CGROUP) and moved into the v1 ones before it starts anything. They are
-// removed when the container has ended; directories of launchers that were killed with
-// SIGKILL are removed by the next start.
+// cgroups hold the limits and docker's device policy (security.hpp's table: a cgroup2
+// device program, or the v1 devices controller's rules). On a cgroup v2 host (cgroup2 at
+// /sys/fs/cgroup) the container gets /sys/fs/cgroup/launcher-PID for both; on a hybrid
+// host (v1 controllers beside cgroup2 at /sys/fs/cgroup/unified, as here) one directory
+// launcher-PID per v1 controller a limit needs, and /sys/fs/cgroup/unified/launcher-PID for
+// the device program, which the kernel runs before the v1 devices controller (allowing all
+// at its root); on a v1 host the devices controller's launcher-PID. With neither cgroup2
+// nor the devices controller in sight no container starts. PID is the host-side
+// launcher's. The directories are made before the clone; PID 1 is cloned into the cgroup2
+// one (CLONE_INTO_CGROUP) and moved into the others before the host's go message, so it
+// runs nothing outside them. They are removed when the container has ended; directories of
+// launchers that were killed with SIGKILL are removed by the next start.
 #pragma once
 #include <cerrno>
 #include <climits>
@@ -16,13 +21,16 @@
 #include <cstdio>
 #include <cstring>
 #include <dirent.h>
+#include <linux/bpf.h>
 #include <linux/magic.h>
 #include <string_view>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/vfs.h>
 #include <unistd.h>
 
+#include "security.hpp"
 #include "sys.hpp"
 
 namespace limits {
@@ -126,19 +134,23 @@ inline bool parse_ulimit(std::string_view s, int &resource, rlimit &lim)
 
 struct request {
 	uint64_t memory = 0, pids = 0, cpu_quota_us = 0; // 0: no limit
-	bool any() const { return memory || pids || cpu_quota_us; }
+	bool devices = false;                            // docker's device policy
+	bool limited() const { return memory || pids || cpu_quota_us; }
+	bool any() const { return limited() || devices; }
 };
 
 struct cgroups {
-	char dirs[3][PATH_MAX];
+	char dirs[4][PATH_MAX];
 	size_t count = 0;
 	bool v2 = false;
 	char memory_dir[PATH_MAX] = "";
 	int cgroup2_fd = -1;     // the cgroup2 directory among dirs, to clone PID 1 into
-	size_t cgroup2_dir = 3;  // its index in dirs
+	size_t cgroup2_dir = 4;  // its index in dirs
 };
 
 constexpr const char *cgroup_root = "/sys/fs/cgroup";
+constexpr const char *hybrid_cgroup2 = "/sys/fs/cgroup/unified"; // cgroup2 beside the v1 controllers
+constexpr const char *v1_devices = "/sys/fs/cgroup/devices";
 
 inline void write_value(const char *dir, const char *file, const char *value)
 {
@@ -184,6 +196,51 @@ inline const char *make_dir(cgroups &cg, const char *base)
 		sys::die_errno("create cgroup %s", dir);
 	cg.count++;
 	return dir;
+}
+
+// The device policy on cgroup2: security.hpp's program, loaded and attached to dir.
+// BPF_F_ALLOW_MULTI, as runc: a program below it could only refuse more, never allow.
+inline void attach_device_program(const char *dir)
+{
+	static constexpr security::device_program program = security::make_device_program();
+	bpf_attr load = {};
+	load.prog_type = BPF_PROG_TYPE_CGROUP_DEVICE;
+	load.insns = uint64_t(uintptr_t(program.code));
+	load.insn_cnt = uint32_t(std::size(program.code));
+	load.license = uint64_t(uintptr_t(""));
+	sys::unique_fd prog(int(syscall(SYS_bpf, BPF_PROG_LOAD, &load, sizeof load)));
+	if (!prog)
+		sys::die_errno("load the device policy for %s", dir);
+	sys::unique_fd target(open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+	bpf_attr attach = {};
+	attach.target_fd = uint32_t(target.get());
+	attach.attach_bpf_fd = uint32_t(prog.get());
+	attach.attach_type = BPF_CGROUP_DEVICE;
+	attach.attach_flags = BPF_F_ALLOW_MULTI;
+	if (!target || syscall(SYS_bpf, BPF_PROG_ATTACH, &attach, sizeof attach) < 0)
+		sys::die_errno("attach the device policy to %s", dir);
+}
+
+// A rule as the v1 devices controller spells it: "c 1:3 rwm", "c 136:* rwm", "b *:* m".
+inline void v1_device_rule(const security::device_rule &r, char (&text)[40])
+{
+	char major[12] = "*", minor[12] = "*";
+	if (r.major >= 0)
+		snprintf(major, sizeof major, "%d", r.major);
+	if (r.minor >= 0)
+		snprintf(minor, sizeof minor, "%d", r.minor);
+	snprintf(text, sizeof text, "%c %s:%s %s", r.type, major, minor, r.access == security::dev_rwm ? "rwm" : "m");
+}
+
+// The device policy on a v1 devices controller: deny all, then the same table as text.
+inline void write_device_rules(const char *dir)
+{
+	write_value(dir, "devices.deny", "a");
+	for (const security::device_rule &r : security::device_rules) {
+		char rule[40];
+		v1_device_rule(r, rule);
+		write_value(dir, "devices.allow", rule);
+	}
 }
 
 inline void write_limits_v2(cgroups &cg, const request &r, const char *dir)
@@ -248,18 +305,40 @@ inline void open_cgroup2(cgroups &cg)
 		sys::die_errno("open cgroup %s", cg.dirs[cg.cgroup2_dir]);
 }
 
-// Before the clone: creates the cgroups and writes the limits.
+// The device policy beside v1 controllers: the program on the hybrid host's cgroup2 (the
+// kernel asks cgroup2's programs first, then the v1 controller, which allows all at its
+// root), else the v1 devices controller. Neither: no container starts unconfined.
+inline void create_device_policy_v1(cgroups &cg)
+{
+	if (mounted_as(hybrid_cgroup2, CGROUP2_SUPER_MAGIC)) {
+		attach_device_program(make_dir(cg, hybrid_cgroup2));
+		open_cgroup2(cg);
+	} else if (mounted_as(v1_devices, CGROUP_SUPER_MAGIC)) {
+		write_device_rules(make_dir(cg, v1_devices));
+	} else {
+		sys::die("device policy: neither cgroup2 (%s, %s) nor the devices controller (%s) is mounted",
+			 cgroup_root, hybrid_cgroup2, v1_devices);
+	}
+}
+
+// Before the clone: creates the cgroups and writes the limits and the device policy.
 inline void create(cgroups &cg, const request &r)
 {
 	cg.v2 = mounted_as(cgroup_root, CGROUP2_SUPER_MAGIC);
 	if (cg.v2) {
 		// Controllers must be enabled for the children of the root first.
-		write_value(cgroup_root, "cgroup.subtree_control", "+memory +pids +cpu");
-		write_limits_v2(cg, r, make_dir(cg, cgroup_root));
+		if (r.limited())
+			write_value(cgroup_root, "cgroup.subtree_control", "+memory +pids +cpu");
+		const char *dir = make_dir(cg, cgroup_root);
+		write_limits_v2(cg, r, dir);
+		if (r.devices)
+			attach_device_program(dir);
 		open_cgroup2(cg);
 		return;
 	}
 	create_limits_v1(cg, r);
+	if (r.devices)
+		create_device_policy_v1(cg);
 }
 
 // After the clone: moves process pid into every cgroup it was not born in.

@@ -1353,6 +1353,19 @@ BOOST_AUTO_TEST_CASE(device_program_passes_the_kernels_verifier)
 		close(fd);
 }
 
+BOOST_AUTO_TEST_CASE(device_rules_as_the_v1_controller_spells_them)
+{
+	std::vector<std::string> text;
+	for (const security::device_rule &r : security::device_rules) {
+		char t[40];
+		limits::v1_device_rule(r, t);
+		text.push_back(t);
+	}
+	std::vector<std::string> want = {"c *:* m",   "b *:* m",   "c 1:3 rwm", "c 1:5 rwm",   "c 1:7 rwm",   "c 1:8 rwm",
+					 "c 1:9 rwm", "c 5:0 rwm", "c 5:1 rwm", "c 5:2 rwm", "c 136:* rwm", "c 10:200 rwm"};
+	BOOST_TEST(text == want, boost::test_tools::per_element());
+}
+
 BOOST_AUTO_TEST_CASE(limit_values)
 {
 	uint64_t v;
