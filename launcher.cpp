@@ -525,8 +525,11 @@ static void user_namespace_spec(container_spec &spec, const options::parsed &o)
 		snprintf(spec.gid_map, sizeof spec.gid_map, "0 %lu %lu", gr[0], gr[1]);
 		return;
 	}
-	if (strcmp(o.net, "none") != 0 || o.netns || spec.cgroup.any())
+	if (strcmp(o.net, "none") != 0 || o.netns || spec.cgroup.limited())
 		die("running as uid %d: --net, --netns and cgroup limits need root", getuid());
+	// Nor a device policy: the kernel refuses mknod to a user namespace of anyone but
+	// root, and every mount made inside it is nodev to the kernel (SB_I_NODEV).
+	spec.cgroup.devices = false;
 	char name[64] = "";
 	passwd_field("/etc/passwd", getuid(), 0, name, sizeof name);
 	spec.map_helpers = subordinate_range("/etc/subuid", name, getuid(), ur) &&
@@ -555,6 +558,7 @@ static void confinement_spec(container_spec &spec, const options::parsed &o)
 	spec.privileged = o.privileged;
 	spec.caps = o.privileged ? security::all_caps : security::effective_caps(changes);
 	spec.seccomp = o.seccomp && !o.privileged;
+	spec.cgroup.devices = !o.privileged; // docker's device cgroup; --privileged has every device
 	spec.read_only = o.read_only;
 	for (const char *v : o.volumes)
 		spec.volumes.push_back(parse_volume(v));
@@ -1581,24 +1585,31 @@ static void layers_checked(const image_archive &img, int go_fd)
 	int go[2];
 	if (pipe2(go, O_CLOEXEC) < 0)
 		die_errno("pipe");
-	long pid = sys::clone_fork(namespaces | (own_netns ? CLONE_NEWNET : 0) | (spec.userns ? CLONE_NEWUSER : 0) | SIGCHLD);
+	// PID 1 is born in its cgroup2 directory where the kernel can, else moved in before the
+	// go message: in its cgroups before it does anything.
+	if (spec.cgroup.any()) {
+		limits::create(container_cgroups, spec.cgroup);
+		step("created cgroups%s", spec.cgroup.devices ? " with the device policy" : "");
+	}
+	bool born_in_cgroup;
+	long pid = sys::clone_fork_into(namespaces | (own_netns ? CLONE_NEWNET : 0) | (spec.userns ? CLONE_NEWUSER : 0) | SIGCHLD,
+					container_cgroups.cgroup2_fd, born_in_cgroup);
 	if (pid < 0)
 		die_errno("clone into new namespaces");
 	if (pid == 0) {
 		close(go[1]);
+		limits::forget(container_cgroups); // the host's to remove
 		container_main(img, spec, o, go[0], netns.get(), blocked);
 	}
 	close(go[0]);
 	netns.reset();
-	step("cloned container pid %ld", pid);
+	step("cloned container pid %ld%s", pid, born_in_cgroup ? " into its cgroup" : "");
 	go_message msg = {};
 	sys::at_die = release_host_resources;
 	if (spec.userns)
 		write_id_maps(pid_t(pid), spec);
-	if (spec.cgroup.any()) {
-		limits::create(container_cgroups, spec.cgroup, pid_t(pid));
-		step("created cgroups");
-	}
+	if (spec.cgroup.any())
+		limits::enter(container_cgroups, pid_t(pid), born_in_cgroup);
 	if (bridge) {
 		network::attach(net_attachment, o.net, o.subnet, o.ip, pid_t(pid));
 		msg.net = net_attachment.inside;

@@ -1,12 +1,18 @@
 // limits.hpp: resource limits, docker's --memory, --pids-limit, --cpus (cgroups) and
 // --ulimit (rlimits). Parsing is pure; the cgroup part writes a few files.
 //
-// cgroups: on a cgroup v2 host (cgroup.controllers at /sys/fs/cgroup) the container gets
-// /sys/fs/cgroup/launcher-PID; on a v1 or hybrid host (v1 controllers, as here) one
-// directory launcher-PID per controller it needs. PID is the host-side launcher's. The
-// launcher moves the container's PID 1 in before it starts anything, and removes the
-// directories when the container has ended; directories of launchers that were killed
-// with SIGKILL are removed by the next start.
+// cgroups hold the limits and docker's device policy (security.hpp's table: a cgroup2
+// device program, or the v1 devices controller's rules). On a cgroup v2 host (cgroup2 at
+// /sys/fs/cgroup) the container gets /sys/fs/cgroup/launcher-PID for both; on a hybrid
+// host (v1 controllers beside cgroup2 at /sys/fs/cgroup/unified, as here) one directory
+// launcher-PID per v1 controller a limit needs, and /sys/fs/cgroup/unified/launcher-PID for
+// the device program, which the kernel runs before the v1 devices controller (allowing all
+// at its root); on a v1 host the devices controller's launcher-PID. With neither cgroup2
+// nor the devices controller in sight no container starts. PID is the host-side
+// launcher's. The directories are made before the clone; PID 1 is cloned into the cgroup2
+// one (CLONE_INTO_CGROUP) and moved into the others before the host's go message, so it
+// runs nothing outside them. They are removed when the container has ended; directories of
+// launchers that were killed with SIGKILL are removed by the next start.
 #pragma once
 #include <cerrno>
 #include <climits>
@@ -15,11 +21,16 @@
 #include <cstdio>
 #include <cstring>
 #include <dirent.h>
+#include <linux/bpf.h>
+#include <linux/magic.h>
 #include <string_view>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
+#include "security.hpp"
 #include "sys.hpp"
 
 namespace limits {
@@ -123,17 +134,23 @@ inline bool parse_ulimit(std::string_view s, int &resource, rlimit &lim)
 
 struct request {
 	uint64_t memory = 0, pids = 0, cpu_quota_us = 0; // 0: no limit
-	bool any() const { return memory || pids || cpu_quota_us; }
+	bool devices = false;                            // docker's device policy
+	bool limited() const { return memory || pids || cpu_quota_us; }
+	bool any() const { return limited() || devices; }
 };
 
 struct cgroups {
-	char dirs[3][PATH_MAX];
+	char dirs[4][PATH_MAX];
 	size_t count = 0;
 	bool v2 = false;
 	char memory_dir[PATH_MAX] = "";
+	int cgroup2_fd = -1;     // the cgroup2 directory among dirs, to clone PID 1 into
+	size_t cgroup2_dir = 4;  // its index in dirs
 };
 
 constexpr const char *cgroup_root = "/sys/fs/cgroup";
+constexpr const char *hybrid_cgroup2 = "/sys/fs/cgroup/unified"; // cgroup2 beside the v1 controllers
+constexpr const char *v1_devices = "/sys/fs/cgroup/devices";
 
 inline void write_value(const char *dir, const char *file, const char *value)
 {
@@ -142,6 +159,12 @@ inline void write_value(const char *dir, const char *file, const char *value)
 	sys::unique_fd fd(open(path, O_WRONLY | O_CLOEXEC));
 	if (!fd || write(fd.get(), value, strlen(value)) < 0)
 		sys::die_errno("write %s to %s", value, path);
+}
+
+inline bool mounted_as(const char *dir, unsigned long magic)
+{
+	struct statfs fs;
+	return statfs(dir, &fs) == 0 && (unsigned long)fs.f_type == magic;
 }
 
 // Removes launcher-PID directories under base whose launcher is gone.
@@ -164,7 +187,7 @@ inline void remove_stale(const char *base)
 	closedir(d);
 }
 
-inline void make_dir(cgroups &cg, const char *base)
+inline const char *make_dir(cgroups &cg, const char *base)
 {
 	remove_stale(base);
 	char *dir = cg.dirs[cg.count];
@@ -172,39 +195,78 @@ inline void make_dir(cgroups &cg, const char *base)
 	if (mkdir(dir, 0755) < 0)
 		sys::die_errno("create cgroup %s", dir);
 	cg.count++;
+	return dir;
 }
 
-// Creates the cgroups, writes the limits, and moves process pid in.
-inline void create(cgroups &cg, const request &r, pid_t pid)
+// The device policy on cgroup2: security.hpp's program, loaded and attached to dir.
+// BPF_F_ALLOW_MULTI, as runc: a program below it could only refuse more, never allow.
+inline void attach_device_program(const char *dir)
 {
-	char pidtext[16], value[48];
-	snprintf(pidtext, sizeof pidtext, "%d", pid);
-	char probe[PATH_MAX];
-	snprintf(probe, sizeof probe, "%s/cgroup.controllers", cgroup_root);
-	cg.v2 = access(probe, F_OK) == 0;
-	if (cg.v2) {
-		// Controllers must be enabled for the children of the root first.
-		write_value(cgroup_root, "cgroup.subtree_control", "+memory +pids +cpu");
-		make_dir(cg, cgroup_root);
-		const char *dir = cg.dirs[0];
-		if (r.memory) {
-			snprintf(value, sizeof value, "%llu", (unsigned long long)r.memory);
-			write_value(dir, "memory.max", value);
-			write_value(dir, "memory.swap.max", "0");
-			snprintf(cg.memory_dir, sizeof cg.memory_dir, "%s", dir);
-		}
-		if (r.pids) {
-			snprintf(value, sizeof value, "%llu", (unsigned long long)r.pids);
-			write_value(dir, "pids.max", value);
-		}
-		if (r.cpu_quota_us) {
-			snprintf(value, sizeof value, "%llu %llu", (unsigned long long)r.cpu_quota_us,
-				 (unsigned long long)cpu_period_us);
-			write_value(dir, "cpu.max", value);
-		}
-		write_value(dir, "cgroup.procs", pidtext);
-		return;
+	static constexpr security::device_program program = security::make_device_program();
+	bpf_attr load = {};
+	load.prog_type = BPF_PROG_TYPE_CGROUP_DEVICE;
+	load.insns = uint64_t(uintptr_t(program.code));
+	load.insn_cnt = uint32_t(std::size(program.code));
+	load.license = uint64_t(uintptr_t(""));
+	sys::unique_fd prog(int(syscall(SYS_bpf, BPF_PROG_LOAD, &load, sizeof load)));
+	if (!prog)
+		sys::die_errno("load the device policy for %s", dir);
+	sys::unique_fd target(open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+	bpf_attr attach = {};
+	attach.target_fd = uint32_t(target.get());
+	attach.attach_bpf_fd = uint32_t(prog.get());
+	attach.attach_type = BPF_CGROUP_DEVICE;
+	attach.attach_flags = BPF_F_ALLOW_MULTI;
+	if (!target || syscall(SYS_bpf, BPF_PROG_ATTACH, &attach, sizeof attach) < 0)
+		sys::die_errno("attach the device policy to %s", dir);
+}
+
+// A rule as the v1 devices controller spells it: "c 1:3 rwm", "c 136:* rwm", "b *:* m".
+inline void v1_device_rule(const security::device_rule &r, char (&text)[40])
+{
+	char major[12] = "*", minor[12] = "*";
+	if (r.major >= 0)
+		snprintf(major, sizeof major, "%d", r.major);
+	if (r.minor >= 0)
+		snprintf(minor, sizeof minor, "%d", r.minor);
+	snprintf(text, sizeof text, "%c %s:%s %s", r.type, major, minor, r.access == security::dev_rwm ? "rwm" : "m");
+}
+
+// The device policy on a v1 devices controller: deny all, then the same table as text.
+inline void write_device_rules(const char *dir)
+{
+	write_value(dir, "devices.deny", "a");
+	for (const security::device_rule &r : security::device_rules) {
+		char rule[40];
+		v1_device_rule(r, rule);
+		write_value(dir, "devices.allow", rule);
 	}
+}
+
+inline void write_limits_v2(cgroups &cg, const request &r, const char *dir)
+{
+	char value[48];
+	if (r.memory) {
+		snprintf(value, sizeof value, "%llu", (unsigned long long)r.memory);
+		write_value(dir, "memory.max", value);
+		write_value(dir, "memory.swap.max", "0");
+		snprintf(cg.memory_dir, sizeof cg.memory_dir, "%s", dir);
+	}
+	if (r.pids) {
+		snprintf(value, sizeof value, "%llu", (unsigned long long)r.pids);
+		write_value(dir, "pids.max", value);
+	}
+	if (r.cpu_quota_us) {
+		snprintf(value, sizeof value, "%llu %llu", (unsigned long long)r.cpu_quota_us,
+			 (unsigned long long)cpu_period_us);
+		write_value(dir, "cpu.max", value);
+	}
+}
+
+// One directory per v1 controller a limit needs.
+inline void create_limits_v1(cgroups &cg, const request &r)
+{
+	char value[48];
 	struct v1 {
 		const char *controller;
 		bool wanted;
@@ -214,8 +276,7 @@ inline void create(cgroups &cg, const request &r, pid_t pid)
 			continue;
 		char base[PATH_MAX];
 		snprintf(base, sizeof base, "%s/%s", cgroup_root, c.controller);
-		make_dir(cg, base);
-		const char *dir = cg.dirs[cg.count - 1];
+		const char *dir = make_dir(cg, base);
 		if (c.controller[0] == 'm') {
 			snprintf(value, sizeof value, "%llu", (unsigned long long)r.memory);
 			write_value(dir, "memory.limit_in_bytes", value);
@@ -233,8 +294,64 @@ inline void create(cgroups &cg, const request &r, pid_t pid)
 			snprintf(value, sizeof value, "%llu", (unsigned long long)r.cpu_quota_us);
 			write_value(dir, "cpu.cfs_quota_us", value);
 		}
-		write_value(dir, "cgroup.procs", pidtext);
 	}
+}
+
+inline void open_cgroup2(cgroups &cg)
+{
+	cg.cgroup2_dir = cg.count - 1;
+	cg.cgroup2_fd = open(cg.dirs[cg.cgroup2_dir], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (cg.cgroup2_fd < 0)
+		sys::die_errno("open cgroup %s", cg.dirs[cg.cgroup2_dir]);
+}
+
+// The device policy beside v1 controllers: the program on the hybrid host's cgroup2 (the
+// kernel asks cgroup2's programs first, then the v1 controller, which allows all at its
+// root), else the v1 devices controller. Neither: no container starts unconfined.
+inline void create_device_policy_v1(cgroups &cg)
+{
+	if (mounted_as(hybrid_cgroup2, CGROUP2_SUPER_MAGIC)) {
+		attach_device_program(make_dir(cg, hybrid_cgroup2));
+		open_cgroup2(cg);
+	} else if (mounted_as(v1_devices, CGROUP_SUPER_MAGIC)) {
+		write_device_rules(make_dir(cg, v1_devices));
+	} else {
+		sys::die("device policy: neither cgroup2 (%s, %s) nor the devices controller (%s) is mounted",
+			 cgroup_root, hybrid_cgroup2, v1_devices);
+	}
+}
+
+// Before the clone: creates the cgroups and writes the limits and the device policy.
+inline void create(cgroups &cg, const request &r)
+{
+	cg.v2 = mounted_as(cgroup_root, CGROUP2_SUPER_MAGIC);
+	if (cg.v2) {
+		// Controllers must be enabled for the children of the root first.
+		if (r.limited())
+			write_value(cgroup_root, "cgroup.subtree_control", "+memory +pids +cpu");
+		const char *dir = make_dir(cg, cgroup_root);
+		write_limits_v2(cg, r, dir);
+		if (r.devices)
+			attach_device_program(dir);
+		open_cgroup2(cg);
+		return;
+	}
+	create_limits_v1(cg, r);
+	if (r.devices)
+		create_device_policy_v1(cg);
+}
+
+// After the clone: moves process pid into every cgroup it was not born in.
+inline void enter(cgroups &cg, pid_t pid, bool born_in_cgroup2)
+{
+	char pidtext[16];
+	snprintf(pidtext, sizeof pidtext, "%d", pid);
+	for (size_t i = 0; i < cg.count; i++)
+		if (!born_in_cgroup2 || i != cg.cgroup2_dir)
+			write_value(cg.dirs[i], "cgroup.procs", pidtext);
+	if (cg.cgroup2_fd >= 0)
+		close(cg.cgroup2_fd);
+	cg.cgroup2_fd = -1;
 }
 
 // Whether the kernel's OOM killer killed anything in the container's memory cgroup: the
@@ -252,6 +369,15 @@ inline bool oom_killed(const cgroups &cg)
 	std::string_view events(text, size_t(n));
 	size_t at = events.find("oom_kill ");
 	return at != std::string_view::npos && at + 9 < events.size() && events[at + 9] >= '1' && events[at + 9] <= '9';
+}
+
+// In the cloned child: the cgroups are the host's to remove.
+inline void forget(cgroups &cg)
+{
+	if (cg.cgroup2_fd >= 0)
+		close(cg.cgroup2_fd);
+	cg.cgroup2_fd = -1;
+	cg.count = 0;
 }
 
 // Called when the container has ended: its processes are gone, so the directories are empty.

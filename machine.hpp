@@ -170,6 +170,7 @@ inline bool load_module(const char *name)
 constexpr sys::mount_rule early_mounts[] = {
 	{"proc", "/proc", "proc", MS_NOSUID | MS_NOEXEC | MS_NODEV, nullptr},
 	{"sysfs", "/sys", "sysfs", MS_NOSUID | MS_NOEXEC | MS_NODEV, nullptr},
+	{"cgroup2", "/sys/fs/cgroup", "cgroup2", MS_NOSUID | MS_NOEXEC | MS_NODEV, nullptr}, // limits, device policy
 	{"devtmpfs", "/dev", "devtmpfs", MS_NOSUID, "mode=0755"},
 	{"devpts", "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC, "mode=0620,ptmxmode=0666"},
 	{"tmpfs", "/run", "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755"},

@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <cerrno>
 #include <cstdarg>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -139,6 +140,27 @@ inline long clone_fork(unsigned long flags)
 {
 	// The raw syscall with no new stack behaves as fork(): the child runs on a copy of ours.
 	return syscall(SYS_clone, flags, nullptr, nullptr, nullptr, 0);
+}
+
+// clone_fork, the child born in the cgroup2 directory cgroup_fd (clone3's CLONE_INTO_CGROUP,
+// Linux 5.7): moving it in afterwards (cgroup.procs) waits for an RCU grace period, which
+// is milliseconds. Where clone3 or the flag is unknown (ENOSYS, also a seccomp filter's
+// answer; E2BIG, EINVAL) it is a plain clone_fork, and into says which happened.
+inline long clone_fork_into(unsigned long flags, int cgroup_fd, bool &into)
+{
+	struct {
+		uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls, set_tid,
+			set_tid_size, cgroup;
+	} args = {(flags & ~0xffUL) | 0x200000000ULL /* CLONE_INTO_CGROUP */, 0, 0, 0, flags & 0xff, 0, 0, 0, 0, 0,
+		  uint64_t(cgroup_fd)};
+	into = cgroup_fd >= 0;
+	if (into) {
+		long pid = syscall(SYS_clone3, &args, sizeof args);
+		if (pid >= 0 || (errno != ENOSYS && errno != E2BIG && errno != EINVAL))
+			return pid;
+		into = false;
+	}
+	return clone_fork(flags);
 }
 
 // mkdir -p: each missing directory of path made with mode.

@@ -21,13 +21,15 @@ teardown() {
 	common_teardown
 }
 
-in_ns() { ip netns exec "$NS" "$@"; }
+# nsenter, not ip netns exec: that remounts /sys, which hides the cgroup file systems a
+# container's device policy needs (the launcher then refuses to start it).
+in_ns() { nsenter --net=/run/netns/"$NS" "$@"; }
 
 # Starts a container on --net $1 that reports its address and then waits; sets ADDR, PID.
 serve() {
 	local out=$BATS_TEST_TMPDIR/serve-$1-$RANDOM
-	# ip netns exec execs in place, so $! is the launcher itself.
-	ip netns exec "$NS" "$LAUNCHER" --net "$@" "$BUSYBOX" sh -c 'ip -4 addr show eth0 | sed -n "s/.*inet \([0-9.]*\).*/addr=\1/p"; sleep 30' >"$out" 2>&1 &
+	# nsenter execs in place (a shell function would not), so $! is the launcher itself.
+	nsenter --net=/run/netns/"$NS" "$LAUNCHER" --net "$@" "$BUSYBOX" sh -c 'ip -4 addr show eth0 | sed -n "s/.*inet \([0-9.]*\).*/addr=\1/p"; sleep 30' >"$out" 2>&1 &
 	PID=$!
 	wait_for "$out" addr=
 	ADDR=$(sed -n 's/addr=//p' "$out")
@@ -310,7 +312,7 @@ add_other_tools_links() {
 @test "20 containers started at once on one network all get distinct addresses" {
 	# All 20 hold their lease at the same time: each waits until the test has every address.
 	for i in $(seq 20); do
-		ip netns exec "$NS" "$LAUNCHER" --net red "$BUSYBOX" sh -c 'ip -4 addr show eth0 | grep -o "inet [0-9.]*"; sleep 30' \
+		nsenter --net=/run/netns/"$NS" "$LAUNCHER" --net red "$BUSYBOX" sh -c 'ip -4 addr show eth0 | grep -o "inet [0-9.]*"; sleep 30' \
 			>"$BATS_TEST_TMPDIR/c$i" 2>&1 &
 	done
 	for i in $(seq 20); do wait_for "$BATS_TEST_TMPDIR/c$i" inet; done

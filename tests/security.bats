@@ -4,7 +4,10 @@
 load helpers
 
 setup() { common_setup; }
-teardown() { common_teardown; }
+teardown() {
+	[ ! -e "$BATS_TEST_TMPDIR/loop" ] || losetup -d "$(cat "$BATS_TEST_TMPDIR/loop")"
+	common_teardown
+}
 
 status_of() { grep "^$1:" | cut -f2; }
 
@@ -136,7 +139,7 @@ status_of() { grep "^$1:" | cut -f2; }
 	pid=$!
 	sleep 1.5
 	cg=/sys/fs/cgroup/pids/launcher-$pid
-	[ -d /sys/fs/cgroup/unified/launcher-$pid ] && cg=/sys/fs/cgroup/unified/launcher-$pid
+	[ -e /sys/fs/cgroup/cgroup.controllers ] && cg=/sys/fs/cgroup/launcher-$pid # a cgroup v2 host
 	[ "$(cat "$cg/pids.max")" = 50 ]
 	[ "$(cat "$cg/pids.current")" -le 50 ]
 	timeout 2 true # the host forks fine
@@ -263,7 +266,7 @@ x$"
 	pid=$!
 	wait_for "$BATS_TEST_TMPDIR/out" ready
 	cg=/sys/fs/cgroup/pids/launcher-$pid
-	[ -d /sys/fs/cgroup/unified/launcher-$pid ] && cg=/sys/fs/cgroup/unified/launcher-$pid
+	[ -e /sys/fs/cgroup/cgroup.controllers ] && cg=/sys/fs/cgroup/launcher-$pid # a cgroup v2 host
 	[ -d "$cg" ]
 	kill -KILL $pid
 	wait $pid || true
@@ -468,4 +471,162 @@ symlink_image() {
 	assert_line --index 1 from-container
 	assert_line --index 2 "$(stat -c %i "$log")"
 	assert_line --index 3 --partial "Not a directory"
+}
+
+# The device cgroup of a container: /sys/fs/cgroup/launcher-PID on a cgroup v2 host, the
+# hybrid host's cgroup2 at /sys/fs/cgroup/unified/launcher-PID (this machine).
+device_cgroup() {
+	if [ -e /sys/fs/cgroup/cgroup.controllers ]; then echo "/sys/fs/cgroup/launcher-$1"; else echo "/sys/fs/cgroup/unified/launcher-$1"; fi
+}
+
+# A loop device over $BATS_TEST_TMPDIR/disk, which starts with a sentinel; sets LOOP,
+# LOOP_MAJOR and LOOP_MINOR; teardown detaches it.
+loop_with_sentinel() {
+	printf launcher-sentinel >"$BATS_TEST_TMPDIR/disk"
+	truncate -s 1M "$BATS_TEST_TMPDIR/disk"
+	LOOP=$(losetup -f --show "$BATS_TEST_TMPDIR/disk")
+	echo "$LOOP" >"$BATS_TEST_TMPDIR/loop"
+	LOOP_MAJOR=$((0x$(stat -c %t "$LOOP"))) LOOP_MINOR=$((0x$(stat -c %T "$LOOP")))
+}
+
+sentinel() { head -c 17 "$BATS_TEST_TMPDIR/disk"; }
+
+@test "devices: a host block device made with mknod can be neither read nor written; --privileged can read it" {
+	loop_with_sentinel
+	run "$LAUNCHER" "$BUSYBOX" sh -c "mknod /tmp/hd b $LOOP_MAJOR $LOOP_MINOR && echo made
+		dd if=/tmp/hd of=/dev/null bs=17 count=1
+		echo pwned | dd of=/tmp/hd conv=notrunc"
+	assert_line made
+	assert_line "dd: can't open '/tmp/hd': Operation not permitted"
+	refute_line --partial "records"
+	[ "$(sentinel)" = launcher-sentinel ]
+	# docker's --privileged: no device policy
+	run "$LAUNCHER" --privileged "$BUSYBOX" sh -c "mknod /tmp/hd b $LOOP_MAJOR $LOOP_MINOR && head -c 17 /tmp/hd"
+	assert_success
+	assert_output launcher-sentinel
+}
+
+@test "devices: host char devices outside docker's list (kmsg, kvm, userfaultfd, fuse) made with mknod cannot be opened" {
+	script="" names=""
+	for dev in /dev/kmsg /dev/kvm /dev/userfaultfd /dev/fuse; do
+		[ -c "$dev" ] || continue
+		n=${dev#/dev/}
+		names="$names $n"
+		# opened for writing: /dev/kmsg takes a line from anyone who may open it
+		script="$script mknod /tmp/$n c $((0x$(stat -c %t "$dev"))) $((0x$(stat -c %T "$dev"))) && echo made $n
+			dd if=/dev/null of=/tmp/$n count=0;"
+	done
+	[ -n "$names" ]
+	run "$LAUNCHER" "$BUSYBOX" sh -c "$script"
+	for n in $names; do
+		assert_line "made $n"
+		assert_line "dd: can't open '/tmp/$n': Operation not permitted"
+	done
+	refute_line --partial "records"
+}
+
+@test "devices: a device node shipped in an image layer cannot be opened, as root, --user 1000 or --cap-drop ALL" {
+	loop_with_sentinel
+	kmsg=$((0x$(stat -c %t /dev/kmsg))):$((0x$(stat -c %T /dev/kmsg)))
+	python3 - "$BATS_TEST_TMPDIR/layer.tar" "$LOOP_MAJOR:$LOOP_MINOR" "$kmsg" <<'EOF'
+import sys, tarfile
+with tarfile.open(sys.argv[1], 'w') as t:
+    for name, kind, dev in [('data/hd', tarfile.BLKTYPE, sys.argv[2]), ('data/kmsg', tarfile.CHRTYPE, sys.argv[3])]:
+        i = tarfile.TarInfo(name); i.type = kind; i.mode = 0o666; i.mtime = 1700000000
+        i.devmajor, i.devminor = map(int, dev.split(':'))
+        t.addfile(i)
+EOF
+	hostile_image devnodes
+	for flags in "" "--user 1000" "--cap-drop ALL" "--user 1000 --cap-drop ALL" "--no-cache --user 1000"; do
+		run "$LAUNCHER" $flags "$BATS_TEST_TMPDIR/devnodes.tar" sh -c '
+			ls -l /data/hd /data/kmsg | cut -c1 | tr -d "\n"; echo
+			dd if=/data/hd of=/dev/null bs=17 count=1; echo pwned | dd of=/data/hd conv=notrunc
+			dd if=/dev/null of=/data/kmsg count=0'
+		assert_line bc
+		assert_line "dd: can't open '/data/hd': Operation not permitted"
+		assert_line "dd: can't open '/data/kmsg': Operation not permitted"
+		refute_line --partial "records"
+	done
+	[ "$(sentinel)" = launcher-sentinel ]
+}
+
+@test "devices: docker's nodes still work: null, zero, full, random, urandom, tty, ptmx and pts, tun" {
+	run "$LAUNCHER" "$BUSYBOX" sh -c '
+		echo x > /dev/null && echo "null: ok"
+		echo "zero: $(head -c 4 /dev/zero | wc -c)"
+		echo x 2>/dev/null > /dev/full || echo "full: refused a write"
+		echo "random: $(head -c 4 /dev/random | wc -c) urandom: $(head -c 4 /dev/urandom | wc -c)"
+		(exec 3<>/dev/tty && echo "tty: opened") 2>&1
+		exec 4<>/dev/ptmx && echo "ptmx: opened" && ls /dev/pts
+		(exec 5<>/dev/pts/0) 2>&1
+		mknod /tmp/tun c 10 200 && exec 6<>/tmp/tun && echo "tun: opened"'
+	assert_success
+	refute_output --partial "Operation not permitted"
+	assert_line "null: ok"
+	assert_line "zero: 4"
+	assert_line "full: refused a write"
+	assert_line "random: 4 urandom: 4"
+	# without a terminal /dev/tty has nothing to open: the kernel's ENXIO, not the policy's EPERM
+	assert_line --regexp '^(tty: opened|.*/dev/tty.*No such device or address)$'
+	assert_line "ptmx: opened"
+	assert_line 0
+	# the new pts is locked until unlockpt: the tty driver's EIO, past the device check
+	assert_line --regexp '^.*/dev/pts/0.*Input/output error$'
+	assert_line "tun: opened"
+}
+
+@test "devices: the container's device cgroup holds PID 1 from its start, and goes when it ends or with the next start" {
+	"$LAUNCHER" "$BUSYBOX" sh -c 'cat /proc/self/cgroup; echo ready; exec sleep 30' >"$BATS_TEST_TMPDIR/out" 2>&1 &
+	pid=$!
+	wait_for "$BATS_TEST_TMPDIR/out" ready
+	cg=$(device_cgroup $pid)
+	[ -d "$cg" ]
+	run cat "$BATS_TEST_TMPDIR/out"
+	assert_line "0::/launcher-$pid"
+	# the container's PID 1, the launcher's child, is in it
+	[ "$(head -1 "$cg/cgroup.procs")" = "$(pgrep -P $pid | head -1)" ]
+	kill -KILL $pid
+	wait $pid || true
+	for _ in $(seq 50); do [ "$(cat "$cg/cgroup.procs" 2>/dev/null)" = "" ] && break; sleep 0.1; done
+	[ -d "$cg" ] # nobody was left to remove it
+	run "$LAUNCHER" "$HELLO"
+	assert_success
+	[ ! -e "$cg" ]
+	run "$LAUNCHER" "$BUSYBOX" sh -c 'cat /proc/self/cgroup'
+	assert_success
+	name=$(echo "$output" | sed -n 's|^0::/||p')
+	[[ "$name" == launcher-* ]]
+	[ ! -e "$(dirname "$cg")/$name" ] # removed when the container ended
+}
+
+@test "devices: with neither cgroup2 nor the devices controller in sight no container starts; the v1 controller alone confines" {
+	run unshare -m sh -c "mount -t tmpfs none /sys/fs/cgroup && '$LAUNCHER' '$HELLO'"
+	assert_failure 125
+	assert_output "launcher: device policy: neither cgroup2 (/sys/fs/cgroup, /sys/fs/cgroup/unified) nor the devices controller (/sys/fs/cgroup/devices) is mounted"
+	run unshare -m sh -c "mount -t tmpfs none /sys/fs/cgroup && '$LAUNCHER' --privileged '$HELLO'"
+	assert_success
+	[ -d /sys/fs/cgroup/devices ] || skip "no v1 devices controller on this host"
+	loop_with_sentinel
+	run unshare -m sh -c "umount /sys/fs/cgroup/unified && '$LAUNCHER' '$BUSYBOX' sh -c '
+		grep :devices: /proc/self/cgroup; mknod /tmp/hd b $LOOP_MAJOR $LOOP_MINOR && dd if=/tmp/hd of=/dev/null count=1
+		echo x > /dev/null && echo null: ok'"
+	assert_line --regexp '^[0-9]+:devices:/launcher-[0-9]+$'
+	assert_line "dd: can't open '/tmp/hd': Operation not permitted"
+	assert_line "null: ok"
+	name=$(echo "$output" | sed -n 's|^[0-9]*:devices:/||p')
+	[ ! -e "/sys/fs/cgroup/devices/$name" ] # removed when the container ended
+}
+
+@test "devices: started by an unprivileged user, the kernel itself refuses device nodes (no device cgroup is made)" {
+	loop_with_sentinel
+	dir=$(mktemp -d)
+	chmod 755 "$dir"
+	cp "$LAUNCHER" "$BUSYBOX" "$dir/"
+	chmod 644 "$dir/busybox.tar"
+	run setpriv --reuid 65534 --regid 65534 --clear-groups "$dir/launcher" "$dir/busybox.tar" sh -c "
+		mknod /tmp/hd b $LOOP_MAJOR $LOOP_MINOR; cat /proc/self/cgroup"
+	rm -rf "$dir"
+	assert_success
+	assert_line "mknod: /tmp/hd: Operation not permitted"
+	refute_output --partial launcher-
 }

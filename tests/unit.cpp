@@ -1366,6 +1366,164 @@ BOOST_AUTO_TEST_CASE(seccomp_filter_denies_allows_and_checks_clone_flags)
 	BOOST_TEST(BPF_CLASS(f.code[security::filter_length - 1].code) == BPF_RET);
 }
 
+// Runs the device program as the kernel would, over exactly the instructions
+// make_device_program emits; anything else fails the test. 1 allows, 0 refuses.
+struct device_run {
+	bool ok = true;
+	uint64_t r0 = 99;
+};
+
+device_run run_device_program(const security::device_program &p, uint32_t type, uint32_t access, uint32_t major,
+			      uint32_t minor)
+{
+	bpf_cgroup_dev_ctx ctx = {access << 16 | type, major, minor};
+	uint64_t r[11] = {};
+	const size_t n = std::size(p.code);
+	for (size_t pc = 0, steps = 0; pc < n && steps < 4 * n; steps++) {
+		const bpf_insn &in = p.code[pc];
+		uint64_t src = BPF_SRC(in.code) == BPF_X ? r[in.src_reg] : uint64_t(int64_t(in.imm));
+		uint64_t &dst = r[in.dst_reg];
+		size_t next = pc + 1;
+		switch (in.code) {
+		case BPF_LDX | BPF_MEM | BPF_W: {
+			if (in.src_reg != BPF_REG_1 || in.off < 0 || size_t(in.off) + 4 > sizeof ctx || in.off % 4)
+				return {false};
+			uint32_t field;
+			memcpy(&field, reinterpret_cast<const char *>(&ctx) + in.off, 4);
+			dst = field;
+			break;
+		}
+		case BPF_LD | BPF_DW | BPF_IMM:
+			if (pc + 1 >= n || p.code[pc + 1].code != 0)
+				return {false};
+			dst = uint64_t(uint32_t(in.imm)) | uint64_t(uint32_t(p.code[pc + 1].imm)) << 32;
+			next = pc + 2;
+			break;
+		case BPF_ALU64 | BPF_MOV | BPF_K: case BPF_ALU64 | BPF_MOV | BPF_X: dst = src; break;
+		case BPF_ALU64 | BPF_AND | BPF_K: dst &= src; break;
+		case BPF_ALU64 | BPF_OR | BPF_X: dst |= src; break;
+		case BPF_ALU64 | BPF_LSH | BPF_K: dst <<= src; break;
+		case BPF_ALU64 | BPF_RSH | BPF_K: dst >>= src; break;
+		case BPF_JMP | BPF_JEQ | BPF_K: case BPF_JMP | BPF_JEQ | BPF_X:
+		case BPF_JMP | BPF_JSET | BPF_K:
+			if (in.off < 0 || pc + 1 + size_t(in.off) >= n) // forward, inside the program
+				return {false};
+			if (BPF_OP(in.code) == BPF_JEQ ? dst == src : (dst & src) != 0)
+				next = pc + 1 + size_t(in.off);
+			break;
+		case BPF_JMP | BPF_EXIT: return {true, r[0]};
+		default: return {false};
+		}
+		pc = next;
+	}
+	return {false}; // ran off the end
+}
+
+constexpr uint32_t blk = BPF_DEVCG_DEV_BLOCK, chr = BPF_DEVCG_DEV_CHAR;
+constexpr uint32_t acc_m = BPF_DEVCG_ACC_MKNOD, acc_r = BPF_DEVCG_ACC_READ, acc_w = BPF_DEVCG_ACC_WRITE;
+
+// docker's defaults, spelled out here rather than read from the table.
+BOOST_AUTO_TEST_CASE(device_program_allows_dockers_devices_and_mknod_only)
+{
+	constexpr security::device_program p = security::make_device_program();
+	struct {
+		uint32_t type, major, minor, access;
+		bool allowed;
+	} cases[] = {
+		{chr, 1, 3, acc_r | acc_w, true},  {chr, 1, 5, acc_r, true},           {chr, 1, 7, acc_w, true},
+		{chr, 1, 8, acc_r, true},          {chr, 1, 9, acc_r | acc_w, true},   {chr, 5, 0, acc_r | acc_w, true},
+		{chr, 5, 1, acc_w, true},          {chr, 5, 2, acc_r | acc_w, true},   {chr, 136, 0, acc_r | acc_w, true},
+		{chr, 136, 1048575, acc_r, true},  {chr, 10, 200, acc_r | acc_w, true}, {chr, 1, 3, acc_m | acc_r | acc_w, true},
+		// mknod of anything, char or block
+		{blk, 7, 0, acc_m, true}, {blk, 8, 0, acc_m, true}, {chr, 1, 1, acc_m, true}, {chr, 1, 11, acc_m, true},
+		{chr, 0, 0, acc_m, true}, {blk, 4095, 1048575, acc_m, true},
+		// and nothing else opened
+		{blk, 7, 0, acc_r, false},         {blk, 7, 0, acc_w, false},          {blk, 7, 0, acc_m | acc_r, false},
+		{blk, 8, 0, acc_r | acc_w, false}, {blk, 1, 3, acc_r, false},          {blk, 136, 0, acc_r, false},
+		{chr, 1, 1, acc_r, false},         {chr, 1, 2, acc_r, false},          {chr, 1, 4, acc_w, false},
+		{chr, 1, 6, acc_r, false},         {chr, 1, 10, acc_r, false},         {chr, 1, 11, acc_w, false},
+		{chr, 5, 3, acc_r, false},         {chr, 4, 64, acc_r | acc_w, false}, {chr, 135, 0, acc_r, false},
+		{chr, 137, 0, acc_r, false},       {chr, 10, 199, acc_r, false},       {chr, 10, 201, acc_r, false},
+		{chr, 10, 229, acc_r | acc_w, false}, {chr, 10, 232, acc_r | acc_w, false}, {chr, 10, 126, acc_r, false},
+		{chr, 10, 237, acc_r, false},      {chr, 0, 0, acc_r, false},          {chr, 3, 1, acc_r, false},
+		{chr, 1 + (1 << 8), 3, acc_r, false}, {chr, 1, 3 + (1 << 8), acc_r, false},
+	};
+	for (const auto &c : cases) {
+		device_run run = run_device_program(p, c.type, c.access, c.major, c.minor);
+		BOOST_TEST(run.ok);
+		BOOST_TEST(run.r0 == (c.allowed ? 1u : 0u),
+			   (c.type == blk ? 'b' : 'c') << ' ' << c.major << ':' << c.minor << " access " << c.access);
+	}
+}
+
+// The program decides as the table reads, over every access and the edges of each rule
+// (the kernel's majors have 12 bits, its minors 20: dev_t).
+BOOST_AUTO_TEST_CASE(device_program_decides_as_its_table)
+{
+	constexpr security::device_program p = security::make_device_program();
+	std::vector<uint32_t> majors = {4095}, minors = {1048575};
+	for (const security::device_rule &r : security::device_rules)
+		for (int d : {-1, 0, 1}) {
+			if (r.major >= 0 && r.major + d >= 0)
+				majors.push_back(uint32_t(r.major + d));
+			if (r.minor >= 0 && r.minor + d >= 0)
+				minors.push_back(uint32_t(r.minor + d));
+		}
+	size_t allowed = 0, total = 0;
+	for (uint32_t type : {blk, chr})
+		for (uint32_t access = 1; access <= 7; access++)
+			for (uint32_t major : majors)
+				for (uint32_t minor : minors) {
+					bool want = false;
+					for (const security::device_rule &r : security::device_rules)
+						want |= (r.type == 'b' ? blk : chr) == type && (r.major < 0 || uint32_t(r.major) == major) &&
+							(r.minor < 0 || uint32_t(r.minor) == minor) &&
+							(access & ~uint32_t(r.access)) == 0;
+					device_run run = run_device_program(p, type, access, major, minor);
+					BOOST_TEST(run.ok);
+					BOOST_TEST(run.r0 == (want ? 1u : 0u), type << ' ' << major << ':' << minor << " access " << access);
+					allowed += want, total++;
+				}
+	BOOST_TEST(allowed > 0u);
+	BOOST_TEST(allowed < total);
+}
+
+// The kernel's verifier takes the program (as root; others may not load one).
+BOOST_AUTO_TEST_CASE(device_program_passes_the_kernels_verifier)
+{
+	static constexpr security::device_program p = security::make_device_program();
+	static char log[1 << 16];
+	bpf_attr a = {};
+	a.prog_type = BPF_PROG_TYPE_CGROUP_DEVICE;
+	a.insns = uint64_t(uintptr_t(p.code));
+	a.insn_cnt = uint32_t(std::size(p.code));
+	a.license = uint64_t(uintptr_t(""));
+	a.log_level = 1;
+	a.log_buf = uint64_t(uintptr_t(log));
+	a.log_size = sizeof log;
+	int fd = int(syscall(SYS_bpf, BPF_PROG_LOAD, &a, sizeof a));
+	if (fd < 0 && errno == EPERM && geteuid() != 0) {
+		BOOST_TEST_MESSAGE("not root: the verifier is not asked");
+		return;
+	}
+	BOOST_TEST(fd >= 0, "BPF_PROG_LOAD: " << strerror(errno) << "\n" << log);
+	if (fd >= 0)
+		close(fd);
+}
+
+BOOST_AUTO_TEST_CASE(device_rules_as_the_v1_controller_spells_them)
+{
+	std::vector<std::string> text;
+	for (const security::device_rule &r : security::device_rules) {
+		char t[40];
+		limits::v1_device_rule(r, t);
+		text.push_back(t);
+	}
+	std::vector<std::string> want = {"c *:* m",   "b *:* m",   "c 1:3 rwm", "c 1:5 rwm",   "c 1:7 rwm",   "c 1:8 rwm",
+					 "c 1:9 rwm", "c 5:0 rwm", "c 5:1 rwm", "c 5:2 rwm", "c 136:* rwm", "c 10:200 rwm"};
+	BOOST_TEST(text == want, boost::test_tools::per_element());
+}
+
 BOOST_AUTO_TEST_CASE(limit_values)
 {
 	uint64_t v;

@@ -54,7 +54,9 @@ boot() {
 }
 
 @test "vm: two containers on --net red ping each other, modules loaded by the launcher" {
-	boot "--privileged -v /init:/launcher:ro -v /images:/images -v /lib/modules:/lib/modules /images/busybox.tar sh -c '/launcher --verbose --net red /images/busybox.tar sleep 4 & sleep 2; /launcher --net red /images/busybox.tar ping -c1 -W2 10.88.0.2'"
+	# A container sees no cgroup file system of its own: the privileged one mounts cgroup2
+	# for the launchers inside, whose containers need it for their device policy.
+	boot "--privileged -v /init:/launcher:ro -v /images:/images -v /lib/modules:/lib/modules /images/busybox.tar sh -c 'mount -t cgroup2 none /sys/fs/cgroup; /launcher --verbose --net red /images/busybox.tar sleep 4 & sleep 2; /launcher --net red /images/busybox.tar ping -c1 -W2 10.88.0.2'"
 	assert_success
 	assert_line --partial "loaded module kernel/net/llc/llc.ko"
 	assert_line --partial "loaded module kernel/net/bridge/bridge.ko"
@@ -98,5 +100,19 @@ boot() {
 	refute_line --partial "in the cache"
 	assert_line "hello from layer 1"
 	assert_line "new.txt"
+	assert_line "launcher: exit status 0"
+}
+
+@test "vm: on a cgroup v2 only machine a device outside docker's list made with mknod cannot be opened" {
+	# /dev/kmsg (1:11) and the serial console (4:64) exist in every such VM; /dev/null works.
+	boot "--pids-limit 50 /images/busybox.tar sh -c 'cat /proc/self/cgroup
+		mknod /tmp/kmsg c 1 11 && dd if=/dev/null of=/tmp/kmsg count=0
+		mknod /tmp/ttyS0 c 4 64 && dd if=/tmp/ttyS0 of=/dev/null count=0
+		echo x > /dev/null && echo null: ok'"
+	assert_success
+	assert_line "0::/launcher-1"
+	assert_line "dd: can't open '/tmp/kmsg': Operation not permitted"
+	assert_line "dd: can't open '/tmp/ttyS0': Operation not permitted"
+	assert_line "null: ok"
 	assert_line "launcher: exit status 0"
 }
