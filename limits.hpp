@@ -7,8 +7,9 @@
 // host (v1 controllers beside cgroup2 at /sys/fs/cgroup/unified, as here) one directory
 // launcher-PID per v1 controller a limit needs, and /sys/fs/cgroup/unified/launcher-PID for
 // the device program, which the kernel runs before the v1 devices controller (allowing all
-// at its root); on a v1 host the devices controller's launcher-PID. With neither cgroup2
-// nor the devices controller in sight no container starts. PID is the host-side
+// at its root); on a v1 host the devices controller's launcher-PID. With no cgroup file
+// system in sight (`ip netns exec`) the launcher mounts cgroup2 in a mount namespace of its
+// own; if it cannot, no container starts. PID is the host-side
 // launcher's. The directories are made before the clone; PID 1 is cloned into the cgroup2
 // one (CLONE_INTO_CGROUP) and moved into the others before the host's go message, so it
 // runs nothing outside them. They are removed when the container has ended; directories of
@@ -21,6 +22,8 @@
 #include <cstdio>
 #include <cstring>
 #include <dirent.h>
+#include <sched.h>
+#include <sys/mount.h>
 #include <linux/bpf.h>
 #include <linux/magic.h>
 #include <string_view>
@@ -305,6 +308,19 @@ inline void open_cgroup2(cgroups &cg)
 		sys::die_errno("open cgroup %s", cg.dirs[cg.cgroup2_dir]);
 }
 
+// Where no cgroup file system is in sight, as under `ip netns exec` (which mounts a fresh
+// /sys in a mount namespace of its own), the launcher mounts cgroup2 for itself: in a mount
+// namespace of its own too, so the host's mount table never shows it. Every cgroup2 mount
+// shows the kernel's one hierarchy, so the cgroup is the one any other view sees.
+inline bool mount_cgroup2_privately()
+{
+	if (unshare(CLONE_NEWNS) < 0 || mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) < 0 ||
+	    mount("cgroup2", cgroup_root, "cgroup2", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) < 0)
+		return false;
+	sys::step("no cgroup file system in sight: mounted cgroup2 on %s in a mount namespace of the launcher's own", cgroup_root);
+	return true;
+}
+
 // The device policy beside v1 controllers: the program on the hybrid host's cgroup2 (the
 // kernel asks cgroup2's programs first, then the v1 controller, which allows all at its
 // root), else the v1 devices controller. Neither: no container starts unconfined.
@@ -315,9 +331,13 @@ inline void create_device_policy_v1(cgroups &cg)
 		open_cgroup2(cg);
 	} else if (mounted_as(v1_devices, CGROUP_SUPER_MAGIC)) {
 		write_device_rules(make_dir(cg, v1_devices));
+	} else if (mount_cgroup2_privately()) {
+		cg.v2 = true;
+		attach_device_program(make_dir(cg, cgroup_root));
+		open_cgroup2(cg);
 	} else {
-		sys::die("device policy: neither cgroup2 (%s, %s) nor the devices controller (%s) is mounted",
-			 cgroup_root, hybrid_cgroup2, v1_devices);
+		sys::die_errno("device policy: no cgroup file system in sight (%s, %s, %s), and cgroup2 could not be mounted",
+			       cgroup_root, hybrid_cgroup2, v1_devices);
 	}
 }
 

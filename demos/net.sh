@@ -30,22 +30,20 @@ echo "it pings blue across the cable:            $($L --netns $d-red $IMG ping -
 echo "deleting one end of the cable deletes both: $(ip -n $d-red link del veth-red && ip -n $d-blue -o link show type veth | wc -l) veth left in blue"
 
 echo "== 2. a bridge: containers on --net red get eth0, an address and a default route"
-# The launcher enters $d with nsenter: ip netns exec would remount /sys, hiding the cgroup
-# file systems that every container's device policy needs.
-nsenter --net=/run/netns/$d "$L" --net red $IMG sh -c 'ip -4 addr show eth0 | sed -n "s/.*inet \([0-9.]*\).*/first container: \1/p"; sleep 10' >"$LAUNCHER_RUN/first" &
+ip netns exec $d "$L" --net red $IMG sh -c 'ip -4 addr show eth0 | sed -n "s/.*inet \([0-9.]*\).*/first container: \1/p"; sleep 10' >"$LAUNCHER_RUN/first" &
 first_pid=$!
 for _ in $(seq 50); do grep -q first "$LAUNCHER_RUN/first" 2>/dev/null && break; sleep 0.1; done
 cat "$LAUNCHER_RUN/first"
 first=$(sed -n 's/first container: //p' "$LAUNCHER_RUN/first")
-nsenter --net=/run/netns/$d "$L" --net red $IMG sh -c "
+ip netns exec $d "$L" --net red $IMG sh -c "
 	echo \"second container: \$(ip -4 addr show eth0 | sed -n 's/.*inet \([0-9.]*\).*/\1/p'), route: \$(ip route | head -1)\"
 	echo \"second pings first: \$(ping -c1 -W2 $first | grep -o '1 packets received')\""
 echo "the bridge, seen from its namespace:       $(ip -n $d -o -4 addr show dev red | awk '{print $2, $4}')"
-echo "a container on another network, blue:     $(nsenter --net=/run/netns/$d "$L" --net blue $IMG sh -c "ping -c1 -W1 $first | grep -o '0 packets received'") from red"
+echo "a container on another network, blue:     $(ip netns exec $d "$L" --net blue $IMG sh -c "ping -c1 -W1 $first | grep -o '0 packets received'") from red"
 kill $first_pid
 wait $first_pid || true
 for _ in $(seq 50); do [ "$(ip -n $d -o link show type veth | wc -l)" -eq 0 ] && break; sleep 0.1; done
 echo "after the containers exit:                 $(ip -n $d -o link show type veth | wc -l) veth, $(ls "$LAUNCHER_RUN/net/red" | grep -c '^10\.') leases"
-nsenter --net=/run/netns/$d "$L" --net-rm red
-nsenter --net=/run/netns/$d "$L" --net-rm blue
+ip netns exec $d "$L" --net-rm red
+ip netns exec $d "$L" --net-rm blue
 echo "after --net-rm red blue:                   $(ip -n $d -o link show type bridge | wc -l) bridges"

@@ -599,14 +599,23 @@ EOF
 	[ ! -e "$(dirname "$cg")/$name" ] # removed when the container ended
 }
 
-@test "devices: with neither cgroup2 nor the devices controller in sight no container starts; the v1 controller alone confines" {
-	run unshare -m sh -c "mount -t tmpfs none /sys/fs/cgroup && '$LAUNCHER' '$HELLO'"
+@test "devices: with no cgroup file system in sight (ip netns exec) the launcher mounts cgroup2 for itself; where it cannot, no container starts; the v1 controller alone confines" {
+	loop_with_sentinel
+	# ip netns exec mounts a fresh /sys, without the cgroup file systems.
+	ip netns add "lsec-$$"
+	run ip netns exec "lsec-$$" "$LAUNCHER" "$BUSYBOX" sh -c "
+		mknod /tmp/hd b $LOOP_MAJOR $LOOP_MINOR && dd if=/tmp/hd of=/dev/null count=1; grep '^0::' /proc/self/cgroup"
+	ip netns del "lsec-$$"
+	assert_line "dd: can't open '/tmp/hd': Operation not permitted"
+	assert_line --regexp '^0::/launcher-[0-9]+$'
+	name=$(echo "$output" | sed -n 's|^0::/||p')
+	[ ! -e "$(dirname "$(device_cgroup 1)")/$name" ] # removed when the container ended
+	run unshare -m sh -c "mount -t tmpfs none /sys && '$LAUNCHER' '$HELLO'"
 	assert_failure 125
-	assert_output "launcher: device policy: neither cgroup2 (/sys/fs/cgroup, /sys/fs/cgroup/unified) nor the devices controller (/sys/fs/cgroup/devices) is mounted"
-	run unshare -m sh -c "mount -t tmpfs none /sys/fs/cgroup && '$LAUNCHER' --privileged '$HELLO'"
+	assert_output "launcher: device policy: no cgroup file system in sight (/sys/fs/cgroup, /sys/fs/cgroup/unified, /sys/fs/cgroup/devices), and cgroup2 could not be mounted: No such file or directory"
+	run unshare -m sh -c "mount -t tmpfs none /sys && '$LAUNCHER' --privileged '$HELLO'"
 	assert_success
 	[ -d /sys/fs/cgroup/devices ] || skip "no v1 devices controller on this host"
-	loop_with_sentinel
 	run unshare -m sh -c "umount /sys/fs/cgroup/unified && '$LAUNCHER' '$BUSYBOX' sh -c '
 		grep :devices: /proc/self/cgroup; mknod /tmp/hd b $LOOP_MAJOR $LOOP_MINOR && dd if=/tmp/hd of=/dev/null count=1
 		echo x > /dev/null && echo null: ok'"
