@@ -1,0 +1,86 @@
+// confine.hpp: the privileges of the entrypoint (docker's capabilities, the user,
+// no_new_privs, the seccomp filter) and of PID 1 itself once the entrypoint runs.
+#pragma once
+#include <linux/capability.h>
+#include <sys/prctl.h>
+
+#include "container.hpp"
+#include "security.hpp"
+#include "sys.hpp"
+
+namespace confine {
+
+using sys::die;
+using sys::die_errno;
+using sys::step;
+
+// Capabilities of a process that keeps `keep`: the bounding set loses every other one
+// (exec as root then yields exactly these), ambient ones are cleared.
+inline int drop_bounding(uint64_t keep)
+{
+	for (int cap = 0; cap < 64; cap++)
+		if (!(keep >> cap & 1) && prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0) {
+			if (errno == EINVAL)
+				break; // past the running kernel's last one: they are numbered without gaps
+			return errno;
+		}
+	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL)
+		return errno;
+	return 0;
+}
+
+// Effective and permitted sets exactly `caps`, inheritable empty; then no_new_privs (no
+// setuid binary regains any) and the seccomp filter, which needs no_new_privs (or
+// CAP_SYS_ADMIN) to be installed.
+inline int lock_down(uint64_t caps, bool seccomp)
+{
+	__user_cap_header_struct header = {_LINUX_CAPABILITY_VERSION_3, 0};
+	__user_cap_data_struct data[2] = {};
+	for (int i = 0; i < 2; i++)
+		data[i].effective = data[i].permitted = uint32_t(caps >> (32 * i));
+	if (syscall(SYS_capset, &header, data) < 0 || prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		return errno;
+	if (seccomp) {
+		static constexpr security::filter filter = security::make_filter();
+		sock_fprog prog = {uint16_t(security::filter_length), const_cast<sock_filter *>(filter.code)};
+		if (prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog, 0, 0) < 0)
+			return errno;
+	}
+	return 0;
+}
+
+// The entrypoint's privileges, set just before exec: docker's capabilities (or those
+// --cap-add and --cap-drop leave), the user, no_new_privs, the seccomp filter. Leaving
+// uid 0 empties the permitted set. --privileged keeps every capability and no filter, but
+// still the user (docker's --privileged --user 1000).
+inline int entrypoint(const container_spec &spec)
+{
+	if (int err = spec.privileged ? 0 : drop_bounding(spec.caps))
+		return err;
+	// An id map written without the helpers denies setgroups: only the primary group
+	// remains then.
+	if (sys::set_groups(spec.group_count, spec.groups) < 0 && !(spec.userns && errno == EPERM))
+		return errno;
+	if (sys::set_gid(spec.gid) < 0 || sys::set_uid(spec.uid) < 0)
+		return errno;
+	if (spec.privileged)
+		return 0;
+	return lock_down(spec.uid == 0 ? spec.caps : 0, spec.seccomp);
+}
+
+// PID 1 itself once the entrypoint runs. It only waits, reaps and signals from then on,
+// so it keeps CAP_KILL alone (to signal an entrypoint of another uid), under the
+// container's no_new_privs and filter: a process inside that may ptrace (--cap-add
+// SYS_PTRACE) finds in PID 1 nothing it lacks itself. It holds no host descriptor either.
+inline void pid1(const container_spec &spec)
+{
+	constexpr uint64_t keep = uint64_t(1) << CAP_KILL;
+	if (spec.privileged)
+		return;
+	if (int err = drop_bounding(keep); err || (err = lock_down(keep, spec.seccomp))) {
+		errno = err;
+		die_errno("confine the container's PID 1");
+	}
+}
+
+} // namespace confine

@@ -1,0 +1,210 @@
+// init.hpp: what tini does. The launcher's PID 1 forks the entrypoint (confined, into its
+// own process group, exec failure reported over a close-on-exec pipe), forwards every
+// signal to it, reaps every child, and exits with the entrypoint's status; the launcher on
+// the host forwards signals to PID 1 and returns its status. One table says what each
+// signal means to both.
+#pragma once
+#include <csignal>
+#include <sys/wait.h>
+
+#include "confine.hpp"
+#include "container.hpp"
+#include "image.hpp"
+#include "sys.hpp"
+
+namespace init {
+
+using sys::die;
+using sys::die_errno;
+using sys::step;
+
+// What the launcher does with each signal, as host-side supervisor and as PID 1.
+enum class on_signal { forward, reap, ignore, fault };
+
+struct signal_rule {
+	int sig;
+	on_signal action;
+};
+
+constexpr signal_rule signal_rules[] = {
+	// A child changed state: reap it. Never forwarded (it concerns us, not the child).
+	{SIGCHLD, on_signal::reap},
+	// Job-control stops aimed at a background launcher: the container has its own group.
+	{SIGTTIN, on_signal::ignore},
+	{SIGTTOU, on_signal::ignore},
+	// Faults of our own code stay unblocked, so a launcher bug dies loudly.
+	{SIGSEGV, on_signal::fault},
+	{SIGBUS, on_signal::fault},
+	{SIGFPE, on_signal::fault},
+	{SIGILL, on_signal::fault},
+	{SIGTRAP, on_signal::fault},
+	{SIGSYS, on_signal::fault},
+	{SIGABRT, on_signal::fault},
+	// Every other signal (TERM, INT, HUP, QUIT, USR1, USR2, WINCH, ...) is forwarded.
+};
+
+constexpr on_signal action_for(int sig)
+{
+	for (const signal_rule &r : signal_rules)
+		if (r.sig == sig)
+			return r.action;
+	return on_signal::forward;
+}
+
+inline int status_code(int wstatus)
+{
+	return WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : 128 + WTERMSIG(wstatus);
+}
+
+// execvpe with the container's PATH (musl's execvpe reads the caller's PATH instead).
+// Like execvp: keep looking past ENOENT and EACCES, report EACCES if any entry had it.
+inline int exec_command(const container_spec &spec)
+{
+	char *const *argv = const_cast<char *const *>(spec.argv.data());
+	char *const *envp = const_cast<char *const *>(spec.env.data());
+	const char *file = argv[0];
+	if (strchr(file, '/')) {
+		execve(file, argv, envp);
+		return errno;
+	}
+	const char *path = image::get_env(spec.env, "PATH");
+	int err = ENOENT;
+	for (const char *dir = path; dir && *dir;) {
+		size_t len = strcspn(dir, ":");
+		char full[PATH_MAX];
+		if (len + 1 + strlen(file) < sizeof full) {
+			snprintf(full, sizeof full, "%.*s%s%s", int(len), dir, len ? "/" : "", file);
+			execve(full, argv, envp);
+			if (errno == EACCES)
+				err = EACCES;
+			else if (errno != ENOENT && errno != ENOTDIR)
+				return errno;
+		}
+		dir += len + (dir[len] == ':');
+	}
+	return err;
+}
+
+// Forks the entrypoint into its own process group. Exec failure comes back over a close-on-exec pipe, as posix_spawn does:
+// reading 0 bytes means the exec worked.
+inline pid_t spawn_entrypoint(const container_spec &spec, int &exec_errno)
+{
+	int report[2];
+	if (pipe2(report, O_CLOEXEC) < 0)
+		die_errno("pipe");
+	pid_t pid = pid_t(sys::clone_fork(SIGCHLD));
+	if (pid < 0)
+		die_errno("fork %s", spec.argv[0]);
+	if (pid == 0) {
+		close(report[0]);
+		setpgid(0, 0);
+		for (int sig = 1; sig < _NSIG; sig++)
+			sys::default_action(sig);
+		sigset_t none;
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, nullptr);
+		sys::close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);
+		int err = confine::entrypoint(spec);
+		if (err) {
+			dprintf(2, "launcher: confine %s: %s\n", spec.argv[0], strerror(err));
+			_exit(sys::exit_failure);
+		}
+		err = exec_command(spec);
+		(void)!write(report[1], &err, sizeof err);
+		_exit(err == ENOENT || err == ENOTDIR ? 127 : 126);
+	}
+	setpgid(pid, pid); // both sides, so neither order of the two calls races
+	close(report[1]);
+	exec_errno = 0;
+	ssize_t n;
+	while ((n = read(report[0], &exec_errno, sizeof exec_errno)) < 0 && errno == EINTR) {
+	}
+	close(report[0]);
+	if (n <= 0)
+		exec_errno = 0;
+	return pid;
+}
+
+// PID 1 of the container: signals stay blocked and are taken with sigwaitinfo, so none
+// is lost between two waits. When the entrypoint ends, whatever it left is killed and
+// reaped, and PID 1 exits with the entrypoint's status.
+[[noreturn]] inline void run_init(const container_spec &spec, const sigset_t &blocked)
+{
+	int exec_errno;
+	pid_t main_pid = spawn_entrypoint(spec, exec_errno);
+	confine::pid1(spec);
+	if (exec_errno)
+		dprintf(2, "launcher: exec %s: %s\n", spec.argv[0], strerror(exec_errno));
+	else
+		step("started %s as pid %d", spec.argv[0], main_pid);
+	bool main_done = false;
+	int main_status = 0;
+	for (;;) {
+		siginfo_t si;
+		int sig = sigwaitinfo(&blocked, &si);
+		if (sig < 0)
+			continue; // EINTR: nothing to do
+		switch (action_for(sig)) {
+		case on_signal::forward:
+			if (!main_done)
+				kill(main_pid, sig);
+			break;
+		case on_signal::ignore:
+		case on_signal::fault:
+			break;
+		case on_signal::reap:
+			for (;;) {
+				int ws;
+				pid_t pid = waitpid(-1, &ws, WNOHANG);
+				if (pid > 0) {
+					if (pid == main_pid) {
+						main_done = true;
+						main_status = status_code(ws);
+						// Orphans die with the entrypoint, as in docker (tini#236).
+						kill(-1, SIGKILL);
+					}
+					continue;
+				}
+				if (pid < 0 && errno == ECHILD && main_done)
+					_exit(main_status);
+				break;
+			}
+		}
+	}
+}
+
+// The launcher on the host passes every signal on to the container's PID 1 and returns
+// its status.
+inline int supervise(pid_t child, const sigset_t &blocked)
+{
+	for (;;) {
+		siginfo_t si;
+		int sig = sigwaitinfo(&blocked, &si);
+		if (sig < 0)
+			continue;
+		switch (action_for(sig)) {
+		case on_signal::forward: kill(child, sig); break;
+		case on_signal::ignore:
+		case on_signal::fault: break;
+		case on_signal::reap: {
+			// As a machine's PID 1 every orphan of the machine is ours to reap too.
+			int ws;
+			for (pid_t p; (p = waitpid(-1, &ws, WNOHANG)) > 0;)
+				if (p == child)
+					return status_code(ws);
+		}
+		}
+	}
+}
+
+inline void block_signals(sigset_t &blocked)
+{
+	sigfillset(&blocked);
+	for (const signal_rule &r : signal_rules)
+		if (r.action == on_signal::fault)
+			sigdelset(&blocked, r.sig);
+	if (sigprocmask(SIG_SETMASK, &blocked, nullptr) < 0)
+		die_errno("block signals");
+}
+
+} // namespace init

@@ -1,0 +1,285 @@
+// layers.hpp: the image archive, mapped and resolved to one image (image.hpp: manifest or
+// index, config, each document checked against its digest), and its layers made ready for a
+// container: found in the layer cache by digest, or checked (a gzip layer inflated on the
+// way) and unpacked there once; without the cache, left as tars for the container to
+// unpack into its tmpfs while forked helpers check their digests on the other core.
+#pragma once
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+
+#include "cache.hpp"
+#include "gzip.hpp"
+#include "image.hpp"
+#include "sha256.hpp"
+#include "sys.hpp"
+#include "tar.hpp"
+#include "unpack.hpp"
+
+struct member {
+	std::string_view name;
+	std::span<const unsigned char> data;
+};
+
+// One layer as the container gets it: a published directory of the cache, or a tar to
+// unpack into its own tmpfs.
+struct layer {
+	std::span<const unsigned char> tar; // uncompressed (a member, or an inflated temporary file)
+	int cached = -1;                    // the cache's directory of it, held shared for our life
+	bool mapped = false;                // tar is a mapping of its own (inflated)
+	pid_t hasher = -1;                  // checking tar's digest while the container unpacks it
+	char name[160];                     // "layer N (path)", as errors and --verbose call it
+};
+
+struct image_archive {
+	const char *path;
+	std::span<const unsigned char> bytes;
+	std::vector<member> members;
+	image::resolution res;
+	std::vector<layer> layers;
+	std::string_view id; // hex digest of the config
+	int cache = -1;      // ROOT/layers, or -1 when the container unpacks into its tmpfs
+	char cache_path[PATH_MAX];
+};
+
+namespace layers {
+
+using sys::die;
+using sys::die_errno;
+using sys::step;
+
+inline std::string_view archive_name(std::string_view n)
+{
+	while (n.starts_with("./"))
+		n.remove_prefix(2);
+	return n;
+}
+
+inline const member *find_member(const image_archive &img, std::string_view name)
+{
+	name = archive_name(name);
+	for (const member &m : img.members)
+		if (m.name == name)
+			return &m;
+	return nullptr;
+}
+
+// FILE or FILE:REF: the first prefix ending at a colon that names a file is the archive.
+inline const char *split_image_arg(char *arg, const char *&ref)
+{
+	struct stat st;
+	if (stat(arg, &st) == 0)
+		return arg;
+	for (char *c = strchr(arg, ':'); c; c = strchr(c + 1, ':')) {
+		*c = 0;
+		if (stat(arg, &st) == 0 && S_ISREG(st.st_mode)) {
+			if (!ref)
+				ref = c + 1;
+			return arg;
+		}
+		*c = ':';
+	}
+	return arg;
+}
+
+// Maps the archive (never copied), indexes its regular files and resolves it to one image:
+// manifest, config and layers, each document checked against its digest.
+inline void open_image(image_archive &img, char *arg, const char *ref)
+{
+	const char *path = img.path = split_image_arg(arg, ref);
+	sys::unique_fd fd(open(path, O_RDONLY | O_CLOEXEC));
+	if (!fd)
+		die_errno("open image %s", path);
+	struct stat st;
+	if (fstat(fd.get(), &st) < 0)
+		die_errno("stat image %s", path);
+	if (!S_ISREG(st.st_mode) || st.st_size == 0)
+		die("image %s: not a tar archive", path);
+	void *p = mmap(nullptr, size_t(st.st_size), PROT_READ, MAP_PRIVATE, fd.get(), 0);
+	if (p == MAP_FAILED)
+		die_errno("map image %s", path);
+	img.bytes = {static_cast<const unsigned char *>(p), size_t(st.st_size)};
+
+	tar::reader r(img.bytes);
+	tar::entry e;
+	while (r.next(e))
+		if (e.typeflag == tar::type::file)
+			img.members.push_back({archive_name(e.path), e.data});
+	if (r.err() != tar::error::none)
+		die("image %s: %s at byte %zu", path, tar::error_text(r.err()), r.err_offset());
+	auto find = [&](std::string_view name) {
+		const member *m = find_member(img, name);
+		return m ? m->data : std::span<const unsigned char>{};
+	};
+	if (!image::resolve(find, ref, sha256::digest, img.res))
+		die("image %s: %s", path, img.res.why);
+	img.id = image::digest_hex(img.res.config_path);
+	img.layers = std::vector<layer>(img.res.layers.size());
+	for (size_t i = 0; i < img.layers.size(); i++)
+		snprintf(img.layers[i].name, sizeof img.layers[i].name, "layer %zu (%s)", i + 1, img.res.layers[i].path);
+}
+
+inline void check_digest(std::span<const unsigned char> b, std::string_view want, const char *what, const char *of)
+{
+	char got[65];
+	sha256::digest(b, got);
+	if (want != got)
+		die("%s: %s has digest sha256:%s, expected sha256:%.*s", what, of, got, int(want.size()), want.data());
+}
+
+// Digests are taken by a forked helper on the other core while this process inflates or
+// unpacks; it exits 0 when the bytes have the digest, and dies with the launcher.
+inline pid_t start_hasher(std::span<const unsigned char> b, std::string_view want, const char *what)
+{
+	pid_t parent = getpid();
+	pid_t pid = pid_t(sys::clone_fork(SIGCHLD));
+	if (pid < 0)
+		die_errno("fork to hash %s", what);
+	if (pid == 0) {
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
+			_exit(1);
+		char got[65];
+		sha256::digest(b, got);
+		_exit(want == got ? 0 : 1);
+	}
+	return pid;
+}
+
+inline void finish_hasher(pid_t pid, std::span<const unsigned char> b, std::string_view want, const char *what, const char *of)
+{
+	int status = 0;
+	if (waitpid(pid, &status, 0) < 0 || status != 0)
+		check_digest(b, want, what, of); // says which digest it has, and dies
+}
+
+// A gzip layer, inflated into an unnamed file of `dir` (nothing to clean up, whatever
+// happens), then mapped.
+inline std::span<const unsigned char> inflate_layer(std::span<const unsigned char> gz, int dir, const char *what)
+{
+	sys::unique_fd out(openat(dir, ".", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600));
+	if (!out && errno == EOPNOTSUPP) // a file system without unnamed files (ramfs)
+		out.reset(memfd_create("layer", MFD_CLOEXEC));
+	if (!out)
+		die_errno("%s: create a temporary file to inflate into", what);
+	gzip::inflater *in = new gzip::inflater(gz); // 100 KB: the heap, not the stack
+	for (std::span<const unsigned char> chunk = in->next(); !chunk.empty(); chunk = in->next())
+		for (size_t done = 0; done < chunk.size();) {
+			ssize_t n = write(out.get(), chunk.data() + done, chunk.size() - done);
+			if (n < 0)
+				die_errno("%s: write the inflated layer", what);
+			done += size_t(n);
+		}
+	if (in->err() != gzip::error::none)
+		die("%s: %s at byte %zu of the compressed layer", what, gzip::error_text(in->err()), in->err_offset());
+	size_t size = in->total();
+	delete in;
+	if (size == 0)
+		return {};
+	void *p = mmap(nullptr, size, PROT_READ, MAP_PRIVATE, out.get(), 0);
+	if (p == MAP_FAILED)
+		die_errno("%s: map the inflated layer", what);
+	return {static_cast<const unsigned char *>(p), size};
+}
+
+// The layer's tar (inflated when gzip), its blob's digest checked (while it inflates).
+// The tar's own digest, the config's diff_id, is the caller's to check, beside its unpacking.
+inline std::span<const unsigned char> layer_tar(image_archive &img, size_t i, int tmp_dir, const char *what)
+{
+	const image::layer_ref &l = img.res.layers[i];
+	std::span<const unsigned char> blob = find_member(img, l.path)->data, tar = blob;
+	std::string_view type(l.media_type);
+	if (type.ends_with("zstd") || gzip::is_zstd(blob))
+		die("%s is zstd-compressed (%s): not supported; recompress it with gzip", what, *l.media_type ? l.media_type : "by its magic bytes");
+	bool gz = type.ends_with("gzip") || gzip::is_gzip(blob);
+	if (!gz && type.find('+') != type.npos)
+		die("%s: unsupported media type %s", what, l.media_type);
+	pid_t blob_hasher = !l.blob.empty() && l.blob != l.diff_id ? start_hasher(blob, l.blob, what) : -1;
+	if (gz) {
+		img.layers[i].mapped = true;
+		tar = inflate_layer(blob, tmp_dir, what);
+	}
+	if (blob_hasher > 0)
+		finish_hasher(blob_hasher, blob, l.blob, what, "the blob");
+	return tar;
+}
+
+// A layer being unpacked into the cache, removed again if the launcher dies meanwhile.
+struct partial_layer {
+	int cache = -1;
+	std::string_view hex;
+};
+inline partial_layer unpacking;
+
+inline void abandon_partial_layer()
+{
+	if (unpacking.cache < 0)
+		return;
+	int cache = unpacking.cache;
+	unpacking.cache = -1;
+	cache::abandon(cache, unpacking.hex);
+}
+
+// Unpacks a layer into the cache: into HEX.partial, checked, then published as HEX. The
+// tar is hashed by a forked helper while this process unpacks it.
+inline int unpack_into_cache(image_archive &img, size_t i, const char *what)
+{
+	std::string_view hex = img.res.layers[i].diff_id;
+	cache::claim c = cache::begin(img.cache, hex);
+	if (c.published) {
+		step("%s: unpacked meanwhile by another launcher", what);
+		return c.fd;
+	}
+	unpacking = {img.cache, hex};
+	std::span<const unsigned char> tar = layer_tar(img, i, img.cache, what);
+	pid_t hasher = start_hasher(tar, hex, what);
+	unpack::stats s = unpack::layer(tar, c.fd, what);
+	finish_hasher(hasher, tar, hex, what, img.layers[i].mapped ? "the uncompressed layer" : "the layer");
+	cache::publish(img.cache, hex, c.fd, s);
+	unpacking.cache = -1;
+	if (img.layers[i].mapped && munmap(const_cast<unsigned char *>(tar.data()), tar.size()) < 0)
+		die_errno("unmap %s", what);
+	step("unpacked %s into the cache: %zu entries, %zu bytes", what, s.entries, s.bytes);
+	return c.fd;
+}
+
+// Every layer made ready before the container exists: looked up in (or unpacked into)
+// the cache, or, without the cache, left as a tar for the container to unpack into its own
+// tmpfs while a helper checks its digest (see layers_checked).
+inline void prepare_layers(image_archive &img)
+{
+	int tmp_dir = img.cache;
+	if (tmp_dir < 0) {
+		const char *tmp = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
+		if ((tmp_dir = open(tmp, O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
+			die_errno("open %s", tmp);
+	}
+	for (size_t i = 0; i < img.layers.size(); i++) {
+		const char *what = img.layers[i].name;
+		if (img.cache < 0) {
+			std::span<const unsigned char> tar = img.layers[i].tar = layer_tar(img, i, tmp_dir, what);
+			img.layers[i].hasher = start_hasher(tar, img.res.layers[i].diff_id, what);
+			continue;
+		}
+		img.layers[i].cached = cache::hold(img.cache, img.res.layers[i].diff_id);
+		if (img.layers[i].cached >= 0)
+			step("%s: in the cache", what);
+		else
+			img.layers[i].cached = unpack_into_cache(img, i, what);
+	}
+	if (img.cache < 0)
+		close(tmp_dir);
+}
+
+// Without the cache, the container unpacks its layers while helpers check their digests;
+// its PID 1 waits for this word before it runs anything of the image.
+inline void layers_checked(const image_archive &img, int go_fd)
+{
+	for (size_t i = 0; i < img.layers.size(); i++)
+		if (img.layers[i].hasher > 0)
+			finish_hasher(img.layers[i].hasher, img.layers[i].tar, img.res.layers[i].diff_id, img.layers[i].name,
+				      img.layers[i].mapped ? "the uncompressed layer" : "the layer");
+	char checked = 1;
+	(void)!write(go_fd, &checked, 1); // fails only when the container is gone already
+}
+
+} // namespace layers

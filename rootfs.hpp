@@ -1,0 +1,517 @@
+// rootfs.hpp: the container's root file system, built by its PID 1 in its own mount
+// namespace: the layers stacked with overlayfs over a private tmpfs (or merged by copy),
+// then every mount (/etc files, /proc, /dev, /sys, volumes, masks) made on a directory or
+// file opened inside the new root, before pivot_root, so that nothing an image holds can
+// redirect one; then pivot_root, the host's tree detached, and one mount on / checked.
+#pragma once
+#include <linux/openat2.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+
+#include "container.hpp"
+#include "layers.hpp"
+#include "machine.hpp"
+#include "network.hpp"
+#include "security.hpp"
+#include "sys.hpp"
+#include "unpack.hpp"
+
+namespace rootfs {
+
+using sys::die;
+using sys::die_errno;
+using sys::step;
+
+// Kernel file systems of the container, mounted before pivot_root, each on a directory the
+// launcher made or checked inside the new root (own_directory): an image whose /dev is a
+// symlink to / cannot redirect them. Targets under dev/ lie in the fresh tmpfs /dev.
+constexpr sys::mount_rule container_mounts[] = {
+	{"proc", "proc", "proc", MS_NOSUID | MS_NOEXEC | MS_NODEV, nullptr},
+	{"tmpfs", "dev", "tmpfs", MS_NOSUID | MS_STRICTATIME, "mode=755,size=65536k"},
+	{"devpts", "dev/pts", "devpts", MS_NOSUID | MS_NOEXEC, "newinstance,ptmxmode=0666,mode=0620,gid=5"},
+	{"shm", "dev/shm", "tmpfs", MS_NOSUID | MS_NOEXEC | MS_NODEV, "mode=1777,size=65536k"},
+	{"mqueue", "dev/mqueue", "mqueue", MS_NOSUID | MS_NOEXEC | MS_NODEV, nullptr},
+	{"sysfs", "sys", "sysfs", MS_NOSUID | MS_NOEXEC | MS_NODEV | MS_RDONLY, nullptr},
+};
+
+// The nodes of /dev (docker's six), by name in the container's fresh tmpfs.
+struct device_node {
+	const char *name;
+	unsigned major, minor;
+};
+
+constexpr device_node devices[] = {
+	{"null", 1, 3}, {"zero", 1, 5},    {"full", 1, 7},
+	{"random", 1, 8}, {"urandom", 1, 9}, {"tty", 5, 0},
+};
+
+struct dev_link {
+	const char *name, *target;
+};
+
+constexpr dev_link dev_links[] = {
+	{"ptmx", "pts/ptmx"},          {"fd", "/proc/self/fd"},
+	{"stdin", "/proc/self/fd/0"},  {"stdout", "/proc/self/fd/1"},
+	{"stderr", "/proc/self/fd/2"},
+};
+
+// Where the container's private tmpfs is mounted, inside its own mount namespace only.
+constexpr const char *scratch = "/tmp";
+
+inline void mkdir_in(const char *path, mode_t mode)
+{
+	if (mkdir(path, mode) < 0 && errno != EEXIST)
+		die_errno("create directory %s", path);
+}
+
+// Whether the kernel has overlayfs, loading its module first where there is no modprobe.
+inline bool overlay_available()
+{
+	for (int attempt = 0; attempt < 2; attempt++) {
+		char buf[4096];
+		sys::unique_fd fd(open("/proc/filesystems", O_RDONLY | O_CLOEXEC));
+		ssize_t n = fd ? read(fd.get(), buf, sizeof buf) : -1;
+		if (n > 0 && std::string_view(buf, size_t(n)).find("\toverlay\n") != std::string_view::npos)
+			return true;
+		if (attempt == 0 && !machine::load_module("overlay"))
+			return false;
+	}
+	return false;
+}
+
+// The copy storage: every layer unpacked over one tree, each after its whiteouts deleted
+// what they hide below; bound onto itself, as pivot_root wants a mount point.
+inline void merge_layers(const image_archive &img, const unpack::mode &m)
+{
+	mkdir_in("root", 0755);
+	sys::unique_fd root(open("root", O_PATH | O_DIRECTORY | O_CLOEXEC));
+	if (!root)
+		die_errno("open %s/root", scratch);
+	for (size_t i = 0; i < img.layers.size(); i++) {
+		const char *what = img.layers[i].name;
+		unpack::apply_whiteouts(img.layers[i].tar, root.get(), what);
+		unpack::stats s = unpack::layer(img.layers[i].tar, root.get(), what, {m.opaque_xattr, m.owners_optional, true});
+		step("merged %s: %zu entries, %zu bytes", what, s.entries, s.bytes);
+	}
+	if (mount("root", "root", nullptr, MS_BIND | MS_REC, nullptr) < 0)
+		die_errno("bind %s/root onto itself", scratch);
+}
+
+inline bool layer_repeated_above(const image_archive &img, size_t i)
+{
+	for (size_t j = i + 1; j < img.layers.size(); j++)
+		if (img.res.layers[j].diff_id == img.res.layers[i].diff_id)
+			return true;
+	return false;
+}
+
+// Stacks the layers with overlayfs, which takes the top layer first: the cache's
+// directories, or else each layer unpacked into its own directory of the tmpfs. The upper
+// and work dirs on the tmpfs make every write vanish with the container. Without overlayfs
+// (or with --storage copy) the layers are merged by copy instead.
+inline void build_rootfs(const image_archive &img, bool userns, bool overlay)
+{
+	// Nothing we mount may propagate back to the host's mount table.
+	if (mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) < 0)
+		die_errno("make / private");
+	// overlayfs takes lower directories of this mount namespace only: the cache is opened
+	// again here, before the tmpfs could hide it.
+	sys::unique_fd cache(img.cache < 0 ? -1 : open(img.cache_path, O_PATH | O_DIRECTORY | O_CLOEXEC));
+	if (img.cache >= 0 && !cache)
+		die_errno("open the layer cache %s", img.cache_path);
+	if (mount("tmpfs", scratch, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0700") < 0)
+		die_errno("mount tmpfs on %s", scratch);
+	if (chdir(scratch) < 0)
+		die_errno("enter %s", scratch);
+	step("mounted tmpfs on %s", scratch);
+
+	unpack::mode m;
+	if (userns)
+		m = {"user.overlay.opaque", true};
+	if (!overlay) {
+		merge_layers(img, m);
+		return;
+	}
+	// Each layer is l/N of the tmpfs: unpacked there, or a link to its directory in the
+	// cache. Short names keep many layers within the page that mount options fit in.
+	size_t n = img.layers.size();
+	mkdir_in("l", 0700);
+	for (size_t i = 0; i < n; i++) {
+		char dir[32];
+		snprintf(dir, sizeof dir, "l/%zu", i);
+		if (cache) {
+			char target[96];
+			snprintf(target, sizeof target, "/proc/self/fd/%d/%.64s", cache.get(), img.res.layers[i].diff_id.data());
+			if (symlink(target, dir) < 0)
+				die_errno("link %s to the layer cache", dir);
+			continue;
+		}
+		mkdir_in(dir, 0755);
+		sys::unique_fd root(open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC));
+		if (!root)
+			die_errno("open %s", dir);
+		unpack::stats s = unpack::layer(img.layers[i].tar, root.get(), img.layers[i].name, m);
+		step("unpacked %s: %zu entries, %zu bytes", img.layers[i].name, s.entries, s.bytes);
+	}
+	char lowerdirs[4096] = "";
+	size_t used = 0;
+	for (size_t i = n; i-- > 0;) {
+		// A layer listed twice (empty layers share one diff_id) is one directory of the
+		// cache, which overlayfs refuses to stack twice ("Symbolic link loop"). Its
+		// topmost use alone gives the same tree: the lower copy adds nothing it lacks.
+		if (cache && layer_repeated_above(img, i))
+			continue;
+		int w = snprintf(lowerdirs + used, sizeof lowerdirs - used, "%sl/%zu", used ? ":" : "", i);
+		if (w < 0 || size_t(w) >= sizeof lowerdirs - used)
+			die("image %s: too many layers (%zu)", img.path, n);
+		used += size_t(w);
+	}
+	mkdir_in("upper", 0755);
+	mkdir_in("work", 0700);
+	mkdir_in("root", 0755);
+	char opts[4200];
+	snprintf(opts, sizeof opts, "lowerdir=%s,upperdir=upper,workdir=work%s", lowerdirs, userns ? ",userxattr" : "");
+	if (mount("overlay", "root", "overlay", 0, opts) == 0) {
+		step("mounted overlay of %zu layers%s", n, cache ? " from the cache" : "");
+		return;
+	}
+	// A kernel may list overlayfs and still refuse this stack (a file system it cannot
+	// stack on, say): the layers unpacked here are merged by copy instead.
+	if (cache)
+		die_errno("mount overlay on %s/root", scratch);
+	step("overlay mount refused (%s): merging the layers by copy", strerror(errno));
+	merge_layers(img, m);
+}
+
+// In a user namespace the kernel refuses mknod and a new sysfs: the devices and /sys are
+// bound from the host's, opened before anything is mounted.
+struct host_nodes {
+	int device_fds[std::size(devices)];
+	int sys;
+};
+
+inline void open_host_nodes(host_nodes &h)
+{
+	char path[32];
+	for (size_t i = 0; i < std::size(devices); i++) {
+		snprintf(path, sizeof path, "/dev/%s", devices[i].name);
+		if ((h.device_fds[i] = open(path, O_PATH | O_CLOEXEC)) < 0)
+			die_errno("open %s", path);
+	}
+	if ((h.sys = open("/sys", O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
+		die_errno("open /sys");
+}
+
+// How mount(2) is handed a file the launcher opened: "/proc/self/fd/N", never a joined
+// path. The kernel takes the mount point exactly where the descriptor is.
+struct fd_path {
+	char s[32];
+	explicit fd_path(int fd) { snprintf(s, sizeof s, "/proc/self/fd/%d", fd); }
+};
+
+inline void bind_fd(int source, int target, const char *what)
+{
+	if (mount(fd_path(source).s, fd_path(target).s, nullptr, MS_BIND | MS_REC, nullptr) < 0)
+		die_errno("bind %s", what);
+}
+
+// A bind mount's flags change only on the mount itself: `name` of `parent` is opened
+// again, and now names the new mount rather than what it covers.
+inline void remount_read_only(int parent, const char *name, unsigned long extra, const char *what)
+{
+	sys::unique_fd t(openat(parent, name, O_PATH | O_NOFOLLOW | O_CLOEXEC));
+	if (!t || mount(nullptr, fd_path(t.get()).s, nullptr, MS_BIND | MS_REMOUNT | MS_RDONLY | extra, nullptr) < 0)
+		die_errno("make %s read-only", what);
+}
+
+// The directory `name` of `parent` (the new root, or the container's own /dev) that a
+// kernel file system is mounted on. Whatever else the image put there, a symlink such as
+// `dev -> /`, a file or a device, is replaced by an empty directory: a mount that followed
+// the image's symlink would land outside the root (on the host's root, which pivot_root
+// leaves above ours).
+inline int own_directory(int parent, const char *name, const char *what)
+{
+	struct stat st;
+	if (fstatat(parent, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && !S_ISDIR(st.st_mode)) {
+		if (unlinkat(parent, name, 0) < 0)
+			die_errno("replace the image's /%s", what);
+		step("replaced the image's /%s (not a directory) by a directory", what);
+	}
+	if (mkdirat(parent, name, 0755) < 0 && errno != EEXIST)
+		die_errno("create directory /%s", what);
+	int fd = openat(parent, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		die_errno("open directory /%s", what);
+	return fd;
+}
+
+// `target` inside the new root, created if missing (directories on the way, then a
+// directory or an empty file), every component resolved inside the root: an image's
+// symlink, absolute or climbing, stays in it. A dangling symlink on the way is followed as
+// the kernel would: what it names is created, inside the root.
+inline int open_in_root(int root, const char *target, bool dir)
+{
+	const uint64_t in_root = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
+	char path[PATH_MAX];
+	if (snprintf(path, sizeof path, "%s", target) >= int(sizeof path))
+		die("path %.64s... too long", target);
+	for (int links = 0; links < 40; links++) {
+		for (char *p = path + 1;; p++) {
+			if (*p && *p != '/')
+				continue;
+			char end = *p; // '/' or the terminating 0
+			*p = 0;
+			int fd = sys::openat2(root, path, O_PATH | O_CLOEXEC, in_root);
+			if (fd < 0 && errno != ENOENT)
+				die_errno("open %s in the container", path);
+			if (fd < 0) { // its parent exists: path's last component is missing, or a dangling symlink
+				char *slash = strrchr(path, '/');
+				*slash = 0;
+				sys::unique_fd parent(sys::openat2(root, *path ? path : "/", O_PATH | O_DIRECTORY | O_CLOEXEC, in_root));
+				*slash = '/';
+				if (!parent)
+					die_errno("open %s in the container", path);
+				char link[PATH_MAX], next[PATH_MAX];
+				ssize_t n = readlinkat(parent.get(), slash + 1, link, sizeof link - 1);
+				if (n >= 0) {
+					link[n] = 0;
+					*p = end;
+					int w = link[0] == '/' ? snprintf(next, sizeof next, "%s%s", link, p)
+							       : snprintf(next, sizeof next, "%.*s/%s%s", int(slash - path), path, link, p);
+					if (w >= int(sizeof next))
+						die("path %.64s... too long", target);
+					memcpy(path, next, size_t(w) + 1);
+					break; // again, through what the link names
+				}
+				if (end || dir) {
+					if (mkdirat(parent.get(), slash + 1, 0755) < 0 && errno != EEXIST)
+						die_errno("create directory %s in the container", path);
+				} else {
+					sys::unique_fd f(openat(parent.get(), slash + 1, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644));
+					if (!f)
+						die_errno("create %s in the container", path);
+				}
+				if ((fd = sys::openat2(root, path, O_PATH | O_CLOEXEC, in_root)) < 0)
+					die_errno("open %s in the container", path);
+			}
+			if (!end)
+				return fd;
+			close(fd);
+			*p = '/';
+		}
+	}
+	die("open %s in the container: too many levels of symbolic links", target);
+}
+
+// /etc/hosts and /etc/hostname name the container and its address, as docker gives them:
+// files of the container's own tmpfs, bound over the image's (created where missing). The
+// launcher never writes through a path of the image, nor into a volume's files.
+inline void bind_etc_files(int root, const char *hostname, const network::inside_config &net)
+{
+	char hosts[256], addr[16] = "";
+	if (net.addr)
+		network::format_ipv4(net.addr, addr);
+	snprintf(hosts, sizeof hosts, "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n%s%s%s%s",
+		 addr, net.addr ? "\t" : "", net.addr ? hostname : "", net.addr ? "\n" : "");
+	char name_line[80];
+	snprintf(name_line, sizeof name_line, "%s\n", hostname);
+	for (auto [path, text] : {std::pair{"/etc/hosts", hosts}, std::pair{"/etc/hostname", name_line}}) {
+		const char *name = path + 5; // in the tmpfs, beside root/
+		sys::unique_fd f(open(name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
+		size_t n = strlen(text);
+		if (!f || write(f.get(), text, n) != ssize_t(n))
+			die_errno("write %s/%s", scratch, name);
+		sys::unique_fd target(open_in_root(root, path, false));
+		bind_fd(f.get(), target.get(), path);
+	}
+}
+
+// /proc, a fresh tmpfs /dev with its nodes and links, /dev/pts, /dev/shm, /dev/mqueue and a
+// read-only /sys, all inside the new root before pivot_root.
+inline void mount_kernel_filesystems(int root, const host_nodes *userns)
+{
+	sys::unique_fd dev;
+	for (const sys::mount_rule &m : container_mounts) {
+		const char *slash = strchr(m.target, '/');
+		sys::unique_fd at(own_directory(slash ? dev.get() : root, slash ? slash + 1 : m.target, m.target));
+		if (userns && strcmp(m.fstype, "sysfs") == 0) {
+			// The host's /sys comes with the host's mounts under it (cgroups, debugfs,
+			// bpf, ...): each one read-only, and the host's cgroup tree hidden.
+			bind_fd(userns->sys, at.get(), "host /sys");
+			close(userns->sys);
+			sys::unique_fd bound(openat(root, "sys", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+			if (!bound || sys::mount_setattr(bound.get(), "", AT_EMPTY_PATH | AT_RECURSIVE,
+							 sys::mount_attr_rdonly | sys::mount_attr_nosuid | sys::mount_attr_nodev |
+								 sys::mount_attr_noexec) < 0)
+				die_errno("make the host's /sys read-only");
+			sys::unique_fd cgroups(openat(bound.get(), "fs/cgroup", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+			if (cgroups && mount("tmpfs", fd_path(cgroups.get()).s, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=0") < 0)
+				die_errno("hide the host's /sys/fs/cgroup");
+			continue;
+		}
+		// gid 5 (tty) may not exist in a user namespace's map
+		const char *data = userns && strcmp(m.fstype, "devpts") == 0 ? "newinstance,ptmxmode=0666,mode=0620" : m.data;
+		if (mount(m.source, fd_path(at.get()).s, m.fstype, m.flags, data) < 0)
+			die_errno("mount %s on /%s", m.fstype, m.target);
+		if (strcmp(m.target, "dev") == 0 && // the fresh tmpfs, now on root/dev
+		    (dev.reset(openat(root, "dev", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)), !dev))
+			die_errno("open the container's /dev");
+	}
+	for (size_t i = 0; i < std::size(devices); i++) {
+		const device_node &d = devices[i];
+		if (!userns) {
+			if (mknodat(dev.get(), d.name, S_IFCHR | 0666, makedev(d.major, d.minor)) < 0)
+				die_errno("create device /dev/%s", d.name);
+			continue;
+		}
+		sys::unique_fd f(openat(dev.get(), d.name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666));
+		if (!f)
+			die_errno("create /dev/%s", d.name);
+		bind_fd(userns->device_fds[i], f.get(), d.name);
+		close(userns->device_fds[i]);
+	}
+	for (const dev_link &l : dev_links)
+		if (symlinkat(l.target, dev.get(), l.name) < 0)
+			die_errno("create symlink /dev/%s", l.name);
+	step("mounted /proc, /dev, /sys");
+}
+
+// A bind mount's source must be a mount of the caller's own namespace, so PID 1 opens the
+// host paths itself, before its tmpfs on /tmp could hide any of them.
+inline void open_volume_sources(container_spec &spec)
+{
+	for (volume &v : spec.volumes) {
+		v.source_fd = open(v.source, O_PATH | O_CLOEXEC);
+		if (v.source_fd < 0)
+			die_errno("open volume %s", v.source);
+	}
+}
+
+// Each volume on its target inside the new root (open_in_root): an image's symlink cannot
+// point the mount at the host.
+inline void mount_volumes(const container_spec &spec, int root)
+{
+	for (const volume &v : spec.volumes) {
+		sys::unique_fd t(open_in_root(root, v.target, v.is_dir));
+		if (mount(fd_path(v.source_fd).s, fd_path(t.get()).s, nullptr, MS_BIND | MS_REC, nullptr) < 0)
+			die_errno("bind volume %s onto %s", v.source, v.target);
+		if (v.read_only) {
+			t.reset(open_in_root(root, v.target, v.is_dir));
+			if (!t || mount(nullptr, fd_path(t.get()).s, nullptr, MS_BIND | MS_REMOUNT | MS_RDONLY, nullptr) < 0)
+				die_errno("make volume %s read-only", v.target);
+		}
+		close(v.source_fd);
+	}
+	if (!spec.volumes.empty())
+		step("mounted %zu volumes", spec.volumes.size());
+}
+
+// docker's masked paths (files covered with /dev/null, directories with an empty read-only
+// tmpfs) and read-only paths (bound read-only over themselves), last, as runc does, so no
+// volume uncovers them. Each lies in the container's own /proc or /sys: no symlink is
+// followed on the way.
+inline void mask_kernel_paths(int root)
+{
+	const uint64_t beneath = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS;
+	sys::unique_fd null(openat(root, "dev/null", O_PATH | O_NOFOLLOW | O_CLOEXEC));
+	if (!null)
+		die_errno("open the container's /dev/null");
+	for (const char *path : security::masked_paths) {
+		sys::unique_fd at(sys::openat2(root, path + 1, O_PATH | O_CLOEXEC, beneath));
+		struct stat st;
+		if (!at && errno == ENOENT)
+			continue; // this kernel has no such file
+		if (!at || fstat(at.get(), &st) < 0)
+			die_errno("open %s", path);
+		int r = S_ISDIR(st.st_mode) ? mount("tmpfs", fd_path(at.get()).s, "tmpfs", MS_RDONLY, "size=0")
+					    : mount(fd_path(null.get()).s, fd_path(at.get()).s, nullptr, MS_BIND, nullptr);
+		if (r < 0)
+			die_errno("mask %s", path);
+	}
+	for (const char *path : security::readonly_paths) {
+		sys::unique_fd at(sys::openat2(root, path + 1, O_PATH | O_CLOEXEC, beneath));
+		if (!at && errno == ENOENT)
+			continue;
+		if (!at)
+			die_errno("open %s", path);
+		bind_fd(at.get(), at.get(), path);
+		remount_read_only(root, path + 1, MS_NOSUID | MS_NODEV | MS_NOEXEC, path);
+	}
+}
+
+// After the old root is detached the container's mount table must hold exactly one mount
+// on "/", its own: a second one would be the host's tree, still stacked above it.
+inline void check_single_root()
+{
+	static char table[65536];
+	sys::unique_fd fd(open("/proc/self/mountinfo", O_RDONLY | O_CLOEXEC));
+	size_t used = 0;
+	ssize_t n = 0;
+	while (fd && used < sizeof table && (n = read(fd.get(), table + used, sizeof table - used)) > 0)
+		used += size_t(n);
+	if (!fd || n < 0)
+		die_errno("read the container's /proc/self/mountinfo");
+	if (used == sizeof table)
+		die("the container's /proc/self/mountinfo is over %zu bytes", sizeof table);
+	int roots = 0;
+	for (std::string_view text(table, used); !text.empty();) {
+		std::string_view line = text.substr(0, text.find('\n'));
+		text.remove_prefix(std::min(text.size(), line.size() + 1));
+		// "ID PARENT MAJOR:MINOR ROOT MOUNTPOINT ...": the fifth field
+		for (int field = 0; field < 4; field++)
+			line.remove_prefix(std::min(line.size(), line.find(' ') + 1));
+		roots += line.substr(0, line.find(' ')) == "/";
+	}
+	if (roots != 1)
+		die("the container's root is not alone: %d mounts on / after detaching the host's", roots);
+}
+
+// pivot_root(".", ".") stacks the old root on top of the new one; detaching it leaves the
+// container nothing of the host's tree, and check_single_root makes sure of it.
+inline void enter_rootfs(int root)
+{
+	if (fchdir(root) < 0)
+		die_errno("enter %s/root", scratch);
+	if (sys::pivot_root(".", ".") == 0) {
+		if (umount2(".", MNT_DETACH) < 0)
+			die_errno("detach the old root");
+		if (chdir("/") < 0)
+			die_errno("enter /");
+		step("pivoted into the new root");
+	} else {
+		// The initramfs's rootfs can never be pivoted away (EINVAL). Do what switch_root
+		// does: move the new root over "/" and chroot into it. The rootfs then lies under
+		// our root mount, where no path reaches it.
+		if (errno != EINVAL)
+			die_errno("pivot_root into %s/root", scratch);
+		if (mount(".", "/", nullptr, MS_MOVE, nullptr) < 0 || chroot(".") < 0 || chdir("/") < 0)
+			die_errno("move the new root over /");
+		step("pivot_root refused (initramfs): moved the new root over / instead");
+	}
+	check_single_root();
+}
+
+// mkdir -p of the working directory, inside the container (docker creates a missing one).
+inline void enter_workdir(const char *dir)
+{
+	char path[PATH_MAX];
+	if (snprintf(path, sizeof path, "%s", dir) >= int(sizeof path))
+		die("working directory too long");
+	for (char *p = path + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = 0;
+		mkdir_in(path, 0755);
+		*p = '/';
+	}
+	mkdir_in(path, 0755);
+	if (chdir(path) < 0)
+		die_errno("enter working directory %s", path);
+	// A cwd outside the root reads as "(unreachable)/..." or fails (CVE-2024-21626).
+	char cwd[PATH_MAX];
+	if (!getcwd(cwd, sizeof cwd) || cwd[0] != '/')
+		die("working directory %s lies outside the container", path);
+}
+
+} // namespace rootfs
