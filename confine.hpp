@@ -10,9 +10,7 @@
 
 namespace confine {
 
-using sys::die;
 using sys::die_errno;
-using sys::step;
 
 // Capabilities of a process that keeps `keep`: the bounding set loses every other one
 // (exec as root then yields exactly these), ambient ones are cleared.

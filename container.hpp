@@ -43,7 +43,6 @@ namespace container {
 
 using sys::die;
 using sys::die_errno;
-using sys::step;
 
 constexpr const char *default_path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
@@ -62,6 +61,8 @@ inline volume parse_volume(const char *arg)
 		*mode++ = 0;
 	if (copy[0] != '/' || target[0] != '/' || (mode && strcmp(mode, "ro") != 0 && strcmp(mode, "rw") != 0))
 		die("bad --volume %s: both paths absolute, mode ro or rw", arg);
+	if (strspn(target, "/.") == strlen(target)) // "/", "//", "/.", ...: docker refuses it too
+		die("bad --volume %s: the container's root cannot be a volume", arg);
 	struct stat st;
 	if (stat(copy, &st) < 0)
 		die_errno("open volume %s", copy);

@@ -14,7 +14,6 @@
 
 namespace init {
 
-using sys::die;
 using sys::die_errno;
 using sys::step;
 
@@ -85,18 +84,19 @@ inline int exec_command(const container_spec &spec)
 	return err;
 }
 
-// Forks the entrypoint into its own process group. Exec failure comes back over a close-on-exec pipe, as posix_spawn does:
-// reading 0 bytes means the exec worked.
+// Forks the entrypoint into its own process group. Exec failure comes back over a
+// close-on-exec pipe, as posix_spawn does: reading 0 bytes means the exec worked.
 inline pid_t spawn_entrypoint(const container_spec &spec, int &exec_errno)
 {
-	int report[2];
-	if (pipe2(report, O_CLOEXEC) < 0)
+	int report[2], gate[2];
+	if (pipe2(report, O_CLOEXEC) < 0 || pipe2(gate, O_CLOEXEC) < 0)
 		die_errno("pipe");
 	pid_t pid = pid_t(sys::clone_fork(SIGCHLD));
 	if (pid < 0)
 		die_errno("fork %s", spec.argv[0]);
 	if (pid == 0) {
 		close(report[0]);
+		close(gate[1]);
 		setpgid(0, 0);
 		for (int sig = 1; sig < _NSIG; sig++)
 			sys::default_action(sig);
@@ -109,12 +109,22 @@ inline pid_t spawn_entrypoint(const container_spec &spec, int &exec_errno)
 			dprintf(2, "launcher: confine %s: %s\n", spec.argv[0], strerror(err));
 			_exit(sys::exit_failure);
 		}
+		// Nothing of the image runs before PID 1 has confined itself: the gate's end of
+		// file (PID 1 closed it) is the word.
+		char none_read;
+		while (read(gate[0], &none_read, 1) < 0 && errno == EINTR) {
+		}
 		err = exec_command(spec);
 		(void)!write(report[1], &err, sizeof err);
 		_exit(err == ENOENT || err == ENOTDIR ? 127 : 126);
 	}
 	setpgid(pid, pid); // both sides, so neither order of the two calls races
 	close(report[1]);
+	close(gate[0]);
+	// PID 1 confines itself while the entrypoint waits at the gate: a process of the image
+	// that may ptrace (--cap-add SYS_PTRACE) never finds PID 1 with more than CAP_KILL.
+	confine::pid1(spec);
+	close(gate[1]);
 	exec_errno = 0;
 	ssize_t n;
 	while ((n = read(report[0], &exec_errno, sizeof exec_errno)) < 0 && errno == EINTR) {
@@ -128,11 +138,10 @@ inline pid_t spawn_entrypoint(const container_spec &spec, int &exec_errno)
 // PID 1 of the container: signals stay blocked and are taken with sigwaitinfo, so none
 // is lost between two waits. When the entrypoint ends, whatever it left is killed and
 // reaped, and PID 1 exits with the entrypoint's status.
-[[noreturn]] inline void run_init(const container_spec &spec, const sigset_t &blocked)
+[[noreturn]] inline void run(const container_spec &spec, const sigset_t &blocked)
 {
 	int exec_errno;
 	pid_t main_pid = spawn_entrypoint(spec, exec_errno);
-	confine::pid1(spec);
 	if (exec_errno)
 		dprintf(2, "launcher: exec %s: %s\n", spec.argv[0], strerror(exec_errno));
 	else

@@ -1,9 +1,10 @@
 // launcher: run an image archive (docker save, OCI layout) as PID 1 of fresh namespaces,
-// with nothing else installed. One start, top to bottom, and where each step lives:
+// with nothing else installed. One start, step by step (main, at the bottom, calls the
+// rest in this order), and where each step lives:
 //
 //   main            parse flags (options.hpp), map the image archive and resolve it to one
 //                   image (layers.hpp, image.hpp), describe the container (container.hpp)
-//   prepare_layers  find each layer in the cache by digest, or check it (inflating a gzip
+//   layers::prepare find each layer in the cache by digest, or check it (inflating a gzip
 //                   layer) and unpack it there once (layers.hpp, cache.hpp, unpack.hpp)
 //   start           make the container's cgroup with its device policy and limits
 //                   (limits.hpp), clone a child into it and into new mount, UTS, IPC, PID
@@ -13,7 +14,7 @@
 //   container_main  (PID 1 inside) stack the layers over a private tmpfs, make every mount
 //                   inside the new root, pivot_root into it (rootfs.hpp), resolve the user
 //                   (container.hpp), then act as init (init.hpp):
-//   run_init        fork and exec the entrypoint, confined (confine.hpp: docker's
+//   init::run       fork and exec the entrypoint, confined (confine.hpp: docker's
 //                   capabilities, no_new_privs, seccomp), forward signals, reap every child
 //
 // As the machine's own PID 1 (an initramfs's /init) it first mounts what an init mounts,
@@ -21,7 +22,8 @@
 //
 // Everything the container mounts and writes lives in its own mount namespace, so the
 // kernel frees it when the namespace dies, even when the launcher is killed with SIGKILL.
-// What stays on the host is the layer cache: image layers, unpacked once, by digest.
+// What stays on the host is the layer cache (image layers, unpacked once, by digest) and,
+// as docker's networks do, a bridge network until --net-rm.
 #include <csignal>
 #include <cstdlib>
 #include <poll.h>
@@ -84,10 +86,16 @@ static char **copy_arguments(int argc, char **argv)
 	return copy;
 }
 
+// The environment too: /proc/1/environ shows it to a process that may ptrace PID 1, and
+// the host side has read all it needs of it (-e KEY, TMPDIR) before the clone.
 static void blank_kernel_args()
 {
+	for (char **e = environ; e && *e; e++)
+		memset(*e, 0, strlen(*e));
+	if (kernel_args.empty())
+		return;
 	memset(kernel_args.data(), 0, kernel_args.size());
-	memcpy(kernel_args.data(), "launcher", std::min(kernel_args.size(), sizeof "launcher") - 1);
+	memcpy(kernel_args.data(), "launcher", std::min(kernel_args.size() - 1, sizeof "launcher" - 1));
 }
 
 // The host's word to its container: go, and this is your network.
@@ -131,7 +139,7 @@ struct go_message {
 	if (spec.userns)
 		rootfs::open_host_nodes(nodes);
 	umask(0);
-	rootfs::build_rootfs(img, spec.userns, spec.overlay);
+	rootfs::build(img, spec.userns, spec.overlay);
 	// PID 1 idles for the container's life: give back the archive pages it read.
 	if (munmap(const_cast<unsigned char *>(img.bytes.data()), img.bytes.size()) < 0)
 		die_errno("unmap image %s", img.path);
@@ -148,7 +156,7 @@ struct go_message {
 	rootfs::mount_volumes(spec, root.get());
 	if (!spec.privileged)
 		rootfs::mask_kernel_paths(root.get());
-	rootfs::enter_rootfs(root.get());
+	rootfs::enter(root.get());
 	root.reset();
 	umask(022);
 	if (sethostname(spec.hostname, strlen(spec.hostname)) < 0)
@@ -174,19 +182,24 @@ struct go_message {
 	for (size_t i = 0; i < spec.ulimit_count; i++)
 		if (sys::set_rlimit(spec.ulimits[i].first, spec.ulimits[i].second) < 0)
 			die_errno("set --ulimit %s", o.ulimits[i]);
-	init::run_init(spec, blocked);
+	init::run(spec, blocked);
 }
 
 // What the host side made for a container, given back however the launcher ends.
 static network::attachment net_attachment;
 
 static limits::cgroups container_cgroups;
+static pid_t container_pid = -1; // PID 1, until reaped: a failing host side ends it first,
+				 // since a cgroup with a process in it cannot be removed
+static bool machine_init;        // we are the machine's PID 1
 
-static bool machine_init; // we are the machine's PID 1
 static void release_host_resources()
 {
 	layers::abandon_partial_layer();
 	network::release(net_attachment.l);
+	if (container_pid > 0 && kill(container_pid, SIGKILL) == 0)
+		waitpid(container_pid, nullptr, 0);
+	container_pid = -1;
 	limits::remove(container_cgroups);
 	if (machine_init)
 		machine::power_off();
@@ -271,14 +284,15 @@ static int open_netns(const char *name)
 		die_errno("clone into new namespaces");
 	if (pid == 0) {
 		close(go[1]);
-		limits::forget(container_cgroups); // the host's to remove
+		sys::at_die = nullptr;             // what the host made is the host's to give back
+		limits::forget(container_cgroups);
 		container_main(img, spec, o, go[0], netns.get(), blocked);
 	}
+	container_pid = pid_t(pid);
 	close(go[0]);
 	netns.reset();
 	step("cloned container pid %ld%s", pid, born_in_cgroup ? " into its cgroup" : "");
 	go_message msg = {};
-	sys::at_die = release_host_resources;
 	if (spec.userns)
 		write_id_maps(pid_t(pid), spec);
 	if (spec.cgroup.any())
@@ -290,9 +304,10 @@ static int open_netns(const char *name)
 	}
 	if (write(go[1], &msg, sizeof msg) != sizeof msg)
 		die_errno("start container");
-	layers::layers_checked(img, go[1]);
+	layers::wait_checked(img, go[1]);
 	// go[1] stays open while we live: the container's PID 1 checks it for a hang-up.
 	int status = init::supervise(pid_t(pid), blocked);
+	container_pid = -1; // reaped
 	if (limits::oom_killed(container_cgroups))
 		dprintf(2, "launcher: the container ran out of memory (--memory %s): the kernel killed it\n", o.memory);
 	if (machine_init)
@@ -397,6 +412,8 @@ int main(int argc, char **argv)
 		char path[PATH_MAX];
 		int layers = cache::open_layers(cache_root, path);
 		o.cache_ls ? cache::list(layers) : cache::prune(layers);
+		if (machine_init)
+			machine::power_off();
 		return 0;
 	}
 	if (o.load_modules)
@@ -424,7 +441,7 @@ int main(int argc, char **argv)
 		img.cache = -1;
 	}
 	mode_t mask = umask(0); // modes exactly as the layers give them
-	layers::prepare_layers(img);
+	layers::prepare(img);
 	umask(mask);
 	start(img, spec, o);
 }

@@ -244,8 +244,8 @@ inline int unpack_into_cache(image_archive &img, size_t i, const char *what)
 
 // Every layer made ready before the container exists: looked up in (or unpacked into)
 // the cache, or, without the cache, left as a tar for the container to unpack into its own
-// tmpfs while a helper checks its digest (see layers_checked).
-inline void prepare_layers(image_archive &img)
+// tmpfs while a helper checks its digest (see wait_checked).
+inline void prepare(image_archive &img)
 {
 	int tmp_dir = img.cache;
 	if (tmp_dir < 0) {
@@ -272,7 +272,7 @@ inline void prepare_layers(image_archive &img)
 
 // Without the cache, the container unpacks its layers while helpers check their digests;
 // its PID 1 waits for this word before it runs anything of the image.
-inline void layers_checked(const image_archive &img, int go_fd)
+inline void wait_checked(const image_archive &img, int go_fd)
 {
 	for (size_t i = 0; i < img.layers.size(); i++)
 		if (img.layers[i].hasher > 0)

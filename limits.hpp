@@ -331,7 +331,7 @@ inline void create_device_policy_v1(cgroups &cg)
 		open_cgroup2(cg);
 	} else if (mounted_as(v1_devices, CGROUP_SUPER_MAGIC)) {
 		write_device_rules(make_dir(cg, v1_devices));
-	} else if (mount_cgroup2_privately()) {
+	} else if (cg.count == 0 && mount_cgroup2_privately()) { // (over no v1 directory of ours)
 		cg.v2 = true;
 		attach_device_program(make_dir(cg, cgroup_root));
 		open_cgroup2(cg);

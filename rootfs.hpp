@@ -110,7 +110,7 @@ inline bool layer_repeated_above(const image_archive &img, size_t i)
 // directories, or else each layer unpacked into its own directory of the tmpfs. The upper
 // and work dirs on the tmpfs make every write vanish with the container. Without overlayfs
 // (or with --storage copy) the layers are merged by copy instead.
-inline void build_rootfs(const image_archive &img, bool userns, bool overlay)
+inline void build(const image_archive &img, bool userns, bool overlay)
 {
 	// Nothing we mount may propagate back to the host's mount table.
 	if (mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) < 0)
@@ -469,7 +469,7 @@ inline void check_single_root()
 
 // pivot_root(".", ".") stacks the old root on top of the new one; detaching it leaves the
 // container nothing of the host's tree, and check_single_root makes sure of it.
-inline void enter_rootfs(int root)
+inline void enter(int root)
 {
 	if (fchdir(root) < 0)
 		die_errno("enter %s/root", scratch);
@@ -498,14 +498,7 @@ inline void enter_workdir(const char *dir)
 	char path[PATH_MAX];
 	if (snprintf(path, sizeof path, "%s", dir) >= int(sizeof path))
 		die("working directory too long");
-	for (char *p = path + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = 0;
-		mkdir_in(path, 0755);
-		*p = '/';
-	}
-	mkdir_in(path, 0755);
+	sys::mkdirs(path, 0755);
 	if (chdir(path) < 0)
 		die_errno("enter working directory %s", path);
 	// A cwd outside the root reads as "(unreachable)/..." or fails (CVE-2024-21626).

@@ -7,10 +7,6 @@
 
 namespace users {
 
-using sys::die;
-using sys::die_errno;
-using sys::step;
-
 // Calls f(ctx, fields) for each line "a:b:c:..." of /etc/passwd, /etc/group or
 // /etc/subuid at `path` (the host's, or the image's after pivot_root) until f returns true;
 // false if none did. One plain function for every caller: the binary carries one loop.

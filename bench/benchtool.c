@@ -2,10 +2,12 @@
  *   benchtool orphans N   leave N orphaned zombies to PID 1; print how long it took to reap them
  *   benchtool waitterm    print "ready", wait for SIGTERM, exit 0
  *   benchtool syscalls    try what a confined container must not do; print each result
+ *   benchtool pid1caps    print PID 1's CapEff line, first thing
  *   benchtool tiocsti TEXT push TEXT into the terminal on stdin (TIOCSTI); print the result
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <sched.h>
 #include <sys/mount.h>
 #include <sys/syscall.h>
@@ -106,6 +108,16 @@ int main(int argc, char **argv)
 			printf("%s: %s\n", tries[i].name, tries[i].result < 0 ? strerror((int)-tries[i].result) : "allowed");
 		return 0;
 	}
+	if (argc == 2 && strcmp(argv[1], "pid1caps") == 0) {
+		/* As early as a program can: PID 1's effective capabilities the moment we run. */
+		char buf[4096];
+		int fd = open("/proc/1/status", O_RDONLY);
+		ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof buf - 1);
+		buf[n > 0 ? n : 0] = 0;
+		char *line = strstr(buf, "CapEff:");
+		printf("%.*s\n", line ? (int)strcspn(line, "\n") : 4, line ? line : "none");
+		return 0;
+	}
 	if (argc == 3 && strcmp(argv[1], "tiocsti") == 0) {
 		long r = 0;
 		for (const char *c = argv[2]; *c && r >= 0; c++)
@@ -113,6 +125,6 @@ int main(int argc, char **argv)
 		printf("tiocsti: %s\n", r < 0 ? strerror((int)-r) : "pushed");
 		return 0;
 	}
-	fprintf(stderr, "usage: benchtool orphans N | waitterm | syscalls | tiocsti TEXT\n");
+	fprintf(stderr, "usage: benchtool orphans N | waitterm | syscalls | pid1caps | tiocsti TEXT\n");
 	return 2;
 }

@@ -1,5 +1,5 @@
 # Shared by the bats files: paths, and the after-every-test check that the host holds
-# nothing of a container (no mount, no process).
+# nothing of a container (no mount, no process, no cgroup).
 bats_require_minimum_version 1.5.0
 load /usr/lib/bats/bats-support/load.bash
 load /usr/lib/bats/bats-assert/load.bash
@@ -16,6 +16,8 @@ host_state() {
 	# init reaps it, which holds nothing but a pid).
 	cut -d' ' -f5,9,10 /proc/self/mountinfo | sort
 	echo "processes: $(ps -o stat= -C launcher | grep -vc '^Z')"
+	# Every container's cgroup (its device policy), v2, hybrid or v1.
+	ls -d /sys/fs/cgroup/launcher-* /sys/fs/cgroup/*/launcher-* 2>/dev/null || true
 }
 
 common_setup() {

@@ -132,6 +132,9 @@ status_of() { grep "^$1:" | cut -f2; }
 	run "$LAUNCHER" -v /no/such/dir:/x "$BUSYBOX" true
 	assert_failure 125
 	assert_output "launcher: open volume /no/such/dir: No such file or directory"
+	run "$LAUNCHER" -v "$host:/." "$BUSYBOX" true
+	assert_failure 125
+	assert_output "launcher: bad --volume $host:/.: the container's root cannot be a volume"
 }
 
 @test "--pids-limit 50 stops a fork bomb and the host stays responsive" {
@@ -454,12 +457,26 @@ symlink_image() {
 	rm -f /var/tmp/launcher-sentinel
 }
 
+@test "--cap-add SYS_PTRACE: the entrypoint's first instruction already finds PID 1 confined" {
+	# The entrypoint waits at a gate until PID 1 has dropped to CAP_KILL: no moment exists
+	# in which a process of the image could attach to a PID 1 with every capability.
+	for i in $(seq 30); do
+		run "$LAUNCHER" --cap-add SYS_PTRACE "$BENCH" /benchtool pid1caps
+		assert_success
+		assert_output "$(printf 'CapEff:\t0000000000000020')"
+	done
+}
+
 @test "the launcher's command line is not the container's /proc/1/cmdline" {
-	run "$LAUNCHER" --hostname secret-host-name -e SECRET=word "$BUSYBOX" sh -c 'tr "\0" "\n" </proc/1/cmdline; ps -o args | head -2'
+	run env HOST_SECRET=hostword "$LAUNCHER" --cap-add SYS_PTRACE --hostname secret-host-name -e SECRET=word "$BUSYBOX" sh -c '
+		tr "\0" "\n" </proc/1/cmdline; ps -o args | head -2; echo "environ: $(tr "\0" " " </proc/1/environ)"'
 	assert_success
 	refute_output --partial secret
+	refute_output --partial SECRET
+	refute_output --partial hostword
 	refute_output --partial busybox.tar
 	assert_line launcher
+	assert_line --regexp '^environ: *$'
 }
 
 @test "stdout and stderr are the caller's own files (the documented trade-off): reopened, they reach nothing else" {

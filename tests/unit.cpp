@@ -14,6 +14,8 @@
 #include <string>
 #include <vector>
 #include <sched.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
@@ -1321,7 +1323,7 @@ BOOST_AUTO_TEST_CASE(capability_names_and_docker_rules)
 	BOOST_TEST(security::effective_caps(std::span<const c>(none, 0)) == 0xa80425fbull);
 }
 
-// Installs the filter in a child and reports what three syscalls returned.
+// Installs the filter in a child and reports what its syscalls returned.
 BOOST_AUTO_TEST_CASE(seccomp_filter_denies_allows_and_checks_clone_flags)
 {
 	constexpr security::filter f = security::make_filter();
@@ -1332,7 +1334,14 @@ BOOST_AUTO_TEST_CASE(seccomp_filter_denies_allows_and_checks_clone_flags)
 		sock_fprog prog = {uint16_t(security::filter_length), const_cast<sock_filter *>(f.code)};
 		if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 || prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) < 0)
 			_exit(99);
-		int results[5];
+		int results[10];
+		results[5] = syscall(SYS_socket, 40 /* AF_VSOCK */, SOCK_STREAM, 0) < 0 ? errno : 0;
+		long unix_socket = syscall(SYS_socket, AF_UNIX, SOCK_STREAM, 0);
+		results[6] = unix_socket < 0 ? errno : 0;
+		winsize ws;
+		results[7] = syscall(SYS_ioctl, fds[1], TIOCGWINSZ, &ws) < 0 ? errno : 0; // a pipe: ENOTTY
+		results[8] = syscall(SYS_ioctl, fds[1], TIOCSTI, "x") < 0 ? errno : 0;
+		results[9] = syscall(SYS_ioctl, fds[1], 0x100000000UL | TIOCSTI, "x") < 0 ? errno : 0;
 		results[0] = syscall(SYS_keyctl, 0, -3, 0) < 0 ? errno : 0;
 		results[1] = syscall(SYS_unshare, CLONE_NEWNET) < 0 ? errno : 0;
 		results[2] = syscall(SYS_getppid) > 0 ? 0 : errno;
@@ -1345,7 +1354,7 @@ BOOST_AUTO_TEST_CASE(seccomp_filter_denies_allows_and_checks_clone_flags)
 		_exit(0);
 	}
 	close(fds[1]);
-	int results[5] = {-1, -1, -1, -1, -1};
+	int results[10] = {-1, -1, -1, -1, -1, -1, -1, -1, -1, -1};
 	BOOST_TEST(read(fds[0], results, sizeof results) == ssize_t(sizeof results));
 	int ws;
 	waitpid(pid, &ws, 0);
@@ -1355,6 +1364,11 @@ BOOST_AUTO_TEST_CASE(seccomp_filter_denies_allows_and_checks_clone_flags)
 	BOOST_TEST(results[2] == 0);      // getppid: allowed
 	BOOST_TEST(results[3] == ENOSYS); // clone3: ENOSYS, so libcs fall back to clone
 	BOOST_TEST(results[4] == EPERM);  // clone with CLONE_NEWNS: denied
+	BOOST_TEST(results[5] == EPERM);  // socket(AF_VSOCK): denied
+	BOOST_TEST(results[6] == 0);      // socket(AF_UNIX): allowed
+	BOOST_TEST(results[7] == ENOTTY); // ioctl(TIOCGWINSZ): allowed, the kernel answers
+	BOOST_TEST(results[8] == EPERM);  // ioctl(TIOCSTI): denied
+	BOOST_TEST(results[9] == EPERM);  // ... whatever the request's high bits (the kernel takes 32)
 	// Every jump lands inside the program.
 	for (size_t i = 0; i < security::filter_length; i++) {
 		const sock_filter &ins = f.code[i];
