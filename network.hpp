@@ -176,7 +176,9 @@ inline void forget_state(state &st)
 {
 	if (unlinkat(st.dirfd.get(), "lock", 0) < 0 && errno != ENOENT)
 		sys::die_errno("remove %s/lock", st.dir);
-	if (rmdir(st.dir) < 0 && errno != ENOTEMPTY)
+	// Once the lock is unlinked, a launcher that came meanwhile may make a new lock in the
+	// directory (not empty) or make and remove one there (gone): both are theirs.
+	if (rmdir(st.dir) < 0 && errno != ENOTEMPTY && errno != ENOENT)
 		sys::die_errno("remove %s", st.dir);
 }
 

@@ -162,12 +162,6 @@ teardown() { common_teardown; }
 	assert_line "sleepers: 20"
 	run pgrep -f "sleep 1000"
 	assert_failure
-	# Its empty cgroup is all that stays, until the next start removes it.
-	ls -d /sys/fs/cgroup/launcher-$pid /sys/fs/cgroup/*/launcher-$pid 2>/dev/null | grep -q .
-	run "$LAUNCHER" "$HELLO"
-	assert_success
-	run ls -d /sys/fs/cgroup/launcher-$pid /sys/fs/cgroup/*/launcher-$pid
-	assert_failure
 }
 
 @test "a launcher killed with SIGKILL leaves no process and no mount behind" {
@@ -178,6 +172,12 @@ teardown() { common_teardown; }
 	wait $pid || true
 	for _ in $(seq 50); do pgrep -f "sleep 1000" >/dev/null || break; sleep 0.1; done
 	run pgrep -f "sleep 1000"
+	assert_failure
+	# Its empty cgroup is all that stays, until the next start removes it.
+	ls -d /sys/fs/cgroup/launcher-$pid /sys/fs/cgroup/*/launcher-$pid 2>/dev/null | grep -q .
+	run "$LAUNCHER" "$HELLO"
+	assert_success
+	run ls -d /sys/fs/cgroup/launcher-$pid /sys/fs/cgroup/*/launcher-$pid
 	assert_failure
 }
 
