@@ -220,7 +220,7 @@ inline void bind_fd(int source, int target, const char *what)
 // again, and now names the new mount rather than what it covers.
 inline void remount_read_only(int parent, const char *name, unsigned long extra, const char *what)
 {
-	sys::unique_fd t(openat(parent, name, O_PATH | O_NOFOLLOW | O_CLOEXEC));
+	sys::unique_fd t(sys::openat2(parent, name, O_PATH | O_CLOEXEC, RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS));
 	if (!t || mount(nullptr, fd_path(t.get()).s, nullptr, MS_BIND | MS_REMOUNT | MS_RDONLY | extra, nullptr) < 0)
 		die_errno("make %s read-only", what);
 }
@@ -396,9 +396,10 @@ inline void mount_volumes(const container_spec &spec, int root)
 		sys::unique_fd t(open_in_root(root, v.target, v.is_dir));
 		if (mount(fd_path(v.source_fd).s, fd_path(t.get()).s, nullptr, MS_BIND | MS_REC, nullptr) < 0)
 			die_errno("bind volume %s onto %s", v.source, v.target);
+		// :ro all through, as docker 25 makes it: the mounts below the host path too.
 		if (v.read_only) {
 			t.reset(open_in_root(root, v.target, v.is_dir));
-			if (!t || mount(nullptr, fd_path(t.get()).s, nullptr, MS_BIND | MS_REMOUNT | MS_RDONLY, nullptr) < 0)
+			if (sys::mount_setattr(t.get(), "", AT_EMPTY_PATH | AT_RECURSIVE, sys::mount_attr_rdonly) < 0)
 				die_errno("make volume %s read-only", v.target);
 		}
 		close(v.source_fd);

@@ -127,6 +127,13 @@ status_of() { grep "^$1:" | cut -f2; }
 	assert_success
 	assert_output "$(printf 'from-host\nro refused\nfrom-host')"
 	[ "$(cat "$host/out.txt")" = from-container ]
+	# :ro holds for the mounts below the host path too (docker 25's recursive read-only).
+	mkdir "$host/sub"
+	mount -t tmpfs launcher-test "$host/sub"
+	run "$LAUNCHER" -v "$host:/mnt/vol:ro" "$BUSYBOX" sh -c 'touch /mnt/vol/sub/x 2>&1; touch /mnt/vol/x 2>&1'
+	umount "$host/sub"
+	assert_line "touch: /mnt/vol/sub/x: Read-only file system"
+	assert_line "touch: /mnt/vol/x: Read-only file system"
 	run "$LAUNCHER" -v relative:/x "$BUSYBOX" true
 	assert_failure 125
 	run "$LAUNCHER" -v /no/such/dir:/x "$BUSYBOX" true
