@@ -185,7 +185,7 @@ inline void forget_state(state &st)
 // Removes the state, its record of the subnet first, while holding its lock.
 inline void remove_state(state &st)
 {
-	for (const char *file : {"subnet", "lock"})
+	for (const char *file : {"subnet", "bridge", "lock"})
 		if (unlinkat(st.dirfd.get(), file, 0) < 0 && errno != ENOENT)
 			sys::die_errno("remove %s/%s", st.dir, file);
 	if (rmdir(st.dir) < 0)
@@ -310,9 +310,51 @@ inline link_info look_up_link(netlink::socket &nl, const char *name)
 	return l;
 }
 
+// Which bridge the launcher made for a network: "INDEX NETNS" in the state's `bridge`
+// file, the link's index and its network namespace's inode. A bridge of the same name
+// made later by another tool, after ours was deleted, differs in one or the other.
+struct bridge_record {
+	uint32_t index = 0;
+	uint64_t netns = 0;
+};
+
+inline uint64_t this_netns()
+{
+	struct stat st;
+	if (stat("/proc/self/ns/net", &st) < 0)
+		sys::die_errno("stat /proc/self/ns/net");
+	return uint64_t(st.st_ino);
+}
+
+inline bool read_bridge_record(int dirfd, bridge_record &out)
+{
+	char text[48] = "";
+	sys::unique_fd fd(openat(dirfd, "bridge", O_RDONLY | O_CLOEXEC));
+	ssize_t n = fd ? read(fd.get(), text, sizeof text - 1) : -1;
+	uint64_t v[2] = {0, 0};
+	const char *p = text;
+	for (uint64_t &x : v) {
+		if (n <= 0 || *p < '0' || *p > '9')
+			return false;
+		for (; *p >= '0' && *p <= '9'; p++)
+			x = x * 10 + uint64_t(*p - '0');
+		p += *p == ' ';
+	}
+	out = {uint32_t(v[0]), v[1]};
+	return true;
+}
+
+inline void write_bridge_record(int dirfd, uint32_t index)
+{
+	char text[48];
+	snprintf(text, sizeof text, "%u %llu\n", index, (unsigned long long)this_netns());
+	write_file_at(dirfd, "bridge", text, "network bridge record");
+}
+
 // Dies unless link l, called name, is missing or the bridge of a network whose state
-// records a subnet (recorded).
-inline void refuse_foreign(const char *name, bool recorded, const link_info &l)
+// records a subnet (recorded) and, where the state says which bridge it made (dirfd's
+// record; older states have none), that very one.
+inline void refuse_foreign(const char *name, bool recorded, const link_info &l, int dirfd = -1)
 {
 	if (!l.exists)
 		return;
@@ -321,6 +363,10 @@ inline void refuse_foreign(const char *name, bool recorded, const link_info &l)
 	if (strcmp(l.kind, "bridge") != 0)
 		sys::die("network %s: the link of that name is not the launcher's bridge (%s%s)", name,
 			 l.kind[0] ? "kind " : "no kind", l.kind);
+	bridge_record made;
+	if (dirfd >= 0 && read_bridge_record(dirfd, made) && (made.index != l.index || made.netns != this_netns()))
+		sys::die("network %s: the bridge of that name is not the one the launcher made (index %u, not %u, or "
+			 "another network namespace)", name, l.index, made.index);
 }
 
 // A new bridge's index. One that cannot be made takes a network recorded just now (fresh)
@@ -453,7 +499,7 @@ inline void attach(attachment &a, const char *name, const char *subnet_flag, con
 	link_info l = look_up_link(nl, name);
 	if (l.exists && !known)
 		forget_state(a.st); // made just now, or left by a launcher killed before it wrote a subnet
-	refuse_foreign(name, known, l);
+	refuse_foreign(name, known, l, a.st.dirfd.get());
 	if (known && subnet_flag && (wanted.addr != subnet.addr || wanted.prefix != subnet.prefix))
 		sys::die("network %s exists with another subnet (see %s/subnet)", name, a.st.dir);
 	if (!known) {
@@ -471,6 +517,9 @@ inline void attach(attachment &a, const char *name, const char *subnet_flag, con
 		write_file_at(a.st.dirfd.get(), "subnet", text, "network subnet"); // before the bridge: see the top
 	}
 	uint32_t bridge = ensure_bridge(nl, a.st, l, subnet, !known);
+	bridge_record made;
+	if (!read_bridge_record(a.st.dirfd.get(), made) || made.index != bridge)
+		write_bridge_record(a.st.dirfd.get(), bridge); // made now, made again, or a state without one
 
 	if (ip_flag) {
 		uint32_t ip;
@@ -526,7 +575,7 @@ inline void remove(const char *name)
 	cidr subnet;
 	bool known = read_subnet(st.dirfd.get(), subnet);
 	link_info l = look_up_link(nl, name);
-	refuse_foreign(name, known, l);
+	refuse_foreign(name, known, l, st.dirfd.get());
 	DIR *d = opendir(st.dir);
 	if (!d)
 		sys::die_errno("open %s", st.dir);

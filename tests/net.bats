@@ -138,7 +138,7 @@ add_other_tools_links() {
 	assert_success
 	no_veth_left
 	run ls "$LAUNCHER_RUN/net/red"
-	assert_output "$(printf 'lock\nsubnet')"
+	assert_output "$(printf 'bridge\nlock\nsubnet')"
 	run in_ns "$LAUNCHER" --net-rm red
 	assert_success
 	run in_ns ip link show red
@@ -221,6 +221,25 @@ add_other_tools_links() {
 	[ ! -e "$LAUNCHER_RUN/net/red" ]
 }
 
+@test "a network whose bridge was replaced by another tool's bridge of the same name is refused, and that bridge left alone" {
+	run in_ns "$LAUNCHER" --net red "$BUSYBOX" true
+	assert_success
+	[ "$(cut -d' ' -f1 "$LAUNCHER_RUN/net/red/bridge")" = "$(in_ns ip -o link show red | cut -d: -f1)" ]
+	in_ns ip link del red
+	in_ns ip link add red type bridge
+	in_ns ip link set red up
+	in_ns sysctl -qw net.ipv4.conf.red.forwarding=1
+	before=$(link_state red)
+	run in_ns "$LAUNCHER" --net red "$BUSYBOX" true
+	assert_failure 125
+	assert_output --regexp "^launcher: network red: the bridge of that name is not the one the launcher made \(index [0-9]+, not [0-9]+, or another network namespace\)$"
+	run in_ns "$LAUNCHER" --net-rm red
+	assert_failure 125
+	assert_output --regexp "^launcher: network red: the bridge of that name is not the one the launcher made"
+	[ "$(link_state red)" = "$before" ]
+	no_veth_left
+}
+
 @test "a network whose bridge was replaced by another kind of link is refused, then removed once that link is gone" {
 	run in_ns "$LAUNCHER" --net red "$BUSYBOX" true
 	assert_success
@@ -237,7 +256,7 @@ add_other_tools_links() {
 	assert_output "launcher: network red: the link of that name is not the launcher's bridge (kind $KIND)"
 	[ "$(link_state red)" = "$before" ]
 	run ls "$LAUNCHER_RUN/net/red"
-	assert_output "$(printf 'lock\nsubnet')"
+	assert_output "$(printf 'bridge\nlock\nsubnet')"
 	[ "$(cat "$LAUNCHER_RUN/net/red/subnet")" = "$subnet" ]
 	# State without a link: --net-rm cleans it up.
 	in_ns ip link del red
@@ -324,5 +343,5 @@ add_other_tools_links() {
 	wait
 	no_veth_left
 	run ls "$LAUNCHER_RUN/net/red"
-	assert_output "$(printf 'lock\nsubnet')"
+	assert_output "$(printf 'bridge\nlock\nsubnet')"
 }
