@@ -214,11 +214,7 @@ EOF
 	assert_output --partial "CapEff:	0000000000000000"
 
 	# The image's own User applies unless -u overrides it.
-	dir=$BATS_TEST_TMPDIR/img
-	mkdir "$dir" && tar -xf "$BUSYBOX" -C "$dir"
-	sed -i 's|"WorkingDir":"/data"|"WorkingDir":"/data","User":"user"|' "$dir"/*.json
-	python3 tests/fixtures.py redigest "$dir"
-	tar -C "$dir" -cf "$BATS_TEST_TMPDIR/user.tar" .
+	config_image user '"WorkingDir":"/data","User":"user"'
 	run "$LAUNCHER" "$BATS_TEST_TMPDIR/user.tar" id -u
 	assert_output "1000"
 	run "$LAUNCHER" -u root "$BATS_TEST_TMPDIR/user.tar" id -u

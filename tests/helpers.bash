@@ -68,3 +68,14 @@ hostile_image() {
 	python3 tests/fixtures.py redigest "$dir"
 	tar -C "$dir" -cf "$BATS_TEST_TMPDIR/$1.tar" .
 }
+
+# config_image NAME FIELDS: busybox.tar with `"WorkingDir":"/data"` in its config replaced by
+# FIELDS (e.g. '"WorkingDir":"/data","User":"user"'), its digests made consistent again.
+config_image() {
+	dir=$BATS_TEST_TMPDIR/img-$1
+	mkdir "$dir"
+	tar -xf "$BUSYBOX" -C "$dir"
+	sed -i "s|\"WorkingDir\":\"/data\"|$2|" "$dir"/*.json
+	python3 tests/fixtures.py redigest "$dir"
+	tar -C "$dir" -cf "$BATS_TEST_TMPDIR/$1.tar" .
+}

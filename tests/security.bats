@@ -99,12 +99,7 @@ status_of() { grep "^$1:" | cut -f2; }
 }
 
 @test "a WORKDIR of /proc/self/fd/N is refused (CVE-2024-21626)" {
-	dir=$BATS_TEST_TMPDIR/img
-	mkdir "$dir"
-	tar -xf "$BUSYBOX" -C "$dir"
-	sed -i 's|"WorkingDir":"/data"|"WorkingDir":"/proc/self/fd/7"|' "$dir"/*.json
-	python3 tests/fixtures.py redigest "$dir"
-	tar -C "$dir" -cf "$BATS_TEST_TMPDIR/workdir.tar" .
+	config_image workdir '"WorkingDir":"/proc/self/fd/7"'
 	run bash -c "exec 7<'$ROOT'; '$LAUNCHER' '$BATS_TEST_TMPDIR/workdir.tar' pwd"
 	assert_failure 125
 	# The launcher closes what its caller left open, so fd 7 is gone before the chdir; the
@@ -391,12 +386,7 @@ symlink_image() {
 	run "$LAUNCHER" --privileged --user 1000:1000 "$BUSYBOX" sh -c 'id -u; id -g; grep CapEff /proc/self/status'
 	assert_success
 	assert_output "$(printf '1000\n1000\nCapEff:\t0000000000000000')"
-	dir=$BATS_TEST_TMPDIR/img
-	mkdir "$dir"
-	tar -xf "$BUSYBOX" -C "$dir"
-	sed -i 's|"WorkingDir":"/data"|"WorkingDir":"/data","User":"user"|' "$dir"/*.json
-	python3 tests/fixtures.py redigest "$dir"
-	tar -C "$dir" -cf "$BATS_TEST_TMPDIR/user.tar" .
+	config_image user '"WorkingDir":"/data","User":"user"'
 	run "$LAUNCHER" --privileged "$BATS_TEST_TMPDIR/user.tar" id -un
 	assert_success
 	assert_output user
