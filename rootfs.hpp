@@ -443,6 +443,22 @@ inline void mask_kernel_paths(int root)
 
 // After the old root is detached the container's mount table must hold exactly one mount
 // on "/", its own: a second one would be the host's tree, still stacked above it.
+// How many mounts of a /proc/self/mountinfo text sit on "/": each line reads
+// "ID PARENT MAJOR:MINOR ROOT MOUNTPOINT ...", the mount point its fifth field (a space in
+// it is written \040, so fields split on spaces alone).
+inline int mounts_on_root(std::string_view mountinfo)
+{
+	int roots = 0;
+	for (std::string_view text = mountinfo; !text.empty();) {
+		std::string_view line = text.substr(0, text.find('\n'));
+		text.remove_prefix(std::min(text.size(), line.size() + 1));
+		for (int field = 0; field < 4 && !line.empty(); field++)
+			line.remove_prefix(line.find(' ') == line.npos ? line.size() : line.find(' ') + 1);
+		roots += !line.empty() && line.substr(0, line.find(' ')) == "/";
+	}
+	return roots;
+}
+
 inline void check_single_root()
 {
 	static char table[65536];
@@ -455,15 +471,7 @@ inline void check_single_root()
 		die_errno("read the container's /proc/self/mountinfo");
 	if (used == sizeof table)
 		die("the container's /proc/self/mountinfo is over %zu bytes", sizeof table);
-	int roots = 0;
-	for (std::string_view text(table, used); !text.empty();) {
-		std::string_view line = text.substr(0, text.find('\n'));
-		text.remove_prefix(std::min(text.size(), line.size() + 1));
-		// "ID PARENT MAJOR:MINOR ROOT MOUNTPOINT ...": the fifth field
-		for (int field = 0; field < 4; field++)
-			line.remove_prefix(std::min(line.size(), line.find(' ') + 1));
-		roots += line.substr(0, line.find(' ')) == "/";
-	}
+	int roots = mounts_on_root({table, used});
 	if (roots != 1)
 		die("the container's root is not alone: %d mounts on / after detaching the host's", roots);
 }

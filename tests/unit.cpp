@@ -32,6 +32,7 @@
 #include "../netlink.hpp"
 #include "../network.hpp"
 #include "../options.hpp"
+#include "../rootfs.hpp"
 #include "../tar.hpp"
 #include "../unpack.hpp"
 
@@ -1628,3 +1629,22 @@ BOOST_AUTO_TEST_CASE(modules_dep_order)
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+// The check after pivot_root: one mount on "/" is a container alone; the host's root still
+// stacked above it (an image's `dev -> /` did that once) is a second.
+BOOST_AUTO_TEST_CASE(mounts_on_root_counts_the_fifth_field)
+{
+	std::string_view alone =
+		"68 42 0:41 / / rw,relatime - overlay overlay rw,lowerdir=l/1:l/0\n"
+		"69 68 0:40 /hosts /etc/hosts rw,nosuid - tmpfs tmpfs rw,mode=700\n"
+		"71 68 0:44 / /proc rw,nosuid,nodev,noexec - proc proc rw\n"
+		"90 68 0:50 / /a\\040/ rw - tmpfs tmpfs rw\n"; // a mount point "/a /": one field
+	BOOST_TEST(rootfs::mounts_on_root(alone) == 1);
+	std::string_view stacked =
+		"43 68 254:0 / / rw,relatime - ext4 /dev/vda rw\n"
+		"68 42 0:41 / / rw,relatime - overlay overlay rw\n"
+		"71 43 0:44 / /proc rw - proc proc rw";
+	BOOST_TEST(rootfs::mounts_on_root(stacked) == 2);
+	BOOST_TEST(rootfs::mounts_on_root("") == 0);
+	BOOST_TEST(rootfs::mounts_on_root("68 42 0:41 /\n\n1 2\n") == 0); // short lines count for nothing
+}
