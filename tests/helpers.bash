@@ -79,3 +79,14 @@ config_image() {
 	python3 tests/fixtures.py redigest "$dir"
 	tar -C "$dir" -cf "$BATS_TEST_TMPDIR/$1.tar" .
 }
+
+# nobody_copies: the launcher and busybox.tar copied, as $NOBODY, into a directory anyone may
+# enter (the caller's own tree may not be); as_nobody runs a command as user 65534.
+nobody_copies() {
+	NOBODY=$(mktemp -d)
+	chmod 755 "$NOBODY"
+	cp "$LAUNCHER" "$BUSYBOX" "$NOBODY/"
+	chmod 644 "$NOBODY/busybox.tar"
+}
+
+as_nobody() { setpriv --reuid 65534 --regid 65534 --clear-groups "$@"; }

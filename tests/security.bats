@@ -201,20 +201,16 @@ status_of() { grep "^$1:" | cut -f2; }
 }
 
 @test "started by an unprivileged user, the container is rootless automatically" {
-	# Copies in a directory anyone may enter: the caller's own tree may not be.
-	dir=$(mktemp -d)
-	chmod 755 "$dir"
-	cp "$LAUNCHER" "$BUSYBOX" "$dir/"
-	chmod 644 "$dir/busybox.tar"
-	run setpriv --reuid 65534 --regid 65534 --clear-groups "$dir/launcher" "$dir/busybox.tar" sh -c 'id -u; cat /proc/self/uid_map; echo x > /data/new && cat /data/new'
+	nobody_copies
+	run as_nobody "$NOBODY/launcher" "$NOBODY/busybox.tar" sh -c 'id -u; cat /proc/self/uid_map; echo x > /data/new && cat /data/new'
 	assert_success
 	assert_output --regexp "^0
  +0 +65534 +1
 x$"
-	run setpriv --reuid 65534 --regid 65534 --clear-groups "$dir/launcher" --memory 10m "$dir/busybox.tar" true
+	run as_nobody "$NOBODY/launcher" --memory 10m "$NOBODY/busybox.tar" true
 	assert_failure 125
 	assert_output "launcher: running as uid 65534: --net, --netns and cgroup limits need root"
-	rm -rf "$dir"
+	rm -rf "$NOBODY"
 }
 
 @test "an unprivileged user with subuid ranges gets them through newuidmap, as rootless podman" {
@@ -222,15 +218,12 @@ x$"
 		[ -e /etc/$f ] && cp /etc/$f "$BATS_TEST_TMPDIR/$f.saved"
 		echo "nobody:300000:65536" >>/etc/$f
 	done
-	dir=$(mktemp -d)
-	chmod 755 "$dir"
-	cp "$LAUNCHER" "$BUSYBOX" "$dir/"
-	chmod 644 "$dir/busybox.tar"
-	run setpriv --reuid 65534 --regid 65534 --clear-groups "$dir/launcher" "$dir/busybox.tar" sh -c 'cat /proc/self/uid_map /proc/self/gid_map; ls -ln /data/owned.txt'
+	nobody_copies
+	run as_nobody "$NOBODY/launcher" "$NOBODY/busybox.tar" sh -c 'cat /proc/self/uid_map /proc/self/gid_map; ls -ln /data/owned.txt'
 	for f in subuid subgid; do
 		if [ -e "$BATS_TEST_TMPDIR/$f.saved" ]; then cp "$BATS_TEST_TMPDIR/$f.saved" /etc/$f; else rm /etc/$f; fi
 	done
-	rm -rf "$dir"
+	rm -rf "$NOBODY"
 	assert_success
 	assert_line --index 0 --regexp '^ +0 +65534 +1$'
 	assert_line --index 1 --regexp '^ +1 +300000 +65536$'
@@ -642,13 +635,10 @@ EOF
 
 @test "devices: started by an unprivileged user, the kernel itself refuses device nodes (no device cgroup is made)" {
 	loop_with_sentinel
-	dir=$(mktemp -d)
-	chmod 755 "$dir"
-	cp "$LAUNCHER" "$BUSYBOX" "$dir/"
-	chmod 644 "$dir/busybox.tar"
-	run setpriv --reuid 65534 --regid 65534 --clear-groups "$dir/launcher" "$dir/busybox.tar" sh -c "
+	nobody_copies
+	run as_nobody "$NOBODY/launcher" "$NOBODY/busybox.tar" sh -c "
 		mknod /tmp/hd b $LOOP_MAJOR $LOOP_MINOR; cat /proc/self/cgroup"
-	rm -rf "$dir"
+	rm -rf "$NOBODY"
 	assert_success
 	assert_line "mknod: /tmp/hd: Operation not permitted"
 	refute_output --partial launcher-
