@@ -246,17 +246,18 @@ teardown() { common_teardown; }
 @test "on a terminal the container gets no controlling terminal of the caller's, and Ctrl-C reaches the entrypoint once" {
 	# script(1) gives the launcher a pseudo-terminal; ^C typed there signals the launcher,
 	# which forwards it. The container runs in a session of its own, without a terminal.
+	# script runs its command with $SHELL -c: exec, or a dash there takes the ^C itself.
 	cat >"$BATS_TEST_TMPDIR/fg" <<-EOS
 	exec "$LAUNCHER" "$BUSYBOX" sh -c 'read a b c d pgrp s tty tpgid rest < /proc/self/stat; echo tty=\$tty tpgid=\$tpgid; [ -t 0 ] && echo "stdin: a terminal"'
 	EOS
-	run script -qec "sh $BATS_TEST_TMPDIR/fg" /dev/null
+	run script -qec "exec sh $BATS_TEST_TMPDIR/fg" /dev/null
 	assert_success
 	assert_output --partial "tty=0 tpgid=-1"
 	assert_output --partial "stdin: a terminal"
 	cat >"$BATS_TEST_TMPDIR/int" <<-EOS
 	exec "$LAUNCHER" "$BUSYBOX" sh -c 'n=0; trap "n=\\\$((n+1))" INT; echo ready; sleep 2 & wait; sleep 0.3; echo ints=\$n; exit 3'
 	EOS
-	run bash -c "(sleep 1; printf '\003'; sleep 1) | script -qec 'sh $BATS_TEST_TMPDIR/int' /dev/null"
+	run bash -c "(sleep 1; printf '\003'; sleep 1) | script -qec 'exec sh $BATS_TEST_TMPDIR/int' /dev/null"
 	assert_failure 3
 	assert_output --partial "ints=1"
 }
