@@ -2,7 +2,9 @@
 // no_new_privs, the seccomp filter) and of PID 1 itself once the entrypoint runs.
 #pragma once
 #include <linux/capability.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/sendfile.h>
 
 #include "container.hpp"
 #include "security.hpp"
@@ -79,6 +81,36 @@ inline void pid1(const container_spec &spec)
 		errno = err;
 		die_errno("confine the container's PID 1");
 	}
+}
+
+// runc's CVE-2019-5736: a container process opened /proc/PID/exe of the runtime and
+// overwrote the host binary. PID 1 of our containers is the launcher, so before anything
+// else it re-executes itself from a sealed in-memory copy: /proc/1/exe then names a memfd
+// that no one can write, and the host binary is never reachable from inside.
+inline void reexec_from_sealed_copy(char **argv)
+{
+	sys::unique_fd self(open("/proc/self/exe", O_RDONLY | O_CLOEXEC));
+	if (!self)
+		die_errno("open /proc/self/exe");
+	if (fcntl(self.get(), F_GET_SEALS) >= 0) {
+		prctl(PR_SET_NAME, "launcher"); // exec named us "memfd:launcher"
+		return; // already the sealed copy
+	}
+	struct stat st;
+	if (fstat(self.get(), &st) < 0)
+		die_errno("stat /proc/self/exe");
+	sys::unique_fd copy(memfd_create("launcher", MFD_CLOEXEC | MFD_ALLOW_SEALING));
+	if (!copy)
+		die_errno("memfd_create");
+	for (off_t done = 0; done < st.st_size;) {
+		ssize_t n = sendfile(copy.get(), self.get(), &done, size_t(st.st_size - done));
+		if (n <= 0)
+			die_errno("copy /proc/self/exe");
+	}
+	if (fcntl(copy.get(), F_ADD_SEALS, F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE) < 0)
+		die_errno("seal the copy of /proc/self/exe");
+	fexecve(copy.get(), argv, environ);
+	die_errno("re-execute the sealed copy");
 }
 
 } // namespace confine

@@ -339,8 +339,10 @@ struct value {
 	kind type() const { return doc->tokens[i].k; }
 	bool is(kind k) const { return doc && type() == k; }
 	size_t size() const { return doc ? doc->tokens[i].size : 0; }
-	std::string_view raw() const
+	std::string_view raw() const // "" when absent
 	{
+		if (!doc)
+			return {};
 		const token &t = doc->tokens[i];
 		return doc->text.substr(t.start, t.end - t.start);
 	}

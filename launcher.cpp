@@ -43,6 +43,7 @@
 #include "limits.hpp"
 #include "machine.hpp"
 #include "network.hpp"
+#include "oci.hpp"
 #include "options.hpp"
 #include "rootfs.hpp"
 #include "runtime.hpp"
@@ -316,36 +317,6 @@ static int open_netns(const char *name)
 	exit(status);
 }
 
-// runc's CVE-2019-5736: a container process opened /proc/PID/exe of the runtime and
-// overwrote the host binary. PID 1 of our containers is the launcher, so before anything
-// else it re-executes itself from a sealed in-memory copy: /proc/1/exe then names a memfd
-// that no one can write, and the host binary is never reachable from inside.
-static void reexec_from_sealed_copy(char **argv)
-{
-	sys::unique_fd self(open("/proc/self/exe", O_RDONLY | O_CLOEXEC));
-	if (!self)
-		die_errno("open /proc/self/exe");
-	if (fcntl(self.get(), F_GET_SEALS) >= 0) {
-		prctl(PR_SET_NAME, "launcher"); // exec named us "memfd:launcher"
-		return; // already the sealed copy
-	}
-	struct stat st;
-	if (fstat(self.get(), &st) < 0)
-		die_errno("stat /proc/self/exe");
-	sys::unique_fd copy(memfd_create("launcher", MFD_CLOEXEC | MFD_ALLOW_SEALING));
-	if (!copy)
-		die_errno("memfd_create");
-	for (off_t done = 0; done < st.st_size;) {
-		ssize_t n = sendfile(copy.get(), self.get(), &done, size_t(st.st_size - done));
-		if (n <= 0)
-			die_errno("copy /proc/self/exe");
-	}
-	if (fcntl(copy.get(), F_ADD_SEALS, F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE) < 0)
-		die_errno("seal the copy of /proc/self/exe");
-	fexecve(copy.get(), argv, environ);
-	die_errno("re-execute the sealed copy");
-}
-
 // The machine's PID 1 takes its arguments from the kernel command line,
 // launcher.args="...", or else from /etc/launcher.args, split as a shell would.
 static void machine_arguments(int &argc, char **&argv)
@@ -378,6 +349,9 @@ int main(int argc, char **argv)
 	machine_init = getpid() == 1;
 	sys::at_die = release_host_resources;
 	char **original_argv = argv; // what to re-execute with
+	// runc's command line (global flags, then a verb): the OCI runtime mode (oci.hpp).
+	if (!machine_init && oci::is_runtime_call(argc, argv))
+		oci::main(argc, argv);
 	if (machine_init) {
 		machine::mount_early();
 		network::configure_inside({}); // lo up
@@ -421,7 +395,7 @@ int main(int argc, char **argv)
 			if (!machine::load_module(m))
 				die_errno("load module %s", m);
 
-	reexec_from_sealed_copy(machine_init ? original_argv : argv);
+	confine::reexec_from_sealed_copy(machine_init ? original_argv : argv);
 	image_archive img;
 	layers::open_image(img, const_cast<char *>(o.image), o.image_ref);
 	step("read image %s%s%s: %zu layers", img.path, *img.res.name ? " " : "", img.res.name, img.layers.size());

@@ -7,8 +7,10 @@
 #include <linux/openat2.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/sysmacros.h>
 
+#include "bundle.hpp"
 #include "container.hpp"
 #include "layers.hpp"
 #include "machine.hpp"
@@ -408,18 +410,18 @@ inline void mount_volumes(const container_spec &spec, int root)
 		step("mounted %zu volumes", spec.volumes.size());
 }
 
-// docker's masked paths (files covered with /dev/null, directories with an empty read-only
-// tmpfs) and read-only paths (bound read-only over themselves), last, as runc does, so no
-// volume uncovers them. Each lies in the container's own /proc or /sys: no symlink is
-// followed on the way.
-inline void mask_kernel_paths(int root)
+// Masked paths (files covered with /dev/null, directories with an empty read-only tmpfs)
+// and read-only paths (bound read-only over themselves), last, as runc does, so no volume
+// uncovers them. Each is resolved inside the root (symlinks stay in it; no magic link of
+// /proc is followed); one that does not exist is passed over.
+inline void mask_paths(int root, std::span<const char *const> masked, std::span<const char *const> readonly)
 {
-	const uint64_t beneath = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS;
+	const uint64_t in_root = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
 	sys::unique_fd null(openat(root, "dev/null", O_PATH | O_NOFOLLOW | O_CLOEXEC));
-	if (!null)
+	if (!null && !masked.empty())
 		die_errno("open the container's /dev/null");
-	for (const char *path : security::masked_paths) {
-		sys::unique_fd at(sys::openat2(root, path + 1, O_PATH | O_CLOEXEC, beneath));
+	for (const char *path : masked) {
+		sys::unique_fd at(sys::openat2(root, path, O_PATH | O_CLOEXEC, in_root));
 		struct stat st;
 		if (!at && errno == ENOENT)
 			continue; // this kernel has no such file
@@ -430,15 +432,135 @@ inline void mask_kernel_paths(int root)
 		if (r < 0)
 			die_errno("mask %s", path);
 	}
-	for (const char *path : security::readonly_paths) {
-		sys::unique_fd at(sys::openat2(root, path + 1, O_PATH | O_CLOEXEC, beneath));
+	for (const char *path : readonly) {
+		sys::unique_fd at(sys::openat2(root, path, O_PATH | O_CLOEXEC, in_root));
 		if (!at && errno == ENOENT)
 			continue;
 		if (!at)
 			die_errno("open %s", path);
 		bind_fd(at.get(), at.get(), path);
-		remount_read_only(root, path + 1, MS_NOSUID | MS_NODEV | MS_NOEXEC, path);
+		at.reset(sys::openat2(root, path, O_PATH | O_CLOEXEC, in_root)); // the new mount
+		if (!at || mount(nullptr, fd_path(at.get()).s, nullptr, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) < 0)
+			die_errno("make %s read-only", path);
 	}
+}
+
+inline void mask_kernel_paths(int root) { mask_paths(root, security::masked_paths, security::readonly_paths); }
+
+// ---- The runtime mode: a bundle's mounts and devices, by the same discipline -----------
+
+// A destination in /proc is refused (runc's rule since CVE-2019-16884): a mount there
+// could hide a masked path or point /proc/self at something else. proc on /proc itself is
+// the exception.
+inline bool in_proc(std::string_view dest)
+{
+	while (dest.size() > 1 && dest.back() == '/')
+		dest.remove_suffix(1);
+	return dest == "/proc" || dest.starts_with("/proc/");
+}
+
+// One of the bundle's mounts, on its destination resolved inside the root (created where
+// missing: a directory, or a file when a bind mount's source is one).
+inline void mount_bundle_entry(int root, const bundle::mount &m, bool userns, bool cgroupns)
+{
+	bool bind = m.flags & MS_BIND, is_proc = strcmp(m.type, "proc") == 0;
+	if (in_proc(m.destination) && !(is_proc && strcmp(m.destination, "/proc") == 0))
+		die("mount on %s: a mount inside /proc is refused", m.destination);
+	sys::unique_fd source;
+	struct stat st = {};
+	if (bind) {
+		source.reset(open(m.source, O_PATH | O_CLOEXEC));
+		if (!source || fstat(source.get(), &st) < 0)
+			die_errno("open mount source %s", m.source);
+	}
+	sys::unique_fd target(open_in_root(root, m.destination, !bind || S_ISDIR(st.st_mode)));
+	unsigned long flags = m.flags & ~(MS_BIND | MS_REC | MS_REMOUNT);
+	const char *type = m.type;
+	int r;
+	if (bind) {
+		r = mount(fd_path(source.get()).s, fd_path(target.get()).s, nullptr, m.flags & (MS_BIND | MS_REC), nullptr);
+	} else if (strcmp(type, "cgroup") == 0 || strcmp(type, "cgroup2") == 0) {
+		// The container's own tree where it has a cgroup namespace (cgroup2 shows the
+		// namespace's root); without one, an empty read-only directory rather than
+		// the host's whole tree.
+		r = cgroupns ? mount("cgroup2", fd_path(target.get()).s, "cgroup2", flags, nullptr)
+			     : mount("tmpfs", fd_path(target.get()).s, "tmpfs", flags | MS_RDONLY, "size=0");
+	} else {
+		r = mount(*m.source ? m.source : type, fd_path(target.get()).s, type, flags, *m.data ? m.data : nullptr);
+		// No new sysfs in a user namespace that does not own the network namespace:
+		// the host's, read-only all through, as runc does.
+		if (r < 0 && errno == EPERM && userns && strcmp(type, "sysfs") == 0) {
+			sys::unique_fd sys_fd(open("/sys", O_PATH | O_DIRECTORY | O_CLOEXEC));
+			r = sys_fd ? mount(fd_path(sys_fd.get()).s, fd_path(target.get()).s, nullptr, MS_BIND | MS_REC, nullptr) : -1;
+			flags |= MS_RDONLY;
+			bind = true;
+		}
+	}
+	if (r < 0)
+		die_errno("mount %s on %s", type, m.destination);
+	if (bind || m.propagation || m.rro) {
+		// The destination opened again names the new mount, not what it covers.
+		target.reset(open_in_root(root, m.destination, !bind || S_ISDIR(st.st_mode)));
+		// A bind mount takes its flags in a remount; the flags the kernel locked on the
+		// source (nosuid, nodev, noexec) are kept, or a user namespace's remount fails.
+		struct statvfs vfs;
+		if (bind && (flags & (MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_NOATIME | MS_RELATIME | MS_STRICTATIME)) &&
+		    fstatvfs(target.get(), &vfs) == 0 &&
+		    mount(nullptr, fd_path(target.get()).s, nullptr,
+			  MS_BIND | MS_REMOUNT | flags | (vfs.f_flag & ST_NOSUID ? MS_NOSUID : 0) | (vfs.f_flag & ST_NODEV ? MS_NODEV : 0) |
+				  (vfs.f_flag & ST_NOEXEC ? MS_NOEXEC : 0),
+			  nullptr) < 0)
+			die_errno("remount %s with its options", m.destination);
+		if (m.rro && sys::mount_setattr(target.get(), "", AT_EMPTY_PATH | AT_RECURSIVE, sys::mount_attr_rdonly) < 0)
+			die_errno("make %s read-only all through", m.destination);
+		if (m.propagation && mount(nullptr, fd_path(target.get()).s, nullptr, m.propagation, nullptr) < 0)
+			die_errno("set the propagation of %s", m.destination);
+	}
+}
+
+// A device node of the bundle (or one of the default six) at its path inside the root:
+// made with mknod, or, in a user namespace (where the kernel refuses mknod), the host's
+// node of the same path bound onto an empty file. What the image had there is replaced.
+inline void make_device(int root, const bundle::device &d, bool userns)
+{
+	char parent_path[PATH_MAX];
+	snprintf(parent_path, sizeof parent_path, "%s", d.path);
+	char *slash = strrchr(parent_path, '/');
+	*slash = 0;
+	const char *name = slash + 1;
+	sys::unique_fd parent(open_in_root(root, *parent_path ? parent_path : "/", true));
+	struct stat st;
+	if (!*name || strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
+		die("device %s: not a file name", d.path);
+	if (fstatat(parent.get(), name, &st, AT_SYMLINK_NOFOLLOW) == 0 && unlinkat(parent.get(), name, S_ISDIR(st.st_mode) ? AT_REMOVEDIR : 0) < 0)
+		die_errno("replace %s", d.path);
+	if (userns) {
+		sys::unique_fd host(open(d.path, O_PATH | O_CLOEXEC));
+		sys::unique_fd f(openat(parent.get(), name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+		if (!host || !f)
+			die_errno("create device %s", d.path);
+		bind_fd(host.get(), f.get(), d.path);
+		return;
+	}
+	mode_t type = d.type == 'b' ? S_IFBLK : d.type == 'p' ? S_IFIFO : S_IFCHR;
+	if (mknodat(parent.get(), name, type | (d.mode & 07777), makedev(d.major, d.minor)) < 0 ||
+	    fchownat(parent.get(), name, d.uid, d.gid, AT_SYMLINK_NOFOLLOW) < 0)
+		die_errno("create device %s", d.path);
+}
+
+// The default devices (docker's six, unless the bundle names them) and /dev's links.
+inline void make_default_devices(int root, std::span<const bundle::device> given, bool userns)
+{
+	for (const device_node &n : devices) {
+		char path[32];
+		snprintf(path, sizeof path, "/dev/%s", n.name);
+		if (std::none_of(given.begin(), given.end(), [&](const bundle::device &d) { return strcmp(d.path, path) == 0; }))
+			make_device(root, {path, 'c', n.major, n.minor, 0666, 0, 0}, userns);
+	}
+	sys::unique_fd dev(open_in_root(root, "/dev", true));
+	for (const dev_link &l : dev_links)
+		if (symlinkat(l.target, dev.get(), l.name) < 0 && errno != EEXIST)
+			die_errno("create symlink /dev/%s", l.name);
 }
 
 // After the old root is detached the container's mount table must hold exactly one mount

@@ -24,6 +24,10 @@ constexpr int exit_failure = 125;
 
 // Run before the process dies of an error (removes what a start had made on the host).
 inline void (*at_die)() = nullptr;
+// Also given the error's line (the runtime mode's --log), and the status to exit with
+// (runc's 1 in the runtime mode).
+inline void (*on_error)(const char *line) = nullptr;
+inline int failure_status = exit_failure;
 
 [[noreturn]] inline void vdie(int err, int status, const char *fmt, va_list ap)
 {
@@ -36,6 +40,8 @@ inline void (*at_die)() = nullptr;
 	if (err)
 		snprintf(line + n, sizeof line - size_t(n), ": %s", strerror(err));
 	dprintf(2, "launcher: %s\n", line);
+	if (on_error)
+		on_error(line);
 	if (at_die)
 		at_die();
 	_exit(status);
@@ -47,7 +53,7 @@ inline void (*at_die)() = nullptr;
 	int err = errno;
 	va_list ap;
 	va_start(ap, fmt);
-	vdie(err, exit_failure, fmt, ap);
+	vdie(err, failure_status, fmt, ap);
 }
 
 // "launcher: <what>", then exit 125.
@@ -55,7 +61,7 @@ inline void (*at_die)() = nullptr;
 {
 	va_list ap;
 	va_start(ap, fmt);
-	vdie(0, exit_failure, fmt, ap);
+	vdie(0, failure_status, fmt, ap);
 }
 
 // One mount, for the tables of mounts that an init and a container make.

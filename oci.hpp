@@ -1,0 +1,1592 @@
+// oci.hpp: the launcher as an OCI runtime, runc's drop-in for podman, docker and
+// containerd. runc's command line (global flags, then a verb), the runtime-spec lifecycle
+// (create builds everything and leaves the process waiting; start lets it exec; state,
+// kill, delete; exec into a running container), a bundle's config.json read by
+// bundle.hpp, the record kept by state.hpp, the root built by rootfs.hpp's functions.
+//
+// A create, step by step:
+//   host side   parse config.json, make the state directory and its exec.fifo, the cgroup,
+//               clone the container's first process into fresh (or joined) namespaces,
+//               write its id maps, run the createRuntime and prestart hooks, say go
+//   container   bind the root, make every mount and device inside it, the console, the
+//               masks, run createContainer hooks, pivot_root, hostname, sysctls, find the
+//               executable, tell the host it is ready, wait on exec.fifo
+//   host side   write the record and the pid file, exit: the process stays a child of
+//               whoever called create (conmon, the containerd shim are subreapers)
+//   start       opens exec.fifo and writes a byte: the process runs startContainer hooks,
+//               takes its user, capabilities, no_new_privs and seccomp filter, and execs.
+#pragma once
+#include <csignal>
+#include <poll.h>
+#include <sys/file.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <termios.h>
+
+#include "bundle.hpp"
+#include "confine.hpp"
+#include "init.hpp"
+#include "limits.hpp"
+#include "rootfs.hpp"
+#include "seccomp.hpp"
+#include "state.hpp"
+#include "sys.hpp"
+
+#ifndef LAUNCHER_VERSION
+#define LAUNCHER_VERSION "0.1"
+#endif
+
+namespace oci {
+
+using sys::die;
+using sys::die_errno;
+using sys::step;
+
+// ---- The command line: runc's ----------------------------------------------------------
+
+enum class verb { none, create, start, state, kill, del, exec, ps, run, pause, resume, update, features, list };
+
+struct verb_name {
+	const char *name;
+	verb v;
+};
+constexpr verb_name verbs[] = {
+	{"create", verb::create}, {"start", verb::start},   {"state", verb::state},   {"kill", verb::kill},
+	{"delete", verb::del},    {"exec", verb::exec},     {"ps", verb::ps},         {"run", verb::run},
+	{"pause", verb::pause},   {"resume", verb::resume}, {"update", verb::update}, {"features", verb::features},
+	{"list", verb::list},
+};
+
+// Every flag of every verb, one row each; `verbs` says where it is accepted. runc takes
+// --flag VALUE, --flag=VALUE and the same with one dash.
+enum class opt {
+	root, log, log_format, systemd_cgroup, debug, rootless, criu, bundle, console_socket, pid_file, no_pivot,
+	no_new_keyring, preserve_fds, all, force, process, detach, tty, cwd, env, user, cap, additional_gids, no_new_privs,
+	format, resources, keep, process_label, apparmor, ignore_paused, cgroup, quiet
+};
+
+constexpr unsigned global = 1u << 31;
+constexpr unsigned of(verb v) { return 1u << unsigned(v); }
+constexpr unsigned making = of(verb::create) | of(verb::run);
+
+struct option {
+	const char *name;
+	char short_name;
+	bool takes_value;
+	opt what;
+	unsigned where;
+};
+constexpr option options[] = {
+	{"root", 0, true, opt::root, global},
+	{"log", 0, true, opt::log, global},
+	{"log-format", 0, true, opt::log_format, global},
+	{"systemd-cgroup", 0, false, opt::systemd_cgroup, global},
+	{"debug", 0, false, opt::debug, global},
+	{"rootless", 0, true, opt::rootless, global},
+	{"criu", 0, true, opt::criu, global},
+	{"bundle", 'b', true, opt::bundle, making},
+	{"console-socket", 0, true, opt::console_socket, making | of(verb::exec)},
+	{"pid-file", 0, true, opt::pid_file, making | of(verb::exec)},
+	{"no-pivot", 0, false, opt::no_pivot, making},
+	{"no-new-keyring", 0, false, opt::no_new_keyring, making},
+	{"preserve-fds", 0, true, opt::preserve_fds, making | of(verb::exec)},
+	{"all", 'a', false, opt::all, of(verb::kill)},
+	{"force", 'f', false, opt::force, of(verb::del)},
+	{"process", 'p', true, opt::process, of(verb::exec)},
+	{"detach", 'd', false, opt::detach, of(verb::exec) | of(verb::run)},
+	{"tty", 't', false, opt::tty, of(verb::exec)},
+	{"cwd", 0, true, opt::cwd, of(verb::exec)},
+	{"env", 'e', true, opt::env, of(verb::exec)},
+	{"user", 'u', true, opt::user, of(verb::exec)},
+	{"cap", 'c', true, opt::cap, of(verb::exec)},
+	{"additional-gids", 'g', true, opt::additional_gids, of(verb::exec)},
+	{"no-new-privs", 0, false, opt::no_new_privs, of(verb::exec)},
+	{"process-label", 0, true, opt::process_label, of(verb::exec)},
+	{"apparmor", 0, true, opt::apparmor, of(verb::exec)},
+	{"ignore-paused", 0, false, opt::ignore_paused, of(verb::exec)},
+	{"cgroup", 0, true, opt::cgroup, of(verb::exec)},
+	{"format", 'f', true, opt::format, of(verb::ps) | of(verb::list)},
+	{"quiet", 'q', false, opt::quiet, of(verb::list)},
+	{"resources", 'r', true, opt::resources, of(verb::update)},
+	{"keep", 0, false, opt::keep, of(verb::run)},
+};
+
+struct command {
+	verb v = verb::none;
+	const char *root = nullptr, *log = nullptr, *bundle = ".", *console_socket = nullptr, *pid_file = nullptr;
+	const char *process = nullptr, *cwd = nullptr, *user = nullptr, *format = "table", *resources = nullptr;
+	bool json_log = false, systemd = false, all = false, force = false, detach = false, tty = false, keep = false;
+	bool no_new_privs = false, quiet = false;
+	unsigned preserve_fds = 0;
+	std::vector<const char *> env, caps, gids, words; // words: the id, then the signal or command
+	char error[160] = "";
+};
+
+// Whether argv (after the program name) is runc's: global flags, then a verb.
+inline bool is_runtime_call(int argc, char *const *argv)
+{
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		if (a[0] != '-') {
+			for (const verb_name &v : verbs)
+				if (strcmp(a, v.name) == 0)
+					return true;
+			return false;
+		}
+		std::string_view name(a + (a[1] == '-' ? 2 : 1));
+		name = name.substr(0, name.find('='));
+		const option *o = std::find_if(std::begin(options), std::end(options), [&](const option &x) { return (x.where & global) && name == x.name; });
+		if (o == std::end(options))
+			return false;
+		if (o->takes_value && !strchr(a, '='))
+			i++;
+	}
+	return false;
+}
+
+inline bool parse(int argc, char *const *argv, command &c)
+{
+	unsigned where = global;
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		if (c.v == verb::exec && !c.words.empty()) { // the command, with its own flags
+			c.words.push_back(a);
+			continue;
+		}
+		if (strcmp(a, "--") == 0) {
+			while (++i < argc)
+				c.words.push_back(argv[i]);
+			break;
+		}
+		if (a[0] != '-' || !a[1]) {
+			if (c.v != verb::none) {
+				c.words.push_back(a);
+				continue;
+			}
+			for (const verb_name &v : verbs)
+				if (strcmp(a, v.name) == 0)
+					c.v = v.v;
+			if (c.v == verb::none) {
+				snprintf(c.error, sizeof c.error, "unknown command %s", a);
+				return false;
+			}
+			where = of(c.v);
+			continue;
+		}
+		std::string_view name(a + (a[1] == '-' ? 2 : 1));
+		const char *value = nullptr;
+		if (size_t eq = name.find('='); eq != name.npos)
+			value = name.data() + eq + 1, name = name.substr(0, eq);
+		const option *o = nullptr;
+		for (const option &x : options)
+			if ((x.where & where) && (name == x.name || (a[1] != '-' && name.size() == 1 && name[0] == x.short_name)))
+				o = &x;
+		if (!o) {
+			snprintf(c.error, sizeof c.error, "flag provided but not defined: %s", a);
+			return false;
+		}
+		if (o->takes_value && !value) {
+			if (i + 1 >= argc) {
+				snprintf(c.error, sizeof c.error, "flag needs an argument: %s", a);
+				return false;
+			}
+			value = argv[++i];
+		}
+		bool on = !value || strcmp(value, "false") != 0; // --detach=false
+		switch (o->what) {
+		case opt::root: c.root = value; break;
+		case opt::log: c.log = value; break;
+		case opt::log_format:
+			if (strcmp(value, "json") != 0 && strcmp(value, "text") != 0) {
+				snprintf(c.error, sizeof c.error, "invalid log-format: %s", value);
+				return false;
+			}
+			c.json_log = strcmp(value, "json") == 0;
+			break;
+		case opt::systemd_cgroup: c.systemd = on; break;
+		case opt::debug: sys::verbose = on; break;
+		case opt::bundle: c.bundle = value; break;
+		case opt::console_socket: c.console_socket = value; break;
+		case opt::pid_file: c.pid_file = value; break;
+		case opt::preserve_fds: c.preserve_fds = unsigned(atoi(value)); break;
+		case opt::all: c.all = on; break;
+		case opt::force: c.force = on; break;
+		case opt::process: c.process = value; break;
+		case opt::detach: c.detach = on; break;
+		case opt::tty: c.tty = on; break;
+		case opt::cwd: c.cwd = value; break;
+		case opt::env: c.env.push_back(value); break;
+		case opt::user: c.user = value; break;
+		case opt::cap: c.caps.push_back(value); break;
+		case opt::additional_gids: c.gids.push_back(value); break;
+		case opt::no_new_privs: c.no_new_privs = on; break;
+		case opt::format: c.format = value; break;
+		case opt::quiet: c.quiet = on; break;
+		case opt::resources: c.resources = value; break;
+		case opt::keep: c.keep = on; break;
+		case opt::process_label:
+		case opt::apparmor:
+			if (*value) {
+				snprintf(c.error, sizeof c.error, "--%s: no AppArmor or SELinux label can be applied here", o->name);
+				return false;
+			}
+			break;
+		case opt::cgroup:
+			snprintf(c.error, sizeof c.error, "--cgroup is not supported");
+			return false;
+		case opt::rootless:
+		case opt::criu:
+		case opt::no_pivot: // pivot_root always: the fallback for an initramfs is automatic
+		case opt::no_new_keyring:
+		case opt::ignore_paused: break;
+		}
+	}
+	if (c.v == verb::none) {
+		snprintf(c.error, sizeof c.error, "no command given");
+		return false;
+	}
+	bool needs_id = c.v != verb::features && c.v != verb::list;
+	if (needs_id && (c.words.empty() || !state::valid_id(c.words[0]))) {
+		snprintf(c.error, sizeof c.error, c.words.empty() ? "%s: a container id is needed" : "%s: invalid container id", verbs[int(c.v) - 1].name);
+		return false;
+	}
+	return true;
+}
+
+// ---- Errors: one line on stderr, and one JSON object in --log ------------------------------
+
+inline int log_fd = -1;
+inline bool log_json = false;
+
+// RFC 3339 with nanoseconds, UTC: 2026-12-01T17:05:03.123456789Z.
+inline void rfc3339(char (&out)[40])
+{
+	timespec now;
+	clock_gettime(CLOCK_REALTIME, &now);
+	struct tm t;
+	gmtime_r(&now.tv_sec, &t);
+	snprintf(out, sizeof out, "%04d-%02d-%02dT%02d:%02d:%02d.%09ldZ", t.tm_year + 1900, t.tm_mon + 1, t.tm_mday, t.tm_hour,
+		 t.tm_min, t.tm_sec, now.tv_nsec);
+}
+
+inline void log_line(const char *line)
+{
+	if (log_fd < 0)
+		return;
+	char text[1024], when[40];
+	rfc3339(when);
+	size_t n;
+	if (log_json) {
+		n = size_t(snprintf(text, sizeof text, "{\"level\":\"error\",\"msg\":"));
+		n = state::put_json_string(text, sizeof text, n, line);
+		n += size_t(snprintf(text + n, n < sizeof text ? sizeof text - n : 0, ",\"time\":\"%s\"}\n", when));
+	} else {
+		n = size_t(snprintf(text, sizeof text, "time=\"%s\" level=error msg=\"%s\"\n", when, line));
+	}
+	(void)!write(log_fd, text, std::min(n, sizeof text - 1));
+}
+
+// ---- The signals kill takes ----------------------------------------------------------------
+
+constexpr const char *signal_names[] = {
+	"",     "HUP",  "INT",  "QUIT", "ILL",  "TRAP", "ABRT", "BUS",    "FPE",  "KILL",   "USR1",
+	"SEGV", "USR2", "PIPE", "ALRM", "TERM", "STKFLT", "CHLD", "CONT", "STOP", "TSTP", "TTIN",
+	"TTOU", "URG",  "XCPU", "XFSZ", "VTALRM", "PROF", "WINCH", "IO",  "PWR",  "SYS",
+};
+
+// "9", "KILL", "SIGKILL", "kill", "RTMIN+3"; 0 when unknown.
+inline int signal_number(std::string_view s)
+{
+	if (s.size() > 3 && (s.substr(0, 3) == "SIG" || s.substr(0, 3) == "sig"))
+		s.remove_prefix(3);
+	int n = 0;
+	if (!s.empty() && s.find_first_not_of("0123456789") == s.npos && s.size() < 4) {
+		for (char c : s)
+			n = n * 10 + (c - '0');
+		return n > 0 && n < _NSIG ? n : 0;
+	}
+	for (int i = 1; i < int(std::size(signal_names)); i++) {
+		std::string_view name = signal_names[i];
+		bool same = name.size() == s.size();
+		for (size_t k = 0; same && k < s.size(); k++)
+			same = (s[k] & ~0x20) == name[k];
+		if (same)
+			return i;
+	}
+	if (s.substr(0, 6) == "RTMIN+" && s.size() < 9)
+		return n = atoi(s.data() + 6), SIGRTMIN + n < _NSIG ? SIGRTMIN + n : 0;
+	return 0;
+}
+
+
+// ---- cgroups: the bundle's cgroupsPath under every hierarchy -------------------------------
+
+// The hierarchies a container's cgroup is made in: cgroup2 alone (/sys/fs/cgroup), or, on a
+// v1 or hybrid host, the v1 controllers the launcher sets (and the hybrid's cgroup2 beside).
+struct cgroup_dirs {
+	char dirs[8][PATH_MAX];
+	size_t count = 0;
+	bool v2 = false;
+	char v1[8][12] = {}; // the controller of each v1 dir ("" for cgroup2)
+};
+
+constexpr const char *v1_controllers[] = {"memory", "pids", "cpu", "devices", "freezer", "cpuset"};
+
+// runc's systemd form "slice:prefix:name" to the path systemd would give it:
+// "machine-x.slice:libpod:ab" is /machine.slice/machine-x.slice/libpod-ab.scope.
+inline void systemd_path(const char *spec, char (&out)[PATH_MAX])
+{
+	char copy[PATH_MAX];
+	snprintf(copy, sizeof copy, "%s", spec);
+	char *prefix = strchr(copy, ':'), *name = prefix ? strchr(prefix + 1, ':') : nullptr;
+	if (!name)
+		die("cgroupsPath %s: expected slice:prefix:name with --systemd-cgroup", spec);
+	*prefix++ = 0, *name++ = 0;
+	const char *slice = *copy ? copy : "system.slice";
+	size_t n = 0;
+	out[0] = 0;
+	// Each dash of a slice's name is a level: a-b.slice lies in a.slice.
+	for (const char *d = slice; (d = strchr(d, '-')); d++)
+		n += size_t(snprintf(out + n, sizeof out - n, "/%.*s.slice", int(d - slice), slice));
+	snprintf(out + n, sizeof out - n, "/%s/%s%s%s.scope", slice, prefix, *prefix ? "-" : "", name);
+}
+
+inline void cgroup_path(const bundle::config &cfg, const char *id, bool systemd, char (&out)[PATH_MAX])
+{
+	if (systemd && *cfg.cgroups_path)
+		return systemd_path(cfg.cgroups_path, out);
+	if (!*cfg.cgroups_path)
+		snprintf(out, sizeof out, "/launcher/%s", id);
+	else
+		snprintf(out, sizeof out, "%s%s", cfg.cgroups_path[0] == '/' ? "" : "/", cfg.cgroups_path);
+	if (strstr(out, "/../") || std::string_view(out).ends_with("/.."))
+		die("cgroupsPath %s: must not climb with ..", cfg.cgroups_path);
+}
+
+inline void find_cgroups(const char *path, cgroup_dirs &cg)
+{
+	cg.count = 0;
+	cg.v2 = limits::mounted_as(limits::cgroup_root, CGROUP2_SUPER_MAGIC);
+	auto add = [&](const char *base, const char *controller) {
+		snprintf(cg.dirs[cg.count], PATH_MAX, "%s%s", base, path);
+		snprintf(cg.v1[cg.count], sizeof cg.v1[0], "%s", controller);
+		cg.count++;
+	};
+	if (cg.v2)
+		return add(limits::cgroup_root, "");
+	for (const char *c : v1_controllers) {
+		char base[64];
+		snprintf(base, sizeof base, "%s/%s", limits::cgroup_root, c);
+		if (limits::mounted_as(base, CGROUP_SUPER_MAGIC))
+			add(base, c);
+	}
+	if (limits::mounted_as(limits::hybrid_cgroup2, CGROUP2_SUPER_MAGIC))
+		add(limits::hybrid_cgroup2, "");
+}
+
+inline const char *cgroup_of(const cgroup_dirs &cg, const char *controller)
+{
+	for (size_t i = 0; i < cg.count; i++)
+		if (strcmp(cg.v1[i], controller) == 0)
+			return cg.dirs[i];
+	return nullptr;
+}
+
+// The devices rules as the v1 controller takes them, in order: deny or allow a type,
+// major and minor ('*' for any) with access bits.
+inline void write_device_rules(const char *dir, std::span<const bundle::resources::device_rule> rules)
+{
+	for (const auto &r : rules) {
+		char major[12] = "*", minor[12] = "*", text[48];
+		if (r.major >= 0)
+			snprintf(major, sizeof major, "%lld", (long long)r.major);
+		if (r.minor >= 0)
+			snprintf(minor, sizeof minor, "%lld", (long long)r.minor);
+		snprintf(text, sizeof text, "%c %s:%s %s%s%s", r.type, major, minor, r.access & 2 ? "r" : "", r.access & 4 ? "w" : "",
+			 r.access & 1 ? "m" : "");
+		if (r.type == 'a')
+			snprintf(text, sizeof text, "a");
+		limits::write_value(dir, r.allow ? "devices.allow" : "devices.deny", text);
+	}
+}
+
+inline void write_number(const char *dir, const char *file, long long v)
+{
+	char text[24];
+	snprintf(text, sizeof text, "%lld", v);
+	limits::write_value(dir, file, text);
+}
+
+// The bundle's resources, into cgroups already made.
+inline void apply_resources(const cgroup_dirs &cg, const bundle::resources &r)
+{
+	if (cg.v2) {
+		const char *d = cg.dirs[0];
+		char text[64];
+		auto max = [&](const char *file, int64_t v) {
+			if (v)
+				v < 0 ? limits::write_value(d, file, "max") : write_number(d, file, v);
+		};
+		max("memory.max", r.memory);
+		max("memory.low", r.memory_reservation);
+		if (r.memory_swap) // v1's swap is memory plus swap; v2's is swap alone
+			r.memory_swap < 0 ? limits::write_value(d, "memory.swap.max", "max")
+					  : write_number(d, "memory.swap.max", std::max<int64_t>(0, r.memory_swap - r.memory));
+		max("pids.max", r.pids);
+		if (r.cpu_quota || r.cpu_period) {
+			snprintf(text, sizeof text, r.cpu_quota > 0 ? "%lld %llu" : "max %llu", r.cpu_quota > 0 ? (long long)r.cpu_quota : (long long)(r.cpu_period ? r.cpu_period : 100000),
+				 (unsigned long long)(r.cpu_period ? r.cpu_period : 100000));
+			if (r.cpu_quota <= 0)
+				snprintf(text, sizeof text, "max %llu", (unsigned long long)(r.cpu_period ? r.cpu_period : 100000));
+			limits::write_value(d, "cpu.max", text);
+		}
+		if (r.cpu_shares) // runc's mapping of shares (2..262144) to weight (1..10000)
+			write_number(d, "cpu.weight", 1 + ((long long)std::clamp<uint64_t>(r.cpu_shares, 2, 262144) - 2) * 9999 / 262142);
+		if (*r.cpus)
+			limits::write_value(d, "cpuset.cpus", r.cpus);
+		if (*r.mems)
+			limits::write_value(d, "cpuset.mems", r.mems);
+		return;
+	}
+	if (const char *d = cgroup_of(cg, "memory")) {
+		if (r.memory)
+			write_number(d, "memory.limit_in_bytes", r.memory);
+		if (r.memory_reservation)
+			write_number(d, "memory.soft_limit_in_bytes", r.memory_reservation);
+		char swap[PATH_MAX + 32];
+		snprintf(swap, sizeof swap, "%s/memory.memsw.limit_in_bytes", d);
+		if (r.memory_swap && access(swap, F_OK) == 0)
+			write_number(d, "memory.memsw.limit_in_bytes", r.memory_swap);
+	}
+	if (const char *d = cgroup_of(cg, "pids"); d && r.pids)
+		r.pids < 0 ? limits::write_value(d, "pids.max", "max") : write_number(d, "pids.max", r.pids);
+	if (const char *d = cgroup_of(cg, "cpu")) {
+		if (r.cpu_shares)
+			write_number(d, "cpu.shares", (long long)r.cpu_shares);
+		if (r.cpu_period)
+			write_number(d, "cpu.cfs_period_us", (long long)r.cpu_period);
+		if (r.cpu_quota)
+			write_number(d, "cpu.cfs_quota_us", r.cpu_quota);
+	}
+	if (const char *d = cgroup_of(cg, "cpuset")) {
+		if (*r.cpus)
+			limits::write_value(d, "cpuset.cpus", r.cpus);
+		if (*r.mems)
+			limits::write_value(d, "cpuset.mems", r.mems);
+	}
+	if (const char *d = cgroup_of(cg, "devices"))
+		write_device_rules(d, r.devices);
+	else if (!r.devices.empty())
+		die("linux.resources.devices: this host has no v1 devices controller (cgroup v2 device rules from a bundle are not supported yet)");
+}
+
+// Makes the directories; each new level of a v1 cpuset starts with its parent's cpus and
+// mems, as the kernel refuses tasks in an empty one.
+inline void make_cgroups(const cgroup_dirs &cg)
+{
+	for (size_t i = 0; i < cg.count; i++) {
+		sys::mkdirs(cg.dirs[i], 0755);
+		if (strcmp(cg.v1[i], "cpuset") != 0)
+			continue;
+		char level[PATH_MAX];
+		snprintf(level, sizeof level, "%s", cg.dirs[i]);
+		for (char *slash = level + strlen(limits::cgroup_root) + sizeof "/cpuset" - 1; slash && *slash;) {
+			slash = strchr(slash + 1, '/');
+			if (slash)
+				*slash = 0;
+			for (const char *file : {"cpuset.cpus", "cpuset.mems"}) {
+				char parent[PATH_MAX + 16], own_path[PATH_MAX + 16], text[256] = "", own[8] = "";
+				snprintf(parent, sizeof parent, "%s/../%s", level, file);
+				snprintf(own_path, sizeof own_path, "%s/%s", level, file);
+				sys::unique_fd have(open(own_path, O_RDONLY | O_CLOEXEC)), from(open(parent, O_RDONLY | O_CLOEXEC));
+				ssize_t n;
+				if (have && read(have.get(), own, sizeof own) > 0 && own[0] != '\n')
+					continue; // set already
+				if (from && (n = read(from.get(), text, sizeof text - 1)) > 0 && text[0] != '\n') {
+					text[n] = 0;
+					limits::write_value(level, file, text);
+				}
+			}
+			if (slash)
+				*slash = '/';
+		}
+	}
+}
+
+inline void join_cgroups(const cgroup_dirs &cg, pid_t pid)
+{
+	char text[16];
+	snprintf(text, sizeof text, "%d", pid);
+	for (size_t i = 0; i < cg.count; i++)
+		limits::write_value(cg.dirs[i], "cgroup.procs", text);
+}
+
+// The pids of every process in the container's cgroup.
+inline std::vector<pid_t> cgroup_pids(const cgroup_dirs &cg)
+{
+	std::vector<pid_t> pids;
+	if (!cg.count)
+		return pids;
+	char path[PATH_MAX + 16], text[8192];
+	snprintf(path, sizeof path, "%s/cgroup.procs", cg.dirs[cg.count - 1]);
+	sys::unique_fd fd(open(path, O_RDONLY | O_CLOEXEC));
+	std::vector<char> all;
+	for (ssize_t n; fd && (n = read(fd.get(), text, sizeof text)) > 0;)
+		all.insert(all.end(), text, text + n);
+	pid_t p = 0;
+	for (char c : all)
+		if (c == '\n')
+			pids.push_back(p), p = 0;
+		else
+			p = p * 10 + (c - '0');
+	return pids;
+}
+
+// The directories, and the parent of the launcher's default path when nothing else uses it.
+inline void remove_cgroups(const cgroup_dirs &cg)
+{
+	for (size_t i = 0; i < cg.count; i++) {
+		if (rmdir(cg.dirs[i]) < 0 && errno != ENOENT)
+			die_errno("remove cgroup %s", cg.dirs[i]);
+		char parent[PATH_MAX];
+		snprintf(parent, sizeof parent, "%s", cg.dirs[i]);
+		*strrchr(parent, '/') = 0;
+		if (std::string_view(parent).ends_with("/launcher"))
+			rmdir(parent);
+	}
+}
+
+inline bool frozen(const cgroup_dirs &cg)
+{
+	const char *d = cg.v2 ? cg.dirs[0] : cgroup_of(cg, "freezer");
+	char path[PATH_MAX + 32], text[16] = "";
+	if (!d)
+		return false;
+	snprintf(path, sizeof path, "%s/%s", d, cg.v2 ? "cgroup.freeze" : "freezer.state");
+	sys::unique_fd fd(open(path, O_RDONLY | O_CLOEXEC));
+	return fd && read(fd.get(), text, sizeof text - 1) > 0 && (text[0] == '1' || strncmp(text, "FROZEN", 6) == 0);
+}
+
+inline void freeze(const cgroup_dirs &cg, bool on)
+{
+	const char *d = cg.v2 ? cg.dirs[0] : cgroup_of(cg, "freezer");
+	if (!d)
+		die("pause: this host has no freezer");
+	limits::write_value(d, cg.v2 ? "cgroup.freeze" : "freezer.state", cg.v2 ? (on ? "1" : "0") : (on ? "FROZEN" : "THAWED"));
+}
+
+
+// ---- Hooks ------------------------------------------------------------------------------
+
+// Runs one hook with the container's state on its stdin, within its timeout: 0, or why not.
+inline int run_hook(const bundle::hook &h, std::string_view state_json, char (&why)[160])
+{
+	int in[2];
+	if (pipe2(in, O_CLOEXEC) < 0)
+		die_errno("pipe");
+	std::vector<const char *> argv = h.args, env = h.env;
+	if (argv.empty())
+		argv.push_back(h.path);
+	argv.push_back(nullptr);
+	env.push_back(nullptr);
+	pid_t pid = pid_t(sys::clone_fork(SIGCHLD));
+	if (pid == 0) {
+		dup2(in[0], 0);
+		sigset_t none;
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, nullptr);
+		execve(h.path, const_cast<char *const *>(argv.data()), const_cast<char *const *>(env.data()));
+		dprintf(2, "launcher: hook %s: %s\n", h.path, strerror(errno));
+		_exit(127);
+	}
+	close(in[0]);
+	if (pid < 0)
+		die_errno("run hook %s", h.path);
+	signal(SIGPIPE, SIG_IGN); // a hook need not read its stdin
+	(void)!write(in[1], state_json.data(), state_json.size());
+	close(in[1]);
+	sys::unique_fd pidfd(int(syscall(SYS_pidfd_open, pid, 0)));
+	pollfd p = {pidfd.get(), POLLIN, 0};
+	int ws = 0;
+	if (pidfd && poll(&p, 1, h.timeout ? h.timeout * 1000 : -1) == 0) {
+		kill(pid, SIGKILL);
+		waitpid(pid, &ws, 0);
+		snprintf(why, sizeof why, "hook %s: timed out after %d s", h.path, h.timeout);
+		return ETIMEDOUT;
+	}
+	if (waitpid(pid, &ws, 0) != pid || !WIFEXITED(ws) || WEXITSTATUS(ws) != 0) {
+		snprintf(why, sizeof why, "hook %s: exited with status %d", h.path, init::status_code(ws));
+		return ECHILD;
+	}
+	return 0;
+}
+
+// The hooks of one kind, in order; the first to fail ends the create (die), except
+// poststart and poststop, whose failures are warnings.
+inline void run_hooks(const bundle::config &cfg, bundle::hook_kind k, const state::record &r, const char *status)
+{
+	if (cfg.hooks[k].empty())
+		return;
+	static char text[PATH_MAX * 3 + 8192];
+	state::format(r, status, false, text, sizeof text);
+	for (const bundle::hook &h : cfg.hooks[k]) {
+		char why[160];
+		if (run_hook(h, text, why) == 0)
+			continue;
+		if (k == bundle::poststart || k == bundle::poststop)
+			dprintf(2, "launcher: warning: %s hook: %s\n", bundle::hook_names[k], why);
+		else
+			die("%s hook: %s", bundle::hook_names[k], why);
+	}
+}
+
+// ---- The container's first process ------------------------------------------------------
+
+// Where the executable of args[0] is, looked up at create as runc does, in the PATH of
+// the process's own environment: a missing one fails the create (engines map the words
+// "executable file not found" to exit 127).
+inline const char *find_executable(const bundle::process &p, char (&out)[PATH_MAX])
+{
+	const char *file = p.args[0];
+	struct stat st;
+	auto runnable = [&](const char *path) { return stat(path, &st) == 0 && S_ISREG(st.st_mode); };
+	if (strchr(file, '/')) {
+		if (!runnable(file))
+			die("exec: \"%s\": stat %s: no such file or directory", file, file);
+		return file;
+	}
+	const char *path = image::get_env(p.env, "PATH");
+	for (const char *dir = path ? path : container::default_path; *dir;) {
+		size_t len = strcspn(dir, ":");
+		snprintf(out, sizeof out, "%.*s%s%s", int(len), dir, len ? "/" : "", file);
+		if (runnable(out))
+			return out;
+		dir += len + (dir[len] == ':');
+	}
+	die("exec: \"%s\": executable file not found in $PATH", file);
+}
+
+// Sends the terminal's master to the engine over the console socket: one message, one
+// descriptor (SCM_RIGHTS), the pty's name as payload.
+inline void send_console(int sock, int master, const char *name)
+{
+	char control[CMSG_SPACE(sizeof(int))] = {};
+	iovec iov = {const_cast<char *>(name), strlen(name)};
+	msghdr msg = {};
+	msg.msg_iov = &iov;
+	msg.msg_iovlen = 1;
+	msg.msg_control = control;
+	msg.msg_controllen = sizeof control;
+	cmsghdr *c = CMSG_FIRSTHDR(&msg);
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(c), &master, sizeof master);
+	if (sendmsg(sock, &msg, MSG_NOSIGNAL) < 0)
+		die_errno("send the terminal to the console socket");
+}
+
+// A pty of the container's own devpts: the master goes to the engine, the slave becomes
+// the process's stdio and controlling terminal. Returns the slave.
+inline int make_pty(int root, int sock, const bundle::process &p)
+{
+	const uint64_t in_root = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
+	sys::unique_fd master(sys::openat2(root, "/dev/pts/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC, in_root));
+	int unlock = 0, n = 0;
+	if (!master || ioctl(master.get(), TIOCSPTLCK, &unlock) < 0 || ioctl(master.get(), TIOCGPTN, &n) < 0)
+		die_errno("make a terminal in the container's /dev/pts");
+	char name[32];
+	snprintf(name, sizeof name, "/dev/pts/%d", n);
+	int slave = sys::openat2(root, name, O_RDWR | O_NOCTTY | O_CLOEXEC, in_root);
+	if (slave < 0)
+		die_errno("open %s", name);
+	if (p.rows || p.cols) {
+		winsize ws = {p.rows, p.cols, 0, 0};
+		ioctl(master.get(), TIOCSWINSZ, &ws);
+	}
+	send_console(sock, master.get(), name);
+	return slave;
+}
+
+// The first process's terminal is also the container's /dev/console.
+inline int make_console(int root, int sock, const bundle::process &p)
+{
+	int slave = make_pty(root, sock, p);
+	sys::unique_fd console(rootfs::open_in_root(root, "/dev/console", false));
+	rootfs::bind_fd(slave, console.get(), "/dev/console");
+	return slave;
+}
+
+inline void use_terminal(int slave)
+{
+	if (setsid() < 0 || ioctl(slave, TIOCSCTTY, 0) < 0)
+		die_errno("make the terminal the process's own");
+	for (int fd = 0; fd < 3; fd++)
+		if (dup2(slave, fd) < 0)
+			die_errno("give the terminal as stdio");
+}
+
+// Sysctls the container's namespaces own (runc's list): the IPC ones, the network ones in
+// a network namespace of its own, the UTS names. Any other would change the host's kernel.
+inline bool namespaced_sysctl(std::string_view key, unsigned long ns)
+{
+	if (key == "kernel.msgmax" || key == "kernel.msgmnb" || key == "kernel.msgmni" || key == "kernel.sem" ||
+	    key == "kernel.shmall" || key == "kernel.shmmax" || key == "kernel.shmmni" || key == "kernel.shm_rmid_forced" ||
+	    key.starts_with("fs.mqueue."))
+		return ns & CLONE_NEWIPC;
+	if (key.starts_with("net."))
+		return ns & CLONE_NEWNET;
+	if (key == "kernel.hostname" || key == "kernel.domainname")
+		return ns & CLONE_NEWUTS;
+	return false;
+}
+
+inline void write_sysctls(const bundle::config &cfg, unsigned long own_ns)
+{
+	for (auto [key, value] : cfg.sysctls) {
+		if (!namespaced_sysctl(key, own_ns))
+			die("sysctl %s: not in a namespace of the container", key);
+		char path[256];
+		int n = snprintf(path, sizeof path, "sys/%s", key);
+		for (char *c = path + 4; c < path + n; c++)
+			*c = *c == '.' ? '/' : *c;
+		sys::unique_fd proc(open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC));
+		sys::unique_fd fd(proc ? sys::openat2(proc.get(), path, O_WRONLY | O_CLOEXEC, RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS) : -1);
+		if (!fd || write(fd.get(), value, strlen(value)) < 0)
+			die_errno("write sysctl %s=%s", key, value);
+	}
+}
+
+inline uint64_t ns_inode(const char *path)
+{
+	struct stat st;
+	return stat(path, &st) == 0 ? st.st_ino : 0;
+}
+
+// What the host side tells the container's first process: go, you are this pid.
+struct go_message {
+	pid_t host_pid;
+};
+
+// Everything create hands the child, made on the host side before the clone.
+struct child_setup {
+	const bundle::config *cfg;
+	state::record *rec;
+	const seccomp::program *filter; // nullptr: none
+	int go, ready, fifo, console;   // pipe ends, exec.fifo (read side), console socket
+	unsigned long own_ns;           // the namespaces the container has of its own
+	unsigned preserve_fds;
+};
+
+// The process's privileges, just before exec: runc's order. The bounding set first; the
+// ids with the capabilities kept across the change; then the sets exactly as the bundle
+// gives them, the ambient ones raised; no_new_privs; and the filter, which needs
+// no_new_privs or CAP_SYS_ADMIN: without the first it is loaded while the second is held.
+inline int take_privileges(const bundle::process &p, const seccomp::program *filter, bool userns)
+{
+	if (int err = confine::drop_bounding(p.caps[bundle::bounding]))
+		return err;
+	if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0)
+		return errno;
+	if (filter && !p.no_new_privileges && (errno = seccomp::load(*filter)))
+		return errno;
+	if (sys::set_groups(p.groups.size(), p.groups.data()) < 0 && !(userns && errno == EPERM))
+		return errno;
+	if (sys::set_gid(p.gid) < 0 || sys::set_uid(p.uid) < 0)
+		return errno;
+	__user_cap_header_struct header = {_LINUX_CAPABILITY_VERSION_3, 0};
+	__user_cap_data_struct data[2] = {};
+	for (int i = 0; i < 2; i++) {
+		data[i].effective = uint32_t(p.caps[bundle::effective] >> (32 * i));
+		data[i].permitted = uint32_t(p.caps[bundle::permitted] >> (32 * i));
+		data[i].inheritable = uint32_t(p.caps[bundle::inheritable] >> (32 * i));
+	}
+	if (syscall(SYS_capset, &header, data) < 0 || prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0)
+		return errno;
+	// An ambient capability must be inheritable too; runc passes over one that is not.
+	for (int cap = 0; cap < 64; cap++)
+		if (((p.caps[bundle::ambient] & p.caps[bundle::inheritable]) >> cap & 1) &&
+		    prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0) < 0)
+			return errno;
+	if (p.no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		return errno;
+	if (filter && p.no_new_privileges && (errno = seccomp::load(*filter)))
+		return errno;
+	return 0;
+}
+
+// Execs the process: after exec.fifo, startContainer hooks, the umask, the fds, the
+// privileges. Only stdio (and --preserve-fds) reach it.
+[[noreturn]] inline void exec_process(const bundle::process &p, const char *file, const seccomp::program *filter, bool userns,
+				      unsigned preserve_fds)
+{
+	umask(p.umask < 0 ? 022 : mode_t(p.umask));
+	if (sys::close_range(3 + preserve_fds, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
+		die_errno("close the runtime's descriptors");
+	sigset_t none;
+	sigemptyset(&none);
+	for (int sig = 1; sig < _NSIG; sig++)
+		sys::default_action(sig);
+	sigprocmask(SIG_SETMASK, &none, nullptr);
+	std::vector<const char *> argv = p.args, env = p.env;
+	argv.push_back(nullptr);
+	env.push_back(nullptr);
+	if (int err = take_privileges(p, filter, userns)) {
+		errno = err;
+		die_errno("set the process's user and capabilities");
+	}
+	execve(file, const_cast<char *const *>(argv.data()), const_cast<char *const *>(env.data()));
+	int err = errno;
+	dprintf(2, "launcher: exec %s: %s\n", file, strerror(err));
+	_exit(err == ENOENT || err == ENOTDIR ? 127 : 126);
+}
+
+[[noreturn]] inline void container_main(child_setup &s)
+{
+	const bundle::config &cfg = *s.cfg;
+	sys::at_die = nullptr; // what the host made is the host's to undo
+	// No process of the container may ptrace this one or open its /proc/PID/exe while it
+	// holds the runtime's privileges (exec makes the process dumpable again).
+	if (prctl(PR_SET_DUMPABLE, 0) < 0)
+		die_errno("make the container's first process non-dumpable");
+	go_message go;
+	if (read(s.go, &go, sizeof go) != sizeof go)
+		_exit(1);
+	s.rec->pid = go.host_pid;
+	bool userns = s.own_ns & CLONE_NEWUSER;
+	if (userns && (sys::set_gid(0) < 0 || sys::set_uid(0) < 0))
+		die_errno("become root of the user namespace");
+	for (int pass = 0; pass < 2; pass++) // a user namespace first: it owns the others
+		for (const bundle::config::join &j : cfg.joined) {
+			if ((j.type == CLONE_NEWUSER) != (pass == 0) || j.type == CLONE_NEWPID)
+				continue;
+			sys::unique_fd ns(open(j.path, O_RDONLY | O_CLOEXEC));
+			if (!ns || setns(ns.get(), int(j.type)) < 0)
+				die_errno("join namespace %s", j.path);
+		}
+	// Nothing mounted here propagates to the host; the host's mounts still reach us
+	// (runc's default, rslave), unless the bundle says private.
+	unsigned long propagation = cfg.rootfs_propagation ? cfg.rootfs_propagation : MS_SLAVE | MS_REC;
+	if (propagation & MS_SHARED)
+		die("linux.rootfsPropagation: shared is not supported");
+	if (mount(nullptr, "/", nullptr, propagation, nullptr) < 0)
+		die_errno("set the propagation of /");
+	if (mount(s.rec->rootfs, s.rec->rootfs, nullptr, MS_BIND | MS_REC, nullptr) < 0)
+		die_errno("bind the root %s", s.rec->rootfs);
+	sys::unique_fd root(open(s.rec->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC));
+	if (!root)
+		die_errno("open the root %s", s.rec->rootfs);
+	umask(0);
+	bool dev_bound = false;
+	for (const bundle::mount &m : cfg.mounts) {
+		rootfs::mount_bundle_entry(root.get(), m, userns, s.own_ns & CLONE_NEWCGROUP);
+		dev_bound |= strcmp(m.destination, "/dev") == 0 && (m.flags & MS_BIND);
+	}
+	if (!dev_bound)
+		rootfs::make_default_devices(root.get(), cfg.devices, userns);
+	for (const bundle::device &d : cfg.devices)
+		rootfs::make_device(root.get(), d, userns);
+	int terminal = cfg.proc.terminal ? make_console(root.get(), s.console, cfg.proc) : -1;
+	if (s.console >= 0)
+		close(s.console);
+	rootfs::mask_paths(root.get(), cfg.masked, cfg.readonly);
+	run_hooks(cfg, bundle::create_container, *s.rec, "created");
+	rootfs::enter(root.get());
+	root.reset();
+	umask(022);
+	if (cfg.root_readonly && mount(nullptr, "/", nullptr, MS_BIND | MS_REMOUNT | MS_RDONLY, nullptr) < 0)
+		die_errno("make the root read-only");
+	if ((s.own_ns & CLONE_NEWUTS) && ((cfg.hostname && sethostname(cfg.hostname, strlen(cfg.hostname)) < 0) ||
+					  (cfg.domainname && setdomainname(cfg.domainname, strlen(cfg.domainname)) < 0)))
+		die_errno("set the host name %s", cfg.hostname);
+	write_sysctls(cfg, s.own_ns);
+	for (const bundle::rlimit_entry &r : cfg.proc.rlimits)
+		if (sys::set_rlimit(r.resource, r.limit) < 0)
+			die_errno("set rlimit %d", r.resource);
+	if (cfg.proc.oom_score_set) {
+		sys::unique_fd fd(open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC));
+		char text[16];
+		int n = snprintf(text, sizeof text, "%d", cfg.proc.oom_score_adj);
+		if (!fd || write(fd.get(), text, size_t(n)) != n)
+			die_errno("write oom_score_adj %d", cfg.proc.oom_score_adj);
+	}
+	if (chdir(cfg.proc.cwd) < 0)
+		die_errno("chdir to cwd (\"%s\") set in config.json failed", cfg.proc.cwd);
+	static char file_buf[PATH_MAX];
+	const char *file = find_executable(cfg.proc, file_buf);
+	if (terminal >= 0)
+		use_terminal(terminal);
+	// Ready: create returns. The process waits for start's byte on exec.fifo.
+	if (write(s.ready, "r", 1) != 1)
+		_exit(1);
+	close(s.ready);
+	close(s.go);
+	pollfd p = {s.fifo, POLLIN, 0};
+	char byte;
+	while (poll(&p, 1, -1) < 0 && errno == EINTR) {
+	}
+	if (read(s.fifo, &byte, 1) != 1)
+		_exit(1); // opened and closed without a word: no start
+	close(s.fifo);
+	run_hooks(cfg, bundle::start_container, *s.rec, "running");
+	exec_process(cfg.proc, file, s.filter, userns, s.preserve_fds);
+}
+
+
+// ---- The verbs --------------------------------------------------------------------------
+
+struct context {
+	command cmd;
+	int root = -1;                // the state root
+	char root_path[PATH_MAX] = "";
+};
+
+inline void open_state_root(context &x)
+{
+	const char *root = x.cmd.root;
+	if (!root) {
+		const char *runtime_dir = getenv("XDG_RUNTIME_DIR");
+		if (getuid() != 0 && runtime_dir && *runtime_dir)
+			snprintf(x.root_path, sizeof x.root_path, "%s/launcher", runtime_dir);
+		else
+			snprintf(x.root_path, sizeof x.root_path, "/run/launcher");
+	} else {
+		snprintf(x.root_path, sizeof x.root_path, "%s", root);
+	}
+	sys::mkdirs(x.root_path, 0700);
+	if ((x.root = open(x.root_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		die_errno("open the state root %s", x.root_path);
+}
+
+// A container's record, its directory open, and whether its process lives.
+struct container_ref {
+	state::record rec;
+	sys::unique_fd dir;
+	std::vector<char> text;
+	std::vector<json::token> tokens;
+	cgroup_dirs cg;
+};
+
+inline bool load(context &x, const char *id, container_ref &c)
+{
+	c.dir.reset(openat(x.root, id, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+	if (!c.dir)
+		return false;
+	if (!state::read_file(c.dir.get(), "state.json", c.text) || !state::parse({c.text.data(), c.text.size()}, c.tokens, c.rec))
+		die("container %s: its state %s/%s/state.json cannot be read", id, x.root_path, id);
+	find_cgroups(c.rec.cgroups, c.cg);
+	return true;
+}
+
+inline void load_or_die(context &x, const char *id, container_ref &c)
+{
+	if (!load(x, id, c))
+		die("container \"%s\" does not exist", id);
+}
+
+inline const char *status_of(const container_ref &c)
+{
+	if (!state::alive(c.rec))
+		return "stopped";
+	if (faccessat(c.dir.get(), "exec.fifo", F_OK, AT_SYMLINK_NOFOLLOW) == 0)
+		return "created";
+	return frozen(c.cg) ? "paused" : "running";
+}
+
+// The bundle's config.json as create saved it (hooks for delete, the process for exec).
+inline void load_config(container_ref &c, std::vector<char> &text, std::vector<char> &store, std::vector<json::token> &tokens, bundle::config &cfg)
+{
+	if (!state::read_file(c.dir.get(), "config.json", text))
+		die_errno("container %s: read its saved config.json", c.rec.id);
+	if (image::problem p = bundle::parse_config({text.data(), text.size()}, store, tokens, cfg))
+		die("container %s: saved config.json: %s at byte %zu", c.rec.id, p.what, p.offset);
+}
+
+inline void write_pid_file(const char *path, pid_t pid)
+{
+	char text[16], tmp[PATH_MAX];
+	int n = snprintf(text, sizeof text, "%d", pid); // no newline: engines parse it with Atoi
+	snprintf(tmp, sizeof tmp, "%s.launcher-tmp", path);
+	sys::unique_fd fd(open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+	if (!fd || write(fd.get(), text, size_t(n)) != n || rename(tmp, path) < 0)
+		die_errno("write the pid file %s", path);
+}
+
+inline int connect_console(const char *path)
+{
+	sockaddr_un a = {};
+	a.sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof a.sun_path)
+		die("console socket %s: path too long", path);
+	strcpy(a.sun_path, path);
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || connect(fd, reinterpret_cast<sockaddr *>(&a), sizeof a) < 0)
+		die_errno("connect to the console socket %s", path);
+	return fd;
+}
+
+// What a failing create leaves behind, given back (sys::at_die).
+inline struct {
+	pid_t child = -1;
+	cgroup_dirs *cg = nullptr;
+	int root = -1;
+	const char *id = nullptr;
+} undo;
+
+inline void undo_create()
+{
+	if (undo.child > 0 && kill(undo.child, SIGKILL) == 0)
+		waitpid(undo.child, nullptr, 0);
+	if (undo.cg) {
+		cgroup_dirs *cg = undo.cg;
+		undo.cg = nullptr;
+		remove_cgroups(*cg);
+	}
+	if (undo.id)
+		state::remove_dir(undo.root, undo.id);
+	undo = {};
+}
+
+inline void read_bundle(const char *bundle_dir, char (&abs)[PATH_MAX], std::vector<char> &text, std::vector<char> &store,
+			std::vector<json::token> &tokens, bundle::config &cfg)
+{
+	if (!realpath(bundle_dir, abs))
+		die_errno("bundle %s", bundle_dir);
+	sys::unique_fd dir(open(abs, O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+	if (!dir || !state::read_file(dir.get(), "config.json", text))
+		die_errno("read %s/config.json", abs);
+	if (image::problem p = bundle::parse_config({text.data(), text.size()}, store, tokens, cfg))
+		die("%s/config.json: %s at byte %zu", abs, p.what, p.offset);
+}
+
+inline bool lsm_loaded(const char *which)
+{
+	return access(strcmp(which, "apparmor") == 0 ? "/sys/kernel/security/apparmor" : "/sys/fs/selinux/enforce", F_OK) == 0;
+}
+
+inline void check_labels(const bundle::config &cfg)
+{
+	if (*cfg.proc.apparmor && lsm_loaded("apparmor"))
+		die("process.apparmorProfile %s: AppArmor profiles are not supported", cfg.proc.apparmor);
+	if ((*cfg.proc.selinux || *cfg.mount_label) && lsm_loaded("selinux"))
+		die("SELinux labels are not supported");
+}
+
+// id maps, written by the host side: "inside outside count" lines.
+inline void write_id_maps(pid_t pid, const bundle::config &cfg)
+{
+	for (auto [file, maps] : {std::pair{"uid_map", &cfg.uid_maps}, std::pair{"gid_map", &cfg.gid_maps}}) {
+		char text[1024], path[48];
+		size_t n = 0;
+		for (const bundle::id_map &m : *maps)
+			n += size_t(snprintf(text + n, sizeof text - n, "%u %u %u\n", m.inside, m.outside, m.count));
+		if (n >= sizeof text)
+			die("linux.%s: too many mappings", file);
+		snprintf(path, sizeof path, "/proc/%d/%s", pid, file);
+		sys::unique_fd fd(open(path, O_WRONLY | O_CLOEXEC));
+		if (!fd || write(fd.get(), text, n) != ssize_t(n))
+			die_errno("write %s", path);
+	}
+}
+
+// create, and run's first half: everything from config.json, the process left waiting.
+inline pid_t create(context &x, const char *id, std::vector<char> &config_text, bundle::config &cfg, state::record &rec,
+		    cgroup_dirs &cg, seccomp::program &filter)
+{
+	static char bundle_abs[PATH_MAX];
+	std::vector<char> store;
+	std::vector<json::token> tokens;
+	read_bundle(x.cmd.bundle, bundle_abs, config_text, store, tokens, cfg);
+	check_labels(cfg);
+	if (!(cfg.new_namespaces & CLONE_NEWNS))
+		die("linux.namespaces: the launcher needs a mount namespace of the container's own");
+	bool has_filter = !cfg.seccomp.empty();
+	if (has_filter) {
+		char why[160];
+		if (!seccomp::compile(cfg.seccomp, cfg.proc.caps[bundle::effective], filter, why, sizeof why))
+			die("linux.seccomp: %s", why);
+	}
+	if (cfg.proc.terminal && !x.cmd.console_socket)
+		die("process.terminal is true: --console-socket is needed");
+	snprintf(rec.id, sizeof rec.id, "%s", id);
+	snprintf(rec.bundle, sizeof rec.bundle, "%s", bundle_abs);
+	if (cfg.root[0] == '/')
+		snprintf(rec.rootfs, sizeof rec.rootfs, "%s", cfg.root);
+	else
+		snprintf(rec.rootfs, sizeof rec.rootfs, "%s/%s", bundle_abs, cfg.root);
+	char real_root[PATH_MAX];
+	if (!realpath(rec.rootfs, real_root))
+		die_errno("root.path %s", rec.rootfs);
+	snprintf(rec.rootfs, sizeof rec.rootfs, "%s", real_root);
+	rec.annotations = cfg.annotations;
+	rec.systemd = x.cmd.systemd;
+	rfc3339(rec.created);
+
+	if (mkdirat(x.root, id, 0700) < 0)
+		die_errno(errno == EEXIST ? "container with id exists: %s" : "create the state of %s", id);
+	sys::at_die = undo_create;
+	undo.root = x.root, undo.id = id;
+	sys::unique_fd dir(openat(x.root, id, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+	if (!dir || mkfifoat(dir.get(), "exec.fifo", 0600) < 0)
+		die_errno("create %s/%s/exec.fifo", x.root_path, id);
+	sys::unique_fd fifo(openat(dir.get(), "exec.fifo", O_RDONLY | O_NONBLOCK | O_CLOEXEC));
+	if (!fifo)
+		die_errno("open %s/%s/exec.fifo", x.root_path, id);
+	sys::unique_fd console(x.cmd.console_socket && cfg.proc.terminal ? connect_console(x.cmd.console_socket) : -1);
+
+	char path[PATH_MAX];
+	cgroup_path(cfg, id, x.cmd.systemd, path);
+	snprintf(rec.cgroups, sizeof rec.cgroups, "%s", path);
+	find_cgroups(path, cg);
+	make_cgroups(cg);
+	undo.cg = &cg;
+	// runc's rule: the default devices and every node of linux.devices are allowed after
+	// the bundle's own rules (engines send "deny all" first and rely on it).
+	for (const security::device_rule &d : security::device_rules)
+		cfg.res.devices.push_back({true, d.type, d.major, d.minor, uint8_t(d.access == security::dev_m ? 1 : 7)});
+	for (const bundle::device &d : cfg.devices)
+		if (d.type != 'p')
+			cfg.res.devices.push_back({true, d.type == 'b' ? 'b' : 'c', d.major, d.minor, 7});
+	apply_resources(cg, cfg.res);
+
+	for (const bundle::config::join &j : cfg.joined)
+		if (j.type == CLONE_NEWPID) { // a pid namespace applies to children: ours, here
+			sys::unique_fd ns(open(j.path, O_RDONLY | O_CLOEXEC));
+			if (!ns || setns(ns.get(), CLONE_NEWPID) < 0)
+				die_errno("join namespace %s", j.path);
+		}
+	int go[2], ready[2];
+	if (pipe2(go, O_CLOEXEC) < 0 || pipe2(ready, O_CLOEXEC) < 0)
+		die_errno("pipe");
+	child_setup setup = {&cfg, &rec, has_filter ? &filter : nullptr, go[0], ready[1], fifo.get(), console.get(), 0, x.cmd.preserve_fds};
+	setup.own_ns = cfg.new_namespaces;
+	pid_t pid = pid_t(sys::clone_fork(cfg.new_namespaces | SIGCHLD));
+	if (pid < 0)
+		die_errno("clone the container's process");
+	if (pid == 0) {
+		close(go[1]);
+		close(ready[0]);
+		container_main(setup);
+	}
+	undo.child = pid;
+	close(go[0]);
+	close(ready[1]);
+	fifo.reset();
+	console.reset();
+	if (cfg.new_namespaces & CLONE_NEWUSER)
+		write_id_maps(pid, cfg);
+	join_cgroups(cg, pid);
+	bool dead;
+	rec.pid = pid;
+	rec.start_time = state::process_start(pid, dead);
+	run_hooks(cfg, bundle::create_runtime, rec, "creating");
+	run_hooks(cfg, bundle::prestart, rec, "creating");
+	go_message msg = {pid};
+	char byte;
+	if (write(go[1], &msg, sizeof msg) != sizeof msg || read(ready[0], &byte, 1) != 1) {
+		// The process said why on stderr (and in --log); give back what create made.
+		log_fd = -1;
+		undo_create();
+		_exit(1);
+	}
+	close(go[1]);
+	close(ready[0]);
+	static char text[PATH_MAX * 4 + 65536];
+	size_t n = state::format(rec, "created", true, text, sizeof text);
+	state::write_file(dir.get(), "config.json", {config_text.data(), config_text.size()}, "the saved config.json");
+	state::write_file(dir.get(), "state.json", {text, n}, "the container's state");
+	if (x.cmd.pid_file)
+		write_pid_file(x.cmd.pid_file, pid);
+	sys::at_die = nullptr;
+	undo = {};
+	return pid;
+}
+
+// start: exec.fifo's byte lets the waiting process exec.
+inline void start(context &x, container_ref &c)
+{
+	const char *status = status_of(c);
+	if (strcmp(status, "created") != 0)
+		die("cannot start a container that is %s", status);
+	sys::unique_fd fifo(openat(c.dir.get(), "exec.fifo", O_WRONLY | O_NONBLOCK | O_CLOEXEC));
+	if (!fifo || write(fifo.get(), "0", 1) != 1)
+		die_errno("start container %s", c.rec.id);
+	fifo.reset();
+	unlinkat(c.dir.get(), "exec.fifo", 0);
+	std::vector<char> text, store;
+	std::vector<json::token> tokens;
+	bundle::config cfg;
+	load_config(c, text, store, tokens, cfg);
+	run_hooks(cfg, bundle::poststart, c.rec, "running");
+	(void)x;
+}
+
+inline void wait_gone(const container_ref &c)
+{
+	for (int i = 0; i < 1000 && state::alive(c.rec); i++)
+		usleep(10000);
+	for (int i = 0; i < 500 && !cgroup_pids(c.cg).empty(); i++)
+		usleep(10000);
+}
+
+// delete: the record, the cgroup, poststop hooks; a created (or, --force, a running)
+// container is killed first.
+inline int destroy(context &x, const char *id)
+{
+	container_ref c;
+	if (!load(x, id, c)) {
+		if (x.cmd.force)
+			return 0;
+		die("container \"%s\" does not exist", id);
+	}
+	const char *status = status_of(c);
+	if (strcmp(status, "stopped") != 0) {
+		if (strcmp(status, "created") != 0 && !x.cmd.force)
+			die("cannot delete container %s that is not stopped: %s", id, status);
+		if (strcmp(status, "paused") == 0)
+			freeze(c.cg, false);
+		for (pid_t p : cgroup_pids(c.cg))
+			kill(p, SIGKILL);
+		kill(c.rec.pid, SIGKILL);
+		wait_gone(c);
+	}
+	std::vector<char> text, store;
+	std::vector<json::token> tokens;
+	bundle::config cfg;
+	load_config(c, text, store, tokens, cfg);
+	remove_cgroups(c.cg);
+	run_hooks(cfg, bundle::poststop, c.rec, "stopped");
+	state::remove_dir(x.root, id);
+	return 0;
+}
+
+inline int print_state(container_ref &c)
+{
+	static char text[PATH_MAX * 4 + 65536];
+	size_t n = state::format(c.rec, status_of(c), false, text, sizeof text);
+	text[n++] = '\n';
+	return write(1, text, n) == ssize_t(n) ? 0 : 1;
+}
+
+inline int kill_container(container_ref &c, const command &cmd)
+{
+	int sig = cmd.words.size() > 1 ? signal_number(cmd.words[1]) : SIGTERM;
+	if (!sig)
+		die("unknown signal %s", cmd.words[1]);
+	if (cmd.all) {
+		for (pid_t p : cgroup_pids(c.cg))
+			kill(p, sig);
+		return 0;
+	}
+	if (!state::alive(c.rec))
+		die("container not running");
+	if (kill(c.rec.pid, sig) < 0)
+		die_errno("kill container %s", c.rec.id);
+	return 0;
+}
+
+inline int ps(container_ref &c, const command &cmd)
+{
+	std::vector<pid_t> pids = cgroup_pids(c.cg);
+	bool json = strcmp(cmd.format, "json") == 0;
+	if (!json && strcmp(cmd.format, "table") != 0)
+		die("ps --format %s: expected table or json", cmd.format);
+	dprintf(1, json ? "[" : "PID\tCMD\n");
+	for (size_t i = 0; i < pids.size(); i++) {
+		if (json) {
+			dprintf(1, "%s%d", i ? "," : "", pids[i]);
+			continue;
+		}
+		char path[32], comm[64] = "";
+		snprintf(path, sizeof path, "/proc/%d/comm", pids[i]);
+		sys::unique_fd fd(open(path, O_RDONLY | O_CLOEXEC));
+		ssize_t n = fd ? read(fd.get(), comm, sizeof comm - 1) : 0;
+		comm[n > 0 ? n - 1 : 0] = 0;
+		dprintf(1, "%d\t%s\n", pids[i], comm);
+	}
+	if (json)
+		dprintf(1, "]\n");
+	return 0;
+}
+
+inline int update(container_ref &c, const command &cmd)
+{
+	if (!cmd.resources)
+		die("update: --resources FILE (or -) is needed");
+	std::vector<char> text;
+	if (strcmp(cmd.resources, "-") == 0) {
+		char buf[4096];
+		for (ssize_t n; (n = read(0, buf, sizeof buf)) > 0;)
+			text.insert(text.end(), buf, buf + n);
+	} else {
+		sys::unique_fd dir(open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+		if (!state::read_file(AT_FDCWD, cmd.resources, text))
+			die_errno("read %s", cmd.resources);
+	}
+	std::vector<json::token> tokens;
+	json::document doc;
+	if (image::problem p = image::detail::load({text.data(), text.size()}, tokens, doc))
+		die("update --resources: %s at byte %zu", p.what, p.offset);
+	bundle::resources r;
+	if (image::problem p = bundle::detail::parse_resources({&doc, 0}, r))
+		die("update --resources: %s at byte %zu", p.what, p.offset);
+	apply_resources(c.cg, r);
+	return 0;
+}
+
+
+// exec: a new process in every namespace of the container (pidfd and setns), in its
+// cgroups, with the process's user, capabilities, no_new_privs and the container's filter.
+inline int exec_in(context &x, container_ref &c)
+{
+	const command &cmd = x.cmd;
+	const char *status = status_of(c);
+	if (strcmp(status, "stopped") == 0)
+		die("cannot exec in a stopped container");
+	if (strcmp(status, "paused") == 0)
+		die("cannot exec in a paused container");
+	std::vector<char> text, store, ptext, pstore;
+	std::vector<json::token> tokens, ptokens;
+	bundle::config cfg;
+	load_config(c, text, store, tokens, cfg);
+	bundle::process p = cfg.proc;
+	if (cmd.process) {
+		json::document doc;
+		p = {};
+		if (!state::read_file(AT_FDCWD, cmd.process, ptext))
+			die_errno("read the process %s", cmd.process);
+		if (image::problem e = image::detail::load({ptext.data(), ptext.size()}, ptokens, doc))
+			die("process %s: %s at byte %zu", cmd.process, e.what, e.offset);
+		image::detail::strings st(pstore, {ptext.data(), ptext.size()});
+		if (image::problem e = bundle::parse_process({&doc, 0}, st, p))
+			die("process %s: %s at byte %zu", cmd.process, e.what, e.offset);
+	} else {
+		p.args.assign(cmd.words.begin() + 1, cmd.words.end());
+		for (const char *kv : cmd.env)
+			image::set_env(p.env, kv);
+		if (cmd.cwd)
+			p.cwd = cmd.cwd;
+		if (cmd.user) {
+			char *end;
+			p.uid = uid_t(strtoul(cmd.user, &end, 10));
+			p.gid = *end == ':' ? gid_t(strtoul(end + 1, &end, 10)) : p.gid;
+			if (*end || end == cmd.user)
+				die("exec --user %s: expected UID[:GID]", cmd.user);
+		}
+		for (const char *g : cmd.gids)
+			p.groups.push_back(gid_t(atoi(g)));
+		for (const char *name : cmd.caps) {
+			uint64_t m = security::cap_mask(name);
+			if (!m)
+				die("exec --cap %s: unknown capability", name);
+			for (int set : {bundle::bounding, bundle::effective, bundle::permitted, bundle::ambient, bundle::inheritable})
+				p.caps[set] |= m;
+		}
+		p.terminal = cmd.tty;
+		p.no_new_privileges |= cmd.no_new_privs;
+	}
+	if (p.args.empty())
+		die("exec: no command given");
+	if (p.terminal && !cmd.console_socket)
+		die("exec --tty: --console-socket is needed");
+	seccomp::program filter;
+	bool has_filter = !cfg.seccomp.empty();
+	char why[160];
+	if (has_filter && !seccomp::compile(cfg.seccomp, p.caps[bundle::effective], filter, why, sizeof why))
+		die("linux.seccomp: %s", why);
+	unsigned long join = 0;
+	for (const auto &t : bundle::detail::namespace_types) {
+		char mine[64], theirs[64];
+		snprintf(mine, sizeof mine, "/proc/self/ns/%s", strcmp(t.name, "network") == 0 ? "net" : strcmp(t.name, "mount") == 0 ? "mnt" : t.name);
+		snprintf(theirs, sizeof theirs, "/proc/%d/ns/%s", c.rec.pid, mine + 14);
+		uint64_t a = ns_inode(mine), b = ns_inode(theirs);
+		if (a && b && a != b)
+			join |= t.flag;
+	}
+	sys::unique_fd pidfd(int(syscall(SYS_pidfd_open, c.rec.pid, 0)));
+	if (!pidfd || !state::alive(c.rec)) // the pid is the container's: checked after pidfd_open
+		die("container not running");
+	sys::unique_fd console(p.terminal ? connect_console(cmd.console_socket) : -1);
+	std::vector<int> procs;
+	for (size_t i = 0; i < c.cg.count; i++) {
+		char path[PATH_MAX + 16];
+		snprintf(path, sizeof path, "%s/cgroup.procs", c.cg.dirs[i]);
+		int fd = open(path, O_WRONLY | O_CLOEXEC);
+		if (fd < 0)
+			die_errno("open %s", path);
+		procs.push_back(fd);
+	}
+	if ((join & CLONE_NEWPID) && setns(pidfd.get(), CLONE_NEWPID) < 0)
+		die_errno("join the pid namespace of container %s", c.rec.id);
+	sigset_t blocked;
+	init::block_signals(blocked);
+	pid_t pid = pid_t(sys::clone_fork(SIGCHLD));
+	if (pid < 0)
+		die_errno("fork");
+	if (pid == 0) {
+		sys::at_die = nullptr;
+		for (int fd : procs)
+			if (write(fd, "0", 1) != 1)
+				die_errno("join the container's cgroups");
+		if ((join & ~CLONE_NEWPID) && setns(pidfd.get(), int(join & ~CLONE_NEWPID)) < 0)
+			die_errno("join the namespaces of container %s", c.rec.id);
+		for (const bundle::rlimit_entry &r : p.rlimits)
+			if (sys::set_rlimit(r.resource, r.limit) < 0)
+				die_errno("set rlimit %d", r.resource);
+		if (chdir(p.cwd) < 0)
+			die_errno("chdir to %s", p.cwd);
+		if (p.terminal) {
+			sys::unique_fd root(open("/", O_PATH | O_DIRECTORY | O_CLOEXEC));
+			use_terminal(make_pty(root.get(), console.get(), p));
+		}
+		static char file_buf[PATH_MAX];
+		exec_process(p, find_executable(p, file_buf), has_filter ? &filter : nullptr, join & CLONE_NEWUSER, cmd.preserve_fds);
+	}
+	if (cmd.pid_file)
+		write_pid_file(cmd.pid_file, pid);
+	if (cmd.detach)
+		return 0;
+	return init::supervise(pid, blocked);
+}
+
+inline int features()
+{
+	dprintf(1, "%s", "{\"ociVersionMin\":\"1.0.0\",\"ociVersionMax\":\"1.1.0\",\"hooks\":[\"prestart\",\"createRuntime\",\"createContainer\","
+		       "\"startContainer\",\"poststart\",\"poststop\"],\"mountOptions\":[");
+	for (size_t i = 0; i < std::size(bundle::detail::mount_options); i++)
+		dprintf(1, "%s\"%s\"", i ? "," : "", bundle::detail::mount_options[i].name);
+	dprintf(1, "%s", ",\"rro\"],\"linux\":{\"namespaces\":[\"pid\",\"network\",\"mount\",\"ipc\",\"uts\",\"user\",\"cgroup\",\"time\"],"
+		       "\"capabilities\":[");
+	for (const security::capability &cap : security::capabilities)
+		dprintf(1, "%s\"CAP_%s\"", cap.number ? "," : "", cap.name);
+	dprintf(1, "%s", "],\"cgroup\":{\"v1\":true,\"v2\":true,\"systemd\":false,\"systemdUser\":false},"
+		       "\"seccomp\":{\"enabled\":true,\"actions\":[\"SCMP_ACT_ALLOW\",\"SCMP_ACT_ERRNO\",\"SCMP_ACT_KILL\","
+		       "\"SCMP_ACT_KILL_PROCESS\",\"SCMP_ACT_KILL_THREAD\",\"SCMP_ACT_TRAP\",\"SCMP_ACT_TRACE\",\"SCMP_ACT_LOG\"],"
+		       "\"operators\":[\"SCMP_CMP_EQ\",\"SCMP_CMP_NE\",\"SCMP_CMP_LT\",\"SCMP_CMP_LE\",\"SCMP_CMP_GT\",\"SCMP_CMP_GE\","
+		       "\"SCMP_CMP_MASKED_EQ\"],\"archs\":[\"SCMP_ARCH_X86_64\"]},\"apparmor\":{\"enabled\":false},"
+		       "\"selinux\":{\"enabled\":false}},\"annotations\":{}}\n");
+	return 0;
+}
+
+// list: every container under the state root, as runc lists them.
+inline int list(context &x)
+{
+	DIR *d = fdopendir(dup(x.root));
+	if (!d)
+		die_errno("list %s", x.root_path);
+	bool json = strcmp(x.cmd.format, "json") == 0;
+	if (!json && !x.cmd.quiet)
+		dprintf(1, "ID\tPID\tSTATUS\tBUNDLE\tCREATED\tOWNER\n");
+	bool first = true;
+	if (json)
+		dprintf(1, "[");
+	rewinddir(d);
+	while (dirent *e = readdir(d)) {
+		container_ref c;
+		if (e->d_name[0] == '.' || !load(x, e->d_name, c))
+			continue;
+		const char *status = status_of(c);
+		if (json) {
+			static char text[PATH_MAX * 4 + 65536];
+			size_t n = state::format(c.rec, status, false, text, sizeof text);
+			dprintf(1, "%s%.*s", first ? "" : ",", int(n), text);
+		} else if (x.cmd.quiet) {
+			dprintf(1, "%s\n", c.rec.id);
+		} else {
+			dprintf(1, "%s\t%d\t%s\t%s\t%s\troot\n", c.rec.id, strcmp(status, "stopped") == 0 ? 0 : c.rec.pid, status, c.rec.bundle,
+				c.rec.created);
+		}
+		first = false;
+	}
+	if (json)
+		dprintf(1, "]\n");
+	closedir(d);
+	return 0;
+}
+
+// run: create, start, wait for the process, delete (unless --keep); its exit status.
+inline int run(context &x, const char *id)
+{
+	std::vector<char> config_text;
+	bundle::config cfg;
+	state::record rec;
+	cgroup_dirs cg;
+	seccomp::program filter;
+	sigset_t blocked;
+	init::block_signals(blocked);
+	pid_t pid = create(x, id, config_text, cfg, rec, cg, filter);
+	container_ref c;
+	load_or_die(x, id, c);
+	start(x, c);
+	if (x.cmd.detach)
+		return 0;
+	int status = init::supervise(pid, blocked);
+	if (!x.cmd.keep) {
+		x.cmd.force = true;
+		destroy(x, id);
+	}
+	return status;
+}
+
+[[noreturn]] inline void main(int argc, char **argv)
+{
+	context x;
+	sys::failure_status = 1;
+	sys::on_error = log_line;
+	bool parsed = parse(argc, argv, x.cmd);
+	// Nothing the caller left open reaches the container but stdio and --preserve-fds
+	// (CVE-2024-21626); the verbs that run code in the container first re-execute from a
+	// sealed copy of the binary (CVE-2019-5736: its /proc/PID/exe is then no host file).
+	if (parsed && sys::close_range(3 + x.cmd.preserve_fds, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
+		die_errno("close inherited descriptors");
+	if (parsed && (x.cmd.v == verb::create || x.cmd.v == verb::run || x.cmd.v == verb::exec))
+		confine::reexec_from_sealed_copy(argv);
+	if (x.cmd.log) {
+		log_fd = open(x.cmd.log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+		if (log_fd < 0)
+			die_errno("open the log %s", x.cmd.log);
+		log_json = x.cmd.json_log;
+	}
+	if (!parsed)
+		die("%s", x.cmd.error);
+	if (x.cmd.v == verb::features)
+		exit(features());
+	open_state_root(x);
+	const char *id = x.cmd.words.empty() ? nullptr : x.cmd.words[0];
+	container_ref c;
+	switch (x.cmd.v) {
+	case verb::create: {
+		std::vector<char> text;
+		static bundle::config cfg; // the child's, for as long as it waits
+		static state::record rec;
+		static cgroup_dirs cg;
+		static seccomp::program filter;
+		create(x, id, text, cfg, rec, cg, filter);
+		exit(0);
+	}
+	case verb::run: exit(run(x, id));
+	case verb::del: exit(destroy(x, id));
+	case verb::list: exit(list(x));
+	default: break;
+	}
+	load_or_die(x, id, c);
+	switch (x.cmd.v) {
+	case verb::start: start(x, c); exit(0);
+	case verb::state: exit(print_state(c));
+	case verb::kill: exit(kill_container(c, x.cmd));
+	case verb::exec: exit(exec_in(x, c));
+	case verb::ps: exit(ps(c, x.cmd));
+	case verb::pause:
+	case verb::resume:
+		if (strcmp(status_of(c), x.cmd.v == verb::pause ? "running" : "paused") != 0)
+			die("container %s is not %s", id, x.cmd.v == verb::pause ? "running" : "paused");
+		freeze(c.cg, x.cmd.v == verb::pause);
+		exit(0);
+	case verb::update: exit(update(c, x.cmd));
+	default: die("unreachable");
+	}
+}
+
+} // namespace oci
