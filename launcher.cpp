@@ -367,7 +367,8 @@ int main(int argc, char **argv)
 		if (o.help)
 			options::usage(STDOUT_FILENO);
 		else
-			dprintf(STDOUT_FILENO, "launcher %s\n", LAUNCHER_VERSION);
+			// runc's lines, which dockerd parses ("NAME version X", "commit: Y").
+			dprintf(STDOUT_FILENO, "launcher version %s\ncommit: v%s\nspec: 1.1.0\n", LAUNCHER_VERSION, LAUNCHER_VERSION);
 		if (machine_init)
 			machine::power_off();
 		return 0;

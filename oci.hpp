@@ -743,17 +743,17 @@ inline bool namespaced_sysctl(std::string_view key, unsigned long ns)
 	return false;
 }
 
-inline void write_sysctls(const bundle::config &cfg, unsigned long own_ns)
+// Written through the container's own /proc, before its read-only paths cover /proc/sys.
+inline void write_sysctls(int root, const bundle::config &cfg, unsigned long own_ns)
 {
 	for (auto [key, value] : cfg.sysctls) {
 		if (!namespaced_sysctl(key, own_ns))
 			die("sysctl %s: not in a namespace of the container", key);
 		char path[256];
-		int n = snprintf(path, sizeof path, "sys/%s", key);
-		for (char *c = path + 4; c < path + n; c++)
+		int n = snprintf(path, sizeof path, "/proc/sys/%s", key);
+		for (char *c = path + 10; c < path + n; c++)
 			*c = *c == '.' ? '/' : *c;
-		sys::unique_fd proc(open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC));
-		sys::unique_fd fd(proc ? sys::openat2(proc.get(), path, O_WRONLY | O_CLOEXEC, RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS) : -1);
+		sys::unique_fd fd(sys::openat2(root, path, O_WRONLY | O_CLOEXEC, RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS));
 		if (!fd || write(fd.get(), value, strlen(value)) < 0)
 			die_errno("write sysctl %s=%s", key, value);
 	}
@@ -891,6 +891,7 @@ inline int take_privileges(const bundle::process &p, const seccomp::program *fil
 	int terminal = cfg.proc.terminal ? make_console(root.get(), s.console, cfg.proc) : -1;
 	if (s.console >= 0)
 		close(s.console);
+	write_sysctls(root.get(), cfg, s.own_ns);
 	rootfs::mask_paths(root.get(), cfg.masked, cfg.readonly);
 	run_hooks(cfg, bundle::create_container, *s.rec, "created");
 	rootfs::enter(root.get());
@@ -901,7 +902,6 @@ inline int take_privileges(const bundle::process &p, const seccomp::program *fil
 	if ((s.own_ns & CLONE_NEWUTS) && ((cfg.hostname && sethostname(cfg.hostname, strlen(cfg.hostname)) < 0) ||
 					  (cfg.domainname && setdomainname(cfg.domainname, strlen(cfg.domainname)) < 0)))
 		die_errno("set the host name %s", cfg.hostname);
-	write_sysctls(cfg, s.own_ns);
 	for (const bundle::rlimit_entry &r : cfg.proc.rlimits)
 		if (sys::set_rlimit(r.resource, r.limit) < 0)
 			die_errno("set rlimit %d", r.resource);

@@ -50,7 +50,7 @@ constexpr flag flags[] = {
 	{"ulimit", 0, "NAME=SOFT[:HARD]", id::ulimit, "resource limit, e.g. nofile=1024:2048"},
 	{"userns", 0, nullptr, id::userns, "map container root to an unprivileged host id (automatic when not root)"},
 	{"storage", 0, "overlay|copy", id::storage, "stack layers with overlayfs (default; copy when the kernel has none) or merge copies"},
-	{"root", 0, "DIR", id::root, "layer cache directory (default $LAUNCHER_ROOT or /var/lib/launcher)"},
+	{"data-root", 0, "DIR", id::root, "layer cache directory (default $LAUNCHER_ROOT or /var/lib/launcher)"},
 	{"no-cache", 0, nullptr, id::no_cache, "unpack the layers into a tmpfs that dies with the container"},
 	{"cache-ls", 0, nullptr, id::cache_ls, "list the cached layers and exit"},
 	{"cache-prune", 0, nullptr, id::cache_prune, "remove the cached layers no container is using and exit"},

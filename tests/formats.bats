@@ -237,13 +237,13 @@ EOF
 	assert_success
 	assert_equal "$(grep -c '^sha256:[0-9a-f]\{64\} .* unused$' <<<"$output")" 2
 
-	# --no-cache and another --root: nothing new under LAUNCHER_ROOT.
+	# --no-cache and another --data-root: nothing new under LAUNCHER_ROOT.
 	before=$(ls -R "$LAUNCHER_ROOT")
 	run "$LAUNCHER" --verbose --no-cache "$HELLO"
 	assert_success
 	assert_output --partial "unpacked layer 1"
 	refute_output --partial "cache"
-	run "$LAUNCHER" --root "$BATS_TEST_TMPDIR/other" "$HELLO"
+	run "$LAUNCHER" --data-root "$BATS_TEST_TMPDIR/other" "$HELLO"
 	assert_success
 	[ "$(ls "$BATS_TEST_TMPDIR/other/layers" | grep -c '\.info$')" = 1 ]
 	[ "$(ls -R "$LAUNCHER_ROOT")" = "$before" ]
