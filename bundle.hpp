@@ -125,7 +125,7 @@ inline bool digits(json::value v, uint64_t &out, bool &neg)
 	s.remove_prefix(neg);
 	out = 0;
 	for (char c : s) {
-		if (c < '0' || c > '9' || out > (UINT64_MAX - 9) / 10)
+		if (c < '0' || c > '9' || out > (UINT64_MAX - uint64_t(c - '0')) / 10)
 			return false;
 		out = out * 10 + uint64_t(c - '0');
 	}

@@ -1,5 +1,6 @@
 // libFuzzer targets for the parsers that read what an archive's author controls. One
-// file, one target per build: -DFUZZ_TAR, -DFUZZ_JSON, -DFUZZ_INFLATE or -DFUZZ_IMAGE
+// file, one target per build: -DFUZZ_TAR, -DFUZZ_JSON (manifests, image configs, OCI bundle
+// configs and records), -DFUZZ_INFLATE or -DFUZZ_IMAGE
 // (manifest resolution: the input as an image archive, every member a candidate blob).
 // `make fuzz` runs each for FUZZ_SECONDS; `make check` runs a short smoke of each.
 #include <cstddef>
@@ -8,10 +9,12 @@
 #include <string_view>
 #include <vector>
 
+#include "../bundle.hpp"
 #include "../gzip.hpp"
 #include "../image.hpp"
 #include "../json.hpp"
 #include "../sha256.hpp"
+#include "../state.hpp"
 #include "../tar.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -36,6 +39,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	image::config config;
 	std::vector<char> store2;
 	image::parse_config(text, store2, config);
+	// An OCI bundle's config.json, and the runtime mode's own record.
+	std::vector<char> store3;
+	std::vector<json::token> tokens;
+	bundle::config oci;
+	bundle::parse_config(text, store3, tokens, oci);
+	state::record r;
+	state::parse(text, tokens, r);
 	return 0;
 #elif defined(FUZZ_INFLATE)
 	auto z = std::make_unique<gzip::inflater>(in);

@@ -30,6 +30,9 @@
 #include "../machine.hpp"
 #include "../security.hpp"
 #include "../netlink.hpp"
+#include "../oci.hpp"
+#include "../state.hpp"
+#include "../bundle.hpp"
 #include "../network.hpp"
 #include "../options.hpp"
 #include "../rootfs.hpp"
@@ -1648,3 +1651,240 @@ BOOST_AUTO_TEST_CASE(mounts_on_root_counts_the_fifth_field)
 	BOOST_TEST(rootfs::mounts_on_root("") == 0);
 	BOOST_TEST(rootfs::mounts_on_root("68 42 0:41 /\n\n1 2\n") == 0); // short lines count for nothing
 }
+
+// ---- The OCI runtime mode: config.json, the record, the command line ----------------------
+
+namespace {
+
+std::string corpus_file(const char *name)
+{
+	std::ifstream f(std::string("tests/corpus/json/") + name); // build/unit runs from the checkout
+	std::stringstream ss;
+	ss << f.rdbuf();
+	return ss.str();
+}
+
+struct parsed_config {
+	std::string text;
+	std::vector<char> store;
+	std::vector<json::token> tokens;
+	bundle::config cfg;
+	image::problem problem;
+	explicit parsed_config(std::string t) : text(std::move(t)) { problem = bundle::parse_config(text, store, tokens, cfg); }
+};
+
+// A minimal bundle config with `extra` spliced in at the top level.
+std::string config_with(const std::string &extra, const std::string &linux_extra = "")
+{
+	return R"({"ociVersion":"1.0.2","process":{"args":["sh"],"cwd":"/"},"root":{"path":"rootfs"},"linux":{"namespaces":[{"type":"mount"}])" +
+	       linux_extra + "}" + extra + "}";
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_SUITE(oci_bundle)
+
+BOOST_AUTO_TEST_CASE(podmans_config_is_read_whole)
+{
+	parsed_config p(corpus_file("podman-config.json"));
+	BOOST_REQUIRE_MESSAGE(!p.problem, (p.problem.what ? p.problem.what : ""));
+	const bundle::config &c = p.cfg;
+	BOOST_TEST(c.proc.args.size() == 2u);
+	BOOST_TEST(std::string(c.proc.cwd) == "/data");
+	BOOST_TEST(c.proc.umask == 022);
+	BOOST_TEST(c.proc.caps[bundle::bounding] == c.proc.caps[bundle::effective]);
+	BOOST_TEST(c.proc.caps[bundle::bounding] == (security::docker_default_caps() &
+		   ~(security::cap_mask("NET_RAW") | security::cap_mask("MKNOD") | security::cap_mask("AUDIT_WRITE"))));
+	BOOST_TEST(c.proc.rlimits.size() == 2u);
+	BOOST_TEST(c.mounts.size() == 10u);
+	const bundle::mount &dev = c.mounts[1];
+	BOOST_TEST(std::string(dev.destination) == "/dev");
+	BOOST_TEST(dev.flags == (MS_NOSUID | MS_NOEXEC | MS_STRICTATIME));
+	BOOST_TEST(std::string(dev.data) == "mode=755,size=65536k");
+	const bundle::mount &shm = c.mounts[7];
+	BOOST_TEST((shm.flags & (MS_BIND | MS_NOSUID | MS_NODEV | MS_NOEXEC)) == (MS_BIND | MS_NOSUID | MS_NODEV | MS_NOEXEC));
+	BOOST_TEST(shm.propagation == (MS_PRIVATE | MS_REC));
+	BOOST_TEST(c.new_namespaces == (CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWNS));
+	BOOST_TEST(c.res.pids == 2048);
+	BOOST_TEST(c.res.devices.size() == 1u);
+	BOOST_TEST(!c.res.devices[0].allow);
+	BOOST_TEST(c.res.devices[0].access == 7);
+	BOOST_TEST(c.seccomp.substr(0, 1) == "{");
+	BOOST_TEST(c.seccomp.back() == '}');
+	BOOST_TEST(c.annotations.find("io.container.manager") != std::string_view::npos);
+	BOOST_TEST(c.sysctls.size() == 1u);
+	BOOST_TEST(c.masked.size() > 5u);
+}
+
+BOOST_AUTO_TEST_CASE(dockers_and_ctrs_configs_are_read)
+{
+	parsed_config d(corpus_file("docker-config.json"));
+	BOOST_REQUIRE_MESSAGE(!d.problem, (d.problem.what ? d.problem.what : ""));
+	BOOST_TEST(d.cfg.hooks[bundle::prestart].size() == 1u);
+	BOOST_TEST(d.cfg.proc.groups.size() == 1u);
+	BOOST_TEST(d.cfg.proc.oom_score_set);
+	parsed_config c(corpus_file("ctr-config.json"));
+	BOOST_REQUIRE_MESSAGE(!c.problem, (c.problem.what ? c.problem.what : ""));
+	BOOST_TEST(c.cfg.proc.no_new_privileges);
+	BOOST_TEST(std::string(c.cfg.root) == "rootfs");
+}
+
+BOOST_AUTO_TEST_CASE(what_cannot_be_carried_out_is_refused_by_name)
+{
+	auto refused = [](const std::string &text, const char *words) {
+		parsed_config p(text);
+		BOOST_TEST_CONTEXT(text)
+		{
+			BOOST_REQUIRE(p.problem);
+			BOOST_TEST(std::string(p.problem.what).find(words) != std::string::npos, p.problem.what << " lacks " << words);
+		}
+	};
+	refused(config_with("", R"(,"intelRdt":{"closID":"x"})"), "linux.intelRdt is not supported");
+	refused(config_with(R"(,"vm":{"hypervisor":{}})"), "config.vm is not supported");
+	refused(config_with("", R"(,"resources":{"blockIO":{"weight":10}})"), "blockIO.weight is not supported");
+	refused(config_with("", R"(,"resources":{"memory":{"disableOOMKiller":true}})"), "disableOOMKiller");
+	refused(config_with(R"(,"mounts":[{"destination":"/x","type":"bind","source":"/tmp","options":["rbind","idmap"]}])"), "bind mount option idmap");
+	refused(config_with(R"(,"mounts":[{"destination":"x","type":"tmpfs"}])"), "must be absolute");
+	refused(R"({"ociVersion":"1.0.0","process":{"args":["sh"],"cwd":"/"},"root":{"path":"r"},"linux":{"namespaces":[{"type":"bogus"}]}})",
+		"unknown type");
+	refused(config_with("", R"(,"rootfsPropagation":"sideways")"), "rootfsPropagation");
+	refused(R"({"ociVersion":"2.0.0","process":{"args":["sh"],"cwd":"/"},"root":{"path":"r"}})", "ociVersion");
+	refused(R"({"ociVersion":"1.0.0","process":{"args":[],"cwd":"/"},"root":{"path":"r"}})", "no command");
+	refused(R"({"ociVersion":"1.0.0","process":{"args":["sh"],"cwd":"rel"},"root":{"path":"r"}})", "must be absolute");
+	refused(R"({"ociVersion":"1.0.0","process":{"args":["sh"],"cwd":"/","capabilities":{"bounding":["CAP_NOPE"]}},"root":{"path":"r"}})",
+		"unknown capability");
+	refused(R"({"ociVersion":"1.0.0","process":{"args":["sh"],"cwd":"/","rlimits":[{"type":"RLIMIT_BOGUS","hard":1,"soft":1}]},"root":{"path":"r"}})",
+		"rlimits");
+	refused(config_with(R"(,"hooks":{"prestart":[{"path":"relative"}]})"), "absolute path");
+	refused(R"({"ociVersion":"1.0.0","process":{"args":["sh"],"cwd":"/","ioPriority":{"class":"IOPRIO_CLASS_RT"}},"root":{"path":"r"}})",
+		"process.ioPriority");
+	refused("{", "truncated");
+}
+
+BOOST_AUTO_TEST_CASE(empty_values_of_unknown_fields_are_no_request)
+{
+	parsed_config p(config_with("", R"(,"resources":{"blockIO":{"weight":0},"memory":{"disableOOMKiller":false}},"intelRdt":null)"));
+	BOOST_TEST(!p.problem, (p.problem.what ? p.problem.what : ""));
+}
+
+BOOST_AUTO_TEST_CASE(numbers_span_the_whole_unsigned_range)
+{
+	parsed_config p(R"({"ociVersion":"1.1.0","process":{"args":["sh"],"cwd":"/","rlimits":[{"type":"RLIMIT_NOFILE","hard":18446744073709551615,"soft":1024}],
+		"oomScoreAdj":-1000,"user":{"uid":4294967294,"gid":1,"additionalGids":[5,6]}},"root":{"path":"r"},
+		"linux":{"uidMappings":[{"containerID":0,"hostID":100000,"size":65536}],"resources":{"memory":{"limit":-1},"cpu":{"shares":1024,"quota":-1}},
+		"devices":[{"path":"/dev/fuse","type":"c","major":10,"minor":229,"fileMode":438,"uid":0,"gid":0}],
+		"namespaces":[{"type":"mount"},{"type":"network","path":"/run/netns/x"}]}})");
+	BOOST_REQUIRE_MESSAGE(!p.problem, (p.problem.what ? p.problem.what : ""));
+	BOOST_TEST(p.cfg.proc.rlimits[0].limit.rlim_max == RLIM_INFINITY);
+	BOOST_TEST(p.cfg.proc.oom_score_adj == -1000);
+	BOOST_TEST(p.cfg.proc.uid == 4294967294u);
+	BOOST_TEST(p.cfg.uid_maps.size() == 1u);
+	BOOST_TEST(p.cfg.uid_maps[0].outside == 100000u);
+	BOOST_TEST(p.cfg.res.memory == -1);
+	BOOST_TEST(p.cfg.res.cpu_quota == -1);
+	BOOST_TEST(p.cfg.devices[0].mode == 0666u);
+	BOOST_TEST(p.cfg.joined.size() == 1u);
+	BOOST_TEST(p.cfg.joined[0].type == (unsigned long)CLONE_NEWNET);
+	BOOST_TEST(!(p.cfg.new_namespaces & CLONE_NEWNET));
+}
+
+BOOST_AUTO_TEST_CASE(the_record_reads_back_what_it_wrote)
+{
+	state::record r;
+	snprintf(r.id, sizeof r.id, "abc-1");
+	r.pid = 4242;
+	r.start_time = 123456789012ull;
+	snprintf(r.bundle, sizeof r.bundle, "/b/with \"quote\"\\");
+	snprintf(r.rootfs, sizeof r.rootfs, "/b/rootfs");
+	snprintf(r.created, sizeof r.created, "2026-12-01T17:00:00.000000001Z");
+	snprintf(r.cgroups, sizeof r.cgroups, "/machine.slice/x.scope");
+	r.annotations = R"({"a":"b"})";
+	char text[8192];
+	size_t n = state::format(r, "created", true, text, sizeof text);
+	std::vector<json::token> tokens;
+	state::record back;
+	BOOST_REQUIRE(state::parse({text, n}, tokens, back));
+	BOOST_TEST(std::string(back.bundle) == r.bundle);
+	BOOST_TEST(back.pid == 4242);
+	BOOST_TEST(back.start_time == r.start_time);
+	BOOST_TEST(std::string(back.cgroups) == r.cgroups);
+	BOOST_TEST(std::string(back.annotations) == R"({"a":"b"})");
+	// What `state` prints: the OCI fields alone, pid 0 once stopped.
+	n = state::format(r, "stopped", false, text, sizeof text);
+	std::string shown(text, n);
+	BOOST_TEST(shown.find("\"pid\":0,\"status\":\"stopped\"") != std::string::npos);
+	BOOST_TEST(shown.find("startTime") == std::string::npos);
+	BOOST_TEST(!state::parse("{\"id\":\"x\"}", tokens, back));
+}
+
+BOOST_AUTO_TEST_CASE(ids_follow_runcs_rule)
+{
+	BOOST_TEST(state::valid_id("a1_b+c-d.e"));
+	BOOST_TEST(state::valid_id(std::string(64, 'f')));
+	for (const char *bad : {"", ".", "..", "a/b", "a b", "ä", "a\n"})
+		BOOST_TEST(!state::valid_id(bad), bad);
+}
+
+BOOST_AUTO_TEST_CASE(signals_by_number_and_name)
+{
+	BOOST_TEST(oci::signal_number("9") == SIGKILL);
+	BOOST_TEST(oci::signal_number("KILL") == SIGKILL);
+	BOOST_TEST(oci::signal_number("SIGKILL") == SIGKILL);
+	BOOST_TEST(oci::signal_number("term") == SIGTERM);
+	BOOST_TEST(oci::signal_number("SIGWINCH") == SIGWINCH);
+	BOOST_TEST(oci::signal_number("RTMIN+2") == SIGRTMIN + 2);
+	for (const char *bad : {"0", "65", "NOPE", "", "SIG", "9x"})
+		BOOST_TEST(oci::signal_number(bad) == 0, bad);
+}
+
+BOOST_AUTO_TEST_CASE(runcs_command_line)
+{
+	auto parse = [](std::vector<const char *> words, oci::command &c) {
+		words.insert(words.begin(), "launcher");
+		return oci::parse(int(words.size()), const_cast<char *const *>(words.data()), c);
+	};
+	oci::command c;
+	BOOST_REQUIRE(parse({"--root", "/r", "--log=/l", "-log-format", "json", "create", "--bundle", "/b", "--pid-file=/p", "id1"}, c));
+	BOOST_TEST(int(c.v) == int(oci::verb::create));
+	BOOST_TEST(std::string(c.root) == "/r");
+	BOOST_TEST(std::string(c.log) == "/l");
+	BOOST_TEST(c.json_log);
+	BOOST_TEST(std::string(c.bundle) == "/b");
+	BOOST_TEST(std::string(c.pid_file) == "/p");
+	oci::command e;
+	BOOST_REQUIRE(parse({"exec", "-t", "--env", "A=1", "id1", "sh", "-c", "echo --root"}, e));
+	BOOST_TEST(e.words.size() == 4u);
+	BOOST_TEST(e.tty);
+	BOOST_TEST(std::string(e.words[3]) == "echo --root");
+	oci::command k;
+	BOOST_REQUIRE(parse({"kill", "-a", "id1", "KILL"}, k));
+	BOOST_TEST(k.all);
+	oci::command bad;
+	BOOST_TEST(!parse({"start", "--bundle", "x", "id"}, bad)); // a flag of another verb
+	BOOST_TEST(std::string(bad.error).find("--bundle") != std::string::npos);
+	oci::command none;
+	BOOST_TEST(!parse({"delete"}, none));
+	BOOST_TEST(std::string(none.error) == "delete: a container id is needed");
+	std::vector<const char *> image_line = {"launcher", "--net", "red", "images/hello.tar"};
+	BOOST_TEST(!oci::is_runtime_call(int(image_line.size()), const_cast<char *const *>(image_line.data())));
+	std::vector<const char *> runtime_line = {"launcher", "--root", "/r", "state", "x"};
+	BOOST_TEST(oci::is_runtime_call(int(runtime_line.size()), const_cast<char *const *>(runtime_line.data())));
+}
+
+BOOST_AUTO_TEST_CASE(cgroup_paths_as_runc_makes_them)
+{
+	char out[PATH_MAX];
+	oci::systemd_path("machine-x.slice:libpod:ab", out);
+	BOOST_TEST(std::string(out) == "/machine.slice/machine-x.slice/libpod-ab.scope");
+	oci::systemd_path(":crio:1", out);
+	BOOST_TEST(std::string(out) == "/system.slice/crio-1.scope");
+	BOOST_TEST(oci::namespaced_sysctl("net.ipv4.ping_group_range", CLONE_NEWNET));
+	BOOST_TEST(!oci::namespaced_sysctl("net.ipv4.ping_group_range", 0));
+	BOOST_TEST(oci::namespaced_sysctl("kernel.shmmax", CLONE_NEWIPC));
+	BOOST_TEST(!oci::namespaced_sysctl("kernel.panic", ~0UL));
+	BOOST_TEST(rootfs::in_proc("/proc/sys/"));
+	BOOST_TEST(rootfs::in_proc("/proc"));
+	BOOST_TEST(!rootfs::in_proc("/procfs"));
+}
+
+BOOST_AUTO_TEST_SUITE_END()
