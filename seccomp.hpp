@@ -827,7 +827,7 @@ struct reader {
 		return fail("%s: unknown operator %.*s", what, int(name.size() > 40 ? 40 : name.size()), name.data());
 	}
 
-	bool syscall_rule(json::value s, size_t i, uint32_t errno_default, profile &p)
+	bool syscall_rule(json::value s, size_t i, profile &p)
 	{
 		char what[48];
 		snprintf(what, sizeof what, "syscalls[%zu]", i);
@@ -837,7 +837,7 @@ struct reader {
 		if (!applies(s["includes"], s["excludes"], what, yes))
 			return false;
 		uint32_t act;
-		if (!action(s["action"], s["errnoRet"], errno_default, what, act))
+		if (!action(s["action"], s["errnoRet"], EPERM, what, act)) // defaultErrnoRet is the default's alone, as in runc
 			return false;
 		conditional r{0, act, 0, {}};
 		json::value args = s["args"];
@@ -929,7 +929,7 @@ struct reader {
 		if (calls && !calls.is(json::kind::null) && !calls.is(json::kind::array))
 			return fail("syscalls: expected a list");
 		size_t i = 0;
-		calls.each([&](json::value s) { ok = ok && syscall_rule(s, i++, errno_default, p); });
+		calls.each([&](json::value s) { ok = ok && syscall_rule(s, i++, p); });
 		return ok;
 	}
 };
