@@ -133,7 +133,7 @@ passes() {
 	printf '{"defaultAction": ' >"$BATS_TEST_TMPDIR/cut.json"
 	run "$LAUNCHER" --security-opt seccomp="$BATS_TEST_TMPDIR/cut.json" "$HELLO"
 	assert_failure 125
-	assert_output "launcher: seccomp profile $BATS_TEST_TMPDIR/cut.json: truncated JSON at byte 17"
+	assert_output "launcher: seccomp profile $BATS_TEST_TMPDIR/cut.json: truncated JSON at byte 18"
 	run "$LAUNCHER" --security-opt seccomp="$BATS_TEST_TMPDIR/none.json" "$HELLO"
 	assert_failure 125
 	assert_output "launcher: open seccomp profile $BATS_TEST_TMPDIR/none.json: No such file or directory"
