@@ -62,13 +62,26 @@ constexpr syscall_name newer_names[] = {
 
 constexpr size_t max_nr = 511; // numbers above are never named (x86_64 has 470)
 
-constexpr bool in_headers(std::string_view name)
+constexpr int compare_names(const char *a, const char *b)
 {
-	for (const syscall_name &s : header_names)
-		if (name == s.name)
-			return true;
-	return false;
+	while (*a && *a == *b)
+		a++, b++;
+	return int(uint8_t(*a)) - int(uint8_t(*b));
 }
+
+// Which of newer_names the headers lack.
+constexpr auto newer_missing = [] {
+	struct {
+		bool v[std::size(newer_names)];
+	} r{};
+	for (size_t i = 0; i < std::size(newer_names); i++) {
+		r.v[i] = true;
+		for (const syscall_name &h : header_names)
+			if (compare_names(h.name, newer_names[i].name) == 0)
+				r.v[i] = false;
+	}
+	return r;
+}();
 
 // What the binary keeps of the names (3 KB): the names sorted, each entry a byte of how
 // many leading characters it shares with the one before (0 at each new first letter)
@@ -78,8 +91,8 @@ constexpr char first_letter = '_', last_letter = 'z';
 
 constexpr size_t all_count = [] {
 	size_t n = std::size(header_names);
-	for (const syscall_name &s : newer_names)
-		n += !in_headers(s.name);
+	for (bool missing : newer_missing.v)
+		n += missing;
 	return n;
 }();
 
@@ -87,22 +100,48 @@ struct sorted_names {
 	syscall_name v[all_count];
 };
 
+// Sorted one first letter at a time, so that compile-time evaluation stays well inside
+// the compilers' step limits.
 constexpr sorted_names sort_names()
 {
 	sorted_names all{};
 	size_t count = 0;
-	for (const syscall_name &s : header_names)
-		all.v[count++] = s;
-	for (const syscall_name &s : newer_names)
-		if (!in_headers(s.name))
-			all.v[count++] = s;
-	for (size_t i = 1; i < count; i++) // insertion sort, by name
-		for (size_t j = i; j > 0 && std::string_view(all.v[j].name) < std::string_view(all.v[j - 1].name); j--) {
-			syscall_name t = all.v[j];
-			all.v[j] = all.v[j - 1];
-			all.v[j - 1] = t;
-		}
+	for (char letter = first_letter; letter <= last_letter; letter++) {
+		size_t from = count;
+		auto take = [&](const syscall_name &s) {
+			if (s.name[0] != letter)
+				return;
+			size_t j = count++;
+			for (; j > from && compare_names(s.name, all.v[j - 1].name) < 0; j--)
+				all.v[j] = all.v[j - 1];
+			all.v[j] = s;
+		};
+		for (const syscall_name &s : header_names)
+			take(s);
+		for (size_t i = 0; i < std::size(newer_names); i++)
+			if (newer_missing.v[i])
+				take(newer_names[i]);
+	}
 	return all;
+}
+
+constexpr sorted_names sorted = sort_names();
+
+// At compile time, by binary search over the sorted names: -1 when x86_64 has none.
+constexpr int compile_time_number(std::string_view name)
+{
+	size_t lo = 0, hi = all_count;
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		std::string_view m(sorted.v[mid].name);
+		if (m == name)
+			return sorted.v[mid].nr;
+		if (m < name)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return -1;
 }
 
 constexpr size_t shared_prefix(std::string_view a, std::string_view b)
@@ -116,10 +155,9 @@ constexpr size_t shared_prefix(std::string_view a, std::string_view b)
 }
 
 constexpr size_t name_text_size = [] {
-	sorted_names all = sort_names();
 	size_t n = 0;
 	std::string_view prev;
-	for (const syscall_name &s : all.v) {
+	for (const syscall_name &s : sorted.v) {
 		std::string_view name(s.name);
 		n += 2 + name.size() - shared_prefix(prev, name);
 		prev = name;
@@ -134,12 +172,11 @@ struct name_table {
 
 constexpr name_table make_name_table()
 {
-	sorted_names all = sort_names();
 	name_table t{};
 	size_t at = 0;
 	char letter = first_letter;
 	std::string_view prev;
-	for (const syscall_name &s : all.v) {
+	for (const syscall_name &s : sorted.v) {
 		std::string_view name(s.name);
 		while (letter <= name[0])
 			t.start[letter++ - first_letter] = uint16_t(at);
@@ -551,7 +588,7 @@ constexpr resolved_groups resolve_groups()
 			s.remove_prefix(sp == s.npos ? s.size() : sp + 1);
 			if (word.empty())
 				continue;
-			int nr = number_of(word);
+			int nr = compile_time_number(word);
 			if (nr < 0)
 				unknown_syscall_name();
 			r.nr[k++] = uint16_t(nr);
@@ -559,7 +596,7 @@ constexpr resolved_groups resolve_groups()
 		}
 	}
 	for (size_t i = 0; i < std::size(docker_arg_rules); i++) {
-		int nr = number_of(docker_arg_rules[i].name);
+		int nr = compile_time_number(docker_arg_rules[i].name);
 		if (nr < 0)
 			unknown_syscall_name();
 		r.arg_nr[i] = uint16_t(nr);
