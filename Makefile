@@ -9,7 +9,7 @@ BENCH_PACKAGES := hyperfine crun runc bubblewrap umoci tini dumb-init catatonit 
 VM_PACKAGES := qemu-system-x86 linux-image-amd64 cpio
 ROOTLESS_PACKAGES := uidmap
 FUZZ_PACKAGES := clang libclang-rt-14-dev
-TEST_PACKAGES := $(BUILD_PACKAGES) $(BENCH_PACKAGES) $(VM_PACKAGES) $(ROOTLESS_PACKAGES) $(FUZZ_PACKAGES) libboost-test-dev bats bats-assert bats-support iproute2 skopeo
+TEST_PACKAGES := $(BUILD_PACKAGES) $(BENCH_PACKAGES) $(VM_PACKAGES) $(ROOTLESS_PACKAGES) $(FUZZ_PACKAGES) libboost-test-dev bats bats-assert bats-support iproute2 skopeo golang-github-containers-common
 
 # musl has no libstdc++: take the header-only parts of GCC's and shim the rest
 # (launcher.cpp). musl-gcc hides the kernel's UAPI headers; build/uapi exposes exactly
@@ -55,7 +55,12 @@ build/uapi:
 	ln -sfn /usr/include/asm-generic build/uapi/asm-generic
 	ln -sfn /usr/include/x86_64-linux-gnu/asm build/uapi/asm
 
-launcher: launcher.cpp $(HEADERS) Makefile | build/uapi
+# seccomp.hpp's table of x86_64 syscall names, from the kernel headers' numbers.
+build/syscalls_x86_64.inc: | build/uapi
+	sed -n 's/^#define __NR_\([a-z0-9_]*\) \([0-9]*\)$$/{"\1", \2},/p' build/uapi/asm/unistd_64.h >$@.tmp
+	test -s $@.tmp && mv $@.tmp $@
+
+launcher: launcher.cpp $(HEADERS) Makefile build/syscalls_x86_64.inc | build/uapi
 	$(MUSL_CXX) $(CXXFLAGS_PRODUCT) -o $@ launcher.cpp
 	objcopy --remove-section=.comment $@
 
@@ -72,9 +77,9 @@ demo: deps-build
 	./launcher images/hello.tar
 
 # libFuzzer targets (tests/fuzz.cpp), one binary per parser, seeded from tests/corpus/.
-FUZZ_TARGETS := tar json inflate image
+FUZZ_TARGETS := tar json inflate image seccomp
 FUZZ_SECONDS ?= 60
-build/fuzz-%: tests/fuzz.cpp $(HEADERS)
+build/fuzz-%: tests/fuzz.cpp $(HEADERS) build/syscalls_x86_64.inc
 	@mkdir -p build
 	clang++ -std=c++20 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
 		-DFUZZ_$$(echo $* | tr a-z A-Z) -o $@ tests/fuzz.cpp
@@ -90,7 +95,7 @@ fuzz: $(FUZZ_TARGETS:%=build/fuzz-%)
 fuzz-smoke:
 	$(MAKE) fuzz FUZZ_SECONDS=10
 
-build/unit: tests/unit.cpp $(HEADERS) | build/uapi
+build/unit: tests/unit.cpp $(HEADERS) build/syscalls_x86_64.inc | build/uapi
 	g++ $(CXXFLAGS_TEST) -o $@ tests/unit.cpp -lboost_unit_test_framework
 
 unit: build/unit

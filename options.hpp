@@ -12,7 +12,7 @@ namespace options {
 
 enum class id {
 	hostname, env, workdir, entrypoint, net, subnet, ip, netns, net_rm, cap_add, cap_drop, privileged,
-	seccomp, read_only, volume, memory, pids_limit, cpus, ulimit, userns, load_modules, storage, verbose, rm, interactive, help, version,
+	seccomp, security_opt, read_only, volume, memory, pids_limit, cpus, ulimit, userns, load_modules, storage, verbose, rm, interactive, help, version,
 	user, image, root, no_cache, cache_ls, cache_prune
 };
 
@@ -42,6 +42,7 @@ constexpr flag flags[] = {
 	{"cap-drop", 0, "CAP", id::cap_drop, "drop a capability (a name, or ALL)"},
 	{"privileged", 0, nullptr, id::privileged, "keep every capability; no seccomp filter, masked or read-only paths"},
 	{"seccomp", 0, "unconfined", id::seccomp, "run without the seccomp filter"},
+	{"security-opt", 0, "OPT", id::security_opt, "seccomp=unconfined, seccomp=PROFILE.json (docker's or OCI's format), no-new-privileges"},
 	{"read-only", 0, nullptr, id::read_only, "mount the container's root file system read-only"},
 	{"volume", 'v', "HOST:CTR[:ro]", id::volume, "bind mount a host path into the container"},
 	{"memory", 'm', "BYTES", id::memory, "memory limit (k, m, g suffixes); exceeding it gets the container killed"},
@@ -75,6 +76,7 @@ struct parsed {
 	const char *memory = nullptr, *pids_limit = nullptr, *cpus = nullptr, *storage = "overlay";
 	bool verbose = false, help = false, version = false, no_cache = false, cache_ls = false, cache_prune = false;
 	const char *user = nullptr, *image_ref = nullptr, *root = nullptr;
+	const char *seccomp_profile = nullptr; // --security-opt seccomp=FILE
 	char error[160] = "";
 };
 
@@ -110,6 +112,12 @@ inline void apply(parsed &o, id what, const char *value)
 	case id::cap_drop: o.cap_drop.push_back(value); break;
 	case id::privileged: o.privileged = true; break;
 	case id::seccomp: o.seccomp = false; break;
+	case id::security_opt: // checked by parse: seccomp=unconfined, seccomp=FILE, no-new-privileges
+		if (strncmp(value, "seccomp=", 8) == 0 && strcmp(value + 8, "unconfined") == 0)
+			o.seccomp = false, o.seccomp_profile = nullptr;
+		else if (strncmp(value, "seccomp=", 8) == 0)
+			o.seccomp = true, o.seccomp_profile = value + 8;
+		break; // no-new-privileges: always so
 	case id::read_only: o.read_only = true; break;
 	case id::volume: o.volumes.push_back(value); break;
 	case id::memory: o.memory = value; break;
@@ -182,6 +190,12 @@ inline bool parse(int argc, char *const *argv, parsed &o)
 		}
 		if (f->what == id::seccomp && strcmp(value, "unconfined") != 0) {
 			snprintf(o.error, sizeof o.error, "flag --seccomp takes only \"unconfined\"");
+			return false;
+		}
+		if (f->what == id::security_opt && !(strncmp(value, "seccomp=", 8) == 0 && value[8]) &&
+		    strcmp(value, "no-new-privileges") != 0 && strcmp(value, "no-new-privileges=true") != 0 &&
+		    strcmp(value, "no-new-privileges:true") != 0) {
+			snprintf(o.error, sizeof o.error, "bad --security-opt %s: expected seccomp=unconfined, seccomp=PROFILE.json or no-new-privileges", value);
 			return false;
 		}
 		apply(o, f->what, value);

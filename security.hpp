@@ -1,19 +1,14 @@
-// security.hpp: what confines a container as docker's defaults do: the capability sets,
-// a seccomp filter written as raw BPF, the device policy (a table, and the cgroup device
+// security.hpp: what confines a container as docker's defaults do: the capability sets
+// (the seccomp filter is seccomp.hpp's), the device policy (a table, and the cgroup device
 // program made from it, eBPF), and the masked and read-only paths of /proc and /sys.
 // The tables and the programs are data (testable); applying them is a few syscalls each.
 #pragma once
 #include <cstddef>
 #include <cstdint>
-#include <linux/audit.h>
 #include <linux/bpf.h>
 #include <linux/capability.h>
-#include <linux/filter.h>
-#include <linux/seccomp.h>
-#include <sched.h>
 #include <span>
 #include <string_view>
-#include <sys/syscall.h>
 
 namespace security {
 
@@ -118,90 +113,6 @@ inline uint64_t effective_caps(std::span<const cap_change> changes)
 	if (dropped == all_caps)
 		return added;
 	return (docker_default_caps() | added) & ~dropped;
-}
-
-// ---- Seccomp -------------------------------------------------------------------------------
-
-// Syscalls docker's default profile refuses to a container without CAP_SYS_ADMIN (and the
-// other capabilities they need), answered EPERM. Namespaces may not be made or joined from
-// inside: unshare and setns always, clone with a CLONE_NEW* flag.
-constexpr int denied_syscalls[] = {
-	SYS_acct, SYS_add_key, SYS_bpf, SYS_clock_adjtime, SYS_clock_settime, SYS_create_module,
-	SYS_delete_module, SYS_finit_module, SYS_init_module, SYS_get_kernel_syms, SYS_iopl, SYS_ioperm,
-	SYS_kcmp, SYS_kexec_file_load, SYS_kexec_load, SYS_keyctl, SYS_request_key, SYS_lookup_dcookie,
-	SYS_mount, SYS_umount2, SYS_move_mount, SYS_open_tree, SYS_fsopen, SYS_fsconfig, SYS_fsmount,
-	SYS_fspick, SYS_mount_setattr, SYS_name_to_handle_at, SYS_open_by_handle_at, SYS_nfsservctl,
-	SYS_perf_event_open, SYS_pivot_root, SYS_process_vm_readv, SYS_process_vm_writev, SYS_quotactl,
-	SYS_reboot, SYS_settimeofday, SYS_swapon, SYS_swapoff, SYS_sysfs, SYS__sysctl, SYS_uselib,
-	SYS_userfaultfd, SYS_ustat, SYS_syslog, SYS_unshare, SYS_setns, SYS_vhangup, SYS_io_uring_setup,
-	SYS_io_uring_enter, SYS_io_uring_register, SYS_fanotify_init, SYS_move_pages, SYS_migrate_pages,
-	SYS_afs_syscall, SYS_tuxcall, SYS_security, SYS_vserver,
-};
-
-constexpr uint32_t clone_new_flags = CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWPID |
-				     CLONE_NEWNET | CLONE_NEWUSER | CLONE_NEWCGROUP;
-constexpr uint32_t x32_syscall_bit = 0x40000000;
-constexpr uint32_t ret_eperm = SECCOMP_RET_ERRNO | 1;   // EPERM
-constexpr uint32_t ret_enosys = SECCOMP_RET_ERRNO | 38; // ENOSYS
-constexpr uint32_t af_vsock = 40;      // AF_VSOCK: vsock is not namespaced (docker refuses it too)
-constexpr uint32_t tiocsti = 0x5412;   // TIOCSTI: push input into a terminal (defence in depth:
-				       // the container never has the caller's as its own)
-
-// The filter, one instruction a line:
-//    0  A = arch
-//    1  A == x86_64 ? skip 1
-//    2  kill                                 (another ABI's numbers mean other syscalls)
-//    3  A = nr
-//    4  A >= x32 bit ? EPERM                  (the x32 ABI of the same numbers)
-//    5  A == denied[i] ? EPERM                (one line per denied syscall)
-//  5+n  A == clone3 ? ENOSYS                  (its flags live in memory BPF cannot read;
-//                                              libcs then fall back to clone, as with docker)
-//  6+n  A == clone ? next : 9+n
-//  7+n  A = args[0] (clone's flags)
-//  8+n  A & CLONE_NEW* ? EPERM : ALLOW
-//  9+n  A == socket ? next : 12+n
-// 10+n  A = args[0] (the address family)
-// 11+n  A == AF_VSOCK ? EPERM : ALLOW
-// 12+n  A == ioctl ? next : ALLOW
-// 13+n  A = low word of args[1] (the request: the kernel takes an unsigned int)
-// 14+n  A == TIOCSTI ? EPERM : ALLOW
-// 15+n  ALLOW   16+n EPERM   17+n ENOSYS
-constexpr size_t n_denied = std::size(denied_syscalls);
-constexpr size_t filter_length = 18 + n_denied;
-constexpr size_t at_allow = 15 + n_denied, at_eperm = 16 + n_denied, at_enosys = 17 + n_denied;
-
-struct filter {
-	sock_filter code[filter_length];
-};
-
-constexpr filter make_filter()
-{
-	filter f{};
-	size_t i = 0;
-	auto to = [&](size_t target) { return uint8_t(target - (i + 1)); }; // jumps count from the next line
-	auto put = [&](uint16_t code, uint32_t k, uint8_t jt, uint8_t jf) { f.code[i++] = {code, jt, jf, k}; };
-	auto arg = [&](int n) { return uint32_t(offsetof(seccomp_data, args) + 8 * n); }; // low word (little-endian)
-	put(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, arch), 0, 0);
-	put(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 1, 0);
-	put(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS, 0, 0);
-	put(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, nr), 0, 0);
-	put(BPF_JMP | BPF_JGE | BPF_K, x32_syscall_bit, to(at_eperm), 0);
-	for (int nr : denied_syscalls)
-		put(BPF_JMP | BPF_JEQ | BPF_K, uint32_t(nr), to(at_eperm), 0);
-	put(BPF_JMP | BPF_JEQ | BPF_K, SYS_clone3, to(at_enosys), 0);
-	put(BPF_JMP | BPF_JEQ | BPF_K, SYS_clone, 0, 2);
-	put(BPF_LD | BPF_W | BPF_ABS, arg(0), 0, 0);
-	put(BPF_JMP | BPF_JSET | BPF_K, clone_new_flags, to(at_eperm), to(at_allow));
-	put(BPF_JMP | BPF_JEQ | BPF_K, SYS_socket, 0, 2);
-	put(BPF_LD | BPF_W | BPF_ABS, arg(0), 0, 0);
-	put(BPF_JMP | BPF_JEQ | BPF_K, af_vsock, to(at_eperm), to(at_allow));
-	put(BPF_JMP | BPF_JEQ | BPF_K, SYS_ioctl, 0, to(at_allow));
-	put(BPF_LD | BPF_W | BPF_ABS, arg(1), 0, 0);
-	put(BPF_JMP | BPF_JEQ | BPF_K, tiocsti, to(at_eperm), to(at_allow));
-	put(BPF_RET | BPF_K, SECCOMP_RET_ALLOW, 0, 0);
-	put(BPF_RET | BPF_K, ret_eperm, 0, 0);
-	put(BPF_RET | BPF_K, ret_enosys, 0, 0);
-	return f;
 }
 
 // ---- Devices ------------------------------------------------------------------------------

@@ -20,3 +20,4 @@ smoke() {
 @test "fuzz smoke: the JSON reader (manifest and config)" { smoke json; }
 @test "fuzz smoke: inflate" { smoke inflate; }
 @test "fuzz smoke: manifest resolution over an archive" { smoke image; }
+@test "fuzz smoke: the seccomp profile compiler" { smoke seccomp; }

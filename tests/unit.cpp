@@ -19,6 +19,8 @@
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
+#include <linux/audit.h>
+#include <sys/syscall.h>
 
 #include "../cache.hpp"
 #include "../format.hpp"
@@ -28,6 +30,7 @@
 #include "../json.hpp"
 #include "../limits.hpp"
 #include "../machine.hpp"
+#include "../seccomp.hpp"
 #include "../security.hpp"
 #include "../netlink.hpp"
 #include "../oci.hpp"
@@ -832,6 +835,16 @@ BOOST_AUTO_TEST_CASE(errors_name_the_flag)
 	BOOST_TEST(!o.verbose);
 	o = parse({"--seccomp", "strict", "img.tar"}, false);
 	BOOST_TEST(std::string(o.error).find("unconfined") != std::string::npos);
+	o = parse({"--security-opt", "apparmor=x", "img.tar"}, false);
+	BOOST_TEST(std::string(o.error).find("bad --security-opt apparmor=x") == 0);
+	o = parse({"--security-opt", "seccomp=", "img.tar"}, false);
+	BOOST_TEST(std::string(o.error).find("bad --security-opt") == 0);
+	o = parse({"--security-opt", "seccomp=/p.json", "--security-opt=no-new-privileges", "img.tar"});
+	BOOST_TEST(o.seccomp);
+	BOOST_TEST(std::string(o.seccomp_profile) == "/p.json");
+	o = parse({"--security-opt", "seccomp=/p.json", "--security-opt", "seccomp=unconfined", "img.tar"});
+	BOOST_TEST(!o.seccomp);
+	BOOST_TEST(!o.seccomp_profile);
 	o = parse({"--netns", "x", "--net", "red", "img.tar"}, false);
 	BOOST_TEST(std::string(o.error).find("exclude") != std::string::npos);
 	o = parse({"--hostname"}, false);
@@ -1327,61 +1340,407 @@ BOOST_AUTO_TEST_CASE(capability_names_and_docker_rules)
 	BOOST_TEST(security::effective_caps(std::span<const c>(none, 0)) == 0xa80425fbull);
 }
 
-// Installs the filter in a child and reports what its syscalls returned.
-BOOST_AUTO_TEST_CASE(seccomp_filter_denies_allows_and_checks_clone_flags)
+// ---- seccomp ----
+
+// Runs a classic BPF program over one seccomp_data as the kernel would, over exactly the
+// instructions seccomp.hpp emits; anything else fails the test. Also counts the steps.
+struct bpf_run {
+	bool ok = true;
+	uint32_t ret = 0;
+	size_t steps = 0;
+};
+
+bpf_run run_bpf(const seccomp::program &p, uint32_t nr, const uint64_t (&args)[6] = {}, uint32_t arch = AUDIT_ARCH_X86_64)
 {
-	constexpr security::filter f = security::make_filter();
+	seccomp_data d = {int(nr), arch, 0, {}};
+	for (int i = 0; i < 6; i++)
+		d.args[i] = args[i];
+	bpf_run r;
+	uint32_t a = 0;
+	for (size_t pc = 0; pc < p.code.size(); r.steps++) {
+		const sock_filter &in = p.code[pc];
+		switch (in.code) {
+		case BPF_LD | BPF_W | BPF_ABS:
+			if (in.k % 4 || in.k >= sizeof d)
+				return {false};
+			memcpy(&a, reinterpret_cast<const char *>(&d) + in.k, 4);
+			pc++;
+			break;
+		case BPF_ALU | BPF_AND | BPF_K: a &= in.k, pc++; break;
+		case BPF_JMP | BPF_JA: pc += 1 + in.k; break;
+		case BPF_JMP | BPF_JEQ | BPF_K: pc += 1 + (a == in.k ? in.jt : in.jf); break;
+		case BPF_JMP | BPF_JGT | BPF_K: pc += 1 + (a > in.k ? in.jt : in.jf); break;
+		case BPF_JMP | BPF_JGE | BPF_K: pc += 1 + (a >= in.k ? in.jt : in.jf); break;
+		case BPF_RET | BPF_K: r.ret = in.k; return r;
+		default: return {false};
+		}
+	}
+	return {false}; // ran off the end
+}
+
+// Loads the program in a forked child, runs `probe` there and returns what it wrote:
+// each syscall's result as 0 or an errno.
+template <class F> std::vector<int> under_filter(const seccomp::program &p, F probe)
+{
 	int fds[2];
 	BOOST_REQUIRE(pipe(fds) == 0);
 	pid_t pid = fork();
 	if (pid == 0) {
-		sock_fprog prog = {uint16_t(security::filter_length), const_cast<sock_filter *>(f.code)};
-		if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 || prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) < 0)
+		close(fds[0]);
+		if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 || seccomp::load(p) != 0)
 			_exit(99);
-		int results[10];
-		results[5] = syscall(SYS_socket, 40 /* AF_VSOCK */, SOCK_STREAM, 0) < 0 ? errno : 0;
-		long unix_socket = syscall(SYS_socket, AF_UNIX, SOCK_STREAM, 0);
-		results[6] = unix_socket < 0 ? errno : 0;
-		winsize ws;
-		results[7] = syscall(SYS_ioctl, fds[1], TIOCGWINSZ, &ws) < 0 ? errno : 0; // a pipe: ENOTTY
-		results[8] = syscall(SYS_ioctl, fds[1], TIOCSTI, "x") < 0 ? errno : 0;
-		results[9] = syscall(SYS_ioctl, fds[1], 0x100000000UL | TIOCSTI, "x") < 0 ? errno : 0;
-		results[0] = syscall(SYS_keyctl, 0, -3, 0) < 0 ? errno : 0;
-		results[1] = syscall(SYS_unshare, CLONE_NEWNET) < 0 ? errno : 0;
-		results[2] = syscall(SYS_getppid) > 0 ? 0 : errno;
-		results[3] = syscall(SYS_clone3, nullptr, 0) < 0 ? errno : 0;
-		long c = syscall(SYS_clone, CLONE_NEWNS | SIGCHLD, 0, 0, 0, 0);
-		if (c == 0)
-			_exit(0);
-		results[4] = c < 0 ? errno : 0;
-		(void)!write(fds[1], results, sizeof results);
+		int results[64];
+		size_t n = probe(results);
+		(void)!write(fds[1], results, n * sizeof(int));
 		_exit(0);
 	}
 	close(fds[1]);
-	int results[10] = {-1, -1, -1, -1, -1, -1, -1, -1, -1, -1};
-	BOOST_TEST(read(fds[0], results, sizeof results) == ssize_t(sizeof results));
+	int results[64];
+	ssize_t n = read(fds[0], results, sizeof results);
+	close(fds[0]);
 	int ws;
 	waitpid(pid, &ws, 0);
+	BOOST_TEST(WIFEXITED(ws));
 	BOOST_TEST(WEXITSTATUS(ws) == 0);
-	BOOST_TEST(results[0] == EPERM);  // keyctl: denied
-	BOOST_TEST(results[1] == EPERM);  // unshare: denied
-	BOOST_TEST(results[2] == 0);      // getppid: allowed
-	BOOST_TEST(results[3] == ENOSYS); // clone3: ENOSYS, so libcs fall back to clone
-	BOOST_TEST(results[4] == EPERM);  // clone with CLONE_NEWNS: denied
-	BOOST_TEST(results[5] == EPERM);  // socket(AF_VSOCK): denied
-	BOOST_TEST(results[6] == 0);      // socket(AF_UNIX): allowed
-	BOOST_TEST(results[7] == ENOTTY); // ioctl(TIOCGWINSZ): allowed, the kernel answers
-	BOOST_TEST(results[8] == EPERM);  // ioctl(TIOCSTI): denied
-	BOOST_TEST(results[9] == EPERM);  // ... whatever the request's high bits (the kernel takes 32)
-	// Every jump lands inside the program.
-	for (size_t i = 0; i < security::filter_length; i++) {
-		const sock_filter &ins = f.code[i];
-		if (BPF_CLASS(ins.code) == BPF_JMP && BPF_OP(ins.code) != BPF_JA) {
-			BOOST_TEST(i + 1 + ins.jt < security::filter_length);
-			BOOST_TEST(i + 1 + ins.jf < security::filter_length);
+	return std::vector<int>(results, results + (n > 0 ? n / sizeof(int) : 0));
+}
+
+int errno_of(long r) { return r < 0 ? errno : 0; }
+
+constexpr uint64_t cap(int c) { return 1ull << c; }
+const uint64_t docker_caps = security::docker_default_caps();
+
+seccomp::program compiled(const std::string &json, uint64_t caps = docker_caps)
+{
+	seccomp::program p;
+	char err[160] = "";
+	BOOST_REQUIRE_MESSAGE(seccomp::compile(json, caps, p, err, sizeof err), err);
+	return p;
+}
+
+std::string compile_error(const std::string &json)
+{
+	seccomp::program p;
+	char err[160] = "";
+	BOOST_TEST(!seccomp::compile(json, docker_caps, p, err, sizeof err));
+	return err;
+}
+
+BOOST_AUTO_TEST_CASE(seccomp_names_come_from_the_kernel_headers_and_newer_by_hand)
+{
+	BOOST_TEST(seccomp::number_of("read") == 0);
+	BOOST_TEST(seccomp::number_of("_sysctl") == SYS__sysctl);
+	BOOST_TEST(seccomp::number_of("set_mempolicy_home_node") == 450);
+	BOOST_TEST(seccomp::number_of("cachestat") == 451);
+	BOOST_TEST(seccomp::number_of("mseal") == 462);
+	BOOST_TEST(seccomp::number_of("open_tree_attr") == 467);
+	BOOST_TEST(seccomp::number_of("file_setattr") == 469);
+	BOOST_TEST(seccomp::number_of("chown32") == -1); // i386's
+	BOOST_TEST(seccomp::number_of("") == -1);
+	BOOST_TEST(seccomp::number_of("zzz") == -1);
+	// Every name of the headers comes back as its number.
+	for (const seccomp::syscall_name &s : seccomp::header_names)
+		BOOST_TEST(seccomp::number_of(s.name) == s.nr, s.name);
+}
+
+// Docker's default, run in the kernel: what it refuses, allows and answers ENOSYS.
+BOOST_AUTO_TEST_CASE(seccomp_docker_default_in_the_kernel)
+{
+	seccomp::program p = seccomp::docker_default(docker_caps);
+	BOOST_TEST(p.code.size() < 250u);
+	auto r = under_filter(p, [](int *out) {
+		int fds[2];
+		(void)!pipe(fds);
+		winsize ws;
+		size_t n = 0;
+		out[n++] = errno_of(syscall(SYS_getppid));                               // 0 allowed
+		out[n++] = errno_of(syscall(SYS_keyctl, 0, -3, 0));                      // 1
+		out[n++] = errno_of(syscall(SYS_unshare, 0));                            // 2
+		out[n++] = errno_of(syscall(SYS_clone3, nullptr, 0));                    // 3
+		long c = syscall(SYS_clone, CLONE_NEWNS | SIGCHLD, 0, 0, 0, 0);
+		if (c == 0)
+			_exit(0);
+		out[n++] = errno_of(c);                                                  // 4
+		out[n++] = errno_of(syscall(SYS_socket, 40 /* AF_VSOCK */, SOCK_STREAM, 0)); // 5
+		out[n++] = errno_of(syscall(SYS_socket, 38 /* AF_ALG */, SOCK_SEQPACKET, 0)); // 6
+		out[n++] = errno_of(syscall(SYS_socket, 1ul << 32 | 40, SOCK_STREAM, 0));   // 7 high bits
+		long u = syscall(SYS_socket, AF_UNIX, SOCK_STREAM, 0);
+		out[n++] = errno_of(u);                                                  // 8
+		out[n++] = errno_of(syscall(SYS_ioctl, fds[1], TIOCGWINSZ, &ws));        // 9 ENOTTY
+		out[n++] = errno_of(syscall(SYS_ioctl, fds[1], TIOCSTI, "x"));           // 10
+		out[n++] = errno_of(syscall(SYS_ioctl, fds[1], 1ul << 32 | TIOCSTI, "x")); // 11
+		out[n++] = errno_of(syscall(SYS_personality, 0xffffffffUL));             // 12
+		out[n++] = errno_of(syscall(SYS_personality, 0x0040000 /* ADDR_NO_RANDOMIZE */)); // 13
+		out[n++] = errno_of(syscall(467 /* open_tree_attr */, -1, "", 0, nullptr, 0)); // 14
+		out[n++] = errno_of(syscall(1000));                                      // 15
+		out[n++] = errno_of(syscall(0x40000000 | SYS_getpid));                   // 16 x32
+		out[n++] = errno_of(syscall(SYS_kcmp, 0, 0, 0, 0, 0));                   // 17
+		out[n++] = errno_of(syscall(438 /* pidfd_getfd */, -1, 0, 0));           // 18
+		out[n++] = errno_of(syscall(SYS_get_mempolicy, nullptr, nullptr, 0, nullptr, 0)); // 19
+		out[n++] = errno_of(syscall(451 /* cachestat */, -1, nullptr, nullptr, 0)); // 20 allowed: EBADF
+		out[n++] = errno_of(syscall(459 /* lsm_get_self_attr */, 0, nullptr, nullptr, 0)); // 21
+		out[n++] = errno_of(syscall(SYS_userfaultfd, 1 /* UFFD_USER_MODE_ONLY */)); // 22
+		out[n++] = errno_of(syscall(SYS_io_uring_setup, 0, nullptr));            // 23
+		return n;
+	});
+	BOOST_REQUIRE(r.size() == 24u);
+	BOOST_TEST(r[0] == 0);
+	BOOST_TEST(r[1] == EPERM);
+	BOOST_TEST(r[2] == EPERM);
+	BOOST_TEST(r[3] == ENOSYS); // clone3: libcs fall back to clone
+	BOOST_TEST(r[4] == EPERM);  // clone with CLONE_NEWNS
+	BOOST_TEST(r[5] == EPERM);
+	BOOST_TEST(r[6] == EPERM);
+	BOOST_TEST(r[7] == EPERM); // the kernel reads an int: high bits change nothing
+	BOOST_TEST(r[8] == 0);
+	BOOST_TEST(r[9] == ENOTTY);
+	BOOST_TEST(r[10] == EPERM);
+	BOOST_TEST(r[11] == EPERM);
+	BOOST_TEST(r[12] == 0);
+	BOOST_TEST(r[13] == EPERM); // ASLR stays on
+	BOOST_TEST(r[14] == ENOSYS); // newer than docker's profile
+	BOOST_TEST(r[15] == ENOSYS);
+	BOOST_TEST(r[16] == EPERM);
+	BOOST_TEST(r[17] == EPERM);
+	BOOST_TEST(r[18] == EPERM);
+	BOOST_TEST(r[19] == EPERM);
+	BOOST_TEST(r[20] == EBADF);
+	BOOST_TEST(r[21] == EPERM);
+	BOOST_TEST(r[22] == EPERM);
+	BOOST_TEST(r[23] == EPERM);
+}
+
+BOOST_AUTO_TEST_CASE(seccomp_docker_default_opens_groups_with_capabilities)
+{
+	auto probe = [](int *out) {
+		size_t n = 0;
+		out[n++] = errno_of(syscall(SYS_kcmp, 0, 0, 0, 0, 0));       // 0 ptrace's
+		out[n++] = errno_of(syscall(SYS_unshare, 0));                // 1 admin's
+		out[n++] = errno_of(syscall(SYS_clone3, nullptr, 0));        // 2
+		out[n++] = errno_of(syscall(SYS_get_mempolicy, nullptr, nullptr, 0, nullptr, 0)); // 3 nice's
+		out[n++] = errno_of(syscall(SYS_reboot, 0, 0, 0, nullptr));  // 4 boot's: EINVAL (magic)
+		return n;
+	};
+	auto r = under_filter(seccomp::docker_default(docker_caps | cap(CAP_SYS_PTRACE)), probe);
+	BOOST_REQUIRE(r.size() == 5u);
+	BOOST_TEST(r[0] == ESRCH);
+	BOOST_TEST(r[1] == EPERM);
+	BOOST_TEST(r[2] == ENOSYS);
+	BOOST_TEST(r[3] == EPERM);
+	r = under_filter(seccomp::docker_default(docker_caps | cap(CAP_SYS_ADMIN)), probe);
+	BOOST_REQUIRE(r.size() == 5u);
+	BOOST_TEST(r[0] == EPERM);
+	BOOST_TEST(r[1] == 0);      // unshare(0): allowed
+	BOOST_TEST(r[2] == EINVAL); // clone3: the kernel checks its arguments
+	r = under_filter(seccomp::docker_default(security::all_caps), probe);
+	BOOST_REQUIRE(r.size() == 5u);
+	BOOST_TEST(r[0] == ESRCH);
+	BOOST_TEST(r[3] == 0);
+	BOOST_TEST(r[4] == EINVAL);
+}
+
+// The program's meaning, over every number and architecture, without the kernel.
+BOOST_AUTO_TEST_CASE(seccomp_docker_default_everywhere)
+{
+	seccomp::program p = seccomp::docker_default(docker_caps);
+	constexpr uint32_t eperm = SECCOMP_RET_ERRNO | EPERM, enosys = SECCOMP_RET_ERRNO | ENOSYS;
+	size_t most_steps = 0;
+	for (uint32_t nr = 0; nr < 600; nr++) {
+		bpf_run r = run_bpf(p, nr);
+		BOOST_REQUIRE(r.ok);
+		most_steps = std::max(most_steps, r.steps);
+		if (nr > 466)
+			BOOST_TEST(r.ret == enosys, nr);
+	}
+	BOOST_TEST(most_steps < 20u); // a binary search: log2 of ~100 intervals, not one test per syscall
+	BOOST_TEST(run_bpf(p, SYS_read).ret == SECCOMP_RET_ALLOW);
+	BOOST_TEST(run_bpf(p, SYS_ptrace).ret == SECCOMP_RET_ALLOW); // docker's minKernel 4.8 rule
+	BOOST_TEST(run_bpf(p, SYS_keyctl).ret == eperm);
+	BOOST_TEST(run_bpf(p, SYS_getpid, {}, AUDIT_ARCH_I386).ret == eperm);
+	BOOST_TEST(run_bpf(p, 0x40000000 | SYS_getpid).ret == eperm);
+	BOOST_TEST(run_bpf(p, 0xffffffff).ret == eperm);
+	for (const char *name : {"pidfd_getfd", "process_madvise", "get_mempolicy", "set_mempolicy", "mbind",
+				 "set_mempolicy_home_node", "quotactl_fd", "lsm_get_self_attr", "lsm_set_self_attr",
+				 "lsm_list_modules", "mount", "umount2", "pivot_root", "setns", "bpf", "kexec_load"})
+		BOOST_TEST(run_bpf(p, seccomp::number_of(name)).ret == eperm, name);
+	for (const char *name : {"open_tree_attr", "file_getattr", "file_setattr"})
+		BOOST_TEST(run_bpf(p, seccomp::number_of(name)).ret == enosys, name);
+	for (const char *name : {"cachestat", "futex_waitv", "statmount", "listmount", "mseal", "getxattrat", "uretprobe"})
+		BOOST_TEST(run_bpf(p, seccomp::number_of(name)).ret == SECCOMP_RET_ALLOW, name);
+	uint64_t flags[6] = {0x40000 /* ADDR_NO_RANDOMIZE */};
+	BOOST_TEST(run_bpf(p, SYS_personality, flags).ret == eperm);
+	uint64_t query[6] = {0xffffffff};
+	BOOST_TEST(run_bpf(p, SYS_personality, query).ret == SECCOMP_RET_ALLOW);
+	uint64_t thread[6] = {CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD};
+	BOOST_TEST(run_bpf(p, SYS_clone, thread).ret == SECCOMP_RET_ALLOW);
+	uint64_t newuser[6] = {CLONE_NEWUSER};
+	BOOST_TEST(run_bpf(p, SYS_clone, newuser).ret == eperm);
+}
+
+// Every compare, 64 bits wide as libseccomp does them, against C++'s own answer, in the
+// kernel (getppid ignores its arguments: the filter alone decides) and in the interpreter.
+BOOST_AUTO_TEST_CASE(seccomp_argument_compares_are_64_bits)
+{
+	constexpr uint64_t v = 0x100000005ull;
+	const uint64_t tries[] = {0, 4, 5, 6, 0xffffffff, 0x100000000ull, 0x100000004ull, v, 0x100000006ull,
+				  0x200000005ull, 0x0000000500000001ull, ~0ull};
+	struct {
+		const char *op;
+		bool (*holds)(uint64_t);
+	} ops[] = {
+		{"SCMP_CMP_EQ", [](uint64_t a) { return a == v; }},
+		{"SCMP_CMP_NE", [](uint64_t a) { return a != v; }},
+		{"SCMP_CMP_LT", [](uint64_t a) { return a < v; }},
+		{"SCMP_CMP_LE", [](uint64_t a) { return a <= v; }},
+		{"SCMP_CMP_GT", [](uint64_t a) { return a > v; }},
+		{"SCMP_CMP_GE", [](uint64_t a) { return a >= v; }},
+		{"SCMP_CMP_MASKED_EQ", [](uint64_t a) { return (a & 0x1000000ffull) == v; }},
+	};
+	for (auto &o : ops) {
+		std::string two = std::string(o.op) == "SCMP_CMP_MASKED_EQ" ? R"(, "value": 4294967551, "valueTwo": 4294967301)"
+									 : R"(, "value": 4294967301)";
+		seccomp::program p = compiled(R"({"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["getppid"],
+			"action": "SCMP_ACT_ERRNO", "errnoRet": 74, "args": [{"index": 3, "op": ")" + std::string(o.op) + "\"" + two + "}]}]}");
+		auto r = under_filter(p, [&](int *out) {
+			size_t n = 0;
+			for (uint64_t a : tries)
+				out[n++] = errno_of(syscall(SYS_getppid, 0, 0, 0, a, 0, 0));
+			return n;
+		});
+		BOOST_REQUIRE(r.size() == std::size(tries));
+		for (size_t i = 0; i < std::size(tries); i++) {
+			BOOST_TEST((r[i] == EBADMSG) == o.holds(tries[i]), o.op << " " << std::hex << tries[i]);
+			uint64_t args[6] = {0, 0, 0, tries[i]};
+			BOOST_TEST(run_bpf(p, SYS_getppid, args).ret == (o.holds(tries[i]) ? SECCOMP_RET_ERRNO | EBADMSG : SECCOMP_RET_ALLOW));
 		}
 	}
-	BOOST_TEST(BPF_CLASS(f.code[security::filter_length - 1].code) == BPF_RET);
+}
+
+BOOST_AUTO_TEST_CASE(seccomp_rules_in_order_conditions_and_the_oci_format)
+{
+	// OCI: one rule's compares all hold (AND); rules of a syscall are tried in order, its
+	// unconditional action last; unknown names ignored; flags taken.
+	seccomp::program p = compiled(R"({"defaultAction": "SCMP_ACT_ERRNO", "defaultErrnoRet": 38,
+		"flags": ["SECCOMP_FILTER_FLAG_SPEC_ALLOW"], "architectures": ["SCMP_ARCH_X86_64"],
+		"syscalls": [
+		{"names": ["write", "no_such_call"], "action": "SCMP_ACT_ERRNO", "errnoRet": 5,
+		 "args": [{"index": 0, "value": 7, "op": "SCMP_CMP_EQ"}, {"index": 2, "value": 3, "op": "SCMP_CMP_GE"}]},
+		{"names": ["write", "read"], "action": "SCMP_ACT_ALLOW"},
+		{"names": ["read"], "action": "SCMP_ACT_KILL_PROCESS"},
+		{"name": "getpid", "action": "SCMP_ACT_TRAP"},
+		{"names": ["gettid"], "action": "SCMP_ACT_TRACE", "errnoRet": 9},
+		{"names": ["getuid"], "action": "SCMP_ACT_LOG"},
+		{"names": ["getgid"], "action": "SCMP_ACT_KILL"},
+		{"names": ["getegid"], "action": "SCMP_ACT_KILL_THREAD"},
+		{"names": ["geteuid"], "action": "SCMP_ACT_ERRNO"}]})");
+	BOOST_TEST(p.flags == SECCOMP_FILTER_FLAG_SPEC_ALLOW);
+	uint64_t both[6] = {7, 0, 3}, one[6] = {7, 0, 2};
+	BOOST_TEST(run_bpf(p, SYS_write, both).ret == (SECCOMP_RET_ERRNO | 5));
+	BOOST_TEST(run_bpf(p, SYS_write, one).ret == SECCOMP_RET_ALLOW);
+	BOOST_TEST(run_bpf(p, SYS_read).ret == SECCOMP_RET_ALLOW); // the first unconditional one
+	BOOST_TEST(run_bpf(p, SYS_getpid).ret == SECCOMP_RET_TRAP);
+	BOOST_TEST(run_bpf(p, SYS_gettid).ret == (SECCOMP_RET_TRACE | 9));
+	BOOST_TEST(run_bpf(p, SYS_getuid).ret == SECCOMP_RET_LOG);
+	BOOST_TEST(run_bpf(p, SYS_getgid).ret == SECCOMP_RET_KILL_THREAD);
+	BOOST_TEST(run_bpf(p, SYS_getegid).ret == SECCOMP_RET_KILL_THREAD);
+	BOOST_TEST(run_bpf(p, SYS_geteuid).ret == (SECCOMP_RET_ERRNO | EPERM)); // a rule's errno is EPERM unless given
+	BOOST_TEST(run_bpf(p, SYS_close).ret == (SECCOMP_RET_ERRNO | 38));
+	BOOST_TEST(run_bpf(p, 300).ret == (SECCOMP_RET_ERRNO | 38));
+	BOOST_TEST(run_bpf(p, 0x40000000 | SYS_read).ret == (SECCOMP_RET_ERRNO | 38));
+	BOOST_TEST(run_bpf(p, SYS_read, {}, AUDIT_ARCH_I386).ret == (SECCOMP_RET_ERRNO | 38));
+	// docker's includes and excludes: capabilities, architectures, minKernel.
+	std::string groups = R"({"defaultAction": "SCMP_ACT_ERRNO", "syscalls": [
+		{"names": ["getpid"], "action": "SCMP_ACT_ALLOW", "includes": {"caps": ["CAP_SYS_ADMIN", "CAP_NET_ADMIN"]}},
+		{"names": ["getppid"], "action": "SCMP_ACT_ALLOW", "excludes": {"caps": ["CAP_SYS_ADMIN"]}},
+		{"names": ["gettid"], "action": "SCMP_ACT_ALLOW", "includes": {"arches": ["arm64"]}},
+		{"names": ["getuid"], "action": "SCMP_ACT_ALLOW", "includes": {"arches": ["amd64", "x32"]}},
+		{"names": ["getgid"], "action": "SCMP_ACT_ALLOW", "excludes": {"arches": ["amd64"]}},
+		{"names": ["geteuid"], "action": "SCMP_ACT_ALLOW", "includes": {"minKernel": "6.1"}},
+		{"names": ["getegid"], "action": "SCMP_ACT_ALLOW", "includes": {"minKernel": "99.0"}}]})";
+	seccomp::program admin, plain, kernel5;
+	char err[160];
+	BOOST_REQUIRE(seccomp::compile(groups, cap(CAP_SYS_ADMIN) | cap(CAP_NET_ADMIN), admin, err, sizeof err, 6 << 16 | 18));
+	BOOST_REQUIRE(seccomp::compile(groups, cap(CAP_SYS_ADMIN), plain, err, sizeof err, 6 << 16 | 18));
+	BOOST_REQUIRE(seccomp::compile(groups, 0, kernel5, err, sizeof err, 5 << 16 | 10));
+	BOOST_TEST(run_bpf(admin, SYS_getpid).ret == SECCOMP_RET_ALLOW);
+	BOOST_TEST(run_bpf(plain, SYS_getpid).ret != SECCOMP_RET_ALLOW); // every cap listed is needed
+	BOOST_TEST(run_bpf(admin, SYS_getppid).ret != SECCOMP_RET_ALLOW);
+	BOOST_TEST(run_bpf(kernel5, SYS_getppid).ret == SECCOMP_RET_ALLOW);
+	BOOST_TEST(run_bpf(admin, SYS_gettid).ret != SECCOMP_RET_ALLOW);
+	BOOST_TEST(run_bpf(admin, SYS_getuid).ret == SECCOMP_RET_ALLOW);
+	BOOST_TEST(run_bpf(admin, SYS_getgid).ret != SECCOMP_RET_ALLOW);
+	BOOST_TEST(run_bpf(admin, SYS_geteuid).ret == SECCOMP_RET_ALLOW);
+	BOOST_TEST(run_bpf(kernel5, SYS_geteuid).ret != SECCOMP_RET_ALLOW);
+	BOOST_TEST(run_bpf(admin, SYS_getegid).ret != SECCOMP_RET_ALLOW);
+}
+
+BOOST_AUTO_TEST_CASE(seccomp_bad_profiles_are_refused_in_one_line)
+{
+	BOOST_TEST(compile_error("{\"defaultAction\": ").find("truncated JSON") != std::string::npos);
+	BOOST_TEST(compile_error("[]").find("expected an object") != std::string::npos);
+	BOOST_TEST(compile_error("{}") == "defaultAction: missing");
+	BOOST_TEST(compile_error(R"({"defaultAction": "SCMP_ACT_MAYBE"})") == "defaultAction: unknown action SCMP_ACT_MAYBE");
+	BOOST_TEST(compile_error(R"({"defaultAction": "SCMP_ACT_NOTIFY"})").find("SCMP_ACT_NOTIFY is not supported") != std::string::npos);
+	BOOST_TEST(compile_error(R"({"defaultAction": "SCMP_ACT_ERRNO", "listenerPath": "/run/agent.sock"})").find("listenerPath") == 0);
+	BOOST_TEST(compile_error(R"({"defaultAction": "SCMP_ACT_ERRNO", "defaultErrnoRet": 5000})").find("defaultErrnoRet") == 0);
+	BOOST_TEST(compile_error(R"({"defaultAction": "SCMP_ACT_ERRNO", "flags": ["SECCOMP_FILTER_FLAG_NEW_LISTENER"]})").find("unknown flag") != std::string::npos);
+	std::string head = R"({"defaultAction": "SCMP_ACT_ERRNO", "syscalls": [{"names": ["read"], "action": "SCMP_ACT_ALLOW"}, )";
+	BOOST_TEST(compile_error(head + R"({"names": ["write"], "action": "SCMP_ACT_NOTIFY"}]})") ==
+		   "syscalls[1]: SCMP_ACT_NOTIFY is not supported (no seccomp agent)");
+	BOOST_TEST(compile_error(head + R"({"names": ["write"], "action": "SCMP_ACT_ALLOW",
+		"args": [{"index": 0, "value": 1, "op": "SCMP_CMP_ABOUT"}]}]})") == "syscalls[1].args[0]: unknown operator SCMP_CMP_ABOUT");
+	BOOST_TEST(compile_error(head + R"({"names": ["write"], "action": "SCMP_ACT_ALLOW",
+		"args": [{"index": 6, "value": 1, "op": "SCMP_CMP_EQ"}]}]})") == "syscalls[1].args[0]: index: expected 0 to 5");
+	BOOST_TEST(compile_error(head + R"({"names": ["write"], "action": "SCMP_ACT_ALLOW",
+		"args": [{"index": 0, "value": -1, "op": "SCMP_CMP_EQ"}]}]})").find("value") != std::string::npos);
+	BOOST_TEST(compile_error(head + R"({"names": ["write"], "action": "SCMP_ACT_ALLOW",
+		"args": [{"index": 0, "value": 18446744073709551616, "op": "SCMP_CMP_EQ"}]}]})").find("value") != std::string::npos);
+	BOOST_TEST(compile_error(head + R"({"names": "write", "action": "SCMP_ACT_ALLOW"}]})").find("names") != std::string::npos);
+	BOOST_TEST(compile_error(head + R"({"action": "SCMP_ACT_ALLOW"}]})") == "syscalls[1]: no names");
+	BOOST_TEST(compile_error(head + R"({"names": ["write"]}]})").find("syscalls[1]: expected an action") == 0);
+	BOOST_TEST(compile_error(head + R"({"names": ["write"], "action": "SCMP_ACT_ERRNO", "errnoRet": "x"}]})").find("errno") != std::string::npos);
+	BOOST_TEST(compile_error(head + R"({"names": ["write"], "action": "SCMP_ACT_ALLOW", "includes": {"minKernel": "new"}}]})").find("minKernel") != std::string::npos);
+	// Four 64-bit compares in each of 240 rules: more than the kernel loads; 257 rules
+	// with arguments: more than the compiler holds.
+	std::string many = R"({"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [)";
+	std::string cmp = R"({"index": 1, "value": 1, "op": "SCMP_CMP_GT"})";
+	for (int i = 0; i < 120; i++)
+		many += std::string(i ? "," : "") + R"({"names": ["read", "write"], "action": "SCMP_ACT_ERRNO", "args": [)" +
+			cmp + "," + cmp + "," + cmp + "," + cmp + "]}";
+	BOOST_TEST(compile_error(many + "]}").find("more than the kernel's 4096") != std::string::npos);
+	for (int i = 0; i < 17; i++)
+		many += R"(,{"names": ["close"], "action": "SCMP_ACT_ERRNO", "args": [)" + cmp + "]}";
+	BOOST_TEST(compile_error(many + "]}") == "syscalls[136]: more than 256 rules with arguments");
+}
+
+// podman's profile (docker's format, package golang-github-containers-common) compiles,
+// and in the kernel refuses what it refuses and allows what it allows.
+BOOST_AUTO_TEST_CASE(seccomp_podmans_profile)
+{
+	std::ifstream f("/usr/share/containers/seccomp.json");
+	BOOST_REQUIRE_MESSAGE(f, "/usr/share/containers/seccomp.json: install golang-github-containers-common");
+	std::stringstream text;
+	text << f.rdbuf();
+	seccomp::program p = compiled(text.str());
+	BOOST_TEST(p.code.size() < 400u);
+	auto r = under_filter(p, [](int *out) {
+		size_t n = 0;
+		out[n++] = errno_of(syscall(SYS_getppid));
+		out[n++] = errno_of(syscall(SYS_kexec_load, 0, 0, nullptr, 0));    // EPERM by name
+		out[n++] = errno_of(syscall(SYS_io_pgetevents, 0, 0, 0, nullptr, nullptr, nullptr)); // EPERM: docker's allows it
+		out[n++] = errno_of(syscall(467 /* open_tree_attr */, -1, "", 0, nullptr, 0)); // not named: podman's ENOSYS
+		long s = syscall(SYS_socket, AF_NETLINK, SOCK_RAW, 9 /* NETLINK_AUDIT */);
+		out[n++] = errno_of(s);                                           // refused without AUDIT_WRITE
+		return n;
+	});
+	BOOST_REQUIRE(r.size() == 5u);
+	BOOST_TEST(r[0] == 0);
+	BOOST_TEST(r[1] == EPERM);
+	BOOST_TEST(r[2] == EPERM);
+	BOOST_TEST(r[3] == ENOSYS);
+	BOOST_TEST(r[4] == 0); // docker's 14 hold AUDIT_WRITE
+	uint64_t audit[6] = {AF_NETLINK, SOCK_RAW, 9};
+	BOOST_TEST(run_bpf(compiled(text.str(), docker_caps & ~cap(CAP_AUDIT_WRITE)), SYS_socket, audit).ret == (SECCOMP_RET_ERRNO | EINVAL));
 }
 
 // Runs the device program as the kernel would, over exactly the instructions
