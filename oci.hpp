@@ -210,7 +210,7 @@ inline bool parse(int argc, char *const *argv, command &c)
 		case opt::bundle: c.bundle = value; break;
 		case opt::console_socket: c.console_socket = value; break;
 		case opt::pid_file: c.pid_file = value; break;
-		case opt::preserve_fds: c.preserve_fds = unsigned(atoi(value)); break;
+		case opt::preserve_fds: c.preserve_fds = unsigned(sys::leading_number(value)); break;
 		case opt::all: c.all = on; break;
 		case opt::force: c.force = on; break;
 		case opt::process: c.process = value; break;
@@ -264,11 +264,15 @@ inline bool log_json = false;
 inline void rfc3339(char (&out)[40])
 {
 	timespec now;
-	clock_gettime(CLOCK_REALTIME, &now);
-	struct tm t;
-	gmtime_r(&now.tv_sec, &t);
-	snprintf(out, sizeof out, "%04d-%02d-%02dT%02d:%02d:%02d.%09ldZ", t.tm_year + 1900, t.tm_mon + 1, t.tm_mday, t.tm_hour,
-		 t.tm_min, t.tm_sec, now.tv_nsec);
+	syscall(SYS_clock_gettime, CLOCK_REALTIME, &now);
+	// Days since 1970 to a civil date (Howard Hinnant's algorithm), then the time of day.
+	long days = now.tv_sec / 86400, secs = now.tv_sec % 86400;
+	long z = days + 719468, era = z / 146097, doe = z - era * 146097;
+	long yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365, doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	long mp = (5 * doy + 2) / 153, day = doy - (153 * mp + 2) / 5 + 1, month = mp < 10 ? mp + 3 : mp - 9;
+	long year = yoe + era * 400 + (month <= 2);
+	snprintf(out, sizeof out, "%04ld-%02ld-%02ldT%02ld:%02ld:%02ld.%09ldZ", year, month, day, secs / 3600, secs / 60 % 60,
+		 secs % 60, now.tv_nsec);
 }
 
 inline void log_line(const char *line)
@@ -316,7 +320,7 @@ inline int signal_number(std::string_view s)
 			return i;
 	}
 	if (s.substr(0, 6) == "RTMIN+" && s.size() < 9)
-		return n = atoi(s.data() + 6), SIGRTMIN + n < _NSIG ? SIGRTMIN + n : 0;
+		return n = int(sys::leading_number(s.data() + 6)), SIGRTMIN + n < _NSIG ? SIGRTMIN + n : 0;
 	return 0;
 }
 
@@ -361,7 +365,7 @@ inline void cgroup_path(const bundle::config &cfg, const char *id, bool systemd,
 		snprintf(out, sizeof out, "/launcher/%s", id);
 	else
 		snprintf(out, sizeof out, "%s%s", cfg.cgroups_path[0] == '/' ? "" : "/", cfg.cgroups_path);
-	if (strstr(out, "/../") || std::string_view(out).ends_with("/.."))
+	if (std::string_view(out).find("/../") != std::string_view::npos || std::string_view(out).ends_with("/.."))
 		die("cgroupsPath %s: must not climb with ..", cfg.cgroups_path);
 }
 
@@ -604,7 +608,7 @@ inline int run_hook(const bundle::hook &h, std::string_view state_json, char (&w
 	close(in[0]);
 	if (pid < 0)
 		die_errno("run hook %s", h.path);
-	signal(SIGPIPE, SIG_IGN); // a hook need not read its stdin
+	sys::set_action(SIGPIPE, SIG_IGN); // a hook need not read its stdin
 	(void)!write(in[1], state_json.data(), state_json.size());
 	close(in[1]);
 	sys::unique_fd pidfd(int(syscall(SYS_pidfd_open, pid, 0)));
@@ -990,7 +994,8 @@ inline const char *status_of(const container_ref &c)
 {
 	if (!state::alive(c.rec))
 		return "stopped";
-	if (faccessat(c.dir.get(), "exec.fifo", F_OK, AT_SYMLINK_NOFOLLOW) == 0)
+	struct stat st;
+	if (fstatat(c.dir.get(), "exec.fifo", &st, AT_SYMLINK_NOFOLLOW) == 0)
 		return "created";
 	return frozen(c.cg) ? "paused" : "running";
 }
@@ -1052,7 +1057,7 @@ inline void undo_create()
 inline void read_bundle(const char *bundle_dir, char (&abs)[PATH_MAX], std::vector<char> &text, std::vector<char> &store,
 			std::vector<json::token> &tokens, bundle::config &cfg)
 {
-	if (!realpath(bundle_dir, abs))
+	if (!sys::real_path(bundle_dir, abs))
 		die_errno("bundle %s", bundle_dir);
 	sys::unique_fd dir(open(abs, O_RDONLY | O_DIRECTORY | O_CLOEXEC));
 	if (!dir || !state::read_file(dir.get(), "config.json", text))
@@ -1105,7 +1110,7 @@ inline pid_t create(context &x, const char *id, std::vector<char> &config_text, 
 	bool has_filter = !cfg.seccomp.empty();
 	if (has_filter) {
 		char why[160];
-		if (!seccomp::compile(cfg.seccomp, cfg.proc.caps[bundle::effective], filter, why, sizeof why))
+		if (!seccomp::compile(cfg.seccomp, cfg.proc.caps[bundle::effective], filter, why, sizeof why, seccomp::kernel_version()))
 			die("linux.seccomp: %s", why);
 	}
 	if (cfg.proc.terminal && !x.cmd.console_socket)
@@ -1117,7 +1122,7 @@ inline pid_t create(context &x, const char *id, std::vector<char> &config_text, 
 	else
 		snprintf(rec.rootfs, sizeof rec.rootfs, "%s/%s", bundle_abs, cfg.root);
 	char real_root[PATH_MAX];
-	if (!realpath(rec.rootfs, real_root))
+	if (!sys::real_path(rec.rootfs, real_root))
 		die_errno("root.path %s", rec.rootfs);
 	snprintf(rec.rootfs, sizeof rec.rootfs, "%s", real_root);
 	rec.annotations = cfg.annotations;
@@ -1369,14 +1374,14 @@ inline int exec_in(context &x, container_ref &c)
 		if (cmd.cwd)
 			p.cwd = cmd.cwd;
 		if (cmd.user) {
-			char *end;
-			p.uid = uid_t(strtoul(cmd.user, &end, 10));
-			p.gid = *end == ':' ? gid_t(strtoul(end + 1, &end, 10)) : p.gid;
+			const char *end;
+			p.uid = uid_t(sys::leading_number(cmd.user, &end));
+			p.gid = *end == ':' ? gid_t(sys::leading_number(end + 1, &end)) : p.gid;
 			if (*end || end == cmd.user)
 				die("exec --user %s: expected UID[:GID]", cmd.user);
 		}
 		for (const char *g : cmd.gids)
-			p.groups.push_back(gid_t(atoi(g)));
+			p.groups.push_back(gid_t(sys::leading_number(g)));
 		for (const char *name : cmd.caps) {
 			uint64_t m = security::cap_mask(name);
 			if (!m)
@@ -1394,7 +1399,7 @@ inline int exec_in(context &x, container_ref &c)
 	seccomp::program filter;
 	bool has_filter = !cfg.seccomp.empty();
 	char why[160];
-	if (has_filter && !seccomp::compile(cfg.seccomp, p.caps[bundle::effective], filter, why, sizeof why))
+	if (has_filter && !seccomp::compile(cfg.seccomp, p.caps[bundle::effective], filter, why, sizeof why, seccomp::kernel_version()))
 		die("linux.seccomp: %s", why);
 	unsigned long join = 0;
 	for (const auto &t : bundle::detail::namespace_types) {

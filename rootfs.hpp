@@ -8,6 +8,7 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <sys/vfs.h>
 #include <sys/sysmacros.h>
 
 #include "bundle.hpp"
@@ -503,12 +504,12 @@ inline void mount_bundle_entry(int root, const bundle::mount &m, bool userns, bo
 		target.reset(open_in_root(root, m.destination, !bind || S_ISDIR(st.st_mode)));
 		// A bind mount takes its flags in a remount; the flags the kernel locked on the
 		// source (nosuid, nodev, noexec) are kept, or a user namespace's remount fails.
-		struct statvfs vfs;
+		struct statfs vfs; // f_flags: the mount's ST_* flags, as statvfs's f_flag
 		if (bind && (flags & (MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_NOATIME | MS_RELATIME | MS_STRICTATIME)) &&
-		    fstatvfs(target.get(), &vfs) == 0 &&
+		    fstatfs(target.get(), &vfs) == 0 &&
 		    mount(nullptr, fd_path(target.get()).s, nullptr,
-			  MS_BIND | MS_REMOUNT | flags | (vfs.f_flag & ST_NOSUID ? MS_NOSUID : 0) | (vfs.f_flag & ST_NODEV ? MS_NODEV : 0) |
-				  (vfs.f_flag & ST_NOEXEC ? MS_NOEXEC : 0),
+			  MS_BIND | MS_REMOUNT | flags | (vfs.f_flags & ST_NOSUID ? MS_NOSUID : 0) | (vfs.f_flags & ST_NODEV ? MS_NODEV : 0) |
+				  (vfs.f_flags & ST_NOEXEC ? MS_NOEXEC : 0),
 			  nullptr) < 0)
 			die_errno("remount %s with its options", m.destination);
 		if (m.rro && sys::mount_setattr(target.get(), "", AT_EMPTY_PATH | AT_RECURSIVE, sys::mount_attr_rdonly) < 0)
