@@ -1,0 +1,192 @@
+# Container engines (podman, dockerd, containerd) driving the OCI runtime under test, for
+# tests/engines.bats and bench/bench.sh. The runtime is $OCI_RUNTIME (default: this checkout's
+# launcher); nothing here depends on its name, so OCI_RUNTIME=/usr/sbin/runc runs the same
+# cases against runc.
+#
+# Everything an engine makes lives under a directory of the caller's ($ENGINES_DIR): podman's
+# store, dockerd's and containerd's roots and state. dockerd and containerd run in a network
+# namespace and a private mount namespace of their own (with a tmpfs on /run), so no bridge,
+# iptables rule, mount or socket of theirs reaches the host. Their containers' cgroups go
+# under /$ENGINES_CGROUP, which engines_stop removes.
+
+ENGINES_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+OCI_RUNTIME=${OCI_RUNTIME:-$ENGINES_ROOT/launcher}
+DOCKER=/usr/bin/docker # /usr/local/bin/docker is a newer client that dockerd 20.10 refuses
+# The name dockerd knows the runtime by ("runc" is dockerd's own and cannot be redefined).
+ENGINES_RUNTIME_NAME=undertest
+
+# engines_init DIR: the directory everything goes under, and names derived from it. The
+# cgroup parent and network namespace carry the caller's pid, so that two runs never share.
+engines_init() {
+	ENGINES_DIR=$1
+	mkdir -p "$ENGINES_DIR"
+	ENGINES_CGROUP=${ENGINES_CGROUP:-launcher-engines-$$}
+	ENGINES_NETNS=${ENGINES_NETNS:-launcher-engines-$$}
+	export ENGINES_DIR ENGINES_CGROUP ENGINES_NETNS
+}
+
+# The runtime's own state root when an engine passes no --root (podman does not): where
+# its containers' state directories are, for the after-every-test check.
+oci_state_root() {
+	case $(basename "$OCI_RUNTIME") in
+	runc) echo /run/runc ;;
+	crun) echo /run/crun ;;
+	*) echo "/run/$(basename "$OCI_RUNTIME")" ;;
+	esac
+}
+
+# ---- podman -----------------------------------------------------------------------------
+# No CAP_SYS_RESOURCE in this sandbox: podman's default rlimits (nofile 1048576) cannot be set.
+PODMAN_RUN_FLAGS=(--network none --ulimit nofile=1024:1024 --ulimit nproc=32768:32768)
+
+# podman ARGS...: podman with its store under $ENGINES_DIR/podman and $OCI_RUNTIME.
+podman() {
+	command podman --root "$ENGINES_DIR/podman/root" --runroot "$ENGINES_DIR/podman/run" \
+		--tmpdir "$ENGINES_DIR/podman/tmp" --cgroup-manager cgroupfs --events-backend none \
+		--runtime "$OCI_RUNTIME" "$@"
+}
+
+# podman_run ARGS...: `podman run` with the flags this host needs and our cgroup parent.
+podman_run() {
+	podman run "${PODMAN_RUN_FLAGS[@]}" --cgroup-parent "/$ENGINES_CGROUP/podman" "$@"
+}
+
+# ---- containerd and dockerd ---------------------------------------------------------------
+# Their sockets live on the namespace's /run; the host reaches them through the
+# namespace's root, /proc/PID/root (a unix socket path resolves there like any other).
+containerd_sock() { echo "/proc/$CONTAINERD_PID/root/run/containerd/containerd.sock"; }
+docker_sock() { echo "/proc/$CONTAINERD_PID/root/run/docker.sock"; }
+
+# ctr makes the container's stdio fifos itself, under /run/containerd/fifo, and the shim
+# opens them: so ctr runs in the engines' mount namespace.
+ctr() { nsenter -t "$CONTAINERD_PID" -m -n -- ctr --address /run/containerd/containerd.sock "$@"; }
+docker() { "$DOCKER" -H "unix://$(docker_sock)" "$@"; }
+
+# The runtime's state root as the containerd shim passes it: --root /run/containerd/runc/NS
+# for `ctr` (namespace default), and /run/docker/runtime-runc/moby for every runtime of
+# dockerd's (20.10 names the directory after runc whatever the runtime).
+ctr_state_root() { echo "/proc/$CONTAINERD_PID/root/run/containerd/runc/default"; }
+docker_state_root() { echo "/proc/$CONTAINERD_PID/root/run/docker/runtime-runc/moby"; }
+
+# wait_until SECONDS COMMAND...: polls COMMAND every 0.1 s until it succeeds.
+wait_until() {
+	local tries=$(($1 * 10))
+	shift
+	while ! "$@" >/dev/null 2>&1; do
+		tries=$((tries - 1))
+		[ "$tries" -gt 0 ] || { echo "timed out waiting for: $*" >&2; return 1; }
+		sleep 0.1
+	done
+}
+
+alive() { [ -e "/proc/$1" ] && ! grep -q '^[^ ]* ([^)]*) Z' "/proc/$1/stat" 2>/dev/null; }
+
+# engines_start: containerd, then dockerd on it, in a new network namespace and private
+# mount namespace. Sets CONTAINERD_PID, DOCKERD_PID and ENGINES_MNTNS (the namespace's
+# inode, so engines_stop can check that no process is left in it).
+engines_start() {
+	local d=$ENGINES_DIR
+	mkdir -p "$d/containerd" "$d/docker-etc" "$d/docker"
+	cat >"$d/containerd/config.toml" <<-EOF
+		version = 2
+		root = "$d/containerd/root"
+		state = "/run/containerd-state"
+		disabled_plugins = ["io.containerd.grpc.v1.cri"]
+		[grpc]
+		  address = "/run/containerd/containerd.sock"
+		[ttrpc]
+		  address = "/run/containerd/containerd.sock.ttrpc"
+		[plugins."io.containerd.internal.v1.opt"]
+		  path = "$d/containerd/opt"
+	EOF
+	ip netns add "$ENGINES_NETNS"
+	# Not `ip netns exec`: it remounts /sys, and the cgroup mounts disappear under it.
+	# stdout and stderr go to a log, and bats' fd 3 is closed, or bats waits for the daemons.
+	setsid nsenter --net="/run/netns/$ENGINES_NETNS" unshare -m --propagation private -- sh -c '
+		mount -t tmpfs -o mode=0755 engines /run &&
+		mount --bind "$1/docker-etc" /etc/docker &&
+		ip link set lo up &&
+		exec containerd --config "$1/containerd/config.toml"' sh "$d" \
+		</dev/null >"$d/containerd.log" 2>&1 3>&- &
+	CONTAINERD_PID=$!
+	wait_until 20 test -S "$(containerd_sock)" || { cat "$d/containerd.log" >&2; return 1; }
+	wait_until 20 ctr version || { cat "$d/containerd.log" >&2; return 1; }
+	ENGINES_MNTNS=$(readlink "/proc/$CONTAINERD_PID/ns/mnt")
+	nsenter -t "$CONTAINERD_PID" -m -n -- dockerd \
+		--containerd /run/containerd/containerd.sock \
+		--data-root "$d/docker" --exec-root /run/docker --pidfile /run/docker.pid \
+		-H unix:///run/docker.sock \
+		--bridge=none --iptables=false --ip6tables=false --ip-forward=false --ip-masq=false \
+		--userland-proxy=false --exec-opt native.cgroupdriver=cgroupfs \
+		--cgroup-parent "/$ENGINES_CGROUP/docker" \
+		--add-runtime "$ENGINES_RUNTIME_NAME=$OCI_RUNTIME" \
+		</dev/null >"$d/dockerd.log" 2>&1 3>&- &
+	DOCKERD_PID=$!
+	wait_until 30 docker version || { cat "$d/dockerd.log" >&2; return 1; }
+	export CONTAINERD_PID DOCKERD_PID ENGINES_MNTNS
+}
+
+# stop_daemon PID NAME: SIGTERM, then SIGKILL after 15 s; reaps it when it is our child.
+stop_daemon() {
+	kill -TERM "$1" 2>/dev/null || return 0
+	wait_until 15 eval "! alive $1" || { echo "$2 ignored SIGTERM" >&2; kill -KILL "$1"; }
+	wait "$1" 2>/dev/null || true
+}
+
+# engines_stop: dockerd, then containerd, then every trace of them: the network namespace,
+# the cgroups under /$ENGINES_CGROUP. Fails if a process is left in their mount namespace.
+engines_stop() {
+	local left=0
+	[ -z "${DOCKERD_PID:-}" ] || stop_daemon "$DOCKERD_PID" dockerd
+	[ -z "${CONTAINERD_PID:-}" ] || stop_daemon "$CONTAINERD_PID" containerd
+	if [ -n "${ENGINES_MNTNS:-}" ]; then
+		# Shims and containers outlive a stopped containerd; none may be left.
+		for p in /proc/[0-9]*; do
+			[ "$(readlink "$p/ns/mnt" 2>/dev/null)" = "$ENGINES_MNTNS" ] || continue
+			echo "left in the engines' mount namespace: ${p#/proc/} $(tr '\0' ' ' <"$p/cmdline")" >&2
+			left=1
+		done
+	fi
+	if [ -e "/run/netns/$ENGINES_NETNS" ]; then ip netns delete "$ENGINES_NETNS"; fi
+	engines_cgroups_remove || left=1
+	unset DOCKERD_PID CONTAINERD_PID ENGINES_MNTNS
+	return "$left"
+}
+
+# engines_cgroups: every cgroup directory under /$ENGINES_CGROUP, in every hierarchy.
+engines_cgroups() {
+	find /sys/fs/cgroup/"$ENGINES_CGROUP" /sys/fs/cgroup/*/"$ENGINES_CGROUP" -type d 2>/dev/null | sort
+}
+
+# engines_cgroups_remove: removes the (empty) cgroup tree, deepest first; fails if one
+# still holds a process.
+engines_cgroups_remove() {
+	local ok=0 dir
+	while read -r dir; do
+		rmdir "$dir" 2>/dev/null || { echo "cgroup not empty: $dir: $(cat "$dir/cgroup.procs" 2>/dev/null | tr '\n' ' ')" >&2; ok=1; }
+	done < <(engines_cgroups | sort -r)
+	return "$ok"
+}
+
+# ---- images -------------------------------------------------------------------------------
+# The busybox image (images/busybox.tar, two layers: the second deletes /data/secret.txt by
+# a whiteout and makes /opt/dir opaque) is what podman and containerd load; dockerd also
+# builds an image on it whose RUN deletes a file, which docker stores as a third layer with
+# a whiteout of its own.
+ENGINES_BUILT=localhost/engines-built:latest
+
+podman_load() { podman load -q -i "$ENGINES_ROOT/images/busybox.tar" >/dev/null; }
+
+ctr_import() { ctr images import "$ENGINES_ROOT/images/busybox.tar" >/dev/null; }
+
+docker_load_and_build() {
+	docker load -q -i "$ENGINES_ROOT/images/busybox.tar" >/dev/null
+	mkdir -p "$ENGINES_DIR/build"
+	cat >"$ENGINES_DIR/build/Dockerfile" <<-'EOF'
+		FROM busybox:latest
+		RUN rm /data/hello.txt && echo built >/data/built.txt
+		CMD ["sh", "-c", "ls /data; cat /data/built.txt"]
+	EOF
+	# The build's RUN step runs in dockerd's default runtime (runc); the image is the point.
+	DOCKER_BUILDKIT=0 docker build -q --network none -t "$ENGINES_BUILT" "$ENGINES_DIR/build" >/dev/null
+}
