@@ -4,10 +4,14 @@
 # cases against runc.
 #
 # Everything an engine makes lives under a directory of the caller's ($ENGINES_DIR): podman's
-# store, dockerd's and containerd's roots and state. dockerd and containerd run in a network
-# namespace and a private mount namespace of their own (with a tmpfs on /run), so no bridge,
-# iptables rule, mount or socket of theirs reaches the host. Their containers' cgroups go
-# under /$ENGINES_CGROUP, which engines_stop removes.
+# store, dockerd's and containerd's roots and state. All three run in one network namespace
+# and one private mount namespace of their own (with a tmpfs on /run), so no bridge,
+# iptables rule, mount or socket of theirs reaches the host: engines_start makes them and
+# starts containerd and dockerd; podman and ctr enter them for each command. Their
+# containers' cgroups go under /$ENGINES_CGROUP, which engines_stop removes.
+#
+# ENGINES_HIDE_CGROUP2=1 unmounts /sys/fs/cgroup/unified in that mount namespace: crun 1.8
+# refuses a hybrid cgroup host ("cgroups in hybrid mode not supported") otherwise.
 
 ENGINES_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 OCI_RUNTIME=${OCI_RUNTIME:-$ENGINES_ROOT/launcher}
@@ -25,15 +29,15 @@ engines_init() {
 	export ENGINES_DIR ENGINES_CGROUP ENGINES_NETNS
 }
 
-# The runtime's own state root when an engine passes no --root (podman does not): where
-# its containers' state directories are, for the after-every-test check.
+# The runtime's own state root when an engine passes no --root (podman does not), seen from
+# the host: where its containers' state directories are, for the after-every-test check.
+# OCI_STATE_ROOT overrides the guess (/run/NAME, runc's and crun's rule).
 oci_state_root() {
-	case $(basename "$OCI_RUNTIME") in
-	runc) echo /run/runc ;;
-	crun) echo /run/crun ;;
-	*) echo "/run/$(basename "$OCI_RUNTIME")" ;;
-	esac
+	echo "/proc/$CONTAINERD_PID/root${OCI_STATE_ROOT:-/run/$(basename "$OCI_RUNTIME")}"
 }
+
+# in_engines COMMAND...: COMMAND in the engines' network and mount namespaces.
+in_engines() { nsenter -t "$CONTAINERD_PID" -m -n -- "$@"; }
 
 # ---- podman -----------------------------------------------------------------------------
 # No CAP_SYS_RESOURCE in this sandbox: podman's default rlimits (nofile 1048576) cannot be set.
@@ -41,7 +45,7 @@ PODMAN_RUN_FLAGS=(--network none --ulimit nofile=1024:1024 --ulimit nproc=32768:
 
 # podman ARGS...: podman with its store under $ENGINES_DIR/podman and $OCI_RUNTIME.
 podman() {
-	command podman --root "$ENGINES_DIR/podman/root" --runroot "$ENGINES_DIR/podman/run" \
+	in_engines podman --root "$ENGINES_DIR/podman/root" --runroot "$ENGINES_DIR/podman/run" \
 		--tmpdir "$ENGINES_DIR/podman/tmp" --cgroup-manager cgroupfs --events-backend none \
 		--runtime "$OCI_RUNTIME" "$@"
 }
@@ -59,7 +63,7 @@ docker_sock() { echo "/proc/$CONTAINERD_PID/root/run/docker.sock"; }
 
 # ctr makes the container's stdio fifos itself, under /run/containerd/fifo, and the shim
 # opens them: so ctr runs in the engines' mount namespace.
-ctr() { nsenter -t "$CONTAINERD_PID" -m -n -- ctr --address /run/containerd/containerd.sock "$@"; }
+ctr() { in_engines ctr --address /run/containerd/containerd.sock "$@"; }
 docker() { "$DOCKER" -H "unix://$(docker_sock)" "$@"; }
 
 # The runtime's state root as the containerd shim passes it: --root /run/containerd/runc/NS
@@ -81,8 +85,8 @@ wait_until() {
 
 alive() { [ -e "/proc/$1" ] && ! grep -q '^[^ ]* ([^)]*) Z' "/proc/$1/stat" 2>/dev/null; }
 
-# engines_start: containerd, then dockerd on it, in a new network namespace and private
-# mount namespace. Sets CONTAINERD_PID, DOCKERD_PID and ENGINES_MNTNS (the namespace's
+# engines_start: a new network namespace and private mount namespace, and in them
+# containerd, then dockerd on it. Sets CONTAINERD_PID, DOCKERD_PID and ENGINES_MNTNS (the namespace's
 # inode, so engines_stop can check that no process is left in it).
 engines_start() {
 	local d=$ENGINES_DIR
@@ -105,8 +109,9 @@ engines_start() {
 	setsid nsenter --net="/run/netns/$ENGINES_NETNS" unshare -m --propagation private -- sh -c '
 		mount -t tmpfs -o mode=0755 engines /run &&
 		mount --bind "$1/docker-etc" /etc/docker &&
+		{ [ -z "$2" ] || umount /sys/fs/cgroup/unified; } &&
 		ip link set lo up &&
-		exec containerd --config "$1/containerd/config.toml"' sh "$d" \
+		exec containerd --config "$1/containerd/config.toml"' sh "$d" "${ENGINES_HIDE_CGROUP2:-}" \
 		</dev/null >"$d/containerd.log" 2>&1 3>&- &
 	CONTAINERD_PID=$!
 	wait_until 20 test -S "$(containerd_sock)" || { cat "$d/containerd.log" >&2; return 1; }

@@ -21,8 +21,7 @@ setup_file() {
 	[ -x "$OCI_RUNTIME" ] || { echo "OCI_RUNTIME=$OCI_RUNTIME is not an executable" >&2; return 1; }
 	engines_init "$BATS_FILE_TMPDIR/e"
 	# What the host holds before any engine ran, for teardown_file.
-	ip netns list >/dev/null
-	host_state >"$BATS_FILE_TMPDIR/host.before"
+	host_left >"$BATS_FILE_TMPDIR/host.before"
 	engines_start
 	podman_load
 	docker_load_and_build
@@ -30,21 +29,35 @@ setup_file() {
 }
 
 teardown_file() {
-	podman rm -af >/dev/null 2>&1 || true
+	podman rm -af -t 0 >/dev/null 2>&1 || true
 	engines_stop
-	# podman's store holds no mount once its containers are gone; dockerd's and containerd's
-	# went with their mount namespace.
+	# The engines' mounts went with their mount namespace.
 	rm -rf "$ENGINES_DIR"
-	host_state >"$BATS_FILE_TMPDIR/host.after"
+	host_left >"$BATS_FILE_TMPDIR/host.after"
 	diff "$BATS_FILE_TMPDIR/host.before" "$BATS_FILE_TMPDIR/host.after" >&2
 }
 
-# Everything a container could leave: the host's mounts and the launcher's processes and
-# cgroups (helpers.bash), the engines' mounts, their shims and containers, the containers'
-# cgroups under /$ENGINES_CGROUP (conmon's own cgroup excepted), the runtime's state
-# directories, and what each engine still lists.
+# What the engines could leave on the host once stopped: a mount (but other tools' network
+# namespaces: other work on this machine makes and removes them), our network namespace,
+# a cgroup under /$ENGINES_CGROUP.
+host_left() {
+	cut -d' ' -f5,9,10 /proc/self/mountinfo | grep -v "^/run/netns/" | sort
+	ls -d "/run/netns/$ENGINES_NETNS" 2>/dev/null || true
+	engines_cgroups
+}
+
+# Everything a container could leave: mounts on the host (but the network namespaces of other
+# tools: other work on this machine makes and removes them); the engines' mounts and every
+# process in their mount namespace but the daemons (conmon, shims); every process in a
+# cgroup under /$ENGINES_CGROUP (containers, conmon) and those cgroups themselves (conmon's
+# own excepted); the runtime's state directories; what each engine still lists. (Not
+# helpers.bash's count of every launcher process and cgroup on the host: other worktrees'
+# tests start and stop those all the time, and these cases' containers are all under
+# /$ENGINES_CGROUP and the engines' namespace.)
 engines_state() {
-	host_state
+	local p pid
+	echo "host mounts:"
+	cut -d' ' -f5,9,10 /proc/self/mountinfo | grep -v "^/run/netns/" | sort
 	echo "engine mounts:"
 	cut -d' ' -f5,9,10 "/proc/$CONTAINERD_PID/mountinfo" | sort
 	echo "processes in the engines' mount namespace:"
@@ -53,11 +66,14 @@ engines_state() {
 		[ "$pid" != "$CONTAINERD_PID" ] && [ "$pid" != "$DOCKERD_PID" ] || continue
 		[ "$(readlink "$p/ns/mnt" 2>/dev/null)" = "$ENGINES_MNTNS" ] && echo "$pid $(tr '\0' ' ' <"$p/cmdline" 2>/dev/null)"
 	done
-	echo "conmon: $(pgrep -c -f -- "$ENGINES_DIR/podman" || true)"
+	echo "processes in the containers' cgroups:"
+	for p in /proc/[0-9]*; do
+		grep -q ":/$ENGINES_CGROUP/" "$p/cgroup" 2>/dev/null && echo "${p#/proc/} $(tr '\0' ' ' <"$p/cmdline" 2>/dev/null)"
+	done
 	echo "cgroups:"
 	find /sys/fs/cgroup/"$ENGINES_CGROUP" /sys/fs/cgroup/*/"$ENGINES_CGROUP" -mindepth 2 -maxdepth 2 -type d ! -name conmon 2>/dev/null | sort
 	echo "state:"
-	ls "$(oci_state_root)" 2>/dev/null | grep -E '^[0-9a-f]{64}$' || true
+	ls -A "$(oci_state_root)" 2>/dev/null || true
 	ls -A "$(docker_state_root)" 2>/dev/null || true
 	ls -A "$(ctr_state_root)" 2>/dev/null || true
 	echo "containers: $(podman ps -aq) $(docker ps -aq) $(ctr containers ls -q) $(ctr tasks ls -q)"
