@@ -10,8 +10,9 @@
 # starts containerd and dockerd; podman and ctr enter them for each command. Their
 # containers' cgroups go under /$ENGINES_CGROUP, which engines_stop removes.
 #
-# ENGINES_HIDE_CGROUP2=1 unmounts /sys/fs/cgroup/unified in that mount namespace: crun 1.8
-# refuses a hybrid cgroup host ("cgroups in hybrid mode not supported") otherwise.
+# ENGINES_HIDE_CGROUP2=1 takes the cgroup2 mount out of /sys/fs/cgroup in that mount
+# namespace (cgroup_v1_only): crun 1.8 refuses a hybrid cgroup host ("cgroups in hybrid
+# mode not supported") otherwise.
 
 ENGINES_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 OCI_RUNTIME=${OCI_RUNTIME:-$ENGINES_ROOT/launcher}
@@ -34,6 +35,23 @@ engines_init() {
 # OCI_STATE_ROOT overrides the guess (/run/NAME, runc's and crun's rule).
 oci_state_root() {
 	echo "/proc/$CONTAINERD_PID/root${OCI_STATE_ROOT:-/run/$(basename "$OCI_RUNTIME")}"
+}
+
+# cgroup_v1_only: in the caller's own private mount namespace, /sys/fs/cgroup as a new tmpfs
+# holding the host's v1 hierarchies, bound again, and not its cgroup2 mount (unified). Merely
+# unmounting /sys/fs/cgroup/unified is not enough: that leaves the host's tmpfs directory
+# under it, which crun then fills with directories and cgroup.procs files that the host
+# never sees (they are under its cgroup2 mount) and nobody removes.
+cgroup_v1_only() {
+	local stage c
+	stage=$(mktemp -d)
+	mount --rbind /sys/fs/cgroup "$stage" && umount -l /sys/fs/cgroup &&
+		mount -t tmpfs -o mode=755 cgroup /sys/fs/cgroup || return 1
+	for c in "$stage"/*; do
+		[ "$(stat -f -c %T "$c")" = cgroupfs ] || continue # cgroup2 (cgroup2fs) and plain dirs stay out
+		mkdir "/sys/fs/cgroup/${c##*/}" && mount --bind "$c" "/sys/fs/cgroup/${c##*/}" || return 1
+	done
+	umount -l "$stage" && rmdir "$stage"
 }
 
 # in_engines COMMAND...: COMMAND in the engines' network and mount namespaces.
@@ -85,8 +103,8 @@ wait_until() {
 
 alive() { [ -e "/proc/$1" ] && ! grep -q '^[^ ]* ([^)]*) Z' "/proc/$1/stat" 2>/dev/null; }
 
-# engines_start: a new network namespace and private mount namespace, and in them
-# containerd, then dockerd on it. Sets CONTAINERD_PID, DOCKERD_PID and ENGINES_MNTNS (the namespace's
+# engines_start [containerd]: a new network namespace and private mount namespace, and in
+# them containerd, then dockerd on it (not with `containerd`). Sets CONTAINERD_PID, DOCKERD_PID and ENGINES_MNTNS (the namespace's
 # inode, so engines_stop can check that no process is left in it).
 engines_start() {
 	local d=$ENGINES_DIR
@@ -106,10 +124,10 @@ engines_start() {
 	ip netns add "$ENGINES_NETNS"
 	# Not `ip netns exec`: it remounts /sys, and the cgroup mounts disappear under it.
 	# stdout and stderr go to a log, and bats' fd 3 is closed, or bats waits for the daemons.
-	setsid nsenter --net="/run/netns/$ENGINES_NETNS" unshare -m --propagation private -- sh -c '
+	setsid nsenter --net="/run/netns/$ENGINES_NETNS" unshare -m --propagation private -- bash -c "$(declare -f cgroup_v1_only)"'
 		mount -t tmpfs -o mode=0755 engines /run &&
 		mount --bind "$1/docker-etc" /etc/docker &&
-		{ [ -z "$2" ] || umount /sys/fs/cgroup/unified; } &&
+		{ [ -z "$2" ] || cgroup_v1_only; } &&
 		ip link set lo up &&
 		exec containerd --config "$1/containerd/config.toml"' sh "$d" "${ENGINES_HIDE_CGROUP2:-}" \
 		</dev/null >"$d/containerd.log" 2>&1 3>&- &
@@ -117,6 +135,8 @@ engines_start() {
 	wait_until 20 test -S "$(containerd_sock)" || { cat "$d/containerd.log" >&2; return 1; }
 	wait_until 20 ctr version || { cat "$d/containerd.log" >&2; return 1; }
 	ENGINES_MNTNS=$(readlink "/proc/$CONTAINERD_PID/ns/mnt")
+	export CONTAINERD_PID ENGINES_MNTNS
+	[ "${1:-}" != containerd ] || return 0
 	nsenter -t "$CONTAINERD_PID" -m -n -- dockerd \
 		--containerd /run/containerd/containerd.sock \
 		--data-root "$d/docker" --exec-root /run/docker --pidfile /run/docker.pid \
@@ -128,7 +148,7 @@ engines_start() {
 		</dev/null >"$d/dockerd.log" 2>&1 3>&- &
 	DOCKERD_PID=$!
 	wait_until 30 docker version || { cat "$d/dockerd.log" >&2; return 1; }
-	export CONTAINERD_PID DOCKERD_PID ENGINES_MNTNS
+	export DOCKERD_PID
 }
 
 # stop_daemon PID NAME: SIGTERM, then SIGKILL after 15 s; reaps it when it is our child.

@@ -21,7 +21,7 @@ setup_file() {
 	[ -x "$OCI_RUNTIME" ] || { echo "OCI_RUNTIME=$OCI_RUNTIME is not an executable" >&2; return 1; }
 	engines_init "$BATS_FILE_TMPDIR/e"
 	# What the host holds before any engine ran, for teardown_file.
-	host_left >"$BATS_FILE_TMPDIR/host.before"
+	{ host_left; engines_cgroups; } >"$BATS_FILE_TMPDIR/host.before"
 	engines_start
 	podman_load
 	docker_load_and_build
@@ -33,21 +33,26 @@ teardown_file() {
 	engines_stop
 	# The engines' mounts went with their mount namespace.
 	rm -rf "$ENGINES_DIR"
-	host_left >"$BATS_FILE_TMPDIR/host.after"
+	{ host_left; engines_cgroups; } >"$BATS_FILE_TMPDIR/host.after"
 	diff "$BATS_FILE_TMPDIR/host.before" "$BATS_FILE_TMPDIR/host.after" >&2
 }
 
-# What the engines could leave on the host once stopped: a mount (but other tools' network
-# namespaces: other work on this machine makes and removes them), our network namespace,
-# a cgroup under /$ENGINES_CGROUP.
+# What the engines could leave on the host: a mount of theirs (under $ENGINES_DIR or one of
+# the places they use by default), our network namespace, a directory of theirs in the
+# default places. Only theirs: other
+# work on this machine (other worktrees' tests, a podman of the lead's) mounts and unmounts
+# elsewhere all the time. The engines run in their own mount namespace, so everything they
+# and the runtime mount is there, and checked after every case (engines_state).
+ENGINE_PLACES='/run/containerd /run/docker /run/docker.sock /run/containers /run/libpod /run/runc /run/crun /var/lib/docker /var/lib/containerd /var/lib/containers /opt/containerd /etc/docker/key.json'
 host_left() {
-	cut -d' ' -f5,9,10 /proc/self/mountinfo | grep -v "^/run/netns/" | sort
-	ls -d "/run/netns/$ENGINES_NETNS" 2>/dev/null || true
-	engines_cgroups
+	grep -F -e "$ENGINES_DIR" -e "/run/netns/$ENGINES_NETNS" /proc/self/mountinfo | cut -d' ' -f5,9,10 | sort
+	for place in $ENGINE_PLACES; do
+		grep -q " $place[/ ]" /proc/self/mountinfo && echo "mount on $place"
+	done
+	ls -d "/run/netns/$ENGINES_NETNS" $ENGINE_PLACES 2>/dev/null || true
 }
 
-# Everything a container could leave: mounts on the host (but the network namespaces of other
-# tools: other work on this machine makes and removes them); the engines' mounts and every
+# Everything a container could leave: what host_left looks at; the engines' mounts and every
 # process in their mount namespace but the daemons (conmon, shims); every process in a
 # cgroup under /$ENGINES_CGROUP (containers, conmon) and those cgroups themselves (conmon's
 # own excepted); the runtime's state directories; what each engine still lists. (Not
@@ -56,8 +61,8 @@ host_left() {
 # /$ENGINES_CGROUP and the engines' namespace.)
 engines_state() {
 	local p pid
-	echo "host mounts:"
-	cut -d' ' -f5,9,10 /proc/self/mountinfo | grep -v "^/run/netns/" | sort
+	echo "host:"
+	host_left
 	echo "engine mounts:"
 	cut -d' ' -f5,9,10 "/proc/$CONTAINERD_PID/mountinfo" | sort
 	echo "processes in the engines' mount namespace:"
@@ -189,4 +194,36 @@ LAYERS_SCRIPT='ls -ln /data /opt/dir; cat /opt/dir/new.txt /data/symlink.txt; ls
 		sh -c 'ls /data; ls /opt/dir; echo "$GREETING"'
 	assert_output $'hardlink.txt\nhello.txt\nowned.txt\nsymlink.txt\nnew.txt\nhello from the image config'
 	run -5 ctr run --rm --cgroup "/$ENGINES_CGROUP/ctr/$id" --runc-binary "$OCI_RUNTIME" "$CTR_IMAGE" "$id" sh -c 'exit 5'
+}
+
+# The after-every-case check itself: a container of each engine left running shows in it
+# (their mounts, processes, cgroups, state directories and listings), and is gone again
+# once removed.
+@test "the after-every-case check sees a container each engine left running" {
+	run -0 podman_run -d --name left "$PODMAN_IMAGE" sleep 1000
+	pod=$output
+	run -0 docker run -d --name left --runtime "$ENGINES_RUNTIME_NAME" --network none "$DOCKER_IMAGE" sleep 1000
+	dock=$output
+	run -0 ctr run -d --cgroup "/$ENGINES_CGROUP/ctr/left" --runc-binary "$OCI_RUNTIME" "$CTR_IMAGE" left sleep 1000
+	engines_state >"$BATS_TEST_TMPDIR/state.left"
+	run diff "$BATS_TEST_TMPDIR/state.before" "$BATS_TEST_TMPDIR/state.left"
+	assert_failure
+	assert_line --regexp "^> $ENGINES_DIR/podman/root/overlay/[0-9a-f]+/merged overlay "
+	assert_line --regexp "^> $ENGINES_DIR/docker/overlay2/[0-9a-f]+/merged overlay "
+	assert_line --regexp "^> /run/containerd-state/io.containerd.runtime.v2.task/default/left/rootfs overlay "
+	assert_line --regexp "^> [0-9]+ /usr/bin/conmon .*$pod"
+	assert_line --regexp "^> [0-9]+ /usr/bin/containerd-shim-runc-v2 -namespace moby -id $dock "
+	assert_line --regexp "^> [0-9]+ /usr/bin/containerd-shim-runc-v2 -namespace default -id left "
+	assert_line --regexp "^> [0-9]+ sleep 1000 $"
+	assert_line --regexp "^> /sys/fs/cgroup/pids/$ENGINES_CGROUP/podman/libpod-$pod$"
+	assert_line --regexp "^> /sys/fs/cgroup/pids/$ENGINES_CGROUP/docker/$dock$"
+	assert_line --regexp "^> /sys/fs/cgroup/pids/$ENGINES_CGROUP/ctr/left$"
+	assert_line "> $pod"
+	assert_line "> $dock"
+	assert_line "> left"
+	assert_line --regexp "^> containers: ${pod:0:12} ${dock:0:12} left left$"
+	run -0 podman rm -f -t 0 left
+	run -0 docker rm -f left
+	run -0 ctr tasks delete -f left
+	run -0 ctr containers delete left
 }
