@@ -151,8 +151,11 @@ LAYERS_SCRIPT='ls -ln /data /opt/dir; cat /opt/dir/new.txt /data/symlink.txt; ls
 }
 
 @test "podman: a missing command exits 127, a file that is not executable 126" {
+	# The runtime's error names the path (any failure that says "no such file" gives 127).
 	run -127 podman_run --rm "$PODMAN_IMAGE" /nonexistent
+	assert_output --partial /nonexistent
 	run -126 podman_run --rm "$PODMAN_IMAGE" /data/hello.txt
+	assert_output --partial /data/hello.txt
 }
 
 # The built image: busybox, and a RUN that deleted /data/hello.txt (a whiteout in a third
@@ -186,6 +189,7 @@ LAYERS_SCRIPT='ls -ln /data /opt/dir; cat /opt/dir/new.txt /data/symlink.txt; ls
 	run -3 docker run --rm --runtime "$ENGINES_RUNTIME_NAME" --network none "$DOCKER_IMAGE" sh -c 'echo failing; exit 3'
 	assert_output failing
 	run -127 docker run --rm --runtime "$ENGINES_RUNTIME_NAME" --network none "$DOCKER_IMAGE" /nonexistent
+	assert_output --partial /nonexistent
 }
 
 @test "ctr run --rm --runc-binary runs an imported image" {
