@@ -104,8 +104,9 @@ wait_until() {
 alive() { [ -e "/proc/$1" ] && ! grep -q '^[^ ]* ([^)]*) Z' "/proc/$1/stat" 2>/dev/null; }
 
 # engines_start [containerd]: a new network namespace and private mount namespace, and in
-# them containerd, then dockerd on it (not with `containerd`). Sets CONTAINERD_PID, DOCKERD_PID and ENGINES_MNTNS (the namespace's
-# inode, so engines_stop can check that no process is left in it).
+# them containerd, then dockerd on it (not with `containerd`). Sets CONTAINERD_PID,
+# DOCKERD_PID and ENGINES_MNTNS (the namespace's inode, so engines_stop can check that no
+# process is left in it).
 engines_start() {
 	local d=$ENGINES_DIR
 	mkdir -p "$d/containerd" "$d/docker-etc" "$d/docker"
@@ -158,20 +159,31 @@ stop_daemon() {
 	wait "$1" 2>/dev/null || true
 }
 
+# engines_leftovers: the processes the engines left: any in their mount namespace (conmon,
+# shims; the daemons once stopped) or in a cgroup under /$ENGINES_CGROUP (containers).
+engines_leftovers() {
+	local p
+	for p in /proc/[0-9]*; do
+		if { [ -n "${ENGINES_MNTNS:-}" ] && [ "$(readlink "$p/ns/mnt" 2>/dev/null)" = "$ENGINES_MNTNS" ]; } ||
+			grep -q ":/$ENGINES_CGROUP/" "$p/cgroup" 2>/dev/null; then
+			echo "${p#/proc/} $(tr '\0' ' ' <"$p/cmdline" 2>/dev/null)"
+		fi
+	done
+}
+
 # engines_stop: dockerd, then containerd, then every trace of them: the network namespace,
-# the cgroups under /$ENGINES_CGROUP. Fails if a process is left in their mount namespace.
+# the cgroups under /$ENGINES_CGROUP. Fails if a process was left (shims and containers
+# outlive a stopped containerd), after killing it: all of them are ours.
 engines_stop() {
-	local left=0
+	local left=0 pid rest
 	[ -z "${DOCKERD_PID:-}" ] || stop_daemon "$DOCKERD_PID" dockerd
 	[ -z "${CONTAINERD_PID:-}" ] || stop_daemon "$CONTAINERD_PID" containerd
-	if [ -n "${ENGINES_MNTNS:-}" ]; then
-		# Shims and containers outlive a stopped containerd; none may be left.
-		for p in /proc/[0-9]*; do
-			[ "$(readlink "$p/ns/mnt" 2>/dev/null)" = "$ENGINES_MNTNS" ] || continue
-			echo "left in the engines' mount namespace: ${p#/proc/} $(tr '\0' ' ' <"$p/cmdline")" >&2
-			left=1
-		done
-	fi
+	while read -r pid rest; do
+		echo "left by the engines: $pid $rest" >&2
+		kill -KILL "$pid" 2>/dev/null
+		left=1
+	done < <(engines_leftovers)
+	[ "$left" = 0 ] || wait_until 10 eval '[ -z "$(engines_leftovers)" ]' || true
 	if [ -e "/run/netns/$ENGINES_NETNS" ]; then ip netns delete "$ENGINES_NETNS"; fi
 	engines_cgroups_remove || left=1
 	unset DOCKERD_PID CONTAINERD_PID ENGINES_MNTNS
