@@ -196,8 +196,7 @@ podman_load
 ctr_import
 in_ns="nsenter -t $CONTAINERD_PID -m -n --"
 podman_cmd() {
-	echo "$in_ns podman --root $ENGINES_DIR/podman/root --runroot $ENGINES_DIR/podman/run --tmpdir $ENGINES_DIR/podman/tmp" \
-		"--cgroup-manager cgroupfs --events-backend none --runtime $1 run --rm ${PODMAN_RUN_FLAGS[*]}" \
+	echo "$in_ns podman $(podman_flags) --runtime $1 run --rm ${PODMAN_RUN_FLAGS[*]}" \
 		"--cgroup-parent /$ENGINES_CGROUP/podman localhost/busybox:latest true"
 }
 ctr_cmd() {

@@ -4,7 +4,9 @@
 # cases against runc.
 #
 # Everything an engine makes lives under a directory of the caller's ($ENGINES_DIR): podman's
-# store, dockerd's and containerd's roots and state. All three run in one network namespace
+# store and dockerd's and containerd's roots on a tmpfs of the engines' own at
+# $ENGINES_DIR/store (overlayfs works on it whatever the caller's file system; it goes with
+# them), their logs and configuration beside it. All three run in one network namespace
 # and one private mount namespace of their own (with a tmpfs on /run), so no bridge,
 # iptables rule, mount or socket of theirs reaches the host: engines_start makes them and
 # starts containerd and dockerd; podman and ctr enter them for each command. Their
@@ -61,12 +63,17 @@ in_engines() { nsenter -t "$CONTAINERD_PID" -m -n -- "$@"; }
 # No CAP_SYS_RESOURCE in this sandbox: podman's default rlimits (nofile 1048576) cannot be set.
 PODMAN_RUN_FLAGS=(--network none --ulimit nofile=1024:1024 --ulimit nproc=32768:32768)
 
-# podman ARGS...: podman with its store under $ENGINES_DIR/podman and $OCI_RUNTIME.
-podman() {
-	in_engines podman --root "$ENGINES_DIR/podman/root" --runroot "$ENGINES_DIR/podman/run" \
-		--tmpdir "$ENGINES_DIR/podman/tmp" --cgroup-manager cgroupfs --events-backend none \
-		--runtime "$OCI_RUNTIME" "$@"
+# podman's global flags: its store under $ENGINES_DIR/store/podman, the cgroupfs manager
+# (no systemd here), no event log. (Printed as words, for bench.sh's command lines too:
+# $ENGINES_DIR has no spaces.)
+podman_flags() {
+	local store=$ENGINES_DIR/store/podman
+	echo "--root $store/root --runroot $store/run --tmpdir $store/tmp --cgroup-manager cgroupfs --events-backend none"
 }
+
+# podman ARGS...: podman with its store of ours and $OCI_RUNTIME.
+# shellcheck disable=SC2046 # podman_flags prints words
+podman() { in_engines podman $(podman_flags) --runtime "$OCI_RUNTIME" "$@"; }
 
 # podman_run ARGS...: `podman run` with the flags this host needs and our cgroup parent.
 podman_run() {
@@ -109,10 +116,10 @@ alive() { [ -e "/proc/$1" ] && ! grep -q '^[^ ]* ([^)]*) Z' "/proc/$1/stat" 2>/d
 # process is left in it).
 engines_start() {
 	local d=$ENGINES_DIR
-	mkdir -p "$d/containerd" "$d/docker-etc" "$d/docker"
+	mkdir -p "$d/containerd" "$d/docker-etc" "$d/store"
 	cat >"$d/containerd/config.toml" <<-EOF
 		version = 2
-		root = "$d/containerd/root"
+		root = "$d/store/containerd"
 		state = "/run/containerd-state"
 		disabled_plugins = ["io.containerd.grpc.v1.cri"]
 		[grpc]
@@ -120,13 +127,14 @@ engines_start() {
 		[ttrpc]
 		  address = "/run/containerd/containerd.sock.ttrpc"
 		[plugins."io.containerd.internal.v1.opt"]
-		  path = "$d/containerd/opt"
+		  path = "$d/store/containerd-opt"
 	EOF
 	ip netns add "$ENGINES_NETNS"
 	# Not `ip netns exec`: it remounts /sys, and the cgroup mounts disappear under it.
 	# stdout and stderr go to a log, and bats' fd 3 is closed, or bats waits for the daemons.
 	setsid nsenter --net="/run/netns/$ENGINES_NETNS" unshare -m --propagation private -- bash -c "$(declare -f cgroup_v1_only)"'
 		mount -t tmpfs -o mode=0755 engines /run &&
+		mount -t tmpfs -o mode=0700 engines-store "$1/store" &&
 		mount --bind "$1/docker-etc" /etc/docker &&
 		{ [ -z "$2" ] || cgroup_v1_only; } &&
 		ip link set lo up &&
@@ -140,7 +148,7 @@ engines_start() {
 	[ "${1:-}" != containerd ] || return 0
 	nsenter -t "$CONTAINERD_PID" -m -n -- dockerd \
 		--containerd /run/containerd/containerd.sock \
-		--data-root "$d/docker" --exec-root /run/docker --pidfile /run/docker.pid \
+		--data-root "$d/store/docker" --exec-root /run/docker --pidfile /run/docker.pid \
 		-H unix:///run/docker.sock \
 		--bridge=none --iptables=false --ip6tables=false --ip-forward=false --ip-masq=false \
 		--userland-proxy=false --exec-opt native.cgroupdriver=cgroupfs \

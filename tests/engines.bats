@@ -31,7 +31,7 @@ setup_file() {
 teardown_file() {
 	podman rm -af -t 0 >/dev/null 2>&1 || true
 	engines_stop
-	# The engines' mounts went with their mount namespace.
+	# The engines' mounts, their store among them, went with their mount namespace.
 	rm -rf "$ENGINES_DIR"
 	{ host_left; engines_cgroups; } >"$BATS_FILE_TMPDIR/host.after"
 	diff "$BATS_FILE_TMPDIR/host.before" "$BATS_FILE_TMPDIR/host.after" >&2
@@ -212,8 +212,8 @@ LAYERS_SCRIPT='ls -ln /data /opt/dir; cat /opt/dir/new.txt /data/symlink.txt; ls
 	engines_state >"$BATS_TEST_TMPDIR/state.left"
 	run diff "$BATS_TEST_TMPDIR/state.before" "$BATS_TEST_TMPDIR/state.left"
 	assert_failure
-	assert_line --regexp "^> $ENGINES_DIR/podman/root/overlay/[0-9a-f]+/merged overlay "
-	assert_line --regexp "^> $ENGINES_DIR/docker/overlay2/[0-9a-f]+/merged overlay "
+	assert_line --regexp "^> $ENGINES_DIR/store/podman/root/overlay/[0-9a-f]+/merged overlay "
+	assert_line --regexp "^> $ENGINES_DIR/store/docker/overlay2/[0-9a-f]+/merged overlay "
 	assert_line --regexp "^> /run/containerd-state/io.containerd.runtime.v2.task/default/left/rootfs overlay "
 	assert_line --regexp "^> [0-9]+ /usr/bin/conmon .*$pod"
 	assert_line --regexp "^> [0-9]+ /usr/bin/containerd-shim-runc-v2 -namespace moby -id $dock "
