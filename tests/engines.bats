@@ -5,6 +5,8 @@
 #   bats tests/engines.bats                               # the launcher (its OCI mode)
 #   OCI_RUNTIME=/usr/sbin/runc bats tests/engines.bats    # the same cases against runc
 # Outputs are also compared with the same command under $REFERENCE_RUNTIME (runc).
+# Pending the launcher's OCI mode (issue 12) its cases fail against the launcher; note that
+# tests/check.sh's `bats tests/` runs every tests/*.bats, this file included.
 
 load helpers
 load engines
