@@ -9,7 +9,12 @@ BENCH_PACKAGES := hyperfine crun runc bubblewrap umoci tini dumb-init catatonit 
 VM_PACKAGES := qemu-system-x86 linux-image-amd64 cpio
 ROOTLESS_PACKAGES := uidmap
 FUZZ_PACKAGES := clang libclang-rt-14-dev
-TEST_PACKAGES := $(BUILD_PACKAGES) $(BENCH_PACKAGES) $(VM_PACKAGES) $(ROOTLESS_PACKAGES) $(FUZZ_PACKAGES) libboost-test-dev bats bats-assert bats-support iproute2 skopeo golang-github-containers-common
+# The engines that drive an OCI runtime (tests/engines.bats, the bench's engine rows). Their
+# packages enable systemd units (docker, containerd, podman's socket): `need` installs with
+# a policy-rc.d that refuses every start, so no daemon runs and no docker0 bridge appears;
+# docker.io adds a `docker` group.
+ENGINE_PACKAGES := podman conmon golang-github-containers-common catatonit docker.io containerd runc crun
+TEST_PACKAGES := $(BUILD_PACKAGES) $(BENCH_PACKAGES) $(VM_PACKAGES) $(ROOTLESS_PACKAGES) $(FUZZ_PACKAGES) $(ENGINE_PACKAGES) libboost-test-dev bats bats-assert bats-support iproute2 skopeo
 
 # musl has no libstdc++: take the header-only parts of GCC's and shim the rest
 # (launcher.cpp). musl-gcc hides the kernel's UAPI headers; build/uapi exposes exactly
@@ -25,11 +30,15 @@ CXXFLAGS_PRODUCT := -Oz -Wall -Wextra -Wno-missing-field-initializers -DLAUNCHER
 CXXFLAGS_TEST := -std=c++20 -O1 -g -Wall -Wextra -Wno-missing-field-initializers -fsanitize=address,undefined
 
 # Installs the Debian packages that are missing (needs root, as every container start does).
+# Packaged daemons must not start: without a policy-rc.d, one that refuses (exit 101) stands
+# in for the install and is removed after it.
 define need
 	@missing=$$(for p in $(1); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
 		echo "installing:" $$missing; \
+		guard=; [ -e /usr/sbin/policy-rc.d ] || { printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d && chmod 755 /usr/sbin/policy-rc.d && guard=1; }; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+		rc=$$?; [ -z "$$guard" ] || rm -f /usr/sbin/policy-rc.d; exit $$rc; \
 	fi
 endef
 
@@ -44,7 +53,7 @@ deps-test:
 	$(call need,$(TEST_PACKAGES))
 
 deps-bench:
-	$(call need,$(BUILD_PACKAGES) $(BENCH_PACKAGES))
+	$(call need,$(BUILD_PACKAGES) $(BENCH_PACKAGES) $(ENGINE_PACKAGES))
 
 deps-vm:
 	$(call need,$(BUILD_PACKAGES) $(VM_PACKAGES))

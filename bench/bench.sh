@@ -5,7 +5,7 @@
 # the times.
 #
 # Every tool runs inside one network namespace and one private mount namespace made here,
-# with /sys/fs/cgroup/unified unmounted (crun 1.8 refuses hybrid cgroup hosts otherwise),
+# with /sys/fs/cgroup's cgroup2 mount left out (crun 1.8 refuses hybrid cgroup hosts otherwise),
 # and unpacks onto one tmpfs, so the conditions are equal and nothing touches the host.
 set -euo pipefail
 mode=${1:?usage: bench.sh full|quick OUTDIR}
@@ -24,7 +24,11 @@ if [ "$mode" = quick ]; then
 else
 	RUNS=30 WARMUP=5 FILES=20000 MEGABYTES=200 UNPACK_RUNS=9 ORPHANS=10000 SCALE="1 10 100" SCALE_RUNS=5
 fi
-umount /sys/fs/cgroup/unified 2>/dev/null || true
+# The engines' helpers (tests/engines.bash) for section 6, and cgroup_v1_only: /sys/fs/cgroup
+# without its cgroup2 mount (crun 1.8 refuses hybrid hosts), on a tmpfs of this namespace.
+ENGINES_CGROUP=launcher-bench-$$ ENGINES_NETNS=launcher-bench-$$
+source tests/engines.bash
+[ ! -d /sys/fs/cgroup/unified ] || cgroup_v1_only
 work=$(mktemp -d)
 mount -t tmpfs -o size=4g bench "$work"
 export LAUNCHER_RUN=$work/run
@@ -160,6 +164,70 @@ print("%d|%.1f|%.2f" % (n, r["median"] * 1e3, r["median"] * 1e3 / n))
 EOF
 done
 
+# ---- 6. OCI runtimes, bare and under engines ---------------------------------------------------
+# The same container three ways, each row once per runtime: the bare `create; start; wait;
+# delete` cycle of one bundle (busybox's rootfs, `runc spec` made to run /bin/true), `podman
+# run --rm` and `ctr run --rm`. podman and containerd run as tests/engines.bash starts
+# them (their own network and mount namespace, store on the tmpfs). The launcher's rows
+# appear once it answers as an OCI runtime (`launcher features`).
+# rootfs_of IMAGE DIR: the image's layers unpacked in order, whiteouts applied.
+rootfs_of() {
+	local layer wh
+	mkdir -p "$2"
+	for layer in $(tar -xOf "$1" manifest.json | python3 -c 'import json, sys; print(*json.load(sys.stdin)[0]["Layers"])'); do
+		tar -xOf "$1" "$layer" | tar -t | { grep '\.wh\.' || true; } | while read -r wh; do
+			case ${wh##*/} in
+			.wh..wh..opq) find "$2/$(dirname "$wh")" -mindepth 1 -delete ;;
+			*) rm -rf "$2/$(dirname "$wh")/$(basename "$wh" | sed 's/^\.wh\.//')" ;;
+			esac
+		done
+		tar -xOf "$1" "$layer" | tar -x -C "$2"
+		find "$2" -name '.wh.*' -delete
+	done
+}
+rootfs_of images/busybox.tar "$work/cycle/rootfs"
+(cd "$work/cycle" && runc spec)
+sed -i 's/"terminal": true/"terminal": false/; s/"sh"$/"\/bin\/true"/' "$work/cycle/config.json"
+engines_init "$work/engines"
+# A failing row must not leave the daemons running.
+trap '[ -z "${CONTAINERD_PID:-}" ] || engines_stop' EXIT
+engines_start containerd
+podman_load
+ctr_import
+in_ns="nsenter -t $CONTAINERD_PID -m -n --"
+podman_cmd() {
+	echo "$in_ns podman $(podman_flags) --runtime $1 run --rm ${PODMAN_RUN_FLAGS[*]}" \
+		"--cgroup-parent /$ENGINES_CGROUP/podman localhost/busybox:latest true"
+}
+ctr_cmd() {
+	echo "$in_ns ctr --address /run/containerd/containerd.sock run --rm --cgroup /$ENGINES_CGROUP/ctr/bench-$2" \
+		"--runc-binary $1 docker.io/library/busybox:latest bench-$2 true"
+}
+# engine_row GROUP RUNTIME COMMAND
+: >"$work/engines.csv"
+engine_row() {
+	say "engines: $1, $2"
+	hyperfine -N --style none --warmup "$WARMUP" --runs "$RUNS" --export-json "$work/h.json" "$3" >/dev/null
+	python3 - "$work/h.json" "$1" "$2" >>"$work/engines.csv" <<'EOF'
+import json, sys
+r = json.load(open(sys.argv[1]))["results"][0]
+print("%s|%s|%.3f|%.3f|%.3f|%.3f" % (sys.argv[2], sys.argv[3], r["median"] * 1e3, r["min"] * 1e3, r["max"] * 1e3, r["stddev"] * 1e3))
+EOF
+}
+oci_launcher() { "$L" features >/dev/null 2>&1; }
+CRUN=$(command -v crun) RUNC=$(command -v runc)
+engine_row "create, start, wait, delete" crun "$work/measure cycle $CRUN $work/cycle cycle-crun"
+engine_row "create, start, wait, delete" runc "$work/measure cycle $RUNC $work/cycle cycle-runc"
+! oci_launcher || engine_row "create, start, wait, delete" launcher "$work/measure cycle $L $work/cycle cycle-launcher"
+engine_row "podman run --rm" crun "$(podman_cmd "$CRUN")"
+engine_row "podman run --rm" runc "$(podman_cmd "$RUNC")"
+! oci_launcher || engine_row "podman run --rm" launcher "$(podman_cmd "$L")"
+engine_row "ctr run --rm" runc "$(ctr_cmd "$RUNC" runc)"
+! oci_launcher || engine_row "ctr run --rm" launcher "$(ctr_cmd "$L" launcher)"
+podman rm -af >/dev/null
+engines_stop
+engines_versions="podman $(command podman --version | cut -d' ' -f3), conmon $(conmon --version | sed -n 's/^conmon version //p'), containerd $(containerd --version | cut -d' ' -f3)"
+
 # ---- Report -----------------------------------------------------------------------------------
 "$L" --verbose images/hello.tar 2>"$work/steps.txt" >/dev/null
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
@@ -177,8 +245,8 @@ whole_ms=$(awk -F'|' 'NR == 1 { print $2 }' "$work/unpack.csv")
 	echo "Versions: $(crun --version | head -1); $(runc --version | head -1); bwrap $(bwrap --version | cut -d' ' -f2);"
 	echo "$(tar --version | head -1); umoci $(umoci --version | awk '{print $3}'); $(hyperfine --version)."
 	echo "Rerun: \`make bench\` (root; installs hyperfine, crun, runc, bubblewrap, umoci, tini, dumb-init,"
-	echo "catatonit, gnuplot). Every tool runs in one network namespace and one private mount namespace"
-	echo "with /sys/fs/cgroup/unified unmounted, unpacking onto one tmpfs."
+	echo "catatonit, gnuplot, podman, containerd). Every tool runs in one network namespace and one private mount namespace"
+	echo "with /sys/fs/cgroup's cgroup2 mount left out, unpacking onto one tmpfs."
 	echo
 	echo "## Targets"
 	echo
@@ -247,6 +315,21 @@ whole_ms=$(awk -F'|' 'NR == 1 { print $2 }' "$work/unpack.csv")
 	echo "| containers | all done, median ms | per container ms |"
 	echo "|---|---|---|"
 	while IFS='|' read -r n all per; do echo "| $n | $all | $per |"; done <"$work/scale.csv"
+	echo
+	echo "## 6. OCI runtimes, bare and under engines ($RUNS runs after $WARMUP warm-up)"
+	echo
+	echo "One container that runs busybox's \`/bin/true\`, three ways: the bare \`create; start; wait;"
+	echo "delete\` cycle of one bundle (\`runc spec\`, busybox's rootfs; the timing process is the"
+	echo "subreaper that waits for the container), \`podman run --rm\` and \`ctr run --rm\` with the"
+	echo "runtime given to them. podman and containerd run in a network and mount namespace of"
+	echo "their own, their stores on the tmpfs; $engines_versions."
+	echo "The launcher's rows appear once it answers as an OCI runtime (\`launcher features\`)."
+	echo
+	echo "| what | runtime | median ms | min | max | stddev | x runc |"
+	echo "|---|---|---|---|---|---|---|"
+	while IFS='|' read -r group rt med min max sd; do
+		echo "| $group | $rt | $med | $min | $max | $sd | $(ratio "$med" "$(awk -F'|' -v g="$group" '$1 == g && $2 == "runc" { print $3 }' "$work/engines.csv")") |"
+	done <"$work/engines.csv"
 } >"$out/BENCHMARKS.md"
 
 awk -F'|' '{ printf "\"%s\" %s\n", $1, $2 }' "$work/start.csv" >"$work/start.dat"
