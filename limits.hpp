@@ -469,7 +469,7 @@ inline bool has_controllers(std::string_view enabled, std::string_view want)
 
 // cgroup2 gives a controller to a cgroup only where every parent has it in its
 // cgroup.subtree_control: written here from the root down to `upto` (a path below root),
-// where missing. -1 with errno when a write is refused (EBUSY: that cgroup holds processes,
+// where one of want is missing. -1 with errno when a write is refused (EBUSY: that cgroup holds processes,
 // the "no internal processes" rule).
 inline int enable_controllers(const char *root, const char *upto, const char *want, char (&refused)[PATH_MAX])
 {
@@ -481,7 +481,10 @@ inline int enable_controllers(const char *root, const char *upto, const char *wa
 		char c = *p;
 		*p = 0;
 		if (read_value(dir, "cgroup.subtree_control", text, sizeof text) < 0 || !has_controllers(text, want)) {
-			if (try_write(dir, "cgroup.subtree_control", want) < 0) {
+			// runc's way: every controller a container may want (so that a launcher inside
+			// it has them too), else just those this one needs
+			if (try_write(dir, "cgroup.subtree_control", strstr(want, "cpuset") ? "+cpu +memory +pids +cpuset" : "+cpu +memory +pids") < 0 &&
+			    try_write(dir, "cgroup.subtree_control", want) < 0) {
 				snprintf(refused, sizeof refused, "%s", dir);
 				return -1;
 			}
