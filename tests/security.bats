@@ -677,10 +677,14 @@ EOF
 	wait_for "$BATS_TEST_TMPDIR/out" ready
 	cg=$(device_cgroup $pid)
 	[ -d "$cg" ]
+	# inside, its own cgroup namespace: the cgroup is "/"; the host sees where it is
 	run cat "$BATS_TEST_TMPDIR/out"
-	assert_line "0::/launcher-$pid"
+	assert_line "0::/"
+	refute_output --partial launcher-
+	pid1=$(pgrep -P $pid | head -1)
+	grep -qx "0::/launcher-$pid" /proc/$pid1/cgroup
 	# the container's PID 1, the launcher's child, is in it
-	[ "$(head -1 "$cg/cgroup.procs")" = "$(pgrep -P $pid | head -1)" ]
+	[ "$(head -1 "$cg/cgroup.procs")" = "$pid1" ]
 	kill -KILL $pid
 	wait $pid || true
 	for _ in $(seq 50); do [ "$(cat "$cg/cgroup.procs" 2>/dev/null)" = "" ] && break; sleep 0.1; done
@@ -688,38 +692,43 @@ EOF
 	run "$LAUNCHER" "$HELLO"
 	assert_success
 	[ ! -e "$cg" ]
-	run "$LAUNCHER" "$BUSYBOX" sh -c 'cat /proc/self/cgroup'
-	assert_success
-	name=$(echo "$output" | sed -n 's|^0::/||p')
-	[[ "$name" == launcher-* ]]
-	[ ! -e "$(dirname "$cg")/$name" ] # removed when the container ended
+	"$LAUNCHER" "$BUSYBOX" true &
+	pid=$!
+	wait $pid
+	[ ! -e "$(device_cgroup $pid)" ] # removed when the container ended
 }
 
 @test "devices: with no cgroup file system in sight (ip netns exec) the launcher mounts cgroup2 for itself; where it cannot, no container starts; the v1 controller alone confines" {
 	loop_with_sentinel
 	# ip netns exec mounts a fresh /sys, without the cgroup file systems.
 	ip netns add "lsec-$$"
-	run ip netns exec "lsec-$$" "$LAUNCHER" "$BUSYBOX" sh -c "
-		mknod /tmp/hd b $LOOP_MAJOR $LOOP_MINOR && dd if=/tmp/hd of=/dev/null count=1; grep '^0::' /proc/self/cgroup"
+	ip netns exec "lsec-$$" "$LAUNCHER" "$BUSYBOX" sh -c "
+		mknod /tmp/hd b $LOOP_MAJOR $LOOP_MINOR && dd if=/tmp/hd of=/dev/null count=1; grep '^0::' /proc/self/cgroup" >"$BATS_TEST_TMPDIR/out" 2>&1 &
+	pid=$!
+	wait $pid || true
 	ip netns del "lsec-$$"
+	run cat "$BATS_TEST_TMPDIR/out"
 	assert_line "dd: can't open '/tmp/hd': Operation not permitted"
-	assert_line --regexp '^0::/launcher-[0-9]+$'
-	name=$(echo "$output" | sed -n 's|^0::/||p')
-	[ ! -e "$(dirname "$(device_cgroup 1)")/$name" ] # removed when the container ended
+	assert_line "0::/"
+	[ ! -e "$(device_cgroup $pid)" ] # removed when the container ended
 	run unshare -m sh -c "mount -t tmpfs none /sys && '$LAUNCHER' '$HELLO'"
 	assert_failure 125
 	assert_output "launcher: device policy: no cgroup file system in sight (/sys/fs/cgroup, /sys/fs/cgroup/unified, /sys/fs/cgroup/devices), and cgroup2 could not be mounted: No such file or directory"
 	run unshare -m sh -c "mount -t tmpfs none /sys && '$LAUNCHER' --privileged '$HELLO'"
 	assert_success
 	[ -d /sys/fs/cgroup/devices ] || skip "no v1 devices controller on this host"
-	run unshare -m sh -c "umount /sys/fs/cgroup/unified && '$LAUNCHER' '$BUSYBOX' sh -c '
-		grep :devices: /proc/self/cgroup; mknod /tmp/hd b $LOOP_MAJOR $LOOP_MINOR && dd if=/tmp/hd of=/dev/null count=1
-		echo x > /dev/null && echo null: ok'"
-	assert_line --regexp '^[0-9]+:devices:/launcher-[0-9]+$'
+	unshare -m sh -c "umount /sys/fs/cgroup/unified && exec '$LAUNCHER' '$BUSYBOX' sh -c '
+		grep :devices: /proc/self/cgroup; ls /sys/fs/cgroup; mknod /tmp/hd b $LOOP_MAJOR $LOOP_MINOR && dd if=/tmp/hd of=/dev/null count=1
+		echo x > /dev/null && echo null: ok'" >"$BATS_TEST_TMPDIR/out" 2>&1 &
+	pid=$!
+	wait $pid || true
+	run cat "$BATS_TEST_TMPDIR/out"
+	assert_line --regexp '^[0-9]+:devices:/$'
+	assert_line devices # its /sys/fs/cgroup: the v1 controller it is in, no unified tree
+	refute_line unified
 	assert_line "dd: can't open '/tmp/hd': Operation not permitted"
 	assert_line "null: ok"
-	name=$(echo "$output" | sed -n 's|^[0-9]*:devices:/||p')
-	[ ! -e "/sys/fs/cgroup/devices/$name" ] # removed when the container ended
+	[ ! -e "/sys/fs/cgroup/devices/launcher-$pid" ] # removed when the container ended
 }
 
 @test "devices: started by an unprivileged user, the kernel itself refuses device nodes (no device cgroup is made)" {

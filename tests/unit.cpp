@@ -1750,14 +1750,14 @@ struct device_run {
 	uint64_t r0 = 99;
 };
 
-device_run run_device_program(const security::device_program &p, uint32_t type, uint32_t access, uint32_t major,
+device_run run_device_program(std::span<const bpf_insn> code, uint32_t type, uint32_t access, uint32_t major,
 			      uint32_t minor)
 {
 	bpf_cgroup_dev_ctx ctx = {access << 16 | type, major, minor};
 	uint64_t r[11] = {};
-	const size_t n = std::size(p.code);
+	const size_t n = code.size();
 	for (size_t pc = 0, steps = 0; pc < n && steps < 4 * n; steps++) {
-		const bpf_insn &in = p.code[pc];
+		const bpf_insn &in = code[pc];
 		uint64_t src = BPF_SRC(in.code) == BPF_X ? r[in.src_reg] : uint64_t(int64_t(in.imm));
 		uint64_t &dst = r[in.dst_reg];
 		size_t next = pc + 1;
@@ -1771,9 +1771,9 @@ device_run run_device_program(const security::device_program &p, uint32_t type, 
 			break;
 		}
 		case BPF_LD | BPF_DW | BPF_IMM:
-			if (pc + 1 >= n || p.code[pc + 1].code != 0)
+			if (pc + 1 >= n || code[pc + 1].code != 0)
 				return {false};
-			dst = uint64_t(uint32_t(in.imm)) | uint64_t(uint32_t(p.code[pc + 1].imm)) << 32;
+			dst = uint64_t(uint32_t(in.imm)) | uint64_t(uint32_t(code[pc + 1].imm)) << 32;
 			next = pc + 2;
 			break;
 		case BPF_ALU64 | BPF_MOV | BPF_K: case BPF_ALU64 | BPF_MOV | BPF_X: dst = src; break;
@@ -1782,10 +1782,11 @@ device_run run_device_program(const security::device_program &p, uint32_t type, 
 		case BPF_ALU64 | BPF_LSH | BPF_K: dst <<= src; break;
 		case BPF_ALU64 | BPF_RSH | BPF_K: dst >>= src; break;
 		case BPF_JMP | BPF_JEQ | BPF_K: case BPF_JMP | BPF_JEQ | BPF_X:
+		case BPF_JMP | BPF_JNE | BPF_K: case BPF_JMP | BPF_JNE | BPF_X:
 		case BPF_JMP | BPF_JSET | BPF_K:
 			if (in.off < 0 || pc + 1 + size_t(in.off) >= n) // forward, inside the program
 				return {false};
-			if (BPF_OP(in.code) == BPF_JEQ ? dst == src : (dst & src) != 0)
+			if (BPF_OP(in.code) == BPF_JEQ ? dst == src : BPF_OP(in.code) == BPF_JNE ? dst != src : (dst & src) != 0)
 				next = pc + 1 + size_t(in.off);
 			break;
 		case BPF_JMP | BPF_EXIT: return {true, r[0]};
@@ -1826,7 +1827,7 @@ BOOST_AUTO_TEST_CASE(device_program_allows_dockers_devices_and_mknod_only)
 		{chr, 1 + (1 << 8), 3, acc_r, false}, {chr, 1, 3 + (1 << 8), acc_r, false},
 	};
 	for (const auto &c : cases) {
-		device_run run = run_device_program(p, c.type, c.access, c.major, c.minor);
+		device_run run = run_device_program(p.code, c.type, c.access, c.major, c.minor);
 		BOOST_TEST(run.ok);
 		BOOST_TEST(run.r0 == (c.allowed ? 1u : 0u),
 			   (c.type == blk ? 'b' : 'c') << ' ' << c.major << ':' << c.minor << " access " << c.access);
@@ -1856,7 +1857,7 @@ BOOST_AUTO_TEST_CASE(device_program_decides_as_its_table)
 						want |= (r.type == 'b' ? blk : chr) == type && (r.major < 0 || uint32_t(r.major) == major) &&
 							(r.minor < 0 || uint32_t(r.minor) == minor) &&
 							(access & ~uint32_t(r.access)) == 0;
-					device_run run = run_device_program(p, type, access, major, minor);
+					device_run run = run_device_program(p.code, type, access, major, minor);
 					BOOST_TEST(run.ok);
 					BOOST_TEST(run.r0 == (want ? 1u : 0u), type << ' ' << major << ':' << minor << " access " << access);
 					allowed += want, total++;
@@ -1865,15 +1866,14 @@ BOOST_AUTO_TEST_CASE(device_program_decides_as_its_table)
 	BOOST_TEST(allowed < total);
 }
 
-// The kernel's verifier takes the program (as root; others may not load one).
-BOOST_AUTO_TEST_CASE(device_program_passes_the_kernels_verifier)
+// The kernel's verifier takes a program (as root; others may not load one).
+void check_verifier_takes(std::span<const bpf_insn> code)
 {
-	static constexpr security::device_program p = security::make_device_program();
 	static char log[1 << 16];
 	bpf_attr a = {};
 	a.prog_type = BPF_PROG_TYPE_CGROUP_DEVICE;
-	a.insns = uint64_t(uintptr_t(p.code));
-	a.insn_cnt = uint32_t(std::size(p.code));
+	a.insns = uint64_t(uintptr_t(code.data()));
+	a.insn_cnt = uint32_t(code.size());
 	a.license = uint64_t(uintptr_t(""));
 	a.log_level = 1;
 	a.log_buf = uint64_t(uintptr_t(log));
@@ -1888,6 +1888,12 @@ BOOST_AUTO_TEST_CASE(device_program_passes_the_kernels_verifier)
 		close(fd);
 }
 
+BOOST_AUTO_TEST_CASE(device_program_passes_the_kernels_verifier)
+{
+	static constexpr security::device_program p = security::make_device_program();
+	check_verifier_takes(p.code);
+}
+
 BOOST_AUTO_TEST_CASE(device_rules_as_the_v1_controller_spells_them)
 {
 	std::vector<std::string> text;
@@ -1899,6 +1905,244 @@ BOOST_AUTO_TEST_CASE(device_rules_as_the_v1_controller_spells_them)
 	std::vector<std::string> want = {"c *:* m",   "b *:* m",   "c 1:3 rwm", "c 1:5 rwm",   "c 1:7 rwm",   "c 1:8 rwm",
 					 "c 1:9 rwm", "c 5:0 rwm", "c 5:1 rwm", "c 5:2 rwm", "c 136:* rwm", "c 10:200 rwm"};
 	BOOST_TEST(text == want, boost::test_tools::per_element());
+}
+
+// A config's rules, as runc reads them: in order, the last that matches decides; none: refused.
+bool device_rules_decide(std::span<const security::device_rule> rules, uint32_t type, uint32_t access, uint32_t major,
+			 uint32_t minor)
+{
+	bool allowed = false;
+	for (const security::device_rule &r : rules)
+		if ((r.type == 'a' || (r.type == 'b' ? blk : chr) == type) && (r.major < 0 || uint32_t(r.major) == major) &&
+		    (r.minor < 0 || uint32_t(r.minor) == minor) && (access & ~uint32_t(r.access)) == 0)
+			allowed = r.allow;
+	return allowed;
+}
+
+// The program made at run time decides as the rules read, over every access and the edges
+// of each rule, and the kernel's verifier takes it.
+void check_runtime_program(std::span<const security::device_rule> rules)
+{
+	security::device_program_of_rules p = security::make_device_program(rules);
+	BOOST_TEST_REQUIRE(p.length > 0u);
+	std::span<const bpf_insn> code(p.code, p.length);
+	std::vector<uint32_t> majors = {0, 4095}, minors = {0, 1048575};
+	for (const security::device_rule &r : rules)
+		for (int d : {-1, 0, 1}) {
+			if (r.major >= 0 && r.major + d >= 0)
+				majors.push_back(uint32_t(r.major + d));
+			if (r.minor >= 0 && r.minor + d >= 0)
+				minors.push_back(uint32_t(r.minor + d));
+		}
+	for (uint32_t type : {blk, chr})
+		for (uint32_t access = 1; access <= 7; access++)
+			for (uint32_t major : majors)
+				for (uint32_t minor : minors) {
+					device_run run = run_device_program(code, type, access, major, minor);
+					BOOST_TEST(run.ok);
+					BOOST_TEST(run.r0 == (device_rules_decide(rules, type, access, major, minor) ? 1u : 0u),
+						   type << ' ' << major << ':' << minor << " access " << access);
+				}
+	check_verifier_takes(code);
+}
+
+constexpr uint8_t d_r = security::dev_r, d_w = security::dev_w, d_m = security::dev_m, d_rwm = security::dev_rwm;
+
+BOOST_AUTO_TEST_CASE(device_program_from_a_configs_rules_last_match_wins)
+{
+	// runc's spec default: deny all, then allows; a later deny takes back part of an allow
+	const security::device_rule oci[] = {
+		{'a', -1, -1, d_rwm, false}, {'c', 1, 3, d_rwm, true}, {'c', -1, -1, d_m, true}, {'b', 8, -1, d_r, true},
+		{'c', 1, 3, d_w, false},     {'c', 136, -1, d_rwm, true}, {'c', -1, 7, d_r, true}, {'a', 10, -1, d_r | d_w, true},
+	};
+	check_runtime_program(oci);
+	// everything, then some taken away (a --privileged with a hole)
+	const security::device_rule all_but[] = {{'a', -1, -1, d_rwm, true}, {'b', 7, -1, d_r | d_w, false}, {'a', -1, 9, d_w, false}};
+	check_runtime_program(all_but);
+	// a catch-all last: nothing before it is asked, so it is left out
+	const security::device_rule catch_all[] = {{'c', 1, 3, d_rwm, true}, {'b', 8, 0, d_r, true}, {'a', -1, -1, d_rwm, false}};
+	check_runtime_program(catch_all);
+	BOOST_TEST(security::make_device_program(catch_all).length == security::device_prologue_length + 2);
+	// one major of any type, one minor of one type
+	const security::device_rule majors[] = {{'a', 4, -1, d_rwm, true}, {'b', -1, 0, d_m | d_r, true}, {'a', 4, 64, d_w, false}};
+	check_runtime_program(majors);
+	// none at all: every device refused
+	check_runtime_program({});
+	device_run run = run_device_program(security::make_device_program({}).code, chr, d_r, 1, 3);
+	BOOST_TEST((run.ok && run.r0 == 0));
+	// docker's table through the runtime builder: the same program as the constexpr one
+	constexpr security::device_program fixed = security::make_device_program();
+	security::device_program_of_rules p = security::make_device_program(security::device_rules);
+	BOOST_TEST_REQUIRE(p.length == std::size(fixed.code));
+	BOOST_TEST(memcmp(p.code, fixed.code, sizeof fixed.code) == 0);
+	check_runtime_program(security::device_rules);
+}
+
+BOOST_AUTO_TEST_CASE(device_program_refuses_invalid_rules_and_too_many)
+{
+	const security::device_rule bad[][1] = {
+		{{'x', -1, -1, d_rwm}}, {{'c', 4096, 0, d_rwm}}, {{'c', 1, 1 << 20, d_rwm}}, {{'c', 1, 3, 0}}, {{'c', 1, 3, 8}}, {{'b', -2, 0, d_r}},
+	};
+	for (const auto &r : bad)
+		BOOST_TEST(security::make_device_program(r).length == 0u);
+	std::vector<security::device_rule> many(security::max_device_rules, {'c', 1, 3, d_rwm});
+	BOOST_TEST(security::make_device_program(many).length > 0u);
+	many.push_back({'c', 1, 5, d_rwm});
+	BOOST_TEST(security::make_device_program(many).length == 0u);
+	// the longest rules, as many as fit
+	std::vector<security::device_rule> longest(security::max_device_rules, {'c', 1, 3, d_r, false});
+	BOOST_TEST(security::make_device_program(longest).length <= std::size(security::device_program_of_rules{}.code));
+}
+
+BOOST_AUTO_TEST_CASE(device_rules_of_a_config_as_the_v1_controller_spells_them)
+{
+	const security::device_rule rules[] = {{'a', -1, -1, d_rwm, false}, {'c', 1, 3, d_r | d_w}, {'b', 8, -1, d_r}, {'c', -1, 7, d_m}};
+	std::vector<std::string> text;
+	for (const security::device_rule &r : rules) {
+		char t[40];
+		limits::v1_device_rule(r, t);
+		text.push_back(t);
+	}
+	std::vector<std::string> want = {"a *:* rwm", "c 1:3 rw", "b 8:* r", "c *:7 m"};
+	BOOST_TEST(text == want, boost::test_tools::per_element());
+}
+
+BOOST_AUTO_TEST_CASE(cgroup_paths_of_oci_and_systemd_forms)
+{
+	struct {
+		const char *spec, *want; // want null: refused
+	} cases[] = {
+		{"/machine/abc", "/machine/abc"},
+		{"machine/abc", "/machine/abc"},
+		{"/a//b/", "/a/b"},
+		{"/", nullptr},
+		{"", nullptr},
+		{"/a/../b", nullptr},
+		{"/a/./b", nullptr},
+		{"machine.slice:libpod:abc", "/machine.slice/libpod-abc.scope"},
+		{"machine-abc.slice:libpod:x", "/machine.slice/machine-abc.slice/libpod-x.scope"},
+		{"a-b-c.slice:p:n", "/a.slice/a-b.slice/a-b-c.slice/p-n.scope"},
+		{":docker:123", "/system.slice/docker-123.scope"},
+		{"-.slice:p:n", "/p-n.scope"},
+		{"user.slice::n", "/user.slice/n.scope"},
+		{"system.slice:p:child.slice", "/system.slice/child.slice"},
+		{"bad:p:n", nullptr},
+		{"a--b.slice:p:n", nullptr},
+		{"-a.slice:p:n", nullptr},
+		{"machine.slice:p:", nullptr},
+		{"machine.slice:p:../x", nullptr},
+		{"machine.slice:p", nullptr},
+		{"a/b.slice:p:n", nullptr},
+	};
+	for (const auto &c : cases) {
+		char out[256];
+		bool ok = limits::cgroup_path(c.spec, out, sizeof out);
+		BOOST_TEST(ok == (c.want != nullptr), c.spec);
+		if (ok && c.want)
+			BOOST_TEST(std::string(out) == c.want, c.spec);
+	}
+	char tiny[8];
+	BOOST_TEST(!limits::cgroup_path("/abcdefgh", tiny, sizeof tiny));
+	BOOST_TEST(!limits::cgroup_path("machine.slice:p:n", tiny, sizeof tiny));
+}
+
+BOOST_AUTO_TEST_CASE(cpu_shares_map_to_weight_as_docker)
+{
+	BOOST_TEST(limits::shares_to_weight(2) == 1u);
+	BOOST_TEST(limits::shares_to_weight(1024) == 39u); // docker's default shares: weight 39, not 100
+	BOOST_TEST(limits::shares_to_weight(512) == 20u);
+	BOOST_TEST(limits::shares_to_weight(262144) == 10000u);
+	BOOST_TEST(limits::shares_to_weight(1) == 1u);        // below the range: its floor
+	BOOST_TEST(limits::shares_to_weight(1u << 30) == 10000u);
+}
+
+std::vector<std::string> settings_text(const limits::resources &r, bool v2)
+{
+	limits::setting s[limits::max_settings];
+	size_t n;
+	const char *why;
+	std::vector<std::string> out;
+	if (!limits::settings(r, v2, s, n, why))
+		return {std::string("refused: ") + why};
+	for (size_t i = 0; i < n; i++)
+		out.push_back(std::string(s[i].controller) + " " + s[i].file + "=" + s[i].value);
+	return out;
+}
+
+BOOST_AUTO_TEST_CASE(resources_as_cgroup_v2_and_v1_files)
+{
+	// the launcher's flags: --memory 32m (no swap beyond it), --cpus 0.5, --pids-limit 50
+	limits::request q;
+	q.memory = 32 << 20, q.cpu_quota_us = 50000, q.pids = 50;
+	std::vector<std::string> v2 = {"memory memory.max=33554432", "memory memory.swap.max=0", "cpu cpu.max=50000 100000",
+				       "pids pids.max=50"};
+	BOOST_TEST(settings_text(limits::resources_of(q), true) == v2, boost::test_tools::per_element());
+	std::vector<std::string> v1 = {"memory memory.limit_in_bytes=33554432", "memory memory.memsw.limit_in_bytes=33554432",
+				       "cpu cpu.cfs_period_us=100000", "cpu cpu.cfs_quota_us=50000", "pids pids.max=50"};
+	BOOST_TEST(settings_text(limits::resources_of(q), false) == v1, boost::test_tools::per_element());
+	BOOST_TEST(settings_text(limits::resources_of({}), true).empty());
+	// an OCI config's: everything, swap as memory plus swap
+	limits::resources r;
+	r.memory = 1 << 30, r.memory_reservation = 512 << 20, r.memory_swap = 3 << 29, r.cpu_shares = 512;
+	r.cpu_quota = 20000, r.cpu_period = 50000, r.cpus = "0-1", r.mems = "0", r.pids = -1;
+	v2 = {"memory memory.max=1073741824", "memory memory.low=536870912", "memory memory.swap.max=536870912",
+	      "cpu cpu.weight=20", "cpu cpu.max=20000 50000", "cpuset cpuset.cpus=0-1", "cpuset cpuset.mems=0", "pids pids.max=max"};
+	BOOST_TEST(settings_text(r, true) == v2, boost::test_tools::per_element());
+	v1 = {"memory memory.limit_in_bytes=1073741824", "memory memory.soft_limit_in_bytes=536870912",
+	      "memory memory.memsw.limit_in_bytes=1610612736", "cpu cpu.shares=512", "cpu cpu.cfs_period_us=50000",
+	      "cpu cpu.cfs_quota_us=20000", "cpuset cpuset.cpus=0-1", "cpuset cpuset.mems=0", "pids pids.max=max"};
+	BOOST_TEST(settings_text(r, false) == v1, boost::test_tools::per_element());
+	// unlimited
+	limits::resources u;
+	u.memory = -1, u.memory_swap = -1, u.cpu_quota = -1, u.cpu_period = 100000;
+	v2 = {"memory memory.max=max", "memory memory.swap.max=max", "cpu cpu.max=max 100000"};
+	BOOST_TEST(settings_text(u, true) == v2, boost::test_tools::per_element());
+	v1 = {"memory memory.limit_in_bytes=-1", "memory memory.memsw.limit_in_bytes=-1", "cpu cpu.cfs_period_us=100000",
+	      "cpu cpu.cfs_quota_us=-1"};
+	BOOST_TEST(settings_text(u, false) == v1, boost::test_tools::per_element());
+	// inconsistent
+	limits::resources bad;
+	bad.memory = 64 << 20, bad.memory_swap = 32 << 20;
+	BOOST_TEST(settings_text(bad, true)[0] == "refused: memory and swap together below the memory limit");
+	bad = {};
+	bad.memory_swap = 32 << 20;
+	BOOST_TEST(settings_text(bad, true)[0] == "refused: a swap limit without a memory limit");
+	bad = {};
+	bad.cpu_quota = 500;
+	BOOST_TEST(settings_text(bad, false)[0] == "refused: a CPU period outside 1 ms to 1 s, or a quota under 1 ms");
+	bad = {};
+	bad.cpu_period = 2000000;
+	BOOST_TEST(settings_text(bad, true)[0] == "refused: a CPU period outside 1 ms to 1 s, or a quota under 1 ms");
+	bad = {};
+	bad.cpus = "0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15";
+	BOOST_TEST(settings_text(bad, true)[0] == "refused: a cpuset list over 31 characters");
+}
+
+BOOST_AUTO_TEST_CASE(cgroup_files_read)
+{
+	BOOST_TEST(limits::own_cgroup("12:pids:/x\n0::/user.slice/session-1.scope\n") == "/user.slice/session-1.scope");
+	BOOST_TEST(limits::own_cgroup("0::/\n") == "/");
+	BOOST_TEST(limits::own_cgroup("0::/a") == "/a");
+	BOOST_TEST(limits::own_cgroup("1:name=systemd:/\n").empty());
+	BOOST_TEST(limits::own_cgroup("10::/x\n").empty());
+	pid_t p[2];
+	BOOST_TEST(limits::parse_pids("1\n42\n7\n", p, 2) == 3u);
+	BOOST_TEST((p[0] == 1 && p[1] == 42));
+	BOOST_TEST(limits::parse_pids("", p, 2) == 0u);
+	BOOST_TEST(limits::parse_pids("x\n\n5", p, 2) == 1u);
+	BOOST_TEST(p[0] == 5);
+	const char *events = "low 0\nhigh 0\nmax 12\noom 3\noom_kill 2\noom_group_kill 0\n";
+	BOOST_TEST(limits::keyed_value(events, "oom_kill") == 2u);
+	BOOST_TEST(limits::keyed_value(events, "oom") == 3u);
+	BOOST_TEST(limits::keyed_value(events, "oom_group_kill") == 0u);
+	BOOST_TEST(limits::keyed_value("oom_kill_disable 0\nunder_oom 0\noom_kill 1\n", "oom_kill") == 1u); // v1's oom_control
+	BOOST_TEST(limits::keyed_value("populated 1\nfrozen 1\n", "frozen") == 1u);
+	BOOST_TEST(limits::keyed_value("frozen x\n", "frozen") == 0u);
+	BOOST_TEST(limits::has_controllers("cpu memory pids\n", "+memory +pids"));
+	BOOST_TEST(limits::has_controllers("cpuset cpu io memory\n", "+cpu"));
+	BOOST_TEST(!limits::has_controllers("cpuset io memory\n", "+memory +cpu"));
+	BOOST_TEST(!limits::has_controllers("\n", "+pids"));
+	BOOST_TEST(limits::has_controllers("", ""));
 }
 
 BOOST_AUTO_TEST_CASE(limit_values)
