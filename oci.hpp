@@ -560,6 +560,22 @@ inline uint64_t ns_inode(const char *path)
 	return stat(path, &st) == 0 ? st.st_ino : 0;
 }
 
+// Closes every descriptor from 3 up but `keep` (and the --preserve-fds ones, 3 to 3+N-1).
+inline void keep_only(std::initializer_list<int> keep, unsigned preserve)
+{
+	int sorted[8], n = 0;
+	for (int fd : keep)
+		if (fd >= int(3 + preserve))
+			sorted[n++] = fd;
+	std::sort(sorted, sorted + n);
+	unsigned from = 3 + preserve;
+	for (int i = 0; i < n; from = unsigned(sorted[i++]) + 1)
+		if (unsigned(sorted[i]) > from && sys::close_range(from, unsigned(sorted[i]) - 1, 0) < 0)
+			die_errno("close the runtime's descriptors");
+	if (sys::close_range(from, ~0U, 0) < 0)
+		die_errno("close the runtime's descriptors");
+}
+
 // What the host side tells the container's first process: go, you are this pid.
 struct go_message {
 	pid_t host_pid;
@@ -650,6 +666,9 @@ inline int take_privileges(const bundle::process &p, const seccomp::program *fil
 	if (read(s.go, &go, sizeof go) != sizeof go)
 		_exit(1);
 	s.rec->pid = go.host_pid;
+	// Only what the process needs stays open: a host directory left open (the state root,
+	// the cgroup's) could become its cwd through /proc/self/fd (CVE-2024-21626).
+	keep_only({s.go, s.ready, s.fifo, s.console, log_fd}, s.preserve_fds);
 	bool userns = s.own_ns & CLONE_NEWUSER;
 	if (userns && (sys::set_gid(0) < 0 || sys::set_uid(0) < 0))
 		die_errno("become root of the user namespace");
@@ -709,8 +728,7 @@ inline int take_privileges(const bundle::process &p, const seccomp::program *fil
 		if (!fd || write(fd.get(), text, size_t(n)) != n)
 			die_errno("write oom_score_adj %d", cfg.proc.oom_score_adj);
 	}
-	if (chdir(cfg.proc.cwd) < 0)
-		die_errno("chdir to cwd (\"%s\") set in config.json failed", cfg.proc.cwd);
+	rootfs::enter_workdir(cfg.proc.cwd); // made if missing, as runc does; checked inside
 	static char file_buf[PATH_MAX];
 	const char *file = find_executable(cfg.proc, file_buf);
 	if (terminal >= 0)
@@ -1244,8 +1262,8 @@ inline int exec_in(context &x, container_ref &c)
 		for (const bundle::rlimit_entry &r : p.rlimits)
 			if (sys::set_rlimit(r.resource, r.limit) < 0)
 				die_errno("set rlimit %d", r.resource);
-		if (chdir(p.cwd) < 0)
-			die_errno("chdir to %s", p.cwd);
+		keep_only({console.get(), log_fd}, cmd.preserve_fds);
+		rootfs::enter_workdir(p.cwd);
 		if (p.terminal) {
 			sys::unique_fd root(open("/", O_PATH | O_DIRECTORY | O_CLOEXEC));
 			use_terminal(make_pty(root.get(), console.get(), p));
