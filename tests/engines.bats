@@ -92,9 +92,13 @@ setup() {
 }
 
 teardown() {
-	for _ in $(seq 20); do
+	# Engines finish some cleaning after they answered (conmon's exit command, the shim):
+	# up to 5 s.
+	local until=$((SECONDS + 5))
+	while :; do
 		engines_state >"$BATS_TEST_TMPDIR/state.after"
 		cmp -s "$BATS_TEST_TMPDIR/state.before" "$BATS_TEST_TMPDIR/state.after" && return 0
+		[ "$SECONDS" -lt "$until" ] || break
 		sleep 0.2
 	done
 	diff "$BATS_TEST_TMPDIR/state.before" "$BATS_TEST_TMPDIR/state.after" >&2
