@@ -187,8 +187,8 @@ rootfs_of() {
 	for layer in $(tar -xOf "$1" manifest.json | python3 -c 'import json, sys; print(*json.load(sys.stdin)[0]["Layers"])'); do
 		tar -xOf "$1" "$layer" | tar -t | { grep '\.wh\.' || true; } | while read -r wh; do
 			case ${wh##*/} in
-			.wh..wh..opq) find "$2/$(dirname "$wh")" -mindepth 1 -delete ;;
-			*) rm -rf "$2/$(dirname "$wh")/$(basename "$wh" | sed 's/^\.wh\.//')" ;;
+			.wh..wh..opq) find "${2:?}/$(dirname "$wh")" -mindepth 1 -delete ;;
+			*) rm -rf "${2:?}/$(dirname "$wh")/$(basename "$wh" | sed 's/^\.wh\.//')" ;;
 			esac
 		done
 		tar -xOf "$1" "$layer" | tar -x -C "$2"

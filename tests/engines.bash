@@ -216,7 +216,7 @@ engines_cgroups() {
 engines_cgroups_remove() {
 	local ok=0 dir
 	while read -r dir; do
-		rmdir "$dir" 2>/dev/null || { echo "cgroup not empty: $dir: $(cat "$dir/cgroup.procs" 2>/dev/null | tr '\n' ' ')" >&2; ok=1; }
+		rmdir "$dir" 2>/dev/null || { echo "cgroup not empty: $dir: $(tr '\n' ' ' <"$dir/cgroup.procs" 2>/dev/null)" >&2; ok=1; }
 	done < <(engines_cgroups | sort -r)
 	return "$ok"
 }
