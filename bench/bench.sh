@@ -30,6 +30,16 @@ ENGINES_CGROUP=launcher-bench-$$ ENGINES_NETNS=launcher-bench-$$
 source tests/engines.bash
 [ ! -d /sys/fs/cgroup/unified ] || cgroup_v1_only
 work=$(mktemp -d)
+# Also when a row fails: the engines stopped, the tmpfs (gone with this namespace anyway)
+# and its mount point removed.
+cleanup() {
+	[ -z "${CONTAINERD_PID:-}" ] || engines_stop || true
+	cd /
+	umount "$work/run" 2>/dev/null || true
+	umount "$work" 2>/dev/null || true
+	rmdir "$work" 2>/dev/null || true
+}
+trap cleanup EXIT
 mount -t tmpfs -o size=4g bench "$work"
 export LAUNCHER_RUN=$work/run
 export LAUNCHER_ROOT=$work/cache # the layer cache, on the same tmpfs
@@ -177,8 +187,8 @@ rootfs_of() {
 	for layer in $(tar -xOf "$1" manifest.json | python3 -c 'import json, sys; print(*json.load(sys.stdin)[0]["Layers"])'); do
 		tar -xOf "$1" "$layer" | tar -t | { grep '\.wh\.' || true; } | while read -r wh; do
 			case ${wh##*/} in
-			.wh..wh..opq) find "$2/$(dirname "$wh")" -mindepth 1 -delete ;;
-			*) rm -rf "$2/$(dirname "$wh")/$(basename "$wh" | sed 's/^\.wh\.//')" ;;
+			.wh..wh..opq) find "${2:?}/$(dirname "$wh")" -mindepth 1 -delete ;;
+			*) rm -rf "${2:?}/$(dirname "$wh")/$(basename "$wh" | sed 's/^\.wh\.//')" ;;
 			esac
 		done
 		tar -xOf "$1" "$layer" | tar -x -C "$2"
@@ -189,8 +199,6 @@ rootfs_of images/busybox.tar "$work/cycle/rootfs"
 (cd "$work/cycle" && runc spec)
 sed -i 's/"terminal": true/"terminal": false/; s/"sh"$/"\/bin\/true"/' "$work/cycle/config.json"
 engines_init "$work/engines"
-# A failing row must not leave the daemons running.
-trap '[ -z "${CONTAINERD_PID:-}" ] || engines_stop' EXIT
 engines_start containerd
 podman_load
 ctr_import
@@ -203,10 +211,17 @@ ctr_cmd() {
 	echo "$in_ns ctr --address /run/containerd/containerd.sock run --rm --cgroup /$ENGINES_CGROUP/ctr/bench-$2" \
 		"--runc-binary $1 docker.io/library/busybox:latest bench-$2 true"
 }
-# engine_row GROUP RUNTIME COMMAND
+# engine_row GROUP RUNTIME COMMAND [pending]: with `pending` (the launcher's rows, while
+# its OCI mode is being written), a command that fails once is a row saying so, with the
+# runtime's last error line, instead of ending the benchmark.
 : >"$work/engines.csv"
 engine_row() {
 	say "engines: $1, $2"
+	# shellcheck disable=SC2086 # the command's words, split as hyperfine -N splits them
+	if [ "${4:-}" = pending ] && ! $3 >/dev/null 2>"$work/row.err"; then
+		echo "$1|$2|fails: $(grep . "$work/row.err" | tail -1 | tr '|' '/')" >>"$work/engines.csv"
+		return 0
+	fi
 	hyperfine -N --style none --warmup "$WARMUP" --runs "$RUNS" --export-json "$work/h.json" "$3" >/dev/null
 	python3 - "$work/h.json" "$1" "$2" >>"$work/engines.csv" <<'EOF'
 import json, sys
@@ -218,12 +233,12 @@ oci_launcher() { "$L" features >/dev/null 2>&1; }
 CRUN=$(command -v crun) RUNC=$(command -v runc)
 engine_row "create, start, wait, delete" crun "$work/measure cycle $CRUN $work/cycle cycle-crun"
 engine_row "create, start, wait, delete" runc "$work/measure cycle $RUNC $work/cycle cycle-runc"
-! oci_launcher || engine_row "create, start, wait, delete" launcher "$work/measure cycle $L $work/cycle cycle-launcher"
+! oci_launcher || engine_row "create, start, wait, delete" launcher "$work/measure cycle $L $work/cycle cycle-launcher" pending
 engine_row "podman run --rm" crun "$(podman_cmd "$CRUN")"
 engine_row "podman run --rm" runc "$(podman_cmd "$RUNC")"
-! oci_launcher || engine_row "podman run --rm" launcher "$(podman_cmd "$L")"
+! oci_launcher || engine_row "podman run --rm" launcher "$(podman_cmd "$L")" pending
 engine_row "ctr run --rm" runc "$(ctr_cmd "$RUNC" runc)"
-! oci_launcher || engine_row "ctr run --rm" launcher "$(ctr_cmd "$L" launcher)"
+! oci_launcher || engine_row "ctr run --rm" launcher "$(ctr_cmd "$L" launcher)" pending
 podman rm -af >/dev/null
 engines_stop
 engines_versions="podman $(command podman --version | cut -d' ' -f3), conmon $(conmon --version | sed -n 's/^conmon version //p'), containerd $(containerd --version | cut -d' ' -f3)"
@@ -328,7 +343,10 @@ whole_ms=$(awk -F'|' 'NR == 1 { print $2 }' "$work/unpack.csv")
 	echo "| what | runtime | median ms | min | max | stddev | x runc |"
 	echo "|---|---|---|---|---|---|---|"
 	while IFS='|' read -r group rt med min max sd; do
-		echo "| $group | $rt | $med | $min | $max | $sd | $(ratio "$med" "$(awk -F'|' -v g="$group" '$1 == g && $2 == "runc" { print $3 }' "$work/engines.csv")") |"
+		case $med in
+		fails:*) echo "| $group | $rt | $med | | | | |" ;;
+		*) echo "| $group | $rt | $med | $min | $max | $sd | $(ratio "$med" "$(awk -F'|' -v g="$group" '$1 == g && $2 == "runc" { print $3 }' "$work/engines.csv")") |" ;;
+		esac
 	done <"$work/engines.csv"
 } >"$out/BENCHMARKS.md"
 
@@ -346,6 +364,4 @@ unset key
 plot "$work/start.dat" using 0:2:xtic(1) with boxes lc rgb "#4a7ebb", \
      "" using 0:2:(sprintf("%.2f", \$2)) with labels offset 0,0.7
 EOF
-umount "$work/run" 2>/dev/null || true
-cd / && umount "$work" && rmdir "$work"
 say "wrote $out/BENCHMARKS.md and $out/bench/startup.svg"

@@ -59,9 +59,14 @@ cgroup_v1_only() {
 # in_engines COMMAND...: COMMAND in the engines' network and mount namespaces.
 in_engines() { nsenter -t "$CONTAINERD_PID" -m -n -- "$@"; }
 
+# ENGINES_SECCOMP=unconfined runs podman's and docker's containers without their default
+# seccomp profiles (--security-opt seccomp=unconfined), for a runtime that cannot apply
+# one yet; unset, the engines send their profiles as they do by default.
+SECURITY_FLAGS=(${ENGINES_SECCOMP:+--security-opt "seccomp=$ENGINES_SECCOMP"})
+
 # ---- podman -----------------------------------------------------------------------------
 # No CAP_SYS_RESOURCE in this sandbox: podman's default rlimits (nofile 1048576) cannot be set.
-PODMAN_RUN_FLAGS=(--network none --ulimit nofile=1024:1024 --ulimit nproc=32768:32768)
+PODMAN_RUN_FLAGS=(--network none --ulimit nofile=1024:1024 --ulimit nproc=32768:32768 "${SECURITY_FLAGS[@]}")
 
 # podman's global flags: its store under $ENGINES_DIR/store/podman, the cgroupfs manager
 # (no systemd here), no event log. (Printed as words, for bench.sh's command lines too:
@@ -90,6 +95,9 @@ docker_sock() { echo "/proc/$CONTAINERD_PID/root/run/docker.sock"; }
 # opens them: so ctr runs in the engines' mount namespace.
 ctr() { in_engines ctr --address /run/containerd/containerd.sock "$@"; }
 docker() { "$DOCKER" -H "unix://$(docker_sock)" "$@"; }
+# docker_run ARGS...: `docker run` with the runtime under test (or $ENGINES_RUNTIME_NAME's
+# other value, runc: dockerd's own), no network.
+docker_run() { docker run --runtime "$ENGINES_RUNTIME_NAME" --network none "${SECURITY_FLAGS[@]}" "$@"; }
 
 # The runtime's state root as the containerd shim passes it: --root /run/containerd/runc/NS
 # for `ctr` (namespace default), and /run/docker/runtime-runc/moby for every runtime of
@@ -208,7 +216,7 @@ engines_cgroups() {
 engines_cgroups_remove() {
 	local ok=0 dir
 	while read -r dir; do
-		rmdir "$dir" 2>/dev/null || { echo "cgroup not empty: $dir: $(cat "$dir/cgroup.procs" 2>/dev/null | tr '\n' ' ')" >&2; ok=1; }
+		rmdir "$dir" 2>/dev/null || { echo "cgroup not empty: $dir: $(tr '\n' ' ' <"$dir/cgroup.procs" 2>/dev/null)" >&2; ok=1; }
 	done < <(engines_cgroups | sort -r)
 	return "$ok"
 }
