@@ -1269,7 +1269,9 @@ inline int exec_in(context &x, container_ref &c)
 			use_terminal(make_pty(root.get(), console.get(), p));
 		}
 		static char file_buf[PATH_MAX];
-		exec_process(p, find_executable(p, file_buf), has_filter ? &filter : nullptr, join & CLONE_NEWUSER, cmd.preserve_fds);
+		sys::failure_status = 127; // a command not found exits as a shell's would
+		const char *file = find_executable(p, file_buf);
+		exec_process(p, file, has_filter ? &filter : nullptr, join & CLONE_NEWUSER, cmd.preserve_fds);
 	}
 	if (cmd.pid_file)
 		write_pid_file(cmd.pid_file, pid);
