@@ -286,8 +286,8 @@ inline bool refuses(uint32_t action)
 
 struct emitter {
 	std::vector<sock_filter> &code;
-	std::vector<size_t> fails; // jumps to patch to the end of the current rule, jf (or jt if marked)
-	std::vector<bool> fail_on_true;
+	size_t fails[12], nfails = 0; // jumps to the end of the current rule, patched there (2 a compare)
+	bool fail_on_true[12];
 
 	size_t put(uint16_t c, uint32_t k, uint8_t jt = 0, uint8_t jf = 0)
 	{
@@ -297,9 +297,8 @@ struct emitter {
 	void load(uint32_t off) { put(BPF_LD | BPF_W | BPF_ABS, off); }
 	void jump_fail(uint16_t c, uint32_t k, bool on_true, uint8_t other)
 	{
-		size_t at = put(BPF_JMP | c | BPF_K, k, on_true ? 0 : other, on_true ? other : 0);
-		fails.push_back(at);
-		fail_on_true.push_back(on_true);
+		fail_on_true[nfails] = on_true;
+		fails[nfails++] = put(BPF_JMP | c | BPF_K, k, on_true ? 0 : other, on_true ? other : 0);
 	}
 	// One compare: falls through when it holds, jumps to the rule's end when it does not.
 	void check(const compare &c)
@@ -350,12 +349,11 @@ struct emitter {
 	}
 	void rule(const conditional &r)
 	{
-		fails.clear();
-		fail_on_true.clear();
+		nfails = 0;
 		for (size_t i = 0; i < r.count; i++)
 			check(r.args[i]);
 		put(BPF_RET | BPF_K, r.action);
-		for (size_t i = 0; i < fails.size(); i++) { // a rule is at most 6 * 6 + 1 lines: short jumps
+		for (size_t i = 0; i < nfails; i++) { // a rule is at most 6 * 6 + 1 lines: short jumps
 			uint8_t off = uint8_t(code.size() - (fails[i] + 1));
 			(fail_on_true[i] ? code[fails[i]].jt : code[fails[i]].jf) = off;
 		}
@@ -435,7 +433,7 @@ inline bool emit(const profile &p, program &out, char *err, size_t errlen)
 	code.push_back({BPF_LD | BPF_W | BPF_ABS, 0, 0, offsetof(seccomp_data, nr)});
 	tree(code, spans, n);
 	size_t tree_end = code.size();
-	emitter e{code, {}, {}};
+	emitter e{code};
 	for (int nr = 0; nr <= highest; nr++) {
 		if (!has_rules[nr])
 			continue;
