@@ -561,14 +561,19 @@ constexpr size_t count_words(std::string_view s)
 	return n;
 }
 
+// The groups always allowed become one bitmap (64 bytes for some 340 names); the others
+// lists of numbers.
+constexpr bool in_bitmap(const group &g) { return g.w == when::always && g.action == SECCOMP_RET_ALLOW; }
+
 constexpr size_t group_words = [] {
 	size_t n = 0;
 	for (const group &g : docker_groups)
-		n += count_words(g.names);
+		n += in_bitmap(g) ? 0 : count_words(g.names);
 	return n;
 }();
 
 struct resolved_groups {
+	uint64_t always[(max_nr + 1) / 64];
 	uint16_t nr[group_words];
 	uint16_t count[std::size(docker_groups)];
 	uint16_t arg_nr[std::size(docker_arg_rules)];
@@ -589,8 +594,12 @@ constexpr resolved_groups resolve_groups()
 			int nr = compile_time_number(word);
 			if (nr < 0)
 				unknown_syscall_name();
-			r.nr[k++] = uint16_t(nr);
-			r.count[g]++;
+			if (in_bitmap(docker_groups[g])) {
+				r.always[nr / 64] |= uint64_t(1) << nr % 64;
+			} else {
+				r.nr[k++] = uint16_t(nr);
+				r.count[g]++;
+			}
 		}
 	}
 	for (size_t i = 0; i < std::size(docker_arg_rules); i++) {
@@ -639,6 +648,9 @@ constexpr bool holds(condition c, uint64_t caps)
 inline void docker_profile(uint64_t caps, profile &p)
 {
 	p.default_action = SECCOMP_RET_ERRNO | EPERM;
+	for (size_t nr = 0; nr <= max_nr; nr++)
+		if (docker_numbers.always[nr / 64] >> nr % 64 & 1)
+			p.unconditional[nr] = SECCOMP_RET_ALLOW;
 	const uint16_t *nr = docker_numbers.nr;
 	for (size_t g = 0; g < std::size(docker_groups); nr += docker_numbers.count[g++])
 		if (holds(group_conditions.c[g], caps))
@@ -646,9 +658,8 @@ inline void docker_profile(uint64_t caps, profile &p)
 				if (p.unconditional[nr[i]] == unset)
 					p.unconditional[nr[i]] = group_conditions.action[g];
 	for (size_t i = 0; i < std::size(docker_arg_rules); i++)
-		if (holds(arg_rule_bodies.c[i], caps)) {
+		if (holds(arg_rule_bodies.c[i], caps))
 			p.add({docker_numbers.arg_nr[i], arg_rule_bodies.action[i], 1, {arg_rule_bodies.cmp[i]}});
-		}
 }
 
 // ---- Docker's and the OCI format ---------------------------------------------------------
