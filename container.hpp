@@ -123,8 +123,10 @@ inline void seccomp_profile(container_spec &spec, const char *path)
 		ssize_t n = read(fd, text.data() + got, text.size() - got);
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n <= 0)
+		if (n < 0)
 			die_errno("read seccomp profile %s", path);
+		if (n == 0)
+			die("read seccomp profile %s: shorter than its size", path);
 		got += size_t(n);
 	}
 	close(fd);

@@ -286,8 +286,8 @@ inline bool refuses(uint32_t action)
 
 struct emitter {
 	std::vector<sock_filter> &code;
-	std::vector<size_t> fails; // jumps to patch to the end of the current rule, jf (or jt if marked)
-	std::vector<bool> fail_on_true;
+	size_t fails[12], nfails = 0; // jumps to the end of the current rule, patched there (2 a compare)
+	bool fail_on_true[12];
 
 	size_t put(uint16_t c, uint32_t k, uint8_t jt = 0, uint8_t jf = 0)
 	{
@@ -297,9 +297,8 @@ struct emitter {
 	void load(uint32_t off) { put(BPF_LD | BPF_W | BPF_ABS, off); }
 	void jump_fail(uint16_t c, uint32_t k, bool on_true, uint8_t other)
 	{
-		size_t at = put(BPF_JMP | c | BPF_K, k, on_true ? 0 : other, on_true ? other : 0);
-		fails.push_back(at);
-		fail_on_true.push_back(on_true);
+		fail_on_true[nfails] = on_true;
+		fails[nfails++] = put(BPF_JMP | c | BPF_K, k, on_true ? 0 : other, on_true ? other : 0);
 	}
 	// One compare: falls through when it holds, jumps to the rule's end when it does not.
 	void check(const compare &c)
@@ -350,12 +349,11 @@ struct emitter {
 	}
 	void rule(const conditional &r)
 	{
-		fails.clear();
-		fail_on_true.clear();
+		nfails = 0;
 		for (size_t i = 0; i < r.count; i++)
 			check(r.args[i]);
 		put(BPF_RET | BPF_K, r.action);
-		for (size_t i = 0; i < fails.size(); i++) { // a rule is at most 6 * 6 + 1 lines: short jumps
+		for (size_t i = 0; i < nfails; i++) { // a rule is at most 6 * 6 + 1 lines: short jumps
 			uint8_t off = uint8_t(code.size() - (fails[i] + 1));
 			(fail_on_true[i] ? code[fails[i]].jt : code[fails[i]].jf) = off;
 		}
@@ -435,7 +433,7 @@ inline bool emit(const profile &p, program &out, char *err, size_t errlen)
 	code.push_back({BPF_LD | BPF_W | BPF_ABS, 0, 0, offsetof(seccomp_data, nr)});
 	tree(code, spans, n);
 	size_t tree_end = code.size();
-	emitter e{code, {}, {}};
+	emitter e{code};
 	for (int nr = 0; nr <= highest; nr++) {
 		if (!has_rules[nr])
 			continue;
@@ -563,14 +561,19 @@ constexpr size_t count_words(std::string_view s)
 	return n;
 }
 
+// The groups always allowed become one bitmap (64 bytes for some 340 names); the others
+// lists of numbers.
+constexpr bool in_bitmap(const group &g) { return g.w == when::always && g.action == SECCOMP_RET_ALLOW; }
+
 constexpr size_t group_words = [] {
 	size_t n = 0;
 	for (const group &g : docker_groups)
-		n += count_words(g.names);
+		n += in_bitmap(g) ? 0 : count_words(g.names);
 	return n;
 }();
 
 struct resolved_groups {
+	uint64_t always[(max_nr + 1) / 64];
 	uint16_t nr[group_words];
 	uint16_t count[std::size(docker_groups)];
 	uint16_t arg_nr[std::size(docker_arg_rules)];
@@ -591,8 +594,12 @@ constexpr resolved_groups resolve_groups()
 			int nr = compile_time_number(word);
 			if (nr < 0)
 				unknown_syscall_name();
-			r.nr[k++] = uint16_t(nr);
-			r.count[g]++;
+			if (in_bitmap(docker_groups[g])) {
+				r.always[nr / 64] |= uint64_t(1) << nr % 64;
+			} else {
+				r.nr[k++] = uint16_t(nr);
+				r.count[g]++;
+			}
 		}
 	}
 	for (size_t i = 0; i < std::size(docker_arg_rules); i++) {
@@ -641,6 +648,9 @@ constexpr bool holds(condition c, uint64_t caps)
 inline void docker_profile(uint64_t caps, profile &p)
 {
 	p.default_action = SECCOMP_RET_ERRNO | EPERM;
+	for (size_t nr = 0; nr <= max_nr; nr++)
+		if (docker_numbers.always[nr / 64] >> nr % 64 & 1)
+			p.unconditional[nr] = SECCOMP_RET_ALLOW;
 	const uint16_t *nr = docker_numbers.nr;
 	for (size_t g = 0; g < std::size(docker_groups); nr += docker_numbers.count[g++])
 		if (holds(group_conditions.c[g], caps))
@@ -648,9 +658,8 @@ inline void docker_profile(uint64_t caps, profile &p)
 				if (p.unconditional[nr[i]] == unset)
 					p.unconditional[nr[i]] = group_conditions.action[g];
 	for (size_t i = 0; i < std::size(docker_arg_rules); i++)
-		if (holds(arg_rule_bodies.c[i], caps)) {
+		if (holds(arg_rule_bodies.c[i], caps))
 			p.add({docker_numbers.arg_nr[i], arg_rule_bodies.action[i], 1, {arg_rule_bodies.cmp[i]}});
-		}
 }
 
 // ---- Docker's and the OCI format ---------------------------------------------------------

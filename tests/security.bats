@@ -137,6 +137,9 @@ passes() {
 	run "$LAUNCHER" --security-opt seccomp="$BATS_TEST_TMPDIR/none.json" "$HELLO"
 	assert_failure 125
 	assert_output "launcher: open seccomp profile $BATS_TEST_TMPDIR/none.json: No such file or directory"
+	run "$LAUNCHER" --security-opt seccomp="$BATS_TEST_TMPDIR" "$HELLO"
+	assert_failure 125
+	assert_output "launcher: seccomp profile $BATS_TEST_TMPDIR: not a regular file of at most 4 MiB"
 	run "$LAUNCHER" --security-opt label=disable "$HELLO"
 	assert_failure 125
 	assert_output --partial "bad --security-opt label=disable"
