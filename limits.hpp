@@ -481,6 +481,14 @@ inline int enable_controllers(const char *root, const char *upto, const char *wa
 		char c = *p;
 		*p = 0;
 		if (read_value(dir, "cgroup.subtree_control", text, sizeof text) < 0 || !has_controllers(text, want)) {
+			// A cgroup with processes (but the root, which has no cgroup.type) takes no
+			// domain controller (memory) for its children, and a threaded one alone (pids,
+			// cpu) would make it a thread root, whose new children take no process at all.
+			if (read_value(dir, "cgroup.type", text, sizeof text) > 0 && read_value(dir, "cgroup.procs", text, sizeof text) > 0) {
+				snprintf(refused, sizeof refused, "%s", dir);
+				errno = EBUSY;
+				return -1;
+			}
 			// runc's way: every controller a container may want (so that a launcher inside
 			// it has them too), else just those this one needs
 			if (try_write(dir, "cgroup.subtree_control", strstr(want, "cpuset") ? "+cpu +memory +pids +cpuset" : "+cpu +memory +pids") < 0 &&
@@ -510,9 +518,30 @@ inline void needed_controllers(const resources &r, char (&want)[64], unsigned &v
 		}
 }
 
+// A v1 cpuset starts with no CPUs nor memory nodes, and takes no process so: each level of
+// dir below the controller's root (at) takes its parent's where empty.
+inline void inherit_cpuset(const char *dir, size_t at)
+{
+	char path[PATH_MAX], up[PATH_MAX], text[256];
+	snprintf(path, sizeof path, "%s", dir);
+	for (char *p = path + at + 1;; p++) {
+		if (*p && *p != '/')
+			continue;
+		char c = *p;
+		*p = 0;
+		snprintf(up, sizeof up, "%s", path);
+		*strrchr(up, '/') = 0;
+		for (const char *f : {"cpuset.cpus", "cpuset.mems"})
+			if (read_value(path, f, text, sizeof text) <= 1 && read_value(up, f, text, sizeof text) > 1)
+				write_value(path, f, text);
+		if (!(*p = c))
+			return;
+	}
+}
+
 // Makes the directory of cg (cg.path under cgroup2, cg.v1_path under each v1 controller of
 // v1); parents too when `parents` (an OCI cgroupsPath), after enabling the controllers r
-// needs on cgroup2. A v1 cpuset starts with no CPUs: it takes its parent's.
+// needs on cgroup2.
 inline void make(cgroup &cg, const resources &r, bool in_v2, unsigned v1, bool parents)
 {
 	char dir[PATH_MAX], want[64], refused[PATH_MAX];
@@ -546,13 +575,7 @@ inline void make(cgroup &cg, const resources &r, bool in_v2, unsigned v1, bool p
 			cg.v1 |= 1u << i;
 			cg.owned = true;
 			if (v1_controllers[i] == std::string_view("cpuset"))
-				for (const char *f : {"cpuset.cpus", "cpuset.mems"}) {
-					char text[256], up[PATH_MAX];
-					snprintf(up, sizeof up, "%s", dir);
-					*strrchr(up, '/') = 0;
-					if (read_value(dir, f, text, sizeof text) == 1 && read_value(up, f, text, sizeof text) > 0)
-						write_value(dir, f, text);
-				}
+				inherit_cpuset(dir, strlen(cgroup_root) + sizeof "/cpuset" - 1);
 		}
 }
 
