@@ -762,8 +762,28 @@ inline bool oom_killed(const cgroup &cg)
 	return read_value(dir, cg.v2 ? "memory.events" : "memory.oom_control", text, sizeof text) > 0 && keyed_value(text, "oom_kill") > 0;
 }
 
-// Removes cg's directories (its processes gone), the leaves only: the parents of an OCI
-// cgroupsPath may be shared.
+// rmdir of a cgroup, and first of the cgroups a process inside made below it (a
+// --privileged container, a launcher inside one), as runc removes them.
+inline void remove_tree(const char *dir, int depth = 0)
+{
+	if (rmdir(dir) == 0 || errno != EBUSY || depth > 16)
+		return;
+	DIR *d = opendir(dir);
+	if (!d)
+		return;
+	while (dirent *e = readdir(d)) {
+		char sub[PATH_MAX];
+		if (e->d_type != DT_DIR || !strcmp(e->d_name, ".") || !strcmp(e->d_name, "..") ||
+		    snprintf(sub, sizeof sub, "%s/%s", dir, e->d_name) >= int(sizeof sub))
+			continue;
+		remove_tree(sub, depth + 1);
+	}
+	closedir(d);
+	rmdir(dir);
+}
+
+// Removes cg's directories (its processes gone) with what was made below them; the
+// parents of an OCI cgroupsPath stay (they may be shared).
 inline void remove(cgroup &cg)
 {
 	if (!cg.owned)
@@ -771,12 +791,12 @@ inline void remove(cgroup &cg)
 	char dir[PATH_MAX];
 	if (cg.v2_root && cg.path[0]) {
 		dir_of(cg, nullptr, dir);
-		rmdir(dir);
+		remove_tree(dir);
 	}
 	for (size_t i = 0; !cg.v2 && i < std::size(v1_controllers); i++)
 		if (cg.v1 & (1u << i)) {
 			dir_of(cg, v1_controllers[i], dir);
-			rmdir(dir);
+			remove_tree(dir);
 		}
 	cg.owned = false;
 }
@@ -820,13 +840,12 @@ inline void remove_stale(const char *base)
 			pid = (c >= '0' && c <= '9' && pid < 100000000) ? pid * 10 + (c - '0') : -1;
 		if (pid <= 0 || kill(pid, 0) == 0 || errno != ESRCH)
 			continue; // not ours, or its launcher lives
-		if (unlinkat(dirfd(d), e->d_name, AT_REMOVEDIR) < 0 && errno == EBUSY) {
-			char dir[PATH_MAX];
-			snprintf(dir, sizeof dir, "%s/%s", base, e->d_name);
-			if (try_write(dir, "cgroup.kill", "1") == 0)
-				for (int i = 0; i < 100 && unlinkat(dirfd(d), e->d_name, AT_REMOVEDIR) < 0 && errno == EBUSY; i++)
-					usleep(1000);
-		}
+		char dir[PATH_MAX];
+		snprintf(dir, sizeof dir, "%s/%s", base, e->d_name);
+		remove_tree(dir);
+		if (access(dir, F_OK) == 0 && try_write(dir, "cgroup.kill", "1") == 0)
+			for (int i = 0; i < 100 && access(dir, F_OK) == 0; i++)
+				remove_tree(dir), usleep(1000);
 	}
 	closedir(d);
 }
