@@ -1,19 +1,22 @@
 // limits.hpp: resource limits, docker's --memory, --pids-limit, --cpus (cgroups) and
-// --ulimit (rlimits). Parsing is pure; the cgroup part writes a few files.
+// --ulimit (rlimits), and the cgroup operations the OCI mode needs. Parsing and the
+// mapping of resources to cgroup files are pure; the rest writes a few files.
 //
 // cgroups hold the limits and docker's device policy (security.hpp's table: a cgroup2
 // device program, or the v1 devices controller's rules). On a cgroup v2 host (cgroup2 at
-// /sys/fs/cgroup) the container gets /sys/fs/cgroup/launcher-PID for both; on a hybrid
-// host (v1 controllers beside cgroup2 at /sys/fs/cgroup/unified, as here) one directory
-// launcher-PID per v1 controller a limit needs, and /sys/fs/cgroup/unified/launcher-PID for
-// the device program, which the kernel runs before the v1 devices controller (allowing all
-// at its root); on a v1 host the devices controller's launcher-PID. With no cgroup file
-// system in sight (`ip netns exec`) the launcher mounts cgroup2 in a mount namespace of its
-// own; if it cannot, no container starts. PID is the host-side
-// launcher's. The directories are made before the clone; PID 1 is cloned into the cgroup2
-// one (CLONE_INTO_CGROUP) and moved into the others before the host's go message, so it
-// runs nothing outside them. They are removed when the container has ended; directories of
-// launchers that were killed with SIGKILL are removed by the next start.
+// /sys/fs/cgroup) the container gets OWN/launcher-PID for both, OWN being the launcher's
+// own cgroup (or, where that holds processes and controllers are needed, its parent:
+// place_v2); on a hybrid host (v1 controllers beside cgroup2 at /sys/fs/cgroup/unified, as
+// here) one directory /launcher-PID per v1 controller a limit needs, and cgroup2's
+// OWN/launcher-PID for the device program, which the kernel runs before the v1 devices
+// controller (allowing all at its root); on a v1 host the devices controller's
+// /launcher-PID. With no cgroup file system in sight (`ip netns exec`) the launcher mounts
+// cgroup2 in a mount namespace of its own; if it cannot, no container starts. PID is the
+// host-side launcher's. The directories are made before the clone; PID 1 is cloned into
+// the cgroup2 one (CLONE_INTO_CGROUP) and moved into the others before the host's go
+// message, so it runs nothing outside them; then it takes a cgroup namespace, whose root
+// they are. They are removed when the container has ended (cgroup.kill first where the
+// host side fails); directories of launchers killed with SIGKILL by the next start.
 #pragma once
 #include <cerrno>
 #include <climits>
@@ -857,6 +860,8 @@ inline void own_path(char (&out)[sizeof cgroup::path])
 	std::string_view own = read_value("/proc/self", "cgroup", text, sizeof text) > 0 ? own_cgroup(text) : std::string_view();
 	if (own.size() + 20 > sizeof out)
 		sys::die("the launcher's cgroup %.*s: path too long", int(own.size()), own.data());
+	if (own.find("/..") != own.npos) // moved out of its cgroup namespace's root after entering it
+		sys::die("the launcher's cgroup %.*s lies outside its cgroup namespace", int(own.size()), own.data());
 	snprintf(out, sizeof out, "%.*s", int(own == "/" ? 0 : own.size()), own.data());
 }
 
