@@ -1,19 +1,22 @@
 // limits.hpp: resource limits, docker's --memory, --pids-limit, --cpus (cgroups) and
-// --ulimit (rlimits). Parsing is pure; the cgroup part writes a few files.
+// --ulimit (rlimits), and the cgroup operations the OCI mode needs. Parsing and the
+// mapping of resources to cgroup files are pure; the rest writes a few files.
 //
 // cgroups hold the limits and docker's device policy (security.hpp's table: a cgroup2
 // device program, or the v1 devices controller's rules). On a cgroup v2 host (cgroup2 at
-// /sys/fs/cgroup) the container gets /sys/fs/cgroup/launcher-PID for both; on a hybrid
-// host (v1 controllers beside cgroup2 at /sys/fs/cgroup/unified, as here) one directory
-// launcher-PID per v1 controller a limit needs, and /sys/fs/cgroup/unified/launcher-PID for
-// the device program, which the kernel runs before the v1 devices controller (allowing all
-// at its root); on a v1 host the devices controller's launcher-PID. With no cgroup file
-// system in sight (`ip netns exec`) the launcher mounts cgroup2 in a mount namespace of its
-// own; if it cannot, no container starts. PID is the host-side
-// launcher's. The directories are made before the clone; PID 1 is cloned into the cgroup2
-// one (CLONE_INTO_CGROUP) and moved into the others before the host's go message, so it
-// runs nothing outside them. They are removed when the container has ended; directories of
-// launchers that were killed with SIGKILL are removed by the next start.
+// /sys/fs/cgroup) the container gets OWN/launcher-PID for both, OWN being the launcher's
+// own cgroup (or, where that holds processes and controllers are needed, its parent:
+// place_v2); on a hybrid host (v1 controllers beside cgroup2 at /sys/fs/cgroup/unified, as
+// here) one directory /launcher-PID per v1 controller a limit needs, and cgroup2's
+// OWN/launcher-PID for the device program, which the kernel runs before the v1 devices
+// controller (allowing all at its root); on a v1 host the devices controller's
+// /launcher-PID. With no cgroup file system in sight (`ip netns exec`) the launcher mounts
+// cgroup2 in a mount namespace of its own; if it cannot, no container starts. PID is the
+// host-side launcher's. The directories are made before the clone; PID 1 is cloned into
+// the cgroup2 one (CLONE_INTO_CGROUP) and moved into the others before the host's go
+// message, so it runs nothing outside them; then it takes a cgroup namespace, whose root
+// they are. They are removed when the container has ended (cgroup.kill first where the
+// host side fails); directories of launchers killed with SIGKILL by the next start.
 #pragma once
 #include <cerrno>
 #include <climits>
@@ -481,6 +484,14 @@ inline int enable_controllers(const char *root, const char *upto, const char *wa
 		char c = *p;
 		*p = 0;
 		if (read_value(dir, "cgroup.subtree_control", text, sizeof text) < 0 || !has_controllers(text, want)) {
+			// A cgroup with processes (but the root, which has no cgroup.type) takes no
+			// domain controller (memory) for its children, and a threaded one alone (pids,
+			// cpu) would make it a thread root, whose new children take no process at all.
+			if (read_value(dir, "cgroup.type", text, sizeof text) > 0 && read_value(dir, "cgroup.procs", text, sizeof text) > 0) {
+				snprintf(refused, sizeof refused, "%s", dir);
+				errno = EBUSY;
+				return -1;
+			}
 			// runc's way: every controller a container may want (so that a launcher inside
 			// it has them too), else just those this one needs
 			if (try_write(dir, "cgroup.subtree_control", strstr(want, "cpuset") ? "+cpu +memory +pids +cpuset" : "+cpu +memory +pids") < 0 &&
@@ -510,9 +521,30 @@ inline void needed_controllers(const resources &r, char (&want)[64], unsigned &v
 		}
 }
 
+// A v1 cpuset starts with no CPUs nor memory nodes, and takes no process so: each level of
+// dir below the controller's root (at) takes its parent's where empty.
+inline void inherit_cpuset(const char *dir, size_t at)
+{
+	char path[PATH_MAX], up[PATH_MAX], text[256];
+	snprintf(path, sizeof path, "%s", dir);
+	for (char *p = path + at + 1;; p++) {
+		if (*p && *p != '/')
+			continue;
+		char c = *p;
+		*p = 0;
+		snprintf(up, sizeof up, "%s", path);
+		*strrchr(up, '/') = 0;
+		for (const char *f : {"cpuset.cpus", "cpuset.mems"})
+			if (read_value(path, f, text, sizeof text) <= 1 && read_value(up, f, text, sizeof text) > 1)
+				write_value(path, f, text);
+		if (!(*p = c))
+			return;
+	}
+}
+
 // Makes the directory of cg (cg.path under cgroup2, cg.v1_path under each v1 controller of
 // v1); parents too when `parents` (an OCI cgroupsPath), after enabling the controllers r
-// needs on cgroup2. A v1 cpuset starts with no CPUs: it takes its parent's.
+// needs on cgroup2.
 inline void make(cgroup &cg, const resources &r, bool in_v2, unsigned v1, bool parents)
 {
 	char dir[PATH_MAX], want[64], refused[PATH_MAX];
@@ -546,13 +578,7 @@ inline void make(cgroup &cg, const resources &r, bool in_v2, unsigned v1, bool p
 			cg.v1 |= 1u << i;
 			cg.owned = true;
 			if (v1_controllers[i] == std::string_view("cpuset"))
-				for (const char *f : {"cpuset.cpus", "cpuset.mems"}) {
-					char text[256], up[PATH_MAX];
-					snprintf(up, sizeof up, "%s", dir);
-					*strrchr(up, '/') = 0;
-					if (read_value(dir, f, text, sizeof text) == 1 && read_value(up, f, text, sizeof text) > 0)
-						write_value(dir, f, text);
-				}
+				inherit_cpuset(dir, strlen(cgroup_root) + sizeof "/cpuset" - 1);
 		}
 }
 
@@ -739,8 +765,28 @@ inline bool oom_killed(const cgroup &cg)
 	return read_value(dir, cg.v2 ? "memory.events" : "memory.oom_control", text, sizeof text) > 0 && keyed_value(text, "oom_kill") > 0;
 }
 
-// Removes cg's directories (its processes gone), the leaves only: the parents of an OCI
-// cgroupsPath may be shared.
+// rmdir of a cgroup, and first of the cgroups a process inside made below it (a
+// --privileged container, a launcher inside one), as runc removes them.
+inline void remove_tree(const char *dir, int depth = 0)
+{
+	if (rmdir(dir) == 0 || errno != EBUSY || depth > 16)
+		return;
+	DIR *d = opendir(dir);
+	if (!d)
+		return;
+	while (dirent *e = readdir(d)) {
+		char sub[PATH_MAX];
+		if (e->d_type != DT_DIR || !strcmp(e->d_name, ".") || !strcmp(e->d_name, "..") ||
+		    snprintf(sub, sizeof sub, "%s/%s", dir, e->d_name) >= int(sizeof sub))
+			continue;
+		remove_tree(sub, depth + 1);
+	}
+	closedir(d);
+	rmdir(dir);
+}
+
+// Removes cg's directories (its processes gone) with what was made below them; the
+// parents of an OCI cgroupsPath stay (they may be shared).
 inline void remove(cgroup &cg)
 {
 	if (!cg.owned)
@@ -748,12 +794,12 @@ inline void remove(cgroup &cg)
 	char dir[PATH_MAX];
 	if (cg.v2_root && cg.path[0]) {
 		dir_of(cg, nullptr, dir);
-		rmdir(dir);
+		remove_tree(dir);
 	}
 	for (size_t i = 0; !cg.v2 && i < std::size(v1_controllers); i++)
 		if (cg.v1 & (1u << i)) {
 			dir_of(cg, v1_controllers[i], dir);
-			rmdir(dir);
+			remove_tree(dir);
 		}
 	cg.owned = false;
 }
@@ -797,13 +843,12 @@ inline void remove_stale(const char *base)
 			pid = (c >= '0' && c <= '9' && pid < 100000000) ? pid * 10 + (c - '0') : -1;
 		if (pid <= 0 || kill(pid, 0) == 0 || errno != ESRCH)
 			continue; // not ours, or its launcher lives
-		if (unlinkat(dirfd(d), e->d_name, AT_REMOVEDIR) < 0 && errno == EBUSY) {
-			char dir[PATH_MAX];
-			snprintf(dir, sizeof dir, "%s/%s", base, e->d_name);
-			if (try_write(dir, "cgroup.kill", "1") == 0)
-				for (int i = 0; i < 100 && unlinkat(dirfd(d), e->d_name, AT_REMOVEDIR) < 0 && errno == EBUSY; i++)
-					usleep(1000);
-		}
+		char dir[PATH_MAX];
+		snprintf(dir, sizeof dir, "%s/%s", base, e->d_name);
+		remove_tree(dir);
+		if (access(dir, F_OK) == 0 && try_write(dir, "cgroup.kill", "1") == 0)
+			for (int i = 0; i < 100 && access(dir, F_OK) == 0; i++)
+				remove_tree(dir), usleep(1000);
 	}
 	closedir(d);
 }
@@ -815,6 +860,8 @@ inline void own_path(char (&out)[sizeof cgroup::path])
 	std::string_view own = read_value("/proc/self", "cgroup", text, sizeof text) > 0 ? own_cgroup(text) : std::string_view();
 	if (own.size() + 20 > sizeof out)
 		sys::die("the launcher's cgroup %.*s: path too long", int(own.size()), own.data());
+	if (own.find("/..") != own.npos) // moved out of its cgroup namespace's root after entering it
+		sys::die("the launcher's cgroup %.*s lies outside its cgroup namespace", int(own.size()), own.data());
 	snprintf(out, sizeof out, "%.*s", int(own == "/" ? 0 : own.size()), own.data());
 }
 

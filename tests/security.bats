@@ -248,9 +248,10 @@ passes() {
 	run "$LAUNCHER" --memory 32m "$BUSYBOX" dd if=/dev/zero of=/dev/null bs=64M count=1
 	assert_failure 137
 	assert_line "launcher: the container ran out of memory (--memory 32m): the kernel killed it"
-	run "$LAUNCHER" --memory 128m --cpus 0.5 "$BUSYBOX" dd if=/dev/zero of=/dev/null bs=64M count=1
-	assert_success
-	run ls -d /sys/fs/cgroup/memory/launcher-* /sys/fs/cgroup/cpu/launcher-*
+	"$LAUNCHER" --memory 128m --cpus 0.5 "$BUSYBOX" dd if=/dev/zero of=/dev/null bs=64M count=1 2>/dev/null &
+	pid=$!
+	wait $pid
+	run ls -d /sys/fs/cgroup/launcher-$pid /sys/fs/cgroup/*/launcher-$pid # removed when it ended
 	assert_failure
 	run "$LAUNCHER" --memory lots "$BUSYBOX" true
 	assert_failure 125
@@ -743,4 +744,41 @@ EOF
 	assert_success
 	assert_line "mknod: /tmp/hd: Operation not permitted"
 	refute_output --partial launcher-
+}
+
+@test "cgroups: the container has a cgroup namespace and a read-only /sys/fs/cgroup of its own cgroups, its limits readable there; --privileged may write, and what it makes goes with it" {
+	run "$LAUNCHER" --memory 32m --pids-limit 40 --cpus 0.5 "$BUSYBOX" sh -c '
+		grep -v ":/$" /proc/self/cgroup; echo cgroups read
+		ls /sys/fs/cgroup | tr "\n" " "; echo
+		if [ -e /sys/fs/cgroup/cgroup.controllers ]; then
+			cat /sys/fs/cgroup/memory.max /sys/fs/cgroup/pids.max /sys/fs/cgroup/cpu.max
+		else
+			cat /sys/fs/cgroup/memory/memory.limit_in_bytes /sys/fs/cgroup/pids/pids.max /sys/fs/cgroup/cpu/cpu.cfs_quota_us
+			ls /sys/fs/cgroup/memory | grep -c launcher-; cat /sys/fs/cgroup/unified/cgroup.procs | head -1
+		fi
+		touch /sys/fs/cgroup/x; mkdir /sys/fs/cgroup/pids/x /sys/fs/cgroup/x 2>&1 | head -1'
+	assert_success
+	assert_line --index 0 "cgroups read" # every hierarchy reads "/"
+	assert_line 33554432
+	assert_line 40
+	if [ -e /sys/fs/cgroup/cgroup.controllers ]; then
+		assert_line "50000 100000"
+	else
+		assert_line "cpu memory pids unified " # the v1 controllers it has a cgroup in, and cgroup2
+		assert_line 50000
+		assert_line 0 # no host cgroup in sight
+		assert_line 1 # PID 1, as the container's pid namespace numbers it
+	fi
+	assert_line "touch: /sys/fs/cgroup/x: Read-only file system"
+	assert_line --partial "Read-only file system"
+	# --privileged: writable, as docker's; a cgroup made inside is removed with the container's
+	"$LAUNCHER" --privileged --pids-limit 10 "$BUSYBOX" sh -c '
+		d=/sys/fs/cgroup; [ -e $d/cgroup.controllers ] || d=/sys/fs/cgroup/pids
+		mkdir $d/sub && echo made' >"$BATS_TEST_TMPDIR/out" 2>&1 &
+	pid=$!
+	wait $pid
+	run cat "$BATS_TEST_TMPDIR/out"
+	assert_output made
+	run ls -d /sys/fs/cgroup/launcher-$pid /sys/fs/cgroup/*/launcher-$pid
+	assert_failure
 }

@@ -2145,6 +2145,102 @@ BOOST_AUTO_TEST_CASE(cgroup_files_read)
 	BOOST_TEST(limits::has_controllers("", ""));
 }
 
+std::string cgroup_file(const limits::cgroup &cg, const char *controller, const char *file)
+{
+	char dir[PATH_MAX], text[256];
+	limits::dir_of(cg, controller, dir);
+	return limits::read_value(dir, file, text, sizeof text) < 0 ? "(unreadable)" : std::string(text, strcspn(text, "\n"));
+}
+
+// The OCI mode's operations on this machine's cgroups (hybrid here, v2 in a VM): a cgroup
+// at an explicit path, its limits written, a process in it listed, frozen and thawed, its
+// device rules enforced, every process killed, the directories removed.
+BOOST_AUTO_TEST_CASE(cgroup_api_on_this_host)
+{
+	if (geteuid() != 0) {
+		BOOST_TEST_MESSAGE("not root: no cgroup is made");
+		return;
+	}
+	char spec[64];
+	snprintf(spec, sizeof spec, "/lunit-%d/c", getpid());
+	limits::cgroup cg;
+	limits::resources r;
+	r.memory = 64 << 20, r.pids = 20, r.cpu_shares = 512, r.cpu_quota = 50000, r.cpu_period = 100000, r.cpus = "0";
+	const security::device_rule rules[] = {{'a', -1, -1, d_rwm, false}, {'c', 1, 3, d_rwm, true}, {'c', 1, 5, d_rwm, true}};
+	r.set_devices = true, r.devices = rules;
+	limits::create_at(cg, spec, r);
+	BOOST_TEST(std::string(cg.path) == spec);
+	BOOST_TEST(cgroup_file(cg, "memory", cg.v2 ? "memory.max" : "memory.limit_in_bytes") == "67108864");
+	BOOST_TEST(cgroup_file(cg, "pids", "pids.max") == "20");
+	BOOST_TEST(cgroup_file(cg, "cpu", cg.v2 ? "cpu.weight" : "cpu.shares") == (cg.v2 ? "20" : "512"));
+	if (cg.v2)
+		BOOST_TEST(cgroup_file(cg, "cpu", "cpu.max") == "50000 100000");
+	else
+		BOOST_TEST(cgroup_file(cg, "cpu", "cpu.cfs_quota_us") == "50000");
+	BOOST_TEST(cgroup_file(cg, "cpuset", "cpuset.cpus") == "0");
+	BOOST_TEST(cgroup_file(cg, "cpuset", "cpuset.mems") != "");
+	BOOST_TEST(!limits::oom_killed(cg));
+
+	// a child, moved in before it opens devices: /dev/null and /dev/zero allowed, /dev/full not
+	int go[2], said[2];
+	BOOST_TEST_REQUIRE(pipe(go) == 0);
+	BOOST_TEST_REQUIRE(pipe(said) == 0);
+	pid_t child = fork();
+	if (child == 0) {
+		char c;
+		if (read(go[0], &c, 1) != 1)
+			_exit(1);
+		int null = open("/dev/null", O_WRONLY), zero = open("/dev/zero", O_RDONLY), full = open("/dev/full", O_WRONLY);
+		char answer[3] = {null >= 0 ? 'y' : 'n', zero >= 0 ? 'y' : 'n', full < 0 && errno == EPERM ? 'p' : 'o'};
+		if (write(said[1], answer, 3) != 3)
+			_exit(1);
+		for (;;)
+			pause();
+	}
+	BOOST_TEST_REQUIRE(child > 0);
+	limits::enter(cg, child, false);
+	pid_t in[4];
+	BOOST_TEST(limits::pids(cg, in, 4) == 1u);
+	BOOST_TEST(in[0] == child);
+	BOOST_TEST(write(go[1], "g", 1) == 1);
+	char answer[4] = "";
+	BOOST_TEST(read(said[0], answer, 3) == 3);
+	BOOST_TEST(std::string(answer) == "yyp");
+
+	limits::freeze(cg, true);
+	bool frozen = false;
+	for (int i = 0; i < 200 && !(frozen = limits::frozen(cg)); i++)
+		usleep(5000);
+	BOOST_TEST(frozen);
+	limits::freeze(cg, false);
+	for (int i = 0; i < 200 && limits::frozen(cg); i++)
+		usleep(5000);
+	BOOST_TEST(!limits::frozen(cg));
+
+	limits::kill_all(cg);
+	int ws = 0;
+	BOOST_TEST(waitpid(child, &ws, 0) == child);
+	BOOST_TEST((WIFSIGNALED(ws) && WTERMSIG(ws) == SIGKILL));
+	for (int i = 0; i < 100 && limits::pids(cg, in, 4) != 0; i++)
+		usleep(1000);
+	BOOST_TEST(limits::pids(cg, in, 4) == 0u);
+	char dirs[8][PATH_MAX];
+	size_t n = 0;
+	limits::dir_of(cg, nullptr, dirs[n++]);
+	for (const char *c : {"memory", "pids", "cpu", "cpuset", "freezer"})
+		if (!cg.v2)
+			limits::dir_of(cg, c, dirs[n++]);
+	limits::remove(cg);
+	for (size_t i = 0; i < n; i++) {
+		struct stat st;
+		BOOST_TEST(stat(dirs[i], &st) < 0, dirs[i]);
+		*strrchr(dirs[i], '/') = 0; // the parent the path made stays (it may be shared): ours to remove here
+		BOOST_TEST(rmdir(dirs[i]) == 0, dirs[i]);
+	}
+	for (int fd : {go[0], go[1], said[0], said[1]})
+		close(fd);
+}
+
 BOOST_AUTO_TEST_CASE(limit_values)
 {
 	uint64_t v;

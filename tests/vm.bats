@@ -151,7 +151,7 @@ EOF
 	assert_line "launcher: exit status 137"
 }
 
-@test "vm: a launcher inside a container: its container's cgroup beside its own, which holds processes; gone after it ends" {
+@test "vm: a launcher inside a container: its container's cgroup beside its own, which holds processes; gone after it ends, a SIGKILLed one's by the next start" {
 	# The outer container is limited, so its cgroup has controllers: its own namespace's root
 	# holds its processes, and the inner launcher cannot enable controllers under it ("no
 	# internal processes"); its processes moved into /init (as docker-in-docker's entrypoint
@@ -168,7 +168,12 @@ sleep 1
 ls /sys/fs/cgroup | grep launcher-
 cat /sys/fs/cgroup/launcher-*/memory.max /sys/fs/cgroup/launcher-*/cpu.max
 wait $!; echo status $?
-ls /sys/fs/cgroup | grep -c launcher- || true
+echo "after it ended: $(ls /sys/fs/cgroup | grep -c launcher-)"
+/launcher --pids-limit 10 /images/busybox.tar sleep 30 &
+sleep 1; kill -KILL $!; wait $!; sleep 0.5
+echo "after a SIGKILL: $(ls /sys/fs/cgroup | grep -c launcher-)"
+/launcher --pids-limit 10 /images/busybox.tar true; echo status $?
+echo "after the next start: $(ls /sys/fs/cgroup | grep -c launcher-)"
 EOF
 	with_files
 	boot "--privileged --pids-limit 100 -v /init:/launcher:ro -v /images:/images -v /scripts:/scripts /images/busybox.tar sh /scripts/nested.sh"
@@ -180,7 +185,9 @@ EOF
 	assert_line 16777216
 	assert_line "100000 100000"
 	assert_line "status 0"
-	assert_line 0 # removed when it ended
+	assert_line "after it ended: 0"
+	assert_line "after a SIGKILL: 1" # nobody was left to remove it
+	assert_line "after the next start: 0"
 	assert_line "launcher: exit status 0"
 }
 
