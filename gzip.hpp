@@ -33,10 +33,6 @@ constexpr const char *error_text(error e)
 }
 
 inline bool is_gzip(std::span<const unsigned char> b) { return b.size() >= 2 && b[0] == 0x1f && b[1] == 0x8b; }
-inline bool is_zstd(std::span<const unsigned char> b)
-{
-	return b.size() >= 4 && b[0] == 0x28 && b[1] == 0xb5 && b[2] == 0x2f && b[3] == 0xfd;
-}
 
 // CRC-32 (the gzip polynomial), eight bytes a step through eight tables ("slicing-by-8"),
 // built on first use: 8 KB of memory, none of the binary.

@@ -1,5 +1,5 @@
 // libFuzzer targets for the parsers that read what an archive's author controls. One
-// file, one target per build: -DFUZZ_TAR, -DFUZZ_JSON, -DFUZZ_INFLATE or -DFUZZ_IMAGE
+// file, one target per build: -DFUZZ_TAR, -DFUZZ_JSON, -DFUZZ_INFLATE, -DFUZZ_ZSTD or -DFUZZ_IMAGE
 // (manifest resolution: the input as an image archive, every member a candidate blob).
 // `make fuzz` runs each for FUZZ_SECONDS; `make check` runs a short smoke of each.
 #include <cstddef>
@@ -13,6 +13,7 @@
 #include "../json.hpp"
 #include "../sha256.hpp"
 #include "../tar.hpp"
+#include "../zstd.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -43,6 +44,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (auto chunk = z->next(); !chunk.empty(); chunk = z->next())
 		total += chunk.size();
 	return total == 1 ? 1 : 0;
+#elif defined(FUZZ_ZSTD)
+	auto z = std::make_unique<zstd::decoder>(in);
+	size_t total = 0;
+	for (auto chunk = z->next(); !chunk.empty(); chunk = z->next())
+		for (unsigned char c : chunk) // touch every byte handed out
+			total += c;
+	return total == 1 ? 1 : 0;
 #elif defined(FUZZ_IMAGE)
 	std::vector<std::pair<std::string_view, std::span<const unsigned char>>> members;
 	tar::reader r(in);
@@ -62,6 +70,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	image::resolve(find, "busybox:latest", sha256::digest, *chosen);
 	return 0;
 #else
-#error define one of FUZZ_TAR, FUZZ_JSON, FUZZ_INFLATE, FUZZ_IMAGE
+#error define one of FUZZ_TAR, FUZZ_JSON, FUZZ_INFLATE, FUZZ_ZSTD, FUZZ_IMAGE
 #endif
 }
