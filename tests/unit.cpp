@@ -404,6 +404,46 @@ BOOST_AUTO_TEST_CASE(fips_180_vectors_portable_and_sha_extensions)
 	sha256::blocks = saved;
 }
 
+// CRC-32 by PCLMULQDQ folding and by tables agree, on every length and alignment.
+BOOST_AUTO_TEST_CASE(crc32_by_carry_less_multiplication_and_by_tables)
+{
+	bytes b(20000);
+	uint32_t x = 1;
+	for (auto &c : b)
+		c = uint8_t((x = x * 1103515245 + 12345) >> 16);
+	bool saved = gzip::use_clmul;
+	for (bool clmul : {false, true}) {
+		gzip::use_clmul = clmul && gzip::cpu_has_clmul();
+		BOOST_CHECK_EQUAL(gzip::crc32(0, reinterpret_cast<const unsigned char *>("123456789"), 9), 0xcbf43926u);
+	}
+	for (size_t n = 0; n < 600; n++)
+		for (size_t off : {size_t(0), size_t(3), n * 7 % 61}) {
+			gzip::use_clmul = false;
+			uint32_t want = gzip::crc32(uint32_t(n), b.data() + off, n * 31 % 19900 + off % 2);
+			gzip::use_clmul = gzip::cpu_has_clmul();
+			BOOST_CHECK_EQUAL(gzip::crc32(uint32_t(n), b.data() + off, n * 31 % 19900 + off % 2), want);
+		}
+	gzip::use_clmul = saved;
+}
+
+// Deflate streams of every kind zlib writes (levels, fixed codes, Huffman only, RLE, long
+// codes from skewed data) inflate to their input.
+BOOST_AUTO_TEST_CASE(inflate_matches_zlib_strategies_and_long_codes)
+{
+	scratch_dir d;
+	d.sh("python3 -c \"\nimport random, zlib\nrandom.seed(7)\nfor k, skew in enumerate([1.0, 3.0, 6.0]):\n"
+	     "    data = bytes(random.choices(range(256), [1 / (i + 1) ** skew for i in range(256)], k=200000))\n"
+	     "    open('d%d' % k, 'wb').write(data)\n    for level in [1, 9]:\n        for s in range(5):\n"
+	     "            c = zlib.compressobj(level, 8, 31, 9, s)\n"
+	     "            open('d%d.%d.%d.gz' % (k, level, s), 'wb').write(c.compress(data) + c.flush())\n\"");
+	for (int k = 0; k < 3; k++)
+		for (int level : {1, 9})
+			for (int strategy = 0; strategy < 5; strategy++) {
+				std::string name = "d" + std::to_string(k) + "." + std::to_string(level) + "." + std::to_string(strategy) + ".gz";
+				BOOST_CHECK_MESSAGE(inflate_all(d.read(name)) == sv(span_of(d.read("d" + std::to_string(k)))), name);
+			}
+}
+
 BOOST_AUTO_TEST_CASE(inflate_matches_gzip_output_of_random_and_repetitive_data)
 {
 	scratch_dir d;
