@@ -5,11 +5,11 @@
 VERSION := 0.1
 HEADERS := format.hpp sys.hpp tar.hpp json.hpp image.hpp gzip.hpp zstd.hpp sha256.hpp cache.hpp options.hpp unpack.hpp netlink.hpp network.hpp security.hpp limits.hpp machine.hpp runtime.hpp layers.hpp users.hpp container.hpp rootfs.hpp confine.hpp init.hpp
 BUILD_PACKAGES := musl-tools gcc g++ tar coreutils busybox-static
-BENCH_PACKAGES := hyperfine crun runc bubblewrap umoci tini dumb-init catatonit gnuplot-nox python3 file util-linux
+BENCH_PACKAGES := hyperfine crun runc bubblewrap umoci tini dumb-init catatonit gnuplot-nox python3 file util-linux zstd
 VM_PACKAGES := qemu-system-x86 linux-image-amd64 cpio
 ROOTLESS_PACKAGES := uidmap
 FUZZ_PACKAGES := clang libclang-rt-14-dev
-TEST_PACKAGES := $(BUILD_PACKAGES) $(BENCH_PACKAGES) $(VM_PACKAGES) $(ROOTLESS_PACKAGES) $(FUZZ_PACKAGES) libboost-test-dev bats bats-assert bats-support iproute2 skopeo zstd
+TEST_PACKAGES := $(BUILD_PACKAGES) $(BENCH_PACKAGES) $(VM_PACKAGES) $(ROOTLESS_PACKAGES) $(FUZZ_PACKAGES) libboost-test-dev bats bats-assert bats-support iproute2 skopeo
 
 # musl has no libstdc++: take the header-only parts of GCC's and shim the rest
 # (launcher.cpp). musl-gcc hides the kernel's UAPI headers; build/uapi exposes exactly

@@ -4,8 +4,9 @@
   fixtures.py redigest DIR                  fix digests of an unpacked docker-save DIR in
                                             place (diff_ids, config name) after a test
                                             edited its layers: hostile but consistent
-  fixtures.py oci SRC OUT [--gzip] [--docker25] [--nested] [--tag REF]
-                                            SRC as an OCI image layout archive; --docker25
+  fixtures.py oci SRC OUT [--gzip|--zstd] [--docker25] [--nested] [--tag REF]
+                                            SRC as an OCI image layout archive (layers
+                                            compressed by gzip or zstd -3); --docker25
                                             adds manifest.json as Docker 25+ writes it;
                                             --nested wraps the manifest in an index with a
                                             foreign-platform sibling, under a second index
@@ -118,6 +119,8 @@ def oci(src, out, compress=False, docker25=False, nested=False, tag=None, zstd_k
             descs.append(blob(zstd(l, '-1'), 'application/vnd.oci.image.layer.v1.tar+zstd'))
         elif top_media and i == len(layers) - 1:
             descs.append(blob(l, top_media))
+        elif compress == 'zstd':
+            descs.append(blob(zstd(l, '-3'), 'application/vnd.oci.image.layer.v1.tar+zstd'))
         elif compress:
             descs.append(blob(gzip.compress(l, mtime=0), 'application/vnd.oci.image.layer.v1.tar+gzip'))
         else:
@@ -183,7 +186,8 @@ if __name__ == '__main__':
         redigest(args[0])
     elif cmd == 'oci':
         tag = args[args.index('--tag') + 1] if '--tag' in args else None
-        oci(args[0], args[1], '--gzip' in args, '--docker25' in args, '--nested' in args, tag)
+        compress = 'zstd' if '--zstd' in args else '--gzip' in args
+        oci(args[0], args[1], compress, '--docker25' in args, '--nested' in args, tag)
     elif cmd == 'multi':
         multi(args[0], args[1:])
     elif cmd == 'zstd':
