@@ -3,9 +3,9 @@
 #   make check   install test deps, run every unit and end-to-end test
 
 VERSION := 0.1
-HEADERS := format.hpp sys.hpp tar.hpp json.hpp image.hpp gzip.hpp sha256.hpp cache.hpp options.hpp unpack.hpp netlink.hpp network.hpp security.hpp limits.hpp machine.hpp runtime.hpp layers.hpp users.hpp container.hpp rootfs.hpp confine.hpp init.hpp bundle.hpp state.hpp oci.hpp seccomp.hpp
+HEADERS := format.hpp sys.hpp tar.hpp json.hpp image.hpp gzip.hpp zstd.hpp sha256.hpp cache.hpp options.hpp unpack.hpp netlink.hpp network.hpp security.hpp limits.hpp machine.hpp runtime.hpp layers.hpp users.hpp container.hpp rootfs.hpp confine.hpp init.hpp bundle.hpp state.hpp oci.hpp seccomp.hpp
 BUILD_PACKAGES := musl-tools gcc g++ tar coreutils busybox-static
-BENCH_PACKAGES := hyperfine crun runc bubblewrap umoci tini dumb-init catatonit gnuplot-nox python3 file util-linux
+BENCH_PACKAGES := hyperfine crun runc bubblewrap umoci tini dumb-init catatonit gnuplot-nox python3 file util-linux zstd
 VM_PACKAGES := qemu-system-x86 linux-image-amd64 cpio
 ROOTLESS_PACKAGES := uidmap
 FUZZ_PACKAGES := clang libclang-rt-14-dev
@@ -86,7 +86,7 @@ demo: deps-build
 	./launcher images/hello.tar
 
 # libFuzzer targets (tests/fuzz.cpp), one binary per parser, seeded from tests/corpus/.
-FUZZ_TARGETS := tar json inflate image seccomp
+FUZZ_TARGETS := tar json inflate zstd image seccomp
 FUZZ_SECONDS ?= 60
 build/fuzz-%: tests/fuzz.cpp $(HEADERS) build/syscalls_x86_64.inc
 	@mkdir -p build

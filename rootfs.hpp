@@ -152,6 +152,8 @@ inline void build(const image_archive &img, bool userns, bool overlay)
 			continue;
 		}
 		mkdir_in(dir, 0755);
+		if (layer_repeated_above(img, i)) // stacked once, at its topmost use (below)
+			continue;
 		sys::unique_fd root(open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC));
 		if (!root)
 			die_errno("open %s", dir);
@@ -162,9 +164,10 @@ inline void build(const image_archive &img, bool userns, bool overlay)
 	size_t used = 0;
 	for (size_t i = n; i-- > 0;) {
 		// A layer listed twice (empty layers share one diff_id) is one directory of the
-		// cache, which overlayfs refuses to stack twice ("Symbolic link loop"). Its
-		// topmost use alone gives the same tree: the lower copy adds nothing it lacks.
-		if (cache && layer_repeated_above(img, i))
+		// cache, which overlayfs refuses to stack twice ("Symbolic link loop"), and is
+		// unpacked once without the cache. Its topmost use alone gives the same tree: the
+		// lower copy adds nothing it lacks.
+		if (layer_repeated_above(img, i))
 			continue;
 		int w = snprintf(lowerdirs + used, sizeof lowerdirs - used, "%sl/%zu", used ? ":" : "", i);
 		if (w < 0 || size_t(w) >= sizeof lowerdirs - used)

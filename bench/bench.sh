@@ -94,6 +94,7 @@ say "unpack: generating $FILES files, $MEGABYTES MB"
 "$work/genlayer" "$work/tree" "$FILES" "$MEGABYTES" >/dev/null
 tar --format=ustar --numeric-owner -C "$work/tree" -cf "$work/layer.tar" .
 gzip -c "$work/layer.tar" >"$work/layer.tar.gz"
+zstd -q -c "$work/layer.tar" >"$work/layer.tar.zst"
 BIG_LAYER_DIR=$work/tree images/pack.sh "$work" big
 rm -rf "$work/tree"
 umoci init --layout "$work/oci" && umoci new --image "$work/oci:big"
@@ -114,6 +115,7 @@ EOF
 }
 fresh="rm -rf $work/x && mkdir $work/x"
 python3 tests/fixtures.py oci "$work/big.tar" "$work/bigz.tar" --gzip
+python3 tests/fixtures.py oci "$work/big.tar" "$work/bigzst.tar" --zstd
 : >"$work/unpack.csv"
 uncached="rm -rf $work/cache"
 unpack_row "launcher, first start (plain layer into the cache)" "$L $work/big.tar true" "$uncached"
@@ -122,6 +124,8 @@ unpack_row "launcher --no-cache (plain layer into its tmpfs)" "$L --no-cache $wo
 unpack_row "launcher, second start (cached)" "$L $work/big.tar true"
 unpack_row "launcher, first start (gzip layer into the cache)" "$L $work/bigz.tar true" "$uncached"
 unpack_row "gzip -dc piped to tar -x (gzip)" "sh -c 'gzip -dc $work/layer.tar.gz | tar -xf - -C $work/x'" "$fresh"
+unpack_row "launcher, first start (zstd layer into the cache)" "$L $work/bigzst.tar true" "$uncached"
+unpack_row "zstd -dc piped to tar -x (zstd)" "sh -c 'zstd -q -dc $work/layer.tar.zst | tar -xf - -C $work/x'" "$fresh"
 unpack_row "umoci unpack (gzip)" "umoci unpack --image $work/oci:big $work/ub" "rm -rf $work/ub"
 # The launcher's own step timings of the big image's first start: the big layer's unpack
 # into the cache alone (median), its digest taken alongside by a forked helper.
@@ -131,6 +135,31 @@ for _ in $(seq "$UNPACK_RUNS"); do
 		awk '/unpacked layer 1/ { a = $2 } /unpacked layer 2/ { b = $2 } END { printf "%.1f\n", b - a }'
 done | sort -n >"$work/big-steps.txt"
 big_unpack=$(sed -n "$(( (UNPACK_RUNS + 1) / 2 ))p" "$work/big-steps.txt")
+
+# Decoding alone, to nothing: the launcher's decoders (bench/decode.cpp, built -Oz as the
+# launcher is) beside gzip -dc and zstd -dc, best of 3, MB/s of output per second of wall
+# and of CPU time (other guests on the machine disturb the wall time more).
+g++ -std=c++20 -Oz -o "$work/decode" bench/decode.cpp
+: >"$work/decode.csv"
+decode_row() {
+	say "decode: $1"
+	python3 - "$1" "$(stat -c %s "$work/layer.tar")" "$2" >>"$work/decode.csv" <<'EOF'
+import resource, subprocess, sys, time
+name, size, cmd = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+best_wall = best_cpu = 1e9
+for _ in range(3):
+    r0, t0 = resource.getrusage(resource.RUSAGE_CHILDREN), time.monotonic()
+    subprocess.run(cmd, shell=True, check=True, stdout=subprocess.DEVNULL)
+    r1, t1 = resource.getrusage(resource.RUSAGE_CHILDREN), time.monotonic()
+    best_wall = min(best_wall, t1 - t0)
+    best_cpu = min(best_cpu, r1.ru_utime - r0.ru_utime + r1.ru_stime - r0.ru_stime)
+print("%s|%.0f|%.0f" % (name, size / 1048576 / best_wall, size / 1048576 / best_cpu))
+EOF
+}
+decode_row "launcher inflate (gzip.hpp)" "$work/decode $work/layer.tar.gz 1"
+decode_row "gzip -dc >/dev/null" "gzip -dc $work/layer.tar.gz"
+decode_row "launcher zstd (zstd.hpp)" "$work/decode $work/layer.tar.zst 1"
+decode_row "zstd -dc >/dev/null" "zstd -q -dc $work/layer.tar.zst"
 
 # ---- 3. Size and memory ---------------------------------------------------------------------
 size_rows=(
@@ -308,6 +337,12 @@ whole_ms=$(awk -F'|' 'NR == 1 { print $2 }' "$work/unpack.csv")
 	echo "other guests) the first start and GNU tar trade places from one full run to the next by"
 	echo "about 10%: the launcher's unpacking does fewer system calls than tar's, and it also"
 	echo "hashes the layer on the second vCPU, which the step above waits for."
+	echo
+	echo "Decoding the same layer alone, to nothing (best of 3):"
+	echo
+	echo "| decoder | MB/s of output (wall) | MB/s per CPU second |"
+	echo "|---|---|---|"
+	while IFS='|' read -r name wall cpu; do echo "| $name | $wall | $cpu |"; done <"$work/decode.csv"
 	echo
 	echo "## 3. Size and memory"
 	echo

@@ -1,6 +1,6 @@
 // libFuzzer targets for the parsers that read what an archive's author controls. One
 // file, one target per build: -DFUZZ_TAR, -DFUZZ_JSON (manifests, image configs, OCI bundle
-// configs and records), -DFUZZ_INFLATE, -DFUZZ_IMAGE
+// configs and records), -DFUZZ_INFLATE, -DFUZZ_ZSTD, -DFUZZ_IMAGE
 // (manifest resolution: the input as an image archive, every member a candidate blob) or
 // -DFUZZ_SECCOMP (a seccomp profile, compiled; every program it makes must be one the
 // kernel would take: jumps inside it, a return at each end).
@@ -21,6 +21,7 @@
 #include "../sha256.hpp"
 #include "../state.hpp"
 #include "../tar.hpp"
+#include "../zstd.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -57,6 +58,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t total = 0;
 	for (auto chunk = z->next(); !chunk.empty(); chunk = z->next())
 		total += chunk.size();
+	return total == 1 ? 1 : 0;
+#elif defined(FUZZ_ZSTD)
+	auto z = std::make_unique<zstd::decoder>(in);
+	size_t total = 0;
+	for (auto chunk = z->next(); !chunk.empty(); chunk = z->next())
+		for (unsigned char c : chunk) // touch every byte handed out
+			total += c;
 	return total == 1 ? 1 : 0;
 #elif defined(FUZZ_IMAGE)
 	std::vector<std::pair<std::string_view, std::span<const unsigned char>>> members;
@@ -100,6 +108,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	return 0;
 #else
-#error define one of FUZZ_TAR, FUZZ_JSON, FUZZ_INFLATE, FUZZ_IMAGE, FUZZ_SECCOMP
+#error define one of FUZZ_TAR, FUZZ_JSON, FUZZ_INFLATE, FUZZ_ZSTD, FUZZ_IMAGE, FUZZ_SECCOMP
 #endif
 }

@@ -41,6 +41,7 @@
 #include "../rootfs.hpp"
 #include "../tar.hpp"
 #include "../unpack.hpp"
+#include "../zstd.hpp"
 
 namespace {
 
@@ -409,6 +410,46 @@ BOOST_AUTO_TEST_CASE(fips_180_vectors_portable_and_sha_extensions)
 	sha256::blocks = saved;
 }
 
+// CRC-32 by PCLMULQDQ folding and by tables agree, on every length and alignment.
+BOOST_AUTO_TEST_CASE(crc32_by_carry_less_multiplication_and_by_tables)
+{
+	bytes b(20000);
+	uint32_t x = 1;
+	for (auto &c : b)
+		c = uint8_t((x = x * 1103515245 + 12345) >> 16);
+	bool saved = gzip::use_clmul;
+	for (bool clmul : {false, true}) {
+		gzip::use_clmul = clmul && gzip::cpu_has_clmul();
+		BOOST_CHECK_EQUAL(gzip::crc32(0, reinterpret_cast<const unsigned char *>("123456789"), 9), 0xcbf43926u);
+	}
+	for (size_t n = 0; n < 600; n++)
+		for (size_t off : {size_t(0), size_t(3), n * 7 % 61}) {
+			gzip::use_clmul = false;
+			uint32_t want = gzip::crc32(uint32_t(n), b.data() + off, n * 31 % 19900 + off % 2);
+			gzip::use_clmul = gzip::cpu_has_clmul();
+			BOOST_CHECK_EQUAL(gzip::crc32(uint32_t(n), b.data() + off, n * 31 % 19900 + off % 2), want);
+		}
+	gzip::use_clmul = saved;
+}
+
+// Deflate streams of every kind zlib writes (levels, fixed codes, Huffman only, RLE, long
+// codes from skewed data) inflate to their input.
+BOOST_AUTO_TEST_CASE(inflate_matches_zlib_strategies_and_long_codes)
+{
+	scratch_dir d;
+	d.sh("python3 -c \"\nimport random, zlib\nrandom.seed(7)\nfor k, skew in enumerate([1.0, 3.0, 6.0]):\n"
+	     "    data = bytes(random.choices(range(256), [1 / (i + 1) ** skew for i in range(256)], k=200000))\n"
+	     "    open('d%d' % k, 'wb').write(data)\n    for level in [1, 9]:\n        for s in range(5):\n"
+	     "            c = zlib.compressobj(level, 8, 31, 9, s)\n"
+	     "            open('d%d.%d.%d.gz' % (k, level, s), 'wb').write(c.compress(data) + c.flush())\n\"");
+	for (int k = 0; k < 3; k++)
+		for (int level : {1, 9})
+			for (int strategy = 0; strategy < 5; strategy++) {
+				std::string name = "d" + std::to_string(k) + "." + std::to_string(level) + "." + std::to_string(strategy) + ".gz";
+				BOOST_CHECK_MESSAGE(inflate_all(d.read(name)) == sv(span_of(d.read("d" + std::to_string(k)))), name);
+			}
+}
+
 BOOST_AUTO_TEST_CASE(inflate_matches_gzip_output_of_random_and_repetitive_data)
 {
 	scratch_dir d;
@@ -456,6 +497,110 @@ BOOST_AUTO_TEST_CASE(inflate_refuses_corrupt_truncated_and_trailing_data)
 		bytes c = small;
 		c[i] ^= 0x5a;
 		inflate_all(c); // ASan and UBSan watch this
+	}
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+// ---- zstd ------------------------------------------------------------------------
+
+namespace {
+
+// Everything the decoder produces, or "error: ... at N".
+std::string unzstd(const bytes &z)
+{
+	auto in = std::make_unique<zstd::decoder>(span_of(z));
+	std::string out;
+	for (auto chunk = in->next(); !chunk.empty(); chunk = in->next())
+		out += sv(chunk);
+	if (in->err() != zstd::error::none)
+		return std::string("error: ") + zstd::error_text(in->err()) + " at " + std::to_string(in->err_offset());
+	BOOST_CHECK_EQUAL(in->total(), out.size());
+	return out;
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_SUITE(zstd_decoder)
+
+BOOST_AUTO_TEST_CASE(decodes_zstd_output_of_every_level_long_mode_and_small_windows)
+{
+	scratch_dir d;
+	d.sh("(head -c 100000 /dev/urandom | base64; seq 1 60000; head -c 50000 /dev/urandom; seq 1 20000 | rev) > mix"
+	     " && : > empty && printf a > one && head -c 70000 /dev/zero > zeros");
+	std::string mix = sv(span_of(d.read("mix")));
+	for (int level = 1; level <= 19; level++) {
+		std::string l = std::to_string(level);
+		d.sh("zstd -q -f -" + l + " mix -o mix." + l + ".zst"); // content size known: one segment or a window
+		BOOST_CHECK_MESSAGE(unzstd(d.read("mix." + l + ".zst")) == mix, "level " + l);
+	}
+	// Read from a pipe (no content size, a window descriptor), the window far smaller than
+	// the data so the history wraps; long mode; no checksum; tiny and RLE-friendly inputs.
+	for (std::string flags : {"-3 --zstd=wlog=10", "-19 --zstd=wlog=12", "--long=27 -5", "--no-check -1", "-1 -B4096", "--ultra -22"}) {
+		d.sh("cat mix mix | zstd -q " + flags + " -c > piped.zst");
+		BOOST_CHECK_MESSAGE(unzstd(d.read("piped.zst")) == mix + mix, flags);
+	}
+	for (std::string name : {"empty", "one", "zeros"}) {
+		d.sh("zstd -q -f " + name + " -o " + name + ".zst");
+		BOOST_CHECK_MESSAGE(unzstd(d.read(name + ".zst")) == sv(span_of(d.read(name))), name);
+	}
+	// Several frames and a skippable frame between them (zstd:chunked), as zstd -d reads them.
+	d.sh("zstd -q -c one > multi.zst && printf 'P*M\\030\\005\\000\\000\\000hello' >> multi.zst && zstd -q -c mix >> multi.zst");
+	BOOST_CHECK(unzstd(d.read("multi.zst")) == "a" + mix);
+	BOOST_CHECK(zstd::is_zstd(span_of(d.read("multi.zst"))));
+}
+
+BOOST_AUTO_TEST_CASE(decodes_a_hand_made_frame_with_repeat_offsets)
+{
+	// One compressed block: the raw literal "a", then one sequence with RLE tables (literal
+	// length 1, offset code 0 = repeat offset 1 here, match length 3).
+	// A 1 KiB window and a 4-byte content size, then the block at 13.
+	bytes z = {0x28, 0xb5, 0x2f, 0xfd, 0x80, 0, 4, 0, 0, 0, 0x45, 0, 0, 0x08, 'a', 1, 0x54, 1, 0, 0, 0x01};
+	BOOST_CHECK_EQUAL(unzstd(z), "aaaa");
+	bytes far = z;
+	far[18] = 5, far[20] = 0x20; // offset code 5: offset 29, before the frame's start
+	BOOST_CHECK_EQUAL(unzstd(far), "error: back-reference outside the zstd window at 15");
+	bytes repeat = z;
+	repeat[16] = 0xfc; // every table "the previous block's", in the first block
+	BOOST_CHECK_EQUAL(unzstd(repeat), "error: bad zstd FSE or Huffman table at 15");
+	bytes left = z;
+	left[20] = 0x03; // a bit the sequences leave unread
+	BOOST_CHECK_EQUAL(unzstd(left), "error: bad zstd sequences at 15");
+	bytes size = z;
+	size[6] = 5; // the header says five bytes
+	BOOST_CHECK_EQUAL(unzstd(size), "error: zstd content size mismatch at 21");
+	bytes big = z;
+	big[11] = 0x20, big[12] = 0x40; // a block larger than the 1 KiB window
+	BOOST_CHECK_EQUAL(unzstd(big), "error: bad zstd block at 10");
+}
+
+BOOST_AUTO_TEST_CASE(refuses_corrupt_truncated_dictionary_and_trailing_data_with_the_offset)
+{
+	scratch_dir d;
+	d.sh("seq 1 50000 > text && zstd -q -c text > t.zst");
+	bytes z = d.read("t.zst");
+	bytes bad_magic = z;
+	bad_magic[0] ^= 1;
+	BOOST_CHECK_EQUAL(unzstd(bad_magic), "error: not zstd data at 0");
+	bytes bad_sum = z;
+	bad_sum[z.size() - 1] ^= 1;
+	BOOST_CHECK_EQUAL(unzstd(bad_sum), "error: zstd content checksum mismatch at " + std::to_string(z.size() - 4));
+	BOOST_CHECK_EQUAL(unzstd(bytes(z.begin(), z.begin() + 100)).substr(0, 27), "error: truncated zstd data ");
+	BOOST_CHECK_EQUAL(unzstd(bytes{}), "error: truncated zstd data at 0");
+	bytes trailing = z;
+	trailing.insert(trailing.end(), {'j', 'u', 'n', 'k'});
+	BOOST_CHECK_EQUAL(unzstd(trailing), "error: data after the last zstd frame at " + std::to_string(z.size()));
+	BOOST_CHECK_EQUAL(unzstd({0x28, 0xb5, 0x2f, 0xfd, 0x21, 7, 0}), "error: zstd frame needs a dictionary (not supported) at 0");
+	BOOST_CHECK_EQUAL(unzstd({0x28, 0xb5, 0x2f, 0xfd, 0xa8 >> 8, 0xa8, 1, 0, 0}), "error: zstd window larger than 128 MiB at 0");
+	BOOST_CHECK_EQUAL(unzstd({0x28, 0xb5, 0x2f, 0xfd, 0x08, 0x50, 1, 0, 0}), "error: bad zstd frame header at 4");
+	BOOST_CHECK_EQUAL(unzstd({0x28, 0xb5, 0x2f, 0xfd, 0x20, 0, 0x07, 0, 0}), "error: bad zstd block at 6");
+	// Every single-byte corruption of a small frame ends in an error or a checked result.
+	bytes small = z;
+	small.resize(std::min<size_t>(small.size(), 800));
+	for (size_t i = 0; i < small.size(); i++) {
+		bytes c = small;
+		c[i] ^= 0x5a;
+		unzstd(c); // ASan and UBSan watch this
 	}
 }
 
