@@ -611,9 +611,17 @@ inline void check_single_root()
 // container nothing of the host's tree, and check_single_root makes sure of it.
 inline void enter(int root)
 {
+	sys::unique_fd old_root(open("/", O_PATH | O_DIRECTORY | O_CLOEXEC));
+	if (!old_root)
+		die_errno("open /");
 	if (fchdir(root) < 0)
 		die_errno("enter %s/root", scratch);
 	if (sys::pivot_root(".", ".") == 0) {
+		// The old root made a slave all through before it is detached: unmounting a
+		// mount that is still a peer of the host's (a root made private alone keeps its
+		// submounts shared) would unmount the host's copy too.
+		if (fchdir(old_root.get()) < 0 || mount(nullptr, ".", nullptr, MS_SLAVE | MS_REC, nullptr) < 0)
+			die_errno("make the old root a slave");
 		if (umount2(".", MNT_DETACH) < 0)
 			die_errno("detach the old root");
 		if (chdir("/") < 0)
