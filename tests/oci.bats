@@ -548,10 +548,15 @@ p["noNewPrivileges"] = True; p["oomScoreAdj"] = 123'
 	assert_output "$(printf '%s\n' 'touch: /x: Read-only file system' box example.test ro,relatime)"
 	[ ! -e "$B/rootfs/x" ]
 	[ "$(hostname)" != box ]
-	# No UTS namespace of its own: a hostname cannot be set.
+	# No UTS namespace of its own: a host name is refused, not set on the host nor dropped.
 	oci_edit "$B" 'c["linux"]["namespaces"] = [n for n in c["linux"]["namespaces"] if n["type"] != "uts"]'
 	run -1 rt run --bundle "$B" "$ID"
+	assert_output 'launcher: unable to set hostname without a private UTS namespace'
 	[ "$(hostname)" != box ]
+	# An empty one is no name (docker sends "" with --uts host).
+	oci_edit "$B" 'c["hostname"] = ""; del c["domainname"]; c["root"]["readonly"] = False'
+	run -0 rt run --bundle "$B" "$ID"
+	assert_line "$(hostname)"
 }
 
 @test "mounts: tmpfs with size and mode, bind ro, a file bound, nosuid/nodev/noexec as mountinfo shows them" {
