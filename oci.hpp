@@ -715,8 +715,9 @@ inline int take_privileges(const bundle::process &p, const seccomp::program *fil
 	umask(022);
 	if (cfg.root_readonly && mount(nullptr, "/", nullptr, MS_BIND | MS_REMOUNT | MS_RDONLY, nullptr) < 0)
 		die_errno("make the root read-only");
-	if ((s.own_ns & CLONE_NEWUTS) && ((cfg.hostname && sethostname(cfg.hostname, strlen(cfg.hostname)) < 0) ||
-					  (cfg.domainname && setdomainname(cfg.domainname, strlen(cfg.domainname)) < 0)))
+	// In the container's UTS namespace, its own or one joined (create refused a name without one).
+	if ((cfg.hostname && *cfg.hostname && sethostname(cfg.hostname, strlen(cfg.hostname)) < 0) ||
+	    (cfg.domainname && *cfg.domainname && setdomainname(cfg.domainname, strlen(cfg.domainname)) < 0))
 		die_errno("set the host name %s", cfg.hostname);
 	for (const bundle::rlimit_entry &r : cfg.proc.rlimits)
 		if (sys::set_rlimit(r.resource, r.limit) < 0)
@@ -916,6 +917,11 @@ inline pid_t create(context &x, const char *id, std::vector<char> &config_text, 
 	std::vector<json::token> tokens;
 	read_bundle(x.cmd.bundle, bundle_abs, config_text, store, tokens, cfg);
 	check_labels(cfg);
+	// A host name without a UTS namespace of the container's would be the host's (runc's words).
+	bool uts = (cfg.new_namespaces & CLONE_NEWUTS) ||
+		   std::any_of(cfg.joined.begin(), cfg.joined.end(), [](const bundle::config::join &j) { return j.type == CLONE_NEWUTS; });
+	if (!uts && ((cfg.hostname && *cfg.hostname) || (cfg.domainname && *cfg.domainname)))
+		die("unable to set hostname without a private UTS namespace");
 	if (!(cfg.new_namespaces & CLONE_NEWNS))
 		die("linux.namespaces: the launcher needs a mount namespace of the container's own");
 	bool has_filter = !cfg.seccomp.empty();

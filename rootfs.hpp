@@ -4,12 +4,14 @@
 // file opened inside the new root, before pivot_root, so that nothing an image holds can
 // redirect one; then pivot_root, the host's tree detached, and one mount on / checked.
 #pragma once
+#include <linux/magic.h>
 #include <linux/openat2.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/vfs.h>
 #include <sys/sysmacros.h>
+#include <sys/vfs.h>
 
 #include "bundle.hpp"
 #include "container.hpp"
@@ -524,17 +526,17 @@ inline void mask_kernel_paths(int root) { mask_paths(root, security::masked_path
 // the exception.
 inline bool in_proc(std::string_view dest)
 {
-	while (dest.size() > 1 && dest.back() == '/')
-		dest.remove_suffix(1);
-	return dest == "/proc" || dest.starts_with("/proc/");
+	while (dest.starts_with("/") || dest.starts_with("./")) // "//proc", "/./proc"
+		dest.remove_prefix(1);
+	return dest == "proc" || dest.starts_with("proc/");
 }
 
 // One of the bundle's mounts, on its destination resolved inside the root (created where
 // missing: a directory, or a file when a bind mount's source is one).
 inline void mount_bundle_entry(int root, const bundle::mount &m, bool userns, bool cgroupns)
 {
-	bool bind = m.flags & MS_BIND, is_proc = strcmp(m.type, "proc") == 0;
-	if (in_proc(m.destination) && !(is_proc && strcmp(m.destination, "/proc") == 0))
+	bool bind = m.flags & MS_BIND, proc_on_proc = strcmp(m.type, "proc") == 0 && strcmp(m.destination, "/proc") == 0;
+	if (in_proc(m.destination) && !proc_on_proc)
 		die("mount on %s: a mount inside /proc is refused", m.destination);
 	sys::unique_fd source;
 	struct stat st = {};
@@ -544,6 +546,13 @@ inline void mount_bundle_entry(int root, const bundle::mount &m, bool userns, bo
 			die_errno("open mount source %s", m.source);
 	}
 	sys::unique_fd target(open_in_root(root, m.destination, !bind || S_ISDIR(st.st_mode)));
+	// The destination as resolved in the root: "..", or a symlink of the image, may lead
+	// into a /proc mounted already.
+	struct statfs fs;
+	if (fstatfs(target.get(), &fs) < 0)
+		die_errno("statfs %s", m.destination);
+	if (fs.f_type == PROC_SUPER_MAGIC && !proc_on_proc)
+		die("mount on %s: a mount inside /proc is refused", m.destination);
 	unsigned long flags = m.flags & ~(MS_BIND | MS_REC | MS_REMOUNT);
 	const char *type = m.type;
 	int r;
@@ -672,9 +681,17 @@ inline void check_single_root()
 // container nothing of the host's tree, and check_single_root makes sure of it.
 inline void enter(int root)
 {
+	sys::unique_fd old_root(open("/", O_PATH | O_DIRECTORY | O_CLOEXEC));
+	if (!old_root)
+		die_errno("open /");
 	if (fchdir(root) < 0)
 		die_errno("enter %s/root", scratch);
 	if (sys::pivot_root(".", ".") == 0) {
+		// The old root made a slave all through before it is detached: unmounting a
+		// mount that is still a peer of the host's (a root made private alone keeps its
+		// submounts shared) would unmount the host's copy too.
+		if (fchdir(old_root.get()) < 0 || mount(nullptr, ".", nullptr, MS_SLAVE | MS_REC, nullptr) < 0)
+			die_errno("make the old root a slave");
 		if (umount2(".", MNT_DETACH) < 0)
 			die_errno("detach the old root");
 		if (chdir("/") < 0)

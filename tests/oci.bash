@@ -1,7 +1,7 @@
 # The OCI runtime mode's helpers (tests/oci.bats): a busybox bundle made once per file,
 # config.json edited by a line of python, runc's command line against a state root of the
 # test's own, and the after-every-test check widened to what a runtime leaves: its cgroups
-# (/launcher/ID under every hierarchy), its records, the processes in those cgroups.
+# (/launcher.ID under every hierarchy), its records, the processes in those cgroups.
 
 # Once per file: busybox.tar's layers extracted in order (a docker-save archive) into
 # $BATS_FILE_TMPDIR/rootfs, and runc's default config.json beside it. Ids start with

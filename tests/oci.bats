@@ -1,0 +1,686 @@
+#!/usr/bin/env bats
+# The OCI runtime mode against the runtime-spec: the lifecycle verb by verb, with the state
+# after every step, then each config.json field checked from inside the container. Every
+# test builds its bundle from one busybox rootfs made in setup_file (tests/oci.bash) and
+# keeps its records under a state root of its own; its teardown checks that nothing is
+# left: no record, no cgroup under /launcher, no process, no mount.
+
+load helpers
+load oci
+
+setup_file() { oci_setup_file; }
+setup() { oci_setup; }
+teardown() { oci_teardown; }
+
+# ---- Lifecycle --------------------------------------------------------------------------
+
+@test "create: the pid file without a newline, state created, the process waiting before any code of the bundle ran" {
+	make_bundle "$B" 'touch /ran; echo started; exec sleep 100'
+	oci_create "$ID" --pid-file "$BATS_TEST_TMPDIR/pid"
+	pid=$(cat "$BATS_TEST_TMPDIR/pid")
+	[ "$(od -An -c "$BATS_TEST_TMPDIR/pid" | tr -d ' ')" = "$(printf %s "$pid" | od -An -c | tr -d ' ')" ]
+	[[ $pid =~ ^[0-9]+$ ]]
+	run -0 rt state "$ID"
+	python3 -c 'import json, sys
+s = json.loads(sys.argv[1])
+assert s["status"] == "created" and s["pid"] == int(sys.argv[2]) and s["id"] == sys.argv[3], s
+assert s["bundle"] == sys.argv[4] and s["rootfs"] == sys.argv[4] + "/rootfs", s
+assert s["ociVersion"].startswith("1.") and s["created"].endswith("Z"), s' "$output" "$pid" "$ID" "$B"
+	# Blocked (S), a child of no one here but alive, and nothing of the bundle's command ran.
+	[ "$(sed 's/.*) \(.\).*/\1/' "/proc/$pid/stat")" = S ]
+	[ ! -e "$B/rootfs/ran" ]
+	[ ! -s "$BATS_TEST_TMPDIR/$ID.out" ]
+	sleep 0.2
+	[ ! -e "$B/rootfs/ran" ]
+	# Its cgroup is made already.
+	grep -q "/launcher.$ID\$" "/proc/$pid/cgroup"
+
+	run -0 rt start "$ID"
+	wait_for "$BATS_TEST_TMPDIR/$ID.out" started
+	[ -e "$B/rootfs/ran" ]
+	[ "$(status_of "$ID")" = running ]
+	[ "$(state_field "$ID" pid)" = "$pid" ]
+	run -0 rt kill "$ID" KILL
+	wait_status "$ID" stopped
+	run -0 rt delete "$ID"
+}
+
+@test "create: an executable missing from the process's PATH fails the create, as engines expect, and leaves nothing" {
+	make_bundle "$B"
+	oci_args "$B" nosuch-command
+	run -1 rt create --bundle "$B" "$ID"
+	assert_output --partial 'exec: "nosuch-command": executable file not found in $PATH'
+	oci_args "$B" /bin/nosuch
+	run -1 rt create --bundle "$B" "$ID"
+	assert_output --partial 'no such file or directory'
+	run -1 rt state "$ID"
+	assert_output --partial 'does not exist'
+}
+
+@test "kill: signals by number and by name (9, KILL, SIGKILL, TERM); an unknown name is refused" {
+	make_bundle "$B" 'trap "echo got TERM; exit 3" TERM; echo ready; while :; do sleep 0.1; done'
+	for sig in 9 KILL SIGKILL TERM; do
+		oci_create "$ID"
+		rt start "$ID"
+		wait_for "$BATS_TEST_TMPDIR/$ID.out" ready
+		run -1 rt kill "$ID" NOSUCH
+		assert_output --partial 'unknown signal NOSUCH'
+		[ "$(status_of "$ID")" = running ]
+		run -0 rt kill "$ID" "$sig"
+		wait_status "$ID" stopped
+		if [ "$sig" = TERM ]; then
+			grep -q 'got TERM' "$BATS_TEST_TMPDIR/$ID.out"
+		else
+			! grep -q 'got TERM' "$BATS_TEST_TMPDIR/$ID.out"
+		fi
+		rt delete "$ID"
+	done
+}
+
+@test "state: stopped with pid 0 once the process exits, and stopped until delete; then does not exist (exit 1)" {
+	make_bundle "$B" 'echo done'
+	oci_create "$ID"
+	rt start "$ID"
+	wait_status "$ID" stopped
+	[ "$(state_field "$ID" pid)" = 0 ]
+	grep -q done "$BATS_TEST_TMPDIR/$ID.out"
+	sleep 0.3
+	[ "$(status_of "$ID")" = stopped ]
+	[ -d "$STATE/$ID" ]
+	[ -d "$(cgroup_dir pids "$ID")" ]
+	run -1 rt kill "$ID" 9
+	assert_output --partial 'container not running'
+	run -1 rt start "$ID"
+	assert_output --partial 'cannot start'
+	[ "$(status_of "$ID")" = stopped ]
+	run -0 rt delete "$ID"
+	[ ! -e "$STATE/$ID" ]
+	[ ! -e "$(cgroup_dir pids "$ID")" ]
+	run -1 rt state "$ID"
+	assert_output "launcher: container \"$ID\" does not exist"
+	run -1 rt delete "$ID"
+	assert_output --partial 'does not exist'
+}
+
+@test "delete: a created container is deleted, its waiting process ended" {
+	make_bundle "$B" 'touch /ran'
+	oci_create "$ID" --pid-file "$BATS_TEST_TMPDIR/pid"
+	pid=$(cat "$BATS_TEST_TMPDIR/pid")
+	run -0 rt delete "$ID"
+	[ ! -e "/proc/$pid" ] || [ "$(sed 's/.*) \(.\).*/\1/' "/proc/$pid/stat")" = Z ]
+	[ ! -e "$B/rootfs/ran" ]
+	run -1 rt state "$ID"
+	assert_output --partial 'does not exist'
+}
+
+@test "delete: a running container without --force is refused with runc's words; --force ends it; --force of an unknown id exits 0" {
+	make_bundle "$B" 'echo ready; exec sleep 100'
+	oci_create "$ID"
+	rt start "$ID"
+	wait_for "$BATS_TEST_TMPDIR/$ID.out" ready
+	run -1 rt delete "$ID"
+	assert_output "launcher: cannot delete container $ID that is not stopped: running"
+	[ "$(status_of "$ID")" = running ]
+	run -0 rt delete --force "$ID"
+	run -1 rt state "$ID"
+	run -0 rt delete --force "$ID"
+	assert_output ''
+	run -0 rt delete -f nosuch-id
+}
+
+@test "start: refused on a running and on a stopped container" {
+	make_bundle "$B" 'echo ready; read line; echo "read $line"'
+	mkfifo "$BATS_TEST_TMPDIR/in"
+	exec 4<>"$BATS_TEST_TMPDIR/in"
+	rt create --bundle "$B" "$ID" <&4 >"$BATS_TEST_TMPDIR/$ID.out" 2>&1
+	rt start "$ID"
+	wait_for "$BATS_TEST_TMPDIR/$ID.out" ready
+	run -1 rt start "$ID"
+	assert_output --partial 'cannot start a container that is running'
+	echo go >&4
+	exec 4>&-
+	wait_status "$ID" stopped
+	grep -q 'read go' "$BATS_TEST_TMPDIR/$ID.out"
+	run -1 rt start "$ID"
+	assert_output --partial 'cannot start a container that is stopped'
+	rt delete "$ID"
+}
+
+@test "create: an id in use is refused (exists) and the container of that id is untouched" {
+	make_bundle "$B" 'exec sleep 100'
+	oci_create "$ID" --pid-file "$BATS_TEST_TMPDIR/pid"
+	run -1 rt create --bundle "$B" "$ID"
+	assert_output --partial "container with id exists: $ID"
+	[ "$(status_of "$ID")" = created ]
+	[ "$(state_field "$ID" pid)" = "$(cat "$BATS_TEST_TMPDIR/pid")" ]
+	[ -p "$STATE/$ID/exec.fifo" ]
+	rt delete "$ID"
+}
+
+@test "ids: an invalid one is refused by every verb, nothing made" {
+	make_bundle "$B" true
+	long=$(printf 'a%.0s' $(seq 200))
+	for bad in '../x' 'a/b' '.' '..' 'a b' "$long" 'x;y' ''; do
+		run -1 rt create --bundle "$B" "$bad"
+		assert_output --regexp 'invalid container id|a container id is needed'
+		run -1 rt state "$bad"
+		assert_output --regexp 'invalid container id|a container id is needed'
+		run -1 rt delete --force "$bad"
+	done
+	run -1 rt create --bundle "$B"
+	assert_output --partial 'a container id is needed'
+	[ -z "$(ls -A "$STATE" 2>/dev/null)" ]
+	[ ! -e "$BATS_TEST_TMPDIR/x" ]
+}
+
+@test "state: a pid reused by another process (the record's start time differs) is reported stopped, never signalled" {
+	make_bundle "$B" true
+	oci_create "$ID"
+	rt start "$ID"
+	wait_status "$ID" stopped
+	# The record now names a live process of the host, with the old start time.
+	sleep 100 &
+	other=$!
+	sed -i "s/\"pid\":[0-9]*/\"pid\":$other/" "$STATE/$ID/state.json"
+	[ "$(status_of "$ID")" = stopped ]
+	[ "$(state_field "$ID" pid)" = 0 ]
+	run -1 rt kill "$ID" 9
+	assert_output --partial 'container not running'
+	run -0 rt delete "$ID"
+	kill -0 "$other"
+	kill "$other"
+	wait "$other" || true
+
+	# And a live container whose record's start time is changed: stopped as well.
+	make_bundle "$BATS_TEST_TMPDIR/b2" 'echo ready; exec sleep 100'
+	B=$BATS_TEST_TMPDIR/b2 oci_create "$ID"
+	rt start "$ID"
+	wait_for "$BATS_TEST_TMPDIR/$ID.out" ready
+	pid=$(state_field "$ID" pid)
+	[ "$(status_of "$ID")" = running ]
+	sed -i 's/"startTime":\([0-9]*\)/"startTime":1\1/' "$STATE/$ID/state.json"
+	[ "$(status_of "$ID")" = stopped ]
+	run -1 rt kill "$ID" KILL
+	assert_output --partial 'container not running'
+	kill -0 "$pid"
+	kill -9 "$pid"
+	wait_status "$ID" stopped
+	for _ in $(seq 50); do [ -z "$(cat "$(cgroup_dir pids "$ID")/cgroup.procs")" ] && break; sleep 0.1; done
+	run -0 rt delete "$ID"
+}
+
+@test "run: the process's exit status in the foreground, nothing kept; run -d leaves it running" {
+	make_bundle "$B" 'echo out; echo err >&2; exit 7'
+	run -7 rt run --bundle "$B" "$ID"
+	assert_line out
+	assert_line err
+	run -1 rt state "$ID"
+	assert_output --partial 'does not exist'
+
+	make_bundle "$BATS_TEST_TMPDIR/b2" 'echo ready; exec sleep 100'
+	rt run -d --bundle "$BATS_TEST_TMPDIR/b2" "$ID" </dev/null >"$BATS_TEST_TMPDIR/$ID.out" 2>&1
+	wait_for "$BATS_TEST_TMPDIR/$ID.out" ready
+	[ "$(status_of "$ID")" = running ]
+	rt kill "$ID" 9
+	wait_status "$ID" stopped
+	rt delete "$ID"
+
+	# Killed by a signal: 128 + its number, as a shell says it.
+	rt run --bundle "$BATS_TEST_TMPDIR/b2" "$ID" </dev/null >"$BATS_TEST_TMPDIR/run.out" 2>&1 &
+	runner=$!
+	wait_for "$BATS_TEST_TMPDIR/run.out" ready
+	rt kill "$ID" KILL
+	rc=0
+	wait "$runner" || rc=$?
+	[ "$rc" = 137 ]
+	run -1 rt state "$ID"
+}
+
+@test "pause and resume: state paused, the process frozen, then running again; only a running container pauses" {
+	make_bundle "$B" 'i=0; while :; do i=$((i+1)); echo $i >/count; sleep 0.05; done'
+	oci_create "$ID"
+	run -1 rt pause "$ID"
+	assert_output --partial 'is not running'
+	rt start "$ID"
+	wait_for "$B/rootfs/count" 2
+	run -0 rt pause "$ID"
+	[ "$(status_of "$ID")" = paused ]
+	[ "$(cat "$(cgroup_dir freezer "$ID")/freezer.state")" = FROZEN ]
+	sleep 0.2
+	a=$(cat "$B/rootfs/count")
+	sleep 0.3
+	[ "$(cat "$B/rootfs/count")" = "$a" ]
+	run -1 rt pause "$ID"
+	run -1 rt exec "$ID" true
+	assert_output --partial 'paused'
+	run -0 rt resume "$ID"
+	[ "$(status_of "$ID")" = running ]
+	run -1 rt resume "$ID"
+	assert_output --partial 'is not paused'
+	sleep 0.3
+	[ "$(cat "$B/rootfs/count")" -gt "$a" ]
+	# A paused container is deleted with --force too.
+	rt pause "$ID"
+	run -0 rt delete --force "$ID"
+}
+
+@test "ps: the container's processes, as a table and as a JSON array" {
+	make_bundle "$B" 'sleep 100 & echo ready; wait'
+	oci_create "$ID" --pid-file "$BATS_TEST_TMPDIR/pid"
+	rt start "$ID"
+	wait_for "$BATS_TEST_TMPDIR/$ID.out" ready
+	pid=$(cat "$BATS_TEST_TMPDIR/pid")
+	run -0 rt ps --format json "$ID"
+	python3 -c 'import json, sys
+pids = json.loads(sys.argv[1])
+assert len(pids) == 2 and int(sys.argv[2]) in pids and all(isinstance(p, int) for p in pids), pids' "$output" "$pid"
+	run -0 rt ps "$ID"
+	assert_line --index 0 --regexp '^PID'
+	assert_line --regexp "^$pid[[:space:]]+sh\$"
+	assert_line --regexp '[[:space:]]sleep$'
+	run -1 rt ps --format yaml "$ID"
+	rt delete --force "$ID"
+}
+
+@test "list: every container of the state root, as a table, -q and JSON" {
+	make_bundle "$B" 'exec sleep 100'
+	oci_create "$ID-a"
+	oci_create "$ID-b"
+	rt start "$ID-b"
+	run -0 rt list
+	assert_line --index 0 --regexp '^ID[[:space:]]+PID[[:space:]]+STATUS[[:space:]]+BUNDLE'
+	assert_line --regexp "^$ID-a[[:space:]]+[0-9]+[[:space:]]+created[[:space:]]+$B"
+	assert_line --regexp "^$ID-b[[:space:]]+[0-9]+[[:space:]]+running[[:space:]]+$B"
+	run -0 rt list -q
+	[ "$(sort <<<"$output")" = "$(printf '%s\n' "$ID-a" "$ID-b")" ]
+	run -0 rt list --format json
+	python3 -c 'import json, sys
+l = {c["id"]: c["status"] for c in json.loads(sys.argv[1])}
+assert l == {sys.argv[2] + "-a": "created", sys.argv[2] + "-b": "running"}, l' "$output" "$ID"
+	rt delete "$ID-a"
+	rt delete --force "$ID-b"
+	run -0 rt list --format json
+	assert_output '[]'
+}
+
+@test "features: valid JSON naming the hooks, namespaces and mount options" {
+	run -0 "$LAUNCHER" features
+	python3 -c 'import json, sys
+f = json.loads(sys.argv[1])
+assert f["ociVersionMin"].startswith("1.") and f["ociVersionMax"].startswith("1."), f
+assert set(f["hooks"]) == {"prestart", "createRuntime", "createContainer", "startContainer", "poststart", "poststop"}, f["hooks"]
+assert {"pid", "network", "mount", "ipc", "uts", "user", "cgroup"} <= set(f["linux"]["namespaces"])
+assert {"ro", "nosuid", "rbind", "rprivate"} <= set(f["mountOptions"])
+assert "CAP_SYS_ADMIN" in f["linux"]["capabilities"]' "$output"
+}
+
+@test "update --resources -: the memory, pids and cpu limits written to the container's cgroups" {
+	make_bundle "$B" 'exec sleep 100'
+	oci_create "$ID"
+	rt start "$ID"
+	echo '{"memory":{"limit":33554432},"pids":{"limit":42},"cpu":{"shares":256}}' | rt update --resources - "$ID"
+	[ "$(cat "$(cgroup_dir memory "$ID")/memory.limit_in_bytes")" = 33554432 ]
+	[ "$(cat "$(cgroup_dir pids "$ID")/pids.max")" = 42 ]
+	[ "$(cat "$(cgroup_dir cpu "$ID")/cpu.shares")" = 256 ]
+	echo '{"memory":{"limit":67108864}}' >"$BATS_TEST_TMPDIR/r.json"
+	run -0 rt update --resources "$BATS_TEST_TMPDIR/r.json" "$ID"
+	[ "$(cat "$(cgroup_dir memory "$ID")/memory.limit_in_bytes")" = 67108864 ]
+	run -1 rt update --resources - "$ID" <<<'{"memory":{"limit":"lots"}}'
+	assert_output --partial 'linux.resources.memory.limit: expected bytes'
+	run -1 rt update "$ID"
+	assert_output --partial 'update: --resources'
+	rt delete --force "$ID"
+}
+
+@test "exec: every namespace and the cgroups of the container's process, the exit status passed through" {
+	make_bundle "$B" 'echo ready; exec sleep 100'
+	oci_edit "$B" 'c["linux"]["namespaces"].append({"type": "cgroup"})'
+	oci_create "$ID" --pid-file "$BATS_TEST_TMPDIR/pid"
+	rt start "$ID"
+	wait_for "$BATS_TEST_TMPDIR/$ID.out" ready
+	pid=$(cat "$BATS_TEST_TMPDIR/pid")
+	run -0 rt exec "$ID" sh -c 'for n in cgroup ipc mnt net pid uts user; do echo "$n $(readlink /proc/self/ns/$n)"; done'
+	for n in cgroup ipc mnt net pid uts user; do
+		assert_line "$n $(readlink "/proc/$pid/ns/$n")"
+	done
+	# Its cgroups on the host are the container's.
+	rt exec -d --pid-file "$BATS_TEST_TMPDIR/exec.pid" "$ID" sleep 100
+	epid=$(cat "$BATS_TEST_TMPDIR/exec.pid")
+	[ "$(sed 's/.*) \(.\).*/\1/' "/proc/$epid/stat")" = S ]
+	diff "/proc/$pid/cgroup" "/proc/$epid/cgroup"
+	grep -qx "$epid" "$(cgroup_dir pids "$ID")/cgroup.procs"
+	run -5 rt exec "$ID" sh -c 'exit 5'
+	run -1 rt exec "$ID" nosuch
+	assert_output --partial 'exec: "nosuch": executable file not found in $PATH'
+	run -0 rt exec "$ID" sh -c 'echo $$'
+	[ "$output" != 1 ]
+	run -0 rt exec "$ID" sh -c "tr '\\0' ' ' </proc/1/cmdline"
+	assert_output --partial sleep
+	rt delete --force "$ID"
+	[ ! -e "/proc/$epid" ] || [ "$(sed 's/.*) \(.\).*/\1/' "/proc/$epid/stat")" = Z ]
+}
+
+@test "exec: --env, --cwd, --user, --cap, --process FILE; refused on a stopped container" {
+	make_bundle "$B" 'echo ready; exec sleep 100'
+	oci_create "$ID"
+	rt start "$ID"
+	wait_for "$BATS_TEST_TMPDIR/$ID.out" ready
+	run -0 rt exec --env FOO=bar -e BAZ=qux "$ID" sh -c 'echo "$FOO $BAZ"'
+	assert_output 'bar qux'
+	run -0 rt exec --cwd /etc "$ID" pwd
+	assert_output /etc
+	run -0 rt exec --user 1000:1001 "$ID" sh -c 'echo $(id -u) $(id -g)'
+	assert_output '1000 1001'
+	run -0 rt exec "$ID" grep CapEff /proc/self/status
+	assert_output "$(printf 'CapEff:\t%016x' $(( (1 << 29) | (1 << 5) | (1 << 10) )))"
+	run -0 rt exec --cap CAP_SYS_ADMIN "$ID" grep CapEff /proc/self/status
+	assert_output "$(printf 'CapEff:\t%016x' $(( (1 << 29) | (1 << 5) | (1 << 10) | (1 << 21) )))"
+	run -1 rt exec --cap CAP_NOSUCH "$ID" true
+	assert_output --partial 'unknown capability'
+	cat >"$BATS_TEST_TMPDIR/process.json" <<-EOF
+		{"terminal": false, "user": {"uid": 1234, "gid": 1235, "additionalGids": [7]},
+		 "args": ["sh", "-c", "echo \$(id -u) \$(id -g) \$(id -G) \$PWD \$WHO"],
+		 "env": ["PATH=/bin", "WHO=process-file"], "cwd": "/tmp",
+		 "capabilities": {"bounding": ["CAP_KILL"], "effective": [], "permitted": []}}
+	EOF
+	run -0 rt exec --process "$BATS_TEST_TMPDIR/process.json" "$ID"
+	assert_output '1234 1235 1235 7 /tmp process-file'
+	echo '{"args": [' >"$BATS_TEST_TMPDIR/bad.json"
+	run -1 rt exec --process "$BATS_TEST_TMPDIR/bad.json" "$ID"
+	assert_output --partial "process $BATS_TEST_TMPDIR/bad.json"
+	rt kill "$ID" 9
+	wait_status "$ID" stopped
+	run -1 rt exec "$ID" true
+	assert_output --partial 'cannot exec in a stopped container'
+	rt delete "$ID"
+}
+
+@test "--log FILE --log-format json: one JSON object per error (level, msg, time), even for an error before any verb" {
+	log=$BATS_TEST_TMPDIR/log.json
+	run -1 "$LAUNCHER" --log "$log" --log-format json create --bogus x
+	[ "$(wc -l <"$log")" = 1 ]
+	run -1 "$LAUNCHER" --root "$STATE" --log "$log" --log-format=json state nosuch
+	[ "$(wc -l <"$log")" = 2 ]
+	# A failure inside the container's process, before create returns: one line too.
+	make_bundle "$B" true
+	oci_edit "$B" 'c["process"]["cwd"] = "/nosuch"'
+	run -1 "$LAUNCHER" --root "$STATE" --log "$log" --log-format json create --bundle "$B" "$ID"
+	assert_output --partial 'chdir to cwd ("/nosuch") set in config.json failed'
+	[ "$(wc -l <"$log")" = 3 ]
+	python3 -c 'import json, sys
+lines = [json.loads(l) for l in open(sys.argv[1])]
+for l in lines:
+    assert set(l) == {"level", "msg", "time"} and l["level"] == "error", l
+    assert l["time"][:2] == "20" and l["time"].endswith("Z"), l
+assert lines[0]["msg"] == "flag provided but not defined: --bogus", lines[0]
+assert lines[1]["msg"] == "container \"nosuch\" does not exist", lines[1]
+assert "chdir to cwd" in lines[2]["msg"], lines[2]' "$log"
+	# Text, runc's logrus format.
+	run -1 "$LAUNCHER" --root "$STATE" --log "$BATS_TEST_TMPDIR/log.txt" state nosuch
+	grep -Eq '^time="[^"]+" level=error msg="container "nosuch" does not exist"$' "$BATS_TEST_TMPDIR/log.txt"
+	run -1 "$LAUNCHER" --log-format yaml state x
+	assert_output --partial 'invalid log-format: yaml'
+}
+
+@test "global flags: --root X, --root=X and -root X name the same state root" {
+	make_bundle "$B" 'exec sleep 100'
+	"$LAUNCHER" --root "$STATE" create --bundle "$B" "$ID" </dev/null >/dev/null 2>&1
+	[ -p "$STATE/$ID/exec.fifo" ]
+	run -0 "$LAUNCHER" --root="$STATE" state "$ID"
+	assert_output --partial '"status":"created"'
+	run -0 "$LAUNCHER" -root "$STATE" list -q
+	assert_output "$ID"
+	run -0 "$LAUNCHER" -root="$STATE" --debug --systemd-cgroup=false --log-format text start "$ID"
+	[ "$(status_of "$ID")" = running ]
+	run -1 "$LAUNCHER" --root "$BATS_TEST_TMPDIR/other" state "$ID"
+	assert_output --partial 'does not exist'
+	run -0 "$LAUNCHER" --root "$STATE" delete -f "$ID"
+	rm -rf "$BATS_TEST_TMPDIR/other"
+}
+
+# ---- config.json, field by field, seen from inside the container -------------------------
+
+@test "process: args, env, cwd, user (uid, gid, additionalGids, umask)" {
+	make_bundle "$B" 'echo "$0 $1 [$FOO] [$EMPTY]"; pwd; id -u; id -g; id -G; umask; touch /tmp/f; stat -c %a /tmp/f' 
+	oci_args "$B" sh -c 'echo "[$FOO] [$EMPTY]"; pwd; id -u; id -g; id -G; umask; touch /tmp/new; stat -c %a /tmp/new' arg0
+	oci_edit "$B" 'p = c["process"]; p["env"] = ["PATH=/bin", "FOO=bar baz", "EMPTY="]; p["cwd"] = "/tmp"
+p["user"] = {"uid": 1000, "gid": 1001, "additionalGids": [5, 1002], "umask": 0o027}
+c["mounts"].append({"destination": "/tmp", "type": "tmpfs", "source": "tmpfs", "options": ["mode=1777"]})'
+	run -0 rt run --bundle "$B" "$ID"
+	assert_output "$(printf '%s\n' '[bar baz] []' /tmp 1000 1001 '1001 5 1002' 0027 640)"
+}
+
+@test "process.capabilities: the five sets as given (CapBnd, CapInh, CapAmb exact; CapPrm, CapEff as execve makes them)" {
+	# A user other than root: execve gives it its ambient set as permitted and effective.
+	make_bundle "$B" 'grep ^Cap /proc/self/status'
+	oci_edit "$B" 'c["process"]["user"] = {"uid": 1000, "gid": 1000}
+c["process"]["capabilities"] = {"bounding": ["CAP_CHOWN", "CAP_KILL", "CAP_SETUID", "CAP_NET_RAW"],
+  "effective": ["CAP_CHOWN", "CAP_KILL", "CAP_NET_RAW"], "permitted": ["CAP_CHOWN", "CAP_KILL", "CAP_NET_RAW"],
+  "inheritable": ["CAP_KILL", "CAP_NET_RAW"], "ambient": ["CAP_KILL"]}'
+	run -0 rt run --bundle "$B" "$ID"
+	bnd=$(( (1 << 0) | (1 << 5) | (1 << 7) | (1 << 13) )) inh=$(( (1 << 5) | (1 << 13) )) amb=$(( 1 << 5 ))
+	assert_output "$(printf 'CapInh:\t%016x\nCapPrm:\t%016x\nCapEff:\t%016x\nCapBnd:\t%016x\nCapAmb:\t%016x' $inh $amb $amb $bnd $amb)"
+	# Root: execve gives it its bounding and inheritable sets as permitted and effective,
+	# unless no_new_privs holds it to the permitted set it had.
+	make_bundle "$BATS_TEST_TMPDIR/b2" 'grep ^Cap /proc/self/status'
+	caps='c["process"]["capabilities"] = {"bounding": ["CAP_CHOWN", "CAP_SYS_ADMIN", "CAP_NET_RAW"],
+  "effective": ["CAP_CHOWN"], "permitted": ["CAP_CHOWN"], "inheritable": ["CAP_NET_RAW"], "ambient": []}'
+	oci_edit "$BATS_TEST_TMPDIR/b2" "$caps; c['process']['noNewPrivileges'] = False"
+	run -0 rt run --bundle "$BATS_TEST_TMPDIR/b2" "$ID"
+	bnd=$(( (1 << 0) | (1 << 21) | (1 << 13) )) inh=$(( 1 << 13 ))
+	assert_output "$(printf 'CapInh:\t%016x\nCapPrm:\t%016x\nCapEff:\t%016x\nCapBnd:\t%016x\nCapAmb:\t%016x' $inh $((bnd | inh)) $((bnd | inh)) $bnd 0)"
+	oci_edit "$BATS_TEST_TMPDIR/b2" "$caps; c['process']['noNewPrivileges'] = True"
+	run -0 rt run --bundle "$BATS_TEST_TMPDIR/b2" "$ID"
+	assert_output "$(printf 'CapInh:\t%016x\nCapPrm:\t%016x\nCapEff:\t%016x\nCapBnd:\t%016x\nCapAmb:\t%016x' $inh 1 1 $bnd 0)"
+	# A name the launcher does not know is refused, not dropped.
+	oci_edit "$B" 'c["process"]["capabilities"]["bounding"].append("CAP_NOSUCH")'
+	run -1 rt run --bundle "$B" "$ID"
+	assert_output --partial 'process.capabilities: unknown capability'
+}
+
+@test "process: rlimits, noNewPrivileges, oomScoreAdj" {
+	make_bundle "$B" 'ulimit -Sn; ulimit -Hn; ulimit -Sc; grep NoNewPrivs /proc/self/status; cat /proc/self/oom_score_adj'
+	oci_edit "$B" 'p = c["process"]; p["rlimits"] = [{"type": "RLIMIT_NOFILE", "soft": 123, "hard": 456}, {"type": "RLIMIT_CORE", "soft": 0, "hard": 0}]
+p["noNewPrivileges"] = True; p["oomScoreAdj"] = 123'
+	run -0 rt run --bundle "$B" "$ID"
+	assert_output "$(printf '123\n456\n0\nNoNewPrivs:\t1\n123')"
+	# (Below the caller's own would need CAP_SYS_RESOURCE, which this machine's root lacks.)
+	oci_edit "$B" 'p = c["process"]; p["noNewPrivileges"] = False; p["oomScoreAdj"] = 1000; del p["rlimits"]'
+	run -0 rt run --bundle "$B" "$ID"
+	assert_line "$(printf 'NoNewPrivs:\t0')"
+	assert_line 1000
+	oci_edit "$B" 'c["process"]["oomScoreAdj"] = 1001'
+	run -1 rt run --bundle "$B" "$ID"
+	assert_output --partial 'process.oomScoreAdj: expected -1000 to 1000'
+	oci_edit "$B" 'c["process"]["oomScoreAdj"] = 0; c["process"]["rlimits"] = [{"type": "RLIMIT_NOSUCH", "soft": 1, "hard": 1}]'
+	run -1 rt run --bundle "$B" "$ID"
+	assert_output --partial 'process.rlimits: expected a known type'
+}
+
+@test "process.terminal: the pty's master over the console socket; the process's tty is /dev/pts/0, its size consoleSize" {
+	make_bundle "$B" 'tty; stty size; echo done'
+	oci_edit "$B" 'c["process"]["terminal"] = True; c["process"]["consoleSize"] = {"height": 30, "width": 100}'
+	sock=$BATS_TEST_TMPDIR/console.sock
+	python3 - "$sock" "$BATS_TEST_TMPDIR/console" <<-'EOF' &
+		import fcntl, os, socket, struct, sys
+		path, out = sys.argv[1:3]
+		s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+		s.bind(path)
+		s.listen(1)
+		open(out + ".ready", "w").close()
+		c, _ = s.accept()
+		msg, fds, _, _ = socket.recv_fds(c, 1024, 4)
+		log = open(out, "w")
+		# TIOCGPTN answers on a pty's master only.
+		ptn = struct.unpack("I", fcntl.ioctl(fds[0], 0x80045430, b"\0" * 4))[0]
+		log.write(f"fds {len(fds)} name {msg.decode()} ptn {ptn}\n")
+		log.flush()
+		while True:
+		    try:
+		        data = os.read(fds[0], 4096)
+		    except OSError:
+		        break
+		    if not data:
+		        break
+		    log.write(data.decode(errors="replace").replace("\r", ""))
+		    log.flush()
+	EOF
+	receiver=$!
+	for _ in $(seq 100); do [ -e "$BATS_TEST_TMPDIR/console.ready" ] && break; sleep 0.05; done
+	run -1 rt create --bundle "$B" "$ID"
+	assert_output --partial 'process.terminal is true: --console-socket is needed'
+	oci_create "$ID" --console-socket "$sock"
+	wait_for "$BATS_TEST_TMPDIR/console" 'fds 1 name /dev/pts/0 ptn 0'
+	[ "$(status_of "$ID")" = created ]
+	rt start "$ID"
+	wait "$receiver"
+	run cat "$BATS_TEST_TMPDIR/console"
+	assert_output "$(printf '%s\n' 'fds 1 name /dev/pts/0 ptn 0' /dev/pts/0 '30 100' done)"
+	[ ! -s "$BATS_TEST_TMPDIR/$ID.out" ]
+	wait_status "$ID" stopped
+	rt delete "$ID"
+}
+
+@test "root.readonly, hostname, domainname" {
+	make_bundle "$B" 'touch /x 2>&1; hostname; cat /proc/sys/kernel/domainname; awk "\$5 == \"/\" { print \$6 }" /proc/self/mountinfo'
+	oci_edit "$B" 'c["root"]["readonly"] = True; c["hostname"] = "box"; c["domainname"] = "example.test"'
+	run -0 rt run --bundle "$B" "$ID"
+	assert_output "$(printf '%s\n' 'touch: /x: Read-only file system' box example.test ro,relatime)"
+	[ ! -e "$B/rootfs/x" ]
+	[ "$(hostname)" != box ]
+	# No UTS namespace of its own: a host name is refused, not set on the host nor dropped.
+	oci_edit "$B" 'c["linux"]["namespaces"] = [n for n in c["linux"]["namespaces"] if n["type"] != "uts"]'
+	run -1 rt run --bundle "$B" "$ID"
+	assert_output 'launcher: unable to set hostname without a private UTS namespace'
+	[ "$(hostname)" != box ]
+	# An empty one is no name (docker sends "" with --uts host).
+	oci_edit "$B" 'c["hostname"] = ""; del c["domainname"]; c["root"]["readonly"] = False'
+	run -0 rt run --bundle "$B" "$ID"
+	assert_line "$(hostname)"
+}
+
+@test "mounts: tmpfs with size and mode, bind ro, a file bound, nosuid/nodev/noexec as mountinfo shows them" {
+	src=$BATS_TEST_TMPDIR/src
+	mkdir "$src"
+	echo content >"$src/file"
+	make_bundle "$B" 'flags() { awk -v d="$1" '\''$5 == d { print $6 }'\'' /proc/self/mountinfo; }
+stat -c %a /scratch; df -k /scratch | awk '\''NR == 2 { print $2 }'\''; flags /scratch
+cat /ro/file; touch /ro/x 2>&1; flags /ro
+echo new >/rw/new; flags /rw
+cat /file.txt; flags /file.txt'
+	oci_edit "$B" 'c["mounts"] += [
+ {"destination": "/scratch", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid", "nodev", "noexec", "size=1m", "mode=1770"]},
+ {"destination": "/ro", "type": "bind", "source": arg, "options": ["bind", "ro"]},
+ {"destination": "/rw", "type": "none", "source": arg, "options": ["rbind", "rw", "noexec", "nosuid"]},
+ {"destination": "/file.txt", "type": "bind", "source": arg + "/file", "options": ["bind", "ro"]}]' "$src"
+	run -0 rt run --bundle "$B" "$ID"
+	assert_output "$(printf '%s\n' 1770 1024 rw,nosuid,nodev,noexec,relatime content 'touch: /ro/x: Read-only file system' ro,relatime \
+		rw,nosuid,noexec,relatime content ro,relatime)"
+	[ "$(cat "$src/new")" = new ]
+	[ ! -e "$src/x" ]
+	# The directories and the file the mounts needed were made in the rootfs.
+	[ -d "$B/rootfs/scratch" ] && [ -f "$B/rootfs/file.txt" ]
+	# A missing source, and an option a bind mount cannot take, are refused.
+	oci_edit "$B" 'c["mounts"][-1]["source"] = "/nosuch"'
+	run -1 rt run --bundle "$B" "$ID"
+	assert_output --partial 'open mount source /nosuch'
+	oci_edit "$B" 'c["mounts"][-1]["source"] = arg + "/file"; c["mounts"][-1]["options"].append("idmap")' "$src"
+	run -1 rt run --bundle "$B" "$ID"
+	assert_output --partial 'bind mount option idmap is not supported'
+}
+
+@test "mounts: bind against rbind, propagation options, and rootfsPropagation (a mount the host makes later reaches a slave only)" {
+	# In a mount namespace of the test's own, a shared tree with a submount.
+	cat >"$BATS_TEST_TMPDIR/inner.sh" <<-'EOF'
+		set -eu
+		t=$BATS_TEST_TMPDIR/tree
+		mkdir "$t"
+		mount -t tmpfs tree "$t"
+		mkdir "$t/sub" "$t/late"
+		mount -t tmpfs sub "$t/sub"
+		echo x >"$t/sub/f"
+		mount --make-rshared "$t"
+		before=$(wc -l </proc/self/mountinfo)
+		"$LAUNCHER" --root "$STATE" run -d --bundle "$B" "$ID" </dev/null >"$BATS_TEST_TMPDIR/out" 2>&1
+		for _ in $(seq 100); do grep -q ready "$BATS_TEST_TMPDIR/out" && break; sleep 0.1; done
+		mount -t tmpfs late "$t/late"
+		touch "$t/late/f"
+		for _ in $(seq 100); do grep -q done "$BATS_TEST_TMPDIR/out" && break; sleep 0.1; done
+		"$LAUNCHER" --root "$STATE" delete --force "$ID"
+		umount "$t/late"
+		# Nothing the container mounted came back into this namespace.
+		[ "$(wc -l </proc/self/mountinfo)" = "$before" ] || { echo "mounts leaked:"; cat /proc/self/mountinfo; }
+		cat "$BATS_TEST_TMPDIR/out"
+	EOF
+	make_bundle "$B" 'tags() { awk -v d="$1" '\''$5 == d { s = ""; for (i = 7; $i != "-"; i++) s = s " " substr($i, 1, index($i, ":")); print d ":" s }'\'' /proc/self/mountinfo; }
+ls /bind/sub; echo; cat /rbind/sub/f; tags /rbind; tags /priv; tags /shr; echo ready
+for _ in $(seq 50); do [ -e /rbind/late/f ] && break; sleep 0.1; done
+for d in /rbind /priv /shr; do [ -e $d/late/f ] && echo "$d sees late" || echo "$d does not see late"; done; echo done; exec sleep 100'
+	oci_edit "$B" 'c["mounts"] += [{"destination": "/bind", "type": "bind", "source": arg, "options": ["bind"]},
+ {"destination": "/rbind", "type": "bind", "source": arg, "options": ["rbind"]},
+ {"destination": "/priv", "type": "bind", "source": arg, "options": ["rbind", "rprivate"]},
+ {"destination": "/shr", "type": "bind", "source": arg, "options": ["rbind", "rshared"]}]' "$BATS_TEST_TMPDIR/tree"
+	cp "$B/config.json" "$BATS_TEST_TMPDIR/config.default"
+	export LAUNCHER STATE B ID BATS_TEST_TMPDIR
+	run -0 unshare -m --propagation private bash "$BATS_TEST_TMPDIR/inner.sh"
+	# Default: rslave, as runc.
+	assert_output "$(printf '%s\n' '' x '/rbind: master:' '/priv:' '/shr: shared: master:' ready '/rbind sees late' '/priv does not see late' '/shr sees late' done)"
+	# rootfsPropagation rprivate: nothing reaches the container.
+	oci_edit "$B" 'c["linux"]["rootfsPropagation"] = "rprivate"'
+	rm -rf "$BATS_TEST_TMPDIR/tree"
+	run -0 unshare -m --propagation private bash "$BATS_TEST_TMPDIR/inner.sh"
+	assert_output "$(printf '%s\n' '' x '/rbind:' '/priv:' '/shr: shared:' ready '/rbind does not see late' '/priv does not see late' '/shr does not see late' done)"
+	# private and slave on / alone (not recursive): the mounts around the rootfs keep
+	# their propagation, and nothing of the container's may come back through them.
+	for p in private slave; do
+		oci_edit "$B" 'c["linux"]["rootfsPropagation"] = arg' "$p"
+		rm -rf "$BATS_TEST_TMPDIR/tree"
+		run -0 unshare -m --propagation private bash "$BATS_TEST_TMPDIR/inner.sh"
+		refute_output --partial 'mounts leaked'
+	done
+	oci_edit "$B" 'c["linux"]["rootfsPropagation"] = "rshared"'
+	run -1 rt run --bundle "$B" "$ID"
+	assert_output --partial 'linux.rootfsPropagation: shared is not supported'
+	oci_edit "$B" 'c["linux"]["rootfsPropagation"] = "sideways"'
+	run -1 rt run --bundle "$B" "$ID"
+	assert_output --partial 'linux.rootfsPropagation: expected private'
+}
+
+@test "mounts: a destination through a symlink of the rootfs that points outside lands inside the container" {
+	host=$BATS_TEST_TMPDIR/host
+	mkdir "$host"
+	echo sentinel >"$host/sentinel"
+	make_bundle "$B" 'echo in >/evil/x/f; echo in >/evil2/x/f; awk '\''$5 ~ /\/x$/ { print $5 }'\'' /proc/self/mountinfo'
+	ln -s / "$B/rootfs/evil"
+	ln -s "$host" "$B/rootfs/evil2"
+	oci_edit "$B" 'c["mounts"] += [{"destination": "/evil/x", "type": "tmpfs", "source": "tmpfs", "options": []},
+ {"destination": "/evil2/x", "type": "tmpfs", "source": "tmpfs", "options": []}]'
+	run -0 rt run --bundle "$B" "$ID"
+	assert_output "$(printf '%s\n' /x "$host/x")"
+	[ "$(ls "$host")" = sentinel ]
+	[ "$(cat "$host/sentinel")" = sentinel ]
+	[ ! -e /x ]
+	# The mount points were made inside the rootfs.
+	[ -d "$B/rootfs/x" ] && [ -d "$B/rootfs/$host/x" ]
+	# A bind mount's destination too.
+	oci_edit "$B" 'c["mounts"] = c["mounts"][:-2] + [{"destination": "/evil2/bound", "type": "bind", "source": "/etc", "options": ["bind", "ro"]}]'
+	oci_args "$B" true 2>/dev/null || true
+	run -0 rt run --bundle "$B" "$ID"
+	[ "$(ls "$host")" = sentinel ]
+}
+
+@test "mounts: a destination inside /proc is refused, however it is spelt or reached, nothing left" {
+	make_bundle "$B" true
+	ln -s /proc "$B/rootfs/p"
+	for dest in /proc/sys /proc/self/x /proc/ //proc/sys/vm /./proc/sys/fs /x/../proc/sys/kernel /p/sys/kernel; do
+		oci_edit "$B" 'c["mounts"].append({"destination": arg, "type": "tmpfs", "source": "tmpfs", "options": []})' "$dest"
+		run -1 rt create --bundle "$B" "$ID"
+		assert_output "launcher: mount on $dest: a mount inside /proc is refused"
+		oci_edit "$B" 'c["mounts"].pop()'
+	done
+	# A bind mount's too; proc on /proc itself is what every bundle has.
+	oci_edit "$B" 'c["mounts"].append({"destination": "/p/sys/kernel/hostname", "type": "bind", "source": "/etc/hostname", "options": ["bind"]})'
+	run -1 rt create --bundle "$B" "$ID"
+	assert_output "launcher: mount on /p/sys/kernel/hostname: a mount inside /proc is refused"
+	[ ! -e "$STATE/$ID" ]
+}
