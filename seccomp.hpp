@@ -195,6 +195,12 @@ constexpr name_table make_name_table()
 
 constexpr name_table names = make_name_table();
 static_assert(name_text_size < 65536, "offsets fit 16 bits");
+static_assert([] {
+	for (const syscall_name &s : sorted.v)
+		if (std::string_view(s.name).size() > 31 || s.nr > max_nr)
+			return false;
+	return true;
+}(), "number_of's buffer holds every name; every number fits the tables");
 
 // A syscall's number, or -1 when x86_64 has no such syscall.
 constexpr int number_of(std::string_view name)
