@@ -63,18 +63,22 @@ inline int entrypoint(const container_spec &spec)
 	return lock_down(spec.uid == 0 ? spec.caps : 0, spec.seccomp ? &spec.filter : nullptr);
 }
 
-// PID 1 itself once the entrypoint runs. It only waits, reaps and signals from then on
-// (rt_sigtimedwait, wait4, kill, read, write, close, exit_group: every profile worth the
-// name allows them), so it keeps CAP_KILL alone (to signal an entrypoint of another uid),
-// under the container's no_new_privs and the entrypoint's own filter: a process inside
-// that may ptrace (--cap-add SYS_PTRACE) finds in PID 1 nothing it lacks itself. It holds
-// no host descriptor either.
+// PID 1 itself once the entrypoint runs. It only waits, reaps and signals from then on,
+// so it keeps CAP_KILL alone (to signal an entrypoint of another uid), under the
+// container's no_new_privs and the entrypoint's own filter: a process inside that may
+// ptrace (--cap-add SYS_PTRACE) finds in PID 1 nothing it lacks itself. The filter lets
+// through first the seven syscalls of PID 1's loop, which a --security-opt profile might
+// refuse. It holds no host descriptor either.
 inline void pid1(const container_spec &spec)
 {
 	constexpr uint64_t keep = uint64_t(1) << CAP_KILL;
 	if (spec.privileged)
 		return;
-	if (int err = drop_bounding(keep); err || (err = lock_down(keep, spec.seccomp ? &spec.filter : nullptr))) {
+	seccomp::program filter;
+	if (spec.seccomp)
+		filter = seccomp::allowing(spec.filter, {SYS_rt_sigtimedwait, SYS_wait4, SYS_kill, SYS_read, SYS_write,
+							 SYS_close, SYS_exit_group});
+	if (int err = drop_bounding(keep); err || (err = lock_down(keep, spec.seccomp ? &filter : nullptr))) {
 		errno = err;
 		die_errno("confine the container's PID 1");
 	}

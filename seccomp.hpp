@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
+#include <initializer_list>
 #include <linux/audit.h>
 #include <linux/capability.h>
 #include <linux/filter.h>
@@ -194,6 +195,12 @@ constexpr name_table make_name_table()
 
 constexpr name_table names = make_name_table();
 static_assert(name_text_size < 65536, "offsets fit 16 bits");
+static_assert([] {
+	for (const syscall_name &s : sorted.v)
+		if (std::string_view(s.name).size() > 31 || s.nr > max_nr)
+			return false;
+	return true;
+}(), "number_of's buffer holds every name; every number fits the tables");
 
 // A syscall's number, or -1 when x86_64 has no such syscall.
 constexpr int number_of(std::string_view name)
@@ -1003,6 +1010,28 @@ inline program docker_default(uint64_t caps)
 	program out;
 	char err[8];
 	emit(p, out, err, sizeof err); // ~150 instructions: never near the limit
+	return out;
+}
+
+// The program with the x86_64 syscalls `nrs` allowed before it: what the container's
+// PID 1 needs of any profile to go on waiting, reaping and signalling (a profile that
+// refused sigtimedwait would leave it spinning). Past the kernel's limit: p as it is.
+inline program allowing(const program &p, std::initializer_list<uint16_t> nrs)
+{
+	const size_t n = nrs.size();
+	if (p.code.size() + n + 5 > max_instructions || n > 250)
+		return p;
+	program out;
+	out.flags = p.flags;
+	out.code.push_back({BPF_LD | BPF_W | BPF_ABS, 0, 0, offsetof(seccomp_data, arch)});
+	out.code.push_back({BPF_JMP | BPF_JEQ | BPF_K, 0, uint8_t(n + 3), AUDIT_ARCH_X86_64}); // else p decides
+	out.code.push_back({BPF_LD | BPF_W | BPF_ABS, 0, 0, offsetof(seccomp_data, nr)});
+	size_t i = 0;
+	for (uint16_t nr : nrs)
+		out.code.push_back({BPF_JMP | BPF_JEQ | BPF_K, uint8_t(n - i++), 0, nr});
+	out.code.push_back({BPF_JMP | BPF_JA, 0, 0, 1}); // none of them: p decides
+	out.code.push_back({BPF_RET | BPF_K, 0, 0, SECCOMP_RET_ALLOW});
+	out.code.insert(out.code.end(), p.code.begin(), p.code.end());
 	return out;
 }
 

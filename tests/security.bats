@@ -137,6 +137,11 @@ passes() {
 	run "$LAUNCHER" --security-opt seccomp="$BATS_TEST_TMPDIR/none.json" "$HELLO"
 	assert_failure 125
 	assert_output "launcher: open seccomp profile $BATS_TEST_TMPDIR/none.json: No such file or directory"
+	# a profile refusing what PID 1 waits and reaps with: PID 1 still ends the container
+	printf '{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["wait4", "rt_sigtimedwait", "kill"], "action": "SCMP_ACT_ERRNO"}]}' >"$BATS_TEST_TMPDIR/nowait.json"
+	run timeout -k 1 20 "$LAUNCHER" --security-opt seccomp="$BATS_TEST_TMPDIR/nowait.json" "$BUSYBOX" sh -c 'kill -0 1 || echo refused; exit 3'
+	assert_failure 3
+	assert_line --partial "refused"
 	run "$LAUNCHER" --security-opt seccomp="$BATS_TEST_TMPDIR" "$HELLO"
 	assert_failure 125
 	assert_output "launcher: seccomp profile $BATS_TEST_TMPDIR: not a regular file of at most 4 MiB"

@@ -1761,6 +1761,30 @@ BOOST_AUTO_TEST_CASE(seccomp_argument_compares_are_64_bits)
 	}
 }
 
+BOOST_AUTO_TEST_CASE(seccomp_pid1_filter_allows_its_loop_first)
+{
+	// (a default of ALLOW: the sanitizers' exit path makes syscalls of its own)
+	seccomp::program p = compiled(R"({"defaultAction": "SCMP_ACT_ALLOW",
+		"syscalls": [{"names": ["wait4", "kill", "getppid"], "action": "SCMP_ACT_ERRNO"}]})");
+	seccomp::program q = seccomp::allowing(p, {SYS_wait4, SYS_kill});
+	BOOST_TEST(q.code.size() == p.code.size() + 7);
+	BOOST_TEST(run_bpf(p, SYS_kill).ret == (SECCOMP_RET_ERRNO | EPERM));
+	BOOST_TEST(run_bpf(q, SYS_wait4).ret == SECCOMP_RET_ALLOW);
+	BOOST_TEST(run_bpf(q, SYS_kill).ret == SECCOMP_RET_ALLOW);
+	BOOST_TEST(run_bpf(q, SYS_getppid).ret == (SECCOMP_RET_ERRNO | EPERM));
+	BOOST_TEST(run_bpf(q, SYS_read).ret == SECCOMP_RET_ALLOW);
+	BOOST_TEST(run_bpf(q, 0x40000000 | SYS_wait4).ret == (SECCOMP_RET_ERRNO | EPERM));
+	BOOST_TEST(run_bpf(q, SYS_wait4, {}, AUDIT_ARCH_I386).ret == (SECCOMP_RET_ERRNO | EPERM));
+	auto r = under_filter(q, [](int *out) {
+		out[0] = errno_of(syscall(SYS_kill, getpid(), 0));
+		out[1] = errno_of(syscall(SYS_getppid));
+		return size_t(2);
+	});
+	BOOST_REQUIRE(r.size() == 2u);
+	BOOST_TEST(r[0] == 0);
+	BOOST_TEST(r[1] == EPERM);
+}
+
 BOOST_AUTO_TEST_CASE(seccomp_rules_in_order_conditions_and_the_oci_format)
 {
 	// OCI: one rule's compares all hold (AND); rules of a syscall are tried in order, its
