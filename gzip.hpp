@@ -194,6 +194,7 @@ public:
 	error err() const { return err_; }
 	size_t err_offset() const { return err_at_; }
 	uint64_t total() const { return total_; }
+	size_t consumed() const { return pos_; } // of the input, for progress
 
 private:
 	static constexpr size_t history = 32768, slack = 258 + 8;

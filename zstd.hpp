@@ -311,6 +311,7 @@ public:
 	error err() const { return err_; }
 	size_t err_offset() const { return err_at_; }
 	uint64_t total() const { return total_; }
+	size_t consumed() const { return pos_; } // of the input, for progress
 
 private:
 	static constexpr size_t max_window = size_t(1) << 27, max_block = 128 << 10, slack = 32; // for 16-byte copies
