@@ -194,9 +194,10 @@ public:
 	error err() const { return err_; }
 	size_t err_offset() const { return err_at_; }
 	uint64_t total() const { return total_; }
+	size_t consumed() const { return pos_; } // of the input, for progress
 
 private:
-	static constexpr size_t history = 32768, slack = 258 + 8;
+	static constexpr size_t history = 32768, slack = 258 + 16;
 
 	void fail(error e)
 	{
@@ -446,11 +447,14 @@ private:
 		}
 	}
 
-	// A match of up to 258 bytes, 8 at a time into the slack after the chunk.
-	static void copy_match(unsigned char *to, size_t dist, size_t len)
+	// A match of up to 258 bytes, 16 or 8 at a time into the slack after the chunk.
+	[[gnu::always_inline]] static void copy_match(unsigned char *to, size_t dist, size_t len)
 	{
 		const unsigned char *from = to - dist;
-		if (dist >= 8) // each 8 bytes were all written before they are read
+		if (dist >= 16) // each 16 bytes were all written before they are read
+			for (size_t i = 0; i < len; i += 16)
+				memcpy(to + i, from + i, 16);
+		else if (dist >= 8)
 			for (size_t i = 0; i < len; i += 8)
 				memcpy(to + i, from + i, 8);
 		else if (dist == 1)

@@ -377,6 +377,9 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	sys::verbose = o.verbose;
+	layers::progress = strcmp(o.progress, "plain") == 0 ? layers::show::lines
+			   : strcmp(o.progress, "auto") == 0 && isatty(STDERR_FILENO) ? layers::show::live
+										  : layers::show::none;
 	if (o.net_rm) {
 		if (!network::valid_name(o.net_rm))
 			die("bad network name %s", o.net_rm);

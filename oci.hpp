@@ -567,7 +567,9 @@ inline void keep_only(std::initializer_list<int> keep, unsigned preserve)
 	for (int fd : keep)
 		if (fd >= int(3 + preserve))
 			sorted[n++] = fd;
-	std::sort(sorted, sorted + n);
+	for (int i = 1; i < n; i++) // insertion sort: a handful of descriptors
+		for (int j = i; j > 0 && sorted[j - 1] > sorted[j]; j--)
+			std::swap(sorted[j - 1], sorted[j]);
 	unsigned from = 3 + preserve;
 	for (int i = 0; i < n; from = unsigned(sorted[i++]) + 1)
 		if (unsigned(sorted[i]) > from && sys::close_range(from, unsigned(sorted[i]) - 1, 0) < 0)

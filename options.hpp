@@ -12,7 +12,7 @@ namespace options {
 
 enum class id {
 	hostname, env, workdir, entrypoint, net, subnet, ip, netns, net_rm, cap_add, cap_drop, privileged,
-	seccomp, security_opt, read_only, volume, memory, pids_limit, cpus, ulimit, userns, load_modules, storage, verbose, rm, interactive, help, version,
+	seccomp, security_opt, read_only, volume, memory, pids_limit, cpus, ulimit, userns, load_modules, storage, progress, verbose, rm, interactive, help, version,
 	user, image, root, no_cache, cache_ls, cache_prune
 };
 
@@ -56,6 +56,7 @@ constexpr flag flags[] = {
 	{"cache-ls", 0, nullptr, id::cache_ls, "list the cached layers and exit"},
 	{"cache-prune", 0, nullptr, id::cache_prune, "remove the cached layers no container is using and exit"},
 	{"load-modules", 0, nullptr, id::load_modules, "load overlay, veth and bridge (with their dependencies) first"},
+	{"progress", 0, "auto|plain|none", id::progress, "a line per layer a first start unpacks: on a terminal (auto), always, never"},
 	{"verbose", 0, nullptr, id::verbose, "print each step of the start with its time on stderr"},
 	{"rm", 0, nullptr, id::rm, "accepted for docker compatibility: containers never outlive a run"},
 	{"interactive", 'i', nullptr, id::interactive, "accepted for docker compatibility: stdin is always passed"},
@@ -73,7 +74,7 @@ struct parsed {
 	const char *net = "none", *subnet = nullptr, *ip = nullptr, *netns = nullptr, *net_rm = nullptr;
 	std::vector<const char *> cap_add, cap_drop, volumes, ulimits;
 	bool privileged = false, seccomp = true, read_only = false, userns = false, load_modules = false;
-	const char *memory = nullptr, *pids_limit = nullptr, *cpus = nullptr, *storage = "overlay";
+	const char *memory = nullptr, *pids_limit = nullptr, *cpus = nullptr, *storage = "overlay", *progress = "auto";
 	bool verbose = false, help = false, version = false, no_cache = false, cache_ls = false, cache_prune = false;
 	const char *user = nullptr, *image_ref = nullptr, *root = nullptr;
 	const char *seccomp_profile = nullptr; // --security-opt seccomp=FILE
@@ -127,6 +128,7 @@ inline void apply(parsed &o, id what, const char *value)
 	case id::userns: o.userns = true; break;
 	case id::load_modules: o.load_modules = true; break;
 	case id::storage: o.storage = value; break;
+	case id::progress: o.progress = value; break;
 	case id::verbose: o.verbose = true; break;
 	case id::help: o.help = true; break;
 	case id::version: o.version = true; break;
@@ -186,6 +188,10 @@ inline bool parse(int argc, char *const *argv, parsed &o)
 		}
 		if (f->what == id::storage && strcmp(value, "overlay") != 0 && strcmp(value, "copy") != 0) {
 			snprintf(o.error, sizeof o.error, "flag --storage takes overlay or copy");
+			return false;
+		}
+		if (f->what == id::progress && strcmp(value, "auto") != 0 && strcmp(value, "plain") != 0 && strcmp(value, "none") != 0) {
+			snprintf(o.error, sizeof o.error, "flag --progress takes auto, plain or none");
 			return false;
 		}
 		if (f->what == id::seccomp && strcmp(value, "unconfined") != 0) {

@@ -148,14 +148,14 @@ struct rbits {
 		used += unsigned(__builtin_clz(b[n - 1])) - 24 + 1;
 		return true;
 	}
-	uint64_t read(unsigned n) // n <= 56 since the last reload
+	[[gnu::always_inline]] uint64_t read(unsigned n) // n <= 56 since the last reload
 	{
 		uint64_t v = used < 64 ? c << used : 0;
 		used += n;
 		return v >> 1 >> (63 - n);
 	}
-	unsigned peek(unsigned n) const { return used < 64 ? unsigned((c << used) >> (64 - n)) : 0; } // 1 <= n
-	void reload()
+	[[gnu::always_inline]] unsigned peek(unsigned n) const { return used < 64 ? unsigned((c << used) >> (64 - n)) : 0; } // 1 <= n
+	[[gnu::always_inline]] void reload()
 	{
 		size_t bytes = used >> 3;
 		if (bytes > size_t(p - start))
@@ -311,9 +311,10 @@ public:
 	error err() const { return err_; }
 	size_t err_offset() const { return err_at_; }
 	uint64_t total() const { return total_; }
+	size_t consumed() const { return pos_; } // of the input, for progress
 
 private:
-	static constexpr size_t max_window = size_t(1) << 27, max_block = 128 << 10;
+	static constexpr size_t max_window = size_t(1) << 27, max_block = 128 << 10, slack = 32; // for 16-byte copies
 
 	void fail(error e, size_t at)
 	{
@@ -368,7 +369,7 @@ private:
 		pos_ = size_t(p + size_bytes - in_.data());
 		block_max_ = window < max_block ? size_t(window) : max_block;
 		window_ = size_t(has_size_ && content_size_ < window ? content_size_ : window);
-		size_t need = window_ + block_max_ + 1;
+		size_t need = window_ + block_max_ + 2 * slack;
 		if (need > cap_) {
 			free(buf_);
 			if (!(buf_ = static_cast<unsigned char *>(malloc(need)))) {
@@ -401,7 +402,9 @@ private:
 
 	// One block into the buffer; returns where its output starts. The buffer holds the
 	// window and one block: when a block might not fit, writing wraps to the start, and
-	// the previous segment (up to prev_end_) keeps the rest of the window.
+	// the previous segment (up to prev_end_) keeps the rest of the window. Copies 16 bytes
+	// at a time write up to 15 past their end: into the slack after the block, or into the
+	// previous segment's first `slack` bytes, which are older than the window.
 	size_t block()
 	{
 		size_t at = block_at_ = pos_;
@@ -412,7 +415,7 @@ private:
 		size_t size = h >> 3;
 		last_block_ = h & 1;
 		pos_ += 3;
-		if (out_ + block_max_ >= cap_)
+		if (out_ + block_max_ + slack > cap_) // then out_ > window_ + slack
 			prev_end_ = out_, out_ = 0;
 		size_t start = block_out_start_ = out_;
 		if (type == 3 || size > block_max_) {
@@ -465,7 +468,7 @@ private:
 		if (regen > block_max_ || comp > n - header)
 			return fail(error::bad_literals, at), 0;
 		const unsigned char *p = b + header;
-		lit_ = lits_, nlit_ = regen;
+		lit_ = lits_, nlit_ = regen, raw_literals_ = type == 0;
 		if (type == 0)
 			lit_ = p;
 		else if (type == 1)
@@ -496,12 +499,26 @@ private:
 			return false;
 		sizes[3] = n - sum;
 		p += 6;
-		for (int i = 0; i < 4; i++) {
-			size_t count = i < 3 ? seg : regen - 3 * seg;
-			if (!huffman_stream(p, sizes[i], lits_ + i * seg, count))
+		// The four streams side by side, a symbol of each in turn (independent work for
+		// the CPU to overlap), the last one's fewer symbols setting the pace.
+		detail::rbits r[4];
+		for (int i = 0; i < 4; p += sizes[i++])
+			if (!r[i].init(p, sizes[i]))
 				return false;
-			p += sizes[i];
+		size_t last = regen - 3 * seg;
+		for (size_t j = 0; j < seg; j++) {
+			if (!(j & 3))
+				for (int i = 0; i < 4; i++)
+					r[i].reload();
+			for (int i = 0; i < (j < last ? 4 : 3); i++) {
+				uint16_t e = huffman_[r[i].peek(huffman_bits_)];
+				lits_[i * seg + j] = uint8_t(e);
+				r[i].used += e >> 8;
+			}
 		}
+		for (int i = 0; i < 4; i++)
+			if (!r[i].finished())
+				return false;
 		return true;
 	}
 
@@ -698,9 +715,13 @@ private:
 
 	void put_literals(size_t n, size_t at)
 	{
-		if (n > nlit_ || n > cap_ - out_)
+		if (n > nlit_ || n > cap_ - slack - out_)
 			return fail(error::bad_sequences, at);
-		memcpy(buf_ + out_, lit_, n);
+		if (!raw_literals_) // 16 at a time, into both slacks
+			for (size_t i = 0; i < n; i += 16)
+				memcpy(buf_ + out_ + i, lit_ + i, 16);
+		else // raw literals: in the input, which has no slack
+			memcpy(buf_ + out_, lit_, n);
 		lit_ += n, nlit_ -= n, out_ += n;
 	}
 
@@ -714,8 +735,9 @@ private:
 		}
 		unsigned char *to = buf_ + out_;
 		const unsigned char *from = to - off;
-		if (off >= len)
-			memcpy(to, from, len);
+		if (off >= 16) // each 16 bytes were all written before they are read; into the slack
+			for (size_t i = 0; i < len; i += 16)
+				memcpy(to + i, from + i, 16);
 		else
 			for (size_t i = 0; i < len; i++) // overlapping: the pattern repeats
 				to[i] = from[i];
@@ -736,11 +758,12 @@ private:
 	detail::xxh64 hash_;
 	const unsigned char *lit_ = nullptr;
 	size_t nlit_ = 0;
+	bool raw_literals_ = false;
 	bool huffman_ready_ = false, ready_[3] = {};
 	unsigned huffman_bits_ = 0, logs_[3] = {};
 	uint16_t huffman_[1 << 11];
 	detail::fse_entry tables_[3][512];
-	unsigned char lits_[max_block];
+	unsigned char lits_[max_block + slack];
 };
 
 } // namespace zstd

@@ -234,6 +234,46 @@ assert_busybox_semantics() {
 	assert_output "launcher: image $BATS_TEST_TMPDIR/climb.tar: $(printf '%064x' 1)/layer.tar is missing (layer 1)"
 }
 
+@test "progress: a first start shows a line per layer on a terminal, none on a pipe unless --progress plain" {
+	python3 tests/fixtures.py oci "$BUSYBOX" "$BATS_TEST_TMPDIR/oci.tar" --zstd # layer 1: 2 MB; layer 2: too small to show
+	run script -qec "exec $LAUNCHER $BATS_TEST_TMPDIR/oci.tar true" /dev/null
+	assert_success
+	assert_output --regexp 'launcher: layer 1 \(blobs/sha256/[0-9a-f]{64}\): unpacked 2\.0 MB, [0-9]+ MB/s'
+	refute_output --partial "layer 2"
+	run script -qec "exec $LAUNCHER $BATS_TEST_TMPDIR/oci.tar true" /dev/null # in the cache: nothing to show
+	assert_success
+	refute_output --partial unpacked
+	rm -rf "$LAUNCHER_ROOT"
+	run "$LAUNCHER" "$BATS_TEST_TMPDIR/oci.tar" true # stderr is a pipe
+	assert_success
+	assert_output ""
+	rm -rf "$LAUNCHER_ROOT"
+	run "$LAUNCHER" --progress plain "$BATS_TEST_TMPDIR/oci.tar" true
+	assert_success
+	assert_output --regexp '^launcher: layer 1 \(blobs/sha256/[0-9a-f]{64}\): unpacked 2\.0 MB, [0-9]+ MB/s$'
+	rm -rf "$LAUNCHER_ROOT"
+	run script -qec "exec $LAUNCHER --progress none $BATS_TEST_TMPDIR/oci.tar true" /dev/null
+	assert_success
+	assert_output ""
+	run "$LAUNCHER" --progress bar "$BATS_TEST_TMPDIR/oci.tar" true
+	assert_failure 125
+	assert_output "launcher: flag --progress takes auto, plain or none"
+	# A big gzip layer: while it inflates, its line is redrawn with the compressed bytes done.
+	gcc -O2 -o "$BATS_TEST_TMPDIR/genlayer" bench/genlayer.c
+	"$BATS_TEST_TMPDIR/genlayer" "$BATS_TEST_TMPDIR/tree" 300 30 >/dev/null
+	tar -C "$BATS_TEST_TMPDIR/tree" -cf "$BATS_TEST_TMPDIR/big.tar" .
+	mkdir "$BATS_TEST_TMPDIR/img" && tar -xf "$BUSYBOX" -C "$BATS_TEST_TMPDIR/img"
+	layer2=$(tar -xOf "$BUSYBOX" manifest.json | sed 's/.*"Layers":\["[^"]*","\([^"]*\)".*/\1/')
+	gzip -1 -c "$BATS_TEST_TMPDIR/big.tar" >"$BATS_TEST_TMPDIR/img/$layer2"
+	python3 tests/fixtures.py redigest "$BATS_TEST_TMPDIR/img"
+	tar -C "$BATS_TEST_TMPDIR/img" -cf "$BATS_TEST_TMPDIR/bigimg.tar" .
+	rm -rf "$LAUNCHER_ROOT"
+	run script -qec "exec $LAUNCHER $BATS_TEST_TMPDIR/bigimg.tar true" /dev/null
+	assert_success
+	assert_output --regexp $'\r\033\\[Klauncher: layer 2 \\([0-9a-f]{64}/layer.tar\\): decompressed [0-9]+\\.[0-9] of [0-9]+\\.[0-9] MB, [0-9]+ MB/s'
+	assert_output --regexp 'launcher: layer 2 \([0-9a-f]{64}/layer.tar\): unpacked 30\.[0-9] MB, [0-9]+ MB/s'
+}
+
 @test "tar dialects: PAX and GNU long names, base-256 ids, devices, fifos, hard links and xattrs" {
 	python3 - "$BATS_TEST_TMPDIR/layer.tar" <<'EOF'
 import io, sys, tarfile

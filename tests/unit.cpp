@@ -954,6 +954,14 @@ options::parsed parse(std::vector<const char *> args, bool ok = true)
 	return o;
 }
 
+BOOST_AUTO_TEST_CASE(progress_modes)
+{
+	BOOST_TEST(std::string(parse({"img.tar"}).progress) == "auto");
+	BOOST_TEST(std::string(parse({"--progress", "plain", "img.tar"}).progress) == "plain");
+	BOOST_TEST(std::string(parse({"--progress=none", "img.tar"}).progress) == "none");
+	BOOST_TEST(std::string(parse({"--progress", "bar", "img.tar"}, false).error) == "flag --progress takes auto, plain or none");
+}
+
 BOOST_AUTO_TEST_CASE(docker_run_spelling)
 {
 	auto o = parse({"-h", "box", "-e", "A=1", "--env=B", "-eC=3", "-w", "/w", "--entrypoint", "/bin/sh",
