@@ -930,13 +930,17 @@ inline void create(cgroup &cg, const request &q)
 	snprintf(cg.v1_path, sizeof cg.v1_path, "/launcher-%d", getpid());
 	if (cg.v2_root && (cg.v2 || q.devices))
 		place_v2(cg, r);
-	if (!cg.v2) // the v1 directories: stale ones of killed launchers first
-		for (size_t i = 0; i < std::size(v1_controllers); i++) {
+	char want[64];
+	unsigned v1 = 0;
+	needed_controllers(r, want, v1);
+	v1 |= devices_v1 ? v1_bit("devices") : 0;
+	for (size_t i = 0; !cg.v2 && i < std::size(v1_controllers); i++) // stale ones of killed launchers first
+		if (v1 & (1u << i)) {
 			char base[PATH_MAX];
 			snprintf(base, sizeof base, "%s/%s", cgroup_root, v1_controllers[i]);
 			remove_stale(base);
 		}
-	make(cg, r, cg.v2 || q.devices, devices_v1 ? v1_bit("devices") : 0, false);
+	make(cg, r, cg.v2 || q.devices, v1, false);
 	apply(cg, r);
 	if (q.devices)
 		attach_default_devices(cg);

@@ -679,6 +679,11 @@ EOF
 	fi
 	assert_line "touch: /sys/fs/cgroup/x: Read-only file system"
 	assert_line --partial "Read-only file system"
+	# without limits, on either host: cgroup2 alone, its root the container's own cgroup
+	run "$LAUNCHER" "$BUSYBOX" sh -c 'head -1 /sys/fs/cgroup/cgroup.procs; ls /sys/fs/cgroup | grep -c launcher-; touch /sys/fs/cgroup/x'
+	assert_line --index 0 1
+	assert_line --index 1 0
+	assert_line --index 2 "touch: /sys/fs/cgroup/x: Read-only file system"
 	# --privileged: writable, as docker's; a cgroup made inside is removed with the container's
 	"$LAUNCHER" --privileged --pids-limit 10 "$BUSYBOX" sh -c '
 		d=/sys/fs/cgroup; [ -e $d/cgroup.controllers ] || d=/sys/fs/cgroup/pids
