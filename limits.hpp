@@ -627,10 +627,9 @@ inline void apply(const cgroup &cg, const resources &r)
 	char dir[PATH_MAX];
 	for (size_t i = 0; i < n; i++) {
 		dir_of(cg, s[i].controller, dir);
-		// without swap accounting the kernel has no memsw file: no swap to limit
-		if (!cg.v2 && strcmp(s[i].file, "memory.memsw.limit_in_bytes") == 0 && try_write(dir, s[i].file, s[i].value) < 0 && errno == ENOENT)
-			continue;
-		write_value(dir, s[i].file, s[i].value);
+		// without swap accounting the kernel has no swap file: no swap to limit
+		if (try_write(dir, s[i].file, s[i].value) < 0 && !(errno == ENOENT && strstr(s[i].file, "sw")))
+			sys::die_errno("write %s to %s/%s", s[i].value, dir, s[i].file);
 	}
 }
 
