@@ -472,8 +472,8 @@ inline bool has_controllers(std::string_view enabled, std::string_view want)
 
 // cgroup2 gives a controller to a cgroup only where every parent has it in its
 // cgroup.subtree_control: written here from the root down to `upto` (a path below root),
-// where one of want is missing. -1 with errno when a write is refused (EBUSY: that cgroup holds processes,
-// the "no internal processes" rule).
+// where one of want is missing. -1 with errno (and the cgroup in refused) where it cannot
+// be: EBUSY, that cgroup holds processes (the "no internal processes" rule).
 inline int enable_controllers(const char *root, const char *upto, const char *want, char (&refused)[PATH_MAX])
 {
 	char dir[PATH_MAX], text[256];
@@ -668,7 +668,8 @@ inline void attach_devices(const cgroup &cg, std::span<const security::device_ru
 // ---- cgroups: the OCI mode's operations -------------------------------------------------------
 
 // A cgroup at an OCI cgroupsPath (cgroupfs or systemd form), made with its parents, the
-// controllers r needs enabled on the way (cgroup2), and r written.
+// controllers r needs enabled on the way (cgroup2), and r written; cg.fd opened on its
+// cgroup2 directory, to clone into (sys::clone_fork_into), then enter() the rest.
 inline void create_at(cgroup &cg, const char *spec, const resources &r)
 {
 	detect(cg);
@@ -680,6 +681,12 @@ inline void create_at(cgroup &cg, const char *spec, const resources &r)
 	apply(cg, r);
 	if (r.set_devices)
 		attach_devices(cg, r.devices);
+	if (cg.v2_root) {
+		char dir[PATH_MAX];
+		dir_of(cg, nullptr, dir);
+		if ((cg.fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+			sys::die_errno("open cgroup %s", dir);
+	}
 }
 
 // Freezes (or thaws) every process of cg: v2's cgroup.freeze, v1's freezer.state.
