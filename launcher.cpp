@@ -201,7 +201,9 @@ static void release_host_resources()
 {
 	layers::abandon_partial_layer();
 	network::release(net_attachment.l);
-	if (container_pid > 0 && (limits::kill_v2(container_cgroups) || kill(container_pid, SIGKILL) == 0))
+	if (container_pid > 0)
+		limits::kill_v2(container_cgroups); // every process of its cgroup, and PID 1, maybe not in it yet:
+	if (container_pid > 0 && kill(container_pid, SIGKILL) == 0)
 		waitpid(container_pid, nullptr, 0);
 	container_pid = -1;
 	limits::remove(container_cgroups);

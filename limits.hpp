@@ -472,8 +472,8 @@ inline bool has_controllers(std::string_view enabled, std::string_view want)
 
 // cgroup2 gives a controller to a cgroup only where every parent has it in its
 // cgroup.subtree_control: written here from the root down to `upto` (a path below root),
-// where one of want is missing. -1 with errno when a write is refused (EBUSY: that cgroup holds processes,
-// the "no internal processes" rule).
+// where one of want is missing. -1 with errno (and the cgroup in refused) where it cannot
+// be: EBUSY, that cgroup holds processes (the "no internal processes" rule).
 inline int enable_controllers(const char *root, const char *upto, const char *want, char (&refused)[PATH_MAX])
 {
 	char dir[PATH_MAX], text[256];
@@ -627,10 +627,9 @@ inline void apply(const cgroup &cg, const resources &r)
 	char dir[PATH_MAX];
 	for (size_t i = 0; i < n; i++) {
 		dir_of(cg, s[i].controller, dir);
-		// without swap accounting the kernel has no memsw file: no swap to limit
-		if (!cg.v2 && strcmp(s[i].file, "memory.memsw.limit_in_bytes") == 0 && try_write(dir, s[i].file, s[i].value) < 0 && errno == ENOENT)
-			continue;
-		write_value(dir, s[i].file, s[i].value);
+		// without swap accounting the kernel has no swap file: no swap to limit
+		if (try_write(dir, s[i].file, s[i].value) < 0 && !(errno == ENOENT && strstr(s[i].file, "sw")))
+			sys::die_errno("write %s to %s/%s", s[i].value, dir, s[i].file);
 	}
 }
 
@@ -669,7 +668,8 @@ inline void attach_devices(const cgroup &cg, std::span<const security::device_ru
 // ---- cgroups: the OCI mode's operations -------------------------------------------------------
 
 // A cgroup at an OCI cgroupsPath (cgroupfs or systemd form), made with its parents, the
-// controllers r needs enabled on the way (cgroup2), and r written.
+// controllers r needs enabled on the way (cgroup2), and r written; cg.fd opened on its
+// cgroup2 directory, to clone into (sys::clone_fork_into), then enter() the rest.
 inline void create_at(cgroup &cg, const char *spec, const resources &r)
 {
 	detect(cg);
@@ -681,6 +681,12 @@ inline void create_at(cgroup &cg, const char *spec, const resources &r)
 	apply(cg, r);
 	if (r.set_devices)
 		attach_devices(cg, r.devices);
+	if (cg.v2_root) {
+		char dir[PATH_MAX];
+		dir_of(cg, nullptr, dir);
+		if ((cg.fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+			sys::die_errno("open cgroup %s", dir);
+	}
 }
 
 // Freezes (or thaws) every process of cg: v2's cgroup.freeze, v1's freezer.state.
@@ -930,13 +936,17 @@ inline void create(cgroup &cg, const request &q)
 	snprintf(cg.v1_path, sizeof cg.v1_path, "/launcher-%d", getpid());
 	if (cg.v2_root && (cg.v2 || q.devices))
 		place_v2(cg, r);
-	if (!cg.v2) // the v1 directories: stale ones of killed launchers first
-		for (size_t i = 0; i < std::size(v1_controllers); i++) {
+	char want[64];
+	unsigned v1 = 0;
+	needed_controllers(r, want, v1);
+	v1 |= devices_v1 ? v1_bit("devices") : 0;
+	for (size_t i = 0; !cg.v2 && i < std::size(v1_controllers); i++) // stale ones of killed launchers first
+		if (v1 & (1u << i)) {
 			char base[PATH_MAX];
 			snprintf(base, sizeof base, "%s/%s", cgroup_root, v1_controllers[i]);
 			remove_stale(base);
 		}
-	make(cg, r, cg.v2 || q.devices, devices_v1 ? v1_bit("devices") : 0, false);
+	make(cg, r, cg.v2 || q.devices, v1, false);
 	apply(cg, r);
 	if (q.devices)
 		attach_default_devices(cg);

@@ -343,6 +343,8 @@ inline void bind_etc_files(int root, const char *hostname, const network::inside
 // controller the container has a cgroup in (where its limits are, which programs read:
 // memory/memory.limit_in_bytes, ...), and cgroup2 as unified/ (its device program's); a
 // controller the container has no cgroup of is left out, rather than show the launcher's.
+// Without limits it has no v1 cgroup at all: cgroup2 alone, as on a v2 host (one mount
+// rather than four: a start's cost), which reads as the truth, no limit.
 // A controller mounted together with another (cpu,cpuacct) is mounted as its host
 // directory names it, with a symlink, as the host has it.
 inline void mount_cgroups(int sys, const limits::cgroup &known, bool writable)
@@ -356,7 +358,7 @@ inline void mount_cgroups(int sys, const limits::cgroup &known, bool writable)
 	if (!at)
 		die_errno("open the container's /sys/fs/cgroup");
 	unsigned long ro = (writable ? 0 : MS_RDONLY) | MS_NOSUID | MS_NODEV | MS_NOEXEC;
-	if (cg.v2) {
+	if (cg.v2 || !cg.v1) { // a hybrid host's container without v1 cgroups: its cgroup2 alone
 		if (mount("cgroup2", fd_path(at.get()).s, "cgroup2", ro, nullptr) < 0)
 			die_errno("mount cgroup2 on /sys/fs/cgroup");
 		return;
@@ -389,7 +391,7 @@ inline void mount_cgroups(int sys, const limits::cgroup &known, bool writable)
 			mount_in(name, "cgroup", name);
 		}
 	}
-	if (cg.v2_root && (cg.path[0] || (!known.v1 && !known.path[0])))
+	if (cg.path[0])
 		mount_in("unified", "cgroup2", nullptr);
 	if (!writable && mount(nullptr, fd_path(dir.get()).s, nullptr, MS_REMOUNT | MS_BIND | ro, nullptr) < 0)
 		die_errno("make /sys/fs/cgroup read-only");

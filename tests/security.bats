@@ -776,6 +776,11 @@ EOF
 	fi
 	assert_line "touch: /sys/fs/cgroup/x: Read-only file system"
 	assert_line --partial "Read-only file system"
+	# without limits, on either host: cgroup2 alone, its root the container's own cgroup
+	run "$LAUNCHER" "$BUSYBOX" sh -c 'head -1 /sys/fs/cgroup/cgroup.procs; ls /sys/fs/cgroup | grep -c launcher-; touch /sys/fs/cgroup/x'
+	assert_line --index 0 1
+	assert_line --index 1 0
+	assert_line --index 2 "touch: /sys/fs/cgroup/x: Read-only file system"
 	# --privileged: writable, as docker's; a cgroup made inside is removed with the container's
 	"$LAUNCHER" --privileged --pids-limit 10 "$BUSYBOX" sh -c '
 		d=/sys/fs/cgroup; [ -e $d/cgroup.controllers ] || d=/sys/fs/cgroup/pids
@@ -786,4 +791,23 @@ EOF
 	assert_output made
 	run ls -d /sys/fs/cgroup/launcher-$pid /sys/fs/cgroup/*/launcher-$pid
 	assert_failure
+}
+
+@test "cgroups: a launcher moved out of its cgroup namespace's root (its cgroup reads /../X) refuses to start" {
+	cg=/sys/fs/cgroup/unified
+	[ -e /sys/fs/cgroup/cgroup.controllers ] && cg=/sys/fs/cgroup # a cgroup v2 host
+	mkdir "$cg/lt-a-$$" "$cg/lt-b-$$"
+	mkfifo "$BATS_TEST_TMPDIR/go"
+	# a shell in lt-a takes a cgroup namespace there, then waits while the host moves it to lt-b
+	sh -c "echo \$\$ >'$cg/lt-a-$$/cgroup.procs' && exec unshare -C sh -c 'read x <\"$BATS_TEST_TMPDIR/go\"; grep ^0:: /proc/self/cgroup; exec \"$LAUNCHER\" \"$HELLO\"'" >"$BATS_TEST_TMPDIR/out" 2>&1 &
+	pid=$!
+	for _ in $(seq 50); do grep -q "lt-a-$$" /proc/$pid/cgroup 2>/dev/null && [ "$(readlink /proc/$pid/ns/cgroup)" != "$(readlink /proc/self/ns/cgroup)" ] && break; sleep 0.1; done
+	echo $pid >"$cg/lt-b-$$/cgroup.procs"
+	echo go >"$BATS_TEST_TMPDIR/go"
+	wait $pid || status=$?
+	rmdir "$cg/lt-a-$$" "$cg/lt-b-$$"
+	[ "$status" = 125 ]
+	run cat "$BATS_TEST_TMPDIR/out"
+	assert_output "0::/../lt-b-$$
+launcher: the launcher's cgroup /../lt-b-$$ lies outside its cgroup namespace"
 }

@@ -2329,35 +2329,11 @@ std::string cgroup_file(const limits::cgroup &cg, const char *controller, const 
 	return limits::read_value(dir, file, text, sizeof text) < 0 ? "(unreadable)" : std::string(text, strcspn(text, "\n"));
 }
 
-// The OCI mode's operations on this machine's cgroups (hybrid here, v2 in a VM): a cgroup
-// at an explicit path, its limits written, a process in it listed, frozen and thawed, its
-// device rules enforced, every process killed, the directories removed.
-BOOST_AUTO_TEST_CASE(cgroup_api_on_this_host)
+// A child moved into cg before it opens devices (cg's rules: /dev/null and /dev/zero
+// allowed, /dev/full not), listed, frozen and thawed, killed with every process of cg; then
+// cg removed, and the parents its path made.
+void exercise_cgroup(limits::cgroup &cg)
 {
-	if (geteuid() != 0) {
-		BOOST_TEST_MESSAGE("not root: no cgroup is made");
-		return;
-	}
-	char spec[64];
-	snprintf(spec, sizeof spec, "/lunit-%d/c", getpid());
-	limits::cgroup cg;
-	limits::resources r;
-	r.memory = 64 << 20, r.pids = 20, r.cpu_shares = 512, r.cpu_quota = 50000, r.cpu_period = 100000, r.cpus = "0";
-	const security::device_rule rules[] = {{'a', -1, -1, d_rwm, false}, {'c', 1, 3, d_rwm, true}, {'c', 1, 5, d_rwm, true}};
-	r.set_devices = true, r.devices = rules;
-	limits::create_at(cg, spec, r);
-	BOOST_TEST(std::string(cg.path) == spec);
-	BOOST_TEST(cgroup_file(cg, "memory", cg.v2 ? "memory.max" : "memory.limit_in_bytes") == "67108864");
-	BOOST_TEST(cgroup_file(cg, "pids", "pids.max") == "20");
-	BOOST_TEST(cgroup_file(cg, "cpu", cg.v2 ? "cpu.weight" : "cpu.shares") == (cg.v2 ? "20" : "512"));
-	if (cg.v2)
-		BOOST_TEST(cgroup_file(cg, "cpu", "cpu.max") == "50000 100000");
-	else
-		BOOST_TEST(cgroup_file(cg, "cpu", "cpu.cfs_quota_us") == "50000");
-	BOOST_TEST(cgroup_file(cg, "cpuset", "cpuset.cpus") == "0");
-	BOOST_TEST(cgroup_file(cg, "cpuset", "cpuset.mems") != "");
-	BOOST_TEST(!limits::oom_killed(cg));
-
 	// a child, moved in before it opens devices: /dev/null and /dev/zero allowed, /dev/full not
 	int go[2], said[2];
 	BOOST_TEST_REQUIRE(pipe(go) == 0);
@@ -2416,6 +2392,58 @@ BOOST_AUTO_TEST_CASE(cgroup_api_on_this_host)
 	}
 	for (int fd : {go[0], go[1], said[0], said[1]})
 		close(fd);
+}
+
+// The OCI mode's operations on this machine's cgroups (hybrid here, v2 in a VM): a cgroup
+// at an explicit path, its limits written, a process in it listed, frozen and thawed, its
+// device rules enforced, every process killed, the directories removed.
+BOOST_AUTO_TEST_CASE(cgroup_api_on_this_host)
+{
+	if (geteuid() != 0) {
+		BOOST_TEST_MESSAGE("not root: no cgroup is made");
+		return;
+	}
+	char spec[64];
+	snprintf(spec, sizeof spec, "/lunit-%d/c", getpid());
+	limits::cgroup cg;
+	limits::resources r;
+	r.memory = 64 << 20, r.pids = 20, r.cpu_shares = 512, r.cpu_quota = 50000, r.cpu_period = 100000, r.cpus = "0";
+	const security::device_rule rules[] = {{'a', -1, -1, d_rwm, false}, {'c', 1, 3, d_rwm, true}, {'c', 1, 5, d_rwm, true}};
+	r.set_devices = true, r.devices = rules;
+	limits::create_at(cg, spec, r);
+	BOOST_TEST(std::string(cg.path) == spec);
+	BOOST_TEST(cgroup_file(cg, "memory", cg.v2 ? "memory.max" : "memory.limit_in_bytes") == "67108864");
+	BOOST_TEST(cgroup_file(cg, "pids", "pids.max") == "20");
+	BOOST_TEST(cgroup_file(cg, "cpu", cg.v2 ? "cpu.weight" : "cpu.shares") == (cg.v2 ? "20" : "512"));
+	if (cg.v2)
+		BOOST_TEST(cgroup_file(cg, "cpu", "cpu.max") == "50000 100000");
+	else
+		BOOST_TEST(cgroup_file(cg, "cpu", "cpu.cfs_quota_us") == "50000");
+	BOOST_TEST(cgroup_file(cg, "cpuset", "cpuset.cpus") == "0");
+	BOOST_TEST(cgroup_file(cg, "cpuset", "cpuset.mems") != "");
+	BOOST_TEST(!limits::oom_killed(cg));
+
+	exercise_cgroup(cg);
+}
+
+// The same on cgroup2 alone (this machine's unified tree, no controller in it): what a v2
+// host does, freezing included (cgroup.freeze, cgroup.events).
+BOOST_AUTO_TEST_CASE(cgroup_api_on_cgroup2)
+{
+	limits::cgroup cg;
+	limits::detect(cg);
+	if (geteuid() != 0 || !cg.v2_root) {
+		BOOST_TEST_MESSAGE("not root, or no cgroup2: no cgroup is made");
+		return;
+	}
+	cg.v2 = true;
+	snprintf(cg.path, sizeof cg.path, "/lunit2-%d/c", getpid());
+	limits::resources r;
+	const security::device_rule rules[] = {{'a', -1, -1, d_rwm, false}, {'c', 1, 3, d_rwm, true}, {'c', 1, 5, d_rwm, true}};
+	limits::make(cg, r, true, 0, true);
+	limits::apply(cg, r);
+	limits::attach_devices(cg, rules);
+	exercise_cgroup(cg);
 }
 
 BOOST_AUTO_TEST_CASE(limit_values)

@@ -217,3 +217,29 @@ EOF
 	refute_line --partial "Operation not permitted"
 	assert_line --regexp "^dd: can't open '/data/sda': No such device( or address)?$"
 }
+
+@test "vm: the OCI mode's cgroup operations on cgroup v2: a systemd-form path, every resource, device rules, freeze, kill, removal" {
+	# vm/cgroup-api.cpp, built as the launcher is (static, musl), run in a --privileged
+	# container, whose writable /sys/fs/cgroup is the machine's (it has no cgroup of its own)
+	mkdir -p "$BATS_TEST_TMPDIR/extra/t"
+	cmd=$(make -n -B launcher | grep ' launcher.cpp' | head -1)
+	eval "${cmd/-o launcher launcher.cpp/-o $BATS_TEST_TMPDIR/extra/t/cgroup-api vm/cgroup-api.cpp}"
+	with_files
+	boot "--privileged -v /t:/t /images/busybox.tar /t/cgroup-api"
+	assert_success
+	assert_line "path /machine.slice/machine-test.slice/vm-api.scope v2 1"
+	assert_line "memory.max 67108864"
+	assert_line "memory.low 16777216"
+	assert_line "memory.swap.max 33554432" # memory and swap 96m: 32m of swap
+	assert_line "cpu.weight 20"            # shares 512
+	assert_line "cpu.max 20000 50000"
+	assert_line "cpuset.cpus 0"
+	assert_line "pids.max 20"
+	assert_line "pids 1 the child"
+	assert_line "devices: null rw ok, zero r ok, zero w Operation not permitted, full Operation not permitted"
+	assert_line "frozen 1"
+	assert_line "thawed 1"
+	assert_line "killed by 9"
+	assert_line "removed 1"
+	assert_line "launcher: exit status 0"
+}
