@@ -676,7 +676,10 @@ inline void create_at(cgroup &cg, const char *spec, const resources &r)
 	if (!cgroup_path(spec, cg.path, sizeof cg.path))
 		sys::die("bad cgroupsPath %s", spec);
 	snprintf(cg.v1_path, sizeof cg.v1_path, "%s", cg.path);
-	unsigned v1 = v1_bit("freezer") | (r.set_devices && !cg.v2_root ? v1_bit("devices") : 0);
+	// Every v1 controller, as runc makes them: a later `update` may set any limit.
+	unsigned v1 = (1u << std::size(v1_controllers)) - 1;
+	if (cg.v2_root && !r.set_devices)
+		v1 &= ~v1_bit("devices");
 	make(cg, r, cg.v2_root != nullptr, v1, true);
 	apply(cg, r);
 	if (r.set_devices)

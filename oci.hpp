@@ -987,11 +987,8 @@ inline pid_t create(context &x, const char *id, std::vector<char> &config_text, 
 	// Born in its cgroup2 directory where the kernel can (clone3's CLONE_INTO_CGROUP: no
 	// wait for a move). A cgroup namespace is made by the process itself once it is in
 	// its cgroups, so that they are the namespace's root.
-	char cgroup_dir[PATH_MAX];
-	limits::dir_of(cg, nullptr, cgroup_dir);
-	sys::unique_fd cgroup_fd(cg.v2_root ? open(cgroup_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1);
 	bool born_in_cgroup;
-	pid_t pid = pid_t(sys::clone_fork_into((cfg.new_namespaces & ~CLONE_NEWCGROUP) | SIGCHLD, cgroup_fd.get(), born_in_cgroup));
+	pid_t pid = pid_t(sys::clone_fork_into((cfg.new_namespaces & ~CLONE_NEWCGROUP) | SIGCHLD, cg.fd, born_in_cgroup));
 	if (pid < 0)
 		die_errno("clone the container's process");
 	if (pid == 0) {
@@ -1006,8 +1003,7 @@ inline pid_t create(context &x, const char *id, std::vector<char> &config_text, 
 	console.reset();
 	if (cfg.new_namespaces & CLONE_NEWUSER)
 		write_id_maps(pid, cfg);
-	limits::enter(cg, pid, born_in_cgroup);
-	cgroup_fd.reset();
+	limits::enter(cg, pid, born_in_cgroup); // (and closes cg.fd)
 	bool dead;
 	rec.pid = pid;
 	rec.start_time = state::process_start(pid, dead);
@@ -1075,8 +1071,12 @@ inline int destroy(context &x, const char *id)
 	if (strcmp(status, "stopped") != 0) {
 		if (strcmp(status, "created") != 0 && !x.cmd.force)
 			die("cannot delete container %s that is not stopped: %s", id, status);
+		// A frozen process dies only once thawed: v1's freezer holds it even against
+		// cgroup.kill of the hybrid host's cgroup2.
+		if (strcmp(status, "paused") == 0)
+			limits::freeze(c.cg, false);
 		kill(c.rec.pid, SIGKILL);
-		limits::kill_all(c.cg); // thawed first if paused
+		limits::kill_all(c.cg);
 		wait_gone(c);
 	}
 	std::vector<char> text, store;
