@@ -2,6 +2,7 @@
 // report, file descriptor ownership, and wrappers for the syscalls musl has no function for.
 #pragma once
 #include <climits>
+#include <csignal>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <cerrno>
