@@ -240,7 +240,7 @@ inline problem parse_mount(json::value m, strings &st, mount &out)
 	// A bind mount takes no file system options: one left over here (idmap, tmpcopyup,
 	// rnoexec, ...) would be dropped by the kernel without a word, so it is refused.
 	if ((out.flags & MS_BIND) && *out.data) {
-		static char text[120];
+		static char text[160];
 		snprintf(text, sizeof text, "mounts[] %.40s: bind mount option %.40s is not supported", out.destination, out.data);
 		return bad(m, text);
 	}
