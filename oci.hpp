@@ -743,8 +743,16 @@ inline bool namespaced_sysctl(std::string_view key, unsigned long ns)
 	return false;
 }
 
-inline void write_sysctls(const bundle::config &cfg, unsigned long own_ns)
+// Through the container's own /proc (root: the new root, not yet entered), before
+// readonlyPaths makes /proc/sys read-only: runc's order.
+inline void write_sysctls(const bundle::config &cfg, unsigned long own_ns, int root)
 {
+	if (cfg.sysctls.empty())
+		return;
+	sys::unique_fd proc(sys::openat2(root, "/proc", O_PATH | O_DIRECTORY | O_CLOEXEC, RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS));
+	struct statfs fs;
+	if (!proc || fstatfs(proc.get(), &fs) < 0 || fs.f_type != PROC_SUPER_MAGIC)
+		die("linux.sysctl: the container has no /proc mounted to write them in");
 	for (auto [key, value] : cfg.sysctls) {
 		if (!namespaced_sysctl(key, own_ns))
 			die("sysctl %s: not in a namespace of the container", key);
@@ -752,8 +760,7 @@ inline void write_sysctls(const bundle::config &cfg, unsigned long own_ns)
 		int n = snprintf(path, sizeof path, "sys/%s", key);
 		for (char *c = path + 4; c < path + n; c++)
 			*c = *c == '.' ? '/' : *c;
-		sys::unique_fd proc(open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC));
-		sys::unique_fd fd(proc ? sys::openat2(proc.get(), path, O_WRONLY | O_CLOEXEC, RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS) : -1);
+		sys::unique_fd fd(sys::openat2(proc.get(), path, O_WRONLY | O_CLOEXEC, RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS));
 		if (!fd || write(fd.get(), value, strlen(value)) < 0)
 			die_errno("write sysctl %s=%s", key, value);
 	}
@@ -891,6 +898,7 @@ inline int take_privileges(const bundle::process &p, const seccomp::program *fil
 	int terminal = cfg.proc.terminal ? make_console(root.get(), s.console, cfg.proc) : -1;
 	if (s.console >= 0)
 		close(s.console);
+	write_sysctls(cfg, s.own_ns, root.get());
 	rootfs::mask_paths(root.get(), cfg.masked, cfg.readonly);
 	run_hooks(cfg, bundle::create_container, *s.rec, "created");
 	rootfs::enter(root.get());
@@ -902,7 +910,6 @@ inline int take_privileges(const bundle::process &p, const seccomp::program *fil
 	if ((cfg.hostname && *cfg.hostname && sethostname(cfg.hostname, strlen(cfg.hostname)) < 0) ||
 	    (cfg.domainname && *cfg.domainname && setdomainname(cfg.domainname, strlen(cfg.domainname)) < 0))
 		die_errno("set the host name %s", cfg.hostname);
-	write_sysctls(cfg, s.own_ns);
 	for (const bundle::rlimit_entry &r : cfg.proc.rlimits)
 		if (sys::set_rlimit(r.resource, r.limit) < 0)
 			die_errno("set rlimit %d", r.resource);
