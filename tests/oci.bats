@@ -684,3 +684,166 @@ for d in /rbind /priv /shr; do [ -e $d/late/f ] && echo "$d sees late" || echo "
 	assert_output "launcher: mount on /p/sys/kernel/hostname: a mount inside /proc is refused"
 	[ ! -e "$STATE/$ID" ]
 }
+
+@test "linux.namespaces: each new one differs from the host's; a network namespace joined by path" {
+	make_bundle "$B" 'for n in cgroup ipc mnt net pid uts; do echo "$n $(readlink /proc/self/ns/$n)"; done; echo "pid $$"; cat /proc/net/dev | awk '\''NR > 2 { print $1 }'\'''
+	oci_edit "$B" 'c["linux"]["namespaces"].append({"type": "cgroup"})'
+	run -0 rt run --bundle "$B" "$ID"
+	for n in cgroup ipc mnt net pid uts; do
+		line=$(grep "^$n " <<<"$output")
+		[ "$line" != "$n $(readlink "/proc/self/ns/$n")" ]
+	done
+	assert_line 'pid 1'
+	assert_line 'lo:'
+	[ "$(grep -c ':$' <<<"$output")" = 1 ]
+	# Joined by path: the namespace `ip netns add` made.
+	netns=$OCI_PREFIX-$BATS_TEST_NUMBER
+	ip netns add "$netns"
+	inode=$(stat -L -c %i "/run/netns/$netns")
+	oci_edit "$B" 'c["linux"]["namespaces"] = [n for n in c["linux"]["namespaces"] if n["type"] != "network"] + [{"type": "network", "path": arg}]' "/run/netns/$netns"
+	run rt run --bundle "$B" "$ID"
+	ip netns delete "$netns"
+	[ "$status" = 0 ]
+	assert_line "net net:[$inode]"
+	# A path that is no namespace is refused.
+	oci_edit "$B" 'c["linux"]["namespaces"][-1]["path"] = "/nosuch"'
+	run -1 rt run --bundle "$B" "$ID"
+	assert_output --partial 'join namespace /nosuch'
+	oci_edit "$B" 'c["linux"]["namespaces"][-1] = {"type": "sideways"}'
+	run -1 rt run --bundle "$B" "$ID"
+	assert_output --partial 'linux.namespaces: unknown type'
+	oci_edit "$B" 'c["linux"]["namespaces"] = [{"type": t} for t in ("pid", "ipc", "uts", "network")]'
+	run -1 rt run --bundle "$B" "$ID"
+	assert_output --partial 'a mount namespace of the container'
+}
+
+@test "linux.uidMappings and gidMappings: a user namespace with the maps as given; the rootfs's root is nobody inside" {
+	# The bundle in a directory every user may enter: the namespace's root is uid 100000 on the host.
+	dir=$(mktemp -d /tmp/cf-userns.XXXXXX)
+	chmod 755 "$dir"
+	B=$dir/bundle
+	make_bundle "$B" 'cat /proc/self/uid_map /proc/self/gid_map; id -u; id -g; stat -c %u:%g /bin/sh; grep CapEff /proc/self/status'
+	oci_edit "$B" 'c["linux"]["namespaces"].append({"type": "user"})
+c["linux"]["uidMappings"] = [{"containerID": 0, "hostID": 100000, "size": 65536}]
+c["linux"]["gidMappings"] = [{"containerID": 0, "hostID": 200000, "size": 1000}, {"containerID": 1000, "hostID": 300000, "size": 1}]
+c["mounts"] = [m for m in c["mounts"] if m["type"] != "cgroup"]'
+	run rt run --bundle "$B" "$ID"
+	rm -rf "$dir"
+	[ "$status" = 0 ]
+	read -r -a u <<<"${lines[0]}"
+	read -r -a g1 <<<"${lines[1]}"
+	read -r -a g2 <<<"${lines[2]}"
+	[ "${u[*]}" = '0 100000 65536' ] && [ "${g1[*]}" = '0 200000 1000' ] && [ "${g2[*]}" = '1000 300000 1' ]
+	[ "${lines[3]}" = 0 ] && [ "${lines[4]}" = 0 ]
+	[ "${lines[5]}" = 65534:65534 ]
+	[ "${lines[6]}" = "$(printf 'CapEff:\t%016x' $(( (1 << 29) | (1 << 5) | (1 << 10) )))" ]
+}
+
+@test "linux.devices: a node made with its type, numbers, mode and owner, usable; a bad one refused" {
+	make_bundle "$B" 'stat -c "%F %t:%T %a %u:%g" /dev/mynull /dev/sub/myzero; echo x >/dev/mynull && echo written; head -c 3 /dev/sub/myzero | od -An -tx1'
+	oci_edit "$B" 'c["linux"]["devices"] = [{"path": "/dev/mynull", "type": "c", "major": 1, "minor": 3, "fileMode": 0o602, "uid": 1000, "gid": 1001},
+ {"path": "/dev/sub/myzero", "type": "c", "major": 1, "minor": 5, "fileMode": 0o600, "uid": 0, "gid": 0}]'
+	run -0 rt run --bundle "$B" "$ID"
+	assert_output "$(printf '%s\n' 'character special file 1:3 602 1000:1001' 'character special file 1:5 600 0:0' written ' 00 00 00')"
+	# Nothing made in the bundle's own /dev (a tmpfs there).
+	[ ! -e "$B/rootfs/dev/mynull" ]
+	oci_edit "$B" 'c["linux"]["devices"] = [{"path": "/etc/passwd", "type": "c", "major": 1, "minor": 3}]'
+	run -1 rt run --bundle "$B" "$ID"
+	assert_output --partial 'linux.devices: expected a path under /dev'
+}
+
+@test "linux.resources: memory, pids and cpu limits in the cgroup; device rules (deny all, one allowed): a denied device cannot be opened" {
+	# /dev/kmsg (1:11) bound in: opening it for writing asks nothing but the device cgroup.
+	make_bundle "$B" 'sh -c ": >/kmsg" 2>&1 && echo opened; echo ready; exec sleep 100'
+	oci_edit "$B" 'c["mounts"].append({"destination": "/kmsg", "type": "bind", "source": "/dev/kmsg", "options": ["bind"]})
+c["linux"]["resources"] = {"devices": [{"allow": False, "access": "rwm"}], "memory": {"limit": 50331648}, "pids": {"limit": 33}, "cpu": {"shares": 512, "quota": 50000, "period": 100000}}'
+	oci_create "$ID"
+	rt start "$ID"
+	wait_for "$BATS_TEST_TMPDIR/$ID.out" ready
+	grep -q 'Operation not permitted' "$BATS_TEST_TMPDIR/$ID.out"
+	! grep -q opened "$BATS_TEST_TMPDIR/$ID.out"
+	[ "$(cat "$(cgroup_dir memory "$ID")/memory.limit_in_bytes")" = 50331648 ]
+	[ "$(cat "$(cgroup_dir pids "$ID")/pids.max")" = 33 ]
+	[ "$(cat "$(cgroup_dir cpu "$ID")/cpu.shares")" = 512 ]
+	[ "$(cat "$(cgroup_dir cpu "$ID")/cpu.cfs_quota_us")" = 50000 ]
+	grep -qx 'c 1:3 rwm' "$(cgroup_dir devices "$ID")/devices.list"
+	! grep -q 'c 1:11' "$(cgroup_dir devices "$ID")/devices.list"
+	# The pids limit holds inside.
+	run rt exec "$ID" sh -c 'for i in $(seq 40); do sleep 5 & done 2>&1; wait'
+	assert_output --partial "can't fork"
+	rt delete --force "$ID"
+	# The same device allowed for writing.
+	oci_edit "$B" 'c["linux"]["resources"]["devices"].append({"allow": True, "type": "c", "major": 1, "minor": 11, "access": "w"})'
+	oci_create "$ID"
+	rt start "$ID"
+	wait_for "$BATS_TEST_TMPDIR/$ID.out" ready
+	grep -q opened "$BATS_TEST_TMPDIR/$ID.out"
+	rt delete --force "$ID"
+	oci_edit "$B" 'c["linux"]["resources"]["memory"]["disableOOMKiller"] = True'
+	run -1 rt create --bundle "$B" "$ID"
+	assert_output --partial 'linux.resources.memory.disableOOMKiller is not supported'
+}
+
+@test "linux.sysctl: a namespaced one is written in the container; a host one (kernel.panic) and a net one without a network namespace are refused" {
+	# runc spec's readonlyPaths hold /proc/sys, as docker's and podman's do.
+	make_bundle "$B" 'cat /proc/sys/net/ipv4/ip_unprivileged_port_start /proc/sys/kernel/shmmni'
+	oci_edit "$B" 'c["linux"]["sysctl"] = {"net.ipv4.ip_unprivileged_port_start": "0", "kernel.shmmni": "1234"}'
+	run -0 rt run --bundle "$B" "$ID"
+	assert_output "$(printf '0\n1234')"
+	[ "$(cat /proc/sys/kernel/shmmni)" != 1234 ]
+	panic=$(cat /proc/sys/kernel/panic)
+	oci_edit "$B" 'c["linux"]["sysctl"] = {"kernel.panic": "77"}'
+	run -1 rt run --bundle "$B" "$ID"
+	assert_output --partial 'sysctl kernel.panic: not in a namespace of the container'
+	[ "$(cat /proc/sys/kernel/panic)" = "$panic" ]
+	oci_edit "$B" 'c["linux"]["sysctl"] = {"net.ipv4.ip_forward": "1"}; c["linux"]["namespaces"] = [n for n in c["linux"]["namespaces"] if n["type"] != "network"]'
+	run -1 rt run --bundle "$B" "$ID"
+	assert_output --partial 'sysctl net.ipv4.ip_forward: not in a namespace of the container'
+	oci_edit "$B" 'c["linux"]["sysctl"] = {"kernel/../../../x": "1"}; c["linux"]["namespaces"].append({"type": "network"})'
+	run -1 rt run --bundle "$B" "$ID"
+}
+
+@test "linux.maskedPaths and readonlyPaths: a masked file reads empty, a masked directory is empty, a read-only path refuses writes" {
+	make_bundle "$B" 'wc -c </proc/kallsyms; ls /proc/acpi | wc -l; echo 1 >/proc/sys/kernel/shmmni 2>&1; touch /etc/masked-dir/x 2>&1; ls /etc/masked-dir; cat /etc/hosts; echo x >>/etc/hosts 2>&1; true'
+	mkdir "$B/rootfs/etc/masked-dir"
+	touch "$B/rootfs/etc/masked-dir/secret"
+	echo '127.0.0.1 localhost' >"$B/rootfs/etc/hosts"
+	oci_edit "$B" 'c["linux"]["maskedPaths"] = ["/proc/kallsyms", "/proc/acpi", "/etc/masked-dir", "/nosuch/path"]
+c["linux"]["readonlyPaths"] = ["/proc/sys", "/etc/hosts", "/nosuch"]'
+	run -0 rt run --bundle "$B" "$ID"
+	assert_output "$(printf '%s\n' 0 0 'sh: can'"'"'t create /proc/sys/kernel/shmmni: Read-only file system' \
+		"touch: /etc/masked-dir/x: Read-only file system" '127.0.0.1 localhost' 'sh: can'"'"'t create /etc/hosts: Read-only file system')"
+	[ -e "$B/rootfs/etc/masked-dir/secret" ]
+}
+
+@test "annotations: state echoes them as the bundle gave them" {
+	make_bundle "$B" 'exec sleep 100'
+	oci_edit "$B" 'c["annotations"] = {"org.example.key": "value with \"quotes\"", "io.kubernetes.cri.container-type": "container"}'
+	oci_create "$ID"
+	run -0 rt state "$ID"
+	python3 -c 'import json, sys
+s = json.loads(sys.argv[1])
+assert s["annotations"] == {"org.example.key": "value with \"quotes\"", "io.kubernetes.cri.container-type": "container"}, s' "$output"
+	rt delete "$ID"
+	oci_edit "$B" 'c["annotations"] = ["not", "an", "object"]'
+	run -1 rt create --bundle "$B" "$ID"
+	assert_output --partial 'annotations: expected an object'
+}
+
+@test "an unsupported field with content is refused with a line naming it; one left empty is accepted" {
+	make_bundle "$B" true
+	cp "$B/config.json" "$BATS_TEST_TMPDIR/clean.json"
+	for edit in 'c["linux"]["intelRdt"] = {"closID": "x"}:linux.intelRdt' 'c["linux"]["personality"] = {"domain": "LINUX32"}:linux.personality' \
+		'c["process"]["ioPriority"] = {"class": "IOPRIO_CLASS_RT"}:process.ioPriority' 'c["linux"]["resources"]["blockIO"] = {"weight": 10}:blockIO.weight' \
+		'c["vm"] = {"kernel": {"path": "/k"}}:config.vm' 'c["mounts"][0]["uidMappings"] = [{"containerID": 0, "hostID": 1, "size": 1}]:id-mapped mounts'; do
+		cp "$BATS_TEST_TMPDIR/clean.json" "$B/config.json"
+		oci_edit "$B" "${edit%:*}"
+		run -1 rt create --bundle "$B" "$ID"
+		[ "${#lines[@]}" = 1 ]
+		assert_output --partial "${edit##*:}"
+		assert_output --regexp 'not supported'
+	done
+	cp "$BATS_TEST_TMPDIR/clean.json" "$B/config.json"
+	oci_edit "$B" 'c["linux"]["intelRdt"] = {}; c["linux"]["resources"]["blockIO"] = {"weight": 0}'
+	run -0 rt run --bundle "$B" "$ID"
+}
