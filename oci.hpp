@@ -900,7 +900,7 @@ inline int take_privileges(const bundle::process &p, const seccomp::program *fil
 		close(s.console);
 	write_sysctls(cfg, s.own_ns, root.get());
 	rootfs::mask_paths(root.get(), cfg.masked, cfg.readonly);
-	run_hooks(cfg, bundle::create_container, *s.rec, "created");
+	run_hooks(cfg, bundle::create_container, *s.rec, "creating"); // create has not finished
 	rootfs::enter(root.get());
 	root.reset();
 	umask(022);
@@ -938,7 +938,7 @@ inline int take_privileges(const bundle::process &p, const seccomp::program *fil
 	if (read(s.fifo, &byte, 1) != 1)
 		_exit(1); // opened and closed without a word: no start
 	close(s.fifo);
-	run_hooks(cfg, bundle::start_container, *s.rec, "running");
+	run_hooks(cfg, bundle::start_container, *s.rec, "created"); // the process has not run yet (runc's status too)
 	exec_process(cfg.proc, file, s.filter, userns, s.preserve_fds);
 }
 
