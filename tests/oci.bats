@@ -847,3 +847,84 @@ assert s["annotations"] == {"org.example.key": "value with \"quotes\"", "io.kube
 	oci_edit "$B" 'c["linux"]["intelRdt"] = {}; c["linux"]["resources"]["blockIO"] = {"weight": 0}'
 	run -0 rt run --bundle "$B" "$ID"
 }
+
+# hook_bundle: $B with a hook of every kind writing "KIND STATUS PID" to a log, the
+# state JSON read from its stdin. startContainer runs in the container (after pivot_root):
+# its script and log are the rootfs's.
+hook_bundle() {
+	make_bundle "$B" 'echo ran; exec sleep 100'
+	cat >"$BATS_TEST_TMPDIR/hook.sh" <<-'EOF'
+		#!/bin/sh
+		state=$(cat)
+		status=$(echo "$state" | sed -n 's/.*"status":"\([a-z]*\)".*/\1/p')
+		pid=$(echo "$state" | sed -n 's/.*"pid":\([0-9]*\).*/\1/p')
+		id=$(echo "$state" | sed -n 's/.*"id":"\([^"]*\)".*/\1/p')
+		echo "$1 $status $pid $id" >>"$2"
+		exit "${3:-0}"
+	EOF
+	chmod +x "$BATS_TEST_TMPDIR/hook.sh"
+	cp "$BATS_TEST_TMPDIR/hook.sh" "$B/rootfs/hook.sh"
+	HOOKLOG=$BATS_TEST_TMPDIR/hooks.log
+	oci_edit "$B" 'h, log, env = arg + "/hook.sh", arg + "/hooks.log", ["PATH=/bin:/usr/bin"]
+c["hooks"] = {k: [{"path": h, "args": ["hook", k, log], "env": env}] for k in ("createRuntime", "prestart", "createContainer", "poststart", "poststop")}
+c["hooks"]["startContainer"] = [{"path": "/hook.sh", "args": ["hook", "startContainer", "/hooks.log"], "env": env}]' "$BATS_TEST_TMPDIR"
+}
+
+@test "hooks: each of the six kinds runs at its step, with the state on its stdin (the status runc gives each)" {
+	hook_bundle
+	oci_create "$ID" --pid-file "$BATS_TEST_TMPDIR/pid"
+	pid=$(cat "$BATS_TEST_TMPDIR/pid")
+	run cat "$HOOKLOG"
+	assert_output "$(printf '%s\n' "createRuntime creating $pid $ID" "prestart creating $pid $ID" "createContainer creating $pid $ID")"
+	[ ! -e "$B/rootfs/hooks.log" ]
+	rt start "$ID"
+	wait_for "$BATS_TEST_TMPDIR/$ID.out" ran
+	[ "$(cat "$B/rootfs/hooks.log")" = "startContainer created $pid $ID" ]
+	[ "$(tail -1 "$HOOKLOG")" = "poststart running $pid $ID" ]
+	rt kill "$ID" KILL
+	wait_status "$ID" stopped
+	[ "$(wc -l <"$HOOKLOG")" = 4 ]
+	rt delete "$ID"
+	[ "$(tail -1 "$HOOKLOG")" = "poststop stopped 0 $ID" ] || [ "$(tail -1 "$HOOKLOG")" = "poststop stopped $pid $ID" ]
+	[ "$(wc -l <"$HOOKLOG")" = 5 ]
+}
+
+@test "hooks: a failing createRuntime, prestart or createContainer hook fails the create and leaves nothing; poststart and poststop failures are warnings" {
+	hook_bundle
+	for kind in createRuntime prestart createContainer; do
+		oci_edit "$B" 'c["hooks"][arg][0]["args"].append("3")' "$kind"
+		rm -f "$HOOKLOG"
+		run -1 rt create --bundle "$B" "$ID"
+		assert_output --partial "$kind hook: hook $BATS_TEST_TMPDIR/hook.sh: exited with status 3"
+		[ ! -e "$STATE/$ID" ]
+		[ ! -e "$(cgroup_dir pids "$ID")" ]
+		! grep -q ran "$HOOKLOG"
+		[ "$(tail -1 "$HOOKLOG" | cut -d' ' -f1)" = "$kind" ]
+		oci_edit "$B" 'c["hooks"][arg][0]["args"].pop()' "$kind"
+	done
+	oci_edit "$B" 'c["hooks"]["poststart"][0]["args"].append("4"); c["hooks"]["poststop"][0]["args"].append("5")'
+	oci_create "$ID"
+	run -0 rt start "$ID"
+	assert_output --partial 'warning: poststart hook'
+	wait_for "$BATS_TEST_TMPDIR/$ID.out" ran
+	run -0 rt delete --force "$ID"
+	assert_output --partial 'warning: poststop hook'
+	[ ! -e "$STATE/$ID" ]
+}
+
+@test "hooks: a hook past its timeout is killed and fails the create" {
+	hook_bundle
+	oci_edit "$B" 'c["hooks"]["prestart"] = [{"path": "/bin/sh", "args": ["sh", "-c", "exec sleep 30"], "timeout": 1}]'
+	SECONDS=0
+	run -1 rt create --bundle "$B" "$ID"
+	assert_output --partial 'prestart hook: hook /bin/sh: timed out after 1 s'
+	[ "$SECONDS" -lt 5 ]
+	! pgrep -f '^sleep 30$'
+	[ ! -e "$STATE/$ID" ]
+	oci_edit "$B" 'c["hooks"]["prestart"][0]["timeout"] = 0'
+	run -1 rt create --bundle "$B" "$ID"
+	assert_output --partial 'timeout of at least 1 second'
+	oci_edit "$B" 'c["hooks"]["prestart"][0] = {"path": "relative/hook"}'
+	run -1 rt create --bundle "$B" "$ID"
+	assert_output --partial 'hooks: each needs an absolute path'
+}
