@@ -873,6 +873,9 @@ inline int take_privileges(const bundle::process &p, const seccomp::program *fil
 			if (!ns || setns(ns.get(), int(j.type)) < 0)
 				die_errno("join namespace %s", j.path);
 		}
+	// A new time namespace holds this process's children, and this process from its execve.
+	if ((s.own_ns & 0x80) && unshare(0x80 /* CLONE_NEWTIME */) < 0)
+		die_errno("make a time namespace");
 	// Nothing mounted here propagates to the host; the host's mounts still reach us
 	// (runc's default, rslave), unless the bundle says private.
 	unsigned long propagation = cfg.rootfs_propagation ? cfg.rootfs_propagation : MS_SLAVE | MS_REC;
@@ -1175,7 +1178,8 @@ inline pid_t create(context &x, const char *id, std::vector<char> &config_text, 
 		die_errno("pipe");
 	child_setup setup = {&cfg, &rec, has_filter ? &filter : nullptr, go[0], ready[1], fifo.get(), console.get(), 0, x.cmd.preserve_fds};
 	setup.own_ns = cfg.new_namespaces;
-	pid_t pid = pid_t(sys::clone_fork(cfg.new_namespaces | SIGCHLD));
+	// clone(2) has no room for CLONE_NEWTIME (0x80 is its exit signal's): the child makes it.
+	pid_t pid = pid_t(sys::clone_fork((cfg.new_namespaces & ~0x80UL) | SIGCHLD));
 	if (pid < 0)
 		die_errno("clone the container's process");
 	if (pid == 0) {

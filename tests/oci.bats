@@ -21,7 +21,7 @@ teardown() { oci_teardown; }
 	[ "$(od -An -c "$BATS_TEST_TMPDIR/pid" | tr -d ' ')" = "$(printf %s "$pid" | od -An -c | tr -d ' ')" ]
 	[[ $pid =~ ^[0-9]+$ ]]
 	run -0 rt state "$ID"
-	python3 -c 'import json, sys
+	python3 -SI -c 'import json, sys
 s = json.loads(sys.argv[1])
 assert s["status"] == "created" and s["pid"] == int(sys.argv[2]) and s["id"] == sys.argv[3], s
 assert s["bundle"] == sys.argv[4] and s["rootfs"] == sys.argv[4] + "/rootfs", s
@@ -271,7 +271,7 @@ assert s["ociVersion"].startswith("1.") and s["created"].endswith("Z"), s' "$out
 	wait_for "$BATS_TEST_TMPDIR/$ID.out" ready
 	pid=$(cat "$BATS_TEST_TMPDIR/pid")
 	run -0 rt ps --format json "$ID"
-	python3 -c 'import json, sys
+	python3 -SI -c 'import json, sys
 pids = json.loads(sys.argv[1])
 assert len(pids) == 2 and int(sys.argv[2]) in pids and all(isinstance(p, int) for p in pids), pids' "$output" "$pid"
 	run -0 rt ps "$ID"
@@ -294,7 +294,7 @@ assert len(pids) == 2 and int(sys.argv[2]) in pids and all(isinstance(p, int) fo
 	run -0 rt list -q
 	[ "$(sort <<<"$output")" = "$(printf '%s\n' "$ID-a" "$ID-b")" ]
 	run -0 rt list --format json
-	python3 -c 'import json, sys
+	python3 -SI -c 'import json, sys
 l = {c["id"]: c["status"] for c in json.loads(sys.argv[1])}
 assert l == {sys.argv[2] + "-a": "created", sys.argv[2] + "-b": "running"}, l' "$output" "$ID"
 	rt delete "$ID-a"
@@ -305,7 +305,7 @@ assert l == {sys.argv[2] + "-a": "created", sys.argv[2] + "-b": "running"}, l' "
 
 @test "features: valid JSON naming the hooks, namespaces and mount options" {
 	run -0 "$LAUNCHER" features
-	python3 -c 'import json, sys
+	python3 -SI -c 'import json, sys
 f = json.loads(sys.argv[1])
 assert f["ociVersionMin"].startswith("1.") and f["ociVersionMax"].startswith("1."), f
 assert set(f["hooks"]) == {"prestart", "createRuntime", "createContainer", "startContainer", "poststart", "poststop"}, f["hooks"]
@@ -407,7 +407,7 @@ assert "CAP_SYS_ADMIN" in f["linux"]["capabilities"]' "$output"
 	run -1 "$LAUNCHER" --root "$STATE" --log "$log" --log-format json create --bundle "$B" "$ID"
 	assert_output --partial 'chdir to cwd ("/nosuch") set in config.json failed'
 	[ "$(wc -l <"$log")" = 3 ]
-	python3 -c 'import json, sys
+	python3 -SI -c 'import json, sys
 lines = [json.loads(l) for l in open(sys.argv[1])]
 for l in lines:
     assert set(l) == {"level", "msg", "time"} and l["level"] == "error", l
@@ -501,7 +501,7 @@ p["noNewPrivileges"] = True; p["oomScoreAdj"] = 123'
 	make_bundle "$B" 'tty; stty size; echo done'
 	oci_edit "$B" 'c["process"]["terminal"] = True; c["process"]["consoleSize"] = {"height": 30, "width": 100}'
 	sock=$BATS_TEST_TMPDIR/console.sock
-	python3 - "$sock" "$BATS_TEST_TMPDIR/console" <<-'EOF' &
+	python3 -SI - "$sock" "$BATS_TEST_TMPDIR/console" <<-'EOF' &
 		import fcntl, os, socket, struct, sys
 		path, out = sys.argv[1:3]
 		s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -821,7 +821,7 @@ c["linux"]["readonlyPaths"] = ["/proc/sys", "/etc/hosts", "/nosuch"]'
 	oci_edit "$B" 'c["annotations"] = {"org.example.key": "value with \"quotes\"", "io.kubernetes.cri.container-type": "container"}'
 	oci_create "$ID"
 	run -0 rt state "$ID"
-	python3 -c 'import json, sys
+	python3 -SI -c 'import json, sys
 s = json.loads(sys.argv[1])
 assert s["annotations"] == {"org.example.key": "value with \"quotes\"", "io.kubernetes.cri.container-type": "container"}, s' "$output"
 	rt delete "$ID"
