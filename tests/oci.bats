@@ -686,10 +686,10 @@ for d in /rbind /priv /shr; do [ -e $d/late/f ] && echo "$d sees late" || echo "
 }
 
 @test "linux.namespaces: each new one differs from the host's; a network namespace joined by path" {
-	make_bundle "$B" 'for n in cgroup ipc mnt net pid uts; do echo "$n $(readlink /proc/self/ns/$n)"; done; echo "pid $$"; cat /proc/net/dev | awk '\''NR > 2 { print $1 }'\'''
-	oci_edit "$B" 'c["linux"]["namespaces"].append({"type": "cgroup"})'
+	make_bundle "$B" 'for n in cgroup ipc mnt net pid uts time; do echo "$n $(readlink /proc/self/ns/$n)"; done; echo "pid $$"; cat /proc/net/dev | awk '\''NR > 2 { print $1 }'\'''
+	oci_edit "$B" 'c["linux"]["namespaces"] += [{"type": "cgroup"}, {"type": "time"}]'
 	run -0 rt run --bundle "$B" "$ID"
-	for n in cgroup ipc mnt net pid uts; do
+	for n in cgroup ipc mnt net pid uts time; do
 		line=$(grep "^$n " <<<"$output")
 		[ "$line" != "$n $(readlink "/proc/self/ns/$n")" ]
 	done
