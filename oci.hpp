@@ -1262,13 +1262,15 @@ inline int destroy(context &x, const char *id)
 	if (strcmp(status, "stopped") != 0) {
 		if (strcmp(status, "created") != 0 && !x.cmd.force)
 			die("cannot delete container %s that is not stopped: %s", id, status);
-		if (strcmp(status, "paused") == 0)
-			freeze(c.cg, false);
-		for (pid_t p : cgroup_pids(c.cg))
-			kill(p, SIGKILL);
 		kill(c.rec.pid, SIGKILL);
-		wait_gone(c);
 	}
+	// What is left in the cgroup goes too, stopped or not: without a pid namespace of its
+	// own, the process's children outlive it (and their cgroup could not be removed).
+	if (frozen(c.cg))
+		freeze(c.cg, false);
+	for (pid_t p : cgroup_pids(c.cg))
+		kill(p, SIGKILL);
+	wait_gone(c);
 	std::vector<char> text, store;
 	std::vector<json::token> tokens;
 	bundle::config cfg;

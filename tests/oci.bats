@@ -113,6 +113,20 @@ assert s["ociVersion"].startswith("1.") and s["created"].endswith("Z"), s' "$out
 	assert_output --partial 'does not exist'
 }
 
+@test "delete: what a stopped container's process left in its cgroup (no pid namespace of its own) is ended with it" {
+	make_bundle "$B" 'sleep 100 & echo "bg $!"'
+	oci_edit "$B" 'c["linux"]["namespaces"] = [n for n in c["linux"]["namespaces"] if n["type"] != "pid"]'
+	oci_create "$ID"
+	rt start "$ID"
+	wait_status "$ID" stopped
+	bg=$(sed -n 's/^bg //p' "$BATS_TEST_TMPDIR/$ID.out")
+	grep -qx "$bg" "$(cgroup_dir pids "$ID")/cgroup.procs"
+	run -0 rt delete "$ID"
+	[ ! -e "$(cgroup_dir pids "$ID")" ]
+	# Gone, or a zombie until the host's init reaps it.
+	[ ! -e "/proc/$bg" ] || [ "$(sed 's/.*) \(.\).*/\1/' "/proc/$bg/stat")" = Z ]
+}
+
 @test "delete: a running container without --force is refused with runc's words; --force ends it; --force of an unknown id exits 0" {
 	make_bundle "$B" 'echo ready; exec sleep 100'
 	oci_create "$ID"
