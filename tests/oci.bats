@@ -409,6 +409,24 @@ assert "CAP_SYS_ADMIN" in f["linux"]["capabilities"]' "$output"
 	rt delete "$ID"
 }
 
+@test "exec --tty --console-socket: the exec'd process's terminal is a new pty of the container, its master sent over the socket" {
+	make_bundle "$B" 'echo ready; exec sleep 100'
+	oci_create "$ID"
+	rt start "$ID"
+	wait_for "$BATS_TEST_TMPDIR/$ID.out" ready
+	run -1 rt exec --tty "$ID" tty
+	assert_output --partial 'exec --tty: --console-socket is needed'
+	sock=$BATS_TEST_TMPDIR/console.sock
+	console_receiver "$sock" "$BATS_TEST_TMPDIR/console" &
+	receiver=$!
+	wait_file "$BATS_TEST_TMPDIR/console.ready"
+	run -3 rt exec --tty --console-socket "$sock" "$ID" sh -c 'tty; exit 3'
+	wait "$receiver"
+	run cat "$BATS_TEST_TMPDIR/console"
+	assert_output "$(printf '%s\n' 'fds 1 name /dev/pts/0 ptn 0' /dev/pts/0)"
+	rt delete --force "$ID"
+}
+
 @test "--log FILE --log-format json: one JSON object per error (level, msg, time), even for an error before any verb" {
 	log=$BATS_TEST_TMPDIR/log.json
 	run -1 "$LAUNCHER" --log "$log" --log-format json create --bogus x
@@ -515,32 +533,9 @@ p["noNewPrivileges"] = True; p["oomScoreAdj"] = 123'
 	make_bundle "$B" 'tty; stty size; echo done'
 	oci_edit "$B" 'c["process"]["terminal"] = True; c["process"]["consoleSize"] = {"height": 30, "width": 100}'
 	sock=$BATS_TEST_TMPDIR/console.sock
-	python3 -SI - "$sock" "$BATS_TEST_TMPDIR/console" <<-'EOF' &
-		import fcntl, os, socket, struct, sys
-		path, out = sys.argv[1:3]
-		s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-		s.bind(path)
-		s.listen(1)
-		open(out + ".ready", "w").close()
-		c, _ = s.accept()
-		msg, fds, _, _ = socket.recv_fds(c, 1024, 4)
-		log = open(out, "w")
-		# TIOCGPTN answers on a pty's master only.
-		ptn = struct.unpack("I", fcntl.ioctl(fds[0], 0x80045430, b"\0" * 4))[0]
-		log.write(f"fds {len(fds)} name {msg.decode()} ptn {ptn}\n")
-		log.flush()
-		while True:
-		    try:
-		        data = os.read(fds[0], 4096)
-		    except OSError:
-		        break
-		    if not data:
-		        break
-		    log.write(data.decode(errors="replace").replace("\r", ""))
-		    log.flush()
-	EOF
+	console_receiver "$sock" "$BATS_TEST_TMPDIR/console" &
 	receiver=$!
-	for _ in $(seq 100); do [ -e "$BATS_TEST_TMPDIR/console.ready" ] && break; sleep 0.05; done
+	wait_file "$BATS_TEST_TMPDIR/console.ready"
 	run -1 rt create --bundle "$B" "$ID"
 	assert_output --partial 'process.terminal is true: --console-socket is needed'
 	oci_create "$ID" --console-socket "$sock"
