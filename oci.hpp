@@ -1167,10 +1167,14 @@ inline pid_t create(context &x, const char *id, std::vector<char> &config_text, 
 			cfg.res.devices.push_back({true, d.type == 'b' ? 'b' : 'c', d.major, d.minor, 7});
 	apply_resources(cg, cfg.res);
 
+	// A pid namespace applies to children: ours, here, for the clone alone. The hooks
+	// (createRuntime, prestart, and run's poststart and poststop) run in the runtime's.
+	sys::unique_fd runtime_pid_ns;
 	for (const bundle::config::join &j : cfg.joined)
-		if (j.type == CLONE_NEWPID) { // a pid namespace applies to children: ours, here
+		if (j.type == CLONE_NEWPID) {
 			sys::unique_fd ns(open(j.path, O_RDONLY | O_CLOEXEC));
-			if (!ns || setns(ns.get(), CLONE_NEWPID) < 0)
+			runtime_pid_ns.reset(open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC));
+			if (!ns || !runtime_pid_ns || setns(ns.get(), CLONE_NEWPID) < 0)
 				die_errno("join namespace %s", j.path);
 		}
 	int go[2], ready[2];
@@ -1188,6 +1192,8 @@ inline pid_t create(context &x, const char *id, std::vector<char> &config_text, 
 		container_main(setup);
 	}
 	undo.child = pid;
+	if (runtime_pid_ns && setns(runtime_pid_ns.get(), CLONE_NEWPID) < 0)
+		die_errno("return to the runtime's pid namespace");
 	close(go[0]);
 	close(ready[1]);
 	fifo.reset();

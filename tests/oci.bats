@@ -937,3 +937,24 @@ c["hooks"]["startContainer"] = [{"path": "/hook.sh", "args": ["hook", "startCont
 	run -1 rt create --bundle "$B" "$ID"
 	assert_output --partial 'hooks: each needs an absolute path'
 }
+
+@test "hooks: createRuntime, prestart, poststart and poststop run in the runtime's pid namespace when the container joins one by path" {
+	unshare --pid --fork --kill-child sleep 100 &
+	holder=$!
+	for _ in $(seq 50); do inner=$(pgrep -P "$holder") && break; sleep 0.1; done
+	ns=$(readlink "/proc/$inner/ns/pid")
+	make_bundle "$B" 'echo "$(readlink /proc/self/ns/pid) $$"'
+	oci_edit "$B" 'c["linux"]["namespaces"] = [n for n in c["linux"]["namespaces"] if n["type"] != "pid"] + [{"type": "pid", "path": arg}]
+c["hooks"] = {k: [{"path": "/bin/sh", "args": ["sh", "-c", "echo " + k + " $(readlink /proc/self/ns/pid) >>" + arg.split("|")[1]]}]
+ for k in ("createRuntime", "prestart", "poststart", "poststop")}
+c["linux"]["namespaces"][-1]["path"] = arg.split("|")[0]' "/proc/$inner/ns/pid|$BATS_TEST_TMPDIR/hooks.log"
+	run rt run --bundle "$B" "$ID"
+	kill "$holder"
+	wait "$holder" || true
+	[ "$status" = 0 ]
+	[ "${output% *}" = "$ns" ]
+	[ "${output#* }" != 1 ]
+	me=$(readlink /proc/self/ns/pid)
+	run cat "$BATS_TEST_TMPDIR/hooks.log"
+	assert_output "$(printf '%s\n' "createRuntime $me" "prestart $me" "poststart $me" "poststop $me")"
+}
