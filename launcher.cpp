@@ -367,7 +367,7 @@ int main(int argc, char **argv)
 		if (o.help)
 			options::usage(STDOUT_FILENO);
 		else
-			dprintf(STDOUT_FILENO, "launcher %s\n", LAUNCHER_VERSION);
+			dprintf(STDOUT_FILENO, "launcher version %s\nspec: 1.1.0\n", LAUNCHER_VERSION); // runc's lines: dockerd reads "NAME version X"
 		if (machine_init)
 			machine::power_off();
 		return 0;

@@ -958,3 +958,9 @@ c["linux"]["namespaces"][-1]["path"] = arg.split("|")[0]' "/proc/$inner/ns/pid|$
 	run cat "$BATS_TEST_TMPDIR/hooks.log"
 	assert_output "$(printf '%s\n' "createRuntime $me" "prestart $me" "poststart $me" "poststop $me")"
 }
+
+@test "--version: runc's lines, which dockerd parses (a line NAME version X, the spec's version)" {
+	run -0 "$LAUNCHER" --version
+	assert_line --index 0 --regexp '^launcher version [0-9]+\.[0-9]+'
+	assert_line --regexp '^spec: 1\.[0-9]+\.[0-9]+$'
+}
