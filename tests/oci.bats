@@ -57,6 +57,44 @@ assert s["ociVersion"].startswith("1.") and s["created"].endswith("Z"), s' "$out
 	assert_output --partial 'does not exist'
 }
 
+@test "create: the caller's stdio reaches the process untouched and nothing else stays open; the process is left to the caller's subreaper" {
+	make_bundle "$B" 'echo out; echo err >&2; read line; echo "in $line"; exec sleep 100'
+	mkfifo "$BATS_TEST_TMPDIR/in"
+	exec 4<>"$BATS_TEST_TMPDIR/in"
+	# The caller a subreaper, as conmon and the containerd shim are.
+	cat >"$BATS_TEST_TMPDIR/subreaper.py" <<-'EOF'
+		import ctypes, os, sys
+		launcher, state, bundle, cid, tmp = sys.argv[1:6]
+		ctypes.CDLL(None).prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER
+		out = os.open(tmp + "/stdout", os.O_WRONLY | os.O_CREAT, 0o644)
+		err = os.open(tmp + "/stderr", os.O_WRONLY | os.O_CREAT, 0o644)
+		pid = os.fork()
+		if pid == 0:
+		    os.dup2(out, 1)
+		    os.dup2(err, 2)
+		    os.execv(launcher, [launcher, "--root", state, "create", "--bundle", bundle, "--pid-file", tmp + "/pid", cid])
+		os.waitpid(pid, 0)
+		container = int(open(tmp + "/pid").read())
+		with open("/proc/%d/stat" % container) as f:
+		    ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+		open(tmp + "/parent", "w").write("%d %d\n" % (ppid, os.getpid()))
+	EOF
+	python3 -SI "$BATS_TEST_TMPDIR/subreaper.py" "$LAUNCHER" "$STATE" "$B" "$ID" "$BATS_TEST_TMPDIR" <&4
+	read -r ppid me <"$BATS_TEST_TMPDIR/parent"
+	[ "$ppid" = "$me" ]
+	pid=$(cat "$BATS_TEST_TMPDIR/pid")
+	[ "$(readlink "/proc/$pid/fd/1")" = "$BATS_TEST_TMPDIR/stdout" ]
+	[ "$(readlink "/proc/$pid/fd/2")" = "$BATS_TEST_TMPDIR/stderr" ]
+	[ "$(readlink "/proc/$pid/fd/0")" = "$(readlink /proc/self/fd/4)" ]
+	rt start "$ID"
+	echo hello >&4
+	wait_for "$BATS_TEST_TMPDIR/stdout" 'in hello'
+	[ "$(cat "$BATS_TEST_TMPDIR/stderr")" = err ]
+	[ "$(ls "/proc/$pid/fd" | sort | tr '\n' ' ')" = '0 1 2 ' ]
+	exec 4>&-
+	rt delete --force "$ID"
+}
+
 @test "kill: signals by number and by name (9, KILL, SIGKILL, TERM); an unknown name is refused" {
 	make_bundle "$B" 'trap "echo got TERM; exit 3" TERM; echo ready; while :; do sleep 0.1; done'
 	for sig in 9 KILL SIGKILL TERM; do
@@ -239,6 +277,10 @@ assert s["ociVersion"].startswith("1.") and s["created"].endswith("Z"), s' "$out
 	wait_status "$ID" stopped
 	rt delete "$ID"
 
+	# A file that cannot be executed: 126 (found at create, refused by execve).
+	oci_args "$B" /etc/passwd
+	run -126 rt run --bundle "$B" "$ID"
+	assert_output --partial 'Permission denied'
 	# Killed by a signal: 128 + its number, as a shell says it.
 	rt run --bundle "$BATS_TEST_TMPDIR/b2" "$ID" </dev/null >"$BATS_TEST_TMPDIR/run.out" 2>&1 &
 	runner=$!
