@@ -402,7 +402,8 @@ assert "CAP_SYS_ADMIN" in f["linux"]["capabilities"]' "$output"
 	# Its cgroups on the host are the container's.
 	rt exec -d --pid-file "$BATS_TEST_TMPDIR/exec.pid" "$ID" sleep 100
 	epid=$(cat "$BATS_TEST_TMPDIR/exec.pid")
-	[ "$(sed 's/.*) \(.\).*/\1/' "/proc/$epid/stat")" = S ]
+	for _ in $(seq 100); do [ "$(tr -d '\0' <"/proc/$epid/cmdline")" = sleep100 ] && break; sleep 0.05; done
+	[ "$(tr -d '\0' <"/proc/$epid/cmdline")" = sleep100 ]
 	diff "/proc/$pid/cgroup" "/proc/$epid/cgroup"
 	grep -qx "$epid" "$(cgroup_dir pids "$ID")/cgroup.procs"
 	run -5 rt exec "$ID" sh -c 'exit 5'
@@ -655,7 +656,7 @@ cat /file.txt; flags /file.txt'
 		"$LAUNCHER" --root "$STATE" run -d --bundle "$B" "$ID" </dev/null >"$BATS_TEST_TMPDIR/out" 2>&1
 		for _ in $(seq 100); do grep -q ready "$BATS_TEST_TMPDIR/out" && break; sleep 0.1; done
 		mount -t tmpfs late "$t/late"
-		touch "$t/late/f"
+		touch "$t/late/f" "$t/mounted"
 		for _ in $(seq 100); do grep -q done "$BATS_TEST_TMPDIR/out" && break; sleep 0.1; done
 		"$LAUNCHER" --root "$STATE" delete --force "$ID"
 		umount "$t/late"
@@ -665,7 +666,7 @@ cat /file.txt; flags /file.txt'
 	EOF
 	make_bundle "$B" 'tags() { awk -v d="$1" '\''$5 == d { s = ""; for (i = 7; $i != "-"; i++) s = s " " substr($i, 1, index($i, ":")); print d ":" s }'\'' /proc/self/mountinfo; }
 ls /bind/sub; echo; cat /rbind/sub/f; tags /rbind; tags /priv; tags /shr; echo ready
-for _ in $(seq 50); do [ -e /rbind/late/f ] && break; sleep 0.1; done
+for _ in $(seq 200); do [ -e /bind/mounted ] && break; sleep 0.05; done
 for d in /rbind /priv /shr; do [ -e $d/late/f ] && echo "$d sees late" || echo "$d does not see late"; done; echo done; exec sleep 100'
 	oci_edit "$B" 'c["mounts"] += [{"destination": "/bind", "type": "bind", "source": arg, "options": ["bind"]},
  {"destination": "/rbind", "type": "bind", "source": arg, "options": ["rbind"]},
@@ -820,7 +821,7 @@ c["linux"]["resources"] = {"devices": [{"allow": False, "access": "rwm"}], "memo
 	grep -qx 'c 1:3 rwm' "$(cgroup_dir devices "$ID")/devices.list"
 	! grep -q 'c 1:11' "$(cgroup_dir devices "$ID")/devices.list"
 	# The pids limit holds inside.
-	run rt exec "$ID" sh -c 'for i in $(seq 40); do sleep 5 & done 2>&1; wait'
+	run rt exec "$ID" sh -c 'for i in $(seq 40); do sleep 1 & done 2>&1; wait'
 	assert_output --partial "can't fork"
 	rt delete --force "$ID"
 	# The same device allowed for writing.
@@ -991,7 +992,7 @@ c["hooks"] = {k: [{"path": "/bin/sh", "args": ["sh", "-c", "echo " + k + " $(rea
  for k in ("createRuntime", "prestart", "poststart", "poststop")}
 c["linux"]["namespaces"][-1]["path"] = arg.split("|")[0]' "/proc/$inner/ns/pid|$BATS_TEST_TMPDIR/hooks.log"
 	run rt run --bundle "$B" "$ID"
-	kill "$holder"
+	kill -9 "$inner" # (unshare --fork ignores SIGTERM while its child lives)
 	wait "$holder" || true
 	[ "$status" = 0 ]
 	[ "${output% *}" = "$ns" ]
