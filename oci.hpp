@@ -985,6 +985,10 @@ inline bool load(context &x, const char *id, container_ref &c)
 	c.dir.reset(openat(x.root, id, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
 	if (!c.dir)
 		return false;
+	// A record whose create was killed before it wrote state.json is no container (runc's
+	// rule too): `state` and `delete` say it does not exist, `list` passes over it.
+	if (faccessat(c.dir.get(), "state.json", F_OK, AT_SYMLINK_NOFOLLOW) < 0 && errno == ENOENT)
+		return false;
 	if (!state::read_file(c.dir.get(), "state.json", c.text) || !state::parse({c.text.data(), c.text.size()}, c.tokens, c.rec))
 		die("container %s: its state %s/%s/state.json cannot be read", id, x.root_path, id);
 	find_cgroups(c.rec.cgroups, c.cg);
@@ -1260,9 +1264,21 @@ inline int destroy(context &x, const char *id)
 {
 	container_ref c;
 	if (!load(x, id, c)) {
-		if (x.cmd.force)
-			return 0;
-		die("container \"%s\" does not exist", id);
+		if (!x.cmd.force)
+			die("container \"%s\" does not exist", id);
+		// What a killed create left: its directory, and its cgroup at the default path
+		// (empty: its process died with the create).
+		cgroup_dirs cg;
+		char path[PATH_MAX];
+		snprintf(path, sizeof path, "/launcher/%s", id);
+		find_cgroups(path, cg);
+		for (size_t i = 0; i < cg.count; i++) {
+			rmdir(cg.dirs[i]);
+			*strrchr(cg.dirs[i], '/') = 0;
+			rmdir(cg.dirs[i]); // /launcher, when nothing else uses it
+		}
+		state::remove_dir(x.root, id);
+		return 0;
 	}
 	const char *status = status_of(c);
 	if (strcmp(status, "stopped") != 0) {

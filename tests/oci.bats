@@ -165,6 +165,32 @@ assert s["ociVersion"].startswith("1.") and s["created"].endswith("Z"), s' "$out
 	[ ! -e "/proc/$bg" ] || [ "$(sed 's/.*) \(.\).*/\1/' "/proc/$bg/stat")" = Z ]
 }
 
+@test "delete --force: a create killed half way (no state.json yet) does not exist for state and list, and its record and cgroup go" {
+	make_bundle "$B" true
+	oci_edit "$B" 'c["hooks"] = {"createRuntime": [{"path": "/bin/sh", "args": ["sh", "-c", "echo $$ >" + arg + "; exec sleep 30"]}]}' "$BATS_TEST_TMPDIR/hook.pid"
+	rt create --bundle "$B" "$ID" </dev/null >/dev/null 2>&1 &
+	creator=$!
+	wait_file "$BATS_TEST_TMPDIR/hook.pid"
+	[ -d "$(cgroup_dir pids "$ID")" ]
+	kill -9 "$creator"
+	wait "$creator" || true
+	kill "$(cat "$BATS_TEST_TMPDIR/hook.pid")"
+	[ -d "$STATE/$ID" ] && [ ! -e "$STATE/$ID/state.json" ]
+	run -1 rt state "$ID"
+	assert_output "launcher: container \"$ID\" does not exist"
+	make_bundle "$BATS_TEST_TMPDIR/b2" 'exec sleep 100'
+	B=$BATS_TEST_TMPDIR/b2 oci_create "$ID-other"
+	run -0 rt list -q
+	assert_output "$ID-other"
+	rt delete "$ID-other"
+	run -1 rt delete "$ID"
+	assert_output --partial 'does not exist'
+	run -0 rt delete --force "$ID"
+	[ ! -e "$STATE/$ID" ]
+	for _ in $(seq 50); do [ ! -e "$(cgroup_dir pids "$ID")" ] && break; rt delete --force "$ID"; sleep 0.1; done
+	[ ! -e "$(cgroup_dir pids "$ID")" ]
+}
+
 @test "delete: a running container without --force is refused with runc's words; --force ends it; --force of an unknown id exits 0" {
 	make_bundle "$B" 'echo ready; exec sleep 100'
 	oci_create "$ID"
