@@ -75,13 +75,7 @@ struct resources {
 	int64_t cpu_quota = 0;
 	const char *cpus = "", *mems = "";
 	int64_t pids = 0;
-	struct device_rule {
-		bool allow;
-		char type;          // a (all), c, b
-		int64_t major, minor; // -1: any
-		uint8_t access;     // 1 mknod, 2 read, 4 write (as BPF_DEVCG_ACC_*)
-	};
-	std::vector<device_rule> devices; // in order, the last match wins
+	std::vector<security::device_rule> devices; // in order, the last match wins
 };
 
 struct config {
@@ -125,7 +119,7 @@ inline bool digits(json::value v, uint64_t &out, bool &neg)
 	s.remove_prefix(neg);
 	out = 0;
 	for (char c : s) {
-		if (c < '0' || c > '9' || out > (UINT64_MAX - 9) / 10)
+		if (c < '0' || c > '9' || out > (UINT64_MAX - uint64_t(c - '0')) / 10)
 			return false;
 		out = out * 10 + uint64_t(c - '0');
 	}
@@ -428,18 +422,20 @@ inline problem parse_resources(json::value r, resources &out)
 			return p;
 	problem p;
 	r["devices"].each([&](json::value d) {
-		resources::device_rule x{d["allow"].raw() == "true", 'a', -1, -1, 0};
+		security::device_rule x{'a', -1, -1, 0, d["allow"].raw() == "true"};
 		std::string_view type = d["type"].is(json::kind::string) ? d["type"].raw() : "a";
 		if (type != "a" && type != "c" && type != "b") {
 			p = bad(d, "linux.resources.devices: type is a, c or b");
 			return;
 		}
 		x.type = type[0];
-		if ((d["major"] && !d["major"].is(json::kind::null) && !integer(d["major"], 0, 4095, x.major)) ||
-		    (d["minor"] && !d["minor"].is(json::kind::null) && !integer(d["minor"], 0, 1048575, x.minor))) {
+		int64_t major = -1, minor = -1;
+		if ((d["major"] && !d["major"].is(json::kind::null) && !integer(d["major"], 0, 4095, major)) ||
+		    (d["minor"] && !d["minor"].is(json::kind::null) && !integer(d["minor"], 0, 1048575, minor))) {
 			p = bad(d, "linux.resources.devices: bad major or minor");
 			return;
 		}
+		x.major = int16_t(major), x.minor = int32_t(minor);
 		std::string_view access = d["access"].is(json::kind::string) ? d["access"].raw() : "rwm";
 		for (char c : access)
 			x.access |= c == 'm' ? 1 : c == 'r' ? 2 : c == 'w' ? 4 : 8;

@@ -7,7 +7,7 @@
 #include <sys/sendfile.h>
 
 #include "container.hpp"
-#include "security.hpp"
+#include "seccomp.hpp"
 #include "sys.hpp"
 
 namespace confine {
@@ -30,9 +30,10 @@ inline int drop_bounding(uint64_t keep)
 }
 
 // Effective and permitted sets exactly `caps`, inheritable empty; then no_new_privs (no
-// setuid binary regains any) and the seccomp filter, which needs no_new_privs (or
-// CAP_SYS_ADMIN) to be installed.
-inline int lock_down(uint64_t caps, bool seccomp)
+// setuid binary regains any) and the seccomp filter (made on the host side before the
+// clone, container_spec::filter), which needs no_new_privs (or CAP_SYS_ADMIN) to be
+// installed.
+inline int lock_down(uint64_t caps, const seccomp::program *filter)
 {
 	__user_cap_header_struct header = {_LINUX_CAPABILITY_VERSION_3, 0};
 	__user_cap_data_struct data[2] = {};
@@ -40,13 +41,7 @@ inline int lock_down(uint64_t caps, bool seccomp)
 		data[i].effective = data[i].permitted = uint32_t(caps >> (32 * i));
 	if (syscall(SYS_capset, &header, data) < 0 || prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		return errno;
-	if (seccomp) {
-		static constexpr security::filter filter = security::make_filter();
-		sock_fprog prog = {uint16_t(security::filter_length), const_cast<sock_filter *>(filter.code)};
-		if (prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog, 0, 0) < 0)
-			return errno;
-	}
-	return 0;
+	return filter ? seccomp::load(*filter) : 0;
 }
 
 // The entrypoint's privileges, set just before exec: docker's capabilities (or those
@@ -65,19 +60,25 @@ inline int entrypoint(const container_spec &spec)
 		return errno;
 	if (spec.privileged)
 		return 0;
-	return lock_down(spec.uid == 0 ? spec.caps : 0, spec.seccomp);
+	return lock_down(spec.uid == 0 ? spec.caps : 0, spec.seccomp ? &spec.filter : nullptr);
 }
 
 // PID 1 itself once the entrypoint runs. It only waits, reaps and signals from then on,
 // so it keeps CAP_KILL alone (to signal an entrypoint of another uid), under the
-// container's no_new_privs and filter: a process inside that may ptrace (--cap-add
-// SYS_PTRACE) finds in PID 1 nothing it lacks itself. It holds no host descriptor either.
+// container's no_new_privs and the entrypoint's own filter: a process inside that may
+// ptrace (--cap-add SYS_PTRACE) finds in PID 1 nothing it lacks itself. The filter lets
+// through first the seven syscalls of PID 1's loop, which a --security-opt profile might
+// refuse. It holds no host descriptor either.
 inline void pid1(const container_spec &spec)
 {
 	constexpr uint64_t keep = uint64_t(1) << CAP_KILL;
 	if (spec.privileged)
 		return;
-	if (int err = drop_bounding(keep); err || (err = lock_down(keep, spec.seccomp))) {
+	seccomp::program filter;
+	if (spec.seccomp)
+		filter = seccomp::allowing(spec.filter, {SYS_rt_sigtimedwait, SYS_wait4, SYS_kill, SYS_read, SYS_write,
+							 SYS_close, SYS_exit_group});
+	if (int err = drop_bounding(keep); err || (err = lock_down(keep, spec.seccomp ? &filter : nullptr))) {
 		errno = err;
 		die_errno("confine the container's PID 1");
 	}

@@ -9,6 +9,7 @@
 #include "layers.hpp"
 #include "limits.hpp"
 #include "options.hpp"
+#include "seccomp.hpp"
 #include "security.hpp"
 #include "sys.hpp"
 #include "users.hpp"
@@ -25,6 +26,7 @@ struct container_spec {
 	char hostname[65] = "";
 	uint64_t caps = 0;
 	bool privileged = false, seccomp = true, read_only = false;
+	seccomp::program filter; // the entrypoint's and PID 1's, when seccomp
 	bool overlay = true; // else the layers are merged by copy
 	const char *user = "";   // --user, else the image's User
 	uid_t uid = 0;
@@ -106,6 +108,33 @@ inline void user_namespace_spec(container_spec &spec, const options::parsed &o)
 	}
 }
 
+// --security-opt seccomp=FILE: read and compiled on the host, before any namespace.
+inline void seccomp_profile(container_spec &spec, const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+	if (fd < 0 || fstat(fd, &st) < 0)
+		die_errno("open seccomp profile %s", path);
+	if (!S_ISREG(st.st_mode) || st.st_size > (4 << 20))
+		die("seccomp profile %s: not a regular file of at most 4 MiB", path);
+	std::vector<char> text(size_t(st.st_size));
+	size_t got = 0;
+	while (got < text.size()) {
+		ssize_t n = read(fd, text.data() + got, text.size() - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			die_errno("read seccomp profile %s", path);
+		if (n == 0)
+			die("read seccomp profile %s: shorter than its size", path);
+		got += size_t(n);
+	}
+	close(fd);
+	char err[160];
+	if (!seccomp::compile({text.data(), text.size()}, spec.caps, spec.filter, err, sizeof err, seccomp::kernel_version()))
+		die("seccomp profile %s: %s", path, err);
+}
+
 // Capabilities, limits and volumes, as docker run spells them.
 inline void confinement_spec(container_spec &spec, const options::parsed &o)
 {
@@ -120,6 +149,11 @@ inline void confinement_spec(container_spec &spec, const options::parsed &o)
 	spec.privileged = o.privileged;
 	spec.caps = o.privileged ? security::all_caps : security::effective_caps(changes);
 	spec.seccomp = o.seccomp && !o.privileged;
+	// docker's filter follows the capabilities: the bounding set, whatever the user.
+	if (spec.seccomp && o.seccomp_profile)
+		seccomp_profile(spec, o.seccomp_profile);
+	else if (spec.seccomp)
+		spec.filter = seccomp::docker_default(spec.caps);
 	spec.cgroup.devices = !o.privileged; // docker's device cgroup; --privileged has every device
 	spec.read_only = o.read_only;
 	for (const char *v : o.volumes)

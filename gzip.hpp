@@ -6,9 +6,11 @@
 // members are read as one stream, as gzip -d reads them. Every error carries the offset
 // in the compressed input where it was found.
 #pragma once
+#include <cpuid.h>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <immintrin.h>
 #include <span>
 
 namespace gzip {
@@ -33,13 +35,36 @@ constexpr const char *error_text(error e)
 }
 
 inline bool is_gzip(std::span<const unsigned char> b) { return b.size() >= 2 && b[0] == 0x1f && b[1] == 0x8b; }
-inline bool is_zstd(std::span<const unsigned char> b)
+
+// CRC-32 (the gzip polynomial, bit-reflected), by carry-less multiplication as in Intel's
+// "Fast CRC Computation for Generic Polynomials Using PCLMULQDQ": the state is xored
+// into the first 16 bytes, each 16 bytes folded into the next with x^(128+64) and
+// x^128 mod P, then 128 bits reduced to 64, to 32, and by Barrett reduction. n is a
+// multiple of 16, at least 16; crc is the running (inverted) state.
+__attribute__((target("pclmul,sse4.1"))) inline uint32_t crc32_clmul(uint32_t crc, const unsigned char *p, size_t n)
 {
-	return b.size() >= 4 && b[0] == 0x28 && b[1] == 0xb5 && b[2] == 0x2f && b[3] == 0xfd;
+	const __m128i fold = _mm_set_epi64x(0x0ccaa009e, 0x1751997d0), low32 = _mm_setr_epi32(~0, 0, ~0, 0);
+	const __m128i k5 = _mm_set_epi64x(0, 0x163cd6124), barrett = _mm_set_epi64x(0x1f7011641, 0x1db710641);
+	__m128i x = _mm_xor_si128(_mm_loadu_si128(reinterpret_cast<const __m128i *>(p)), _mm_cvtsi32_si128(int(crc)));
+	for (size_t i = 16; i < n; i += 16)
+		x = _mm_xor_si128(_mm_xor_si128(_mm_clmulepi64_si128(x, fold, 0x00), _mm_clmulepi64_si128(x, fold, 0x11)),
+				  _mm_loadu_si128(reinterpret_cast<const __m128i *>(p + i)));
+	x = _mm_xor_si128(_mm_srli_si128(x, 8), _mm_clmulepi64_si128(x, fold, 0x10));                        // to 96 bits
+	x = _mm_xor_si128(_mm_srli_si128(x, 4), _mm_clmulepi64_si128(_mm_and_si128(x, low32), k5, 0x00)); // to 64
+	__m128i t = _mm_and_si128(_mm_clmulepi64_si128(_mm_and_si128(x, low32), barrett, 0x10), low32);
+	x = _mm_xor_si128(x, _mm_clmulepi64_si128(t, barrett, 0x00));
+	return uint32_t(_mm_extract_epi32(x, 1));
 }
 
-// CRC-32 (the gzip polynomial), eight bytes a step through eight tables ("slicing-by-8"),
-// built on first use: 8 KB of memory, none of the binary.
+inline bool cpu_has_clmul()
+{
+	unsigned a, b, c, d;
+	return __get_cpuid(1, &a, &b, &c, &d) && (c >> 1 & 1) && (c >> 19 & 1); // PCLMULQDQ, SSE4.1
+}
+inline bool use_clmul = cpu_has_clmul(); // tests switch it off to check the tables alike
+
+// Eight bytes a step through eight tables ("slicing-by-8") where there is no PCLMULQDQ,
+// and for the last bytes: built on first use, 8 KB of memory, none of the binary.
 inline uint32_t crc32(uint32_t crc, const unsigned char *p, size_t n)
 {
 	static uint32_t table[8][256];
@@ -52,6 +77,10 @@ inline uint32_t crc32(uint32_t crc, const unsigned char *p, size_t n)
 				table[t][i] = c;
 			}
 	crc = ~crc;
+	if (use_clmul && n >= 64) {
+		crc = crc32_clmul(crc, p, n & ~size_t(15));
+		p += n & ~size_t(15), n &= 15;
+	}
 	for (; n >= 8; n -= 8, p += 8) {
 		uint32_t lo, hi;
 		memcpy(&lo, p, 4), memcpy(&hi, p + 4, 4);
@@ -64,52 +93,78 @@ inline uint32_t crc32(uint32_t crc, const unsigned char *p, size_t n)
 	return ~crc;
 }
 
-// A canonical Huffman code: counts per length and symbols in code order (puff's form),
-// plus a table over the next 10 input bits for the codes no longer than that.
-struct huffman {
-	static constexpr int fast_bits = 10;
-	uint16_t count[16];
-	uint16_t symbol[288];
-	uint16_t fast[1 << fast_bits]; // symbol << 4 | length; 0 = longer code or none
+// Decoding tables in the manner of zlib and libdeflate: the next `main` bits of input
+// index an entry, and codes longer than that continue in a subtable of 2^(15 - main)
+// entries. An entry is value << 16 | kind | extra bits << 4 | code length, so that a
+// literal, or a length with its extra bits, is decoded by one lookup.
+namespace table {
+enum : uint32_t { literal = 0, length = 1 << 8, end_block = 2 << 8, subtable = 3 << 8, invalid = 4 << 8, kinds = 7 << 8 };
+constexpr unsigned lit_bits = 11, dist_bits = 8, lens_bits = 7;
+constexpr size_t lit_size = (1 << lit_bits) + 288 * (1 << (15 - lit_bits)), dist_size = (1 << dist_bits) + 30 * (1 << (15 - dist_bits));
 
-	// False when the lengths over-subscribe the code space. Incomplete codes are
-	// accepted; decoding an unused code is an error then.
-	bool build(const uint8_t *lengths, int n)
-	{
-		memset(count, 0, sizeof count);
-		memset(fast, 0, sizeof fast);
-		for (int i = 0; i < n; i++)
-			count[lengths[i]]++;
-		uint16_t offs[16];
-		int left = 1;
-		offs[1] = 0;
-		for (int len = 1; len < 16; len++) {
-			left = (left << 1) - count[len];
-			if (left < 0)
-				return false;
-			if (len < 15)
-				offs[len + 1] = uint16_t(offs[len] + count[len]);
-		}
-		unsigned code = 0, next_code[16];
-		for (int len = 1; len < 16; len++) {
-			code = (code + count[len - 1] * (len > 1)) << 1;
-			next_code[len] = code;
-		}
-		for (int i = 0; i < n; i++) {
-			int len = lengths[i];
-			if (!len)
-				continue;
-			symbol[offs[len]++] = uint16_t(i);
-			unsigned c = next_code[len]++, rev = 0;
-			for (int b = 0; b < len; b++)
-				rev |= (c >> b & 1) << (len - 1 - b);
-			if (len <= fast_bits)
-				for (unsigned r = rev; r < (1u << fast_bits); r += 1u << len)
-					fast[r] = uint16_t(i << 4 | len);
-		}
-		return true;
+constexpr uint16_t lbase[29] = {3, 4, 5, 6, 7, 8, 9, 10, 11, 13, 15, 17, 19, 23, 27, 31, 35, 43, 51, 59, 67, 83, 99, 115, 131, 163, 195, 227, 258};
+constexpr uint8_t lext[29] = {0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3, 4, 4, 4, 4, 5, 5, 5, 5, 0};
+constexpr uint16_t dbase[30] = {1, 2, 3, 4, 5, 7, 9, 13, 17, 25, 33, 49, 65, 97, 129, 193,
+				257, 385, 513, 769, 1025, 1537, 2049, 3073, 4097, 6145, 8193, 12289, 16385, 24577};
+constexpr uint8_t dext[30] = {0, 0, 0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7, 8, 8, 9, 9, 10, 10, 11, 11, 12, 12, 13, 13};
+
+// What a symbol of each alphabet decodes to.
+inline uint32_t litlen(int s)
+{
+	if (s < 256)
+		return uint32_t(s) << 16 | literal;
+	if (s == 256)
+		return end_block;
+	if (s > 285)
+		return invalid;
+	return uint32_t(lbase[s - 257]) << 16 | lext[s - 257] << 4 | length;
+}
+inline uint32_t distance(int s) { return s < 30 ? uint32_t(dbase[s]) << 16 | dext[s] << 4 | length : invalid; }
+inline uint32_t plain(int s) { return uint32_t(s) << 16; } // code lengths: the symbol itself
+
+// False when the lengths over-subscribe the code space. Incomplete codes are accepted;
+// their unused codes decode as invalid.
+inline bool build(uint32_t *t, unsigned main, const uint8_t *lengths, int n, uint32_t (*entry)(int))
+{
+	uint16_t count[16] = {}, next[16];
+	for (int i = 0; i < n; i++)
+		count[lengths[i]]++;
+	count[0] = 0;
+	int left = 1;
+	unsigned code = 0;
+	for (int len = 1; len < 16; len++) {
+		if ((left = (left << 1) - count[len]) < 0)
+			return false;
+		next[len] = uint16_t(code = (code + count[len - 1]) << 1);
 	}
-};
+	unsigned sub = 15 - main, used = 1u << main;
+	for (unsigned i = 0; i < used; i++)
+		t[i] = invalid;
+	for (int s = 0; s < n; s++) {
+		unsigned len = lengths[s], c = len ? next[len]++ : 0, rev = 0;
+		if (!len)
+			continue;
+		for (unsigned b = 0; b < len; b++) // deflate sends codes most significant bit first
+			rev |= (c >> b & 1) << (len - 1 - b);
+		uint32_t e = entry(s) | len;
+		if (len <= main) {
+			for (unsigned r = rev; r < 1u << main; r += 1u << len)
+				t[r] = e;
+			continue;
+		}
+		uint32_t &head = t[rev & ((1u << main) - 1)];
+		if ((head & kinds) != subtable) {
+			head = used << 16 | subtable;
+			for (unsigned i = 0; i < 1u << sub; i++)
+				t[used + i] = invalid;
+			used += 1u << sub;
+		}
+		for (unsigned r = rev >> main; r < 1u << sub; r += 1u << (len - main))
+			t[(head >> 16) + r] = e;
+	}
+	return true;
+}
+} // namespace table
 
 class inflater {
 public:
@@ -124,7 +179,7 @@ public:
 			out_ = history;
 		}
 		size_t start = chunk_start_ = out_;
-		while (err_ == error::none && !done_ && out_ < sizeof buf_ - 258)
+		while (err_ == error::none && !done_ && out_ < sizeof buf_ - slack)
 			step();
 		member_out_ += out_ - start, total_ += out_ - start;
 		if (out_ > start)
@@ -139,9 +194,10 @@ public:
 	error err() const { return err_; }
 	size_t err_offset() const { return err_at_; }
 	uint64_t total() const { return total_; }
+	size_t consumed() const { return pos_; } // of the input, for progress
 
 private:
-	static constexpr size_t history = 32768;
+	static constexpr size_t history = 32768, slack = 258 + 16;
 
 	void fail(error e)
 	{
@@ -190,28 +246,25 @@ private:
 		return true;
 	}
 
-	int decode(const huffman &h)
+	// The next symbol of table t: its kind, and its value with the extra bits added (a
+	// literal, a length or distance, a code length), all its bits consumed.
+	uint32_t next_symbol(const uint32_t *t, unsigned main)
 	{
-		if (bits_ < 15)
+		if (bits_ < 32) // enough for a length and its extra bits, or a distance and its
 			fill();
-		unsigned e = h.fast[bitbuf_ & ((1u << huffman::fast_bits) - 1)];
-		if (e && (e & 15) <= bits_) {
-			take(e & 15);
-			return int(e >> 4);
+		uint32_t e = t[bitbuf_ & ((1u << main) - 1)];
+		if ((e & table::kinds) == table::subtable)
+			e = t[(e >> 16) + (bitbuf_ >> main & ((1u << (15 - main)) - 1))];
+		unsigned len = e & 15, extra = e >> 4 & 15;
+		if (len + extra > bits_) {
+			fail(error::truncated);
+			return table::invalid;
 		}
-		int code = 0, first = 0, index = 0; // puff's walk, one bit at a time
-		for (int len = 1; len < 16; len++) {
-			code |= int(take(1));
-			if (err_ != error::none)
-				return -1;
-			int count = h.count[len];
-			if (code - count < first)
-				return h.symbol[index + (code - first)];
-			index += count, first += count;
-			first <<= 1, code <<= 1;
-		}
-		fail(error::bad_code);
-		return -1;
+		uint32_t v = (e >> 16) + (uint32_t(bitbuf_ >> len) & ((1u << extra) - 1));
+		bitbuf_ >>= len + extra, bits_ -= len + extra;
+		if ((e & table::kinds) == table::invalid)
+			fail(error::bad_code);
+		return v << 16 | (e & table::kinds);
 	}
 
 	void header()
@@ -290,7 +343,8 @@ private:
 			uint8_t l[288 + 30];
 			memset(l, 8, 144), memset(l + 144, 9, 112), memset(l + 256, 7, 24), memset(l + 280, 8, 8);
 			memset(l + 288, 5, 30);
-			lit_.build(l, 288), dist_.build(l + 288, 30);
+			table::build(lit_, table::lit_bits, l, 288, table::litlen);
+			table::build(dist_, table::dist_bits, l + 288, 30, table::distance);
 			block_ = coded;
 		} else if (type == 2) {
 			dynamic_tables();
@@ -308,13 +362,14 @@ private:
 		uint8_t l[320] = {};
 		for (int i = 0; i < ncode; i++)
 			l[order[i]] = uint8_t(take(3));
-		huffman lencode;
-		if (!lencode.build(l, 19))
+		uint32_t lencode[1 << table::lens_bits];
+		if (!table::build(lencode, table::lens_bits, l, 19, table::plain))
 			return fail(error::bad_code);
 		memset(l, 0, sizeof l);
 		for (int i = 0; i < nlen + ndist && err_ == error::none;) {
-			int sym = decode(lencode);
-			if (sym < 0)
+			uint32_t e = next_symbol(lencode, table::lens_bits);
+			int sym = int(e >> 16);
+			if (err_ != error::none)
 				return;
 			if (sym < 16) {
 				l[i++] = uint8_t(sym);
@@ -335,7 +390,8 @@ private:
 		}
 		if (err_ != error::none)
 			return;
-		if (l[256] == 0 || !lit_.build(l, nlen) || !dist_.build(l + nlen, ndist))
+		if (l[256] == 0 || !table::build(lit_, table::lit_bits, l, nlen, table::litlen) ||
+		    !table::build(dist_, table::dist_bits, l + nlen, ndist, table::distance))
 			return fail(error::bad_code);
 		block_ = coded;
 	}
@@ -355,8 +411,8 @@ private:
 		}
 		if (block_ == stored) {
 			size_t n = stored_left_;
-			if (n > sizeof buf_ - out_ - 258)
-				n = sizeof buf_ - out_ - 258;
+			if (n > sizeof buf_ - out_ - slack)
+				n = sizeof buf_ - out_ - slack;
 			if (!bytes(n))
 				return;
 			memcpy(buf_ + out_, in_.data() + pos_, n);
@@ -365,49 +421,122 @@ private:
 				block_ = none;
 			return;
 		}
-		static constexpr uint16_t lbase[29] = {3, 4, 5, 6, 7, 8, 9, 10, 11, 13, 15, 17, 19, 23, 27, 31,
-						       35, 43, 51, 59, 67, 83, 99, 115, 131, 163, 195, 227, 258};
-		static constexpr uint8_t lext[29] = {0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3, 4, 4, 4, 4, 5, 5, 5, 5, 0};
-		static constexpr uint16_t dbase[30] = {1, 2, 3, 4, 5, 7, 9, 13, 17, 25, 33, 49, 65, 97, 129, 193,
-						       257, 385, 513, 769, 1025, 1537, 2049, 3073, 4097, 6145, 8193, 12289, 16385, 24577};
-		static constexpr uint8_t dext[30] = {0, 0, 0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7, 8, 8, 9, 9, 10, 10, 11, 11, 12, 12, 13, 13};
-		// The hot loop: symbols until the block ends or the chunk is full (a match adds
-		// at most 258 bytes).
-		while (out_ < sizeof buf_ - 258) {
-			int sym = decode(lit_);
-			if (sym < 256) {
-				if (sym < 0)
-					return;
-				buf_[out_++] = uint8_t(sym);
+		if (fast_symbols(), err_ != error::none || block_ == none)
+			return;
+		// Near the end of the input: symbols until the block ends or the chunk is full,
+		// each bit checked.
+		while (out_ < sizeof buf_ - slack) {
+			uint32_t s = next_symbol(lit_, table::lit_bits);
+			if ((s & table::kinds) == table::literal) {
+				buf_[out_++] = uint8_t(s >> 16);
 				continue;
 			}
-			if (sym == 256) {
+			if (err_ != error::none)
+				return;
+			if ((s & table::kinds) == table::end_block) {
 				block_ = none;
 				return;
 			}
-			sym -= 257;
-			if (sym >= 29)
-				return fail(error::bad_code);
-			unsigned len = lbase[sym] + take(lext[sym]);
-			int d = decode(dist_);
-			if (d < 0)
-				return;
-			if (d >= 30)
-				return fail(error::bad_code);
-			size_t dist = dbase[d] + take(dext[d]);
+			size_t len = s >> 16, dist = next_symbol(dist_, table::dist_bits) >> 16;
 			if (err_ != error::none)
 				return;
 			if (dist > member_out_ + (out_ - chunk_start_))
 				return fail(error::bad_distance);
-			unsigned char *to = buf_ + out_;
-			const unsigned char *from = to - dist;
-			if (dist >= len)
-				memcpy(to, from, len);
-			else
-				for (unsigned i = 0; i < len; i++) // overlapping: the pattern repeats
-					to[i] = from[i];
+			copy_match(buf_ + out_, dist, len);
 			out_ += len;
 		}
+	}
+
+	// A match of up to 258 bytes, 16 or 8 at a time into the slack after the chunk.
+	[[gnu::always_inline]] static void copy_match(unsigned char *to, size_t dist, size_t len)
+	{
+		const unsigned char *from = to - dist;
+		if (dist >= 16) // each 16 bytes were all written before they are read
+			for (size_t i = 0; i < len; i += 16)
+				memcpy(to + i, from + i, 16);
+		else if (dist >= 8)
+			for (size_t i = 0; i < len; i += 8)
+				memcpy(to + i, from + i, 8);
+		else if (dist == 1)
+			memset(to, *from, len);
+		else
+			for (size_t i = 0; i < len; i++) // overlapping: the pattern repeats
+				to[i] = from[i];
+	}
+
+	// The hot loop, while 16 bytes of input remain (so refills need no checks) and the
+	// chunk has room: the bit buffer and positions in locals, refilled branch-free, a
+	// literal or a length with its extra bits decoded by one lookup, two literals a refill.
+	void fast_symbols()
+	{
+		if (in_.size() < 16)
+			return;
+		const unsigned char *in = in_.data();
+		const size_t last = in_.size() - 16, limit = sizeof buf_ - slack;
+		uint64_t bb = bitbuf_;
+		unsigned n = bits_;
+		size_t pos = pos_, out = out_;
+		error e = error::none;
+		auto refill = [&]() __attribute__((always_inline)) {
+			uint64_t v;
+			memcpy(&v, in + pos, 8);
+			bb |= v << n, pos += (63 - n) >> 3, n |= 56;
+		};
+		auto lookup = [&](const uint32_t *t, unsigned main) __attribute__((always_inline)) {
+			uint32_t x = t[bb & ((1u << main) - 1)];
+			if ((x & table::kinds) == table::subtable)
+				x = t[(x >> 16) + (bb >> main & ((1u << (15 - main)) - 1))];
+			return x;
+		};
+		auto value = [&](uint32_t x) __attribute__((always_inline)) { // takes the code and its extra bits
+			unsigned len = x & 15, extra = x >> 4 & 15;
+			uint32_t v = (x >> 16) + (uint32_t(bb >> len) & ((1u << extra) - 1));
+			bb >>= len + extra, n -= len + extra;
+			return v;
+		};
+		auto literal = [&](uint32_t x) __attribute__((always_inline)) {
+			bb >>= x & 15, n -= x & 15;
+			buf_[out++] = uint8_t(x >> 16);
+		};
+		while (pos <= last && out < limit) {
+			refill(); // 56 bits or more: three literals of up to 15 bits
+			uint32_t x = lookup(lit_, table::lit_bits);
+			if ((x & table::kinds) == table::literal) {
+				literal(x);
+				if (((x = lookup(lit_, table::lit_bits)) & table::kinds) == table::literal) {
+					literal(x);
+					if (((x = lookup(lit_, table::lit_bits)) & table::kinds) == table::literal) {
+						literal(x);
+						continue;
+					}
+				}
+				refill(); // a length and its extra bits
+				x = lookup(lit_, table::lit_bits);
+			}
+			if ((x & table::kinds) != table::length) {
+				if ((x & table::kinds) != table::end_block)
+					e = error::bad_code;
+				value(x), block_ = none;
+				break;
+			}
+			size_t len = value(x);
+			refill(); // a distance and its extra bits
+			uint32_t d = lookup(dist_, table::dist_bits);
+			if ((d & table::kinds) != table::length) {
+				e = error::bad_code;
+				break;
+			}
+			size_t dist = value(d);
+			if (dist > member_out_ + (out - chunk_start_)) {
+				e = error::bad_distance;
+				break;
+			}
+			copy_match(buf_ + out, dist, len);
+			out += len;
+		}
+		bitbuf_ = bb, bits_ = n, pos_ = pos, out_ = out;
+		if (e != error::none)
+			fail(e);
 	}
 
 	std::span<const unsigned char> in_;
@@ -421,9 +550,9 @@ private:
 	size_t stored_left_ = 0;
 	uint64_t member_out_ = 0, total_ = 0;
 	uint32_t crc_ = 0;
-	huffman lit_, dist_;
+	uint32_t lit_[table::lit_size], dist_[table::dist_size];
 	size_t out_ = 0, chunk_start_ = 0;
-	unsigned char buf_[history + 65536 + 258];
+	unsigned char buf_[history + 65536 + slack];
 };
 
 } // namespace gzip

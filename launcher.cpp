@@ -104,6 +104,9 @@ struct go_message {
 	network::inside_config net;
 };
 
+// The container's cgroups: made by the host side, known to PID 1 for its /sys/fs/cgroup.
+static limits::cgroup container_cgroups;
+
 // The cloned child: PID 1 of the new namespaces.
 [[noreturn]] static void container_main(const image_archive &img, container_spec &spec, const options::parsed &o,
 					int go_fd, int netns_fd, const sigset_t &blocked)
@@ -112,6 +115,7 @@ struct go_message {
 	go_message go;
 	if (read(go_fd, &go, sizeof go) != sizeof go)
 		_exit(sys::exit_failure);
+	limits::enter_namespace(); // in its cgroups now: their root is the container's "/"
 	// The host has written our id maps: become the namespace's root. A change of
 	// credentials clears the parent-death signal, so that comes after.
 	if (spec.userns && (sys::set_gid(0) < 0 || sys::set_uid(0) < 0))
@@ -153,7 +157,7 @@ struct go_message {
 	if (!root)
 		die_errno("open %s/root", rootfs::scratch);
 	rootfs::bind_etc_files(root.get(), spec.hostname, go.net);
-	rootfs::mount_kernel_filesystems(root.get(), spec.userns ? &nodes : nullptr);
+	rootfs::mount_kernel_filesystems(root.get(), spec.userns ? &nodes : nullptr, container_cgroups, spec.privileged);
 	rootfs::mount_volumes(spec, root.get());
 	if (!spec.privileged)
 		rootfs::mask_kernel_paths(root.get());
@@ -189,7 +193,6 @@ struct go_message {
 // What the host side made for a container, given back however the launcher ends.
 static network::attachment net_attachment;
 
-static limits::cgroups container_cgroups;
 static pid_t container_pid = -1; // PID 1, until reaped: a failing host side ends it first,
 				 // since a cgroup with a process in it cannot be removed
 static bool machine_init;        // we are the machine's PID 1
@@ -198,6 +201,8 @@ static void release_host_resources()
 {
 	layers::abandon_partial_layer();
 	network::release(net_attachment.l);
+	if (container_pid > 0)
+		limits::kill_v2(container_cgroups); // every process of its cgroup, and PID 1, maybe not in it yet:
 	if (container_pid > 0 && kill(container_pid, SIGKILL) == 0)
 		waitpid(container_pid, nullptr, 0);
 	container_pid = -1;
@@ -280,7 +285,7 @@ static int open_netns(const char *name)
 	}
 	bool born_in_cgroup;
 	long pid = sys::clone_fork_into(namespaces | (own_netns ? CLONE_NEWNET : 0) | (spec.userns ? CLONE_NEWUSER : 0) | SIGCHLD,
-					container_cgroups.cgroup2_fd, born_in_cgroup);
+					container_cgroups.fd, born_in_cgroup);
 	if (pid < 0)
 		die_errno("clone into new namespaces");
 	if (pid == 0) {
@@ -309,7 +314,7 @@ static int open_netns(const char *name)
 	// go[1] stays open while we live: the container's PID 1 checks it for a hang-up.
 	int status = init::supervise(pid_t(pid), blocked);
 	container_pid = -1; // reaped
-	if (limits::oom_killed(container_cgroups))
+	if (spec.cgroup.memory && limits::oom_killed(container_cgroups))
 		dprintf(2, "launcher: the container ran out of memory (--memory %s): the kernel killed it\n", o.memory);
 	if (machine_init)
 		dprintf(2, "launcher: exit status %d\n", status);
@@ -367,12 +372,16 @@ int main(int argc, char **argv)
 		if (o.help)
 			options::usage(STDOUT_FILENO);
 		else
-			dprintf(STDOUT_FILENO, "launcher version %s\nspec: 1.1.0\n", LAUNCHER_VERSION); // runc's lines: dockerd reads "NAME version X"
+			// runc's lines, which dockerd parses ("NAME version X", "commit: Y").
+			dprintf(STDOUT_FILENO, "launcher version %s\ncommit: v%s\nspec: 1.1.0\n", LAUNCHER_VERSION, LAUNCHER_VERSION);
 		if (machine_init)
 			machine::power_off();
 		return 0;
 	}
 	sys::verbose = o.verbose;
+	layers::progress = strcmp(o.progress, "plain") == 0 ? layers::show::lines
+			   : strcmp(o.progress, "auto") == 0 && isatty(STDERR_FILENO) ? layers::show::live
+										  : layers::show::none;
 	if (o.net_rm) {
 		if (!network::valid_name(o.net_rm))
 			die("bad network name %s", o.net_rm);

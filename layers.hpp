@@ -15,6 +15,7 @@
 #include "sys.hpp"
 #include "tar.hpp"
 #include "unpack.hpp"
+#include "zstd.hpp"
 
 struct member {
 	std::string_view name;
@@ -82,7 +83,140 @@ inline const char *split_image_arg(char *arg, const char *&ref)
 	return arg;
 }
 
-// Maps the archive (never copied), indexes its regular files and resolves it to one image:
+// Progress of the layers a first start unpacks into the cache (--progress): none, a line
+// per layer when it is done, or, on a terminal, also a line redrawn while it is
+// decompressed. Layers under 1 MiB are not shown.
+enum class show { none, lines, live };
+inline show progress = show::none;
+constexpr size_t shown_from = 1 << 20;
+
+// "12.3" for a byte count in MB (the launcher's printf has no floating point).
+struct megabytes {
+	char text[24];
+	explicit megabytes(uint64_t n) { snprintf(text, sizeof text, "%llu.%llu", (unsigned long long)(n >> 20), (unsigned long long)((n & 0xfffff) * 10 >> 20)); }
+};
+
+// "layer 1 (...): decompressed 12.3 of 45.6 MB, 120 MB/s" (redrawn), or, when the layer
+// is done, "layer 1 (...): unpacked 91.2 MB, 80 MB/s" (its whole time, digests included).
+inline void progress_line(const char *what, uint64_t done, uint64_t total, long since_us)
+{
+	long us = sys::elapsed_us() - since_us;
+	megabytes d(done), t(total);
+	unsigned long long speed = us > 0 ? (done * 1000000 / uint64_t(us)) >> 20 : 0;
+	if (total)
+		dprintf(2, "\r\033[Klauncher: %s: decompressed %s of %s MB, %llu MB/s", what, d.text, t.text, speed);
+	else
+		dprintf(2, "%slauncher: %s: unpacked %s MB, %llu MB/s\n", progress == show::live ? "\r\033[K" : "", what, d.text, speed);
+}
+
+// A compressed layer or archive, decoded into an unnamed file of `dir` (nothing to clean
+// up, whatever happens), then mapped. `of` names it in errors: "layer", "archive".
+template <class Decoder>
+inline std::span<const unsigned char> decompress(std::span<const unsigned char> in, int dir, const char *what, const char *of)
+{
+	sys::unique_fd out(openat(dir, ".", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600));
+	if (!out && errno == EOPNOTSUPP) // a file system without unnamed files (ramfs)
+		out.reset(memfd_create("layer", MFD_CLOEXEC));
+	if (!out)
+		die_errno("%s: create a temporary file to decompress into", what);
+	Decoder *d = new Decoder(in); // 100-260 KB: the heap, not the stack
+	long since = sys::elapsed_us(), shown = since - 100000; // the first chunk shows at once
+	for (std::span<const unsigned char> chunk = d->next(); !chunk.empty(); chunk = d->next()) {
+		if (progress == show::live && in.size() >= shown_from && sys::elapsed_us() - shown >= 100000) {
+			shown = sys::elapsed_us();
+			progress_line(what, d->consumed(), in.size(), since);
+		}
+		for (size_t done = 0; done < chunk.size();) {
+			ssize_t n = write(out.get(), chunk.data() + done, chunk.size() - done);
+			if (n < 0)
+				die_errno("%s: write the decompressed %s", what, of);
+			done += size_t(n);
+		}
+	}
+	if (progress == show::live && in.size() >= shown_from)
+		dprintf(2, "\r\033[K");
+	if (d->err() != decltype(d->err())::none)
+		die("%s: %s at byte %zu of the compressed %s", what, error_text(d->err()), d->err_offset(), of);
+	size_t size = d->total();
+	delete d;
+	if (size == 0)
+		return {};
+	void *p = mmap(nullptr, size, PROT_READ, MAP_PRIVATE, out.get(), 0);
+	if (p == MAP_FAILED)
+		die_errno("%s: map the decompressed %s", what, of);
+	return {static_cast<const unsigned char *>(p), size};
+}
+
+// Decoded by its magic bytes, or by what its media type says; the bytes themselves when
+// neither names a compression.
+inline bool decompressed(std::span<const unsigned char> &b, std::string_view type, int dir, const char *what, const char *of)
+{
+	if (zstd::is_zstd(b) || type.ends_with("zstd"))
+		b = decompress<zstd::decoder>(b, dir, what, of);
+	else if (gzip::is_gzip(b) || type.ends_with("gzip"))
+		b = decompress<gzip::inflater>(b, dir, what, of);
+	else
+		return false;
+	return true;
+}
+
+// A symlink or hard link in the archive: docker save writes `<id>/layer.tar ->
+// ../<other id>/layer.tar` for a layer that two saved images share.
+struct archive_link {
+	std::string_view name, target;
+	bool hard; // target is an archive path, not relative to the link's directory
+};
+
+// The archive path a link names, with "." and ".." taken lexically (false when it
+// climbs above the archive's root or does not fit).
+inline bool link_target(const archive_link &l, char (&out)[PATH_MAX])
+{
+	std::string_view dir = l.hard || l.target.starts_with('/') ? "" : l.name.substr(0, l.name.rfind('/') + 1);
+	size_t n = 0;
+	for (std::string_view part : {dir, l.target})
+		while (!part.empty()) {
+			std::string_view c = part.substr(0, part.find('/'));
+			part.remove_prefix(c.size() < part.size() ? c.size() + 1 : c.size());
+			if (c.empty() || c == ".")
+				continue;
+			if (c == "..") {
+				if (n == 0)
+					return false;
+				while (n > 0 && out[--n] != '/') {}
+				continue;
+			}
+			if (n + c.size() + 2 > sizeof out)
+				return false;
+			if (n)
+				out[n++] = '/';
+			memcpy(out + n, c.data(), c.size()), n += c.size();
+		}
+	out[n] = 0;
+	return n > 0;
+}
+
+// Each link that ends (within a few hops) at a regular member reads as that member.
+inline void follow_links(image_archive &img, const std::vector<archive_link> &links)
+{
+	for (const archive_link &l : links) {
+		const archive_link *at = &l;
+		char target[PATH_MAX];
+		for (int hop = 0; hop < 16 && at && link_target(*at, target); hop++) {
+			if (const member *m = find_member(img, target)) {
+				img.members.push_back({archive_name(l.name), m->data});
+				break;
+			}
+			const archive_link *next = nullptr;
+			for (const archive_link &o : links)
+				if (archive_name(o.name) == std::string_view(target))
+					next = &o;
+			at = next;
+		}
+	}
+}
+
+// Maps the archive (never copied; decompressed into an unnamed file when it is gzip or
+// zstd), indexes its regular files and the links to them, and resolves it to one image:
 // manifest, config and layers, each document checked against its digest.
 inline void open_image(image_archive &img, char *arg, const char *ref)
 {
@@ -99,14 +233,31 @@ inline void open_image(image_archive &img, char *arg, const char *ref)
 	if (p == MAP_FAILED)
 		die_errno("map image %s", path);
 	img.bytes = {static_cast<const unsigned char *>(p), size_t(st.st_size)};
+	if (gzip::is_gzip(img.bytes) || zstd::is_zstd(img.bytes)) {
+		const char *tmp = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
+		sys::unique_fd dir(open(tmp, O_PATH | O_DIRECTORY | O_CLOEXEC));
+		if (!dir)
+			die_errno("open %s", tmp);
+		char what[PATH_MAX + 8];
+		snprintf(what, sizeof what, "image %s", path);
+		decompressed(img.bytes, "", dir.get(), what, "archive");
+		if (munmap(p, size_t(st.st_size)) < 0)
+			die_errno("unmap image %s", path);
+		if (img.bytes.empty())
+			die("image %s: not a tar archive", path);
+	}
 
 	tar::reader r(img.bytes);
 	tar::entry e;
+	std::vector<archive_link> links;
 	while (r.next(e))
 		if (e.typeflag == tar::type::file)
 			img.members.push_back({archive_name(e.path), e.data});
+		else if (e.typeflag == tar::type::symlink || e.typeflag == tar::type::hardlink)
+			links.push_back({e.path, e.linkpath, e.typeflag == tar::type::hardlink});
 	if (r.err() != tar::error::none)
 		die("image %s: %s at byte %zu", path, tar::error_text(r.err()), r.err_offset());
+	follow_links(img, links);
 	auto find = [&](std::string_view name) {
 		const member *m = find_member(img, name);
 		return m ? m->data : std::span<const unsigned char>{};
@@ -152,52 +303,18 @@ inline void finish_hasher(pid_t pid, std::span<const unsigned char> b, std::stri
 		check_digest(b, want, what, of); // says which digest it has, and dies
 }
 
-// A gzip layer, inflated into an unnamed file of `dir` (nothing to clean up, whatever
-// happens), then mapped.
-inline std::span<const unsigned char> inflate_layer(std::span<const unsigned char> gz, int dir, const char *what)
-{
-	sys::unique_fd out(openat(dir, ".", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600));
-	if (!out && errno == EOPNOTSUPP) // a file system without unnamed files (ramfs)
-		out.reset(memfd_create("layer", MFD_CLOEXEC));
-	if (!out)
-		die_errno("%s: create a temporary file to inflate into", what);
-	gzip::inflater *in = new gzip::inflater(gz); // 100 KB: the heap, not the stack
-	for (std::span<const unsigned char> chunk = in->next(); !chunk.empty(); chunk = in->next())
-		for (size_t done = 0; done < chunk.size();) {
-			ssize_t n = write(out.get(), chunk.data() + done, chunk.size() - done);
-			if (n < 0)
-				die_errno("%s: write the inflated layer", what);
-			done += size_t(n);
-		}
-	if (in->err() != gzip::error::none)
-		die("%s: %s at byte %zu of the compressed layer", what, gzip::error_text(in->err()), in->err_offset());
-	size_t size = in->total();
-	delete in;
-	if (size == 0)
-		return {};
-	void *p = mmap(nullptr, size, PROT_READ, MAP_PRIVATE, out.get(), 0);
-	if (p == MAP_FAILED)
-		die_errno("%s: map the inflated layer", what);
-	return {static_cast<const unsigned char *>(p), size};
-}
-
-// The layer's tar (inflated when gzip), its blob's digest checked (while it inflates).
+// The layer's tar (decompressed when gzip or zstd), its blob's digest checked meanwhile.
 // The tar's own digest, the config's diff_id, is the caller's to check, beside its unpacking.
 inline std::span<const unsigned char> layer_tar(image_archive &img, size_t i, int tmp_dir, const char *what)
 {
 	const image::layer_ref &l = img.res.layers[i];
 	std::span<const unsigned char> blob = find_member(img, l.path)->data, tar = blob;
 	std::string_view type(l.media_type);
-	if (type.ends_with("zstd") || gzip::is_zstd(blob))
-		die("%s is zstd-compressed (%s): not supported; recompress it with gzip", what, *l.media_type ? l.media_type : "by its magic bytes");
-	bool gz = type.ends_with("gzip") || gzip::is_gzip(blob);
-	if (!gz && type.find('+') != type.npos)
+	bool compressed = gzip::is_gzip(blob) || zstd::is_zstd(blob) || type.ends_with("gzip") || type.ends_with("zstd");
+	if (!compressed && type.find('+') != type.npos)
 		die("%s: unsupported media type %s", what, l.media_type);
 	pid_t blob_hasher = !l.blob.empty() && l.blob != l.diff_id ? start_hasher(blob, l.blob, what) : -1;
-	if (gz) {
-		img.layers[i].mapped = true;
-		tar = inflate_layer(blob, tmp_dir, what);
-	}
+	img.layers[i].mapped = decompressed(tar, type, tmp_dir, what, "layer");
 	if (blob_hasher > 0)
 		finish_hasher(blob_hasher, blob, l.blob, what, "the blob");
 	return tar;
@@ -230,6 +347,7 @@ inline int unpack_into_cache(image_archive &img, size_t i, const char *what)
 		return c.fd;
 	}
 	unpacking = {img.cache, hex};
+	long since = sys::elapsed_us();
 	std::span<const unsigned char> tar = layer_tar(img, i, img.cache, what);
 	pid_t hasher = start_hasher(tar, hex, what);
 	unpack::stats s = unpack::layer(tar, c.fd, what);
@@ -239,7 +357,18 @@ inline int unpack_into_cache(image_archive &img, size_t i, const char *what)
 	if (img.layers[i].mapped && munmap(const_cast<unsigned char *>(tar.data()), tar.size()) < 0)
 		die_errno("unmap %s", what);
 	step("unpacked %s into the cache: %zu entries, %zu bytes", what, s.entries, s.bytes);
+	if (progress != show::none && tar.size() >= shown_from)
+		progress_line(what, tar.size(), 0, since);
 	return c.fd;
+}
+
+// The first layer of the image with layer i's blob and diff_id (empty layers share one).
+inline size_t first_listing(const image_archive &img, size_t i)
+{
+	size_t j = 0;
+	while (img.res.layers[j].diff_id != img.res.layers[i].diff_id || strcmp(img.res.layers[j].path, img.res.layers[i].path))
+		j++;
+	return j;
 }
 
 // Every layer made ready before the container exists: looked up in (or unpacked into)
@@ -256,6 +385,10 @@ inline void prepare(image_archive &img)
 	for (size_t i = 0; i < img.layers.size(); i++) {
 		const char *what = img.layers[i].name;
 		if (img.cache < 0) {
+			if (size_t j = first_listing(img, i); j < i) { // decompressed and checked once
+				img.layers[i].tar = img.layers[j].tar;
+				continue;
+			}
 			std::span<const unsigned char> tar = img.layers[i].tar = layer_tar(img, i, tmp_dir, what);
 			img.layers[i].hasher = start_hasher(tar, img.res.layers[i].diff_id, what);
 			continue;

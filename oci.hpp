@@ -210,7 +210,7 @@ inline bool parse(int argc, char *const *argv, command &c)
 		case opt::bundle: c.bundle = value; break;
 		case opt::console_socket: c.console_socket = value; break;
 		case opt::pid_file: c.pid_file = value; break;
-		case opt::preserve_fds: c.preserve_fds = unsigned(atoi(value)); break;
+		case opt::preserve_fds: c.preserve_fds = unsigned(sys::leading_number(value)); break;
 		case opt::all: c.all = on; break;
 		case opt::force: c.force = on; break;
 		case opt::process: c.process = value; break;
@@ -264,11 +264,15 @@ inline bool log_json = false;
 inline void rfc3339(char (&out)[40])
 {
 	timespec now;
-	clock_gettime(CLOCK_REALTIME, &now);
-	struct tm t;
-	gmtime_r(&now.tv_sec, &t);
-	snprintf(out, sizeof out, "%04d-%02d-%02dT%02d:%02d:%02d.%09ldZ", t.tm_year + 1900, t.tm_mon + 1, t.tm_mday, t.tm_hour,
-		 t.tm_min, t.tm_sec, now.tv_nsec);
+	syscall(SYS_clock_gettime, CLOCK_REALTIME, &now);
+	// Days since 1970 to a civil date (Howard Hinnant's algorithm), then the time of day.
+	long days = now.tv_sec / 86400, secs = now.tv_sec % 86400;
+	long z = days + 719468, era = z / 146097, doe = z - era * 146097;
+	long yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365, doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	long mp = (5 * doy + 2) / 153, day = doy - (153 * mp + 2) / 5 + 1, month = mp < 10 ? mp + 3 : mp - 9;
+	long year = yoe + era * 400 + (month <= 2);
+	snprintf(out, sizeof out, "%04ld-%02ld-%02ldT%02ld:%02ld:%02ld.%09ldZ", year, month, day, secs / 3600, secs / 60 % 60,
+		 secs % 60, now.tv_nsec);
 }
 
 inline void log_line(const char *line)
@@ -316,267 +320,58 @@ inline int signal_number(std::string_view s)
 			return i;
 	}
 	if (s.substr(0, 6) == "RTMIN+" && s.size() < 9)
-		return n = atoi(s.data() + 6), SIGRTMIN + n < _NSIG ? SIGRTMIN + n : 0;
+		return n = int(sys::leading_number(s.data() + 6)), SIGRTMIN + n < _NSIG ? SIGRTMIN + n : 0;
 	return 0;
 }
 
 
-// ---- cgroups: the bundle's cgroupsPath under every hierarchy -------------------------------
+// ---- cgroups: the bundle's cgroupsPath, through limits.hpp -------------------------------
 
-// The hierarchies a container's cgroup is made in: cgroup2 alone (/sys/fs/cgroup), or, on a
-// v1 or hybrid host, the v1 controllers the launcher sets (and the hybrid's cgroup2 beside).
-struct cgroup_dirs {
-	char dirs[8][PATH_MAX];
-	size_t count = 0;
-	bool v2 = false;
-	char v1[8][12] = {}; // the controller of each v1 dir ("" for cgroup2)
-};
-
-constexpr const char *v1_controllers[] = {"memory", "pids", "cpu", "devices", "freezer", "cpuset"};
-
-// runc's systemd form "slice:prefix:name" to the path systemd would give it:
-// "machine-x.slice:libpod:ab" is /machine.slice/machine-x.slice/libpod-ab.scope.
-inline void systemd_path(const char *spec, char (&out)[PATH_MAX])
+// The path below the hierarchies' roots: cgroupsPath (cgroupfs or systemd's
+// slice:prefix:name form), else /launcher.ID (a leaf of its own, nothing to share).
+inline void cgroup_spec(const bundle::config &cfg, const char *id, bool systemd, char (&out)[PATH_MAX])
 {
-	char copy[PATH_MAX];
-	snprintf(copy, sizeof copy, "%s", spec);
-	char *prefix = strchr(copy, ':'), *name = prefix ? strchr(prefix + 1, ':') : nullptr;
-	if (!name)
-		die("cgroupsPath %s: expected slice:prefix:name with --systemd-cgroup", spec);
-	*prefix++ = 0, *name++ = 0;
-	const char *slice = *copy ? copy : "system.slice";
-	size_t n = 0;
-	out[0] = 0;
-	// Each dash of a slice's name is a level: a-b.slice lies in a.slice.
-	for (const char *d = slice; (d = strchr(d, '-')); d++)
-		n += size_t(snprintf(out + n, sizeof out - n, "/%.*s.slice", int(d - slice), slice));
-	snprintf(out + n, sizeof out - n, "/%s/%s%s%s.scope", slice, prefix, *prefix ? "-" : "", name);
-}
-
-inline void cgroup_path(const bundle::config &cfg, const char *id, bool systemd, char (&out)[PATH_MAX])
-{
-	if (systemd && *cfg.cgroups_path)
-		return systemd_path(cfg.cgroups_path, out);
-	if (!*cfg.cgroups_path)
-		snprintf(out, sizeof out, "/launcher/%s", id);
+	if (*cfg.cgroups_path)
+		snprintf(out, sizeof out, "%s", cfg.cgroups_path);
 	else
-		snprintf(out, sizeof out, "%s%s", cfg.cgroups_path[0] == '/' ? "" : "/", cfg.cgroups_path);
-	if (strstr(out, "/../") || std::string_view(out).ends_with("/.."))
-		die("cgroupsPath %s: must not climb with ..", cfg.cgroups_path);
+		snprintf(out, sizeof out, systemd ? ":launcher:%s" : "/launcher.%s", id);
 }
 
-inline void find_cgroups(const char *path, cgroup_dirs &cg)
+// The cgroup of a record, as create made it: cgroup2's directory and each v1 one that is there.
+inline void cgroup_of_record(const state::record &r, limits::cgroup &cg)
 {
-	cg.count = 0;
-	cg.v2 = limits::mounted_as(limits::cgroup_root, CGROUP2_SUPER_MAGIC);
-	auto add = [&](const char *base, const char *controller) {
-		snprintf(cg.dirs[cg.count], PATH_MAX, "%s%s", base, path);
-		snprintf(cg.v1[cg.count], sizeof cg.v1[0], "%s", controller);
-		cg.count++;
-	};
-	if (cg.v2)
-		return add(limits::cgroup_root, "");
-	for (const char *c : v1_controllers) {
-		char base[64];
-		snprintf(base, sizeof base, "%s/%s", limits::cgroup_root, c);
-		if (limits::mounted_as(base, CGROUP_SUPER_MAGIC))
-			add(base, c);
+	limits::detect(cg);
+	snprintf(cg.path, sizeof cg.path, "%s", r.cgroups);
+	snprintf(cg.v1_path, sizeof cg.v1_path, "%s", r.cgroups);
+	char dir[PATH_MAX];
+	for (size_t i = 0; !cg.v2 && i < std::size(limits::v1_controllers); i++) {
+		cg.v1 |= 1u << i;
+		limits::dir_of(cg, limits::v1_controllers[i], dir);
+		if (access(dir, F_OK) < 0)
+			cg.v1 &= ~(1u << i);
 	}
-	if (limits::mounted_as(limits::hybrid_cgroup2, CGROUP2_SUPER_MAGIC))
-		add(limits::hybrid_cgroup2, "");
+	cg.owned = true;
 }
 
-inline const char *cgroup_of(const cgroup_dirs &cg, const char *controller)
+// The bundle's resources as limits.hpp takes them.
+inline limits::resources resources_of(const bundle::resources &b)
 {
-	for (size_t i = 0; i < cg.count; i++)
-		if (strcmp(cg.v1[i], controller) == 0)
-			return cg.dirs[i];
-	return nullptr;
+	limits::resources r;
+	r.memory = b.memory, r.memory_reservation = b.memory_reservation, r.memory_swap = b.memory_swap;
+	r.cpu_shares = b.cpu_shares, r.cpu_quota = b.cpu_quota, r.cpu_period = b.cpu_period;
+	r.cpus = *b.cpus ? b.cpus : nullptr, r.mems = *b.mems ? b.mems : nullptr;
+	r.pids = b.pids;
+	r.set_devices = true;
+	r.devices = b.devices;
+	return r;
 }
 
-// The devices rules as the v1 controller takes them, in order: deny or allow a type,
-// major and minor ('*' for any) with access bits.
-inline void write_device_rules(const char *dir, std::span<const bundle::resources::device_rule> rules)
+inline std::vector<pid_t> cgroup_pids(const limits::cgroup &cg)
 {
-	for (const auto &r : rules) {
-		char major[12] = "*", minor[12] = "*", text[48];
-		if (r.major >= 0)
-			snprintf(major, sizeof major, "%lld", (long long)r.major);
-		if (r.minor >= 0)
-			snprintf(minor, sizeof minor, "%lld", (long long)r.minor);
-		snprintf(text, sizeof text, "%c %s:%s %s%s%s", r.type, major, minor, r.access & 2 ? "r" : "", r.access & 4 ? "w" : "",
-			 r.access & 1 ? "m" : "");
-		if (r.type == 'a')
-			snprintf(text, sizeof text, "a");
-		limits::write_value(dir, r.allow ? "devices.allow" : "devices.deny", text);
-	}
+	static pid_t list[4096];
+	size_t n = limits::pids(cg, list, std::size(list));
+	return std::vector<pid_t>(list, list + std::min(n, std::size(list)));
 }
-
-inline void write_number(const char *dir, const char *file, long long v)
-{
-	char text[24];
-	snprintf(text, sizeof text, "%lld", v);
-	limits::write_value(dir, file, text);
-}
-
-// The bundle's resources, into cgroups already made.
-inline void apply_resources(const cgroup_dirs &cg, const bundle::resources &r)
-{
-	if (cg.v2) {
-		const char *d = cg.dirs[0];
-		char text[64];
-		auto max = [&](const char *file, int64_t v) {
-			if (v)
-				v < 0 ? limits::write_value(d, file, "max") : write_number(d, file, v);
-		};
-		max("memory.max", r.memory);
-		max("memory.low", r.memory_reservation);
-		if (r.memory_swap) // v1's swap is memory plus swap; v2's is swap alone
-			r.memory_swap < 0 ? limits::write_value(d, "memory.swap.max", "max")
-					  : write_number(d, "memory.swap.max", std::max<int64_t>(0, r.memory_swap - r.memory));
-		max("pids.max", r.pids);
-		if (r.cpu_quota || r.cpu_period) {
-			snprintf(text, sizeof text, r.cpu_quota > 0 ? "%lld %llu" : "max %llu", r.cpu_quota > 0 ? (long long)r.cpu_quota : (long long)(r.cpu_period ? r.cpu_period : 100000),
-				 (unsigned long long)(r.cpu_period ? r.cpu_period : 100000));
-			if (r.cpu_quota <= 0)
-				snprintf(text, sizeof text, "max %llu", (unsigned long long)(r.cpu_period ? r.cpu_period : 100000));
-			limits::write_value(d, "cpu.max", text);
-		}
-		if (r.cpu_shares) // runc's mapping of shares (2..262144) to weight (1..10000)
-			write_number(d, "cpu.weight", 1 + ((long long)std::clamp<uint64_t>(r.cpu_shares, 2, 262144) - 2) * 9999 / 262142);
-		if (*r.cpus)
-			limits::write_value(d, "cpuset.cpus", r.cpus);
-		if (*r.mems)
-			limits::write_value(d, "cpuset.mems", r.mems);
-		return;
-	}
-	if (const char *d = cgroup_of(cg, "memory")) {
-		if (r.memory)
-			write_number(d, "memory.limit_in_bytes", r.memory);
-		if (r.memory_reservation)
-			write_number(d, "memory.soft_limit_in_bytes", r.memory_reservation);
-		char swap[PATH_MAX + 32];
-		snprintf(swap, sizeof swap, "%s/memory.memsw.limit_in_bytes", d);
-		if (r.memory_swap && access(swap, F_OK) == 0)
-			write_number(d, "memory.memsw.limit_in_bytes", r.memory_swap);
-	}
-	if (const char *d = cgroup_of(cg, "pids"); d && r.pids)
-		r.pids < 0 ? limits::write_value(d, "pids.max", "max") : write_number(d, "pids.max", r.pids);
-	if (const char *d = cgroup_of(cg, "cpu")) {
-		if (r.cpu_shares)
-			write_number(d, "cpu.shares", (long long)r.cpu_shares);
-		if (r.cpu_period)
-			write_number(d, "cpu.cfs_period_us", (long long)r.cpu_period);
-		if (r.cpu_quota)
-			write_number(d, "cpu.cfs_quota_us", r.cpu_quota);
-	}
-	if (const char *d = cgroup_of(cg, "cpuset")) {
-		if (*r.cpus)
-			limits::write_value(d, "cpuset.cpus", r.cpus);
-		if (*r.mems)
-			limits::write_value(d, "cpuset.mems", r.mems);
-	}
-	if (const char *d = cgroup_of(cg, "devices"))
-		write_device_rules(d, r.devices);
-	else if (!r.devices.empty())
-		die("linux.resources.devices: this host has no v1 devices controller (cgroup v2 device rules from a bundle are not supported yet)");
-}
-
-// Makes the directories; each new level of a v1 cpuset starts with its parent's cpus and
-// mems, as the kernel refuses tasks in an empty one.
-inline void make_cgroups(const cgroup_dirs &cg)
-{
-	for (size_t i = 0; i < cg.count; i++) {
-		sys::mkdirs(cg.dirs[i], 0755);
-		if (strcmp(cg.v1[i], "cpuset") != 0)
-			continue;
-		char level[PATH_MAX];
-		snprintf(level, sizeof level, "%s", cg.dirs[i]);
-		for (char *slash = level + strlen(limits::cgroup_root) + sizeof "/cpuset" - 1; slash && *slash;) {
-			slash = strchr(slash + 1, '/');
-			if (slash)
-				*slash = 0;
-			for (const char *file : {"cpuset.cpus", "cpuset.mems"}) {
-				char parent[PATH_MAX + 16], own_path[PATH_MAX + 16], text[256] = "", own[8] = "";
-				snprintf(parent, sizeof parent, "%s/../%s", level, file);
-				snprintf(own_path, sizeof own_path, "%s/%s", level, file);
-				sys::unique_fd have(open(own_path, O_RDONLY | O_CLOEXEC)), from(open(parent, O_RDONLY | O_CLOEXEC));
-				ssize_t n;
-				if (have && read(have.get(), own, sizeof own) > 0 && own[0] != '\n')
-					continue; // set already
-				if (from && (n = read(from.get(), text, sizeof text - 1)) > 0 && text[0] != '\n') {
-					text[n] = 0;
-					limits::write_value(level, file, text);
-				}
-			}
-			if (slash)
-				*slash = '/';
-		}
-	}
-}
-
-inline void join_cgroups(const cgroup_dirs &cg, pid_t pid)
-{
-	char text[16];
-	snprintf(text, sizeof text, "%d", pid);
-	for (size_t i = 0; i < cg.count; i++)
-		limits::write_value(cg.dirs[i], "cgroup.procs", text);
-}
-
-// The pids of every process in the container's cgroup.
-inline std::vector<pid_t> cgroup_pids(const cgroup_dirs &cg)
-{
-	std::vector<pid_t> pids;
-	if (!cg.count)
-		return pids;
-	char path[PATH_MAX + 16], text[8192];
-	snprintf(path, sizeof path, "%s/cgroup.procs", cg.dirs[cg.count - 1]);
-	sys::unique_fd fd(open(path, O_RDONLY | O_CLOEXEC));
-	std::vector<char> all;
-	for (ssize_t n; fd && (n = read(fd.get(), text, sizeof text)) > 0;)
-		all.insert(all.end(), text, text + n);
-	pid_t p = 0;
-	for (char c : all)
-		if (c == '\n')
-			pids.push_back(p), p = 0;
-		else
-			p = p * 10 + (c - '0');
-	return pids;
-}
-
-// The directories, and the parent of the launcher's default path when nothing else uses it.
-inline void remove_cgroups(const cgroup_dirs &cg)
-{
-	for (size_t i = 0; i < cg.count; i++) {
-		if (rmdir(cg.dirs[i]) < 0 && errno != ENOENT)
-			die_errno("remove cgroup %s", cg.dirs[i]);
-		char parent[PATH_MAX];
-		snprintf(parent, sizeof parent, "%s", cg.dirs[i]);
-		*strrchr(parent, '/') = 0;
-		if (std::string_view(parent).ends_with("/launcher"))
-			rmdir(parent);
-	}
-}
-
-inline bool frozen(const cgroup_dirs &cg)
-{
-	const char *d = cg.v2 ? cg.dirs[0] : cgroup_of(cg, "freezer");
-	char path[PATH_MAX + 32], text[16] = "";
-	if (!d)
-		return false;
-	snprintf(path, sizeof path, "%s/%s", d, cg.v2 ? "cgroup.freeze" : "freezer.state");
-	sys::unique_fd fd(open(path, O_RDONLY | O_CLOEXEC));
-	return fd && read(fd.get(), text, sizeof text - 1) > 0 && (text[0] == '1' || strncmp(text, "FROZEN", 6) == 0);
-}
-
-inline void freeze(const cgroup_dirs &cg, bool on)
-{
-	const char *d = cg.v2 ? cg.dirs[0] : cgroup_of(cg, "freezer");
-	if (!d)
-		die("pause: this host has no freezer");
-	limits::write_value(d, cg.v2 ? "cgroup.freeze" : "freezer.state", cg.v2 ? (on ? "1" : "0") : (on ? "FROZEN" : "THAWED"));
-}
-
 
 // ---- Hooks ------------------------------------------------------------------------------
 
@@ -604,7 +399,7 @@ inline int run_hook(const bundle::hook &h, std::string_view state_json, char (&w
 	close(in[0]);
 	if (pid < 0)
 		die_errno("run hook %s", h.path);
-	signal(SIGPIPE, SIG_IGN); // a hook need not read its stdin
+	sys::set_action(SIGPIPE, SIG_IGN); // a hook need not read its stdin
 	(void)!write(in[1], state_json.data(), state_json.size());
 	close(in[1]);
 	sys::unique_fd pidfd(int(syscall(SYS_pidfd_open, pid, 0)));
@@ -743,24 +538,17 @@ inline bool namespaced_sysctl(std::string_view key, unsigned long ns)
 	return false;
 }
 
-// Through the container's own /proc (root: the new root, not yet entered), before
-// readonlyPaths makes /proc/sys read-only: runc's order.
-inline void write_sysctls(const bundle::config &cfg, unsigned long own_ns, int root)
+// Written through the container's own /proc, before its read-only paths cover /proc/sys.
+inline void write_sysctls(int root, const bundle::config &cfg, unsigned long own_ns)
 {
-	if (cfg.sysctls.empty())
-		return;
-	sys::unique_fd proc(sys::openat2(root, "/proc", O_PATH | O_DIRECTORY | O_CLOEXEC, RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS));
-	struct statfs fs;
-	if (!proc || fstatfs(proc.get(), &fs) < 0 || fs.f_type != PROC_SUPER_MAGIC)
-		die("linux.sysctl: the container has no /proc mounted to write them in");
 	for (auto [key, value] : cfg.sysctls) {
 		if (!namespaced_sysctl(key, own_ns))
 			die("sysctl %s: not in a namespace of the container", key);
 		char path[256];
-		int n = snprintf(path, sizeof path, "sys/%s", key);
-		for (char *c = path + 4; c < path + n; c++)
+		int n = snprintf(path, sizeof path, "/proc/sys/%s", key);
+		for (char *c = path + 10; c < path + n; c++)
 			*c = *c == '.' ? '/' : *c;
-		sys::unique_fd fd(sys::openat2(proc.get(), path, O_WRONLY | O_CLOEXEC, RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS));
+		sys::unique_fd fd(sys::openat2(root, path, O_WRONLY | O_CLOEXEC, RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS));
 		if (!fd || write(fd.get(), value, strlen(value)) < 0)
 			die_errno("write sysctl %s=%s", key, value);
 	}
@@ -770,6 +558,24 @@ inline uint64_t ns_inode(const char *path)
 {
 	struct stat st;
 	return stat(path, &st) == 0 ? st.st_ino : 0;
+}
+
+// Closes every descriptor from 3 up but `keep` (and the --preserve-fds ones, 3 to 3+N-1).
+inline void keep_only(std::initializer_list<int> keep, unsigned preserve)
+{
+	int sorted[8], n = 0;
+	for (int fd : keep)
+		if (fd >= int(3 + preserve))
+			sorted[n++] = fd;
+	for (int i = 1; i < n; i++) // insertion sort: a handful of descriptors
+		for (int j = i; j > 0 && sorted[j - 1] > sorted[j]; j--)
+			std::swap(sorted[j - 1], sorted[j]);
+	unsigned from = 3 + preserve;
+	for (int i = 0; i < n; from = unsigned(sorted[i++]) + 1)
+		if (unsigned(sorted[i]) > from && sys::close_range(from, unsigned(sorted[i]) - 1, 0) < 0)
+			die_errno("close the runtime's descriptors");
+	if (sys::close_range(from, ~0U, 0) < 0)
+		die_errno("close the runtime's descriptors");
 }
 
 // What the host side tells the container's first process: go, you are this pid.
@@ -862,6 +668,9 @@ inline int take_privileges(const bundle::process &p, const seccomp::program *fil
 	if (read(s.go, &go, sizeof go) != sizeof go)
 		_exit(1);
 	s.rec->pid = go.host_pid;
+	// Only what the process needs stays open: a host directory left open (the state root,
+	// the cgroup's) could become its cwd through /proc/self/fd (CVE-2024-21626).
+	keep_only({s.go, s.ready, s.fifo, s.console, log_fd}, s.preserve_fds);
 	bool userns = s.own_ns & CLONE_NEWUSER;
 	if (userns && (sys::set_gid(0) < 0 || sys::set_uid(0) < 0))
 		die_errno("become root of the user namespace");
@@ -873,6 +682,8 @@ inline int take_privileges(const bundle::process &p, const seccomp::program *fil
 			if (!ns || setns(ns.get(), int(j.type)) < 0)
 				die_errno("join namespace %s", j.path);
 		}
+	if ((s.own_ns & CLONE_NEWCGROUP) && unshare(CLONE_NEWCGROUP) < 0)
+		die_errno("make the cgroup namespace");
 	// A new time namespace holds this process's children, and this process from its execve.
 	if ((s.own_ns & 0x80) && unshare(0x80 /* CLONE_NEWTIME */) < 0)
 		die_errno("make a time namespace");
@@ -901,7 +712,7 @@ inline int take_privileges(const bundle::process &p, const seccomp::program *fil
 	int terminal = cfg.proc.terminal ? make_console(root.get(), s.console, cfg.proc) : -1;
 	if (s.console >= 0)
 		close(s.console);
-	write_sysctls(cfg, s.own_ns, root.get());
+	write_sysctls(root.get(), cfg, s.own_ns);
 	rootfs::mask_paths(root.get(), cfg.masked, cfg.readonly);
 	run_hooks(cfg, bundle::create_container, *s.rec, "creating"); // create has not finished
 	rootfs::enter(root.get());
@@ -923,8 +734,7 @@ inline int take_privileges(const bundle::process &p, const seccomp::program *fil
 		if (!fd || write(fd.get(), text, size_t(n)) != n)
 			die_errno("write oom_score_adj %d", cfg.proc.oom_score_adj);
 	}
-	if (chdir(cfg.proc.cwd) < 0)
-		die_errno("chdir to cwd (\"%s\") set in config.json failed", cfg.proc.cwd);
+	rootfs::enter_workdir(cfg.proc.cwd); // made if missing, as runc does; checked inside
 	static char file_buf[PATH_MAX];
 	const char *file = find_executable(cfg.proc, file_buf);
 	if (terminal >= 0)
@@ -977,7 +787,7 @@ struct container_ref {
 	sys::unique_fd dir;
 	std::vector<char> text;
 	std::vector<json::token> tokens;
-	cgroup_dirs cg;
+	limits::cgroup cg;
 };
 
 inline bool load(context &x, const char *id, container_ref &c)
@@ -991,7 +801,7 @@ inline bool load(context &x, const char *id, container_ref &c)
 		return false;
 	if (!state::read_file(c.dir.get(), "state.json", c.text) || !state::parse({c.text.data(), c.text.size()}, c.tokens, c.rec))
 		die("container %s: its state %s/%s/state.json cannot be read", id, x.root_path, id);
-	find_cgroups(c.rec.cgroups, c.cg);
+	cgroup_of_record(c.rec, c.cg);
 	return true;
 }
 
@@ -1005,9 +815,10 @@ inline const char *status_of(const container_ref &c)
 {
 	if (!state::alive(c.rec))
 		return "stopped";
-	if (faccessat(c.dir.get(), "exec.fifo", F_OK, AT_SYMLINK_NOFOLLOW) == 0)
+	struct stat st;
+	if (fstatat(c.dir.get(), "exec.fifo", &st, AT_SYMLINK_NOFOLLOW) == 0)
 		return "created";
-	return frozen(c.cg) ? "paused" : "running";
+	return limits::frozen(c.cg) ? "paused" : "running";
 }
 
 // The bundle's config.json as create saved it (hooks for delete, the process for exec).
@@ -1045,7 +856,7 @@ inline int connect_console(const char *path)
 // What a failing create leaves behind, given back (sys::at_die).
 inline struct {
 	pid_t child = -1;
-	cgroup_dirs *cg = nullptr;
+	limits::cgroup *cg = nullptr;
 	int root = -1;
 	const char *id = nullptr;
 } undo;
@@ -1055,9 +866,9 @@ inline void undo_create()
 	if (undo.child > 0 && kill(undo.child, SIGKILL) == 0)
 		waitpid(undo.child, nullptr, 0);
 	if (undo.cg) {
-		cgroup_dirs *cg = undo.cg;
+		limits::cgroup *cg = undo.cg;
 		undo.cg = nullptr;
-		remove_cgroups(*cg);
+		limits::remove(*cg);
 	}
 	if (undo.id)
 		state::remove_dir(undo.root, undo.id);
@@ -1067,7 +878,7 @@ inline void undo_create()
 inline void read_bundle(const char *bundle_dir, char (&abs)[PATH_MAX], std::vector<char> &text, std::vector<char> &store,
 			std::vector<json::token> &tokens, bundle::config &cfg)
 {
-	if (!realpath(bundle_dir, abs))
+	if (!sys::real_path(bundle_dir, abs))
 		die_errno("bundle %s", bundle_dir);
 	sys::unique_fd dir(open(abs, O_RDONLY | O_DIRECTORY | O_CLOEXEC));
 	if (!dir || !state::read_file(dir.get(), "config.json", text))
@@ -1108,7 +919,7 @@ inline void write_id_maps(pid_t pid, const bundle::config &cfg)
 
 // create, and run's first half: everything from config.json, the process left waiting.
 inline pid_t create(context &x, const char *id, std::vector<char> &config_text, bundle::config &cfg, state::record &rec,
-		    cgroup_dirs &cg, seccomp::program &filter)
+		    limits::cgroup &cg, seccomp::program &filter)
 {
 	static char bundle_abs[PATH_MAX];
 	std::vector<char> store;
@@ -1125,7 +936,7 @@ inline pid_t create(context &x, const char *id, std::vector<char> &config_text, 
 	bool has_filter = !cfg.seccomp.empty();
 	if (has_filter) {
 		char why[160];
-		if (!seccomp::compile(cfg.seccomp, cfg.proc.caps[bundle::effective], filter, why, sizeof why))
+		if (!seccomp::compile(cfg.seccomp, cfg.proc.caps[bundle::effective], filter, why, sizeof why, seccomp::kernel_version()))
 			die("linux.seccomp: %s", why);
 	}
 	if (cfg.proc.terminal && !x.cmd.console_socket)
@@ -1137,7 +948,7 @@ inline pid_t create(context &x, const char *id, std::vector<char> &config_text, 
 	else
 		snprintf(rec.rootfs, sizeof rec.rootfs, "%s/%s", bundle_abs, cfg.root);
 	char real_root[PATH_MAX];
-	if (!realpath(rec.rootfs, real_root))
+	if (!sys::real_path(rec.rootfs, real_root))
 		die_errno("root.path %s", rec.rootfs);
 	snprintf(rec.rootfs, sizeof rec.rootfs, "%s", real_root);
 	rec.annotations = cfg.annotations;
@@ -1156,20 +967,18 @@ inline pid_t create(context &x, const char *id, std::vector<char> &config_text, 
 		die_errno("open %s/%s/exec.fifo", x.root_path, id);
 	sys::unique_fd console(x.cmd.console_socket && cfg.proc.terminal ? connect_console(x.cmd.console_socket) : -1);
 
-	char path[PATH_MAX];
-	cgroup_path(cfg, id, x.cmd.systemd, path);
-	snprintf(rec.cgroups, sizeof rec.cgroups, "%s", path);
-	find_cgroups(path, cg);
-	make_cgroups(cg);
-	undo.cg = &cg;
 	// runc's rule: the default devices and every node of linux.devices are allowed after
 	// the bundle's own rules (engines send "deny all" first and rely on it).
 	for (const security::device_rule &d : security::device_rules)
-		cfg.res.devices.push_back({true, d.type, d.major, d.minor, uint8_t(d.access == security::dev_m ? 1 : 7)});
+		cfg.res.devices.push_back(d);
 	for (const bundle::device &d : cfg.devices)
 		if (d.type != 'p')
-			cfg.res.devices.push_back({true, d.type == 'b' ? 'b' : 'c', d.major, d.minor, 7});
-	apply_resources(cg, cfg.res);
+			cfg.res.devices.push_back({d.type == 'b' ? 'b' : 'c', int16_t(d.major), int32_t(d.minor), security::dev_rwm, true});
+	char spec[PATH_MAX];
+	cgroup_spec(cfg, id, x.cmd.systemd, spec);
+	undo.cg = &cg;
+	limits::create_at(cg, spec, resources_of(cfg.res));
+	snprintf(rec.cgroups, sizeof rec.cgroups, "%s", cg.path);
 
 	// A pid namespace applies to children: ours, here, for the clone alone. The hooks
 	// (createRuntime, prestart, and run's poststart and poststop) run in the runtime's.
@@ -1186,8 +995,12 @@ inline pid_t create(context &x, const char *id, std::vector<char> &config_text, 
 		die_errno("pipe");
 	child_setup setup = {&cfg, &rec, has_filter ? &filter : nullptr, go[0], ready[1], fifo.get(), console.get(), 0, x.cmd.preserve_fds};
 	setup.own_ns = cfg.new_namespaces;
-	// clone(2) has no room for CLONE_NEWTIME (0x80 is its exit signal's): the child makes it.
-	pid_t pid = pid_t(sys::clone_fork((cfg.new_namespaces & ~0x80UL) | SIGCHLD));
+	// Born in its cgroup2 directory where the kernel can (clone3's CLONE_INTO_CGROUP: no
+	// wait for a move). A cgroup namespace is made by the process itself once it is in
+	// its cgroups, so that they are the namespace's root; a time namespace too (clone(2)
+	// has no room for CLONE_NEWTIME: 0x80 is its exit signal's).
+	bool born_in_cgroup;
+	pid_t pid = pid_t(sys::clone_fork_into((cfg.new_namespaces & ~(CLONE_NEWCGROUP | 0x80UL)) | SIGCHLD, cg.fd, born_in_cgroup));
 	if (pid < 0)
 		die_errno("clone the container's process");
 	if (pid == 0) {
@@ -1204,7 +1017,7 @@ inline pid_t create(context &x, const char *id, std::vector<char> &config_text, 
 	console.reset();
 	if (cfg.new_namespaces & CLONE_NEWUSER)
 		write_id_maps(pid, cfg);
-	join_cgroups(cg, pid);
+	limits::enter(cg, pid, born_in_cgroup); // (and closes cg.fd)
 	bool dead;
 	rec.pid = pid;
 	rec.start_time = state::process_start(pid, dead);
@@ -1254,7 +1067,7 @@ inline void wait_gone(const container_ref &c)
 {
 	for (int i = 0; i < 1000 && state::alive(c.rec); i++)
 		usleep(10000);
-	for (int i = 0; i < 500 && !cgroup_pids(c.cg).empty(); i++)
+	for (int i = 0; i < 500 && limits::pids(c.cg, nullptr, 0); i++)
 		usleep(10000);
 }
 
@@ -1268,15 +1081,10 @@ inline int destroy(context &x, const char *id)
 			die("container \"%s\" does not exist", id);
 		// What a killed create left: its directory, and its cgroup at the default path
 		// (empty: its process died with the create).
-		cgroup_dirs cg;
-		char path[PATH_MAX];
-		snprintf(path, sizeof path, "/launcher/%s", id);
-		find_cgroups(path, cg);
-		for (size_t i = 0; i < cg.count; i++) {
-			rmdir(cg.dirs[i]);
-			*strrchr(cg.dirs[i], '/') = 0;
-			rmdir(cg.dirs[i]); // /launcher, when nothing else uses it
-		}
+		state::record half;
+		snprintf(half.cgroups, sizeof half.cgroups, "/launcher.%s", id);
+		cgroup_of_record(half, c.cg);
+		limits::remove(c.cg);
 		state::remove_dir(x.root, id);
 		return 0;
 	}
@@ -1284,20 +1092,21 @@ inline int destroy(context &x, const char *id)
 	if (strcmp(status, "stopped") != 0) {
 		if (strcmp(status, "created") != 0 && !x.cmd.force)
 			die("cannot delete container %s that is not stopped: %s", id, status);
+		// A frozen process dies only once thawed: v1's freezer holds it even against
+		// cgroup.kill of the hybrid host's cgroup2.
+		if (strcmp(status, "paused") == 0)
+			limits::freeze(c.cg, false);
 		kill(c.rec.pid, SIGKILL);
 	}
 	// What is left in the cgroup goes too, stopped or not: without a pid namespace of its
 	// own, the process's children outlive it (and their cgroup could not be removed).
-	if (frozen(c.cg))
-		freeze(c.cg, false);
-	for (pid_t p : cgroup_pids(c.cg))
-		kill(p, SIGKILL);
+	limits::kill_all(c.cg);
 	wait_gone(c);
 	std::vector<char> text, store;
 	std::vector<json::token> tokens;
 	bundle::config cfg;
 	load_config(c, text, store, tokens, cfg);
-	remove_cgroups(c.cg);
+	limits::remove(c.cg);
 	run_hooks(cfg, bundle::poststop, c.rec, "stopped");
 	state::remove_dir(x.root, id);
 	return 0;
@@ -1373,7 +1182,9 @@ inline int update(container_ref &c, const command &cmd)
 	bundle::resources r;
 	if (image::problem p = bundle::detail::parse_resources({&doc, 0}, r))
 		die("update --resources: %s at byte %zu", p.what, p.offset);
-	apply_resources(c.cg, r);
+	limits::apply(c.cg, resources_of(r));
+	if (!r.devices.empty())
+		limits::attach_devices(c.cg, r.devices);
 	return 0;
 }
 
@@ -1410,14 +1221,14 @@ inline int exec_in(context &x, container_ref &c)
 		if (cmd.cwd)
 			p.cwd = cmd.cwd;
 		if (cmd.user) {
-			char *end;
-			p.uid = uid_t(strtoul(cmd.user, &end, 10));
-			p.gid = *end == ':' ? gid_t(strtoul(end + 1, &end, 10)) : p.gid;
+			const char *end;
+			p.uid = uid_t(sys::leading_number(cmd.user, &end));
+			p.gid = *end == ':' ? gid_t(sys::leading_number(end + 1, &end)) : p.gid;
 			if (*end || end == cmd.user)
 				die("exec --user %s: expected UID[:GID]", cmd.user);
 		}
 		for (const char *g : cmd.gids)
-			p.groups.push_back(gid_t(atoi(g)));
+			p.groups.push_back(gid_t(sys::leading_number(g)));
 		for (const char *name : cmd.caps) {
 			uint64_t m = security::cap_mask(name);
 			if (!m)
@@ -1435,7 +1246,7 @@ inline int exec_in(context &x, container_ref &c)
 	seccomp::program filter;
 	bool has_filter = !cfg.seccomp.empty();
 	char why[160];
-	if (has_filter && !seccomp::compile(cfg.seccomp, p.caps[bundle::effective], filter, why, sizeof why))
+	if (has_filter && !seccomp::compile(cfg.seccomp, p.caps[bundle::effective], filter, why, sizeof why, seccomp::kernel_version()))
 		die("linux.seccomp: %s", why);
 	unsigned long join = 0;
 	for (const auto &t : bundle::detail::namespace_types) {
@@ -1451,14 +1262,20 @@ inline int exec_in(context &x, container_ref &c)
 		die("container not running");
 	sys::unique_fd console(p.terminal ? connect_console(cmd.console_socket) : -1);
 	std::vector<int> procs;
-	for (size_t i = 0; i < c.cg.count; i++) {
-		char path[PATH_MAX + 16];
-		snprintf(path, sizeof path, "%s/cgroup.procs", c.cg.dirs[i]);
+	auto open_procs = [&](const char *controller) {
+		char dir[PATH_MAX], path[PATH_MAX + 16];
+		limits::dir_of(c.cg, controller, dir);
+		snprintf(path, sizeof path, "%s/cgroup.procs", dir);
 		int fd = open(path, O_WRONLY | O_CLOEXEC);
 		if (fd < 0)
 			die_errno("open %s", path);
 		procs.push_back(fd);
-	}
+	};
+	if (c.cg.v2_root)
+		open_procs(nullptr);
+	for (size_t i = 0; !c.cg.v2 && i < std::size(limits::v1_controllers); i++)
+		if (c.cg.v1 & (1u << i))
+			open_procs(limits::v1_controllers[i]);
 	if ((join & CLONE_NEWPID) && setns(pidfd.get(), CLONE_NEWPID) < 0)
 		die_errno("join the pid namespace of container %s", c.rec.id);
 	sigset_t blocked;
@@ -1476,14 +1293,16 @@ inline int exec_in(context &x, container_ref &c)
 		for (const bundle::rlimit_entry &r : p.rlimits)
 			if (sys::set_rlimit(r.resource, r.limit) < 0)
 				die_errno("set rlimit %d", r.resource);
-		if (chdir(p.cwd) < 0)
-			die_errno("chdir to %s", p.cwd);
+		keep_only({console.get(), log_fd}, cmd.preserve_fds);
+		rootfs::enter_workdir(p.cwd);
 		if (p.terminal) {
 			sys::unique_fd root(open("/", O_PATH | O_DIRECTORY | O_CLOEXEC));
 			use_terminal(make_pty(root.get(), console.get(), p));
 		}
 		static char file_buf[PATH_MAX];
-		exec_process(p, find_executable(p, file_buf), has_filter ? &filter : nullptr, join & CLONE_NEWUSER, cmd.preserve_fds);
+		sys::failure_status = 127; // a command not found exits as a shell's would
+		const char *file = find_executable(p, file_buf);
+		exec_process(p, file, has_filter ? &filter : nullptr, join & CLONE_NEWUSER, cmd.preserve_fds);
 	}
 	if (cmd.pid_file)
 		write_pid_file(cmd.pid_file, pid);
@@ -1553,7 +1372,7 @@ inline int run(context &x, const char *id)
 	std::vector<char> config_text;
 	bundle::config cfg;
 	state::record rec;
-	cgroup_dirs cg;
+	limits::cgroup cg;
 	seccomp::program filter;
 	sigset_t blocked;
 	init::block_signals(blocked);
@@ -1602,7 +1421,7 @@ inline int run(context &x, const char *id)
 		std::vector<char> text;
 		static bundle::config cfg; // the child's, for as long as it waits
 		static state::record rec;
-		static cgroup_dirs cg;
+		static limits::cgroup cg;
 		static seccomp::program filter;
 		create(x, id, text, cfg, rec, cg, filter);
 		exit(0);
@@ -1623,7 +1442,7 @@ inline int run(context &x, const char *id)
 	case verb::resume:
 		if (strcmp(status_of(c), x.cmd.v == verb::pause ? "running" : "paused") != 0)
 			die("container %s is not %s", id, x.cmd.v == verb::pause ? "running" : "paused");
-		freeze(c.cg, x.cmd.v == verb::pause);
+		limits::freeze(c.cg, x.cmd.v == verb::pause);
 		exit(0);
 	case verb::update: exit(update(c, x.cmd));
 	default: die("unreachable");

@@ -12,7 +12,7 @@ namespace options {
 
 enum class id {
 	hostname, env, workdir, entrypoint, net, subnet, ip, netns, net_rm, cap_add, cap_drop, privileged,
-	seccomp, read_only, volume, memory, pids_limit, cpus, ulimit, userns, load_modules, storage, verbose, rm, interactive, help, version,
+	seccomp, security_opt, read_only, volume, memory, pids_limit, cpus, ulimit, userns, load_modules, storage, progress, verbose, rm, interactive, help, version,
 	user, image, root, no_cache, cache_ls, cache_prune
 };
 
@@ -42,6 +42,7 @@ constexpr flag flags[] = {
 	{"cap-drop", 0, "CAP", id::cap_drop, "drop a capability (a name, or ALL)"},
 	{"privileged", 0, nullptr, id::privileged, "keep every capability; no seccomp filter, masked or read-only paths"},
 	{"seccomp", 0, "unconfined", id::seccomp, "run without the seccomp filter"},
+	{"security-opt", 0, "OPT", id::security_opt, "seccomp=unconfined, seccomp=PROFILE.json (docker's or OCI's format), no-new-privileges"},
 	{"read-only", 0, nullptr, id::read_only, "mount the container's root file system read-only"},
 	{"volume", 'v', "HOST:CTR[:ro]", id::volume, "bind mount a host path into the container"},
 	{"memory", 'm', "BYTES", id::memory, "memory limit (k, m, g suffixes); exceeding it gets the container killed"},
@@ -50,11 +51,12 @@ constexpr flag flags[] = {
 	{"ulimit", 0, "NAME=SOFT[:HARD]", id::ulimit, "resource limit, e.g. nofile=1024:2048"},
 	{"userns", 0, nullptr, id::userns, "map container root to an unprivileged host id (automatic when not root)"},
 	{"storage", 0, "overlay|copy", id::storage, "stack layers with overlayfs (default; copy when the kernel has none) or merge copies"},
-	{"root", 0, "DIR", id::root, "layer cache directory (default $LAUNCHER_ROOT or /var/lib/launcher)"},
+	{"data-root", 0, "DIR", id::root, "layer cache directory (default $LAUNCHER_ROOT or /var/lib/launcher)"},
 	{"no-cache", 0, nullptr, id::no_cache, "unpack the layers into a tmpfs that dies with the container"},
 	{"cache-ls", 0, nullptr, id::cache_ls, "list the cached layers and exit"},
 	{"cache-prune", 0, nullptr, id::cache_prune, "remove the cached layers no container is using and exit"},
 	{"load-modules", 0, nullptr, id::load_modules, "load overlay, veth and bridge (with their dependencies) first"},
+	{"progress", 0, "auto|plain|none", id::progress, "a line per layer a first start unpacks: on a terminal (auto), always, never"},
 	{"verbose", 0, nullptr, id::verbose, "print each step of the start with its time on stderr"},
 	{"rm", 0, nullptr, id::rm, "accepted for docker compatibility: containers never outlive a run"},
 	{"interactive", 'i', nullptr, id::interactive, "accepted for docker compatibility: stdin is always passed"},
@@ -72,9 +74,10 @@ struct parsed {
 	const char *net = "none", *subnet = nullptr, *ip = nullptr, *netns = nullptr, *net_rm = nullptr;
 	std::vector<const char *> cap_add, cap_drop, volumes, ulimits;
 	bool privileged = false, seccomp = true, read_only = false, userns = false, load_modules = false;
-	const char *memory = nullptr, *pids_limit = nullptr, *cpus = nullptr, *storage = "overlay";
+	const char *memory = nullptr, *pids_limit = nullptr, *cpus = nullptr, *storage = "overlay", *progress = "auto";
 	bool verbose = false, help = false, version = false, no_cache = false, cache_ls = false, cache_prune = false;
 	const char *user = nullptr, *image_ref = nullptr, *root = nullptr;
+	const char *seccomp_profile = nullptr; // --security-opt seccomp=FILE
 	char error[160] = "";
 };
 
@@ -110,6 +113,12 @@ inline void apply(parsed &o, id what, const char *value)
 	case id::cap_drop: o.cap_drop.push_back(value); break;
 	case id::privileged: o.privileged = true; break;
 	case id::seccomp: o.seccomp = false; break;
+	case id::security_opt: // checked by parse: seccomp=unconfined, seccomp=FILE, no-new-privileges
+		if (strncmp(value, "seccomp=", 8) == 0 && strcmp(value + 8, "unconfined") == 0)
+			o.seccomp = false, o.seccomp_profile = nullptr;
+		else if (strncmp(value, "seccomp=", 8) == 0)
+			o.seccomp = true, o.seccomp_profile = value + 8;
+		break; // no-new-privileges: always so
 	case id::read_only: o.read_only = true; break;
 	case id::volume: o.volumes.push_back(value); break;
 	case id::memory: o.memory = value; break;
@@ -119,6 +128,7 @@ inline void apply(parsed &o, id what, const char *value)
 	case id::userns: o.userns = true; break;
 	case id::load_modules: o.load_modules = true; break;
 	case id::storage: o.storage = value; break;
+	case id::progress: o.progress = value; break;
 	case id::verbose: o.verbose = true; break;
 	case id::help: o.help = true; break;
 	case id::version: o.version = true; break;
@@ -180,8 +190,18 @@ inline bool parse(int argc, char *const *argv, parsed &o)
 			snprintf(o.error, sizeof o.error, "flag --storage takes overlay or copy");
 			return false;
 		}
+		if (f->what == id::progress && strcmp(value, "auto") != 0 && strcmp(value, "plain") != 0 && strcmp(value, "none") != 0) {
+			snprintf(o.error, sizeof o.error, "flag --progress takes auto, plain or none");
+			return false;
+		}
 		if (f->what == id::seccomp && strcmp(value, "unconfined") != 0) {
 			snprintf(o.error, sizeof o.error, "flag --seccomp takes only \"unconfined\"");
+			return false;
+		}
+		if (f->what == id::security_opt && !(strncmp(value, "seccomp=", 8) == 0 && value[8]) &&
+		    strcmp(value, "no-new-privileges") != 0 && strcmp(value, "no-new-privileges=true") != 0 &&
+		    strcmp(value, "no-new-privileges:true") != 0) {
+			snprintf(o.error, sizeof o.error, "bad --security-opt %s: expected seccomp=unconfined, seccomp=PROFILE.json or no-new-privileges", value);
 			return false;
 		}
 		apply(o, f->what, value);

@@ -9,12 +9,14 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <sys/vfs.h>
 #include <sys/sysmacros.h>
 #include <sys/vfs.h>
 
 #include "bundle.hpp"
 #include "container.hpp"
 #include "layers.hpp"
+#include "limits.hpp"
 #include "machine.hpp"
 #include "network.hpp"
 #include "security.hpp"
@@ -152,6 +154,8 @@ inline void build(const image_archive &img, bool userns, bool overlay)
 			continue;
 		}
 		mkdir_in(dir, 0755);
+		if (layer_repeated_above(img, i)) // stacked once, at its topmost use (below)
+			continue;
 		sys::unique_fd root(open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC));
 		if (!root)
 			die_errno("open %s", dir);
@@ -162,9 +166,10 @@ inline void build(const image_archive &img, bool userns, bool overlay)
 	size_t used = 0;
 	for (size_t i = n; i-- > 0;) {
 		// A layer listed twice (empty layers share one diff_id) is one directory of the
-		// cache, which overlayfs refuses to stack twice ("Symbolic link loop"). Its
-		// topmost use alone gives the same tree: the lower copy adds nothing it lacks.
-		if (cache && layer_repeated_above(img, i))
+		// cache, which overlayfs refuses to stack twice ("Symbolic link loop"), and is
+		// unpacked once without the cache. Its topmost use alone gives the same tree: the
+		// lower copy adds nothing it lacks.
+		if (layer_repeated_above(img, i))
 			continue;
 		int w = snprintf(lowerdirs + used, sizeof lowerdirs - used, "%sl/%zu", used ? ":" : "", i);
 		if (w < 0 || size_t(w) >= sizeof lowerdirs - used)
@@ -331,9 +336,70 @@ inline void bind_etc_files(int root, const char *hostname, const network::inside
 	}
 }
 
+// The container's /sys/fs/cgroup, as docker mounts it (read-only; --privileged: writable),
+// on the directory of the container's fresh sysfs, which no image reaches. PID 1 is in its
+// cgroup namespace already, so each mount shows the container's own cgroup as its root.
+// A v2 host: cgroup2. A hybrid host: as docker 20.10 there, a tmpfs with a directory per v1
+// controller the container has a cgroup in (where its limits are, which programs read:
+// memory/memory.limit_in_bytes, ...), and cgroup2 as unified/ (its device program's); a
+// controller the container has no cgroup of is left out, rather than show the launcher's.
+// Without limits it has no v1 cgroup at all: cgroup2 alone, as on a v2 host (one mount
+// rather than four: a start's cost), which reads as the truth, no limit.
+// A controller mounted together with another (cpu,cpuacct) is mounted as its host
+// directory names it, with a symlink, as the host has it.
+inline void mount_cgroups(int sys, const limits::cgroup &known, bool writable)
+{
+	limits::cgroup cg = known;
+	if (!cg.v2_root)
+		limits::detect(cg); // no cgroup was made: the launcher's own is the namespace's root
+	if (!cg.v2_root && !cg.v1)
+		return;
+	sys::unique_fd at(openat(sys, "fs/cgroup", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+	if (!at)
+		die_errno("open the container's /sys/fs/cgroup");
+	unsigned long ro = (writable ? 0 : MS_RDONLY) | MS_NOSUID | MS_NODEV | MS_NOEXEC;
+	if (cg.v2 || !cg.v1) { // a hybrid host's container without v1 cgroups: its cgroup2 alone
+		if (mount("cgroup2", fd_path(at.get()).s, "cgroup2", ro, nullptr) < 0)
+			die_errno("mount cgroup2 on /sys/fs/cgroup");
+		return;
+	}
+	if (mount("tmpfs", fd_path(at.get()).s, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=755,size=64k") < 0)
+		die_errno("mount tmpfs on /sys/fs/cgroup");
+	sys::unique_fd dir(openat(sys, "fs/cgroup", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)); // the tmpfs
+	if (!dir)
+		die_errno("open the container's /sys/fs/cgroup");
+	auto mount_in = [&](const char *name, const char *fstype, const char *options) {
+		if (mkdirat(dir.get(), name, 0755) < 0)
+			die_errno("create /sys/fs/cgroup/%s", name);
+		sys::unique_fd d(openat(dir.get(), name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+		if (!d || mount("cgroup", fd_path(d.get()).s, fstype, ro, options) < 0)
+			die_errno("mount %s on /sys/fs/cgroup/%s", fstype, name);
+	};
+	for (size_t i = 0; i < std::size(limits::v1_controllers); i++) {
+		if (!(cg.v1 & (1u << i)))
+			continue;
+		const char *name = limits::v1_controllers[i];
+		char host[64], joined[64];
+		snprintf(host, sizeof host, "%s/%s", limits::cgroup_root, name);
+		ssize_t n = readlink(host, joined, sizeof joined - 1);
+		if (n > 0 && !memchr(joined, '/', size_t(n))) { // cpu -> cpu,cpuacct
+			joined[n] = 0;
+			mount_in(joined, "cgroup", joined);
+			if (symlinkat(joined, dir.get(), name) < 0)
+				die_errno("create symlink /sys/fs/cgroup/%s", name);
+		} else {
+			mount_in(name, "cgroup", name);
+		}
+	}
+	if (cg.path[0])
+		mount_in("unified", "cgroup2", nullptr);
+	if (!writable && mount(nullptr, fd_path(dir.get()).s, nullptr, MS_REMOUNT | MS_BIND | ro, nullptr) < 0)
+		die_errno("make /sys/fs/cgroup read-only");
+}
+
 // /proc, a fresh tmpfs /dev with its nodes and links, /dev/pts, /dev/shm, /dev/mqueue and a
-// read-only /sys, all inside the new root before pivot_root.
-inline void mount_kernel_filesystems(int root, const host_nodes *userns)
+// read-only /sys with its /sys/fs/cgroup, all inside the new root before pivot_root.
+inline void mount_kernel_filesystems(int root, const host_nodes *userns, const limits::cgroup &cg, bool privileged)
 {
 	sys::unique_fd dev;
 	for (const sys::mount_rule &m : container_mounts) {
@@ -358,6 +424,12 @@ inline void mount_kernel_filesystems(int root, const host_nodes *userns)
 		const char *data = userns && strcmp(m.fstype, "devpts") == 0 ? "newinstance,ptmxmode=0666,mode=0620" : m.data;
 		if (mount(m.source, fd_path(at.get()).s, m.fstype, m.flags, data) < 0)
 			die_errno("mount %s on /%s", m.fstype, m.target);
+		if (strcmp(m.fstype, "sysfs") == 0) { // the fresh sysfs, now on root/sys
+			sys::unique_fd sys(openat(root, "sys", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+			if (!sys)
+				die_errno("open the container's /sys");
+			mount_cgroups(sys.get(), cg, privileged);
+		}
 		if (strcmp(m.target, "dev") == 0 && // the fresh tmpfs, now on root/dev
 		    (dev.reset(openat(root, "dev", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)), !dev))
 			die_errno("open the container's /dev");
@@ -512,12 +584,12 @@ inline void mount_bundle_entry(int root, const bundle::mount &m, bool userns, bo
 		target.reset(open_in_root(root, m.destination, !bind || S_ISDIR(st.st_mode)));
 		// A bind mount takes its flags in a remount; the flags the kernel locked on the
 		// source (nosuid, nodev, noexec) are kept, or a user namespace's remount fails.
-		struct statvfs vfs;
+		struct statfs vfs; // f_flags: the mount's ST_* flags, as statvfs's f_flag
 		if (bind && (flags & (MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_NOATIME | MS_RELATIME | MS_STRICTATIME)) &&
-		    fstatvfs(target.get(), &vfs) == 0 &&
+		    fstatfs(target.get(), &vfs) == 0 &&
 		    mount(nullptr, fd_path(target.get()).s, nullptr,
-			  MS_BIND | MS_REMOUNT | flags | (vfs.f_flag & ST_NOSUID ? MS_NOSUID : 0) | (vfs.f_flag & ST_NODEV ? MS_NODEV : 0) |
-				  (vfs.f_flag & ST_NOEXEC ? MS_NOEXEC : 0),
+			  MS_BIND | MS_REMOUNT | flags | (vfs.f_flags & ST_NOSUID ? MS_NOSUID : 0) | (vfs.f_flags & ST_NODEV ? MS_NODEV : 0) |
+				  (vfs.f_flags & ST_NOEXEC ? MS_NOEXEC : 0),
 			  nullptr) < 0)
 			die_errno("remount %s with its options", m.destination);
 		if (m.rro && sys::mount_setattr(target.get(), "", AT_EMPTY_PATH | AT_RECURSIVE, sys::mount_attr_rdonly) < 0)

@@ -1,19 +1,14 @@
-// security.hpp: what confines a container as docker's defaults do: the capability sets,
-// a seccomp filter written as raw BPF, the device policy (a table, and the cgroup device
+// security.hpp: what confines a container as docker's defaults do: the capability sets
+// (the seccomp filter is seccomp.hpp's), the device policy (a table, and the cgroup device
 // program made from it, eBPF), and the masked and read-only paths of /proc and /sys.
 // The tables and the programs are data (testable); applying them is a few syscalls each.
 #pragma once
 #include <cstddef>
 #include <cstdint>
-#include <linux/audit.h>
 #include <linux/bpf.h>
 #include <linux/capability.h>
-#include <linux/filter.h>
-#include <linux/seccomp.h>
-#include <sched.h>
 #include <span>
 #include <string_view>
-#include <sys/syscall.h>
 
 namespace security {
 
@@ -120,90 +115,6 @@ inline uint64_t effective_caps(std::span<const cap_change> changes)
 	return (docker_default_caps() | added) & ~dropped;
 }
 
-// ---- Seccomp -------------------------------------------------------------------------------
-
-// Syscalls docker's default profile refuses to a container without CAP_SYS_ADMIN (and the
-// other capabilities they need), answered EPERM. Namespaces may not be made or joined from
-// inside: unshare and setns always, clone with a CLONE_NEW* flag.
-constexpr int denied_syscalls[] = {
-	SYS_acct, SYS_add_key, SYS_bpf, SYS_clock_adjtime, SYS_clock_settime, SYS_create_module,
-	SYS_delete_module, SYS_finit_module, SYS_init_module, SYS_get_kernel_syms, SYS_iopl, SYS_ioperm,
-	SYS_kcmp, SYS_kexec_file_load, SYS_kexec_load, SYS_keyctl, SYS_request_key, SYS_lookup_dcookie,
-	SYS_mount, SYS_umount2, SYS_move_mount, SYS_open_tree, SYS_fsopen, SYS_fsconfig, SYS_fsmount,
-	SYS_fspick, SYS_mount_setattr, SYS_name_to_handle_at, SYS_open_by_handle_at, SYS_nfsservctl,
-	SYS_perf_event_open, SYS_pivot_root, SYS_process_vm_readv, SYS_process_vm_writev, SYS_quotactl,
-	SYS_reboot, SYS_settimeofday, SYS_swapon, SYS_swapoff, SYS_sysfs, SYS__sysctl, SYS_uselib,
-	SYS_userfaultfd, SYS_ustat, SYS_syslog, SYS_unshare, SYS_setns, SYS_vhangup, SYS_io_uring_setup,
-	SYS_io_uring_enter, SYS_io_uring_register, SYS_fanotify_init, SYS_move_pages, SYS_migrate_pages,
-	SYS_afs_syscall, SYS_tuxcall, SYS_security, SYS_vserver,
-};
-
-constexpr uint32_t clone_new_flags = CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWPID |
-				     CLONE_NEWNET | CLONE_NEWUSER | CLONE_NEWCGROUP;
-constexpr uint32_t x32_syscall_bit = 0x40000000;
-constexpr uint32_t ret_eperm = SECCOMP_RET_ERRNO | 1;   // EPERM
-constexpr uint32_t ret_enosys = SECCOMP_RET_ERRNO | 38; // ENOSYS
-constexpr uint32_t af_vsock = 40;      // AF_VSOCK: vsock is not namespaced (docker refuses it too)
-constexpr uint32_t tiocsti = 0x5412;   // TIOCSTI: push input into a terminal (defence in depth:
-				       // the container never has the caller's as its own)
-
-// The filter, one instruction a line:
-//    0  A = arch
-//    1  A == x86_64 ? skip 1
-//    2  kill                                 (another ABI's numbers mean other syscalls)
-//    3  A = nr
-//    4  A >= x32 bit ? EPERM                  (the x32 ABI of the same numbers)
-//    5  A == denied[i] ? EPERM                (one line per denied syscall)
-//  5+n  A == clone3 ? ENOSYS                  (its flags live in memory BPF cannot read;
-//                                              libcs then fall back to clone, as with docker)
-//  6+n  A == clone ? next : 9+n
-//  7+n  A = args[0] (clone's flags)
-//  8+n  A & CLONE_NEW* ? EPERM : ALLOW
-//  9+n  A == socket ? next : 12+n
-// 10+n  A = args[0] (the address family)
-// 11+n  A == AF_VSOCK ? EPERM : ALLOW
-// 12+n  A == ioctl ? next : ALLOW
-// 13+n  A = low word of args[1] (the request: the kernel takes an unsigned int)
-// 14+n  A == TIOCSTI ? EPERM : ALLOW
-// 15+n  ALLOW   16+n EPERM   17+n ENOSYS
-constexpr size_t n_denied = std::size(denied_syscalls);
-constexpr size_t filter_length = 18 + n_denied;
-constexpr size_t at_allow = 15 + n_denied, at_eperm = 16 + n_denied, at_enosys = 17 + n_denied;
-
-struct filter {
-	sock_filter code[filter_length];
-};
-
-constexpr filter make_filter()
-{
-	filter f{};
-	size_t i = 0;
-	auto to = [&](size_t target) { return uint8_t(target - (i + 1)); }; // jumps count from the next line
-	auto put = [&](uint16_t code, uint32_t k, uint8_t jt, uint8_t jf) { f.code[i++] = {code, jt, jf, k}; };
-	auto arg = [&](int n) { return uint32_t(offsetof(seccomp_data, args) + 8 * n); }; // low word (little-endian)
-	put(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, arch), 0, 0);
-	put(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 1, 0);
-	put(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS, 0, 0);
-	put(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, nr), 0, 0);
-	put(BPF_JMP | BPF_JGE | BPF_K, x32_syscall_bit, to(at_eperm), 0);
-	for (int nr : denied_syscalls)
-		put(BPF_JMP | BPF_JEQ | BPF_K, uint32_t(nr), to(at_eperm), 0);
-	put(BPF_JMP | BPF_JEQ | BPF_K, SYS_clone3, to(at_enosys), 0);
-	put(BPF_JMP | BPF_JEQ | BPF_K, SYS_clone, 0, 2);
-	put(BPF_LD | BPF_W | BPF_ABS, arg(0), 0, 0);
-	put(BPF_JMP | BPF_JSET | BPF_K, clone_new_flags, to(at_eperm), to(at_allow));
-	put(BPF_JMP | BPF_JEQ | BPF_K, SYS_socket, 0, 2);
-	put(BPF_LD | BPF_W | BPF_ABS, arg(0), 0, 0);
-	put(BPF_JMP | BPF_JEQ | BPF_K, af_vsock, to(at_eperm), to(at_allow));
-	put(BPF_JMP | BPF_JEQ | BPF_K, SYS_ioctl, 0, to(at_allow));
-	put(BPF_LD | BPF_W | BPF_ABS, arg(1), 0, 0);
-	put(BPF_JMP | BPF_JEQ | BPF_K, tiocsti, to(at_eperm), to(at_allow));
-	put(BPF_RET | BPF_K, SECCOMP_RET_ALLOW, 0, 0);
-	put(BPF_RET | BPF_K, ret_eperm, 0, 0);
-	put(BPF_RET | BPF_K, ret_enosys, 0, 0);
-	return f;
-}
-
 // ---- Devices ------------------------------------------------------------------------------
 
 // docker's device cgroup: moby's default spec (null, zero, urandom, random, tty, console)
@@ -211,13 +122,18 @@ constexpr filter make_filter()
 // urandom, pts, ptmx, and tun, which runc 1.2.0 to 1.2.3 left out and 1.2.4 restored).
 // Every other device is refused (EPERM) to open for reading or writing.
 constexpr uint8_t dev_m = BPF_DEVCG_ACC_MKNOD;
+constexpr uint8_t dev_r = BPF_DEVCG_ACC_READ;
+constexpr uint8_t dev_w = BPF_DEVCG_ACC_WRITE;
 constexpr uint8_t dev_rwm = BPF_DEVCG_ACC_MKNOD | BPF_DEVCG_ACC_READ | BPF_DEVCG_ACC_WRITE;
 
+// One rule as an OCI config's linux.resources.devices writes it: allow or deny, type 'a'
+// (any), 'c' or 'b', major and minor (-1: any), access a subset of rwm.
 struct device_rule {
-	char type;      // 'c' or 'b'
+	char type;      // 'a', 'c' or 'b'
 	int16_t major;  // -1: any
 	int32_t minor;  // -1: any
 	uint8_t access; // BPF_DEVCG_ACC_* bits
+	bool allow = true;
 };
 constexpr device_rule device_rules[] = {
 	{'c', -1, -1, dev_m},    {'b', -1, -1, dev_m},  // mknod of any device
@@ -228,61 +144,58 @@ constexpr device_rule device_rules[] = {
 	{'c', 136, -1, dev_rwm}, {'c', 10, 200, dev_rwm}, // pts, tun
 };
 
-// What the program and the v1 controller's text can say: a whole type, one major of a
-// type, or one device; mknod only, or everything.
+// What the program can say: a type, a major, a minor, each or any; an access subset. The
+// kernel's majors have 12 bits, its minors 20 (dev_t).
+constexpr bool valid_device_rule(const device_rule &r)
+{
+	return (r.type == 'a' || r.type == 'c' || r.type == 'b') && r.major >= -1 && r.major < 4096 &&
+	       r.minor >= -1 && r.minor < (1 << 20) && r.access != 0 && (r.access & ~dev_rwm) == 0;
+}
 static_assert([] {
 	for (const device_rule &r : device_rules)
-		if ((r.type != 'c' && r.type != 'b') || (r.major < 0 && r.minor >= 0) || (r.access != dev_m && r.access != dev_rwm))
+		if (!valid_device_rule(r) || r.type == 'a' || (r.major < 0 && r.minor >= 0) || (r.access != dev_m && r.access != dev_rwm))
 			return false;
 	return true;
-}());
+}(), "the default table: whole types, majors or devices; mknod only or everything");
 
 constexpr int device_type(const device_rule &r) { return r.type == 'b' ? BPF_DEVCG_DEV_BLOCK : BPF_DEVCG_DEV_CHAR; }
 
 // The BPF_PROG_TYPE_CGROUP_DEVICE program: the kernel asks it for every mknod and every
-// open of a device node by a process of the cgroup; 1 allows, 0 refuses (EPERM). Each
-// rule is one equality test on a key made once, as the verifier checks a chain of
-// single tests several times faster than nested ones (about 70 us against 300 here):
+// open of a device node by a process of the cgroup; 1 allows, 0 refuses (EPERM). The rules
+// are tested last first, and the first that matches decides: the last match wins, as runc
+// reads a config's list; none matching refuses. Each rule is a chain of single tests that
+// skip to the next rule, on a key made once, then its answer: the verifier checks such a
+// chain several times faster than nested tests (about 70 us against 300 here):
 //    0  r2 = ctx->access_type                  (access << 16 | type)
 //    1  r3 = r2 & 0xffff                       type: BPF_DEVCG_DEV_BLOCK or _CHAR
 //    3  r2 >>= 16                              access: BPF_DEVCG_ACC_* bits
 //    4  r4 = ctx->major   5  r5 = ctx->minor
-//    6  r6 = r3 << 32 | r4 << 20 | r5          the device: type, major, minor (12 + 20 bits,
-//                                              as the kernel's dev_t)
-//   11  r7 = r6 >> 20                          type and major
+//    6  r6 = r3 << 32 | r4 << 20 | r5          the device: type, major, minor (12 + 20 bits)
+//   12  r7 = r6 >> 20                          type and major
 //   then per rule:  r2 & ~access ? next rule   (when the rule is not rwm)
-//                   r3, r7 or r6 == the rule's ? allow   (r6: through r8, a 64-bit constant)
-//   deny:  r0 = 0; exit    allow:  r0 = 1; exit
+//                   r3, r7, r6 (through r8, a 64-bit constant), r4 or r5 != the rule's ? next rule
+//                   r0 = allow or deny; exit
+//   none matched:   r0 = 0; exit               (left out after a rule that matches all)
 constexpr uint64_t device_key(int type, int major, int minor)
 {
 	return uint64_t(type) << 32 | uint64_t(major) << 20 | uint64_t(minor);
 }
 
-constexpr size_t device_rule_length(const device_rule &r)
+constexpr size_t device_prologue_length = 14;
+
+// Whether a rule matches every device and access: the rules before it are never asked.
+constexpr bool matches_all(const device_rule &r) { return r.type == 'a' && r.major < 0 && r.minor < 0 && r.access == dev_rwm; }
+
+// Writes the program for rules to out, or only counts it (out null); returns its length.
+constexpr size_t emit_device_program(std::span<const device_rule> rules, bpf_insn *out)
 {
-	return (r.access != dev_rwm) + (r.minor >= 0 ? 3 : 1);
-}
-
-constexpr size_t device_prologue_length = 13;
-
-constexpr size_t device_program_length()
-{
-	size_t n = device_prologue_length + 4;
-	for (const device_rule &r : device_rules)
-		n += device_rule_length(r);
-	return n;
-}
-
-struct device_program {
-	bpf_insn code[device_program_length()];
-};
-
-constexpr device_program make_device_program()
-{
-	device_program p{};
 	size_t i = 0;
-	auto put = [&](uint8_t code, uint8_t dst, uint8_t src, int16_t off, int32_t imm) { p.code[i++] = {code, dst, src, off, imm}; };
-	auto jump = [&](uint8_t code, uint8_t dst, uint8_t src, size_t target, int32_t imm) {
+	auto put = [&](uint8_t code, uint8_t dst, uint8_t src, int16_t off, int32_t imm) {
+		if (out)
+			out[i] = {code, dst, src, off, imm};
+		i++;
+	};
+	auto skip = [&](uint8_t code, uint8_t dst, uint8_t src, size_t target, int32_t imm) {
 		put(BPF_JMP | code, dst, src, int16_t(target - (i + 1)), imm); // offsets count from the next line
 	};
 	auto alu = [&](uint8_t op, uint8_t dst, int32_t imm) { put(BPF_ALU64 | op | BPF_K, dst, 0, 0, imm); };
@@ -296,35 +209,83 @@ constexpr device_program make_device_program()
 	load(BPF_REG_5, offsetof(bpf_cgroup_dev_ctx, minor));
 	alu_reg(BPF_MOV, BPF_REG_6, BPF_REG_3);
 	alu(BPF_LSH, BPF_REG_6, 32);
-	alu(BPF_LSH, BPF_REG_4, 20);
-	alu_reg(BPF_OR, BPF_REG_6, BPF_REG_4);
+	alu_reg(BPF_MOV, BPF_REG_8, BPF_REG_4);
+	alu(BPF_LSH, BPF_REG_8, 20);
+	alu_reg(BPF_OR, BPF_REG_6, BPF_REG_8);
 	alu_reg(BPF_OR, BPF_REG_6, BPF_REG_5);
 	alu_reg(BPF_MOV, BPF_REG_7, BPF_REG_6);
 	alu(BPF_RSH, BPF_REG_7, 20);
-	const size_t deny = device_program_length() - 4, allow = deny + 2;
-	for (const device_rule &r : device_rules) {
-		size_t next = i + device_rule_length(r);
+	for (size_t k = rules.size(); k-- > 0;) {
+		const device_rule &r = rules[k];
+		bool typed = r.type != 'a', major = r.major >= 0, minor = r.minor >= 0;
+		// the tests this rule needs, each one line but the 64-bit constant's two
+		size_t tests = (r.access != dev_rwm) +
+			       (typed && major && minor ? 3 : typed && major ? 1 : typed + major + minor);
+		size_t next = i + tests + 2;
 		if (r.access != dev_rwm)
-			jump(BPF_JSET | BPF_K, BPF_REG_2, 0, next, dev_rwm & ~r.access);
-		if (r.major < 0) {
-			jump(BPF_JEQ | BPF_K, BPF_REG_3, 0, allow, device_type(r));
-		} else if (r.minor < 0) {
-			jump(BPF_JEQ | BPF_K, BPF_REG_7, 0, allow, int32_t(device_key(device_type(r), r.major, 0) >> 20));
-		} else {
+			skip(BPF_JSET | BPF_K, BPF_REG_2, 0, next, dev_rwm & ~r.access);
+		if (typed && major && minor) {
 			uint64_t key = device_key(device_type(r), r.major, r.minor);
 			put(BPF_LD | BPF_DW | BPF_IMM, BPF_REG_8, 0, 0, int32_t(uint32_t(key))); // two lines
 			put(0, 0, 0, 0, int32_t(uint32_t(key >> 32)));
-			jump(BPF_JEQ | BPF_X, BPF_REG_6, BPF_REG_8, allow, 0);
+			skip(BPF_JNE | BPF_X, BPF_REG_6, BPF_REG_8, next, 0);
+		} else if (typed && major) {
+			skip(BPF_JNE | BPF_K, BPF_REG_7, 0, next, int32_t(device_key(device_type(r), r.major, 0) >> 20));
+		} else {
+			if (typed)
+				skip(BPF_JNE | BPF_K, BPF_REG_3, 0, next, device_type(r));
+			if (major)
+				skip(BPF_JNE | BPF_K, BPF_REG_4, 0, next, r.major);
+			if (minor)
+				skip(BPF_JNE | BPF_K, BPF_REG_5, 0, next, r.minor);
 		}
+		alu(BPF_MOV, BPF_REG_0, r.allow);
+		put(BPF_JMP | BPF_EXIT, 0, 0, 0, 0);
+		if (matches_all(r))
+			return i;
 	}
-	alu(BPF_MOV, BPF_REG_0, 0); // deny
+	alu(BPF_MOV, BPF_REG_0, 0); // none matched: refuse
 	put(BPF_JMP | BPF_EXIT, 0, 0, 0, 0);
-	alu(BPF_MOV, BPF_REG_0, 1); // allow
-	put(BPF_JMP | BPF_EXIT, 0, 0, 0, 0);
+	return i;
+}
+
+constexpr size_t device_program_length(std::span<const device_rule> rules) { return emit_device_program(rules, nullptr); }
+
+// The default table's program, made at compile time.
+struct device_program {
+	bpf_insn code[device_program_length(device_rules)];
+};
+
+constexpr device_program make_device_program()
+{
+	device_program p{};
+	emit_device_program(device_rules, p.code);
 	return p;
 }
-static_assert(make_device_program().code[device_program_length() - 1].code == (BPF_JMP | BPF_EXIT),
-	      "device_prologue_length and device_rule_length count every line");
+static_assert(make_device_program().code[device_program_length(device_rules) - 1].code == (BPF_JMP | BPF_EXIT),
+	      "emit_device_program counts every line it writes");
+
+// A program from rules known at run time (an OCI config's), at most max_device_rules.
+constexpr size_t max_device_rules = 256;
+struct device_program_of_rules {
+	bpf_insn code[device_prologue_length + 6 * max_device_rules + 2];
+	size_t length = 0; // 0: too many rules, or an invalid one
+};
+static_assert(device_prologue_length == [] {
+	bpf_insn code[device_prologue_length + 2];
+	return emit_device_program({}, code) - 2;
+}(), "device_prologue_length counts the prologue");
+
+inline device_program_of_rules make_device_program(std::span<const device_rule> rules)
+{
+	device_program_of_rules p;
+	bool valid = rules.size() <= max_device_rules;
+	for (const device_rule &r : rules)
+		valid &= valid_device_rule(r);
+	if (valid)
+		p.length = emit_device_program(rules, p.code);
+	return p;
+}
 
 // ---- Paths --------------------------------------------------------------------------------
 

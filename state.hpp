@@ -147,7 +147,7 @@ inline uint64_t process_start(pid_t pid, bool &dead)
 	for (int field = 3; field < 22 && p; field++)
 		if ((p = strchr(p, ' ')))
 			p++;
-	return p ? strtoull(p, nullptr, 10) : 0;
+	return p ? sys::leading_number(p) : 0;
 }
 
 // Whether the record's process is still the container's, and alive.

@@ -2,6 +2,7 @@
 // report, file descriptor ownership, and wrappers for the syscalls musl has no function for.
 #pragma once
 #include <climits>
+#include <csignal>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <cerrno>
@@ -169,6 +170,35 @@ inline long clone_fork_into(unsigned long flags, int cgroup_fd, bool &into)
 	return clone_fork(flags);
 }
 
+// The digits at the start of s as a number (no sign, no overflow check beyond 64 bits);
+// *end, when given, points past them. strtoul's job without musl's scanf machinery.
+inline uint64_t leading_number(const char *s, const char **end = nullptr)
+{
+	uint64_t n = 0;
+	for (; *s >= '0' && *s <= '9'; s++)
+		n = n * 10 + uint64_t(*s - '0');
+	if (end)
+		*end = s;
+	return n;
+}
+
+// realpath(3) by the kernel: the path of what `path` opens (symlinks followed), as
+// /proc/self/fd shows it. false when it cannot be opened.
+inline bool real_path(const char *path, char (&out)[PATH_MAX])
+{
+	int fd = open(path, O_PATH | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	char link[32];
+	snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
+	ssize_t n = readlink(link, out, sizeof out - 1);
+	close(fd);
+	if (n <= 0 || out[0] != '/')
+		return errno = ENOENT, false;
+	out[n] = 0;
+	return true;
+}
+
 // mkdir -p: each missing directory of path made with mode.
 inline void mkdirs(const char *path, mode_t mode)
 {
@@ -203,16 +233,17 @@ inline int set_times(int dir, const char *name, const timespec t[2], int flags)
 
 // Signal disposition back to SIG_DFL, by raw syscall: the launcher never installs a handler
 // (it takes signals with sigwaitinfo), so musl's sigaction machinery stays out.
-inline void default_action(int sig)
+inline void set_action(int sig, void (*handler)(int))
 {
 	struct {
 		void (*handler)(int);
 		unsigned long flags;
 		void (*restorer)();
 		uint64_t mask;
-	} action = {SIG_DFL, 0, nullptr, 0};
+	} action = {handler, 0, nullptr, 0};
 	syscall(SYS_rt_sigaction, sig, &action, nullptr, sizeof action.mask);
 }
+inline void default_action(int sig) { set_action(sig, SIG_DFL); }
 
 // Time since the launcher started, for --verbose (the raw syscall: no vDSO lookup code).
 inline timespec started;

@@ -5,7 +5,7 @@
 # the times.
 #
 # Every tool runs inside one network namespace and one private mount namespace made here,
-# with /sys/fs/cgroup/unified unmounted (crun 1.8 refuses hybrid cgroup hosts otherwise),
+# with /sys/fs/cgroup's cgroup2 mount left out (crun 1.8 refuses hybrid cgroup hosts otherwise),
 # and unpacks onto one tmpfs, so the conditions are equal and nothing touches the host.
 set -euo pipefail
 mode=${1:?usage: bench.sh full|quick OUTDIR}
@@ -24,8 +24,22 @@ if [ "$mode" = quick ]; then
 else
 	RUNS=30 WARMUP=5 FILES=20000 MEGABYTES=200 UNPACK_RUNS=9 ORPHANS=10000 SCALE="1 10 100" SCALE_RUNS=5
 fi
-umount /sys/fs/cgroup/unified 2>/dev/null || true
+# The engines' helpers (tests/engines.bash) for section 6, and cgroup_v1_only: /sys/fs/cgroup
+# without its cgroup2 mount (crun 1.8 refuses hybrid hosts), on a tmpfs of this namespace.
+ENGINES_CGROUP=launcher-bench-$$ ENGINES_NETNS=launcher-bench-$$
+source tests/engines.bash
+[ ! -d /sys/fs/cgroup/unified ] || cgroup_v1_only
 work=$(mktemp -d)
+# Also when a row fails: the engines stopped, the tmpfs (gone with this namespace anyway)
+# and its mount point removed.
+cleanup() {
+	[ -z "${CONTAINERD_PID:-}" ] || engines_stop || true
+	cd /
+	umount "$work/run" 2>/dev/null || true
+	umount "$work" 2>/dev/null || true
+	rmdir "$work" 2>/dev/null || true
+}
+trap cleanup EXIT
 mount -t tmpfs -o size=4g bench "$work"
 export LAUNCHER_RUN=$work/run
 export LAUNCHER_ROOT=$work/cache # the layer cache, on the same tmpfs
@@ -80,6 +94,7 @@ say "unpack: generating $FILES files, $MEGABYTES MB"
 "$work/genlayer" "$work/tree" "$FILES" "$MEGABYTES" >/dev/null
 tar --format=ustar --numeric-owner -C "$work/tree" -cf "$work/layer.tar" .
 gzip -c "$work/layer.tar" >"$work/layer.tar.gz"
+zstd -q -c "$work/layer.tar" >"$work/layer.tar.zst"
 BIG_LAYER_DIR=$work/tree images/pack.sh "$work" big
 rm -rf "$work/tree"
 umoci init --layout "$work/oci" && umoci new --image "$work/oci:big"
@@ -100,6 +115,7 @@ EOF
 }
 fresh="rm -rf $work/x && mkdir $work/x"
 python3 tests/fixtures.py oci "$work/big.tar" "$work/bigz.tar" --gzip
+python3 tests/fixtures.py oci "$work/big.tar" "$work/bigzst.tar" --zstd
 : >"$work/unpack.csv"
 uncached="rm -rf $work/cache"
 unpack_row "launcher, first start (plain layer into the cache)" "$L $work/big.tar true" "$uncached"
@@ -108,6 +124,8 @@ unpack_row "launcher --no-cache (plain layer into its tmpfs)" "$L --no-cache $wo
 unpack_row "launcher, second start (cached)" "$L $work/big.tar true"
 unpack_row "launcher, first start (gzip layer into the cache)" "$L $work/bigz.tar true" "$uncached"
 unpack_row "gzip -dc piped to tar -x (gzip)" "sh -c 'gzip -dc $work/layer.tar.gz | tar -xf - -C $work/x'" "$fresh"
+unpack_row "launcher, first start (zstd layer into the cache)" "$L $work/bigzst.tar true" "$uncached"
+unpack_row "zstd -dc piped to tar -x (zstd)" "sh -c 'zstd -q -dc $work/layer.tar.zst | tar -xf - -C $work/x'" "$fresh"
 unpack_row "umoci unpack (gzip)" "umoci unpack --image $work/oci:big $work/ub" "rm -rf $work/ub"
 # The launcher's own step timings of the big image's first start: the big layer's unpack
 # into the cache alone (median), its digest taken alongside by a forked helper.
@@ -117,6 +135,31 @@ for _ in $(seq "$UNPACK_RUNS"); do
 		awk '/unpacked layer 1/ { a = $2 } /unpacked layer 2/ { b = $2 } END { printf "%.1f\n", b - a }'
 done | sort -n >"$work/big-steps.txt"
 big_unpack=$(sed -n "$(( (UNPACK_RUNS + 1) / 2 ))p" "$work/big-steps.txt")
+
+# Decoding alone, to nothing: the launcher's decoders (bench/decode.cpp, built -Oz as the
+# launcher is) beside gzip -dc and zstd -dc, best of 3, MB/s of output per second of wall
+# and of CPU time (other guests on the machine disturb the wall time more).
+g++ -std=c++20 -Oz -o "$work/decode" bench/decode.cpp
+: >"$work/decode.csv"
+decode_row() {
+	say "decode: $1"
+	python3 - "$1" "$(stat -c %s "$work/layer.tar")" "$2" >>"$work/decode.csv" <<'EOF'
+import resource, subprocess, sys, time
+name, size, cmd = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+best_wall = best_cpu = 1e9
+for _ in range(3):
+    r0, t0 = resource.getrusage(resource.RUSAGE_CHILDREN), time.monotonic()
+    subprocess.run(cmd, shell=True, check=True, stdout=subprocess.DEVNULL)
+    r1, t1 = resource.getrusage(resource.RUSAGE_CHILDREN), time.monotonic()
+    best_wall = min(best_wall, t1 - t0)
+    best_cpu = min(best_cpu, r1.ru_utime - r0.ru_utime + r1.ru_stime - r0.ru_stime)
+print("%s|%.0f|%.0f" % (name, size / 1048576 / best_wall, size / 1048576 / best_cpu))
+EOF
+}
+decode_row "launcher inflate (gzip.hpp)" "$work/decode $work/layer.tar.gz 1"
+decode_row "gzip -dc >/dev/null" "gzip -dc $work/layer.tar.gz"
+decode_row "launcher zstd (zstd.hpp)" "$work/decode $work/layer.tar.zst 1"
+decode_row "zstd -dc >/dev/null" "zstd -q -dc $work/layer.tar.zst"
 
 # ---- 3. Size and memory ---------------------------------------------------------------------
 size_rows=(
@@ -160,6 +203,75 @@ print("%d|%.1f|%.2f" % (n, r["median"] * 1e3, r["median"] * 1e3 / n))
 EOF
 done
 
+# ---- 6. OCI runtimes, bare and under engines ---------------------------------------------------
+# The same container three ways, each row once per runtime: the bare `create; start; wait;
+# delete` cycle of one bundle (busybox's rootfs, `runc spec` made to run /bin/true), `podman
+# run --rm` and `ctr run --rm`. podman and containerd run as tests/engines.bash starts
+# them (their own network and mount namespace, store on the tmpfs). The launcher's rows
+# appear once it answers as an OCI runtime (`launcher features`).
+# rootfs_of IMAGE DIR: the image's layers unpacked in order, whiteouts applied.
+rootfs_of() {
+	local layer wh
+	mkdir -p "$2"
+	for layer in $(tar -xOf "$1" manifest.json | python3 -c 'import json, sys; print(*json.load(sys.stdin)[0]["Layers"])'); do
+		tar -xOf "$1" "$layer" | tar -t | { grep '\.wh\.' || true; } | while read -r wh; do
+			case ${wh##*/} in
+			.wh..wh..opq) find "${2:?}/$(dirname "$wh")" -mindepth 1 -delete ;;
+			*) rm -rf "${2:?}/$(dirname "$wh")/$(basename "$wh" | sed 's/^\.wh\.//')" ;;
+			esac
+		done
+		tar -xOf "$1" "$layer" | tar -x -C "$2"
+		find "$2" -name '.wh.*' -delete
+	done
+}
+rootfs_of images/busybox.tar "$work/cycle/rootfs"
+(cd "$work/cycle" && runc spec)
+sed -i 's/"terminal": true/"terminal": false/; s/"sh"$/"\/bin\/true"/' "$work/cycle/config.json"
+engines_init "$work/engines"
+engines_start containerd
+podman_load
+ctr_import
+in_ns="nsenter -t $CONTAINERD_PID -m -n --"
+podman_cmd() {
+	echo "$in_ns podman $(podman_flags) --runtime $1 run --rm ${PODMAN_RUN_FLAGS[*]}" \
+		"--cgroup-parent /$ENGINES_CGROUP/podman localhost/busybox:latest true"
+}
+ctr_cmd() {
+	echo "$in_ns ctr --address /run/containerd/containerd.sock run --rm --cgroup /$ENGINES_CGROUP/ctr/bench-$2" \
+		"--runc-binary $1 docker.io/library/busybox:latest bench-$2 true"
+}
+# engine_row GROUP RUNTIME COMMAND [pending]: with `pending` (the launcher's rows, while
+# its OCI mode is being written), a command that fails once is a row saying so, with the
+# runtime's last error line, instead of ending the benchmark.
+: >"$work/engines.csv"
+engine_row() {
+	say "engines: $1, $2"
+	# shellcheck disable=SC2086 # the command's words, split as hyperfine -N splits them
+	if [ "${4:-}" = pending ] && ! $3 >/dev/null 2>"$work/row.err"; then
+		echo "$1|$2|fails: $(grep . "$work/row.err" | tail -1 | tr '|' '/')" >>"$work/engines.csv"
+		return 0
+	fi
+	hyperfine -N --style none --warmup "$WARMUP" --runs "$RUNS" --export-json "$work/h.json" "$3" >/dev/null
+	python3 - "$work/h.json" "$1" "$2" >>"$work/engines.csv" <<'EOF'
+import json, sys
+r = json.load(open(sys.argv[1]))["results"][0]
+print("%s|%s|%.3f|%.3f|%.3f|%.3f" % (sys.argv[2], sys.argv[3], r["median"] * 1e3, r["min"] * 1e3, r["max"] * 1e3, r["stddev"] * 1e3))
+EOF
+}
+oci_launcher() { "$L" features >/dev/null 2>&1; }
+CRUN=$(command -v crun) RUNC=$(command -v runc)
+engine_row "create, start, wait, delete" crun "$work/measure cycle $CRUN $work/cycle cycle-crun"
+engine_row "create, start, wait, delete" runc "$work/measure cycle $RUNC $work/cycle cycle-runc"
+! oci_launcher || engine_row "create, start, wait, delete" launcher "$work/measure cycle $L $work/cycle cycle-launcher" pending
+engine_row "podman run --rm" crun "$(podman_cmd "$CRUN")"
+engine_row "podman run --rm" runc "$(podman_cmd "$RUNC")"
+! oci_launcher || engine_row "podman run --rm" launcher "$(podman_cmd "$L")" pending
+engine_row "ctr run --rm" runc "$(ctr_cmd "$RUNC" runc)"
+! oci_launcher || engine_row "ctr run --rm" launcher "$(ctr_cmd "$L" launcher)" pending
+podman rm -af >/dev/null
+engines_stop
+engines_versions="podman $(command podman --version | cut -d' ' -f3), conmon $(conmon --version | sed -n 's/^conmon version //p'), containerd $(containerd --version | cut -d' ' -f3)"
+
 # ---- Report -----------------------------------------------------------------------------------
 "$L" --verbose images/hello.tar 2>"$work/steps.txt" >/dev/null
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
@@ -177,8 +289,8 @@ whole_ms=$(awk -F'|' 'NR == 1 { print $2 }' "$work/unpack.csv")
 	echo "Versions: $(crun --version | head -1); $(runc --version | head -1); bwrap $(bwrap --version | cut -d' ' -f2);"
 	echo "$(tar --version | head -1); umoci $(umoci --version | awk '{print $3}'); $(hyperfine --version)."
 	echo "Rerun: \`make bench\` (root; installs hyperfine, crun, runc, bubblewrap, umoci, tini, dumb-init,"
-	echo "catatonit, gnuplot). Every tool runs in one network namespace and one private mount namespace"
-	echo "with /sys/fs/cgroup/unified unmounted, unpacking onto one tmpfs."
+	echo "catatonit, gnuplot, podman, containerd). Every tool runs in one network namespace and one private mount namespace"
+	echo "with /sys/fs/cgroup's cgroup2 mount left out, unpacking onto one tmpfs."
 	echo
 	echo "## Targets"
 	echo
@@ -226,6 +338,12 @@ whole_ms=$(awk -F'|' 'NR == 1 { print $2 }' "$work/unpack.csv")
 	echo "about 10%: the launcher's unpacking does fewer system calls than tar's, and it also"
 	echo "hashes the layer on the second vCPU, which the step above waits for."
 	echo
+	echo "Decoding the same layer alone, to nothing (best of 3):"
+	echo
+	echo "| decoder | MB/s of output (wall) | MB/s per CPU second |"
+	echo "|---|---|---|"
+	while IFS='|' read -r name wall cpu; do echo "| $name | $wall | $cpu |"; done <"$work/decode.csv"
+	echo
 	echo "## 3. Size and memory"
 	echo
 	echo "| binary | stripped bytes | linkage |"
@@ -247,6 +365,24 @@ whole_ms=$(awk -F'|' 'NR == 1 { print $2 }' "$work/unpack.csv")
 	echo "| containers | all done, median ms | per container ms |"
 	echo "|---|---|---|"
 	while IFS='|' read -r n all per; do echo "| $n | $all | $per |"; done <"$work/scale.csv"
+	echo
+	echo "## 6. OCI runtimes, bare and under engines ($RUNS runs after $WARMUP warm-up)"
+	echo
+	echo "One container that runs busybox's \`/bin/true\`, three ways: the bare \`create; start; wait;"
+	echo "delete\` cycle of one bundle (\`runc spec\`, busybox's rootfs; the timing process is the"
+	echo "subreaper that waits for the container), \`podman run --rm\` and \`ctr run --rm\` with the"
+	echo "runtime given to them. podman and containerd run in a network and mount namespace of"
+	echo "their own, their stores on the tmpfs; $engines_versions."
+	echo "The launcher's rows appear once it answers as an OCI runtime (\`launcher features\`)."
+	echo
+	echo "| what | runtime | median ms | min | max | stddev | x runc |"
+	echo "|---|---|---|---|---|---|---|"
+	while IFS='|' read -r group rt med min max sd; do
+		case $med in
+		fails:*) echo "| $group | $rt | $med | | | | |" ;;
+		*) echo "| $group | $rt | $med | $min | $max | $sd | $(ratio "$med" "$(awk -F'|' -v g="$group" '$1 == g && $2 == "runc" { print $3 }' "$work/engines.csv")") |" ;;
+		esac
+	done <"$work/engines.csv"
 } >"$out/BENCHMARKS.md"
 
 awk -F'|' '{ printf "\"%s\" %s\n", $1, $2 }' "$work/start.csv" >"$work/start.dat"
@@ -263,6 +399,4 @@ unset key
 plot "$work/start.dat" using 0:2:xtic(1) with boxes lc rgb "#4a7ebb", \
      "" using 0:2:(sprintf("%.2f", \$2)) with labels offset 0,0.7
 EOF
-umount "$work/run" 2>/dev/null || true
-cd / && umount "$work" && rmdir "$work"
 say "wrote $out/BENCHMARKS.md and $out/bench/startup.svg"

@@ -3,11 +3,18 @@
  *                                time until it exits; print median, min and max in ms
  *   measure rss CMD...           start CMD, wait for "ready", print the resident memory (kB)
  *                                of CMD and of each of its children, then SIGTERM it
+ *   measure cycle RUNTIME BUNDLE ID
+ *                                one `create; start; wait; delete` of an OCI bundle, as an
+ *                                engine does it: this process is the child subreaper the
+ *                                container's init is reparented to once `create` exits, and
+ *                                waits for it; exits non-zero if a step fails
  */
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -63,8 +70,46 @@ static int cmp(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/* Runs RUNTIME with ARGS and waits for that process only; 0 when it exited 0. */
+static int runtime(char *rt, char **args)
+{
+	char *argv[8] = {rt};
+	for (int i = 0; args[i] && i < 6; i++)
+		argv[i + 1] = args[i];
+	pid_t pid = fork();
+	if (pid == 0) {
+		execv(rt, argv);
+		perror(rt);
+		_exit(127);
+	}
+	int status;
+	if (pid < 0 || waitpid(pid, &status, 0) != pid)
+		return -1;
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		fprintf(stderr, "measure: %s %s failed\n", rt, args[0]);
+		return -1;
+	}
+	return 0;
+}
+
+static int cycle(char *rt, char *bundle, char *id)
+{
+	if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
+		return 1;
+	if (runtime(rt, (char *[]){"create", "--bundle", bundle, id, NULL}) < 0)
+		return 1;
+	if (runtime(rt, (char *[]){"start", id, NULL}) < 0)
+		return 1;
+	/* The runtime's processes were reaped by runtime(): what is left is the container. */
+	while (wait(NULL) > 0 || errno == EINTR)
+		;
+	return runtime(rt, (char *[]){"delete", id, NULL}) < 0;
+}
+
 int main(int argc, char **argv)
 {
+	if (argc == 5 && strcmp(argv[1], "cycle") == 0)
+		return cycle(argv[2], argv[3], argv[4]);
 	if (argc > 3 && strcmp(argv[1], "sigterm") == 0) {
 		int runs = atoi(argv[2]);
 		double *t = calloc(runs, sizeof *t);
@@ -93,6 +138,6 @@ int main(int argc, char **argv)
 		waitpid(pid, NULL, 0);
 		return 0;
 	}
-	fprintf(stderr, "usage: measure sigterm RUNS CMD... | rss CMD...\n");
+	fprintf(stderr, "usage: measure sigterm RUNS CMD... | rss CMD... | cycle RUNTIME BUNDLE ID\n");
 	return 2;
 }

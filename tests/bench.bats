@@ -19,8 +19,12 @@ number='[0-9]+(\.[0-9]+)?'
 	done
 	for row in "launcher, first start (plain layer into the cache)" "GNU tar -x (plain)" \
 		"launcher --no-cache (plain layer into its tmpfs)" "launcher, second start (cached)" \
-		"launcher, first start (gzip layer into the cache)" "gzip -dc piped to tar -x (gzip)" "umoci unpack (gzip)"; do
+		"launcher, first start (gzip layer into the cache)" "gzip -dc piped to tar -x (gzip)" "umoci unpack (gzip)" \
+		"launcher, first start (zstd layer into the cache)" "zstd -dc piped to tar -x (zstd)"; do
 		assert_line --regexp "^\| $(printf '%s' "$row" | sed 's/[][()+.]/\\&/g') \| $number \| $number \| $number \|$"
+	done
+	for row in "launcher inflate (gzip.hpp)" "gzip -dc >/dev/null" "launcher zstd (zstd.hpp)" "zstd -dc >/dev/null"; do
+		assert_line --regexp "^\| $(printf '%s' "$row" | sed 's/[][()+.]/\\&/g') \| $number \| $number \|$"
 	done
 	for binary in launcher tini-static dumb-init catatonit bwrap crun runc; do
 		assert_line --regexp "^\| $binary \| [0-9]+ \| (statically|dynamically|static-pie) linked \|$"

@@ -4,17 +4,24 @@
   fixtures.py redigest DIR                  fix digests of an unpacked docker-save DIR in
                                             place (diff_ids, config name) after a test
                                             edited its layers: hostile but consistent
-  fixtures.py oci SRC OUT [--gzip] [--docker25] [--nested] [--tag REF]
-                                            SRC as an OCI image layout archive; --docker25
+  fixtures.py oci SRC OUT [--gzip|--zstd] [--docker25] [--nested] [--tag REF]
+                                            SRC as an OCI image layout archive (layers
+                                            compressed by gzip or zstd -3); --docker25
                                             adds manifest.json as Docker 25+ writes it;
                                             --nested wraps the manifest in an index with a
                                             foreign-platform sibling, under a second index
   fixtures.py multi OUT SRC:TAG...          several images in one docker-save archive
-  fixtures.py zstd SRC OUT                  an OCI archive whose top layer claims zstd
+  fixtures.py zstd SRC OUT [KIND]           SRC as an OCI archive with zstd layers (zstd -19 --long, the
+                                            first layer in two frames around a skippable
+                                            one, as zstd:chunked writes); KIND corrupts the
+                                            first: magic, table, checksum or truncated
+  fixtures.py shared SRC OUT                a:latest (SRC), b:latest (its layers as a symlink
+                                            and a hard link to a's, as docker save writes a
+                                            shared layer) and c:latest (a's last layer twice)
   fixtures.py media SRC OUT TYPE            an OCI archive whose top layer (a plain tar) has
                                             media type TYPE
 """
-import gzip, hashlib, io, json, os, sys, tarfile
+import gzip, hashlib, io, json, os, subprocess, sys, tarfile
 
 def sha(b):
     return hashlib.sha256(b).hexdigest()
@@ -24,12 +31,55 @@ def read_tar(path):
         return {m.name.lstrip('./') if m.name.startswith('./') else m.name: t.extractfile(m).read()
                 for m in t.getmembers() if m.isfile()}
 
-def write_tar(path, files):
+def write_tar(path, files, links={}):
+    """files: name -> bytes; links: name -> (tarfile.SYMTYPE or LNKTYPE, target)"""
     with tarfile.open(path, 'w', format=tarfile.PAX_FORMAT) as t:
-        for name in sorted(files):
+        for name in sorted(files) + sorted(links): # a hard link after its target
             info = tarfile.TarInfo(name)
-            info.size, info.mtime, info.mode = len(files[name]), 0, 0o644
-            t.addfile(info, io.BytesIO(files[name]))
+            info.mtime, info.mode = 0, 0o644
+            if name in links:
+                info.type, info.linkname = links[name]
+                t.addfile(info)
+            else:
+                info.size = len(files[name])
+                t.addfile(info, io.BytesIO(files[name]))
+
+def zstd(b, *flags):
+    return subprocess.run(['zstd', '-q', '-c'] + list(flags), input=b, stdout=subprocess.PIPE, check=True).stdout
+
+def zstd_corrupt(z, kind):
+    """z with one thing wrong, at a place the decoder names."""
+    z = bytearray(z)
+    if kind == 'magic':
+        z[0] ^= 0xff
+    elif kind == 'checksum':
+        z[-1] ^= 0xff
+    elif kind == 'truncated':
+        z = z[:len(z) // 2]
+    elif kind == 'table':
+        # The first compressed block's sequences section: every table "repeat the
+        # previous block's", which the first block has none of.
+        fhd = z[4]
+        pos = 5 + (not fhd & 0x20) + [0, 1, 2, 4][fhd & 3] + [int(bool(fhd & 0x20)), 2, 4, 8][fhd >> 6]
+        while True:
+            h = int.from_bytes(z[pos:pos + 3], 'little')
+            size, kind_ = h >> 3, h >> 1 & 3
+            if kind_ == 2:
+                break
+            pos += 3 + (1 if kind_ == 1 else size)
+        b = pos + 3
+        t, f = z[b] & 3, z[b] >> 2 & 3
+        if t < 2:
+            hs = {0: 1, 1: 2, 2: 1, 3: 3}[f]
+            regen = int.from_bytes(z[b:b + hs], 'little') >> (3 if hs == 1 else 4)
+            b += hs + (regen if t == 0 else 1)
+        else:
+            hs = 3 if f < 2 else f + 2
+            bits = 10 if f < 2 else 14 if f == 2 else 18
+            b += hs + (int.from_bytes(z[b:b + hs], 'little') >> (4 + bits) & ((1 << bits) - 1))
+        b += 1 if z[b] < 128 else 2 if z[b] < 255 else 3
+        z[b] = 0xfc
+    return bytes(z)
 
 def plain(b):
     return gzip.decompress(b) if b[:2] == b'\x1f\x8b' else b
@@ -49,7 +99,7 @@ def image_of(files, entry):
     config = files[entry['Config']]
     return config, [files[l] for l in entry['Layers']], entry.get('RepoTags') or []
 
-def oci(src, out, compress=False, docker25=False, nested=False, tag=None, zstd_top=False, top_media=None):
+def oci(src, out, compress=False, docker25=False, nested=False, tag=None, zstd_kind=None, top_media=None):
     files = read_tar(src)
     config, layers, tags = image_of(files, json.loads(files['manifest.json'])[0])
     blobs = {}
@@ -59,10 +109,18 @@ def oci(src, out, compress=False, docker25=False, nested=False, tag=None, zstd_t
         return {'mediaType': media, 'digest': 'sha256:' + h, 'size': len(b)}
     descs = []
     for i, l in enumerate(layers):
-        if zstd_top and i == len(layers) - 1:
-            descs.append(blob(b'\x28\xb5\x2f\xfd' + l[:64], 'application/vnd.oci.image.layer.v1.tar+zstd'))
+        if zstd_kind and i == 0:
+            half = len(l) // 2
+            z = zstd(l[:half], '-19', '--long') + b'\x5e\x2a\x4d\x18\x03\x00\x00\x00toc' + zstd(l[half:], '-3')
+            if zstd_kind != 'ok':
+                z = zstd_corrupt(zstd(l, '-3'), zstd_kind)
+            descs.append(blob(z, 'application/vnd.oci.image.layer.v1.tar+zstd'))
+        elif zstd_kind:
+            descs.append(blob(zstd(l, '-1'), 'application/vnd.oci.image.layer.v1.tar+zstd'))
         elif top_media and i == len(layers) - 1:
             descs.append(blob(l, top_media))
+        elif compress == 'zstd':
+            descs.append(blob(zstd(l, '-3'), 'application/vnd.oci.image.layer.v1.tar+zstd'))
         elif compress:
             descs.append(blob(gzip.compress(l, mtime=0), 'application/vnd.oci.image.layer.v1.tar+gzip'))
         else:
@@ -98,17 +156,44 @@ def multi(out, specs):
     files['manifest.json'] = json.dumps(manifest).encode()
     write_tar(out, files)
 
+def shared(src, out):
+    files = read_tar(src)
+    entry = json.loads(files['manifest.json'])[0]
+    a = {**entry, 'RepoTags': ['a:latest']}
+    config = json.loads(files[entry['Config']])
+    def image(tag, env, layers, diff_ids):
+        c = json.loads(json.dumps(config))
+        c['config']['Env'] = c['config'].get('Env', []) + ['IMAGE=' + env]
+        c['rootfs']['diff_ids'] = diff_ids
+        body = json.dumps(c).encode()
+        files[sha(body) + '.json'] = body
+        return {'Config': sha(body) + '.json', 'RepoTags': [tag], 'Layers': layers}
+    ids = config['rootfs']['diff_ids']
+    links = {}
+    b_layers = []
+    for i, l in enumerate(entry['Layers']):
+        name = '%064x/layer.tar' % (i + 1)
+        links[name] = (tarfile.SYMTYPE, '../' + l) if i == 0 else (tarfile.LNKTYPE, l)
+        b_layers.append(name)
+    manifest = [a, image('b:latest', 'b', b_layers, ids),
+                image('c:latest', 'c', entry['Layers'] + entry['Layers'][-1:], ids + ids[-1:])]
+    files['manifest.json'] = json.dumps(manifest).encode()
+    write_tar(out, files, links)
+
 if __name__ == '__main__':
     cmd, args = sys.argv[1], sys.argv[2:]
     if cmd == 'redigest':
         redigest(args[0])
     elif cmd == 'oci':
         tag = args[args.index('--tag') + 1] if '--tag' in args else None
-        oci(args[0], args[1], '--gzip' in args, '--docker25' in args, '--nested' in args, tag)
+        compress = 'zstd' if '--zstd' in args else '--gzip' in args
+        oci(args[0], args[1], compress, '--docker25' in args, '--nested' in args, tag)
     elif cmd == 'multi':
         multi(args[0], args[1:])
     elif cmd == 'zstd':
-        oci(args[0], args[1], zstd_top=True)
+        oci(args[0], args[1], zstd_kind=args[2] if len(args) > 2 else 'ok')
+    elif cmd == 'shared':
+        shared(args[0], args[1])
     elif cmd == 'media':
         oci(args[0], args[1], top_media=args[2])
     else:

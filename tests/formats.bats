@@ -119,7 +119,7 @@ assert_busybox_semantics() {
 	assert_output --regexp "^launcher: image .*: blobs/sha256/[0-9a-f]{64} is missing \(named by digest sha256:[0-9a-f]{64}\)$"
 }
 
-@test "gzip, zstd and others: a corrupt gzip layer, a zstd layer, an unknown compression fail with one line" {
+@test "gzip and others: a corrupt gzip layer, an unknown compression fail with one line" {
 	python3 tests/fixtures.py oci "$BUSYBOX" "$BATS_TEST_TMPDIR/oci.tar" --gzip
 	mkdir "$BATS_TEST_TMPDIR/o" && tar -xf "$BATS_TEST_TMPDIR/oci.tar" -C "$BATS_TEST_TMPDIR/o"
 	big=$(ls -S "$BATS_TEST_TMPDIR"/o/blobs/sha256/* | head -1)
@@ -141,15 +141,137 @@ assert_busybox_semantics() {
 	assert_failure 125
 	assert_output --regexp "^launcher: layer 1 \(blobs/sha256/$new\): (bad Huffman code|bad deflate block|back-reference before the start of the data|CRC-32 mismatch|length mismatch) at byte [0-9]+ of the compressed layer$"
 
-	python3 tests/fixtures.py zstd "$BUSYBOX" "$BATS_TEST_TMPDIR/zstd.tar"
-	run "$LAUNCHER" "$BATS_TEST_TMPDIR/zstd.tar" true
-	assert_failure 125
-	assert_output --regexp '^launcher: layer 2 \(blobs/sha256/[0-9a-f]{64}\) is zstd-compressed \(application/vnd.oci.image.layer.v1.tar\+zstd\): not supported; recompress it with gzip$'
-
 	python3 tests/fixtures.py media "$BUSYBOX" "$BATS_TEST_TMPDIR/bzip2.tar" application/vnd.oci.image.layer.v1.tar+bzip2
 	run "$LAUNCHER" "$BATS_TEST_TMPDIR/bzip2.tar" true
 	assert_failure 125
 	assert_output --regexp '^launcher: layer 2 \(blobs/sha256/[0-9a-f]{64}\): unsupported media type application/vnd.oci.image.layer.v1.tar\+bzip2$'
+}
+
+@test "zstd: skopeo's oci-archive with zstd layers runs as docker would run it" {
+	skopeo copy -q --dest-compress --dest-compress-format zstd docker-archive:"$BUSYBOX" oci-archive:"$BATS_TEST_TMPDIR/oci.tar:busybox:latest"
+	magics=$(for b in $(tar -tf "$BATS_TEST_TMPDIR/oci.tar" | grep blobs/sha256/.); do
+		tar -xOf "$BATS_TEST_TMPDIR/oci.tar" "$b" | od -An -N4 -tx1 | tr -d ' '
+	done)
+	[ "$(grep -c '^28b52ffd$' <<<"$magics")" = 2 ] # both layers are zstd
+	run "$LAUNCHER" --verbose "$BATS_TEST_TMPDIR/oci.tar" true
+	assert_success
+	assert_output --regexp "unpacked layer 1 \(blobs/sha256/[0-9a-f]{64}\) into the cache"
+	assert_busybox_semantics "$BATS_TEST_TMPDIR/oci.tar"
+	assert_busybox_semantics --no-cache "$BATS_TEST_TMPDIR/oci.tar"
+	assert_busybox_semantics --storage copy "$BATS_TEST_TMPDIR/oci.tar"
+}
+
+@test "zstd: levels 19 with --long and 1, two frames around a skippable one (zstd:chunked) run" {
+	python3 tests/fixtures.py zstd "$BUSYBOX" "$BATS_TEST_TMPDIR/zstd.tar"
+	assert_busybox_semantics --no-cache "$BATS_TEST_TMPDIR/zstd.tar"
+	assert_busybox_semantics "$BATS_TEST_TMPDIR/zstd.tar"
+}
+
+@test "zstd: a corrupt layer (magic, table, checksum, truncated) is refused with the offset, and nothing cached" {
+	for kind in magic table checksum truncated; do
+		python3 tests/fixtures.py zstd "$BUSYBOX" "$BATS_TEST_TMPDIR/$kind.tar" $kind
+	done
+	for flags in "" "--no-cache"; do
+		run "$LAUNCHER" $flags "$BATS_TEST_TMPDIR/magic.tar" true
+		assert_failure 125
+		assert_output --regexp '^launcher: layer 1 \(blobs/sha256/[0-9a-f]{64}\): not zstd data at byte 0 of the compressed layer$'
+		run "$LAUNCHER" $flags "$BATS_TEST_TMPDIR/table.tar" true
+		assert_failure 125
+		assert_output --regexp '^launcher: layer 1 \(blobs/sha256/[0-9a-f]{64}\): bad zstd FSE or Huffman table at byte [1-9][0-9]* of the compressed layer$'
+		run "$LAUNCHER" $flags "$BATS_TEST_TMPDIR/checksum.tar" true
+		assert_failure 125
+		assert_output --regexp '^launcher: layer 1 \(blobs/sha256/[0-9a-f]{64}\): zstd content checksum mismatch at byte [1-9][0-9]* of the compressed layer$'
+		run "$LAUNCHER" $flags "$BATS_TEST_TMPDIR/truncated.tar" true
+		assert_failure 125
+		assert_output --regexp '^launcher: layer 1 \(blobs/sha256/[0-9a-f]{64}\): truncated zstd data at byte [1-9][0-9]* of the compressed layer$'
+	done
+	[ -z "$(ls "$LAUNCHER_ROOT/layers")" ]
+}
+
+@test "compressed archives: docker save | gzip and | zstd run as the plain archive; a corrupt one fails with one line" {
+	gzip -c "$BUSYBOX" >"$BATS_TEST_TMPDIR/busybox.tar.gz"
+	zstd -q -c "$BUSYBOX" >"$BATS_TEST_TMPDIR/busybox.tar.zst"
+	assert_busybox_semantics "$BATS_TEST_TMPDIR/busybox.tar.gz"
+	assert_busybox_semantics --no-cache "$BATS_TEST_TMPDIR/busybox.tar.zst"
+	run "$LAUNCHER" "$BATS_TEST_TMPDIR/busybox.tar.zst:busybox:latest" true
+	assert_success
+	head -c 100000 "$BATS_TEST_TMPDIR/busybox.tar.gz" >"$BATS_TEST_TMPDIR/cut.tar.gz"
+	run "$LAUNCHER" "$BATS_TEST_TMPDIR/cut.tar.gz" true
+	assert_failure 125
+	assert_output "launcher: image $BATS_TEST_TMPDIR/cut.tar.gz: truncated gzip data at byte 100000 of the compressed archive"
+	gzip -c /dev/null >"$BATS_TEST_TMPDIR/empty.tar.gz"
+	run "$LAUNCHER" "$BATS_TEST_TMPDIR/empty.tar.gz" true
+	assert_failure 125
+	assert_output "launcher: image $BATS_TEST_TMPDIR/empty.tar.gz: not a tar archive"
+}
+
+@test "shared layers: a layer stored as a symlink or hard link to another image's runs; a layer listed twice is unpacked once" {
+	python3 tests/fixtures.py shared "$BUSYBOX" "$BATS_TEST_TMPDIR/shared.tar"
+	tar -tvf "$BATS_TEST_TMPDIR/shared.tar" | grep -q '^l.* -> \.\./[0-9a-f]*/layer.tar$'
+	tar -tvf "$BATS_TEST_TMPDIR/shared.tar" | grep -q '^h.* link to [0-9a-f]*/layer.tar$'
+	for flags in "--no-cache" "" "--storage copy"; do
+		assert_busybox_semantics $flags "$BATS_TEST_TMPDIR/shared.tar:a:latest"
+		assert_busybox_semantics $flags "$BATS_TEST_TMPDIR/shared.tar:b:latest"
+		assert_busybox_semantics $flags "$BATS_TEST_TMPDIR/shared.tar:c:latest"
+		run "$LAUNCHER" $flags "$BATS_TEST_TMPDIR/shared.tar:b:latest" sh -c 'echo $IMAGE'
+		assert_output b
+	done
+	rm -rf "$LAUNCHER_ROOT"
+	run "$LAUNCHER" --verbose "$BATS_TEST_TMPDIR/shared.tar:c:latest" true
+	assert_success
+	[ "$(grep -c 'unpacked layer .* into the cache' <<<"$output")" = 2 ]
+	assert_output --regexp "layer 3 \([0-9a-f]{64}/layer.tar\): in the cache"
+	run "$LAUNCHER" --verbose --no-cache "$BATS_TEST_TMPDIR/shared.tar:c:latest" true
+	assert_success
+	[ "$(grep -c 'unpacked layer' <<<"$output")" = 2 ]
+	refute_output --partial "unpacked layer 2"
+	# A link that climbs out of the archive, or names nothing in it, leaves the layer missing.
+	mkdir "$BATS_TEST_TMPDIR/x" && tar -xf "$BATS_TEST_TMPDIR/shared.tar" -C "$BATS_TEST_TMPDIR/x"
+	ln -sfn ../../../etc/passwd "$BATS_TEST_TMPDIR/x/$(printf '%064x' 1)/layer.tar"
+	tar -C "$BATS_TEST_TMPDIR/x" -cf "$BATS_TEST_TMPDIR/climb.tar" .
+	run "$LAUNCHER" "$BATS_TEST_TMPDIR/climb.tar:b:latest" true
+	assert_failure 125
+	assert_output "launcher: image $BATS_TEST_TMPDIR/climb.tar: $(printf '%064x' 1)/layer.tar is missing (layer 1)"
+}
+
+@test "progress: a first start shows a line per layer on a terminal, none on a pipe unless --progress plain" {
+	python3 tests/fixtures.py oci "$BUSYBOX" "$BATS_TEST_TMPDIR/oci.tar" --zstd # layer 1: 2 MB; layer 2: too small to show
+	run script -qec "exec $LAUNCHER $BATS_TEST_TMPDIR/oci.tar true" /dev/null
+	assert_success
+	assert_output --regexp 'launcher: layer 1 \(blobs/sha256/[0-9a-f]{64}\): unpacked 2\.0 MB, [0-9]+ MB/s'
+	refute_output --partial "layer 2"
+	run script -qec "exec $LAUNCHER $BATS_TEST_TMPDIR/oci.tar true" /dev/null # in the cache: nothing to show
+	assert_success
+	refute_output --partial unpacked
+	rm -rf "$LAUNCHER_ROOT"
+	run "$LAUNCHER" "$BATS_TEST_TMPDIR/oci.tar" true # stderr is a pipe
+	assert_success
+	assert_output ""
+	rm -rf "$LAUNCHER_ROOT"
+	run "$LAUNCHER" --progress plain "$BATS_TEST_TMPDIR/oci.tar" true
+	assert_success
+	assert_output --regexp '^launcher: layer 1 \(blobs/sha256/[0-9a-f]{64}\): unpacked 2\.0 MB, [0-9]+ MB/s$'
+	rm -rf "$LAUNCHER_ROOT"
+	run script -qec "exec $LAUNCHER --progress none $BATS_TEST_TMPDIR/oci.tar true" /dev/null
+	assert_success
+	assert_output ""
+	run "$LAUNCHER" --progress bar "$BATS_TEST_TMPDIR/oci.tar" true
+	assert_failure 125
+	assert_output "launcher: flag --progress takes auto, plain or none"
+	# A big gzip layer: while it inflates, its line is redrawn with the compressed bytes done.
+	gcc -O2 -o "$BATS_TEST_TMPDIR/genlayer" bench/genlayer.c
+	"$BATS_TEST_TMPDIR/genlayer" "$BATS_TEST_TMPDIR/tree" 300 30 >/dev/null
+	tar -C "$BATS_TEST_TMPDIR/tree" -cf "$BATS_TEST_TMPDIR/big.tar" .
+	mkdir "$BATS_TEST_TMPDIR/img" && tar -xf "$BUSYBOX" -C "$BATS_TEST_TMPDIR/img"
+	layer2=$(tar -xOf "$BUSYBOX" manifest.json | sed 's/.*"Layers":\["[^"]*","\([^"]*\)".*/\1/')
+	gzip -1 -c "$BATS_TEST_TMPDIR/big.tar" >"$BATS_TEST_TMPDIR/img/$layer2"
+	python3 tests/fixtures.py redigest "$BATS_TEST_TMPDIR/img"
+	tar -C "$BATS_TEST_TMPDIR/img" -cf "$BATS_TEST_TMPDIR/bigimg.tar" .
+	rm -rf "$LAUNCHER_ROOT"
+	run script -qec "exec $LAUNCHER $BATS_TEST_TMPDIR/bigimg.tar true" /dev/null
+	assert_success
+	assert_output --regexp $'\r\033\\[Klauncher: layer 2 \\([0-9a-f]{64}/layer.tar\\): decompressed [0-9]+\\.[0-9] of [0-9]+\\.[0-9] MB, [0-9]+ MB/s'
+	assert_output --regexp 'launcher: layer 2 \([0-9a-f]{64}/layer.tar\): unpacked 30\.[0-9] MB, [0-9]+ MB/s'
 }
 
 @test "tar dialects: PAX and GNU long names, base-256 ids, devices, fifos, hard links and xattrs" {
@@ -237,13 +359,13 @@ EOF
 	assert_success
 	assert_equal "$(grep -c '^sha256:[0-9a-f]\{64\} .* unused$' <<<"$output")" 2
 
-	# --no-cache and another --root: nothing new under LAUNCHER_ROOT.
+	# --no-cache and another --data-root: nothing new under LAUNCHER_ROOT.
 	before=$(ls -R "$LAUNCHER_ROOT")
 	run "$LAUNCHER" --verbose --no-cache "$HELLO"
 	assert_success
 	assert_output --partial "unpacked layer 1"
 	refute_output --partial "cache"
-	run "$LAUNCHER" --root "$BATS_TEST_TMPDIR/other" "$HELLO"
+	run "$LAUNCHER" --data-root "$BATS_TEST_TMPDIR/other" "$HELLO"
 	assert_success
 	[ "$(ls "$BATS_TEST_TMPDIR/other/layers" | grep -c '\.info$')" = 1 ]
 	[ "$(ls -R "$LAUNCHER_ROOT")" = "$before" ]

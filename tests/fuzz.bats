@@ -19,4 +19,6 @@ smoke() {
 @test "fuzz smoke: the tar reader" { smoke tar; }
 @test "fuzz smoke: the JSON reader (manifest and config)" { smoke json; }
 @test "fuzz smoke: inflate" { smoke inflate; }
+@test "fuzz smoke: zstd" { smoke zstd; }
 @test "fuzz smoke: manifest resolution over an archive" { smoke image; }
+@test "fuzz smoke: the seccomp profile compiler" { smoke seccomp; }

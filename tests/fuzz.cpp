@@ -1,18 +1,27 @@
 // libFuzzer targets for the parsers that read what an archive's author controls. One
-// file, one target per build: -DFUZZ_TAR, -DFUZZ_JSON, -DFUZZ_INFLATE or -DFUZZ_IMAGE
-// (manifest resolution: the input as an image archive, every member a candidate blob).
+// file, one target per build: -DFUZZ_TAR, -DFUZZ_JSON (manifests, image configs, OCI bundle
+// configs and records), -DFUZZ_INFLATE, -DFUZZ_ZSTD, -DFUZZ_IMAGE
+// (manifest resolution: the input as an image archive, every member a candidate blob) or
+// -DFUZZ_SECCOMP (a seccomp profile, compiled; every program it makes must be one the
+// kernel would take: jumps inside it, a return at each end).
 // `make fuzz` runs each for FUZZ_SECONDS; `make check` runs a short smoke of each.
 #include <cstddef>
+#include <algorithm>
 #include <cstdint>
+#include <cstring>
 #include <memory>
 #include <string_view>
 #include <vector>
 
+#include "../bundle.hpp"
 #include "../gzip.hpp"
 #include "../image.hpp"
 #include "../json.hpp"
+#include "../seccomp.hpp"
 #include "../sha256.hpp"
+#include "../state.hpp"
 #include "../tar.hpp"
+#include "../zstd.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -36,12 +45,26 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	image::config config;
 	std::vector<char> store2;
 	image::parse_config(text, store2, config);
+	// An OCI bundle's config.json, and the runtime mode's own record.
+	std::vector<char> store3;
+	std::vector<json::token> tokens;
+	bundle::config oci;
+	bundle::parse_config(text, store3, tokens, oci);
+	state::record r;
+	state::parse(text, tokens, r);
 	return 0;
 #elif defined(FUZZ_INFLATE)
 	auto z = std::make_unique<gzip::inflater>(in);
 	size_t total = 0;
 	for (auto chunk = z->next(); !chunk.empty(); chunk = z->next())
 		total += chunk.size();
+	return total == 1 ? 1 : 0;
+#elif defined(FUZZ_ZSTD)
+	auto z = std::make_unique<zstd::decoder>(in);
+	size_t total = 0;
+	for (auto chunk = z->next(); !chunk.empty(); chunk = z->next())
+		for (unsigned char c : chunk) // touch every byte handed out
+			total += c;
 	return total == 1 ? 1 : 0;
 #elif defined(FUZZ_IMAGE)
 	std::vector<std::pair<std::string_view, std::span<const unsigned char>>> members;
@@ -61,7 +84,30 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	auto chosen = std::make_unique<image::resolution>();
 	image::resolve(find, "busybox:latest", sha256::digest, *chosen);
 	return 0;
+#elif defined(FUZZ_SECCOMP)
+	std::string_view text(reinterpret_cast<const char *>(data), size);
+	for (uint64_t caps : {security::docker_default_caps(), uint64_t(0), security::all_caps}) {
+		seccomp::program p;
+		char err[160];
+		if (!seccomp::compile(text, caps, p, err, sizeof err, 6 << 16 | 1)) {
+			if (!memchr(err, 0, sizeof err) || !err[0])
+				__builtin_trap(); // a reason, always, in one terminated line
+			continue;
+		}
+		const size_t n = p.code.size();
+		if (n == 0 || n > seccomp::max_instructions || BPF_CLASS(p.code[n - 1].code) != BPF_RET)
+			__builtin_trap();
+		for (size_t i = 0; i < n; i++) {
+			const sock_filter &in = p.code[i];
+			if (BPF_CLASS(in.code) != BPF_JMP)
+				continue;
+			size_t far = BPF_OP(in.code) == BPF_JA ? in.k : std::max(in.jt, in.jf);
+			if (i + 1 + far >= n)
+				__builtin_trap();
+		}
+	}
+	return 0;
 #else
-#error define one of FUZZ_TAR, FUZZ_JSON, FUZZ_INFLATE, FUZZ_IMAGE
+#error define one of FUZZ_TAR, FUZZ_JSON, FUZZ_INFLATE, FUZZ_ZSTD, FUZZ_IMAGE, FUZZ_SECCOMP
 #endif
 }

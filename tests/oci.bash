@@ -1,7 +1,7 @@
 # The OCI runtime mode's helpers (tests/oci.bats): a busybox bundle made once per file,
 # config.json edited by a line of python, runc's command line against a state root of the
 # test's own, and the after-every-test check widened to what a runtime leaves: its cgroups
-# (/launcher/ID under every hierarchy), its records, the processes in those cgroups.
+# (/launcher.ID under every hierarchy), its records, the processes in those cgroups.
 
 # Once per file: busybox.tar's layers extracted in order (a docker-save archive) into
 # $BATS_FILE_TMPDIR/rootfs, and runc's default config.json beside it. Ids start with
@@ -119,13 +119,13 @@ wait_status() {
 }
 
 # cgroup_dir CONTROLLER ID: the container's directory of a v1 controller (or "unified").
-cgroup_dir() { echo "/sys/fs/cgroup/$1/launcher/$2"; }
+cgroup_dir() { echo "/sys/fs/cgroup/$1/launcher.$2"; }
 
 # What a runtime leaves on the host beyond host_state's picture: this file's cgroups, the
 # processes still in them.
 oci_leftovers() {
-	ls -d /sys/fs/cgroup/launcher/"$OCI_PREFIX"-* /sys/fs/cgroup/*/launcher/"$OCI_PREFIX"-* 2>/dev/null || true
-	grep -l "/launcher/$OCI_PREFIX-" /proc/[0-9]*/cgroup 2>/dev/null | sed 's|/cgroup$||' || true
+	ls -d /sys/fs/cgroup/launcher."$OCI_PREFIX"-* /sys/fs/cgroup/*/launcher."$OCI_PREFIX"-* 2>/dev/null || true
+	grep -l "/launcher.$OCI_PREFIX-" /proc/[0-9]*/cgroup 2>/dev/null | sed 's|/cgroup$||' || true
 }
 
 oci_teardown() {

@@ -44,13 +44,109 @@ status_of() { grep "^$1:" | cut -f2; }
 	run "$LAUNCHER" "$BUSYBOX" sh -c 'unshare -m true; mount -t tmpfs x /mnt'
 	assert_failure
 	assert_line --partial "Operation not permitted"
-	# --seccomp unconfined lifts the filter, not the capabilities
-	run "$LAUNCHER" --seccomp unconfined "$BENCH" /benchtool syscalls
-	assert_line "keyctl: allowed"
-	run "$LAUNCHER" --seccomp unconfined "$BUSYBOX" grep Seccomp: /proc/self/status
-	assert_output "$(printf 'Seccomp:\t0')"
+	# --seccomp unconfined (and docker's --security-opt seccomp=unconfined) lift the filter,
+	# not the capabilities
+	for flag in "--seccomp unconfined" "--security-opt seccomp=unconfined"; do
+		run "$LAUNCHER" $flag "$BENCH" /benchtool syscalls
+		assert_line "keyctl: allowed"
+		assert_line "mount: Operation not permitted"
+		run "$LAUNCHER" $flag "$BUSYBOX" grep Seccomp: /proc/self/status
+		assert_output "$(printf 'Seccomp:\t0')"
+	done
 	run "$LAUNCHER" --seccomp=strict "$BUSYBOX" true
 	assert_failure 125
+}
+
+# The probe's line for each call: refused by the filter (EPERM, or ENOSYS for what is
+# newer than docker's profile and for clone3), or let through to the kernel (any other
+# answer; EPERM only where the kernel itself wants a capability the container lacks).
+refused() { for c in "$@"; do assert_line "$c: Operation not permitted"; done; }
+enosys() { for c in "$@"; do assert_line "$c: Function not implemented"; done; }
+passes() {
+	for c in "$@"; do
+		assert_line --regexp "^$c: "
+		refute_line "$c: Operation not permitted"
+		refute_line "$c: Function not implemented"
+	done
+}
+
+@test "seccomp: the refused set is docker's default profile's, by default, with --cap-add SYS_ADMIN or SYS_PTRACE, and none with --privileged" {
+	# docker refuses these by default, and #18 found them allowed by the old deny list
+	mempolicy="get_mempolicy set_mempolicy mbind set_mempolicy_home_node"
+	ptrace_group="kcmp pidfd_getfd process_madvise"
+	admin_group="unshare mount umount2 setns clone-newuser bpf perf_event_open quotactl_fd lsm_list_modules"
+	never="keyctl init_module kexec_load pivot_root vsock vsock-high-bits af_alg tiocsti personality-aslr-off userfaultfd io_uring_setup x32-getpid i386-getpid"
+	newest="futex_waitv cachestat statmount listmount mseal getxattrat" # ENOSYS, as Debian's docker 20.10 answers them
+	run "$LAUNCHER" "$BENCH" /benchtool syscalls
+	assert_success
+	refused $mempolicy $ptrace_group $admin_group $never ptrace-pid1
+	enosys clone3 open_tree_attr file_getattr $newest
+	# /dev/userfaultfd would give what the syscall refuses: the device policy refuses it
+	assert_line "userfaultfd-dev: Operation not permitted"
+
+	run "$LAUNCHER" --cap-add SYS_ADMIN "$BENCH" /benchtool syscalls
+	assert_success
+	passes $admin_group clone3
+	refused $mempolicy $ptrace_group $never
+	enosys open_tree_attr file_getattr $newest
+
+	run "$LAUNCHER" --cap-add SYS_PTRACE "$BENCH" /benchtool syscalls
+	assert_success
+	passes $ptrace_group ptrace-pid1
+	refused $mempolicy $admin_group $never
+	enosys clone3 open_tree_attr file_getattr $newest
+
+	run "$LAUNCHER" --cap-add SYS_NICE "$BENCH" /benchtool syscalls
+	passes $mempolicy
+	refused $ptrace_group
+
+	# no filter: the kernel answers everything, with every capability
+	run "$LAUNCHER" --privileged "$BENCH" /benchtool syscalls
+	assert_success
+	passes $mempolicy $ptrace_group $admin_group keyctl pivot_root personality-aslr-off userfaultfd io_uring_setup \
+		clone3 open_tree_attr file_getattr i386-getpid $newest
+}
+
+@test "--security-opt seccomp=FILE: podman's profile and one of our own, in docker's format; a bad one is refused before the start" {
+	podman=/usr/share/containers/seccomp.json
+	[ -f "$podman" ] # package golang-github-containers-common (make deps-test)
+	run "$LAUNCHER" --security-opt seccomp=$podman "$BENCH" /benchtool syscalls
+	assert_success
+	assert_line "keyctl: allowed"                              # podman allows what docker refuses
+	assert_line "userfaultfd: Operation not permitted"         # ... and refuses by name
+	assert_line "open_tree_attr: Function not implemented"     # ... and answers ENOSYS to the rest
+	assert_line "mount: Operation not permitted"               # CAP_SYS_ADMIN's, which the container lacks
+	cat >"$BATS_TEST_TMPDIR/no-mkdir.json" <<-'EOF'
+	{"defaultAction": "SCMP_ACT_ALLOW",
+	 "syscalls": [{"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO", "errnoRet": 13}]}
+	EOF
+	run "$LAUNCHER" --security-opt seccomp="$BATS_TEST_TMPDIR/no-mkdir.json" "$BUSYBOX" sh -c 'mkdir /tmp/x || echo refused; grep Seccomp: /proc/self/status'
+	assert_success
+	assert_line --partial "Permission denied"
+	assert_line refused
+	assert_line "$(printf 'Seccomp:\t2')"
+	printf '{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["read"], "action": "SCMP_ACT_NOTIFY"}]}' >"$BATS_TEST_TMPDIR/notify.json"
+	run "$LAUNCHER" --security-opt seccomp="$BATS_TEST_TMPDIR/notify.json" "$HELLO"
+	assert_failure 125
+	assert_output "launcher: seccomp profile $BATS_TEST_TMPDIR/notify.json: syscalls[0]: SCMP_ACT_NOTIFY is not supported (no seccomp agent)"
+	printf '{"defaultAction": ' >"$BATS_TEST_TMPDIR/cut.json"
+	run "$LAUNCHER" --security-opt seccomp="$BATS_TEST_TMPDIR/cut.json" "$HELLO"
+	assert_failure 125
+	assert_output "launcher: seccomp profile $BATS_TEST_TMPDIR/cut.json: truncated JSON at byte 18"
+	run "$LAUNCHER" --security-opt seccomp="$BATS_TEST_TMPDIR/none.json" "$HELLO"
+	assert_failure 125
+	assert_output "launcher: open seccomp profile $BATS_TEST_TMPDIR/none.json: No such file or directory"
+	# a profile refusing what PID 1 waits and reaps with: PID 1 still ends the container
+	printf '{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["wait4", "rt_sigtimedwait", "kill"], "action": "SCMP_ACT_ERRNO"}]}' >"$BATS_TEST_TMPDIR/nowait.json"
+	run timeout -k 1 20 "$LAUNCHER" --security-opt seccomp="$BATS_TEST_TMPDIR/nowait.json" "$BUSYBOX" sh -c 'kill -0 1 || echo refused; exit 3'
+	assert_failure 3
+	assert_line --partial "refused"
+	run "$LAUNCHER" --security-opt seccomp="$BATS_TEST_TMPDIR" "$HELLO"
+	assert_failure 125
+	assert_output "launcher: seccomp profile $BATS_TEST_TMPDIR: not a regular file of at most 4 MiB"
+	run "$LAUNCHER" --security-opt label=disable "$HELLO"
+	assert_failure 125
+	assert_output --partial "bad --security-opt label=disable"
 }
 
 @test "masked and read-only kernel paths; /sys is read-only" {
@@ -156,9 +252,10 @@ status_of() { grep "^$1:" | cut -f2; }
 	run "$LAUNCHER" --memory 32m "$BUSYBOX" dd if=/dev/zero of=/dev/null bs=64M count=1
 	assert_failure 137
 	assert_line "launcher: the container ran out of memory (--memory 32m): the kernel killed it"
-	run "$LAUNCHER" --memory 128m --cpus 0.5 "$BUSYBOX" dd if=/dev/zero of=/dev/null bs=64M count=1
-	assert_success
-	run ls -d /sys/fs/cgroup/memory/launcher-* /sys/fs/cgroup/cpu/launcher-*
+	"$LAUNCHER" --memory 128m --cpus 0.5 "$BUSYBOX" dd if=/dev/zero of=/dev/null bs=64M count=1 2>/dev/null &
+	pid=$!
+	wait $pid
+	run ls -d /sys/fs/cgroup/launcher-$pid /sys/fs/cgroup/*/launcher-$pid # removed when it ended
 	assert_failure
 	run "$LAUNCHER" --memory lots "$BUSYBOX" true
 	assert_failure 125
@@ -588,10 +685,14 @@ EOF
 	wait_for "$BATS_TEST_TMPDIR/out" ready
 	cg=$(device_cgroup $pid)
 	[ -d "$cg" ]
+	# inside, its own cgroup namespace: the cgroup is "/"; the host sees where it is
 	run cat "$BATS_TEST_TMPDIR/out"
-	assert_line "0::/launcher-$pid"
+	assert_line "0::/"
+	refute_output --partial launcher-
+	pid1=$(pgrep -P $pid | head -1)
+	grep -qx "0::/launcher-$pid" /proc/$pid1/cgroup
 	# the container's PID 1, the launcher's child, is in it
-	[ "$(head -1 "$cg/cgroup.procs")" = "$(pgrep -P $pid | head -1)" ]
+	[ "$(head -1 "$cg/cgroup.procs")" = "$pid1" ]
 	kill -KILL $pid
 	wait $pid || true
 	for _ in $(seq 50); do [ "$(cat "$cg/cgroup.procs" 2>/dev/null)" = "" ] && break; sleep 0.1; done
@@ -599,38 +700,43 @@ EOF
 	run "$LAUNCHER" "$HELLO"
 	assert_success
 	[ ! -e "$cg" ]
-	run "$LAUNCHER" "$BUSYBOX" sh -c 'cat /proc/self/cgroup'
-	assert_success
-	name=$(echo "$output" | sed -n 's|^0::/||p')
-	[[ "$name" == launcher-* ]]
-	[ ! -e "$(dirname "$cg")/$name" ] # removed when the container ended
+	"$LAUNCHER" "$BUSYBOX" true &
+	pid=$!
+	wait $pid
+	[ ! -e "$(device_cgroup $pid)" ] # removed when the container ended
 }
 
 @test "devices: with no cgroup file system in sight (ip netns exec) the launcher mounts cgroup2 for itself; where it cannot, no container starts; the v1 controller alone confines" {
 	loop_with_sentinel
 	# ip netns exec mounts a fresh /sys, without the cgroup file systems.
 	ip netns add "lsec-$$"
-	run ip netns exec "lsec-$$" "$LAUNCHER" "$BUSYBOX" sh -c "
-		mknod /tmp/hd b $LOOP_MAJOR $LOOP_MINOR && dd if=/tmp/hd of=/dev/null count=1; grep '^0::' /proc/self/cgroup"
+	ip netns exec "lsec-$$" "$LAUNCHER" "$BUSYBOX" sh -c "
+		mknod /tmp/hd b $LOOP_MAJOR $LOOP_MINOR && dd if=/tmp/hd of=/dev/null count=1; grep '^0::' /proc/self/cgroup" >"$BATS_TEST_TMPDIR/out" 2>&1 &
+	pid=$!
+	wait $pid || true
 	ip netns del "lsec-$$"
+	run cat "$BATS_TEST_TMPDIR/out"
 	assert_line "dd: can't open '/tmp/hd': Operation not permitted"
-	assert_line --regexp '^0::/launcher-[0-9]+$'
-	name=$(echo "$output" | sed -n 's|^0::/||p')
-	[ ! -e "$(dirname "$(device_cgroup 1)")/$name" ] # removed when the container ended
+	assert_line "0::/"
+	[ ! -e "$(device_cgroup $pid)" ] # removed when the container ended
 	run unshare -m sh -c "mount -t tmpfs none /sys && '$LAUNCHER' '$HELLO'"
 	assert_failure 125
 	assert_output "launcher: device policy: no cgroup file system in sight (/sys/fs/cgroup, /sys/fs/cgroup/unified, /sys/fs/cgroup/devices), and cgroup2 could not be mounted: No such file or directory"
 	run unshare -m sh -c "mount -t tmpfs none /sys && '$LAUNCHER' --privileged '$HELLO'"
 	assert_success
 	[ -d /sys/fs/cgroup/devices ] || skip "no v1 devices controller on this host"
-	run unshare -m sh -c "umount /sys/fs/cgroup/unified && '$LAUNCHER' '$BUSYBOX' sh -c '
-		grep :devices: /proc/self/cgroup; mknod /tmp/hd b $LOOP_MAJOR $LOOP_MINOR && dd if=/tmp/hd of=/dev/null count=1
-		echo x > /dev/null && echo null: ok'"
-	assert_line --regexp '^[0-9]+:devices:/launcher-[0-9]+$'
+	unshare -m sh -c "umount /sys/fs/cgroup/unified && exec '$LAUNCHER' '$BUSYBOX' sh -c '
+		grep :devices: /proc/self/cgroup; ls /sys/fs/cgroup; mknod /tmp/hd b $LOOP_MAJOR $LOOP_MINOR && dd if=/tmp/hd of=/dev/null count=1
+		echo x > /dev/null && echo null: ok'" >"$BATS_TEST_TMPDIR/out" 2>&1 &
+	pid=$!
+	wait $pid || true
+	run cat "$BATS_TEST_TMPDIR/out"
+	assert_line --regexp '^[0-9]+:devices:/$'
+	assert_line devices # its /sys/fs/cgroup: the v1 controller it is in, no unified tree
+	refute_line unified
 	assert_line "dd: can't open '/tmp/hd': Operation not permitted"
 	assert_line "null: ok"
-	name=$(echo "$output" | sed -n 's|^[0-9]*:devices:/||p')
-	[ ! -e "/sys/fs/cgroup/devices/$name" ] # removed when the container ended
+	[ ! -e "/sys/fs/cgroup/devices/launcher-$pid" ] # removed when the container ended
 }
 
 @test "devices: started by an unprivileged user, the kernel itself refuses device nodes (no device cgroup is made)" {
@@ -642,4 +748,65 @@ EOF
 	assert_success
 	assert_line "mknod: /tmp/hd: Operation not permitted"
 	refute_output --partial launcher-
+}
+
+@test "cgroups: the container has a cgroup namespace and a read-only /sys/fs/cgroup of its own cgroups, its limits readable there; --privileged may write, and what it makes goes with it" {
+	run "$LAUNCHER" --memory 32m --pids-limit 40 --cpus 0.5 "$BUSYBOX" sh -c '
+		grep -v ":/$" /proc/self/cgroup; echo cgroups read
+		ls /sys/fs/cgroup | tr "\n" " "; echo
+		if [ -e /sys/fs/cgroup/cgroup.controllers ]; then
+			cat /sys/fs/cgroup/memory.max /sys/fs/cgroup/pids.max /sys/fs/cgroup/cpu.max
+		else
+			cat /sys/fs/cgroup/memory/memory.limit_in_bytes /sys/fs/cgroup/pids/pids.max /sys/fs/cgroup/cpu/cpu.cfs_quota_us
+			ls /sys/fs/cgroup/memory | grep -c launcher-; cat /sys/fs/cgroup/unified/cgroup.procs | head -1
+		fi
+		touch /sys/fs/cgroup/x; mkdir /sys/fs/cgroup/pids/x /sys/fs/cgroup/x 2>&1 | head -1'
+	assert_success
+	assert_line --index 0 "cgroups read" # every hierarchy reads "/"
+	assert_line 33554432
+	assert_line 40
+	if [ -e /sys/fs/cgroup/cgroup.controllers ]; then
+		assert_line "50000 100000"
+	else
+		assert_line "cpu memory pids unified " # the v1 controllers it has a cgroup in, and cgroup2
+		assert_line 50000
+		assert_line 0 # no host cgroup in sight
+		assert_line 1 # PID 1, as the container's pid namespace numbers it
+	fi
+	assert_line "touch: /sys/fs/cgroup/x: Read-only file system"
+	assert_line --partial "Read-only file system"
+	# without limits, on either host: cgroup2 alone, its root the container's own cgroup
+	run "$LAUNCHER" "$BUSYBOX" sh -c 'head -1 /sys/fs/cgroup/cgroup.procs; ls /sys/fs/cgroup | grep -c launcher-; touch /sys/fs/cgroup/x'
+	assert_line --index 0 1
+	assert_line --index 1 0
+	assert_line --index 2 "touch: /sys/fs/cgroup/x: Read-only file system"
+	# --privileged: writable, as docker's; a cgroup made inside is removed with the container's
+	"$LAUNCHER" --privileged --pids-limit 10 "$BUSYBOX" sh -c '
+		d=/sys/fs/cgroup; [ -e $d/cgroup.controllers ] || d=/sys/fs/cgroup/pids
+		mkdir $d/sub && echo made' >"$BATS_TEST_TMPDIR/out" 2>&1 &
+	pid=$!
+	wait $pid
+	run cat "$BATS_TEST_TMPDIR/out"
+	assert_output made
+	run ls -d /sys/fs/cgroup/launcher-$pid /sys/fs/cgroup/*/launcher-$pid
+	assert_failure
+}
+
+@test "cgroups: a launcher moved out of its cgroup namespace's root (its cgroup reads /../X) refuses to start" {
+	cg=/sys/fs/cgroup/unified
+	[ -e /sys/fs/cgroup/cgroup.controllers ] && cg=/sys/fs/cgroup # a cgroup v2 host
+	mkdir "$cg/lt-a-$$" "$cg/lt-b-$$"
+	mkfifo "$BATS_TEST_TMPDIR/go"
+	# a shell in lt-a takes a cgroup namespace there, then waits while the host moves it to lt-b
+	sh -c "echo \$\$ >'$cg/lt-a-$$/cgroup.procs' && exec unshare -C sh -c 'read x <\"$BATS_TEST_TMPDIR/go\"; grep ^0:: /proc/self/cgroup; exec \"$LAUNCHER\" \"$HELLO\"'" >"$BATS_TEST_TMPDIR/out" 2>&1 &
+	pid=$!
+	for _ in $(seq 50); do grep -q "lt-a-$$" /proc/$pid/cgroup 2>/dev/null && [ "$(readlink /proc/$pid/ns/cgroup)" != "$(readlink /proc/self/ns/cgroup)" ] && break; sleep 0.1; done
+	echo $pid >"$cg/lt-b-$$/cgroup.procs"
+	echo go >"$BATS_TEST_TMPDIR/go"
+	wait $pid || status=$?
+	rmdir "$cg/lt-a-$$" "$cg/lt-b-$$"
+	[ "$status" = 125 ]
+	run cat "$BATS_TEST_TMPDIR/out"
+	assert_output "0::/../lt-b-$$
+launcher: the launcher's cgroup /../lt-b-$$ lies outside its cgroup namespace"
 }

@@ -19,6 +19,8 @@
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
+#include <linux/audit.h>
+#include <sys/syscall.h>
 
 #include "../cache.hpp"
 #include "../format.hpp"
@@ -28,13 +30,18 @@
 #include "../json.hpp"
 #include "../limits.hpp"
 #include "../machine.hpp"
+#include "../seccomp.hpp"
 #include "../security.hpp"
 #include "../netlink.hpp"
+#include "../oci.hpp"
+#include "../state.hpp"
+#include "../bundle.hpp"
 #include "../network.hpp"
 #include "../options.hpp"
 #include "../rootfs.hpp"
 #include "../tar.hpp"
 #include "../unpack.hpp"
+#include "../zstd.hpp"
 
 namespace {
 
@@ -403,6 +410,46 @@ BOOST_AUTO_TEST_CASE(fips_180_vectors_portable_and_sha_extensions)
 	sha256::blocks = saved;
 }
 
+// CRC-32 by PCLMULQDQ folding and by tables agree, on every length and alignment.
+BOOST_AUTO_TEST_CASE(crc32_by_carry_less_multiplication_and_by_tables)
+{
+	bytes b(20000);
+	uint32_t x = 1;
+	for (auto &c : b)
+		c = uint8_t((x = x * 1103515245 + 12345) >> 16);
+	bool saved = gzip::use_clmul;
+	for (bool clmul : {false, true}) {
+		gzip::use_clmul = clmul && gzip::cpu_has_clmul();
+		BOOST_CHECK_EQUAL(gzip::crc32(0, reinterpret_cast<const unsigned char *>("123456789"), 9), 0xcbf43926u);
+	}
+	for (size_t n = 0; n < 600; n++)
+		for (size_t off : {size_t(0), size_t(3), n * 7 % 61}) {
+			gzip::use_clmul = false;
+			uint32_t want = gzip::crc32(uint32_t(n), b.data() + off, n * 31 % 19900 + off % 2);
+			gzip::use_clmul = gzip::cpu_has_clmul();
+			BOOST_CHECK_EQUAL(gzip::crc32(uint32_t(n), b.data() + off, n * 31 % 19900 + off % 2), want);
+		}
+	gzip::use_clmul = saved;
+}
+
+// Deflate streams of every kind zlib writes (levels, fixed codes, Huffman only, RLE, long
+// codes from skewed data) inflate to their input.
+BOOST_AUTO_TEST_CASE(inflate_matches_zlib_strategies_and_long_codes)
+{
+	scratch_dir d;
+	d.sh("python3 -c \"\nimport random, zlib\nrandom.seed(7)\nfor k, skew in enumerate([1.0, 3.0, 6.0]):\n"
+	     "    data = bytes(random.choices(range(256), [1 / (i + 1) ** skew for i in range(256)], k=200000))\n"
+	     "    open('d%d' % k, 'wb').write(data)\n    for level in [1, 9]:\n        for s in range(5):\n"
+	     "            c = zlib.compressobj(level, 8, 31, 9, s)\n"
+	     "            open('d%d.%d.%d.gz' % (k, level, s), 'wb').write(c.compress(data) + c.flush())\n\"");
+	for (int k = 0; k < 3; k++)
+		for (int level : {1, 9})
+			for (int strategy = 0; strategy < 5; strategy++) {
+				std::string name = "d" + std::to_string(k) + "." + std::to_string(level) + "." + std::to_string(strategy) + ".gz";
+				BOOST_CHECK_MESSAGE(inflate_all(d.read(name)) == sv(span_of(d.read("d" + std::to_string(k)))), name);
+			}
+}
+
 BOOST_AUTO_TEST_CASE(inflate_matches_gzip_output_of_random_and_repetitive_data)
 {
 	scratch_dir d;
@@ -450,6 +497,110 @@ BOOST_AUTO_TEST_CASE(inflate_refuses_corrupt_truncated_and_trailing_data)
 		bytes c = small;
 		c[i] ^= 0x5a;
 		inflate_all(c); // ASan and UBSan watch this
+	}
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+// ---- zstd ------------------------------------------------------------------------
+
+namespace {
+
+// Everything the decoder produces, or "error: ... at N".
+std::string unzstd(const bytes &z)
+{
+	auto in = std::make_unique<zstd::decoder>(span_of(z));
+	std::string out;
+	for (auto chunk = in->next(); !chunk.empty(); chunk = in->next())
+		out += sv(chunk);
+	if (in->err() != zstd::error::none)
+		return std::string("error: ") + zstd::error_text(in->err()) + " at " + std::to_string(in->err_offset());
+	BOOST_CHECK_EQUAL(in->total(), out.size());
+	return out;
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_SUITE(zstd_decoder)
+
+BOOST_AUTO_TEST_CASE(decodes_zstd_output_of_every_level_long_mode_and_small_windows)
+{
+	scratch_dir d;
+	d.sh("(head -c 100000 /dev/urandom | base64; seq 1 60000; head -c 50000 /dev/urandom; seq 1 20000 | rev) > mix"
+	     " && : > empty && printf a > one && head -c 70000 /dev/zero > zeros");
+	std::string mix = sv(span_of(d.read("mix")));
+	for (int level = 1; level <= 19; level++) {
+		std::string l = std::to_string(level);
+		d.sh("zstd -q -f -" + l + " mix -o mix." + l + ".zst"); // content size known: one segment or a window
+		BOOST_CHECK_MESSAGE(unzstd(d.read("mix." + l + ".zst")) == mix, "level " + l);
+	}
+	// Read from a pipe (no content size, a window descriptor), the window far smaller than
+	// the data so the history wraps; long mode; no checksum; tiny and RLE-friendly inputs.
+	for (std::string flags : {"-3 --zstd=wlog=10", "-19 --zstd=wlog=12", "--long=27 -5", "--no-check -1", "-1 -B4096", "--ultra -22"}) {
+		d.sh("cat mix mix | zstd -q " + flags + " -c > piped.zst");
+		BOOST_CHECK_MESSAGE(unzstd(d.read("piped.zst")) == mix + mix, flags);
+	}
+	for (std::string name : {"empty", "one", "zeros"}) {
+		d.sh("zstd -q -f " + name + " -o " + name + ".zst");
+		BOOST_CHECK_MESSAGE(unzstd(d.read(name + ".zst")) == sv(span_of(d.read(name))), name);
+	}
+	// Several frames and a skippable frame between them (zstd:chunked), as zstd -d reads them.
+	d.sh("zstd -q -c one > multi.zst && printf 'P*M\\030\\005\\000\\000\\000hello' >> multi.zst && zstd -q -c mix >> multi.zst");
+	BOOST_CHECK(unzstd(d.read("multi.zst")) == "a" + mix);
+	BOOST_CHECK(zstd::is_zstd(span_of(d.read("multi.zst"))));
+}
+
+BOOST_AUTO_TEST_CASE(decodes_a_hand_made_frame_with_repeat_offsets)
+{
+	// One compressed block: the raw literal "a", then one sequence with RLE tables (literal
+	// length 1, offset code 0 = repeat offset 1 here, match length 3).
+	// A 1 KiB window and a 4-byte content size, then the block at 13.
+	bytes z = {0x28, 0xb5, 0x2f, 0xfd, 0x80, 0, 4, 0, 0, 0, 0x45, 0, 0, 0x08, 'a', 1, 0x54, 1, 0, 0, 0x01};
+	BOOST_CHECK_EQUAL(unzstd(z), "aaaa");
+	bytes far = z;
+	far[18] = 5, far[20] = 0x20; // offset code 5: offset 29, before the frame's start
+	BOOST_CHECK_EQUAL(unzstd(far), "error: back-reference outside the zstd window at 15");
+	bytes repeat = z;
+	repeat[16] = 0xfc; // every table "the previous block's", in the first block
+	BOOST_CHECK_EQUAL(unzstd(repeat), "error: bad zstd FSE or Huffman table at 15");
+	bytes left = z;
+	left[20] = 0x03; // a bit the sequences leave unread
+	BOOST_CHECK_EQUAL(unzstd(left), "error: bad zstd sequences at 15");
+	bytes size = z;
+	size[6] = 5; // the header says five bytes
+	BOOST_CHECK_EQUAL(unzstd(size), "error: zstd content size mismatch at 21");
+	bytes big = z;
+	big[11] = 0x20, big[12] = 0x40; // a block larger than the 1 KiB window
+	BOOST_CHECK_EQUAL(unzstd(big), "error: bad zstd block at 10");
+}
+
+BOOST_AUTO_TEST_CASE(refuses_corrupt_truncated_dictionary_and_trailing_data_with_the_offset)
+{
+	scratch_dir d;
+	d.sh("seq 1 50000 > text && zstd -q -c text > t.zst");
+	bytes z = d.read("t.zst");
+	bytes bad_magic = z;
+	bad_magic[0] ^= 1;
+	BOOST_CHECK_EQUAL(unzstd(bad_magic), "error: not zstd data at 0");
+	bytes bad_sum = z;
+	bad_sum[z.size() - 1] ^= 1;
+	BOOST_CHECK_EQUAL(unzstd(bad_sum), "error: zstd content checksum mismatch at " + std::to_string(z.size() - 4));
+	BOOST_CHECK_EQUAL(unzstd(bytes(z.begin(), z.begin() + 100)).substr(0, 27), "error: truncated zstd data ");
+	BOOST_CHECK_EQUAL(unzstd(bytes{}), "error: truncated zstd data at 0");
+	bytes trailing = z;
+	trailing.insert(trailing.end(), {'j', 'u', 'n', 'k'});
+	BOOST_CHECK_EQUAL(unzstd(trailing), "error: data after the last zstd frame at " + std::to_string(z.size()));
+	BOOST_CHECK_EQUAL(unzstd({0x28, 0xb5, 0x2f, 0xfd, 0x21, 7, 0}), "error: zstd frame needs a dictionary (not supported) at 0");
+	BOOST_CHECK_EQUAL(unzstd({0x28, 0xb5, 0x2f, 0xfd, 0xa8 >> 8, 0xa8, 1, 0, 0}), "error: zstd window larger than 128 MiB at 0");
+	BOOST_CHECK_EQUAL(unzstd({0x28, 0xb5, 0x2f, 0xfd, 0x08, 0x50, 1, 0, 0}), "error: bad zstd frame header at 4");
+	BOOST_CHECK_EQUAL(unzstd({0x28, 0xb5, 0x2f, 0xfd, 0x20, 0, 0x07, 0, 0}), "error: bad zstd block at 6");
+	// Every single-byte corruption of a small frame ends in an error or a checked result.
+	bytes small = z;
+	small.resize(std::min<size_t>(small.size(), 800));
+	for (size_t i = 0; i < small.size(); i++) {
+		bytes c = small;
+		c[i] ^= 0x5a;
+		unzstd(c); // ASan and UBSan watch this
 	}
 }
 
@@ -803,6 +954,14 @@ options::parsed parse(std::vector<const char *> args, bool ok = true)
 	return o;
 }
 
+BOOST_AUTO_TEST_CASE(progress_modes)
+{
+	BOOST_TEST(std::string(parse({"img.tar"}).progress) == "auto");
+	BOOST_TEST(std::string(parse({"--progress", "plain", "img.tar"}).progress) == "plain");
+	BOOST_TEST(std::string(parse({"--progress=none", "img.tar"}).progress) == "none");
+	BOOST_TEST(std::string(parse({"--progress", "bar", "img.tar"}, false).error) == "flag --progress takes auto, plain or none");
+}
+
 BOOST_AUTO_TEST_CASE(docker_run_spelling)
 {
 	auto o = parse({"-h", "box", "-e", "A=1", "--env=B", "-eC=3", "-w", "/w", "--entrypoint", "/bin/sh",
@@ -829,6 +988,16 @@ BOOST_AUTO_TEST_CASE(errors_name_the_flag)
 	BOOST_TEST(!o.verbose);
 	o = parse({"--seccomp", "strict", "img.tar"}, false);
 	BOOST_TEST(std::string(o.error).find("unconfined") != std::string::npos);
+	o = parse({"--security-opt", "apparmor=x", "img.tar"}, false);
+	BOOST_TEST(std::string(o.error).find("bad --security-opt apparmor=x") == 0);
+	o = parse({"--security-opt", "seccomp=", "img.tar"}, false);
+	BOOST_TEST(std::string(o.error).find("bad --security-opt") == 0);
+	o = parse({"--security-opt", "seccomp=/p.json", "--security-opt=no-new-privileges", "img.tar"});
+	BOOST_TEST(o.seccomp);
+	BOOST_TEST(std::string(o.seccomp_profile) == "/p.json");
+	o = parse({"--security-opt", "seccomp=/p.json", "--security-opt", "seccomp=unconfined", "img.tar"});
+	BOOST_TEST(!o.seccomp);
+	BOOST_TEST(!o.seccomp_profile);
 	o = parse({"--netns", "x", "--net", "red", "img.tar"}, false);
 	BOOST_TEST(std::string(o.error).find("exclude") != std::string::npos);
 	o = parse({"--hostname"}, false);
@@ -1324,61 +1493,432 @@ BOOST_AUTO_TEST_CASE(capability_names_and_docker_rules)
 	BOOST_TEST(security::effective_caps(std::span<const c>(none, 0)) == 0xa80425fbull);
 }
 
-// Installs the filter in a child and reports what its syscalls returned.
-BOOST_AUTO_TEST_CASE(seccomp_filter_denies_allows_and_checks_clone_flags)
+// ---- seccomp ----
+
+// Runs a classic BPF program over one seccomp_data as the kernel would, over exactly the
+// instructions seccomp.hpp emits; anything else fails the test. Also counts the steps.
+struct bpf_run {
+	bool ok = true;
+	uint32_t ret = 0;
+	size_t steps = 0;
+};
+
+bpf_run run_bpf(const seccomp::program &p, uint32_t nr, const uint64_t (&args)[6] = {}, uint32_t arch = AUDIT_ARCH_X86_64)
 {
-	constexpr security::filter f = security::make_filter();
+	seccomp_data d = {int(nr), arch, 0, {}};
+	for (int i = 0; i < 6; i++)
+		d.args[i] = args[i];
+	bpf_run r;
+	uint32_t a = 0;
+	for (size_t pc = 0; pc < p.code.size(); r.steps++) {
+		const sock_filter &in = p.code[pc];
+		switch (in.code) {
+		case BPF_LD | BPF_W | BPF_ABS:
+			if (in.k % 4 || in.k >= sizeof d)
+				return {false};
+			memcpy(&a, reinterpret_cast<const char *>(&d) + in.k, 4);
+			pc++;
+			break;
+		case BPF_ALU | BPF_AND | BPF_K: a &= in.k, pc++; break;
+		case BPF_JMP | BPF_JA: pc += 1 + in.k; break;
+		case BPF_JMP | BPF_JEQ | BPF_K: pc += 1 + (a == in.k ? in.jt : in.jf); break;
+		case BPF_JMP | BPF_JGT | BPF_K: pc += 1 + (a > in.k ? in.jt : in.jf); break;
+		case BPF_JMP | BPF_JGE | BPF_K: pc += 1 + (a >= in.k ? in.jt : in.jf); break;
+		case BPF_RET | BPF_K: r.ret = in.k; return r;
+		default: return {false};
+		}
+	}
+	return {false}; // ran off the end
+}
+
+// Loads the program in a forked child, runs `probe` there and returns what it wrote:
+// each syscall's result as 0 or an errno.
+template <class F> std::vector<int> under_filter(const seccomp::program &p, F probe)
+{
 	int fds[2];
 	BOOST_REQUIRE(pipe(fds) == 0);
 	pid_t pid = fork();
 	if (pid == 0) {
-		sock_fprog prog = {uint16_t(security::filter_length), const_cast<sock_filter *>(f.code)};
-		if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 || prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) < 0)
+		close(fds[0]);
+		if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 || seccomp::load(p) != 0)
 			_exit(99);
-		int results[10];
-		results[5] = syscall(SYS_socket, 40 /* AF_VSOCK */, SOCK_STREAM, 0) < 0 ? errno : 0;
-		long unix_socket = syscall(SYS_socket, AF_UNIX, SOCK_STREAM, 0);
-		results[6] = unix_socket < 0 ? errno : 0;
-		winsize ws;
-		results[7] = syscall(SYS_ioctl, fds[1], TIOCGWINSZ, &ws) < 0 ? errno : 0; // a pipe: ENOTTY
-		results[8] = syscall(SYS_ioctl, fds[1], TIOCSTI, "x") < 0 ? errno : 0;
-		results[9] = syscall(SYS_ioctl, fds[1], 0x100000000UL | TIOCSTI, "x") < 0 ? errno : 0;
-		results[0] = syscall(SYS_keyctl, 0, -3, 0) < 0 ? errno : 0;
-		results[1] = syscall(SYS_unshare, CLONE_NEWNET) < 0 ? errno : 0;
-		results[2] = syscall(SYS_getppid) > 0 ? 0 : errno;
-		results[3] = syscall(SYS_clone3, nullptr, 0) < 0 ? errno : 0;
-		long c = syscall(SYS_clone, CLONE_NEWNS | SIGCHLD, 0, 0, 0, 0);
-		if (c == 0)
-			_exit(0);
-		results[4] = c < 0 ? errno : 0;
-		(void)!write(fds[1], results, sizeof results);
+		int results[64];
+		size_t n = probe(results);
+		(void)!write(fds[1], results, n * sizeof(int));
 		_exit(0);
 	}
 	close(fds[1]);
-	int results[10] = {-1, -1, -1, -1, -1, -1, -1, -1, -1, -1};
-	BOOST_TEST(read(fds[0], results, sizeof results) == ssize_t(sizeof results));
+	int results[64];
+	ssize_t n = read(fds[0], results, sizeof results);
+	close(fds[0]);
 	int ws;
 	waitpid(pid, &ws, 0);
+	BOOST_TEST(WIFEXITED(ws));
 	BOOST_TEST(WEXITSTATUS(ws) == 0);
-	BOOST_TEST(results[0] == EPERM);  // keyctl: denied
-	BOOST_TEST(results[1] == EPERM);  // unshare: denied
-	BOOST_TEST(results[2] == 0);      // getppid: allowed
-	BOOST_TEST(results[3] == ENOSYS); // clone3: ENOSYS, so libcs fall back to clone
-	BOOST_TEST(results[4] == EPERM);  // clone with CLONE_NEWNS: denied
-	BOOST_TEST(results[5] == EPERM);  // socket(AF_VSOCK): denied
-	BOOST_TEST(results[6] == 0);      // socket(AF_UNIX): allowed
-	BOOST_TEST(results[7] == ENOTTY); // ioctl(TIOCGWINSZ): allowed, the kernel answers
-	BOOST_TEST(results[8] == EPERM);  // ioctl(TIOCSTI): denied
-	BOOST_TEST(results[9] == EPERM);  // ... whatever the request's high bits (the kernel takes 32)
-	// Every jump lands inside the program.
-	for (size_t i = 0; i < security::filter_length; i++) {
-		const sock_filter &ins = f.code[i];
-		if (BPF_CLASS(ins.code) == BPF_JMP && BPF_OP(ins.code) != BPF_JA) {
-			BOOST_TEST(i + 1 + ins.jt < security::filter_length);
-			BOOST_TEST(i + 1 + ins.jf < security::filter_length);
+	return std::vector<int>(results, results + (n > 0 ? n / sizeof(int) : 0));
+}
+
+int errno_of(long r) { return r < 0 ? errno : 0; }
+
+constexpr uint64_t cap(int c) { return 1ull << c; }
+const uint64_t docker_caps = security::docker_default_caps();
+
+seccomp::program compiled(const std::string &json, uint64_t caps = docker_caps)
+{
+	seccomp::program p;
+	char err[160] = "";
+	BOOST_REQUIRE_MESSAGE(seccomp::compile(json, caps, p, err, sizeof err), err);
+	return p;
+}
+
+std::string compile_error(const std::string &json)
+{
+	seccomp::program p;
+	char err[160] = "";
+	BOOST_TEST(!seccomp::compile(json, docker_caps, p, err, sizeof err));
+	return err;
+}
+
+BOOST_AUTO_TEST_CASE(seccomp_names_come_from_the_kernel_headers_and_newer_by_hand)
+{
+	BOOST_TEST(seccomp::number_of("read") == 0);
+	BOOST_TEST(seccomp::number_of("_sysctl") == SYS__sysctl);
+	BOOST_TEST(seccomp::number_of("set_mempolicy_home_node") == 450);
+	BOOST_TEST(seccomp::number_of("cachestat") == 451);
+	BOOST_TEST(seccomp::number_of("mseal") == 462);
+	BOOST_TEST(seccomp::number_of("open_tree_attr") == 467);
+	BOOST_TEST(seccomp::number_of("file_setattr") == 469);
+	BOOST_TEST(seccomp::number_of("chown32") == -1); // i386's
+	BOOST_TEST(seccomp::number_of("") == -1);
+	BOOST_TEST(seccomp::number_of("zzz") == -1);
+	// Every name of the headers comes back as its number.
+	for (const seccomp::syscall_name &s : seccomp::header_names)
+		BOOST_TEST(seccomp::number_of(s.name) == s.nr, s.name);
+}
+
+// Docker's default, run in the kernel: what it refuses, allows and answers ENOSYS.
+BOOST_AUTO_TEST_CASE(seccomp_docker_default_in_the_kernel)
+{
+	seccomp::program p = seccomp::docker_default(docker_caps);
+	BOOST_TEST(p.code.size() < 250u);
+	auto r = under_filter(p, [](int *out) {
+		int fds[2];
+		(void)!pipe(fds);
+		winsize ws;
+		size_t n = 0;
+		out[n++] = errno_of(syscall(SYS_getppid));                               // 0 allowed
+		out[n++] = errno_of(syscall(SYS_keyctl, 0, -3, 0));                      // 1
+		out[n++] = errno_of(syscall(SYS_unshare, 0));                            // 2
+		out[n++] = errno_of(syscall(SYS_clone3, nullptr, 0));                    // 3
+		long c = syscall(SYS_clone, CLONE_NEWNS | SIGCHLD, 0, 0, 0, 0);
+		if (c == 0)
+			_exit(0);
+		out[n++] = errno_of(c);                                                  // 4
+		out[n++] = errno_of(syscall(SYS_socket, 40 /* AF_VSOCK */, SOCK_STREAM, 0)); // 5
+		out[n++] = errno_of(syscall(SYS_socket, 38 /* AF_ALG */, SOCK_SEQPACKET, 0)); // 6
+		out[n++] = errno_of(syscall(SYS_socket, 1ul << 32 | 40, SOCK_STREAM, 0));   // 7 high bits
+		long u = syscall(SYS_socket, AF_UNIX, SOCK_STREAM, 0);
+		out[n++] = errno_of(u);                                                  // 8
+		out[n++] = errno_of(syscall(SYS_ioctl, fds[1], TIOCGWINSZ, &ws));        // 9 ENOTTY
+		out[n++] = errno_of(syscall(SYS_ioctl, fds[1], TIOCSTI, "x"));           // 10
+		out[n++] = errno_of(syscall(SYS_ioctl, fds[1], 1ul << 32 | TIOCSTI, "x")); // 11
+		out[n++] = errno_of(syscall(SYS_personality, 0xffffffffUL));             // 12
+		out[n++] = errno_of(syscall(SYS_personality, 0x0040000 /* ADDR_NO_RANDOMIZE */)); // 13
+		out[n++] = errno_of(syscall(467 /* open_tree_attr */, -1, "", 0, nullptr, 0)); // 14
+		out[n++] = errno_of(syscall(1000));                                      // 15
+		out[n++] = errno_of(syscall(0x40000000 | SYS_getpid));                   // 16 x32
+		out[n++] = errno_of(syscall(SYS_kcmp, 0, 0, 0, 0, 0));                   // 17
+		out[n++] = errno_of(syscall(438 /* pidfd_getfd */, -1, 0, 0));           // 18
+		out[n++] = errno_of(syscall(SYS_get_mempolicy, nullptr, nullptr, 0, nullptr, 0)); // 19
+		out[n++] = errno_of(syscall(451 /* cachestat */, -1, nullptr, nullptr, 0)); // 20 ENOSYS, as docker 20.10
+		out[n++] = errno_of(syscall(459 /* lsm_get_self_attr */, 0, nullptr, nullptr, 0)); // 21
+		out[n++] = errno_of(syscall(SYS_userfaultfd, 1 /* UFFD_USER_MODE_ONLY */)); // 22
+		out[n++] = errno_of(syscall(SYS_io_uring_setup, 0, nullptr));            // 23
+		return n;
+	});
+	BOOST_REQUIRE(r.size() == 24u);
+	BOOST_TEST(r[0] == 0);
+	BOOST_TEST(r[1] == EPERM);
+	BOOST_TEST(r[2] == EPERM);
+	BOOST_TEST(r[3] == ENOSYS); // clone3: libcs fall back to clone
+	BOOST_TEST(r[4] == EPERM);  // clone with CLONE_NEWNS
+	BOOST_TEST(r[5] == EPERM);
+	BOOST_TEST(r[6] == EPERM);
+	BOOST_TEST(r[7] == EPERM); // the kernel reads an int: high bits change nothing
+	BOOST_TEST(r[8] == 0);
+	BOOST_TEST(r[9] == ENOTTY);
+	BOOST_TEST(r[10] == EPERM);
+	BOOST_TEST(r[11] == EPERM);
+	BOOST_TEST(r[12] == 0);
+	BOOST_TEST(r[13] == EPERM); // ASLR stays on
+	BOOST_TEST(r[14] == ENOSYS); // newer than docker's profile
+	BOOST_TEST(r[15] == ENOSYS);
+	BOOST_TEST(r[16] == EPERM);
+	BOOST_TEST(r[17] == EPERM);
+	BOOST_TEST(r[18] == EPERM);
+	BOOST_TEST(r[19] == EPERM);
+	BOOST_TEST(r[20] == ENOSYS);
+	BOOST_TEST(r[21] == EPERM);
+	BOOST_TEST(r[22] == EPERM);
+	BOOST_TEST(r[23] == EPERM);
+}
+
+BOOST_AUTO_TEST_CASE(seccomp_docker_default_opens_groups_with_capabilities)
+{
+	auto probe = [](int *out) {
+		size_t n = 0;
+		out[n++] = errno_of(syscall(SYS_kcmp, 0, 0, 0, 0, 0));       // 0 ptrace's
+		out[n++] = errno_of(syscall(SYS_unshare, 0));                // 1 admin's
+		out[n++] = errno_of(syscall(SYS_clone3, nullptr, 0));        // 2
+		out[n++] = errno_of(syscall(SYS_get_mempolicy, nullptr, nullptr, 0, nullptr, 0)); // 3 nice's
+		out[n++] = errno_of(syscall(SYS_reboot, 0, 0, 0, nullptr));  // 4 boot's: EINVAL (magic)
+		return n;
+	};
+	auto r = under_filter(seccomp::docker_default(docker_caps | cap(CAP_SYS_PTRACE)), probe);
+	BOOST_REQUIRE(r.size() == 5u);
+	BOOST_TEST(r[0] == ESRCH);
+	BOOST_TEST(r[1] == EPERM);
+	BOOST_TEST(r[2] == ENOSYS);
+	BOOST_TEST(r[3] == EPERM);
+	r = under_filter(seccomp::docker_default(docker_caps | cap(CAP_SYS_ADMIN)), probe);
+	BOOST_REQUIRE(r.size() == 5u);
+	BOOST_TEST(r[0] == EPERM);
+	BOOST_TEST(r[1] == 0);      // unshare(0): allowed
+	BOOST_TEST(r[2] == EINVAL); // clone3: the kernel checks its arguments
+	r = under_filter(seccomp::docker_default(security::all_caps), probe);
+	BOOST_REQUIRE(r.size() == 5u);
+	BOOST_TEST(r[0] == ESRCH);
+	BOOST_TEST(r[3] == 0);
+	BOOST_TEST(r[4] == EINVAL);
+}
+
+// The program's meaning, over every number and architecture, without the kernel.
+BOOST_AUTO_TEST_CASE(seccomp_docker_default_everywhere)
+{
+	seccomp::program p = seccomp::docker_default(docker_caps);
+	constexpr uint32_t eperm = SECCOMP_RET_ERRNO | EPERM, enosys = SECCOMP_RET_ERRNO | ENOSYS;
+	size_t most_steps = 0;
+	for (uint32_t nr = 0; nr < 600; nr++) {
+		bpf_run r = run_bpf(p, nr);
+		BOOST_REQUIRE(r.ok);
+		most_steps = std::max(most_steps, r.steps);
+		if (nr > 466)
+			BOOST_TEST(r.ret == enosys, nr);
+	}
+	BOOST_TEST(most_steps < 20u); // a binary search: log2 of ~100 intervals, not one test per syscall
+	BOOST_TEST(run_bpf(p, SYS_read).ret == SECCOMP_RET_ALLOW);
+	BOOST_TEST(run_bpf(p, SYS_ptrace).ret == SECCOMP_RET_ALLOW); // docker's minKernel 4.8 rule
+	BOOST_TEST(run_bpf(p, SYS_keyctl).ret == eperm);
+	BOOST_TEST(run_bpf(p, SYS_getpid, {}, AUDIT_ARCH_I386).ret == eperm);
+	BOOST_TEST(run_bpf(p, 0x40000000 | SYS_getpid).ret == eperm);
+	BOOST_TEST(run_bpf(p, 0xffffffff).ret == eperm);
+	for (const char *name : {"pidfd_getfd", "process_madvise", "get_mempolicy", "set_mempolicy", "mbind",
+				 "set_mempolicy_home_node", "quotactl_fd", "lsm_get_self_attr", "lsm_set_self_attr",
+				 "lsm_list_modules", "mount", "umount2", "pivot_root", "setns", "bpf", "kexec_load"})
+		BOOST_TEST(run_bpf(p, seccomp::number_of(name)).ret == eperm, name);
+	for (const char *name : {"open_tree_attr", "file_getattr", "file_setattr"})
+		BOOST_TEST(run_bpf(p, seccomp::number_of(name)).ret == enosys, name);
+	for (const char *name : {"cachestat", "futex_waitv", "statmount", "listmount", "mseal", "getxattrat", "fchmodat2"})
+		BOOST_TEST(run_bpf(p, seccomp::number_of(name)).ret == enosys, name);
+	BOOST_TEST(run_bpf(p, seccomp::number_of("uretprobe")).ret == SECCOMP_RET_ALLOW);
+	uint64_t flags[6] = {0x40000 /* ADDR_NO_RANDOMIZE */};
+	BOOST_TEST(run_bpf(p, SYS_personality, flags).ret == eperm);
+	uint64_t query[6] = {0xffffffff};
+	BOOST_TEST(run_bpf(p, SYS_personality, query).ret == SECCOMP_RET_ALLOW);
+	uint64_t thread[6] = {CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD};
+	BOOST_TEST(run_bpf(p, SYS_clone, thread).ret == SECCOMP_RET_ALLOW);
+	uint64_t newuser[6] = {CLONE_NEWUSER};
+	BOOST_TEST(run_bpf(p, SYS_clone, newuser).ret == eperm);
+}
+
+// Every compare, 64 bits wide as libseccomp does them, against C++'s own answer, in the
+// kernel (getppid ignores its arguments: the filter alone decides) and in the interpreter.
+BOOST_AUTO_TEST_CASE(seccomp_argument_compares_are_64_bits)
+{
+	constexpr uint64_t v = 0x100000005ull;
+	const uint64_t tries[] = {0, 4, 5, 6, 0xffffffff, 0x100000000ull, 0x100000004ull, v, 0x100000006ull,
+				  0x200000005ull, 0x0000000500000001ull, ~0ull};
+	struct {
+		const char *op;
+		bool (*holds)(uint64_t);
+	} ops[] = {
+		{"SCMP_CMP_EQ", [](uint64_t a) { return a == v; }},
+		{"SCMP_CMP_NE", [](uint64_t a) { return a != v; }},
+		{"SCMP_CMP_LT", [](uint64_t a) { return a < v; }},
+		{"SCMP_CMP_LE", [](uint64_t a) { return a <= v; }},
+		{"SCMP_CMP_GT", [](uint64_t a) { return a > v; }},
+		{"SCMP_CMP_GE", [](uint64_t a) { return a >= v; }},
+		{"SCMP_CMP_MASKED_EQ", [](uint64_t a) { return (a & 0x1000000ffull) == v; }},
+	};
+	for (auto &o : ops) {
+		std::string two = std::string(o.op) == "SCMP_CMP_MASKED_EQ" ? R"(, "value": 4294967551, "valueTwo": 4294967301)"
+									 : R"(, "value": 4294967301)";
+		seccomp::program p = compiled(R"({"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["getppid"],
+			"action": "SCMP_ACT_ERRNO", "errnoRet": 74, "args": [{"index": 3, "op": ")" + std::string(o.op) + "\"" + two + "}]}]}");
+		auto r = under_filter(p, [&](int *out) {
+			size_t n = 0;
+			for (uint64_t a : tries)
+				out[n++] = errno_of(syscall(SYS_getppid, 0, 0, 0, a, 0, 0));
+			return n;
+		});
+		BOOST_REQUIRE(r.size() == std::size(tries));
+		for (size_t i = 0; i < std::size(tries); i++) {
+			BOOST_TEST((r[i] == EBADMSG) == o.holds(tries[i]), o.op << " " << std::hex << tries[i]);
+			uint64_t args[6] = {0, 0, 0, tries[i]};
+			BOOST_TEST(run_bpf(p, SYS_getppid, args).ret == (o.holds(tries[i]) ? SECCOMP_RET_ERRNO | EBADMSG : SECCOMP_RET_ALLOW));
 		}
 	}
-	BOOST_TEST(BPF_CLASS(f.code[security::filter_length - 1].code) == BPF_RET);
+}
+
+BOOST_AUTO_TEST_CASE(seccomp_pid1_filter_allows_its_loop_first)
+{
+	// (a default of ALLOW: the sanitizers' exit path makes syscalls of its own)
+	seccomp::program p = compiled(R"({"defaultAction": "SCMP_ACT_ALLOW",
+		"syscalls": [{"names": ["wait4", "kill", "getppid"], "action": "SCMP_ACT_ERRNO"}]})");
+	seccomp::program q = seccomp::allowing(p, {SYS_wait4, SYS_kill});
+	BOOST_TEST(q.code.size() == p.code.size() + 7);
+	BOOST_TEST(run_bpf(p, SYS_kill).ret == (SECCOMP_RET_ERRNO | EPERM));
+	BOOST_TEST(run_bpf(q, SYS_wait4).ret == SECCOMP_RET_ALLOW);
+	BOOST_TEST(run_bpf(q, SYS_kill).ret == SECCOMP_RET_ALLOW);
+	BOOST_TEST(run_bpf(q, SYS_getppid).ret == (SECCOMP_RET_ERRNO | EPERM));
+	BOOST_TEST(run_bpf(q, SYS_read).ret == SECCOMP_RET_ALLOW);
+	BOOST_TEST(run_bpf(q, 0x40000000 | SYS_wait4).ret == (SECCOMP_RET_ERRNO | EPERM));
+	BOOST_TEST(run_bpf(q, SYS_wait4, {}, AUDIT_ARCH_I386).ret == (SECCOMP_RET_ERRNO | EPERM));
+	auto r = under_filter(q, [](int *out) {
+		out[0] = errno_of(syscall(SYS_kill, getpid(), 0));
+		out[1] = errno_of(syscall(SYS_getppid));
+		return size_t(2);
+	});
+	BOOST_REQUIRE(r.size() == 2u);
+	BOOST_TEST(r[0] == 0);
+	BOOST_TEST(r[1] == EPERM);
+}
+
+BOOST_AUTO_TEST_CASE(seccomp_rules_in_order_conditions_and_the_oci_format)
+{
+	// OCI: one rule's compares all hold (AND); rules of a syscall are tried in order, its
+	// unconditional action last; unknown names ignored; flags taken.
+	seccomp::program p = compiled(R"({"defaultAction": "SCMP_ACT_ERRNO", "defaultErrnoRet": 38,
+		"flags": ["SECCOMP_FILTER_FLAG_SPEC_ALLOW"], "architectures": ["SCMP_ARCH_X86_64"],
+		"syscalls": [
+		{"names": ["write", "no_such_call"], "action": "SCMP_ACT_ERRNO", "errnoRet": 5,
+		 "args": [{"index": 0, "value": 7, "op": "SCMP_CMP_EQ"}, {"index": 2, "value": 3, "op": "SCMP_CMP_GE"}]},
+		{"names": ["write", "read"], "action": "SCMP_ACT_ALLOW"},
+		{"names": ["read"], "action": "SCMP_ACT_KILL_PROCESS"},
+		{"name": "getpid", "action": "SCMP_ACT_TRAP"},
+		{"names": ["gettid"], "action": "SCMP_ACT_TRACE", "errnoRet": 9},
+		{"names": ["getuid"], "action": "SCMP_ACT_LOG"},
+		{"names": ["getgid"], "action": "SCMP_ACT_KILL"},
+		{"names": ["getegid"], "action": "SCMP_ACT_KILL_THREAD"},
+		{"names": ["geteuid"], "action": "SCMP_ACT_ERRNO"}]})");
+	BOOST_TEST(p.flags == SECCOMP_FILTER_FLAG_SPEC_ALLOW);
+	uint64_t both[6] = {7, 0, 3}, one[6] = {7, 0, 2};
+	BOOST_TEST(run_bpf(p, SYS_write, both).ret == (SECCOMP_RET_ERRNO | 5));
+	BOOST_TEST(run_bpf(p, SYS_write, one).ret == SECCOMP_RET_ALLOW);
+	BOOST_TEST(run_bpf(p, SYS_read).ret == SECCOMP_RET_ALLOW); // the first unconditional one
+	BOOST_TEST(run_bpf(p, SYS_getpid).ret == SECCOMP_RET_TRAP);
+	BOOST_TEST(run_bpf(p, SYS_gettid).ret == (SECCOMP_RET_TRACE | 9));
+	BOOST_TEST(run_bpf(p, SYS_getuid).ret == SECCOMP_RET_LOG);
+	BOOST_TEST(run_bpf(p, SYS_getgid).ret == SECCOMP_RET_KILL_THREAD);
+	BOOST_TEST(run_bpf(p, SYS_getegid).ret == SECCOMP_RET_KILL_THREAD);
+	BOOST_TEST(run_bpf(p, SYS_geteuid).ret == (SECCOMP_RET_ERRNO | EPERM)); // a rule's errno is EPERM unless given
+	BOOST_TEST(run_bpf(p, SYS_close).ret == (SECCOMP_RET_ERRNO | 38));
+	BOOST_TEST(run_bpf(p, 300).ret == (SECCOMP_RET_ERRNO | 38));
+	BOOST_TEST(run_bpf(p, 0x40000000 | SYS_read).ret == (SECCOMP_RET_ERRNO | 38));
+	BOOST_TEST(run_bpf(p, SYS_read, {}, AUDIT_ARCH_I386).ret == (SECCOMP_RET_ERRNO | 38));
+	// docker's includes and excludes: capabilities, architectures, minKernel.
+	std::string groups = R"({"defaultAction": "SCMP_ACT_ERRNO", "syscalls": [
+		{"names": ["getpid"], "action": "SCMP_ACT_ALLOW", "includes": {"caps": ["CAP_SYS_ADMIN", "CAP_NET_ADMIN"]}},
+		{"names": ["getppid"], "action": "SCMP_ACT_ALLOW", "excludes": {"caps": ["CAP_SYS_ADMIN"]}},
+		{"names": ["gettid"], "action": "SCMP_ACT_ALLOW", "includes": {"arches": ["arm64"]}},
+		{"names": ["getuid"], "action": "SCMP_ACT_ALLOW", "includes": {"arches": ["amd64", "x32"]}},
+		{"names": ["getgid"], "action": "SCMP_ACT_ALLOW", "excludes": {"arches": ["amd64"]}},
+		{"names": ["geteuid"], "action": "SCMP_ACT_ALLOW", "includes": {"minKernel": "6.1"}},
+		{"names": ["getegid"], "action": "SCMP_ACT_ALLOW", "includes": {"minKernel": "99.0"}}]})";
+	seccomp::program admin, plain, kernel5;
+	char err[160];
+	BOOST_REQUIRE(seccomp::compile(groups, cap(CAP_SYS_ADMIN) | cap(CAP_NET_ADMIN), admin, err, sizeof err, 6 << 16 | 18));
+	BOOST_REQUIRE(seccomp::compile(groups, cap(CAP_SYS_ADMIN), plain, err, sizeof err, 6 << 16 | 18));
+	BOOST_REQUIRE(seccomp::compile(groups, 0, kernel5, err, sizeof err, 5 << 16 | 10));
+	BOOST_TEST(run_bpf(admin, SYS_getpid).ret == SECCOMP_RET_ALLOW);
+	BOOST_TEST(run_bpf(plain, SYS_getpid).ret != SECCOMP_RET_ALLOW); // every cap listed is needed
+	BOOST_TEST(run_bpf(admin, SYS_getppid).ret != SECCOMP_RET_ALLOW);
+	BOOST_TEST(run_bpf(kernel5, SYS_getppid).ret == SECCOMP_RET_ALLOW);
+	BOOST_TEST(run_bpf(admin, SYS_gettid).ret != SECCOMP_RET_ALLOW);
+	BOOST_TEST(run_bpf(admin, SYS_getuid).ret == SECCOMP_RET_ALLOW);
+	BOOST_TEST(run_bpf(admin, SYS_getgid).ret != SECCOMP_RET_ALLOW);
+	BOOST_TEST(run_bpf(admin, SYS_geteuid).ret == SECCOMP_RET_ALLOW);
+	BOOST_TEST(run_bpf(kernel5, SYS_geteuid).ret != SECCOMP_RET_ALLOW);
+	BOOST_TEST(run_bpf(admin, SYS_getegid).ret != SECCOMP_RET_ALLOW);
+}
+
+BOOST_AUTO_TEST_CASE(seccomp_bad_profiles_are_refused_in_one_line)
+{
+	BOOST_TEST(compile_error("{\"defaultAction\": ").find("truncated JSON") != std::string::npos);
+	BOOST_TEST(compile_error("[]").find("expected an object") != std::string::npos);
+	BOOST_TEST(compile_error("{}") == "defaultAction: missing");
+	BOOST_TEST(compile_error(R"({"defaultAction": "SCMP_ACT_MAYBE"})") == "defaultAction: unknown action SCMP_ACT_MAYBE");
+	BOOST_TEST(compile_error(R"({"defaultAction": "SCMP_ACT_NOTIFY"})").find("SCMP_ACT_NOTIFY is not supported") != std::string::npos);
+	BOOST_TEST(compile_error(R"({"defaultAction": "SCMP_ACT_ERRNO", "listenerPath": "/run/agent.sock"})").find("listenerPath") == 0);
+	BOOST_TEST(compile_error(R"({"defaultAction": "SCMP_ACT_ERRNO", "defaultErrnoRet": 5000})").find("defaultErrnoRet") == 0);
+	BOOST_TEST(compile_error(R"({"defaultAction": "SCMP_ACT_ERRNO", "flags": ["SECCOMP_FILTER_FLAG_NEW_LISTENER"]})").find("unknown flag") != std::string::npos);
+	std::string head = R"({"defaultAction": "SCMP_ACT_ERRNO", "syscalls": [{"names": ["read"], "action": "SCMP_ACT_ALLOW"}, )";
+	BOOST_TEST(compile_error(head + R"({"names": ["write"], "action": "SCMP_ACT_NOTIFY"}]})") ==
+		   "syscalls[1]: SCMP_ACT_NOTIFY is not supported (no seccomp agent)");
+	BOOST_TEST(compile_error(head + R"({"names": ["write"], "action": "SCMP_ACT_ALLOW",
+		"args": [{"index": 0, "value": 1, "op": "SCMP_CMP_ABOUT"}]}]})") == "syscalls[1].args[0]: unknown operator SCMP_CMP_ABOUT");
+	BOOST_TEST(compile_error(head + R"({"names": ["write"], "action": "SCMP_ACT_ALLOW",
+		"args": [{"index": 6, "value": 1, "op": "SCMP_CMP_EQ"}]}]})") == "syscalls[1].args[0]: index: expected 0 to 5");
+	BOOST_TEST(compile_error(head + R"({"names": ["write"], "action": "SCMP_ACT_ALLOW",
+		"args": [{"index": 0, "value": -1, "op": "SCMP_CMP_EQ"}]}]})").find("value") != std::string::npos);
+	BOOST_TEST(compile_error(head + R"({"names": ["write"], "action": "SCMP_ACT_ALLOW",
+		"args": [{"index": 0, "value": 18446744073709551616, "op": "SCMP_CMP_EQ"}]}]})").find("value") != std::string::npos);
+	BOOST_TEST(compile_error(head + R"({"names": "write", "action": "SCMP_ACT_ALLOW"}]})").find("names") != std::string::npos);
+	BOOST_TEST(compile_error(head + R"({"action": "SCMP_ACT_ALLOW"}]})") == "syscalls[1]: no names");
+	BOOST_TEST(compile_error(head + R"({"names": ["write"]}]})").find("syscalls[1]: expected an action") == 0);
+	BOOST_TEST(compile_error(head + R"({"names": ["write"], "action": "SCMP_ACT_ERRNO", "errnoRet": "x"}]})").find("errno") != std::string::npos);
+	BOOST_TEST(compile_error(head + R"({"names": ["write"], "action": "SCMP_ACT_ALLOW", "includes": {"minKernel": "new"}}]})").find("minKernel") != std::string::npos);
+	// Four 64-bit compares in each of 240 rules: more than the kernel loads; 257 rules
+	// with arguments: more than the compiler holds.
+	std::string many = R"({"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [)";
+	std::string cmp = R"({"index": 1, "value": 1, "op": "SCMP_CMP_GT"})";
+	for (int i = 0; i < 120; i++)
+		many += std::string(i ? "," : "") + R"({"names": ["read", "write"], "action": "SCMP_ACT_ERRNO", "args": [)" +
+			cmp + "," + cmp + "," + cmp + "," + cmp + "]}";
+	BOOST_TEST(compile_error(many + "]}").find("more than the kernel's 4096") != std::string::npos);
+	for (int i = 0; i < 17; i++)
+		many += R"(,{"names": ["close"], "action": "SCMP_ACT_ERRNO", "args": [)" + cmp + "]}";
+	BOOST_TEST(compile_error(many + "]}") == "syscalls[136]: more than 256 rules with arguments");
+}
+
+// podman's profile (docker's format, package golang-github-containers-common) compiles,
+// and in the kernel refuses what it refuses and allows what it allows.
+BOOST_AUTO_TEST_CASE(seccomp_podmans_profile)
+{
+	std::ifstream f("/usr/share/containers/seccomp.json");
+	BOOST_REQUIRE_MESSAGE(f, "/usr/share/containers/seccomp.json: install golang-github-containers-common");
+	std::stringstream text;
+	text << f.rdbuf();
+	seccomp::program p = compiled(text.str());
+	BOOST_TEST(p.code.size() < 400u);
+	auto r = under_filter(p, [](int *out) {
+		size_t n = 0;
+		out[n++] = errno_of(syscall(SYS_getppid));
+		out[n++] = errno_of(syscall(SYS_kexec_load, 0, 0, nullptr, 0));    // EPERM by name
+		out[n++] = errno_of(syscall(SYS_io_pgetevents, 0, 0, 0, nullptr, nullptr, nullptr)); // EPERM: docker's allows it
+		out[n++] = errno_of(syscall(467 /* open_tree_attr */, -1, "", 0, nullptr, 0)); // not named: podman's ENOSYS
+		long s = syscall(SYS_socket, AF_NETLINK, SOCK_RAW, 9 /* NETLINK_AUDIT */);
+		out[n++] = errno_of(s);                                           // refused without AUDIT_WRITE
+		return n;
+	});
+	BOOST_REQUIRE(r.size() == 5u);
+	BOOST_TEST(r[0] == 0);
+	BOOST_TEST(r[1] == EPERM);
+	BOOST_TEST(r[2] == EPERM);
+	BOOST_TEST(r[3] == ENOSYS);
+	BOOST_TEST(r[4] == 0); // docker's 14 hold AUDIT_WRITE
+	uint64_t audit[6] = {AF_NETLINK, SOCK_RAW, 9};
+	BOOST_TEST(run_bpf(compiled(text.str(), docker_caps & ~cap(CAP_AUDIT_WRITE)), SYS_socket, audit).ret == (SECCOMP_RET_ERRNO | EINVAL));
 }
 
 // Runs the device program as the kernel would, over exactly the instructions
@@ -1388,14 +1928,14 @@ struct device_run {
 	uint64_t r0 = 99;
 };
 
-device_run run_device_program(const security::device_program &p, uint32_t type, uint32_t access, uint32_t major,
+device_run run_device_program(std::span<const bpf_insn> code, uint32_t type, uint32_t access, uint32_t major,
 			      uint32_t minor)
 {
 	bpf_cgroup_dev_ctx ctx = {access << 16 | type, major, minor};
 	uint64_t r[11] = {};
-	const size_t n = std::size(p.code);
+	const size_t n = code.size();
 	for (size_t pc = 0, steps = 0; pc < n && steps < 4 * n; steps++) {
-		const bpf_insn &in = p.code[pc];
+		const bpf_insn &in = code[pc];
 		uint64_t src = BPF_SRC(in.code) == BPF_X ? r[in.src_reg] : uint64_t(int64_t(in.imm));
 		uint64_t &dst = r[in.dst_reg];
 		size_t next = pc + 1;
@@ -1409,9 +1949,9 @@ device_run run_device_program(const security::device_program &p, uint32_t type, 
 			break;
 		}
 		case BPF_LD | BPF_DW | BPF_IMM:
-			if (pc + 1 >= n || p.code[pc + 1].code != 0)
+			if (pc + 1 >= n || code[pc + 1].code != 0)
 				return {false};
-			dst = uint64_t(uint32_t(in.imm)) | uint64_t(uint32_t(p.code[pc + 1].imm)) << 32;
+			dst = uint64_t(uint32_t(in.imm)) | uint64_t(uint32_t(code[pc + 1].imm)) << 32;
 			next = pc + 2;
 			break;
 		case BPF_ALU64 | BPF_MOV | BPF_K: case BPF_ALU64 | BPF_MOV | BPF_X: dst = src; break;
@@ -1420,10 +1960,11 @@ device_run run_device_program(const security::device_program &p, uint32_t type, 
 		case BPF_ALU64 | BPF_LSH | BPF_K: dst <<= src; break;
 		case BPF_ALU64 | BPF_RSH | BPF_K: dst >>= src; break;
 		case BPF_JMP | BPF_JEQ | BPF_K: case BPF_JMP | BPF_JEQ | BPF_X:
+		case BPF_JMP | BPF_JNE | BPF_K: case BPF_JMP | BPF_JNE | BPF_X:
 		case BPF_JMP | BPF_JSET | BPF_K:
 			if (in.off < 0 || pc + 1 + size_t(in.off) >= n) // forward, inside the program
 				return {false};
-			if (BPF_OP(in.code) == BPF_JEQ ? dst == src : (dst & src) != 0)
+			if (BPF_OP(in.code) == BPF_JEQ ? dst == src : BPF_OP(in.code) == BPF_JNE ? dst != src : (dst & src) != 0)
 				next = pc + 1 + size_t(in.off);
 			break;
 		case BPF_JMP | BPF_EXIT: return {true, r[0]};
@@ -1464,7 +2005,7 @@ BOOST_AUTO_TEST_CASE(device_program_allows_dockers_devices_and_mknod_only)
 		{chr, 1 + (1 << 8), 3, acc_r, false}, {chr, 1, 3 + (1 << 8), acc_r, false},
 	};
 	for (const auto &c : cases) {
-		device_run run = run_device_program(p, c.type, c.access, c.major, c.minor);
+		device_run run = run_device_program(p.code, c.type, c.access, c.major, c.minor);
 		BOOST_TEST(run.ok);
 		BOOST_TEST(run.r0 == (c.allowed ? 1u : 0u),
 			   (c.type == blk ? 'b' : 'c') << ' ' << c.major << ':' << c.minor << " access " << c.access);
@@ -1494,7 +2035,7 @@ BOOST_AUTO_TEST_CASE(device_program_decides_as_its_table)
 						want |= (r.type == 'b' ? blk : chr) == type && (r.major < 0 || uint32_t(r.major) == major) &&
 							(r.minor < 0 || uint32_t(r.minor) == minor) &&
 							(access & ~uint32_t(r.access)) == 0;
-					device_run run = run_device_program(p, type, access, major, minor);
+					device_run run = run_device_program(p.code, type, access, major, minor);
 					BOOST_TEST(run.ok);
 					BOOST_TEST(run.r0 == (want ? 1u : 0u), type << ' ' << major << ':' << minor << " access " << access);
 					allowed += want, total++;
@@ -1503,15 +2044,14 @@ BOOST_AUTO_TEST_CASE(device_program_decides_as_its_table)
 	BOOST_TEST(allowed < total);
 }
 
-// The kernel's verifier takes the program (as root; others may not load one).
-BOOST_AUTO_TEST_CASE(device_program_passes_the_kernels_verifier)
+// The kernel's verifier takes a program (as root; others may not load one).
+void check_verifier_takes(std::span<const bpf_insn> code)
 {
-	static constexpr security::device_program p = security::make_device_program();
 	static char log[1 << 16];
 	bpf_attr a = {};
 	a.prog_type = BPF_PROG_TYPE_CGROUP_DEVICE;
-	a.insns = uint64_t(uintptr_t(p.code));
-	a.insn_cnt = uint32_t(std::size(p.code));
+	a.insns = uint64_t(uintptr_t(code.data()));
+	a.insn_cnt = uint32_t(code.size());
 	a.license = uint64_t(uintptr_t(""));
 	a.log_level = 1;
 	a.log_buf = uint64_t(uintptr_t(log));
@@ -1526,6 +2066,12 @@ BOOST_AUTO_TEST_CASE(device_program_passes_the_kernels_verifier)
 		close(fd);
 }
 
+BOOST_AUTO_TEST_CASE(device_program_passes_the_kernels_verifier)
+{
+	static constexpr security::device_program p = security::make_device_program();
+	check_verifier_takes(p.code);
+}
+
 BOOST_AUTO_TEST_CASE(device_rules_as_the_v1_controller_spells_them)
 {
 	std::vector<std::string> text;
@@ -1537,6 +2083,368 @@ BOOST_AUTO_TEST_CASE(device_rules_as_the_v1_controller_spells_them)
 	std::vector<std::string> want = {"c *:* m",   "b *:* m",   "c 1:3 rwm", "c 1:5 rwm",   "c 1:7 rwm",   "c 1:8 rwm",
 					 "c 1:9 rwm", "c 5:0 rwm", "c 5:1 rwm", "c 5:2 rwm", "c 136:* rwm", "c 10:200 rwm"};
 	BOOST_TEST(text == want, boost::test_tools::per_element());
+}
+
+// A config's rules, as runc reads them: in order, the last that matches decides; none: refused.
+bool device_rules_decide(std::span<const security::device_rule> rules, uint32_t type, uint32_t access, uint32_t major,
+			 uint32_t minor)
+{
+	bool allowed = false;
+	for (const security::device_rule &r : rules)
+		if ((r.type == 'a' || (r.type == 'b' ? blk : chr) == type) && (r.major < 0 || uint32_t(r.major) == major) &&
+		    (r.minor < 0 || uint32_t(r.minor) == minor) && (access & ~uint32_t(r.access)) == 0)
+			allowed = r.allow;
+	return allowed;
+}
+
+// The program made at run time decides as the rules read, over every access and the edges
+// of each rule, and the kernel's verifier takes it.
+void check_runtime_program(std::span<const security::device_rule> rules)
+{
+	security::device_program_of_rules p = security::make_device_program(rules);
+	BOOST_TEST_REQUIRE(p.length > 0u);
+	std::span<const bpf_insn> code(p.code, p.length);
+	std::vector<uint32_t> majors = {0, 4095}, minors = {0, 1048575};
+	for (const security::device_rule &r : rules)
+		for (int d : {-1, 0, 1}) {
+			if (r.major >= 0 && r.major + d >= 0)
+				majors.push_back(uint32_t(r.major + d));
+			if (r.minor >= 0 && r.minor + d >= 0)
+				minors.push_back(uint32_t(r.minor + d));
+		}
+	for (uint32_t type : {blk, chr})
+		for (uint32_t access = 1; access <= 7; access++)
+			for (uint32_t major : majors)
+				for (uint32_t minor : minors) {
+					device_run run = run_device_program(code, type, access, major, minor);
+					BOOST_TEST(run.ok);
+					BOOST_TEST(run.r0 == (device_rules_decide(rules, type, access, major, minor) ? 1u : 0u),
+						   type << ' ' << major << ':' << minor << " access " << access);
+				}
+	check_verifier_takes(code);
+}
+
+constexpr uint8_t d_r = security::dev_r, d_w = security::dev_w, d_m = security::dev_m, d_rwm = security::dev_rwm;
+
+BOOST_AUTO_TEST_CASE(device_program_from_a_configs_rules_last_match_wins)
+{
+	// runc's spec default: deny all, then allows; a later deny takes back part of an allow
+	const security::device_rule oci[] = {
+		{'a', -1, -1, d_rwm, false}, {'c', 1, 3, d_rwm, true}, {'c', -1, -1, d_m, true}, {'b', 8, -1, d_r, true},
+		{'c', 1, 3, d_w, false},     {'c', 136, -1, d_rwm, true}, {'c', -1, 7, d_r, true}, {'a', 10, -1, d_r | d_w, true},
+	};
+	check_runtime_program(oci);
+	// everything, then some taken away (a --privileged with a hole)
+	const security::device_rule all_but[] = {{'a', -1, -1, d_rwm, true}, {'b', 7, -1, d_r | d_w, false}, {'a', -1, 9, d_w, false}};
+	check_runtime_program(all_but);
+	// a catch-all last: nothing before it is asked, so it is left out
+	const security::device_rule catch_all[] = {{'c', 1, 3, d_rwm, true}, {'b', 8, 0, d_r, true}, {'a', -1, -1, d_rwm, false}};
+	check_runtime_program(catch_all);
+	BOOST_TEST(security::make_device_program(catch_all).length == security::device_prologue_length + 2);
+	// one major of any type, one minor of one type
+	const security::device_rule majors[] = {{'a', 4, -1, d_rwm, true}, {'b', -1, 0, d_m | d_r, true}, {'a', 4, 64, d_w, false}};
+	check_runtime_program(majors);
+	// none at all: every device refused
+	check_runtime_program({});
+	device_run run = run_device_program(security::make_device_program({}).code, chr, d_r, 1, 3);
+	BOOST_TEST((run.ok && run.r0 == 0));
+	// docker's table through the runtime builder: the same program as the constexpr one
+	constexpr security::device_program fixed = security::make_device_program();
+	security::device_program_of_rules p = security::make_device_program(security::device_rules);
+	BOOST_TEST_REQUIRE(p.length == std::size(fixed.code));
+	BOOST_TEST(memcmp(p.code, fixed.code, sizeof fixed.code) == 0);
+	check_runtime_program(security::device_rules);
+}
+
+BOOST_AUTO_TEST_CASE(device_program_refuses_invalid_rules_and_too_many)
+{
+	const security::device_rule bad[][1] = {
+		{{'x', -1, -1, d_rwm}}, {{'c', 4096, 0, d_rwm}}, {{'c', 1, 1 << 20, d_rwm}}, {{'c', 1, 3, 0}}, {{'c', 1, 3, 8}}, {{'b', -2, 0, d_r}},
+	};
+	for (const auto &r : bad)
+		BOOST_TEST(security::make_device_program(r).length == 0u);
+	std::vector<security::device_rule> many(security::max_device_rules, {'c', 1, 3, d_rwm});
+	BOOST_TEST(security::make_device_program(many).length > 0u);
+	many.push_back({'c', 1, 5, d_rwm});
+	BOOST_TEST(security::make_device_program(many).length == 0u);
+	// the longest rules, as many as fit
+	std::vector<security::device_rule> longest(security::max_device_rules, {'c', 1, 3, d_r, false});
+	BOOST_TEST(security::make_device_program(longest).length <= std::size(security::device_program_of_rules{}.code));
+}
+
+BOOST_AUTO_TEST_CASE(device_rules_of_a_config_as_the_v1_controller_spells_them)
+{
+	const security::device_rule rules[] = {{'a', -1, -1, d_rwm, false}, {'c', 1, 3, d_r | d_w}, {'b', 8, -1, d_r}, {'c', -1, 7, d_m}};
+	std::vector<std::string> text;
+	for (const security::device_rule &r : rules) {
+		char t[40];
+		limits::v1_device_rule(r, t);
+		text.push_back(t);
+	}
+	std::vector<std::string> want = {"a *:* rwm", "c 1:3 rw", "b 8:* r", "c *:7 m"};
+	BOOST_TEST(text == want, boost::test_tools::per_element());
+}
+
+BOOST_AUTO_TEST_CASE(cgroup_paths_of_oci_and_systemd_forms)
+{
+	struct {
+		const char *spec, *want; // want null: refused
+	} cases[] = {
+		{"/machine/abc", "/machine/abc"},
+		{"machine/abc", "/machine/abc"},
+		{"/a//b/", "/a/b"},
+		{"/", nullptr},
+		{"", nullptr},
+		{"/a/../b", nullptr},
+		{"/a/./b", nullptr},
+		{"machine.slice:libpod:abc", "/machine.slice/libpod-abc.scope"},
+		{"machine-abc.slice:libpod:x", "/machine.slice/machine-abc.slice/libpod-x.scope"},
+		{"a-b-c.slice:p:n", "/a.slice/a-b.slice/a-b-c.slice/p-n.scope"},
+		{":docker:123", "/system.slice/docker-123.scope"},
+		{"-.slice:p:n", "/p-n.scope"},
+		{"user.slice::n", "/user.slice/n.scope"},
+		{"system.slice:p:child.slice", "/system.slice/child.slice"},
+		{"bad:p:n", nullptr},
+		{"a--b.slice:p:n", nullptr},
+		{"-a.slice:p:n", nullptr},
+		{"machine.slice:p:", nullptr},
+		{"machine.slice:p:../x", nullptr},
+		{"machine.slice:p", nullptr},
+		{"a/b.slice:p:n", nullptr},
+	};
+	for (const auto &c : cases) {
+		char out[256];
+		bool ok = limits::cgroup_path(c.spec, out, sizeof out);
+		BOOST_TEST(ok == (c.want != nullptr), c.spec);
+		if (ok && c.want)
+			BOOST_TEST(std::string(out) == c.want, c.spec);
+	}
+	char tiny[8];
+	BOOST_TEST(!limits::cgroup_path("/abcdefgh", tiny, sizeof tiny));
+	BOOST_TEST(!limits::cgroup_path("machine.slice:p:n", tiny, sizeof tiny));
+}
+
+BOOST_AUTO_TEST_CASE(cpu_shares_map_to_weight_as_docker)
+{
+	BOOST_TEST(limits::shares_to_weight(2) == 1u);
+	BOOST_TEST(limits::shares_to_weight(1024) == 39u); // docker's default shares: weight 39, not 100
+	BOOST_TEST(limits::shares_to_weight(512) == 20u);
+	BOOST_TEST(limits::shares_to_weight(262144) == 10000u);
+	BOOST_TEST(limits::shares_to_weight(1) == 1u);        // below the range: its floor
+	BOOST_TEST(limits::shares_to_weight(1u << 30) == 10000u);
+}
+
+std::vector<std::string> settings_text(const limits::resources &r, bool v2)
+{
+	limits::setting s[limits::max_settings];
+	size_t n;
+	const char *why;
+	std::vector<std::string> out;
+	if (!limits::settings(r, v2, s, n, why))
+		return {std::string("refused: ") + why};
+	for (size_t i = 0; i < n; i++)
+		out.push_back(std::string(s[i].controller) + " " + s[i].file + "=" + s[i].value);
+	return out;
+}
+
+BOOST_AUTO_TEST_CASE(resources_as_cgroup_v2_and_v1_files)
+{
+	// the launcher's flags: --memory 32m (no swap beyond it), --cpus 0.5, --pids-limit 50
+	limits::request q;
+	q.memory = 32 << 20, q.cpu_quota_us = 50000, q.pids = 50;
+	std::vector<std::string> v2 = {"memory memory.max=33554432", "memory memory.swap.max=0", "cpu cpu.max=50000 100000",
+				       "pids pids.max=50"};
+	BOOST_TEST(settings_text(limits::resources_of(q), true) == v2, boost::test_tools::per_element());
+	std::vector<std::string> v1 = {"memory memory.limit_in_bytes=33554432", "memory memory.memsw.limit_in_bytes=33554432",
+				       "cpu cpu.cfs_period_us=100000", "cpu cpu.cfs_quota_us=50000", "pids pids.max=50"};
+	BOOST_TEST(settings_text(limits::resources_of(q), false) == v1, boost::test_tools::per_element());
+	BOOST_TEST(settings_text(limits::resources_of({}), true).empty());
+	// an OCI config's: everything, swap as memory plus swap
+	limits::resources r;
+	r.memory = 1 << 30, r.memory_reservation = 512 << 20, r.memory_swap = 3 << 29, r.cpu_shares = 512;
+	r.cpu_quota = 20000, r.cpu_period = 50000, r.cpus = "0-1", r.mems = "0", r.pids = -1;
+	v2 = {"memory memory.max=1073741824", "memory memory.low=536870912", "memory memory.swap.max=536870912",
+	      "cpu cpu.weight=20", "cpu cpu.max=20000 50000", "cpuset cpuset.cpus=0-1", "cpuset cpuset.mems=0", "pids pids.max=max"};
+	BOOST_TEST(settings_text(r, true) == v2, boost::test_tools::per_element());
+	v1 = {"memory memory.limit_in_bytes=1073741824", "memory memory.soft_limit_in_bytes=536870912",
+	      "memory memory.memsw.limit_in_bytes=1610612736", "cpu cpu.shares=512", "cpu cpu.cfs_period_us=50000",
+	      "cpu cpu.cfs_quota_us=20000", "cpuset cpuset.cpus=0-1", "cpuset cpuset.mems=0", "pids pids.max=max"};
+	BOOST_TEST(settings_text(r, false) == v1, boost::test_tools::per_element());
+	// unlimited
+	limits::resources u;
+	u.memory = -1, u.memory_swap = -1, u.cpu_quota = -1, u.cpu_period = 100000;
+	v2 = {"memory memory.max=max", "memory memory.swap.max=max", "cpu cpu.max=max 100000"};
+	BOOST_TEST(settings_text(u, true) == v2, boost::test_tools::per_element());
+	v1 = {"memory memory.limit_in_bytes=-1", "memory memory.memsw.limit_in_bytes=-1", "cpu cpu.cfs_period_us=100000",
+	      "cpu cpu.cfs_quota_us=-1"};
+	BOOST_TEST(settings_text(u, false) == v1, boost::test_tools::per_element());
+	// inconsistent
+	limits::resources bad;
+	bad.memory = 64 << 20, bad.memory_swap = 32 << 20;
+	BOOST_TEST(settings_text(bad, true)[0] == "refused: memory and swap together below the memory limit");
+	bad = {};
+	bad.memory_swap = 32 << 20;
+	BOOST_TEST(settings_text(bad, true)[0] == "refused: a swap limit without a memory limit");
+	bad = {};
+	bad.cpu_quota = 500;
+	BOOST_TEST(settings_text(bad, false)[0] == "refused: a CPU period outside 1 ms to 1 s, or a quota under 1 ms");
+	bad = {};
+	bad.cpu_period = 2000000;
+	BOOST_TEST(settings_text(bad, true)[0] == "refused: a CPU period outside 1 ms to 1 s, or a quota under 1 ms");
+	bad = {};
+	bad.cpus = "0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15";
+	BOOST_TEST(settings_text(bad, true)[0] == "refused: a cpuset list over 31 characters");
+}
+
+BOOST_AUTO_TEST_CASE(cgroup_files_read)
+{
+	BOOST_TEST(limits::own_cgroup("12:pids:/x\n0::/user.slice/session-1.scope\n") == "/user.slice/session-1.scope");
+	BOOST_TEST(limits::own_cgroup("0::/\n") == "/");
+	BOOST_TEST(limits::own_cgroup("0::/a") == "/a");
+	BOOST_TEST(limits::own_cgroup("1:name=systemd:/\n").empty());
+	BOOST_TEST(limits::own_cgroup("10::/x\n").empty());
+	pid_t p[2];
+	BOOST_TEST(limits::parse_pids("1\n42\n7\n", p, 2) == 3u);
+	BOOST_TEST((p[0] == 1 && p[1] == 42));
+	BOOST_TEST(limits::parse_pids("", p, 2) == 0u);
+	BOOST_TEST(limits::parse_pids("x\n\n5", p, 2) == 1u);
+	BOOST_TEST(p[0] == 5);
+	const char *events = "low 0\nhigh 0\nmax 12\noom 3\noom_kill 2\noom_group_kill 0\n";
+	BOOST_TEST(limits::keyed_value(events, "oom_kill") == 2u);
+	BOOST_TEST(limits::keyed_value(events, "oom") == 3u);
+	BOOST_TEST(limits::keyed_value(events, "oom_group_kill") == 0u);
+	BOOST_TEST(limits::keyed_value("oom_kill_disable 0\nunder_oom 0\noom_kill 1\n", "oom_kill") == 1u); // v1's oom_control
+	BOOST_TEST(limits::keyed_value("populated 1\nfrozen 1\n", "frozen") == 1u);
+	BOOST_TEST(limits::keyed_value("frozen x\n", "frozen") == 0u);
+	BOOST_TEST(limits::has_controllers("cpu memory pids\n", "+memory +pids"));
+	BOOST_TEST(limits::has_controllers("cpuset cpu io memory\n", "+cpu"));
+	BOOST_TEST(!limits::has_controllers("cpuset io memory\n", "+memory +cpu"));
+	BOOST_TEST(!limits::has_controllers("\n", "+pids"));
+	BOOST_TEST(limits::has_controllers("", ""));
+}
+
+std::string cgroup_file(const limits::cgroup &cg, const char *controller, const char *file)
+{
+	char dir[PATH_MAX], text[256];
+	limits::dir_of(cg, controller, dir);
+	return limits::read_value(dir, file, text, sizeof text) < 0 ? "(unreadable)" : std::string(text, strcspn(text, "\n"));
+}
+
+// A child moved into cg before it opens devices (cg's rules: /dev/null and /dev/zero
+// allowed, /dev/full not), listed, frozen and thawed, killed with every process of cg; then
+// cg removed, and the parents its path made.
+void exercise_cgroup(limits::cgroup &cg)
+{
+	// a child, moved in before it opens devices: /dev/null and /dev/zero allowed, /dev/full not
+	int go[2], said[2];
+	BOOST_TEST_REQUIRE(pipe(go) == 0);
+	BOOST_TEST_REQUIRE(pipe(said) == 0);
+	pid_t child = fork();
+	if (child == 0) {
+		char c;
+		if (read(go[0], &c, 1) != 1)
+			_exit(1);
+		int null = open("/dev/null", O_WRONLY), zero = open("/dev/zero", O_RDONLY), full = open("/dev/full", O_WRONLY);
+		char answer[3] = {null >= 0 ? 'y' : 'n', zero >= 0 ? 'y' : 'n', full < 0 && errno == EPERM ? 'p' : 'o'};
+		if (write(said[1], answer, 3) != 3)
+			_exit(1);
+		for (;;)
+			pause();
+	}
+	BOOST_TEST_REQUIRE(child > 0);
+	limits::enter(cg, child, false);
+	pid_t in[4];
+	BOOST_TEST(limits::pids(cg, in, 4) == 1u);
+	BOOST_TEST(in[0] == child);
+	BOOST_TEST(write(go[1], "g", 1) == 1);
+	char answer[4] = "";
+	BOOST_TEST(read(said[0], answer, 3) == 3);
+	BOOST_TEST(std::string(answer) == "yyp");
+
+	limits::freeze(cg, true);
+	bool frozen = false;
+	for (int i = 0; i < 200 && !(frozen = limits::frozen(cg)); i++)
+		usleep(5000);
+	BOOST_TEST(frozen);
+	limits::freeze(cg, false);
+	for (int i = 0; i < 200 && limits::frozen(cg); i++)
+		usleep(5000);
+	BOOST_TEST(!limits::frozen(cg));
+
+	limits::kill_all(cg);
+	int ws = 0;
+	BOOST_TEST(waitpid(child, &ws, 0) == child);
+	BOOST_TEST((WIFSIGNALED(ws) && WTERMSIG(ws) == SIGKILL));
+	for (int i = 0; i < 100 && limits::pids(cg, in, 4) != 0; i++)
+		usleep(1000);
+	BOOST_TEST(limits::pids(cg, in, 4) == 0u);
+	char dirs[8][PATH_MAX];
+	size_t n = 0;
+	limits::dir_of(cg, nullptr, dirs[n++]);
+	for (const char *c : {"memory", "pids", "cpu", "cpuset", "freezer"})
+		if (!cg.v2)
+			limits::dir_of(cg, c, dirs[n++]);
+	limits::remove(cg);
+	for (size_t i = 0; i < n; i++) {
+		struct stat st;
+		BOOST_TEST(stat(dirs[i], &st) < 0, dirs[i]);
+		*strrchr(dirs[i], '/') = 0; // the parent the path made stays (it may be shared): ours to remove here
+		BOOST_TEST(rmdir(dirs[i]) == 0, dirs[i]);
+	}
+	for (int fd : {go[0], go[1], said[0], said[1]})
+		close(fd);
+}
+
+// The OCI mode's operations on this machine's cgroups (hybrid here, v2 in a VM): a cgroup
+// at an explicit path, its limits written, a process in it listed, frozen and thawed, its
+// device rules enforced, every process killed, the directories removed.
+BOOST_AUTO_TEST_CASE(cgroup_api_on_this_host)
+{
+	if (geteuid() != 0) {
+		BOOST_TEST_MESSAGE("not root: no cgroup is made");
+		return;
+	}
+	char spec[64];
+	snprintf(spec, sizeof spec, "/lunit-%d/c", getpid());
+	limits::cgroup cg;
+	limits::resources r;
+	r.memory = 64 << 20, r.pids = 20, r.cpu_shares = 512, r.cpu_quota = 50000, r.cpu_period = 100000, r.cpus = "0";
+	const security::device_rule rules[] = {{'a', -1, -1, d_rwm, false}, {'c', 1, 3, d_rwm, true}, {'c', 1, 5, d_rwm, true}};
+	r.set_devices = true, r.devices = rules;
+	limits::create_at(cg, spec, r);
+	BOOST_TEST(std::string(cg.path) == spec);
+	BOOST_TEST(cgroup_file(cg, "memory", cg.v2 ? "memory.max" : "memory.limit_in_bytes") == "67108864");
+	BOOST_TEST(cgroup_file(cg, "pids", "pids.max") == "20");
+	BOOST_TEST(cgroup_file(cg, "cpu", cg.v2 ? "cpu.weight" : "cpu.shares") == (cg.v2 ? "20" : "512"));
+	if (cg.v2)
+		BOOST_TEST(cgroup_file(cg, "cpu", "cpu.max") == "50000 100000");
+	else
+		BOOST_TEST(cgroup_file(cg, "cpu", "cpu.cfs_quota_us") == "50000");
+	BOOST_TEST(cgroup_file(cg, "cpuset", "cpuset.cpus") == "0");
+	BOOST_TEST(cgroup_file(cg, "cpuset", "cpuset.mems") != "");
+	BOOST_TEST(!limits::oom_killed(cg));
+
+	exercise_cgroup(cg);
+}
+
+// The same on cgroup2 alone (this machine's unified tree, no controller in it): what a v2
+// host does, freezing included (cgroup.freeze, cgroup.events).
+BOOST_AUTO_TEST_CASE(cgroup_api_on_cgroup2)
+{
+	limits::cgroup cg;
+	limits::detect(cg);
+	if (geteuid() != 0 || !cg.v2_root) {
+		BOOST_TEST_MESSAGE("not root, or no cgroup2: no cgroup is made");
+		return;
+	}
+	cg.v2 = true;
+	snprintf(cg.path, sizeof cg.path, "/lunit2-%d/c", getpid());
+	limits::resources r;
+	const security::device_rule rules[] = {{'a', -1, -1, d_rwm, false}, {'c', 1, 3, d_rwm, true}, {'c', 1, 5, d_rwm, true}};
+	limits::make(cg, r, true, 0, true);
+	limits::apply(cg, r);
+	limits::attach_devices(cg, rules);
+	exercise_cgroup(cg);
 }
 
 BOOST_AUTO_TEST_CASE(limit_values)
@@ -1648,3 +2556,235 @@ BOOST_AUTO_TEST_CASE(mounts_on_root_counts_the_fifth_field)
 	BOOST_TEST(rootfs::mounts_on_root("") == 0);
 	BOOST_TEST(rootfs::mounts_on_root("68 42 0:41 /\n\n1 2\n") == 0); // short lines count for nothing
 }
+
+// ---- The OCI runtime mode: config.json, the record, the command line ----------------------
+
+namespace {
+
+std::string corpus_file(const char *name)
+{
+	std::ifstream f(std::string("tests/corpus/json/") + name); // build/unit runs from the checkout
+	std::stringstream ss;
+	ss << f.rdbuf();
+	return ss.str();
+}
+
+struct parsed_config {
+	std::string text;
+	std::vector<char> store;
+	std::vector<json::token> tokens;
+	bundle::config cfg;
+	image::problem problem;
+	explicit parsed_config(std::string t) : text(std::move(t)) { problem = bundle::parse_config(text, store, tokens, cfg); }
+};
+
+// A minimal bundle config with `extra` spliced in at the top level.
+std::string config_with(const std::string &extra, const std::string &linux_extra = "")
+{
+	return R"({"ociVersion":"1.0.2","process":{"args":["sh"],"cwd":"/"},"root":{"path":"rootfs"},"linux":{"namespaces":[{"type":"mount"}])" +
+	       linux_extra + "}" + extra + "}";
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_SUITE(oci_bundle)
+
+BOOST_AUTO_TEST_CASE(podmans_config_is_read_whole)
+{
+	parsed_config p(corpus_file("podman-config.json"));
+	BOOST_REQUIRE_MESSAGE(!p.problem, (p.problem.what ? p.problem.what : ""));
+	const bundle::config &c = p.cfg;
+	BOOST_TEST(c.proc.args.size() == 2u);
+	BOOST_TEST(std::string(c.proc.cwd) == "/data");
+	BOOST_TEST(c.proc.umask == 022);
+	BOOST_TEST(c.proc.caps[bundle::bounding] == c.proc.caps[bundle::effective]);
+	BOOST_TEST(c.proc.caps[bundle::bounding] == (security::docker_default_caps() &
+		   ~(security::cap_mask("NET_RAW") | security::cap_mask("MKNOD") | security::cap_mask("AUDIT_WRITE"))));
+	BOOST_TEST(c.proc.rlimits.size() == 2u);
+	BOOST_TEST(c.mounts.size() == 10u);
+	const bundle::mount &dev = c.mounts[1];
+	BOOST_TEST(std::string(dev.destination) == "/dev");
+	BOOST_TEST(dev.flags == (MS_NOSUID | MS_NOEXEC | MS_STRICTATIME));
+	BOOST_TEST(std::string(dev.data) == "mode=755,size=65536k");
+	const bundle::mount &shm = c.mounts[7];
+	BOOST_TEST((shm.flags & (MS_BIND | MS_NOSUID | MS_NODEV | MS_NOEXEC)) == (MS_BIND | MS_NOSUID | MS_NODEV | MS_NOEXEC));
+	BOOST_TEST(shm.propagation == (MS_PRIVATE | MS_REC));
+	BOOST_TEST(c.new_namespaces == (CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWNS));
+	BOOST_TEST(c.res.pids == 2048);
+	BOOST_TEST(c.res.devices.size() == 1u);
+	BOOST_TEST(!c.res.devices[0].allow);
+	BOOST_TEST(c.res.devices[0].access == 7);
+	BOOST_TEST(c.seccomp.substr(0, 1) == "{");
+	BOOST_TEST(c.seccomp.back() == '}');
+	BOOST_TEST(c.annotations.find("io.container.manager") != std::string_view::npos);
+	BOOST_TEST(c.sysctls.size() == 1u);
+	BOOST_TEST(c.masked.size() > 5u);
+}
+
+BOOST_AUTO_TEST_CASE(dockers_and_ctrs_configs_are_read)
+{
+	parsed_config d(corpus_file("docker-config.json"));
+	BOOST_REQUIRE_MESSAGE(!d.problem, (d.problem.what ? d.problem.what : ""));
+	BOOST_TEST(d.cfg.hooks[bundle::prestart].size() == 1u);
+	BOOST_TEST(d.cfg.proc.groups.size() == 1u);
+	BOOST_TEST(d.cfg.proc.oom_score_set);
+	parsed_config c(corpus_file("ctr-config.json"));
+	BOOST_REQUIRE_MESSAGE(!c.problem, (c.problem.what ? c.problem.what : ""));
+	BOOST_TEST(c.cfg.proc.no_new_privileges);
+	BOOST_TEST(std::string(c.cfg.root) == "rootfs");
+}
+
+BOOST_AUTO_TEST_CASE(what_cannot_be_carried_out_is_refused_by_name)
+{
+	auto refused = [](const std::string &text, const char *words) {
+		parsed_config p(text);
+		BOOST_TEST_CONTEXT(text)
+		{
+			BOOST_REQUIRE(p.problem);
+			BOOST_TEST(std::string(p.problem.what).find(words) != std::string::npos, p.problem.what << " lacks " << words);
+		}
+	};
+	refused(config_with("", R"(,"intelRdt":{"closID":"x"})"), "linux.intelRdt is not supported");
+	refused(config_with(R"(,"vm":{"hypervisor":{}})"), "config.vm is not supported");
+	refused(config_with("", R"(,"resources":{"blockIO":{"weight":10}})"), "blockIO.weight is not supported");
+	refused(config_with("", R"(,"resources":{"memory":{"disableOOMKiller":true}})"), "disableOOMKiller");
+	refused(config_with(R"(,"mounts":[{"destination":"/x","type":"bind","source":"/tmp","options":["rbind","idmap"]}])"), "bind mount option idmap");
+	refused(config_with(R"(,"mounts":[{"destination":"x","type":"tmpfs"}])"), "must be absolute");
+	refused(R"({"ociVersion":"1.0.0","process":{"args":["sh"],"cwd":"/"},"root":{"path":"r"},"linux":{"namespaces":[{"type":"bogus"}]}})",
+		"unknown type");
+	refused(config_with("", R"(,"rootfsPropagation":"sideways")"), "rootfsPropagation");
+	refused(R"({"ociVersion":"2.0.0","process":{"args":["sh"],"cwd":"/"},"root":{"path":"r"}})", "ociVersion");
+	refused(R"({"ociVersion":"1.0.0","process":{"args":[],"cwd":"/"},"root":{"path":"r"}})", "no command");
+	refused(R"({"ociVersion":"1.0.0","process":{"args":["sh"],"cwd":"rel"},"root":{"path":"r"}})", "must be absolute");
+	refused(R"({"ociVersion":"1.0.0","process":{"args":["sh"],"cwd":"/","capabilities":{"bounding":["CAP_NOPE"]}},"root":{"path":"r"}})",
+		"unknown capability");
+	refused(R"({"ociVersion":"1.0.0","process":{"args":["sh"],"cwd":"/","rlimits":[{"type":"RLIMIT_BOGUS","hard":1,"soft":1}]},"root":{"path":"r"}})",
+		"rlimits");
+	refused(config_with(R"(,"hooks":{"prestart":[{"path":"relative"}]})"), "absolute path");
+	refused(R"({"ociVersion":"1.0.0","process":{"args":["sh"],"cwd":"/","ioPriority":{"class":"IOPRIO_CLASS_RT"}},"root":{"path":"r"}})",
+		"process.ioPriority");
+	refused("{", "truncated");
+}
+
+BOOST_AUTO_TEST_CASE(empty_values_of_unknown_fields_are_no_request)
+{
+	parsed_config p(config_with("", R"(,"resources":{"blockIO":{"weight":0},"memory":{"disableOOMKiller":false}},"intelRdt":null)"));
+	BOOST_TEST(!p.problem, (p.problem.what ? p.problem.what : ""));
+}
+
+BOOST_AUTO_TEST_CASE(numbers_span_the_whole_unsigned_range)
+{
+	parsed_config p(R"({"ociVersion":"1.1.0","process":{"args":["sh"],"cwd":"/","rlimits":[{"type":"RLIMIT_NOFILE","hard":18446744073709551615,"soft":1024}],
+		"oomScoreAdj":-1000,"user":{"uid":4294967294,"gid":1,"additionalGids":[5,6]}},"root":{"path":"r"},
+		"linux":{"uidMappings":[{"containerID":0,"hostID":100000,"size":65536}],"resources":{"memory":{"limit":-1},"cpu":{"shares":1024,"quota":-1}},
+		"devices":[{"path":"/dev/fuse","type":"c","major":10,"minor":229,"fileMode":438,"uid":0,"gid":0}],
+		"namespaces":[{"type":"mount"},{"type":"network","path":"/run/netns/x"}]}})");
+	BOOST_REQUIRE_MESSAGE(!p.problem, (p.problem.what ? p.problem.what : ""));
+	BOOST_TEST(p.cfg.proc.rlimits[0].limit.rlim_max == RLIM_INFINITY);
+	BOOST_TEST(p.cfg.proc.oom_score_adj == -1000);
+	BOOST_TEST(p.cfg.proc.uid == 4294967294u);
+	BOOST_TEST(p.cfg.uid_maps.size() == 1u);
+	BOOST_TEST(p.cfg.uid_maps[0].outside == 100000u);
+	BOOST_TEST(p.cfg.res.memory == -1);
+	BOOST_TEST(p.cfg.res.cpu_quota == -1);
+	BOOST_TEST(p.cfg.devices[0].mode == 0666u);
+	BOOST_TEST(p.cfg.joined.size() == 1u);
+	BOOST_TEST(p.cfg.joined[0].type == (unsigned long)CLONE_NEWNET);
+	BOOST_TEST(!(p.cfg.new_namespaces & CLONE_NEWNET));
+}
+
+BOOST_AUTO_TEST_CASE(the_record_reads_back_what_it_wrote)
+{
+	state::record r;
+	snprintf(r.id, sizeof r.id, "abc-1");
+	r.pid = 4242;
+	r.start_time = 123456789012ull;
+	snprintf(r.bundle, sizeof r.bundle, "/b/with \"quote\"\\");
+	snprintf(r.rootfs, sizeof r.rootfs, "/b/rootfs");
+	snprintf(r.created, sizeof r.created, "2026-12-01T17:00:00.000000001Z");
+	snprintf(r.cgroups, sizeof r.cgroups, "/machine.slice/x.scope");
+	r.annotations = R"({"a":"b"})";
+	char text[8192];
+	size_t n = state::format(r, "created", true, text, sizeof text);
+	std::vector<json::token> tokens;
+	state::record back;
+	BOOST_REQUIRE(state::parse({text, n}, tokens, back));
+	BOOST_TEST(std::string(back.bundle) == r.bundle);
+	BOOST_TEST(back.pid == 4242);
+	BOOST_TEST(back.start_time == r.start_time);
+	BOOST_TEST(std::string(back.cgroups) == r.cgroups);
+	BOOST_TEST(std::string(back.annotations) == R"({"a":"b"})");
+	// What `state` prints: the OCI fields alone, pid 0 once stopped.
+	n = state::format(r, "stopped", false, text, sizeof text);
+	std::string shown(text, n);
+	BOOST_TEST(shown.find("\"pid\":0,\"status\":\"stopped\"") != std::string::npos);
+	BOOST_TEST(shown.find("startTime") == std::string::npos);
+	BOOST_TEST(!state::parse("{\"id\":\"x\"}", tokens, back));
+}
+
+BOOST_AUTO_TEST_CASE(ids_follow_runcs_rule)
+{
+	BOOST_TEST(state::valid_id("a1_b+c-d.e"));
+	BOOST_TEST(state::valid_id(std::string(64, 'f')));
+	for (const char *bad : {"", ".", "..", "a/b", "a b", "ä", "a\n"})
+		BOOST_TEST(!state::valid_id(bad), bad);
+}
+
+BOOST_AUTO_TEST_CASE(signals_by_number_and_name)
+{
+	BOOST_TEST(oci::signal_number("9") == SIGKILL);
+	BOOST_TEST(oci::signal_number("KILL") == SIGKILL);
+	BOOST_TEST(oci::signal_number("SIGKILL") == SIGKILL);
+	BOOST_TEST(oci::signal_number("term") == SIGTERM);
+	BOOST_TEST(oci::signal_number("SIGWINCH") == SIGWINCH);
+	BOOST_TEST(oci::signal_number("RTMIN+2") == SIGRTMIN + 2);
+	for (const char *bad : {"0", "65", "NOPE", "", "SIG", "9x"})
+		BOOST_TEST(oci::signal_number(bad) == 0, bad);
+}
+
+BOOST_AUTO_TEST_CASE(runcs_command_line)
+{
+	auto parse = [](std::vector<const char *> words, oci::command &c) {
+		words.insert(words.begin(), "launcher");
+		return oci::parse(int(words.size()), const_cast<char *const *>(words.data()), c);
+	};
+	oci::command c;
+	BOOST_REQUIRE(parse({"--root", "/r", "--log=/l", "-log-format", "json", "create", "--bundle", "/b", "--pid-file=/p", "id1"}, c));
+	BOOST_TEST(int(c.v) == int(oci::verb::create));
+	BOOST_TEST(std::string(c.root) == "/r");
+	BOOST_TEST(std::string(c.log) == "/l");
+	BOOST_TEST(c.json_log);
+	BOOST_TEST(std::string(c.bundle) == "/b");
+	BOOST_TEST(std::string(c.pid_file) == "/p");
+	oci::command e;
+	BOOST_REQUIRE(parse({"exec", "-t", "--env", "A=1", "id1", "sh", "-c", "echo --root"}, e));
+	BOOST_TEST(e.words.size() == 4u);
+	BOOST_TEST(e.tty);
+	BOOST_TEST(std::string(e.words[3]) == "echo --root");
+	oci::command k;
+	BOOST_REQUIRE(parse({"kill", "-a", "id1", "KILL"}, k));
+	BOOST_TEST(k.all);
+	oci::command bad;
+	BOOST_TEST(!parse({"start", "--bundle", "x", "id"}, bad)); // a flag of another verb
+	BOOST_TEST(std::string(bad.error).find("--bundle") != std::string::npos);
+	oci::command none;
+	BOOST_TEST(!parse({"delete"}, none));
+	BOOST_TEST(std::string(none.error) == "delete: a container id is needed");
+	std::vector<const char *> image_line = {"launcher", "--net", "red", "images/hello.tar"};
+	BOOST_TEST(!oci::is_runtime_call(int(image_line.size()), const_cast<char *const *>(image_line.data())));
+	std::vector<const char *> runtime_line = {"launcher", "--root", "/r", "state", "x"};
+	BOOST_TEST(oci::is_runtime_call(int(runtime_line.size()), const_cast<char *const *>(runtime_line.data())));
+}
+
+BOOST_AUTO_TEST_CASE(sysctls_and_proc_destinations)
+{
+	BOOST_TEST(oci::namespaced_sysctl("net.ipv4.ping_group_range", CLONE_NEWNET));
+	BOOST_TEST(!oci::namespaced_sysctl("net.ipv4.ping_group_range", 0));
+	BOOST_TEST(oci::namespaced_sysctl("kernel.shmmax", CLONE_NEWIPC));
+	BOOST_TEST(!oci::namespaced_sysctl("kernel.panic", ~0UL));
+	BOOST_TEST(rootfs::in_proc("/proc/sys/"));
+	BOOST_TEST(rootfs::in_proc("/proc"));
+	BOOST_TEST(!rootfs::in_proc("/procfs"));
+}
+
+BOOST_AUTO_TEST_SUITE_END()

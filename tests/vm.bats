@@ -54,9 +54,9 @@ boot() {
 }
 
 @test "vm: two containers on --net red ping each other, modules loaded by the launcher" {
-	# A container sees no cgroup file system of its own: the privileged one mounts cgroup2
-	# for the launchers inside, whose containers need it for their device policy.
-	boot "--privileged -v /init:/launcher:ro -v /images:/images -v /lib/modules:/lib/modules /images/busybox.tar sh -c 'mount -t cgroup2 none /sys/fs/cgroup; /launcher --verbose --net red /images/busybox.tar sleep 4 & sleep 2; /launcher --net red /images/busybox.tar ping -c1 -W2 10.88.0.2'"
+	# The privileged container's /sys/fs/cgroup is writable (as docker's): the launchers
+	# inside make their containers' cgroups there, for the device policy.
+	boot "--privileged -v /init:/launcher:ro -v /images:/images -v /lib/modules:/lib/modules /images/busybox.tar sh -c '/launcher --verbose --net red /images/busybox.tar sleep 4 & sleep 2; /launcher --net red /images/busybox.tar ping -c1 -W2 10.88.0.2'"
 	assert_success
 	assert_line --partial "loaded module kernel/net/llc/llc.ko"
 	assert_line --partial "loaded module kernel/net/bridge/bridge.ko"
@@ -110,9 +110,136 @@ boot() {
 		mknod /tmp/ttyS0 c 4 64 && dd if=/tmp/ttyS0 of=/dev/null count=0
 		echo x > /dev/null && echo null: ok'"
 	assert_success
-	assert_line "0::/launcher-1"
+	assert_line "0::/"
 	assert_line "dd: can't open '/tmp/kmsg': Operation not permitted"
 	assert_line "dd: can't open '/tmp/ttyS0': Operation not permitted"
 	assert_line "null: ok"
+	assert_line "launcher: exit status 0"
+}
+
+# with_files: the files of $BATS_TEST_TMPDIR/extra appended to the initramfs (the kernel
+# unpacks concatenated newc archives in order); sets INITRAMFS to the result.
+with_files() {
+	(cd "$BATS_TEST_TMPDIR/extra" && find . | cpio -o -H newc --quiet | gzip -n) >"$BATS_TEST_TMPDIR/extra.cpio.gz"
+	cat "$INITRAMFS" "$BATS_TEST_TMPDIR/extra.cpio.gz" >"$BATS_TEST_TMPDIR/both.cpio.gz"
+	INITRAMFS=$BATS_TEST_TMPDIR/both.cpio.gz
+}
+
+@test "vm: on cgroup v2, --memory, --pids-limit and --cpus take effect, read inside in /sys/fs/cgroup (read-only), and an OOM kill is reported" {
+	mkdir -p "$BATS_TEST_TMPDIR/extra/images"
+	cat >"$BATS_TEST_TMPDIR/extra/images/limits.sh" <<'EOF'
+cat /proc/self/cgroup
+echo memory.max $(cat /sys/fs/cgroup/memory.max) swap $(cat /sys/fs/cgroup/memory.swap.max)
+echo pids.max $(cat /sys/fs/cgroup/pids.max) cpu.max $(cat /sys/fs/cgroup/cpu.max)
+ls /sys/fs/cgroup | grep -c launcher- || true
+touch /sys/fs/cgroup/x
+(i=0; while [ $i -lt 60 ]; do sleep 30 & i=$((i+1)); done) 2>/dev/null # ash exits when a fork fails
+read n </sys/fs/cgroup/pids.current; echo pids.current $n
+kill -9 -1; wait
+dd if=/dev/zero of=/dev/null bs=64M count=1
+EOF
+	with_files
+	boot "--memory 32m --pids-limit 50 --cpus 0.5 -v /images:/images /images/busybox.tar sh /images/limits.sh"
+	assert_success
+	assert_line "0::/"
+	assert_line "memory.max 33554432 swap 0"
+	assert_line "pids.max 50 cpu.max 50000 100000"
+	assert_line 0 # no cgroup of the host in sight
+	assert_line "touch: /sys/fs/cgroup/x: Read-only file system"
+	assert_line --regexp "^pids.current (49|50)$"
+	assert_line "launcher: the container ran out of memory (--memory 32m): the kernel killed it"
+	assert_line "launcher: exit status 137"
+}
+
+@test "vm: a launcher inside a container: its container's cgroup beside its own, which holds processes; gone after it ends, a SIGKILLed one's by the next start" {
+	# The outer container is limited, so its cgroup has controllers: its own namespace's root
+	# holds its processes, and the inner launcher cannot enable controllers under it ("no
+	# internal processes"); its processes moved into /init (as docker-in-docker's entrypoint
+	# does), the inner container's cgroup goes beside that. (The script is a file: the kernel's command
+	# line cannot quote it.)
+	dir=$BATS_TEST_TMPDIR/extra
+	mkdir -p "$dir/scripts"
+	cat >"$dir/scripts/nested.sh" <<'EOF'
+/launcher --memory 16m /images/busybox.tar true; echo status $?
+mkdir /sys/fs/cgroup/init
+for p in $(cat /sys/fs/cgroup/cgroup.procs); do echo $p >/sys/fs/cgroup/init/cgroup.procs; done 2>/dev/null
+/launcher --memory 16m --cpus 1 /images/busybox.tar sh -c 'cat /proc/self/cgroup /sys/fs/cgroup/memory.max; sleep 2' &
+sleep 1
+ls /sys/fs/cgroup | grep launcher-
+cat /sys/fs/cgroup/launcher-*/memory.max /sys/fs/cgroup/launcher-*/cpu.max
+wait $!; echo status $?
+echo "after it ended: $(ls /sys/fs/cgroup | grep -c launcher-)"
+/launcher --pids-limit 10 /images/busybox.tar sleep 30 &
+sleep 1; kill -KILL $!; wait $!; sleep 0.5
+echo "after a SIGKILL: $(ls /sys/fs/cgroup | grep -c launcher-)"
+/launcher --pids-limit 10 /images/busybox.tar true; echo status $?
+echo "after the next start: $(ls /sys/fs/cgroup | grep -c launcher-)"
+EOF
+	with_files
+	boot "--privileged --pids-limit 100 -v /init:/launcher:ro -v /images:/images -v /scripts:/scripts /images/busybox.tar sh /scripts/nested.sh"
+	assert_success
+	assert_line "launcher: enable +memory in /sys/fs/cgroup/cgroup.subtree_control (it holds processes: move them into a child cgroup first): Resource busy"
+	assert_line "status 125"
+	assert_line "0::/"
+	assert_line --regexp '^launcher-[0-9]+$'
+	assert_line 16777216
+	assert_line "100000 100000"
+	assert_line "status 0"
+	assert_line "after it ended: 0"
+	assert_line "after a SIGKILL: 1" # nobody was left to remove it
+	assert_line "after the next start: 0"
+	assert_line "launcher: exit status 0"
+}
+
+@test "vm: on cgroup v2 a block device node shipped in an image layer cannot be opened; --privileged reaches its driver" {
+	python3 - "$BATS_TEST_TMPDIR/layer.tar" <<'EOF'
+import sys, tarfile
+with tarfile.open(sys.argv[1], 'w') as t:
+    for name, kind, major, minor in [('data/loop0', tarfile.BLKTYPE, 7, 0), ('data/sda', tarfile.BLKTYPE, 8, 0), ('data/kmsg', tarfile.CHRTYPE, 1, 11)]:
+        i = tarfile.TarInfo(name); i.type = kind; i.mode = 0o666; i.mtime = 1700000000
+        i.devmajor, i.devminor = major, minor
+        t.addfile(i)
+EOF
+	hostile_image devnodes
+	dir=$BATS_TEST_TMPDIR/extra
+	mkdir -p "$dir/images"
+	cp "$BATS_TEST_TMPDIR/devnodes.tar" "$dir/images/"
+	(cd "$dir" && find . | cpio -o -H newc --quiet | gzip -n) >"$BATS_TEST_TMPDIR/extra.cpio.gz"
+	cat "$INITRAMFS" "$BATS_TEST_TMPDIR/extra.cpio.gz" >"$BATS_TEST_TMPDIR/both.cpio.gz"
+	script='ls -l /data/loop0 /data/sda /data/kmsg | cut -c1 | tr -d \\n; echo; dd if=/data/loop0 of=/dev/null count=1; dd if=/data/sda of=/dev/null count=1; dd if=/dev/null of=/data/kmsg count=0'
+	INITRAMFS=$BATS_TEST_TMPDIR/both.cpio.gz boot "/images/devnodes.tar sh -c '$script'"
+	assert_line cbb # ls sorts: kmsg, loop0, sda
+	assert_line "dd: can't open '/data/loop0': Operation not permitted"
+	assert_line "dd: can't open '/data/sda': Operation not permitted"
+	assert_line "dd: can't open '/data/kmsg': Operation not permitted"
+	refute_line --partial records
+	INITRAMFS=$BATS_TEST_TMPDIR/both.cpio.gz boot "--privileged /images/devnodes.tar sh -c '$script'"
+	refute_line --partial "Operation not permitted"
+	assert_line --regexp "^dd: can't open '/data/sda': No such device( or address)?$"
+}
+
+@test "vm: the OCI mode's cgroup operations on cgroup v2: a systemd-form path, every resource, device rules, freeze, kill, removal" {
+	# vm/cgroup-api.cpp, built as the launcher is (static, musl), run in a --privileged
+	# container, whose writable /sys/fs/cgroup is the machine's (it has no cgroup of its own)
+	mkdir -p "$BATS_TEST_TMPDIR/extra/t"
+	cmd=$(make -n -B launcher | grep ' launcher.cpp' | head -1)
+	eval "${cmd/-o launcher launcher.cpp/-o $BATS_TEST_TMPDIR/extra/t/cgroup-api vm/cgroup-api.cpp}"
+	with_files
+	boot "--privileged -v /t:/t /images/busybox.tar /t/cgroup-api"
+	assert_success
+	assert_line "path /machine.slice/machine-test.slice/vm-api.scope v2 1"
+	assert_line "memory.max 67108864"
+	assert_line "memory.low 16777216"
+	assert_line "memory.swap.max 33554432" # memory and swap 96m: 32m of swap
+	assert_line "cpu.weight 20"            # shares 512
+	assert_line "cpu.max 20000 50000"
+	assert_line "cpuset.cpus 0"
+	assert_line "pids.max 20"
+	assert_line "pids 1 the child"
+	assert_line "devices: null rw ok, zero r ok, zero w Operation not permitted, full Operation not permitted"
+	assert_line "frozen 1"
+	assert_line "thawed 1"
+	assert_line "killed by 9"
+	assert_line "removed 1"
 	assert_line "launcher: exit status 0"
 }
