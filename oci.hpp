@@ -684,6 +684,9 @@ inline int take_privileges(const bundle::process &p, const seccomp::program *fil
 		}
 	if ((s.own_ns & CLONE_NEWCGROUP) && unshare(CLONE_NEWCGROUP) < 0)
 		die_errno("make the cgroup namespace");
+	// A new time namespace holds this process's children, and this process from its execve.
+	if ((s.own_ns & 0x80) && unshare(0x80 /* CLONE_NEWTIME */) < 0)
+		die_errno("make a time namespace");
 	// Nothing mounted here propagates to the host; the host's mounts still reach us
 	// (runc's default, rslave), unless the bundle says private.
 	unsigned long propagation = cfg.rootfs_propagation ? cfg.rootfs_propagation : MS_SLAVE | MS_REC;
@@ -711,7 +714,7 @@ inline int take_privileges(const bundle::process &p, const seccomp::program *fil
 		close(s.console);
 	write_sysctls(root.get(), cfg, s.own_ns);
 	rootfs::mask_paths(root.get(), cfg.masked, cfg.readonly);
-	run_hooks(cfg, bundle::create_container, *s.rec, "created");
+	run_hooks(cfg, bundle::create_container, *s.rec, "creating"); // create has not finished
 	rootfs::enter(root.get());
 	root.reset();
 	umask(022);
@@ -748,7 +751,7 @@ inline int take_privileges(const bundle::process &p, const seccomp::program *fil
 	if (read(s.fifo, &byte, 1) != 1)
 		_exit(1); // opened and closed without a word: no start
 	close(s.fifo);
-	run_hooks(cfg, bundle::start_container, *s.rec, "running");
+	run_hooks(cfg, bundle::start_container, *s.rec, "created"); // the process has not run yet (runc's status too)
 	exec_process(cfg.proc, file, s.filter, userns, s.preserve_fds);
 }
 
@@ -791,6 +794,10 @@ inline bool load(context &x, const char *id, container_ref &c)
 {
 	c.dir.reset(openat(x.root, id, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
 	if (!c.dir)
+		return false;
+	// A record whose create was killed before it wrote state.json is no container (runc's
+	// rule too): `state` and `delete` say it does not exist, `list` passes over it.
+	if (faccessat(c.dir.get(), "state.json", F_OK, AT_SYMLINK_NOFOLLOW) < 0 && errno == ENOENT)
 		return false;
 	if (!state::read_file(c.dir.get(), "state.json", c.text) || !state::parse({c.text.data(), c.text.size()}, c.tokens, c.rec))
 		die("container %s: its state %s/%s/state.json cannot be read", id, x.root_path, id);
@@ -973,10 +980,14 @@ inline pid_t create(context &x, const char *id, std::vector<char> &config_text, 
 	limits::create_at(cg, spec, resources_of(cfg.res));
 	snprintf(rec.cgroups, sizeof rec.cgroups, "%s", cg.path);
 
+	// A pid namespace applies to children: ours, here, for the clone alone. The hooks
+	// (createRuntime, prestart, and run's poststart and poststop) run in the runtime's.
+	sys::unique_fd runtime_pid_ns;
 	for (const bundle::config::join &j : cfg.joined)
-		if (j.type == CLONE_NEWPID) { // a pid namespace applies to children: ours, here
+		if (j.type == CLONE_NEWPID) {
 			sys::unique_fd ns(open(j.path, O_RDONLY | O_CLOEXEC));
-			if (!ns || setns(ns.get(), CLONE_NEWPID) < 0)
+			runtime_pid_ns.reset(open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC));
+			if (!ns || !runtime_pid_ns || setns(ns.get(), CLONE_NEWPID) < 0)
 				die_errno("join namespace %s", j.path);
 		}
 	int go[2], ready[2];
@@ -986,9 +997,10 @@ inline pid_t create(context &x, const char *id, std::vector<char> &config_text, 
 	setup.own_ns = cfg.new_namespaces;
 	// Born in its cgroup2 directory where the kernel can (clone3's CLONE_INTO_CGROUP: no
 	// wait for a move). A cgroup namespace is made by the process itself once it is in
-	// its cgroups, so that they are the namespace's root.
+	// its cgroups, so that they are the namespace's root; a time namespace too (clone(2)
+	// has no room for CLONE_NEWTIME: 0x80 is its exit signal's).
 	bool born_in_cgroup;
-	pid_t pid = pid_t(sys::clone_fork_into((cfg.new_namespaces & ~CLONE_NEWCGROUP) | SIGCHLD, cg.fd, born_in_cgroup));
+	pid_t pid = pid_t(sys::clone_fork_into((cfg.new_namespaces & ~(CLONE_NEWCGROUP | 0x80UL)) | SIGCHLD, cg.fd, born_in_cgroup));
 	if (pid < 0)
 		die_errno("clone the container's process");
 	if (pid == 0) {
@@ -997,6 +1009,8 @@ inline pid_t create(context &x, const char *id, std::vector<char> &config_text, 
 		container_main(setup);
 	}
 	undo.child = pid;
+	if (runtime_pid_ns && setns(runtime_pid_ns.get(), CLONE_NEWPID) < 0)
+		die_errno("return to the runtime's pid namespace");
 	close(go[0]);
 	close(ready[1]);
 	fifo.reset();
@@ -1063,9 +1077,16 @@ inline int destroy(context &x, const char *id)
 {
 	container_ref c;
 	if (!load(x, id, c)) {
-		if (x.cmd.force)
-			return 0;
-		die("container \"%s\" does not exist", id);
+		if (!x.cmd.force)
+			die("container \"%s\" does not exist", id);
+		// What a killed create left: its directory, and its cgroup at the default path
+		// (empty: its process died with the create).
+		state::record half;
+		snprintf(half.cgroups, sizeof half.cgroups, "/launcher.%s", id);
+		cgroup_of_record(half, c.cg);
+		limits::remove(c.cg);
+		state::remove_dir(x.root, id);
+		return 0;
 	}
 	const char *status = status_of(c);
 	if (strcmp(status, "stopped") != 0) {
@@ -1076,9 +1097,11 @@ inline int destroy(context &x, const char *id)
 		if (strcmp(status, "paused") == 0)
 			limits::freeze(c.cg, false);
 		kill(c.rec.pid, SIGKILL);
-		limits::kill_all(c.cg);
-		wait_gone(c);
 	}
+	// What is left in the cgroup goes too, stopped or not: without a pid namespace of its
+	// own, the process's children outlive it (and their cgroup could not be removed).
+	limits::kill_all(c.cg);
+	wait_gone(c);
 	std::vector<char> text, store;
 	std::vector<json::token> tokens;
 	bundle::config cfg;

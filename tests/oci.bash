@@ -11,14 +11,14 @@ oci_setup_file() {
 	export OCI_PREFIX=cf$$
 	mkdir "$OCI_FILE/rootfs"
 	local layer
-	for layer in $(tar -xOf "$BUSYBOX" manifest.json | python3 -c 'import json, sys; print(*json.load(sys.stdin)[0]["Layers"])'); do
+	for layer in $(tar -xOf "$BUSYBOX" manifest.json | python3 -SI -c 'import json, sys; print(*json.load(sys.stdin)[0]["Layers"])'); do
 		tar -xOf "$BUSYBOX" "$layer" | tar -x -C "$OCI_FILE/rootfs"
 	done
 	(cd "$OCI_FILE" && runc spec)
 	# No terminal, a writable root: each test asks for more where it checks it. The
 	# template's args are a word make_bundle replaces.
 	oci_edit "$OCI_FILE" 'c["process"]["terminal"] = False; c["root"]["readonly"] = False'
-	python3 - "$OCI_FILE" <<-'EOF'
+	python3 -SI - "$OCI_FILE" <<-'EOF'
 		import json, sys
 		d = sys.argv[1]
 		c = json.load(open(d + "/config.json"))
@@ -34,7 +34,7 @@ oci_setup_file() {
 # oci_edit DIR PYTHON: runs PYTHON with c bound to DIR/config.json's object, writes it back.
 # A second argument is given as `arg` (a string) for values that hold quotes.
 oci_edit() {
-	python3 - "$1/config.json" "$2" "${3-}" <<-'EOF'
+	python3 -SI - "$1/config.json" "$2" "${3-}" <<-'EOF'
 		import json, sys
 		path, code, arg = sys.argv[1:4]
 		with open(path) as f:
@@ -45,7 +45,7 @@ oci_edit() {
 	EOF
 }
 
-# json_string TEXT: TEXT as a JSON string, quotes included (no python: it takes 0.4 s to
+# json_string TEXT: TEXT as a JSON string, quotes included (no python: even with -SI it takes 0.1 s to
 # start on a loaded machine, and most tests need no more than this).
 json_string() {
 	local s=$1
@@ -149,4 +149,42 @@ oci_teardown() {
 	fi
 	common_teardown || failed=1
 	return "$failed"
+}
+
+# console_receiver SOCKET OUT: the engine's end of --console-socket (python, for recv_fds):
+# takes one message with one descriptor, writes "fds N name NAME ptn N" to OUT (TIOCGPTN
+# answers on a pty's master only), then everything read from the master, until the last
+# slave closes. OUT.ready says it listens.
+console_receiver() {
+	python3 -SI - "$1" "$2" <<-'EOF'
+		import fcntl, os, socket, struct, sys
+		path, out = sys.argv[1:3]
+		s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+		s.bind(path)
+		s.listen(1)
+		open(out + ".ready", "w").close()
+		c, _ = s.accept()
+		msg, fds, _, _ = socket.recv_fds(c, 1024, 4)
+		log = open(out, "w")
+		# TIOCGPTN answers on a pty's master only.
+		ptn = struct.unpack("I", fcntl.ioctl(fds[0], 0x80045430, b"\0" * 4))[0]
+		log.write(f"fds {len(fds)} name {msg.decode()} ptn {ptn}\n")
+		log.flush()
+		while True:
+		    try:
+		        data = os.read(fds[0], 4096)
+		    except OSError:
+		        break
+		    if not data:
+		        break
+		    log.write(data.decode(errors="replace").replace("\r", ""))
+		    log.flush()
+	EOF
+}
+
+# wait_file PATH: at most 10 s.
+wait_file() {
+	for _ in $(seq 200); do [ -e "$1" ] && return 0; sleep 0.05; done
+	echo "timed out waiting for $1" >&2
+	return 1
 }

@@ -21,7 +21,7 @@ teardown() { oci_teardown; }
 	[ "$(od -An -c "$BATS_TEST_TMPDIR/pid" | tr -d ' ')" = "$(printf %s "$pid" | od -An -c | tr -d ' ')" ]
 	[[ $pid =~ ^[0-9]+$ ]]
 	run -0 rt state "$ID"
-	python3 -c 'import json, sys
+	python3 -SI -c 'import json, sys
 s = json.loads(sys.argv[1])
 assert s["status"] == "created" and s["pid"] == int(sys.argv[2]) and s["id"] == sys.argv[3], s
 assert s["bundle"] == sys.argv[4] and s["rootfs"] == sys.argv[4] + "/rootfs", s
@@ -55,6 +55,44 @@ assert s["ociVersion"].startswith("1.") and s["created"].endswith("Z"), s' "$out
 	assert_output --partial 'no such file or directory'
 	run -1 rt state "$ID"
 	assert_output --partial 'does not exist'
+}
+
+@test "create: the caller's stdio reaches the process untouched and nothing else stays open; the process is left to the caller's subreaper" {
+	make_bundle "$B" 'echo out; echo err >&2; read line; echo "in $line"; exec sleep 100'
+	mkfifo "$BATS_TEST_TMPDIR/in"
+	exec 4<>"$BATS_TEST_TMPDIR/in"
+	# The caller a subreaper, as conmon and the containerd shim are.
+	cat >"$BATS_TEST_TMPDIR/subreaper.py" <<-'EOF'
+		import ctypes, os, sys
+		launcher, state, bundle, cid, tmp = sys.argv[1:6]
+		ctypes.CDLL(None).prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER
+		out = os.open(tmp + "/stdout", os.O_WRONLY | os.O_CREAT, 0o644)
+		err = os.open(tmp + "/stderr", os.O_WRONLY | os.O_CREAT, 0o644)
+		pid = os.fork()
+		if pid == 0:
+		    os.dup2(out, 1)
+		    os.dup2(err, 2)
+		    os.execv(launcher, [launcher, "--root", state, "create", "--bundle", bundle, "--pid-file", tmp + "/pid", cid])
+		os.waitpid(pid, 0)
+		container = int(open(tmp + "/pid").read())
+		with open("/proc/%d/stat" % container) as f:
+		    ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+		open(tmp + "/parent", "w").write("%d %d\n" % (ppid, os.getpid()))
+	EOF
+	python3 -SI "$BATS_TEST_TMPDIR/subreaper.py" "$LAUNCHER" "$STATE" "$B" "$ID" "$BATS_TEST_TMPDIR" <&4
+	read -r ppid me <"$BATS_TEST_TMPDIR/parent"
+	[ "$ppid" = "$me" ]
+	pid=$(cat "$BATS_TEST_TMPDIR/pid")
+	[ "$(readlink "/proc/$pid/fd/1")" = "$BATS_TEST_TMPDIR/stdout" ]
+	[ "$(readlink "/proc/$pid/fd/2")" = "$BATS_TEST_TMPDIR/stderr" ]
+	[ "$(readlink "/proc/$pid/fd/0")" = "$(readlink /proc/self/fd/4)" ]
+	rt start "$ID"
+	echo hello >&4
+	wait_for "$BATS_TEST_TMPDIR/stdout" 'in hello'
+	[ "$(cat "$BATS_TEST_TMPDIR/stderr")" = err ]
+	[ "$(ls "/proc/$pid/fd" | sort | tr '\n' ' ')" = '0 1 2 ' ]
+	exec 4>&-
+	rt delete --force "$ID"
 }
 
 @test "kill: signals by number and by name (9, KILL, SIGKILL, TERM); an unknown name is refused" {
@@ -111,6 +149,46 @@ assert s["ociVersion"].startswith("1.") and s["created"].endswith("Z"), s' "$out
 	[ ! -e "$B/rootfs/ran" ]
 	run -1 rt state "$ID"
 	assert_output --partial 'does not exist'
+}
+
+@test "delete: what a stopped container's process left in its cgroup (no pid namespace of its own) is ended with it" {
+	make_bundle "$B" 'sleep 100 & echo "bg $!"'
+	oci_edit "$B" 'c["linux"]["namespaces"] = [n for n in c["linux"]["namespaces"] if n["type"] != "pid"]'
+	oci_create "$ID"
+	rt start "$ID"
+	wait_status "$ID" stopped
+	bg=$(sed -n 's/^bg //p' "$BATS_TEST_TMPDIR/$ID.out")
+	grep -qx "$bg" "$(cgroup_dir pids "$ID")/cgroup.procs"
+	run -0 rt delete "$ID"
+	[ ! -e "$(cgroup_dir pids "$ID")" ]
+	# Gone, or a zombie until the host's init reaps it.
+	[ ! -e "/proc/$bg" ] || [ "$(sed 's/.*) \(.\).*/\1/' "/proc/$bg/stat")" = Z ]
+}
+
+@test "delete --force: a create killed half way (no state.json yet) does not exist for state and list, and its record and cgroup go" {
+	make_bundle "$B" true
+	oci_edit "$B" 'c["hooks"] = {"createRuntime": [{"path": "/bin/sh", "args": ["sh", "-c", "echo $$ >" + arg + "; exec sleep 30"]}]}' "$BATS_TEST_TMPDIR/hook.pid"
+	rt create --bundle "$B" "$ID" </dev/null >/dev/null 2>&1 &
+	creator=$!
+	wait_file "$BATS_TEST_TMPDIR/hook.pid"
+	[ -d "$(cgroup_dir pids "$ID")" ]
+	kill -9 "$creator"
+	wait "$creator" || true
+	kill "$(cat "$BATS_TEST_TMPDIR/hook.pid")"
+	[ -d "$STATE/$ID" ] && [ ! -e "$STATE/$ID/state.json" ]
+	run -1 rt state "$ID"
+	assert_output "launcher: container \"$ID\" does not exist"
+	make_bundle "$BATS_TEST_TMPDIR/b2" 'exec sleep 100'
+	B=$BATS_TEST_TMPDIR/b2 oci_create "$ID-other"
+	run -0 rt list -q
+	assert_output "$ID-other"
+	rt delete "$ID-other"
+	run -1 rt delete "$ID"
+	assert_output --partial 'does not exist'
+	run -0 rt delete --force "$ID"
+	[ ! -e "$STATE/$ID" ]
+	for _ in $(seq 50); do [ ! -e "$(cgroup_dir pids "$ID")" ] && break; rt delete --force "$ID"; sleep 0.1; done
+	[ ! -e "$(cgroup_dir pids "$ID")" ]
 }
 
 @test "delete: a running container without --force is refused with runc's words; --force ends it; --force of an unknown id exits 0" {
@@ -225,6 +303,10 @@ assert s["ociVersion"].startswith("1.") and s["created"].endswith("Z"), s' "$out
 	wait_status "$ID" stopped
 	rt delete "$ID"
 
+	# A file that cannot be executed: 126 (found at create, refused by execve).
+	oci_args "$B" /etc/passwd
+	run -126 rt run --bundle "$B" "$ID"
+	assert_output --partial 'Permission denied'
 	# Killed by a signal: 128 + its number, as a shell says it.
 	rt run --bundle "$BATS_TEST_TMPDIR/b2" "$ID" </dev/null >"$BATS_TEST_TMPDIR/run.out" 2>&1 &
 	runner=$!
@@ -271,7 +353,7 @@ assert s["ociVersion"].startswith("1.") and s["created"].endswith("Z"), s' "$out
 	wait_for "$BATS_TEST_TMPDIR/$ID.out" ready
 	pid=$(cat "$BATS_TEST_TMPDIR/pid")
 	run -0 rt ps --format json "$ID"
-	python3 -c 'import json, sys
+	python3 -SI -c 'import json, sys
 pids = json.loads(sys.argv[1])
 assert len(pids) == 2 and int(sys.argv[2]) in pids and all(isinstance(p, int) for p in pids), pids' "$output" "$pid"
 	run -0 rt ps "$ID"
@@ -294,7 +376,7 @@ assert len(pids) == 2 and int(sys.argv[2]) in pids and all(isinstance(p, int) fo
 	run -0 rt list -q
 	[ "$(sort <<<"$output")" = "$(printf '%s\n' "$ID-a" "$ID-b")" ]
 	run -0 rt list --format json
-	python3 -c 'import json, sys
+	python3 -SI -c 'import json, sys
 l = {c["id"]: c["status"] for c in json.loads(sys.argv[1])}
 assert l == {sys.argv[2] + "-a": "created", sys.argv[2] + "-b": "running"}, l' "$output" "$ID"
 	rt delete "$ID-a"
@@ -305,7 +387,7 @@ assert l == {sys.argv[2] + "-a": "created", sys.argv[2] + "-b": "running"}, l' "
 
 @test "features: valid JSON naming the hooks, namespaces and mount options" {
 	run -0 "$LAUNCHER" features
-	python3 -c 'import json, sys
+	python3 -SI -c 'import json, sys
 f = json.loads(sys.argv[1])
 assert f["ociVersionMin"].startswith("1.") and f["ociVersionMax"].startswith("1."), f
 assert set(f["hooks"]) == {"prestart", "createRuntime", "createContainer", "startContainer", "poststart", "poststop"}, f["hooks"]
@@ -397,6 +479,24 @@ assert "CAP_SYS_ADMIN" in f["linux"]["capabilities"]' "$output"
 	rt delete "$ID"
 }
 
+@test "exec --tty --console-socket: the exec'd process's terminal is a new pty of the container, its master sent over the socket" {
+	make_bundle "$B" 'echo ready; exec sleep 100'
+	oci_create "$ID"
+	rt start "$ID"
+	wait_for "$BATS_TEST_TMPDIR/$ID.out" ready
+	run -1 rt exec --tty "$ID" tty
+	assert_output --partial 'exec --tty: --console-socket is needed'
+	sock=$BATS_TEST_TMPDIR/console.sock
+	console_receiver "$sock" "$BATS_TEST_TMPDIR/console" &
+	receiver=$!
+	wait_file "$BATS_TEST_TMPDIR/console.ready"
+	run -3 rt exec --tty --console-socket "$sock" "$ID" sh -c 'tty; exit 3'
+	wait "$receiver"
+	run cat "$BATS_TEST_TMPDIR/console"
+	assert_output "$(printf '%s\n' 'fds 1 name /dev/pts/0 ptn 0' /dev/pts/0)"
+	rt delete --force "$ID"
+}
+
 @test "--log FILE --log-format json: one JSON object per error (level, msg, time), even for an error before any verb" {
 	log=$BATS_TEST_TMPDIR/log.json
 	run -1 "$LAUNCHER" --log "$log" --log-format json create --bogus x
@@ -410,7 +510,7 @@ assert "CAP_SYS_ADMIN" in f["linux"]["capabilities"]' "$output"
 	run -1 "$LAUNCHER" --root "$STATE" --log "$log" --log-format json create --bundle "$B" "$ID" </dev/null
 	assert_output --partial 'create directory /etc/passwd/x: Not a directory'
 	[ "$(wc -l <"$log")" = 3 ]
-	python3 -c 'import json, sys
+	python3 -SI -c 'import json, sys
 lines = [json.loads(l) for l in open(sys.argv[1])]
 for l in lines:
     assert set(l) == {"level", "msg", "time"} and l["level"] == "error", l
@@ -504,32 +604,9 @@ p["noNewPrivileges"] = True; p["oomScoreAdj"] = 123'
 	make_bundle "$B" 'tty; stty size; echo done'
 	oci_edit "$B" 'c["process"]["terminal"] = True; c["process"]["consoleSize"] = {"height": 30, "width": 100}'
 	sock=$BATS_TEST_TMPDIR/console.sock
-	python3 - "$sock" "$BATS_TEST_TMPDIR/console" <<-'EOF' &
-		import fcntl, os, socket, struct, sys
-		path, out = sys.argv[1:3]
-		s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-		s.bind(path)
-		s.listen(1)
-		open(out + ".ready", "w").close()
-		c, _ = s.accept()
-		msg, fds, _, _ = socket.recv_fds(c, 1024, 4)
-		log = open(out, "w")
-		# TIOCGPTN answers on a pty's master only.
-		ptn = struct.unpack("I", fcntl.ioctl(fds[0], 0x80045430, b"\0" * 4))[0]
-		log.write(f"fds {len(fds)} name {msg.decode()} ptn {ptn}\n")
-		log.flush()
-		while True:
-		    try:
-		        data = os.read(fds[0], 4096)
-		    except OSError:
-		        break
-		    if not data:
-		        break
-		    log.write(data.decode(errors="replace").replace("\r", ""))
-		    log.flush()
-	EOF
+	console_receiver "$sock" "$BATS_TEST_TMPDIR/console" &
 	receiver=$!
-	for _ in $(seq 100); do [ -e "$BATS_TEST_TMPDIR/console.ready" ] && break; sleep 0.05; done
+	wait_file "$BATS_TEST_TMPDIR/console.ready"
 	run -1 rt create --bundle "$B" "$ID"
 	assert_output --partial 'process.terminal is true: --console-socket is needed'
 	oci_create "$ID" --console-socket "$sock"
@@ -607,7 +684,7 @@ cat /file.txt; flags /file.txt'
 		"$LAUNCHER" --root "$STATE" run -d --bundle "$B" "$ID" </dev/null >"$BATS_TEST_TMPDIR/out" 2>&1
 		for _ in $(seq 100); do grep -q ready "$BATS_TEST_TMPDIR/out" && break; sleep 0.1; done
 		mount -t tmpfs late "$t/late"
-		touch "$t/late/f"
+		touch "$t/late/f" "$t/mounted"
 		for _ in $(seq 100); do grep -q done "$BATS_TEST_TMPDIR/out" && break; sleep 0.1; done
 		"$LAUNCHER" --root "$STATE" delete --force "$ID"
 		umount "$t/late"
@@ -617,7 +694,7 @@ cat /file.txt; flags /file.txt'
 	EOF
 	make_bundle "$B" 'tags() { awk -v d="$1" '\''$5 == d { s = ""; for (i = 7; $i != "-"; i++) s = s " " substr($i, 1, index($i, ":")); print d ":" s }'\'' /proc/self/mountinfo; }
 ls /bind/sub; echo; cat /rbind/sub/f; tags /rbind; tags /priv; tags /shr; echo ready
-for _ in $(seq 50); do [ -e /rbind/late/f ] && break; sleep 0.1; done
+for _ in $(seq 200); do [ -e /bind/mounted ] && break; sleep 0.05; done
 for d in /rbind /priv /shr; do [ -e $d/late/f ] && echo "$d sees late" || echo "$d does not see late"; done; echo done; exec sleep 100'
 	oci_edit "$B" 'c["mounts"] += [{"destination": "/bind", "type": "bind", "source": arg, "options": ["bind"]},
  {"destination": "/rbind", "type": "bind", "source": arg, "options": ["rbind"]},
@@ -686,4 +763,276 @@ for d in /rbind /priv /shr; do [ -e $d/late/f ] && echo "$d sees late" || echo "
 	run -1 rt create --bundle "$B" "$ID"
 	assert_output "launcher: mount on /p/sys/kernel/hostname: a mount inside /proc is refused"
 	[ ! -e "$STATE/$ID" ]
+}
+
+@test "linux.namespaces: each new one differs from the host's; a network namespace joined by path" {
+	make_bundle "$B" 'for n in cgroup ipc mnt net pid uts time; do echo "$n $(readlink /proc/self/ns/$n)"; done; echo "pid $$"; cat /proc/net/dev | awk '\''NR > 2 { print $1 }'\'''
+	oci_edit "$B" 'c["linux"]["namespaces"] += [{"type": "cgroup"}, {"type": "time"}]'
+	run -0 rt run --bundle "$B" "$ID"
+	for n in cgroup ipc mnt net pid uts time; do
+		line=$(grep "^$n " <<<"$output")
+		[ "$line" != "$n $(readlink "/proc/self/ns/$n")" ]
+	done
+	assert_line 'pid 1'
+	assert_line 'lo:'
+	[ "$(grep -c ':$' <<<"$output")" = 1 ]
+	# Joined by path: the namespace `ip netns add` made.
+	netns=$OCI_PREFIX-$BATS_TEST_NUMBER
+	ip netns add "$netns"
+	inode=$(stat -L -c %i "/run/netns/$netns")
+	oci_edit "$B" 'c["linux"]["namespaces"] = [n for n in c["linux"]["namespaces"] if n["type"] != "network"] + [{"type": "network", "path": arg}]' "/run/netns/$netns"
+	run rt run --bundle "$B" "$ID"
+	ip netns delete "$netns"
+	[ "$status" = 0 ]
+	assert_line "net net:[$inode]"
+	# A path that is no namespace is refused.
+	oci_edit "$B" 'c["linux"]["namespaces"][-1]["path"] = "/nosuch"'
+	run -1 rt run --bundle "$B" "$ID"
+	assert_output --partial 'join namespace /nosuch'
+	oci_edit "$B" 'c["linux"]["namespaces"][-1] = {"type": "sideways"}'
+	run -1 rt run --bundle "$B" "$ID"
+	assert_output --partial 'linux.namespaces: unknown type'
+	oci_edit "$B" 'c["linux"]["namespaces"] = [{"type": t} for t in ("pid", "ipc", "uts", "network")]'
+	run -1 rt run --bundle "$B" "$ID"
+	assert_output --partial 'a mount namespace of the container'
+}
+
+@test "linux.uidMappings and gidMappings: a user namespace with the maps as given; the rootfs's root is nobody inside" {
+	# The bundle in a directory every user may enter: the namespace's root is uid 100000 on the host.
+	dir=$(mktemp -d /tmp/cf-userns.XXXXXX)
+	chmod 755 "$dir"
+	B=$dir/bundle
+	make_bundle "$B" 'cat /proc/self/uid_map /proc/self/gid_map; id -u; id -g; stat -c %u:%g /bin/sh; grep CapEff /proc/self/status'
+	oci_edit "$B" 'c["linux"]["namespaces"].append({"type": "user"})
+c["linux"]["uidMappings"] = [{"containerID": 0, "hostID": 100000, "size": 65536}]
+c["linux"]["gidMappings"] = [{"containerID": 0, "hostID": 200000, "size": 1000}, {"containerID": 1000, "hostID": 300000, "size": 1}]
+c["mounts"] = [m for m in c["mounts"] if m["type"] != "cgroup"]'
+	run rt run --bundle "$B" "$ID"
+	rm -rf "$dir"
+	[ "$status" = 0 ]
+	read -r -a u <<<"${lines[0]}"
+	read -r -a g1 <<<"${lines[1]}"
+	read -r -a g2 <<<"${lines[2]}"
+	[ "${u[*]}" = '0 100000 65536' ] && [ "${g1[*]}" = '0 200000 1000' ] && [ "${g2[*]}" = '1000 300000 1' ]
+	[ "${lines[3]}" = 0 ] && [ "${lines[4]}" = 0 ]
+	[ "${lines[5]}" = 65534:65534 ]
+	[ "${lines[6]}" = "$(printf 'CapEff:\t%016x' $(( (1 << 29) | (1 << 5) | (1 << 10) )))" ]
+}
+
+@test "linux.devices: a node made with its type, numbers, mode and owner, usable; a bad one refused" {
+	make_bundle "$B" 'stat -c "%F %t:%T %a %u:%g" /dev/mynull /dev/sub/myzero; echo x >/dev/mynull && echo written; head -c 3 /dev/sub/myzero | od -An -tx1'
+	oci_edit "$B" 'c["linux"]["devices"] = [{"path": "/dev/mynull", "type": "c", "major": 1, "minor": 3, "fileMode": 0o602, "uid": 1000, "gid": 1001},
+ {"path": "/dev/sub/myzero", "type": "c", "major": 1, "minor": 5, "fileMode": 0o600, "uid": 0, "gid": 0}]'
+	run -0 rt run --bundle "$B" "$ID"
+	assert_output "$(printf '%s\n' 'character special file 1:3 602 1000:1001' 'character special file 1:5 600 0:0' written ' 00 00 00')"
+	# Nothing made in the bundle's own /dev (a tmpfs there).
+	[ ! -e "$B/rootfs/dev/mynull" ]
+	oci_edit "$B" 'c["linux"]["devices"] = [{"path": "/etc/passwd", "type": "c", "major": 1, "minor": 3}]'
+	run -1 rt run --bundle "$B" "$ID"
+	assert_output --partial 'linux.devices: expected a path under /dev'
+}
+
+@test "linux.resources: memory, pids and cpu limits in the cgroup; device rules (deny all, one allowed): a denied device cannot be opened" {
+	# /dev/kmsg (1:11) bound in: opening it for writing asks nothing but the device cgroup.
+	make_bundle "$B" 'sh -c ": >/kmsg" 2>&1 && echo opened; echo ready; exec sleep 100'
+	oci_edit "$B" 'c["mounts"].append({"destination": "/kmsg", "type": "bind", "source": "/dev/kmsg", "options": ["bind"]})
+c["linux"]["resources"] = {"devices": [{"allow": False, "access": "rwm"}], "memory": {"limit": 50331648}, "pids": {"limit": 33}, "cpu": {"shares": 512, "quota": 50000, "period": 100000}}'
+	oci_create "$ID"
+	rt start "$ID"
+	wait_for "$BATS_TEST_TMPDIR/$ID.out" ready
+	grep -q 'Operation not permitted' "$BATS_TEST_TMPDIR/$ID.out"
+	! grep -q opened "$BATS_TEST_TMPDIR/$ID.out"
+	[ "$(cat "$(cgroup_dir memory "$ID")/memory.limit_in_bytes")" = 50331648 ]
+	[ "$(cat "$(cgroup_dir pids "$ID")/pids.max")" = 33 ]
+	[ "$(cat "$(cgroup_dir cpu "$ID")/cpu.shares")" = 512 ]
+	[ "$(cat "$(cgroup_dir cpu "$ID")/cpu.cfs_quota_us")" = 50000 ]
+	# The default devices stay allowed after the bundle's "deny all" (runc's rule).
+	run -0 rt exec "$ID" sh -c 'echo x >/dev/null && head -c 1 /dev/zero | wc -c'
+	assert_output 1
+	# The pids limit holds inside.
+	run rt exec "$ID" sh -c 'for i in $(seq 40); do sleep 1 & done 2>&1; wait'
+	assert_output --partial "can't fork"
+	rt delete --force "$ID"
+	# The same device allowed for writing.
+	oci_edit "$B" 'c["linux"]["resources"]["devices"].append({"allow": True, "type": "c", "major": 1, "minor": 11, "access": "w"})'
+	oci_create "$ID"
+	rt start "$ID"
+	wait_for "$BATS_TEST_TMPDIR/$ID.out" ready
+	grep -q opened "$BATS_TEST_TMPDIR/$ID.out"
+	rt delete --force "$ID"
+	oci_edit "$B" 'c["linux"]["resources"]["memory"]["disableOOMKiller"] = True'
+	run -1 rt create --bundle "$B" "$ID"
+	assert_output --partial 'linux.resources.memory.disableOOMKiller is not supported'
+}
+
+@test "linux.sysctl: a namespaced one is written in the container; a host one (kernel.panic) and a net one without a network namespace are refused" {
+	# runc spec's readonlyPaths hold /proc/sys, as docker's and podman's do.
+	make_bundle "$B" 'cat /proc/sys/net/ipv4/ip_unprivileged_port_start /proc/sys/kernel/shmmni'
+	oci_edit "$B" 'c["linux"]["sysctl"] = {"net.ipv4.ip_unprivileged_port_start": "0", "kernel.shmmni": "1234"}'
+	run -0 rt run --bundle "$B" "$ID"
+	assert_output "$(printf '0\n1234')"
+	[ "$(cat /proc/sys/kernel/shmmni)" != 1234 ]
+	panic=$(cat /proc/sys/kernel/panic)
+	oci_edit "$B" 'c["linux"]["sysctl"] = {"kernel.panic": "77"}'
+	run -1 rt run --bundle "$B" "$ID"
+	assert_output --partial 'sysctl kernel.panic: not in a namespace of the container'
+	[ "$(cat /proc/sys/kernel/panic)" = "$panic" ]
+	oci_edit "$B" 'c["linux"]["sysctl"] = {"net.ipv4.ip_forward": "1"}; c["linux"]["namespaces"] = [n for n in c["linux"]["namespaces"] if n["type"] != "network"]'
+	run -1 rt run --bundle "$B" "$ID"
+	assert_output --partial 'sysctl net.ipv4.ip_forward: not in a namespace of the container'
+	oci_edit "$B" 'c["linux"]["sysctl"] = {"kernel/../../../x": "1"}; c["linux"]["namespaces"].append({"type": "network"})'
+	run -1 rt run --bundle "$B" "$ID"
+}
+
+@test "linux.maskedPaths and readonlyPaths: a masked file reads empty, a masked directory is empty, a read-only path refuses writes" {
+	make_bundle "$B" 'wc -c </proc/kallsyms; ls /proc/acpi | wc -l; echo 1 >/proc/sys/kernel/shmmni 2>&1; touch /etc/masked-dir/x 2>&1; ls /etc/masked-dir; cat /etc/hosts; echo x >>/etc/hosts 2>&1; true'
+	mkdir "$B/rootfs/etc/masked-dir"
+	touch "$B/rootfs/etc/masked-dir/secret"
+	echo '127.0.0.1 localhost' >"$B/rootfs/etc/hosts"
+	oci_edit "$B" 'c["linux"]["maskedPaths"] = ["/proc/kallsyms", "/proc/acpi", "/etc/masked-dir", "/nosuch/path"]
+c["linux"]["readonlyPaths"] = ["/proc/sys", "/etc/hosts", "/nosuch"]'
+	run -0 rt run --bundle "$B" "$ID"
+	assert_output "$(printf '%s\n' 0 0 'sh: can'"'"'t create /proc/sys/kernel/shmmni: Read-only file system' \
+		"touch: /etc/masked-dir/x: Read-only file system" '127.0.0.1 localhost' 'sh: can'"'"'t create /etc/hosts: Read-only file system')"
+	[ -e "$B/rootfs/etc/masked-dir/secret" ]
+}
+
+@test "annotations: state echoes them as the bundle gave them" {
+	make_bundle "$B" 'exec sleep 100'
+	oci_edit "$B" 'c["annotations"] = {"org.example.key": "value with \"quotes\"", "io.kubernetes.cri.container-type": "container"}'
+	oci_create "$ID"
+	run -0 rt state "$ID"
+	python3 -SI -c 'import json, sys
+s = json.loads(sys.argv[1])
+assert s["annotations"] == {"org.example.key": "value with \"quotes\"", "io.kubernetes.cri.container-type": "container"}, s' "$output"
+	rt delete "$ID"
+	oci_edit "$B" 'c["annotations"] = ["not", "an", "object"]'
+	run -1 rt create --bundle "$B" "$ID"
+	assert_output --partial 'annotations: expected an object'
+}
+
+@test "an unsupported field with content is refused with a line naming it; one left empty is accepted" {
+	make_bundle "$B" true
+	cp "$B/config.json" "$BATS_TEST_TMPDIR/clean.json"
+	for edit in 'c["linux"]["intelRdt"] = {"closID": "x"}:linux.intelRdt' 'c["linux"]["personality"] = {"domain": "LINUX32"}:linux.personality' \
+		'c["process"]["ioPriority"] = {"class": "IOPRIO_CLASS_RT"}:process.ioPriority' 'c["linux"]["resources"]["blockIO"] = {"weight": 10}:blockIO.weight' \
+		'c["vm"] = {"kernel": {"path": "/k"}}:config.vm' 'c["mounts"][0]["uidMappings"] = [{"containerID": 0, "hostID": 1, "size": 1}]:id-mapped mounts'; do
+		cp "$BATS_TEST_TMPDIR/clean.json" "$B/config.json"
+		oci_edit "$B" "${edit%:*}"
+		run -1 rt create --bundle "$B" "$ID"
+		[ "${#lines[@]}" = 1 ]
+		assert_output --partial "${edit##*:}"
+		assert_output --regexp 'not supported'
+	done
+	cp "$BATS_TEST_TMPDIR/clean.json" "$B/config.json"
+	oci_edit "$B" 'c["linux"]["intelRdt"] = {}; c["linux"]["resources"]["blockIO"] = {"weight": 0}'
+	run -0 rt run --bundle "$B" "$ID"
+}
+
+# hook_bundle: $B with a hook of every kind writing "KIND STATUS PID" to a log, the
+# state JSON read from its stdin. startContainer runs in the container (after pivot_root):
+# its script and log are the rootfs's.
+hook_bundle() {
+	make_bundle "$B" 'echo ran; exec sleep 100'
+	cat >"$BATS_TEST_TMPDIR/hook.sh" <<-'EOF'
+		#!/bin/sh
+		state=$(cat)
+		status=$(echo "$state" | sed -n 's/.*"status":"\([a-z]*\)".*/\1/p')
+		pid=$(echo "$state" | sed -n 's/.*"pid":\([0-9]*\).*/\1/p')
+		id=$(echo "$state" | sed -n 's/.*"id":"\([^"]*\)".*/\1/p')
+		echo "$1 $status $pid $id" >>"$2"
+		exit "${3:-0}"
+	EOF
+	chmod +x "$BATS_TEST_TMPDIR/hook.sh"
+	cp "$BATS_TEST_TMPDIR/hook.sh" "$B/rootfs/hook.sh"
+	HOOKLOG=$BATS_TEST_TMPDIR/hooks.log
+	oci_edit "$B" 'h, log, env = arg + "/hook.sh", arg + "/hooks.log", ["PATH=/bin:/usr/bin"]
+c["hooks"] = {k: [{"path": h, "args": ["hook", k, log], "env": env}] for k in ("createRuntime", "prestart", "createContainer", "poststart", "poststop")}
+c["hooks"]["startContainer"] = [{"path": "/hook.sh", "args": ["hook", "startContainer", "/hooks.log"], "env": env}]' "$BATS_TEST_TMPDIR"
+}
+
+@test "hooks: each of the six kinds runs at its step, with the state on its stdin (the status runc gives each)" {
+	hook_bundle
+	oci_create "$ID" --pid-file "$BATS_TEST_TMPDIR/pid"
+	pid=$(cat "$BATS_TEST_TMPDIR/pid")
+	run cat "$HOOKLOG"
+	assert_output "$(printf '%s\n' "createRuntime creating $pid $ID" "prestart creating $pid $ID" "createContainer creating $pid $ID")"
+	[ ! -e "$B/rootfs/hooks.log" ]
+	rt start "$ID"
+	wait_for "$BATS_TEST_TMPDIR/$ID.out" ran
+	[ "$(cat "$B/rootfs/hooks.log")" = "startContainer created $pid $ID" ]
+	[ "$(tail -1 "$HOOKLOG")" = "poststart running $pid $ID" ]
+	rt kill "$ID" KILL
+	wait_status "$ID" stopped
+	[ "$(wc -l <"$HOOKLOG")" = 4 ]
+	rt delete "$ID"
+	[ "$(tail -1 "$HOOKLOG")" = "poststop stopped 0 $ID" ] || [ "$(tail -1 "$HOOKLOG")" = "poststop stopped $pid $ID" ]
+	[ "$(wc -l <"$HOOKLOG")" = 5 ]
+}
+
+@test "hooks: a failing createRuntime, prestart or createContainer hook fails the create and leaves nothing; poststart and poststop failures are warnings" {
+	hook_bundle
+	for kind in createRuntime prestart createContainer; do
+		oci_edit "$B" 'c["hooks"][arg][0]["args"].append("3")' "$kind"
+		rm -f "$HOOKLOG"
+		run -1 rt create --bundle "$B" "$ID"
+		assert_output --partial "$kind hook: hook $BATS_TEST_TMPDIR/hook.sh: exited with status 3"
+		[ ! -e "$STATE/$ID" ]
+		[ ! -e "$(cgroup_dir pids "$ID")" ]
+		! grep -q ran "$HOOKLOG"
+		[ "$(tail -1 "$HOOKLOG" | cut -d' ' -f1)" = "$kind" ]
+		oci_edit "$B" 'c["hooks"][arg][0]["args"].pop()' "$kind"
+	done
+	oci_edit "$B" 'c["hooks"]["poststart"][0]["args"].append("4"); c["hooks"]["poststop"][0]["args"].append("5")'
+	oci_create "$ID"
+	run -0 rt start "$ID"
+	assert_output --partial 'warning: poststart hook'
+	wait_for "$BATS_TEST_TMPDIR/$ID.out" ran
+	run -0 rt delete --force "$ID"
+	assert_output --partial 'warning: poststop hook'
+	[ ! -e "$STATE/$ID" ]
+}
+
+@test "hooks: a hook past its timeout is killed and fails the create" {
+	hook_bundle
+	oci_edit "$B" 'c["hooks"]["prestart"] = [{"path": "/bin/sh", "args": ["sh", "-c", "exec sleep 30"], "timeout": 1}]'
+	SECONDS=0
+	run -1 rt create --bundle "$B" "$ID"
+	assert_output --partial 'prestart hook: hook /bin/sh: timed out after 1 s'
+	[ "$SECONDS" -lt 5 ]
+	! pgrep -f '^sleep 30$'
+	[ ! -e "$STATE/$ID" ]
+	oci_edit "$B" 'c["hooks"]["prestart"][0]["timeout"] = 0'
+	run -1 rt create --bundle "$B" "$ID"
+	assert_output --partial 'timeout of at least 1 second'
+	oci_edit "$B" 'c["hooks"]["prestart"][0] = {"path": "relative/hook"}'
+	run -1 rt create --bundle "$B" "$ID"
+	assert_output --partial 'hooks: each needs an absolute path'
+}
+
+@test "hooks: createRuntime, prestart, poststart and poststop run in the runtime's pid namespace when the container joins one by path" {
+	unshare --pid --fork --kill-child sleep 100 &
+	holder=$!
+	for _ in $(seq 50); do inner=$(pgrep -P "$holder") && break; sleep 0.1; done
+	ns=$(readlink "/proc/$inner/ns/pid")
+	make_bundle "$B" 'echo "$(readlink /proc/self/ns/pid) $$"'
+	oci_edit "$B" 'c["linux"]["namespaces"] = [n for n in c["linux"]["namespaces"] if n["type"] != "pid"] + [{"type": "pid", "path": arg}]
+c["hooks"] = {k: [{"path": "/bin/sh", "args": ["sh", "-c", "echo " + k + " $(readlink /proc/self/ns/pid) >>" + arg.split("|")[1]]}]
+ for k in ("createRuntime", "prestart", "poststart", "poststop")}
+c["linux"]["namespaces"][-1]["path"] = arg.split("|")[0]' "/proc/$inner/ns/pid|$BATS_TEST_TMPDIR/hooks.log"
+	run rt run --bundle "$B" "$ID"
+	kill -9 "$inner" # (unshare --fork ignores SIGTERM while its child lives)
+	wait "$holder" || true
+	[ "$status" = 0 ]
+	[ "${output% *}" = "$ns" ]
+	[ "${output#* }" != 1 ]
+	me=$(readlink /proc/self/ns/pid)
+	run cat "$BATS_TEST_TMPDIR/hooks.log"
+	assert_output "$(printf '%s\n' "createRuntime $me" "prestart $me" "poststart $me" "poststop $me")"
+}
+
+@test "--version: runc's lines, which dockerd parses (a line NAME version X, the spec's version)" {
+	run -0 "$LAUNCHER" --version
+	assert_line --index 0 --regexp '^launcher version [0-9]+\.[0-9]+'
+	assert_line --regexp '^spec: 1\.[0-9]+\.[0-9]+$'
 }
