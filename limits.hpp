@@ -966,7 +966,7 @@ inline void enter(cgroup &cg, pid_t pid, bool born_in_cgroup2)
 {
 	char pidtext[16], dir[PATH_MAX];
 	snprintf(pidtext, sizeof pidtext, "%d", pid);
-	if (cg.path[0] && !born_in_cgroup2) {
+	if (cg.v2_root && cg.path[0] && !born_in_cgroup2) { // (a v1 host has no cgroup2 directory)
 		dir_of(cg, nullptr, dir);
 		write_value(dir, "cgroup.procs", pidtext);
 	}

@@ -1036,3 +1036,17 @@ c["linux"]["namespaces"][-1]["path"] = arg.split("|")[0]' "/proc/$inner/ns/pid|$
 	assert_line --index 0 --regexp '^launcher version [0-9]+\.[0-9]+'
 	assert_line --regexp '^spec: 1\.[0-9]+\.[0-9]+$'
 }
+
+@test "a host with cgroup v1 alone (no cgroup2 mounted): run and create/delete put the process in the v1 controllers and leave nothing" {
+	# Found by the benchmark's v1-only view of /sys/fs/cgroup (tests/engines.bash's
+	# cgroup_v1_only, in a mount namespace of the test's own): create wrote the pid to a
+	# cgroup2 directory that does not exist there.
+	make_bundle "$B" 'grep -E ":(freezer|memory):" /proc/self/cgroup'
+	run -0 unshare -m --propagation private bash -c "source tests/engines.bash && cgroup_v1_only &&
+		'$LAUNCHER' --root '$STATE' run --bundle '$B' '$ID' &&
+		'$LAUNCHER' --root '$STATE' create --bundle '$B' '$ID-2' </dev/null >/dev/null 2>&1 &&
+		'$LAUNCHER' --root '$STATE' delete '$ID-2' && ls -d /sys/fs/cgroup/*/launcher.'$ID'* 2>/dev/null; true"
+	assert_line --regexp "^[0-9]+:freezer:/launcher\\.$ID\$"
+	assert_line --regexp "^[0-9]+:memory:/launcher\\.$ID\$"
+	refute_output --partial "/sys/fs/cgroup/"
+}
