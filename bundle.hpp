@@ -12,6 +12,7 @@
 
 #include "image.hpp"
 #include "json.hpp"
+#include "limits.hpp"
 #include "security.hpp"
 
 namespace bundle {
@@ -271,14 +272,22 @@ inline problem parse_caps(json::value c, uint64_t (&caps)[5])
 	return p;
 }
 
-constexpr std::pair<const char *, int> rlimit_types[] = {
-	{"RLIMIT_AS", RLIMIT_AS},         {"RLIMIT_CORE", RLIMIT_CORE},       {"RLIMIT_CPU", RLIMIT_CPU},
-	{"RLIMIT_DATA", RLIMIT_DATA},     {"RLIMIT_FSIZE", RLIMIT_FSIZE},     {"RLIMIT_LOCKS", RLIMIT_LOCKS},
-	{"RLIMIT_MEMLOCK", RLIMIT_MEMLOCK}, {"RLIMIT_MSGQUEUE", RLIMIT_MSGQUEUE}, {"RLIMIT_NICE", RLIMIT_NICE},
-	{"RLIMIT_NOFILE", RLIMIT_NOFILE}, {"RLIMIT_NPROC", RLIMIT_NPROC},     {"RLIMIT_RSS", RLIMIT_RSS},
-	{"RLIMIT_RTPRIO", RLIMIT_RTPRIO}, {"RLIMIT_RTTIME", RLIMIT_RTTIME},   {"RLIMIT_SIGPENDING", RLIMIT_SIGPENDING},
-	{"RLIMIT_STACK", RLIMIT_STACK},
-};
+// "RLIMIT_NOFILE" to RLIMIT_NOFILE: --ulimit's names (limits.hpp), in capitals after RLIMIT_.
+inline const limits::rlimit_name *rlimit_type(std::string_view type)
+{
+	if (!type.starts_with("RLIMIT_"))
+		return nullptr;
+	type.remove_prefix(7);
+	for (const limits::rlimit_name &r : limits::rlimit_names) {
+		std::string_view name = r.name;
+		bool same = name.size() == type.size();
+		for (size_t i = 0; same && i < name.size(); i++)
+			same = type[i] == (name[i] & ~0x20);
+		if (same)
+			return &r;
+	}
+	return nullptr;
+}
 
 } // namespace detail
 
@@ -343,12 +352,11 @@ inline problem parse_process(json::value p, detail::strings &st, process &out)
 	problem e;
 	p["rlimits"].each([&](json::value r) {
 		uint64_t hard, soft;
-		const auto *t = std::find_if(std::begin(rlimit_types), std::end(rlimit_types),
-					     [&](const auto &x) { return r["type"].raw() == x.first; });
-		if (t == std::end(rlimit_types) || !unsigned_integer(r["hard"], hard) || !unsigned_integer(r["soft"], soft))
+		const limits::rlimit_name *t = rlimit_type(r["type"].raw());
+		if (!t || !unsigned_integer(r["hard"], hard) || !unsigned_integer(r["soft"], soft))
 			e = bad(r, "process.rlimits: expected a known type with soft and hard numbers");
 		else
-			out.rlimits.push_back({t->second, {rlim_t(soft), rlim_t(hard)}});
+			out.rlimits.push_back({t->resource, {rlim_t(soft), rlim_t(hard)}});
 	});
 	if (e)
 		return e;

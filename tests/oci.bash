@@ -85,6 +85,14 @@ oci_setup() {
 	ID=$OCI_PREFIX-$BATS_TEST_NUMBER
 }
 
+# run_refused PYTHON WORDS: $B's config.json edited by PYTHON (as oci_edit), then `run`
+# refused: exit 1, WORDS in its line.
+run_refused() {
+	oci_edit "$B" "$1"
+	run -1 rt run --bundle "$B" "$ID"
+	assert_output --partial "$2"
+}
+
 # rt ARGS...: the launcher as runc, on this test's state root.
 rt() { "$LAUNCHER" --root "$STATE" "$@"; }
 

@@ -576,9 +576,7 @@ c["process"]["capabilities"] = {"bounding": ["CAP_CHOWN", "CAP_KILL", "CAP_SETUI
 	run -0 rt run --bundle "$BATS_TEST_TMPDIR/b2" "$ID"
 	assert_output "$(printf 'CapInh:\t%016x\nCapPrm:\t%016x\nCapEff:\t%016x\nCapBnd:\t%016x\nCapAmb:\t%016x' $inh 1 1 $bnd 0)"
 	# A name the launcher does not know is refused, not dropped.
-	oci_edit "$B" 'c["process"]["capabilities"]["bounding"].append("CAP_NOSUCH")'
-	run -1 rt run --bundle "$B" "$ID"
-	assert_output --partial 'process.capabilities: unknown capability'
+	run_refused 'c["process"]["capabilities"]["bounding"].append("CAP_NOSUCH")' 'process.capabilities: unknown capability'
 }
 
 @test "process: rlimits, noNewPrivileges, oomScoreAdj" {
@@ -592,12 +590,8 @@ p["noNewPrivileges"] = True; p["oomScoreAdj"] = 123'
 	run -0 rt run --bundle "$B" "$ID"
 	assert_line "$(printf 'NoNewPrivs:\t0')"
 	assert_line 1000
-	oci_edit "$B" 'c["process"]["oomScoreAdj"] = 1001'
-	run -1 rt run --bundle "$B" "$ID"
-	assert_output --partial 'process.oomScoreAdj: expected -1000 to 1000'
-	oci_edit "$B" 'c["process"]["oomScoreAdj"] = 0; c["process"]["rlimits"] = [{"type": "RLIMIT_NOSUCH", "soft": 1, "hard": 1}]'
-	run -1 rt run --bundle "$B" "$ID"
-	assert_output --partial 'process.rlimits: expected a known type'
+	run_refused 'c["process"]["oomScoreAdj"] = 1001' 'process.oomScoreAdj: expected -1000 to 1000'
+	run_refused 'c["process"]["oomScoreAdj"] = 0; c["process"]["rlimits"] = [{"type": "RLIMIT_NOSUCH", "soft": 1, "hard": 1}]' 'process.rlimits: expected a known type'
 }
 
 @test "process.terminal: the pty's master over the console socket; the process's tty is /dev/pts/0, its size consoleSize" {
@@ -661,9 +655,7 @@ cat /file.txt; flags /file.txt'
 	# The directories and the file the mounts needed were made in the rootfs.
 	[ -d "$B/rootfs/scratch" ] && [ -f "$B/rootfs/file.txt" ]
 	# A missing source, and an option a bind mount cannot take, are refused.
-	oci_edit "$B" 'c["mounts"][-1]["source"] = "/nosuch"'
-	run -1 rt run --bundle "$B" "$ID"
-	assert_output --partial 'open mount source /nosuch'
+	run_refused 'c["mounts"][-1]["source"] = "/nosuch"' 'open mount source /nosuch'
 	oci_edit "$B" 'c["mounts"][-1]["source"] = arg + "/file"; c["mounts"][-1]["options"].append("idmap")' "$src"
 	run -1 rt run --bundle "$B" "$ID"
 	assert_output --partial 'bind mount option idmap is not supported'
@@ -718,12 +710,8 @@ for d in /rbind /priv /shr; do [ -e $d/late/f ] && echo "$d sees late" || echo "
 		run -0 unshare -m --propagation private bash "$BATS_TEST_TMPDIR/inner.sh"
 		refute_output --partial 'mounts leaked'
 	done
-	oci_edit "$B" 'c["linux"]["rootfsPropagation"] = "rshared"'
-	run -1 rt run --bundle "$B" "$ID"
-	assert_output --partial 'linux.rootfsPropagation: shared is not supported'
-	oci_edit "$B" 'c["linux"]["rootfsPropagation"] = "sideways"'
-	run -1 rt run --bundle "$B" "$ID"
-	assert_output --partial 'linux.rootfsPropagation: expected private'
+	run_refused 'c["linux"]["rootfsPropagation"] = "rshared"' 'linux.rootfsPropagation: shared is not supported'
+	run_refused 'c["linux"]["rootfsPropagation"] = "sideways"' 'linux.rootfsPropagation: expected private'
 }
 
 @test "mounts: a destination through a symlink of the rootfs that points outside lands inside the container" {
@@ -786,15 +774,9 @@ for d in /rbind /priv /shr; do [ -e $d/late/f ] && echo "$d sees late" || echo "
 	[ "$status" = 0 ]
 	assert_line "net net:[$inode]"
 	# A path that is no namespace is refused.
-	oci_edit "$B" 'c["linux"]["namespaces"][-1]["path"] = "/nosuch"'
-	run -1 rt run --bundle "$B" "$ID"
-	assert_output --partial 'join namespace /nosuch'
-	oci_edit "$B" 'c["linux"]["namespaces"][-1] = {"type": "sideways"}'
-	run -1 rt run --bundle "$B" "$ID"
-	assert_output --partial 'linux.namespaces: unknown type'
-	oci_edit "$B" 'c["linux"]["namespaces"] = [{"type": t} for t in ("pid", "ipc", "uts", "network")]'
-	run -1 rt run --bundle "$B" "$ID"
-	assert_output --partial 'a mount namespace of the container'
+	run_refused 'c["linux"]["namespaces"][-1]["path"] = "/nosuch"' 'join namespace /nosuch'
+	run_refused 'c["linux"]["namespaces"][-1] = {"type": "sideways"}' 'linux.namespaces: unknown type'
+	run_refused 'c["linux"]["namespaces"] = [{"type": t} for t in ("pid", "ipc", "uts", "network")]' 'a mount namespace of the container'
 }
 
 @test "linux.uidMappings and gidMappings: a user namespace with the maps as given; the rootfs's root is nobody inside" {
@@ -827,9 +809,7 @@ c["mounts"] = [m for m in c["mounts"] if m["type"] != "cgroup"]'
 	assert_output "$(printf '%s\n' 'character special file 1:3 602 1000:1001' 'character special file 1:5 600 0:0' written ' 00 00 00')"
 	# Nothing made in the bundle's own /dev (a tmpfs there).
 	[ ! -e "$B/rootfs/dev/mynull" ]
-	oci_edit "$B" 'c["linux"]["devices"] = [{"path": "/etc/passwd", "type": "c", "major": 1, "minor": 3}]'
-	run -1 rt run --bundle "$B" "$ID"
-	assert_output --partial 'linux.devices: expected a path under /dev'
+	run_refused 'c["linux"]["devices"] = [{"path": "/etc/passwd", "type": "c", "major": 1, "minor": 3}]' 'linux.devices: expected a path under /dev'
 }
 
 @test "linux.resources: memory, pids and cpu limits in the cgroup; device rules (deny all, one allowed): a denied device cannot be opened" {
@@ -873,13 +853,9 @@ c["linux"]["resources"] = {"devices": [{"allow": False, "access": "rwm"}], "memo
 	assert_output "$(printf '0\n1234')"
 	[ "$(cat /proc/sys/kernel/shmmni)" != 1234 ]
 	panic=$(cat /proc/sys/kernel/panic)
-	oci_edit "$B" 'c["linux"]["sysctl"] = {"kernel.panic": "77"}'
-	run -1 rt run --bundle "$B" "$ID"
-	assert_output --partial 'sysctl kernel.panic: not in a namespace of the container'
+	run_refused 'c["linux"]["sysctl"] = {"kernel.panic": "77"}' 'sysctl kernel.panic: not in a namespace of the container'
 	[ "$(cat /proc/sys/kernel/panic)" = "$panic" ]
-	oci_edit "$B" 'c["linux"]["sysctl"] = {"net.ipv4.ip_forward": "1"}; c["linux"]["namespaces"] = [n for n in c["linux"]["namespaces"] if n["type"] != "network"]'
-	run -1 rt run --bundle "$B" "$ID"
-	assert_output --partial 'sysctl net.ipv4.ip_forward: not in a namespace of the container'
+	run_refused 'c["linux"]["sysctl"] = {"net.ipv4.ip_forward": "1"}; c["linux"]["namespaces"] = [n for n in c["linux"]["namespaces"] if n["type"] != "network"]' 'sysctl net.ipv4.ip_forward: not in a namespace of the container'
 	oci_edit "$B" 'c["linux"]["sysctl"] = {"kernel/../../../x": "1"}; c["linux"]["namespaces"].append({"type": "network"})'
 	run -1 rt run --bundle "$B" "$ID"
 }
