@@ -1045,7 +1045,7 @@ inline pid_t create(context &x, const char *id, std::vector<char> &config_text, 
 }
 
 // start: exec.fifo's byte lets the waiting process exec.
-inline void start(context &x, container_ref &c)
+inline void start(container_ref &c)
 {
 	const char *status = status_of(c);
 	if (strcmp(status, "created") != 0)
@@ -1060,7 +1060,6 @@ inline void start(context &x, container_ref &c)
 	bundle::config cfg;
 	load_config(c, text, store, tokens, cfg);
 	run_hooks(cfg, bundle::poststart, c.rec, "running");
-	(void)x;
 }
 
 inline void wait_gone(const container_ref &c)
@@ -1171,7 +1170,6 @@ inline int update(container_ref &c, const command &cmd)
 		for (ssize_t n; (n = read(0, buf, sizeof buf)) > 0;)
 			text.insert(text.end(), buf, buf + n);
 	} else {
-		sys::unique_fd dir(open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
 		if (!state::read_file(AT_FDCWD, cmd.resources, text))
 			die_errno("read %s", cmd.resources);
 	}
@@ -1379,7 +1377,7 @@ inline int run(context &x, const char *id)
 	pid_t pid = create(x, id, config_text, cfg, rec, cg, filter);
 	container_ref c;
 	load_or_die(x, id, c);
-	start(x, c);
+	start(c);
 	if (x.cmd.detach)
 		return 0;
 	int status = init::supervise(pid, blocked);
@@ -1433,7 +1431,7 @@ inline int run(context &x, const char *id)
 	}
 	load_or_die(x, id, c);
 	switch (x.cmd.v) {
-	case verb::start: start(x, c); exit(0);
+	case verb::start: start(c); exit(0);
 	case verb::state: exit(print_state(c));
 	case verb::kill: exit(kill_container(c, x.cmd));
 	case verb::exec: exit(exec_in(x, c));

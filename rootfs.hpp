@@ -8,7 +8,6 @@
 #include <linux/openat2.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
-#include <sys/statvfs.h>
 #include <sys/vfs.h>
 #include <sys/sysmacros.h>
 #include <sys/vfs.h>
