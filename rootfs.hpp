@@ -8,8 +8,10 @@
 #include <linux/openat2.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h> // ST_NOSUID, ST_NODEV, ST_NOEXEC: statfs's f_flags bits
 #include <sys/vfs.h>
 #include <sys/sysmacros.h>
+#include <sys/statvfs.h> // ST_NOSUID, ST_NODEV, ST_NOEXEC: statfs's f_flags bits
 #include <sys/vfs.h>
 
 #include "bundle.hpp"
