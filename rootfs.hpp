@@ -11,8 +11,6 @@
 #include <sys/statvfs.h> // ST_NOSUID, ST_NODEV, ST_NOEXEC: statfs's f_flags bits
 #include <sys/vfs.h>
 #include <sys/sysmacros.h>
-#include <sys/statvfs.h> // ST_NOSUID, ST_NODEV, ST_NOEXEC: statfs's f_flags bits
-#include <sys/vfs.h>
 
 #include "bundle.hpp"
 #include "container.hpp"
