@@ -8,6 +8,9 @@
  *                                engine does it: this process is the child subreaper the
  *                                container's init is reparented to once `create` exits, and
  *                                waits for it; exits non-zero if a step fails
+ *   measure pair RUNS A... -- B...   runs A and B in turns RUNS times each (stdout to
+ *                                /dev/null), so that both see the same machine; prints
+ *                                the median ms of A, of B, and A / B
  */
 #include <errno.h>
 #include <signal.h>
@@ -106,8 +109,49 @@ static int cycle(char *rt, char *bundle, char *id)
 	return runtime(rt, (char *[]){"delete", id, NULL}) < 0;
 }
 
+/* One run of CMD with stdout on /dev/null, in ms; exits if CMD fails. */
+static double timed_run(char **cmd)
+{
+	double t0 = now_ms();
+	pid_t pid = fork();
+	if (pid == 0) {
+		freopen("/dev/null", "w", stdout);
+		execvp(cmd[0], cmd);
+		perror(cmd[0]);
+		_exit(127);
+	}
+	int status;
+	if (pid < 0 || waitpid(pid, &status, 0) != pid || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		fprintf(stderr, "measure: %s failed\n", cmd[0]);
+		exit(1);
+	}
+	return now_ms() - t0;
+}
+
+static int pair(int runs, char **a, char **b)
+{
+	double *ta = calloc(runs, sizeof *ta), *tb = calloc(runs, sizeof *tb);
+	for (int i = 0; i < runs; i++) {
+		ta[i] = timed_run(a);
+		tb[i] = timed_run(b);
+	}
+	qsort(ta, runs, sizeof *ta, cmp);
+	qsort(tb, runs, sizeof *tb, cmp);
+	printf("%.3f %.3f %.2f\n", ta[runs / 2], tb[runs / 2], ta[runs / 2] / tb[runs / 2]);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
+	if (argc > 5 && strcmp(argv[1], "pair") == 0) {
+		int sep = 3;
+		while (sep < argc && strcmp(argv[sep], "--") != 0)
+			sep++;
+		if (sep == 3 || sep >= argc - 1)
+			return 2;
+		argv[sep] = NULL;
+		return pair(atoi(argv[2]), argv + 3, argv + sep + 1);
+	}
 	if (argc == 5 && strcmp(argv[1], "cycle") == 0)
 		return cycle(argv[2], argv[3], argv[4]);
 	if (argc > 3 && strcmp(argv[1], "sigterm") == 0) {
@@ -138,6 +182,6 @@ int main(int argc, char **argv)
 		waitpid(pid, NULL, 0);
 		return 0;
 	}
-	fprintf(stderr, "usage: measure sigterm RUNS CMD... | rss CMD... | cycle RUNTIME BUNDLE ID\n");
+	fprintf(stderr, "usage: measure sigterm RUNS CMD... | rss CMD... | cycle RUNTIME BUNDLE ID | pair RUNS A... -- B...\n");
 	return 2;
 }

@@ -14,9 +14,13 @@ number='[0-9]+(\.[0-9]+)?'
 	run bench/bench.sh quick "$out"
 	assert_success
 	run cat "$out/BENCHMARKS.md"
-	for row in "bare binary (floor)" "unshare + chroot" "bwrap" "crun" "runc" "launcher --net none" "launcher --net bench" "launcher --no-cache"; do
+	for row in "bare binary (floor)" "start floor (bench/floor.c, netns)" "start floor (bench/floor.c, no netns)" "unshare + chroot" \
+		"bwrap" "crun" "runc" "launcher --net none" "launcher --net host" "launcher --net bench" "launcher --no-cache"; do
 		assert_line --regexp "^\| $(printf '%s' "$row" | sed 's/[][()+.]/\\&/g') \| $number \| $number \| $number \| $number \| $number \| $number \|$"
 	done
+	assert_line --regexp "^\| .--net none. against the floor with a network namespace \| $number \| $number \| $number \|$"
+	assert_line --regexp "^\| .--net host. against the floor without one \| $number \| $number \| $number \|$"
+	assert_line --regexp "^\| warm start of hello \(.--net none.\) within 1.3x of the start floor .* \| (met|\*\*missed\*\*) \|$"
 	for row in "launcher, first start (plain layer into the cache)" "GNU tar -x (plain)" \
 		"launcher --no-cache (plain layer into its tmpfs)" "launcher, second start (cached)" \
 		"launcher, first start (gzip layer into the cache)" "gzip -dc piped to tar -x (gzip)" "umoci unpack (gzip)" \
