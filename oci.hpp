@@ -124,22 +124,26 @@ struct command {
 	char error[160] = "";
 };
 
-// Whether argv (after the program name) is runc's: global flags, then a verb.
+inline bool is_verb(const char *word)
+{
+	return std::any_of(std::begin(verbs), std::end(verbs), [&](const verb_name &v) { return strcmp(word, v.name) == 0; });
+}
+
+// Whether argv (after the program name) is runc's: global flags, then a verb. A flag that
+// is not runc's global one is runc's mistake when a verb follows it (`--bogus state ID`),
+// and parse reports it as runc does; before anything else it belongs to the image command
+// line.
 inline bool is_runtime_call(int argc, char *const *argv)
 {
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
-		if (a[0] != '-') {
-			for (const verb_name &v : verbs)
-				if (strcmp(a, v.name) == 0)
-					return true;
-			return false;
-		}
+		if (a[0] != '-')
+			return is_verb(a);
 		std::string_view name(a + (a[1] == '-' ? 2 : 1));
 		name = name.substr(0, name.find('='));
 		const option *o = std::find_if(std::begin(options), std::end(options), [&](const option &x) { return (x.where & global) && name == x.name; });
 		if (o == std::end(options))
-			return false;
+			return i + 1 < argc && is_verb(argv[i + 1]);
 		if (o->takes_value && !strchr(a, '='))
 			i++;
 	}
@@ -184,7 +188,7 @@ inline bool parse(int argc, char *const *argv, command &c)
 			if ((x.where & where) && (name == x.name || (a[1] != '-' && name.size() == 1 && name[0] == x.short_name)))
 				o = &x;
 		if (!o) {
-			snprintf(c.error, sizeof c.error, "flag provided but not defined: %s", a);
+			snprintf(c.error, sizeof c.error, "flag provided but not defined: %.*s", int(strcspn(a, "=")), a);
 			return false;
 		}
 		if (o->takes_value && !value) {

@@ -539,6 +539,14 @@ assert "create directory /etc/passwd/x" in lines[2]["msg"], lines[2]' "$log"
 	assert_output --partial 'does not exist'
 	run -0 "$LAUNCHER" --root "$STATE" delete -f "$ID"
 	rm -rf "$BATS_TEST_TMPDIR/other"
+	# A flag runc does not know, before a verb, is runc's error (exit 1), not the image
+	# command line's (125); before an archive it stays the image command line's.
+	run -1 "$LAUNCHER" --bogus state "$ID"
+	assert_output 'launcher: flag provided but not defined: --bogus'
+	run -1 "$LAUNCHER" --root "$STATE" -bogus=1 list
+	assert_output 'launcher: flag provided but not defined: -bogus'
+	run -125 "$LAUNCHER" --bogus "$BATS_TEST_DIRNAME/../images/hello.tar"
+	assert_output --partial 'unknown flag --bogus'
 }
 
 # ---- config.json, field by field, seen from inside the container -------------------------
