@@ -165,10 +165,13 @@ inline void confinement_spec(container_spec &spec, const options::parsed &o)
 		if (!limits::parse_ulimit(u, r.first, r.second))
 			die("bad --ulimit %s: expected NAME=SOFT[:HARD], e.g. nofile=1024:2048", u);
 	}
-	if (o.memory && !limits::parse_bytes(o.memory, spec.cgroup.memory))
-		die("bad --memory %s: expected bytes with an optional k, m or g", o.memory);
-	if (o.pids_limit && (!limits::parse_bytes(o.pids_limit, spec.cgroup.pids) || strpbrk(o.pids_limit, "kKmMgGbB")))
-		die("bad --pids-limit %s: expected a positive number", o.pids_limit);
+	char why[96];
+	int64_t n;
+	// Both checked by options::parse; 0 is docker's "no limit", and so is -1 for pids.
+	if (o.memory && options::parse_size(o.memory, n, why, sizeof why))
+		spec.cgroup.memory = uint64_t(n);
+	if (o.pids_limit && options::parse_int(o.pids_limit, n))
+		spec.cgroup.pids = n > 0 ? uint64_t(n) : 0;
 	if (o.cpus && !limits::parse_cpus(o.cpus, spec.cgroup.cpu_quota_us))
 		die("bad --cpus %s: expected a number of cores of at least 0.01", o.cpus);
 	user_namespace_spec(spec, o);
@@ -198,7 +201,12 @@ inline void make_spec(container_spec &spec, const options::parsed &o, const imag
 		snprintf(spec.hostname, sizeof spec.hostname, "%s", o.hostname);
 	}
 
-	spec.env = c.env;
+	// HOSTNAME first, as docker sets it: the image's Env and -e may replace it.
+	static char host_kv[80];
+	snprintf(host_kv, sizeof host_kv, "HOSTNAME=%s", spec.hostname);
+	spec.env = {host_kv};
+	for (const char *kv : c.env)
+		image::set_env(spec.env, kv);
 	for (const char *kv : o.env) {
 		if (strchr(kv, '=')) {
 			image::set_env(spec.env, kv);
@@ -216,9 +224,6 @@ inline void make_spec(container_spec &spec, const options::parsed &o, const imag
 		snprintf(path_kv, sizeof path_kv, "PATH=%s", default_path);
 		spec.env.push_back(path_kv);
 	}
-	static char host_kv[80];
-	snprintf(host_kv, sizeof host_kv, "HOSTNAME=%s", spec.hostname);
-	image::set_env(spec.env, host_kv);
 	spec.workdir = o.workdir ? o.workdir : *c.workdir ? c.workdir : "/";
 	spec.user = o.user ? o.user : c.user;
 	if (spec.workdir[0] != '/')

@@ -2,7 +2,11 @@
 // `flags[]`; the usage text is printed from the same table. Parsing is pure: argv in,
 // options out, and a one-line reason when the command line is wrong.
 #pragma once
+#include <algorithm>
+#include <cstdarg>
+#include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <span>
 #include <string_view>
@@ -45,11 +49,11 @@ constexpr flag flags[] = {
 	{"security-opt", 0, "OPT", id::security_opt, "seccomp=unconfined, seccomp=PROFILE.json (docker's or OCI's format), no-new-privileges"},
 	{"read-only", 0, nullptr, id::read_only, "mount the container's root file system read-only"},
 	{"volume", 'v', "HOST:CTR[:ro]", id::volume, "bind mount a host path into the container"},
-	{"memory", 'm', "BYTES", id::memory, "memory limit (k, m, g suffixes); exceeding it gets the container killed"},
-	{"pids-limit", 0, "N", id::pids_limit, "at most N processes in the container"},
+	{"memory", 'm', "BYTES", id::memory, "memory limit: b, k, m, g (fractions too: 1.5g, 512MiB); exceeding it gets the container killed"},
+	{"pids-limit", 0, "N", id::pids_limit, "at most N processes in the container (-1 or 0: unlimited)"},
 	{"cpus", 0, "N", id::cpus, "CPU time limit in cores, e.g. 0.5"},
 	{"ulimit", 0, "NAME=SOFT[:HARD]", id::ulimit, "resource limit, e.g. nofile=1024:2048"},
-	{"userns", 0, nullptr, id::userns, "map container root to an unprivileged host id (automatic when not root)"},
+	{"userns", 0, nullptr, id::userns, "map container root to an unprivileged host id (automatic when not root); =host: do not"},
 	{"storage", 0, "overlay|copy", id::storage, "stack layers with overlayfs (default; copy when the kernel has none) or merge copies"},
 	{"data-root", 0, "DIR", id::root, "layer cache directory (default $LAUNCHER_ROOT or /var/lib/launcher)"},
 	{"no-cache", 0, nullptr, id::no_cache, "unpack the layers into a tmpfs that dies with the container"},
@@ -76,10 +80,20 @@ struct parsed {
 	bool privileged = false, seccomp = true, read_only = false, userns = false, load_modules = false;
 	const char *memory = nullptr, *pids_limit = nullptr, *cpus = nullptr, *storage = "overlay", *progress = "auto";
 	bool verbose = false, help = false, version = false, no_cache = false, cache_ls = false, cache_prune = false;
+	bool rm = false, interactive = false;
 	const char *user = nullptr, *image_ref = nullptr, *root = nullptr;
 	const char *seccomp_profile = nullptr; // --security-opt seccomp=FILE
 	char error[160] = "";
 };
+
+[[gnu::format(printf, 2, 3)]] inline bool fail(parsed &o, const char *format, ...)
+{
+	va_list ap;
+	va_start(ap, format);
+	vsnprintf(o.error, sizeof o.error, format, ap);
+	va_end(ap);
+	return false;
+}
 
 inline const flag *find_long(std::string_view name)
 {
@@ -97,7 +111,129 @@ inline const flag *find_short(char c)
 	return nullptr;
 }
 
-inline void apply(parsed &o, id what, const char *value)
+// Edit distance, for "did you mean": names are short, so one row of 64 suffices.
+inline size_t distance(std::string_view a, std::string_view b)
+{
+	size_t row[64];
+	if (b.size() >= std::size(row))
+		return SIZE_MAX;
+	for (size_t j = 0; j <= b.size(); j++)
+		row[j] = j;
+	for (size_t i = 1; i <= a.size(); i++) {
+		size_t diagonal = row[0];
+		row[0] = i;
+		for (size_t j = 1; j <= b.size(); j++) {
+			size_t above = row[j];
+			row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] != b[j - 1])});
+			diagonal = above;
+		}
+	}
+	return row[b.size()];
+}
+
+// The known flag nearest an unknown name: one it begins, or a few edits away.
+inline const flag *nearest(std::string_view name)
+{
+	const flag *best = nullptr;
+	size_t best_d = std::max<size_t>(2, name.size() / 3) + 1;
+	for (const flag &f : flags) {
+		std::string_view known(f.long_name);
+		size_t d = name.size() >= 3 && known.starts_with(name) ? 1 : distance(name, known);
+		if (d < best_d)
+			best = &f, best_d = d;
+	}
+	return best;
+}
+
+// Go's strconv.ParseBool, which pflag reads --flag=VALUE of a boolean with.
+inline bool parse_bool(std::string_view s, bool &out)
+{
+	for (std::string_view t : {"1", "t", "T", "TRUE", "true", "True"})
+		if (s == t)
+			return out = true;
+	for (std::string_view f : {"0", "f", "F", "FALSE", "false", "False"})
+		if (s == f)
+			return !(out = false);
+	return false;
+}
+
+// Go's strconv.ParseInt(s, 0, 64), docker's reading of --pids-limit, --cpu-shares, ...:
+// a sign, then decimal, 0x hex, 0o or leading-0 octal, or 0b binary.
+inline bool parse_int(std::string_view s, int64_t &out)
+{
+	bool negative = !s.empty() && s[0] == '-';
+	if (!s.empty() && (s[0] == '-' || s[0] == '+'))
+		s.remove_prefix(1);
+	unsigned base = 10;
+	if (s.size() > 2 && s[0] == '0' && (s[1] | 0x20) == 'x')
+		base = 16, s.remove_prefix(2);
+	else if (s.size() > 2 && s[0] == '0' && (s[1] | 0x20) == 'o')
+		base = 8, s.remove_prefix(2);
+	else if (s.size() > 2 && s[0] == '0' && (s[1] | 0x20) == 'b')
+		base = 2, s.remove_prefix(2);
+	else if (s.size() > 1 && s[0] == '0')
+		base = 8, s.remove_prefix(1);
+	uint64_t v = 0;
+	for (char c : s) {
+		unsigned d = c >= '0' && c <= '9' ? unsigned(c - '0') : (c | 0x20) >= 'a' && (c | 0x20) <= 'f' ? unsigned((c | 0x20) - 'a' + 10) : 99;
+		if (d >= base || v > (uint64_t(INT64_MAX) + 1 - d) / base)
+			return false;
+		v = v * base + d;
+	}
+	if (s.empty() || v > uint64_t(INT64_MAX) + negative)
+		return false;
+	out = negative ? int64_t(0 - v) : int64_t(v);
+	return true;
+}
+
+// go-units' RAMInBytes, docker's reading of --memory, --shm-size, tmpfs-size, ...: a
+// number, fractions allowed, an optional space, then b, or k m g t p (powers of 1024)
+// optionally followed by b or ib, in any case. "1.5g", "512MiB", "64 kb", "100".
+// On failure `why` is go-units' reason, "invalid size: '...'" or "invalid suffix: '...'".
+inline bool parse_size(std::string_view s, int64_t &out, char *why, size_t why_size)
+{
+	size_t sep = s.find_last_of("0123456789. ");
+	if (sep == s.npos) {
+		snprintf(why, why_size, "invalid size: '%.*s'", int(s.size()), s.data());
+		return false;
+	}
+	std::string_view num = s.substr(0, s[sep] == ' ' ? sep : sep + 1), suffix = s.substr(sep + 1);
+	char text[64];
+	char *end = text;
+	double size = -1;
+	if (!num.empty() && num.size() < sizeof text && num[0] != ' ' && num.find_first_of("0123456789") != num.npos) {
+		memcpy(text, num.data(), num.size());
+		text[num.size()] = 0;
+		size = strtod(text, &end);
+	}
+	if (end != text + num.size() || !(size >= 0) || size >= 9.2e18) {
+		snprintf(why, why_size, "invalid size: '%.*s'", int(s.size()), s.data());
+		return false;
+	}
+	char lower[4] = "";
+	for (size_t i = 0; i < suffix.size() && i < 3; i++)
+		lower[i] = char(suffix[i] | 0x20);
+	std::string_view sfx(lower, std::min<size_t>(suffix.size(), 3));
+	constexpr std::string_view units = "kmgtp";
+	size_t unit = sfx.empty() ? 0 : units.find(sfx[0]);
+	bool ok = suffix.size() <= 3 && (sfx.empty() || sfx == "b" ||
+					 (unit != units.npos && (sfx.size() == 1 || sfx.substr(1) == "b" || sfx.substr(1) == "ib")));
+	if (!ok) {
+		snprintf(why, why_size, "invalid suffix: '%.*s'", int(suffix.size()), suffix.data());
+		return false;
+	}
+	if (!sfx.empty() && sfx != "b")
+		for (size_t i = 0; i <= unit; i++)
+			size *= 1024;
+	if (size >= 9.2e18) {
+		snprintf(why, why_size, "invalid size: '%.*s'", int(s.size()), s.data());
+		return false;
+	}
+	out = int64_t(size);
+	return true;
+}
+
+inline void apply(parsed &o, id what, const char *value, bool on)
 {
 	switch (what) {
 	case id::hostname: o.hostname = value; break;
@@ -111,40 +247,107 @@ inline void apply(parsed &o, id what, const char *value)
 	case id::net_rm: o.net_rm = value; break;
 	case id::cap_add: o.cap_add.push_back(value); break;
 	case id::cap_drop: o.cap_drop.push_back(value); break;
-	case id::privileged: o.privileged = true; break;
+	case id::privileged: o.privileged = on; break;
 	case id::seccomp: o.seccomp = false; break;
-	case id::security_opt: // checked by parse: seccomp=unconfined, seccomp=FILE, no-new-privileges
+	case id::security_opt: // checked by check_value: seccomp=unconfined, seccomp=FILE, no-new-privileges
 		if (strncmp(value, "seccomp=", 8) == 0 && strcmp(value + 8, "unconfined") == 0)
 			o.seccomp = false, o.seccomp_profile = nullptr;
 		else if (strncmp(value, "seccomp=", 8) == 0)
 			o.seccomp = true, o.seccomp_profile = value + 8;
 		break; // no-new-privileges: always so
-	case id::read_only: o.read_only = true; break;
+	case id::read_only: o.read_only = on; break;
 	case id::volume: o.volumes.push_back(value); break;
 	case id::memory: o.memory = value; break;
 	case id::pids_limit: o.pids_limit = value; break;
 	case id::cpus: o.cpus = value; break;
 	case id::ulimit: o.ulimits.push_back(value); break;
-	case id::userns: o.userns = true; break;
-	case id::load_modules: o.load_modules = true; break;
+	case id::userns: o.userns = on; break;
+	case id::load_modules: o.load_modules = on; break;
 	case id::storage: o.storage = value; break;
 	case id::progress: o.progress = value; break;
-	case id::verbose: o.verbose = true; break;
-	case id::help: o.help = true; break;
-	case id::version: o.version = true; break;
+	case id::verbose: o.verbose = on; break;
+	case id::help: o.help = on; break;
+	case id::version: o.version = on; break;
 	case id::user: o.user = value; break;
 	case id::image: o.image_ref = value; break;
 	case id::root: o.root = value; break;
-	case id::no_cache: o.no_cache = true; break;
-	case id::cache_ls: o.cache_ls = true; break;
-	case id::cache_prune: o.cache_prune = true; break;
-	case id::rm:
-	case id::interactive: break;
+	case id::no_cache: o.no_cache = on; break;
+	case id::cache_ls: o.cache_ls = on; break;
+	case id::cache_prune: o.cache_prune = on; break;
+	case id::rm: o.rm = on; break;
+	case id::interactive: o.interactive = on; break;
 	}
 }
 
+// "-m, --memory" or "--memory": how docker names a flag in its errors.
+inline const char *spelled(const flag &f)
+{
+	static char name[48];
+	if (f.short_name)
+		snprintf(name, sizeof name, "-%c, --%s", f.short_name, f.long_name);
+	else
+		snprintf(name, sizeof name, "--%s", f.long_name);
+	return name;
+}
+
+// What a value must look like, flag by flag; docker's words where docker refuses it too.
+inline bool check_value(parsed &o, const flag &f, const char *value)
+{
+	char why[96];
+	int64_t n;
+	auto refuse = [&](const char *reason) { return fail(o, "invalid argument \"%s\" for \"%s\" flag: %s", value, spelled(f), reason); };
+	switch (f.what) {
+	case id::env:
+		if (value[0] == '=' || !value[0]) {
+			snprintf(why, sizeof why, "invalid environment variable: %s", value);
+			return refuse(why);
+		}
+		return true;
+	case id::memory:
+		if (!parse_size(value, n, why, sizeof why))
+			return refuse(why);
+		if (n > 0 && n < 6 << 20) // the daemon's minimum
+			return fail(o, "bad --memory %s: the minimum memory limit allowed is 6MB", value);
+		return true;
+	case id::pids_limit:
+		return parse_int(value, n) || refuse("expected a whole number (-1: unlimited)");
+	case id::storage:
+		return strcmp(value, "overlay") == 0 || strcmp(value, "copy") == 0 || fail(o, "flag --storage takes overlay or copy");
+	case id::progress:
+		return strcmp(value, "auto") == 0 || strcmp(value, "plain") == 0 || strcmp(value, "none") == 0 ||
+		       fail(o, "flag --progress takes auto, plain or none");
+	case id::seccomp:
+		return strcmp(value, "unconfined") == 0 || fail(o, "flag --seccomp takes only \"unconfined\"");
+	case id::security_opt:
+		if ((strncmp(value, "seccomp=", 8) == 0 && value[8]) || strcmp(value, "no-new-privileges") == 0 ||
+		    strcmp(value, "no-new-privileges=true") == 0 || strcmp(value, "no-new-privileges:true") == 0)
+			return true;
+		return fail(o, "bad --security-opt %s: expected seccomp=unconfined, seccomp=PROFILE.json or no-new-privileges", value);
+	default:
+		return true;
+	}
+}
+
+// A flag's value is in hand (or, for a boolean, its word or none): check and apply it.
+inline bool take(parsed &o, const flag &f, const char *value)
+{
+	bool on = true;
+	if (!f.metavar && value) {
+		if (f.what == id::userns && strcmp(value, "host") == 0)
+			on = false; // docker's --userns=host: the host's ids
+		else if (!parse_bool(value, on))
+			return fail(o, "invalid argument \"%s\" for \"%s\" flag: expected true or false", value, spelled(f));
+	}
+	if (f.metavar && !check_value(o, f, value))
+		return false;
+	apply(o, f.what, value, on);
+	return true;
+}
+
 // Flags come before the image; every word after it belongs to the container's command.
-// Accepts --flag VALUE, --flag=VALUE, -f VALUE, -fVALUE, and -- before the image.
+// Spelled as docker's parser (spf13/pflag) reads them: --flag VALUE, --flag=VALUE,
+// a boolean --flag or --flag=true|false; short flags combine, -it, -ie A=1, and a short
+// flag's value follows it, -eA=1, -e A=1 or -e=A=1 (all three: A=1); -- ends the flags.
 inline bool parse(int argc, char *const *argv, parsed &o)
 {
 	int i = 1;
@@ -156,73 +359,61 @@ inline bool parse(int argc, char *const *argv, parsed &o)
 		}
 		if (arg[0] != '-' || arg[1] == 0)
 			break;
-		const flag *f;
-		const char *value = nullptr;
 		if (arg[1] == '-') {
 			std::string_view name(arg + 2);
-			size_t eq = name.find('=');
-			if (eq != std::string_view::npos) {
-				value = arg + 2 + eq + 1;
-				name = name.substr(0, eq);
+			const char *value = nullptr;
+			if (size_t eq = name.find('='); eq != name.npos)
+				value = arg + 2 + eq + 1, name = name.substr(0, eq);
+			const flag *f = find_long(name);
+			if (!f) {
+				const flag *near = nearest(name);
+				return near ? fail(o, "unknown flag: --%.*s (did you mean --%s?)", int(name.size()), name.data(), near->long_name)
+					    : fail(o, "unknown flag: --%.*s (see --help)", int(name.size()), name.data());
 			}
-			f = find_long(name);
-		} else {
-			f = find_short(arg[1]);
-			if (f && arg[2])
-				value = arg + 2;
-		}
-		if (!f) {
-			snprintf(o.error, sizeof o.error, "unknown flag %s (see --help)", arg);
-			return false;
-		}
-		if (!f->metavar && value) {
-			snprintf(o.error, sizeof o.error, "flag --%s takes no value", f->long_name);
-			return false;
-		}
-		if (f->metavar && !value) {
-			if (i + 1 >= argc) {
-				snprintf(o.error, sizeof o.error, "flag --%s needs %s", f->long_name, f->metavar);
+			if (f->metavar && !value) {
+				if (i + 1 >= argc)
+					return fail(o, "flag --%s needs %s", f->long_name, f->metavar);
+				value = argv[++i];
+			}
+			// docker's --userns=host, also as two words (no archive is named "host").
+			if (f->what == id::userns && !value && i + 1 < argc && strcmp(argv[i + 1], "host") == 0)
+				value = argv[++i];
+			if (!take(o, *f, value))
 				return false;
-			}
-			value = argv[++i];
+			continue;
 		}
-		if (f->what == id::storage && strcmp(value, "overlay") != 0 && strcmp(value, "copy") != 0) {
-			snprintf(o.error, sizeof o.error, "flag --storage takes overlay or copy");
-			return false;
+		for (const char *s = arg + 1; *s; s++) {
+			const flag *f = find_short(*s);
+			if (!f)
+				return fail(o, "unknown shorthand flag: '%c' in %s (see --help)", *s, arg);
+			const char *value = nullptr;
+			if (s[1] == '=' && s[2]) // -e=A=1 is A=1: pflag drops the '=', of a boolean too (-d=false)
+				value = s + 2;
+			else if (!f->metavar) // a boolean: the next letter is a flag of its own
+				value = nullptr;
+			else if (s[1]) // -eA=1: the rest of the word
+				value = s + 1;
+			else if (i + 1 < argc)
+				value = argv[++i];
+			else
+				return fail(o, "flag -%c needs %s", *s, f->metavar);
+			if (!take(o, *f, value))
+				return false;
+			if (value && value != argv[i]) // it took the rest of this word
+				break;
 		}
-		if (f->what == id::progress && strcmp(value, "auto") != 0 && strcmp(value, "plain") != 0 && strcmp(value, "none") != 0) {
-			snprintf(o.error, sizeof o.error, "flag --progress takes auto, plain or none");
-			return false;
-		}
-		if (f->what == id::seccomp && strcmp(value, "unconfined") != 0) {
-			snprintf(o.error, sizeof o.error, "flag --seccomp takes only \"unconfined\"");
-			return false;
-		}
-		if (f->what == id::security_opt && !(strncmp(value, "seccomp=", 8) == 0 && value[8]) &&
-		    strcmp(value, "no-new-privileges") != 0 && strcmp(value, "no-new-privileges=true") != 0 &&
-		    strcmp(value, "no-new-privileges:true") != 0) {
-			snprintf(o.error, sizeof o.error, "bad --security-opt %s: expected seccomp=unconfined, seccomp=PROFILE.json or no-new-privileges", value);
-			return false;
-		}
-		apply(o, f->what, value);
 	}
 	if (o.help || o.version || o.net_rm || o.cache_ls || o.cache_prune)
 		return true;
-	if (i >= argc) {
-		snprintf(o.error, sizeof o.error, "no image given (see --help)");
-		return false;
-	}
+	if (i >= argc)
+		return fail(o, "no image given (see --help)");
 	o.image = argv[i++];
 	o.command = {const_cast<const char *const *>(argv + i), size_t(argc - i)};
 	bool bridge = strcmp(o.net, "none") != 0 && strcmp(o.net, "host") != 0;
-	if (o.netns && strcmp(o.net, "none") != 0) {
-		snprintf(o.error, sizeof o.error, "--netns and --net %s exclude each other", o.net);
-		return false;
-	}
-	if ((o.subnet || o.ip) && !bridge) {
-		snprintf(o.error, sizeof o.error, "--%s needs --net NAME (a bridge network)", o.subnet ? "subnet" : "ip");
-		return false;
-	}
+	if (o.netns && strcmp(o.net, "none") != 0)
+		return fail(o, "--netns and --net %s exclude each other", o.net);
+	if ((o.subnet || o.ip) && !bridge)
+		return fail(o, "--%s needs --net NAME (a bridge network)", o.subnet ? "subnet" : "ip");
 	return true;
 }
 

@@ -184,7 +184,7 @@ teardown() { common_teardown; }
 @test "bad flags fail with 125 and one line naming the flag" {
 	run "$LAUNCHER" --bogus "$HELLO"
 	assert_failure 125
-	assert_output "launcher: unknown flag --bogus (see --help)"
+	assert_output "launcher: unknown flag: --bogus (see --help)"
 	run "$LAUNCHER" -v "$HELLO"
 	assert_failure 125
 	run "$LAUNCHER"

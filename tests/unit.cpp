@@ -1003,7 +1003,7 @@ BOOST_AUTO_TEST_CASE(errors_name_the_flag)
 	o = parse({"--hostname"}, false);
 	BOOST_TEST(std::string(o.error).find("needs NAME") != std::string::npos);
 	o = parse({"--verbose=yes", "img.tar"}, false);
-	BOOST_TEST(std::string(o.error).find("takes no value") != std::string::npos);
+	BOOST_TEST(std::string(o.error) == "invalid argument \"yes\" for \"--verbose\" flag: expected true or false");
 	o = parse({}, false);
 	BOOST_TEST(std::string(o.error).find("no image") != std::string::npos);
 	o = parse({"--help"});
@@ -1012,6 +1012,168 @@ BOOST_AUTO_TEST_CASE(errors_name_the_flag)
 	BOOST_TEST(std::string(o.image) == "-image-with-dash.tar");
 	o = parse({"--entrypoint=", "img.tar"});
 	BOOST_TEST(std::string(o.entrypoint).empty());
+}
+
+// One field of a parsed command line, as text, for the tables below.
+std::string field(const options::parsed &o, std::string_view name)
+{
+	auto text = [](const char *s) { return std::string(s ? s : "(unset)"); };
+	auto list = [](const std::vector<const char *> &v) {
+		std::string out;
+		for (const char *s : v)
+			out += (out.empty() ? "" : ",") + std::string(s);
+		return out;
+	};
+	auto flag = [](bool b) { return std::string(b ? "true" : "false"); };
+	char why[96];
+	int64_t n = 0;
+	if (name == "env") return list(o.env);
+	if (name == "volumes") return list(o.volumes);
+	if (name == "image") return text(o.image);
+	if (name == "command") return list({o.command.begin(), o.command.end()});
+	if (name == "hostname") return text(o.hostname);
+	if (name == "workdir") return text(o.workdir);
+	if (name == "rm") return flag(o.rm);
+	if (name == "interactive") return flag(o.interactive);
+	if (name == "privileged") return flag(o.privileged);
+	if (name == "read_only") return flag(o.read_only);
+	if (name == "userns") return flag(o.userns);
+	if (name == "verbose") return flag(o.verbose);
+	if (name == "memory") return o.memory && options::parse_size(o.memory, n, why, sizeof why) ? std::to_string(n) : "(unset)";
+	if (name == "pids_limit") return o.pids_limit && options::parse_int(o.pids_limit, n) ? std::to_string(n) : "(unset)";
+	return "(no such field)";
+}
+
+// Each spelling as docker's parser (spf13/pflag, go-units, docker's opts) reads it: the
+// value it gives, or, for a refused one, the launcher's one-line error.
+BOOST_AUTO_TEST_CASE(spellings_as_docker_reads_them)
+{
+	struct accepted {
+		std::vector<const char *> args;
+		const char *field, *value;
+	} accepts[] = {
+		{{"-e=A=1", "img"}, "env", "A=1"}, // pflag drops the '=' after a letter
+		{{"-eA=1", "img"}, "env", "A=1"},
+		{{"-e", "A=1", "img"}, "env", "A=1"},
+		{{"--env=A=1", "img"}, "env", "A=1"},
+		{{"--env", "A==1", "img"}, "env", "A==1"},
+		{{"-e", "A", "img"}, "env", "A"},
+		{{"-e", "A=", "img"}, "env", "A="},
+		{{"-ie", "A=1", "img"}, "env", "A=1"},
+		{{"-ieA=1", "img"}, "interactive", "true"},
+		{{"-ie=A=1", "img"}, "env", "A=1"},
+		{{"-iw/w", "img"}, "workdir", "/w"},
+		{{"-iv", "/a:/b", "img"}, "volumes", "/a:/b"},
+		{{"-i=false", "img"}, "interactive", "false"},
+		{{"-i", "-i=0", "img"}, "interactive", "false"},
+		{{"--rm", "img"}, "rm", "true"},
+		{{"--rm=false", "img"}, "rm", "false"},
+		{{"--rm=true", "--rm=False", "img"}, "rm", "false"},
+		{{"--rm", "false"}, "image", "false"}, // a boolean takes no next word: "false" is the image
+		{{"--privileged=true", "img"}, "privileged", "true"},
+		{{"--privileged=1", "img"}, "privileged", "true"},
+		{{"--privileged=t", "img"}, "privileged", "true"},
+		{{"--read-only=TRUE", "img"}, "read_only", "true"},
+		{{"--verbose=f", "img"}, "verbose", "false"},
+		{{"--userns", "img"}, "userns", "true"},
+		{{"--userns=host", "img"}, "userns", "false"},
+		{{"--userns", "host", "img"}, "image", "img"},
+		{{"--userns=false", "img"}, "userns", "false"},
+		{{"-h", "box", "img"}, "hostname", "box"},
+		{{"-hbox", "img"}, "hostname", "box"},
+		{{"-h=box", "img"}, "hostname", "box"},
+		{{"--hostname=", "img"}, "hostname", ""},
+		{{"--hostname", "-e", "img"}, "hostname", "-e"}, // a value may begin with '-'
+		{{"-m", "1.5g", "img"}, "memory", "1610612736"},
+		{{"--memory=512MiB", "img"}, "memory", "536870912"},
+		{{"-m1g", "img"}, "memory", "1073741824"},
+		{{"-m", "64 MB", "img"}, "memory", "67108864"},
+		{{"-m", "7000000", "img"}, "memory", "7000000"},
+		{{"-m", "0", "img"}, "memory", "0"}, // docker's "no limit"
+		{{"--pids-limit", "-1", "img"}, "pids_limit", "-1"},
+		{{"--pids-limit=-1", "img"}, "pids_limit", "-1"},
+		{{"--pids-limit", "0x10", "img"}, "pids_limit", "16"},
+		{{"--pids-limit", "100", "img"}, "pids_limit", "100"},
+		{{"-i", "--", "-image.tar", "--rm"}, "command", "--rm"},
+	};
+	for (const accepted &a : accepts) {
+		BOOST_TEST_CONTEXT(a.args[0] << " " << (a.args.size() > 1 ? a.args[1] : "")) {
+			options::parsed o = parse(a.args);
+			BOOST_TEST(o.error == "");
+			BOOST_TEST(field(o, a.field) == a.value);
+		}
+	}
+	struct refused {
+		std::vector<const char *> args;
+		const char *error;
+	} refusals[] = {
+		{{"-e", "=x", "img"}, "invalid argument \"=x\" for \"-e, --env\" flag: invalid environment variable: =x"},
+		{{"-e=", "img"}, "invalid argument \"=\" for \"-e, --env\" flag: invalid environment variable: ="},
+		{{"--env=", "img"}, "invalid argument \"\" for \"-e, --env\" flag: invalid environment variable: "},
+		{{"--rm=yes", "img"}, "invalid argument \"yes\" for \"--rm\" flag: expected true or false"},
+		{{"--privileged=", "img"}, "invalid argument \"\" for \"--privileged\" flag: expected true or false"},
+		{{"-i=", "img"}, "unknown shorthand flag: '=' in -i= (see --help)"},
+		{{"-ix", "img"}, "unknown shorthand flag: 'x' in -ix (see --help)"},
+		{{"-e"}, "flag -e needs KEY[=VALUE]"},
+		{{"-ie"}, "flag -e needs KEY[=VALUE]"},
+		{{"--env"}, "flag --env needs KEY[=VALUE]"},
+		{{"-m", "lots", "img"}, "invalid argument \"lots\" for \"-m, --memory\" flag: invalid size: 'lots'"},
+		{{"-m", "1x", "img"}, "invalid argument \"1x\" for \"-m, --memory\" flag: invalid suffix: 'x'"},
+		{{"-m", "1kbb", "img"}, "invalid argument \"1kbb\" for \"-m, --memory\" flag: invalid suffix: 'kbb'"},
+		{{"-m", "-1", "img"}, "invalid argument \"-1\" for \"-m, --memory\" flag: invalid size: '-1'"},
+		{{"-m", "4m", "img"}, "bad --memory 4m: the minimum memory limit allowed is 6MB"},
+		{{"--pids-limit", "1k", "img"}, "invalid argument \"1k\" for \"--pids-limit\" flag: expected a whole number (-1: unlimited)"},
+		{{"--pids-limit", "", "img"}, "invalid argument \"\" for \"--pids-limit\" flag: expected a whole number (-1: unlimited)"},
+		{{"--bogus", "img"}, "unknown flag: --bogus (see --help)"},
+		{{"--privleged", "img"}, "unknown flag: --privleged (did you mean --privileged?)"},
+		{{"--priv", "img"}, "unknown flag: --priv (did you mean --privileged?)"},
+		{{"--hostnme=x", "img"}, "unknown flag: --hostnme (did you mean --hostname?)"},
+		{{"--volumes", "/a:/b", "img"}, "unknown flag: --volumes (did you mean --volume?)"},
+	};
+	for (const refused &r : refusals) {
+		BOOST_TEST_CONTEXT(r.args[0] << " " << (r.args.size() > 1 ? r.args[1] : "")) {
+			options::parsed o = parse(r.args, false);
+			BOOST_TEST(o.error == r.error);
+		}
+	}
+}
+
+// go-units' RAMInBytes, which docker reads --memory, --shm-size and tmpfs-size with.
+BOOST_AUTO_TEST_CASE(sizes_as_go_units_reads_them)
+{
+	struct {
+		const char *text;
+		int64_t bytes;
+	} sizes[] = {
+		{"100", 100}, {"1b", 1}, {"1B", 1}, {"1k", 1024}, {"1K", 1024}, {"1kb", 1024}, {"1KiB", 1024},
+		{"1.5g", 1610612736}, {"1.5G", 1610612736}, {"512MiB", 536870912}, {"512mb", 536870912},
+		{"64 m", 67108864}, {"0.5k", 512}, {"1.5", 1}, {"2t", 2ll << 40}, {"1p", 1ll << 50}, {".5m", 524288},
+		{"0", 0}, {"1e3", 1000}, {"1 ", 1},
+	};
+	for (auto &s : sizes) {
+		int64_t n = -7;
+		char why[96] = "";
+		BOOST_TEST_CONTEXT(s.text) {
+			BOOST_TEST(options::parse_size(s.text, n, why, sizeof why));
+			BOOST_TEST(n == s.bytes);
+		}
+	}
+	struct {
+		const char *text, *why;
+	} bad[] = {
+		{"", "invalid size: ''"}, {"g", "invalid size: 'g'"}, {"lots", "invalid size: 'lots'"},
+		{"-1", "invalid size: '-1'"}, {"1x", "invalid suffix: 'x'"}, {"1bb", "invalid suffix: 'bb'"},
+		{"1kx", "invalid suffix: 'kx'"}, {"1kib2", "invalid size: '1kib2'"}, {"1gibs", "invalid suffix: 'gibs'"},
+		{"1.2.3", "invalid size: '1.2.3'"}, {"99999999999p", "invalid size: '99999999999p'"},
+	};
+	for (auto &b : bad) {
+		int64_t n;
+		char why[96] = "";
+		BOOST_TEST_CONTEXT(b.text) {
+			BOOST_TEST(!options::parse_size(b.text, n, why, sizeof why));
+			BOOST_TEST(std::string(why) == b.why);
+		}
+	}
 }
 
 BOOST_AUTO_TEST_SUITE_END()
