@@ -546,7 +546,7 @@ assert "create directory /etc/passwd/x" in lines[2]["msg"], lines[2]' "$log"
 	run -1 "$LAUNCHER" --root "$STATE" -bogus=1 list
 	assert_output 'launcher: flag provided but not defined: -bogus'
 	run -125 "$LAUNCHER" --bogus "$BATS_TEST_DIRNAME/../images/hello.tar"
-	assert_output --partial 'unknown flag --bogus'
+	assert_output --partial 'unknown flag: --bogus'
 }
 
 # ---- config.json, field by field, seen from inside the container -------------------------
