@@ -4,8 +4,11 @@
 // way) and unpacked there once; without the cache, left as tars for the container to
 // unpack into its tmpfs while forked helpers check their digests on the other core.
 #pragma once
+#include <climits>
+#include <linux/futex.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 
 #include "cache.hpp"
@@ -320,6 +323,181 @@ inline std::span<const unsigned char> layer_tar(image_archive &img, size_t i, in
 	return tar;
 }
 
+// ---- A compressed layer unpacked while it is decoded, on both cores -----------------------
+// A forked child decodes the layer into an unnamed file that all the processes map shared:
+// reserved large (sparse: only what is written takes room), allocated ahead in steps so that
+// a full file system is an error rather than SIGBUS, and truncated to its size at the end.
+// This process unpacks each entry as soon as its bytes are there, and a second child
+// hashes them as they come. A shared page says how far the decoder got.
+struct decoding {
+	uint64_t decoded;    // bytes of output written so far
+	uint64_t consumed;   // of the input, for the progress line
+	uint32_t seq;        // futex word, bumped at each published step and at the end
+	uint32_t state;      // one of decoder_*
+	const char *why;     // the decoder's error: a static string, the same in every process
+	uint64_t why_offset; // of the compressed input, or of the output for a write error
+	bool io;             // why is an errno text
+};
+enum : uint32_t { decoder_running, decoder_done, decoder_failed };
+constexpr uint64_t decode_reserve = 1ull << 40; // 1 TiB of address space, never of memory
+constexpr uint64_t decode_step = 1 << 20;       // the others are woken every MiB
+
+inline void publish(decoding *d, uint64_t decoded, uint32_t state)
+{
+	__atomic_store_n(&d->decoded, decoded, __ATOMIC_RELEASE);
+	if (state != decoder_running)
+		__atomic_store_n(&d->state, state, __ATOMIC_RELEASE);
+	__atomic_add_fetch(&d->seq, 1, __ATOMIC_RELEASE);
+	syscall(SYS_futex, &d->seq, FUTEX_WAKE, INT_MAX, nullptr, nullptr, 0);
+}
+
+// Waits until more than `have` bytes are decoded or the decoder has ended, and returns
+// how many are. With `decoder`, a decoder that died without a word is noticed too.
+inline uint64_t await_decoded(decoding *d, uint64_t have, uint32_t &state, pid_t decoder = -1)
+{
+	for (;;) {
+		uint32_t seq = __atomic_load_n(&d->seq, __ATOMIC_ACQUIRE);
+		state = __atomic_load_n(&d->state, __ATOMIC_ACQUIRE); // before decoded: then it is final
+		uint64_t n = __atomic_load_n(&d->decoded, __ATOMIC_ACQUIRE);
+		if (n > have || state != decoder_running)
+			return n;
+		timespec tick = {0, 100 * 1000000};
+		if (syscall(SYS_futex, &d->seq, FUTEX_WAIT, seq, decoder > 0 ? &tick : nullptr, nullptr, 0) < 0 &&
+		    errno != EAGAIN && errno != EINTR && errno != ETIMEDOUT)
+			die_errno("wait for the decoder");
+		int status;
+		if (decoder > 0 && __atomic_load_n(&d->seq, __ATOMIC_ACQUIRE) == seq && waitpid(decoder, &status, WNOHANG) == decoder)
+			die("the decoder %s", WIFSIGNALED(status) && WTERMSIG(status) == SIGBUS
+						   ? "ran out of room for the decompressed layer (SIGBUS)"
+						   : "ended without a word");
+	}
+}
+
+template <class Decoder>
+[[noreturn]] inline void decode_into(std::span<const unsigned char> in, int fd, unsigned char *out, decoding *d)
+{
+	Decoder *dec = new Decoder(in);
+	uint64_t n = 0, allocated = 0, published = 0;
+	auto fail = [&](const char *why, uint64_t at, bool io) {
+		d->why = why, d->why_offset = at, d->io = io;
+		publish(d, n, decoder_failed);
+		_exit(1);
+	};
+	for (std::span<const unsigned char> chunk = dec->next(); !chunk.empty(); chunk = dec->next()) {
+		if (chunk.size() > decode_reserve - n)
+			fail("larger than 1 TiB", n, false);
+		if (n + chunk.size() > allocated) {
+			uint64_t to = std::min(decode_reserve, (n + chunk.size()) / (8 * decode_step) * (8 * decode_step) + 8 * decode_step);
+			if (fallocate(fd, 0, off_t(allocated), off_t(to - allocated)) < 0 && errno != EOPNOTSUPP)
+				fail(strerror(errno), n, true);
+			allocated = to;
+		}
+		memcpy(out + n, chunk.data(), chunk.size());
+		n += chunk.size();
+		__atomic_store_n(&d->consumed, dec->consumed(), __ATOMIC_RELAXED);
+		if (n - published >= decode_step)
+			publish(d, published = n, decoder_running);
+	}
+	if (dec->err() != decltype(dec->err())::none)
+		fail(error_text(dec->err()), dec->err_offset(), false);
+	if (ftruncate(fd, off_t(n)) < 0)
+		fail(strerror(errno), n, true);
+	publish(d, n, decoder_done);
+	_exit(0);
+}
+
+// The child that hashes the decoded bytes as they come; it exits 0 when they have the digest.
+inline pid_t start_arriving_hasher(const unsigned char *base, decoding *d, std::string_view want, const char *what)
+{
+	pid_t parent = getpid();
+	pid_t pid = pid_t(sys::clone_fork(SIGCHLD));
+	if (pid < 0)
+		die_errno("fork to hash %s", what);
+	if (pid == 0) {
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
+			_exit(1);
+		sha256::hasher h;
+		uint32_t state = decoder_running;
+		for (uint64_t have = 0; state == decoder_running;) {
+			uint64_t n = await_decoded(d, have, state);
+			h.update({base + have, size_t(n - have)});
+			have = n;
+		}
+		char got[65];
+		h.finish(got);
+		_exit(state == decoder_done && want == got ? 0 : 1);
+	}
+	return pid;
+}
+
+// Unpacks compressed layer i into `into` while a child decodes it. False, with nothing
+// done, where the file system takes no such reservation (then the layer is decoded first).
+template <class Decoder>
+inline bool unpack_decoding(image_archive &img, size_t i, int into, const char *what, unpack::stats &s, size_t &tar_size)
+{
+	const image::layer_ref &l = img.res.layers[i];
+	std::span<const unsigned char> blob = find_member(img, l.path)->data;
+	rlimit fsize;
+	if (getrlimit(RLIMIT_FSIZE, &fsize) < 0 || fsize.rlim_cur < decode_reserve) // else SIGXFSZ
+		return false;
+	sys::unique_fd fd(openat(img.cache, ".", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600));
+	if (!fd || ftruncate(fd.get(), off_t(decode_reserve)) < 0)
+		return false;
+	void *map = mmap(nullptr, decode_reserve, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_NORESERVE, fd.get(), 0);
+	if (map == MAP_FAILED)
+		return false;
+	auto *base = static_cast<unsigned char *>(map);
+	auto *d = static_cast<decoding *>(mmap(nullptr, sizeof(decoding), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0));
+	if (d == MAP_FAILED)
+		die_errno("%s: map a shared page", what);
+	pid_t blob_hasher = !l.blob.empty() && l.blob != l.diff_id ? start_hasher(blob, l.blob, what) : -1;
+	pid_t parent = getpid();
+	pid_t decoder = pid_t(sys::clone_fork(SIGCHLD));
+	if (decoder < 0)
+		die_errno("fork to decompress %s", what);
+	if (decoder == 0) {
+		sys::at_die = nullptr; // what the launcher made is the parent's to give back
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
+			_exit(1);
+		decode_into<Decoder>(blob, fd.get(), base, d);
+	}
+	pid_t hasher = start_arriving_hasher(base, d, l.diff_id, what);
+	long since = sys::elapsed_us(), shown = since - 100000;
+	bool live = progress == show::live && blob.size() >= shown_from;
+	auto more = [&](size_t have, bool &final) {
+		uint32_t state;
+		uint64_t n = have;
+		do
+			n = await_decoded(d, have == SIZE_MAX ? n : have, state, decoder);
+		while (have == SIZE_MAX && state == decoder_running);
+		if (state == decoder_failed && d->io)
+			die("%s: write the decompressed layer at byte %llu: %s", what, (unsigned long long)d->why_offset, d->why);
+		if (state == decoder_failed)
+			die("%s: %s at byte %llu of the compressed layer", what, d->why, (unsigned long long)d->why_offset);
+		if (live && sys::elapsed_us() - shown >= 100000) {
+			shown = sys::elapsed_us();
+			progress_line(what, __atomic_load_n(&d->consumed, __ATOMIC_RELAXED), blob.size(), since);
+		}
+		final = state == decoder_done;
+		return std::span<const unsigned char>(base, size_t(n));
+	};
+	s = unpack::layer_arriving(into, what, more);
+	bool final;
+	std::span<const unsigned char> tar = more(SIZE_MAX, final); // the decoder may still be at the padding
+	tar_size = tar.size();
+	if (live)
+		dprintf(2, "\r\033[K");
+	int status;
+	if (waitpid(decoder, &status, 0) != decoder || status != 0)
+		die("%s: the decoder failed", what);
+	if (blob_hasher > 0)
+		finish_hasher(blob_hasher, blob, l.blob, what, "the blob");
+	finish_hasher(hasher, tar, l.diff_id, what, "the uncompressed layer");
+	if (munmap(map, decode_reserve) < 0 || munmap(d, sizeof(decoding)) < 0)
+		die_errno("%s: unmap the decompressed layer", what);
+	return true;
+}
+
 // A layer being unpacked into the cache, removed again if the launcher dies meanwhile.
 struct partial_layer {
 	int cache = -1;
@@ -348,17 +526,27 @@ inline int unpack_into_cache(image_archive &img, size_t i, const char *what)
 	}
 	unpacking = {img.cache, hex};
 	long since = sys::elapsed_us();
-	std::span<const unsigned char> tar = layer_tar(img, i, img.cache, what);
-	pid_t hasher = start_hasher(tar, hex, what);
-	unpack::stats s = unpack::layer(tar, c.fd, what);
-	finish_hasher(hasher, tar, hex, what, img.layers[i].mapped ? "the uncompressed layer" : "the layer");
+	unpack::stats s;
+	size_t tar_size = 0;
+	std::span<const unsigned char> blob = find_member(img, img.res.layers[i].path)->data;
+	std::string_view type(img.res.layers[i].media_type);
+	bool arriving = (zstd::is_zstd(blob) || type.ends_with("zstd")) ? unpack_decoding<zstd::decoder>(img, i, c.fd, what, s, tar_size)
+			: (gzip::is_gzip(blob) || type.ends_with("gzip"))  ? unpack_decoding<gzip::inflater>(img, i, c.fd, what, s, tar_size)
+									    : false;
+	if (!arriving) {
+		std::span<const unsigned char> tar = layer_tar(img, i, img.cache, what);
+		pid_t hasher = start_hasher(tar, hex, what);
+		s = unpack::layer(tar, c.fd, what);
+		tar_size = tar.size();
+		finish_hasher(hasher, tar, hex, what, img.layers[i].mapped ? "the uncompressed layer" : "the layer");
+		if (img.layers[i].mapped && munmap(const_cast<unsigned char *>(tar.data()), tar.size()) < 0)
+			die_errno("unmap %s", what);
+	}
 	cache::publish(img.cache, hex, c.fd, s);
 	unpacking.cache = -1;
-	if (img.layers[i].mapped && munmap(const_cast<unsigned char *>(tar.data()), tar.size()) < 0)
-		die_errno("unmap %s", what);
-	step("unpacked %s into the cache: %zu entries, %zu bytes", what, s.entries, s.bytes);
-	if (progress != show::none && tar.size() >= shown_from)
-		progress_line(what, tar.size(), 0, since);
+	step("unpacked %s into the cache%s: %zu entries, %zu bytes", what, arriving ? " as it was decoded" : "", s.entries, s.bytes);
+	if (progress != show::none && tar_size >= shown_from)
+		progress_line(what, tar_size, 0, since);
 	return c.fd;
 }
 

@@ -196,6 +196,16 @@ class reader {
 public:
 	explicit reader(std::span<const unsigned char> bytes) : bytes_(bytes) {}
 
+	// An archive still arriving (decoded by another process as it is read): the bytes so
+	// far, the same start, and whether more will come. next() then returns false with
+	// starved() when the next entry is not all there yet; grow and call it again.
+	void grow(std::span<const unsigned char> bytes, bool more)
+	{
+		bytes_ = bytes;
+		more_ = more;
+	}
+	bool starved() const { return starved_; }
+
 	// Fills e with the next entry and returns true; returns false at the end of the
 	// archive (err() == none) or on an error (err() and err_offset() say which and where).
 	bool next(entry &e)
@@ -204,9 +214,17 @@ public:
 		detail::pending local = global_;
 		e.pax = {};
 		size_t first = pos_;
+		starved_ = false;
+		auto starve = [&] { // read this entry again, from its first header, once there is more
+			pos_ = first;
+			starved_ = true;
+			return false;
+		};
 		for (;;) {
 			if (done_ || err_ != error::none)
 				return false;
+			if (more_ && bytes_.size() - pos_ < block)
+				return starve();
 			// End of data at a header boundary without the zero blocks: the end, as Go's
 			// archive/tar and GNU tar read it.
 			if (pos_ == bytes_.size()) {
@@ -237,9 +255,11 @@ public:
 			uint64_t data_len = has_data ? size : 0;
 			size_t header_at = pos_;
 			size_t avail = bytes_.size() - pos_ - block;
+			size_t padded = size_t((data_len + block - 1) / block * block);
+			if (more_ && padded > avail)
+				return starve();
 			if (data_len > avail)
 				return fail(error::truncated, header_at);
-			size_t padded = size_t((data_len + block - 1) / block * block);
 			std::span<const unsigned char> data = bytes_.subspan(pos_ + block, size_t(data_len));
 			// The last block's padding may be cut by writers that stop early; tolerate it
 			// only at the very end, as GNU tar does.
@@ -305,7 +325,7 @@ private:
 
 	std::span<const unsigned char> bytes_;
 	size_t pos_ = 0;
-	bool done_ = false;
+	bool done_ = false, more_ = false, starved_ = false;
 	error err_ = error::none;
 	size_t err_offset_ = 0;
 	detail::pending global_;

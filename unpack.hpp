@@ -470,20 +470,39 @@ inline void apply_whiteouts(std::span<const unsigned char> bytes, int root, cons
 	}
 }
 
-// Unpacks the layer `bytes` into the directory `root`; what names the layer in errors.
-inline stats layer(std::span<const unsigned char> bytes, int root, const char *what, mode m = {})
+// Unpacks a layer into the directory `root` while its bytes arrive: more(have, final)
+// waits until there are more than `have` bytes (or no more will come: final) and returns
+// all of them so far; more(SIZE_MAX, final) waits for the end. `what` names the layer in
+// errors.
+template <class More> inline stats layer_arriving(int root, const char *what, More &&more, mode m = {})
 {
 	layer_writer w(root, what, m);
-	tar::reader r(bytes);
+	tar::reader r({});
 	tar::entry e;
-	while (r.next(e)) {
-		w.entry(e);
-		w.counts.entries++;
+	bool final = false;
+	for (size_t have = 0;;) {
+		std::span<const unsigned char> bytes = more(have, final);
+		have = bytes.size();
+		r.grow(bytes, !final);
+		while (r.next(e)) {
+			w.entry(e);
+			w.counts.entries++;
+		}
+		if (!r.starved())
+			break;
 	}
-	if (r.err() != tar::error::none)
+	if (r.err() != tar::error::none) {
+		more(SIZE_MAX, final); // waits for all: a decoder's own error says more than the tar's
 		sys::die("%s: %s at byte %zu", what, tar::error_text(r.err()), r.err_offset());
+	}
 	w.finish();
 	return w.counts;
+}
+
+// Unpacks the layer `bytes` into the directory `root`.
+inline stats layer(std::span<const unsigned char> bytes, int root, const char *what, mode m = {})
+{
+	return layer_arriving(root, what, [&](size_t, bool &final) { return final = true, bytes; }, m);
 }
 
 } // namespace unpack

@@ -4,7 +4,10 @@
 load helpers
 
 setup() { common_setup; }
-teardown() { common_teardown; }
+teardown() {
+	! mountpoint -q "$BATS_TEST_TMPDIR/small" || umount "$BATS_TEST_TMPDIR/small" # a failed "full cache" test's
+	common_teardown
+}
 
 # What docker run shows of the busybox image: its Env and WorkingDir, the whiteouts of
 # layer 2, the files of layer 1.
@@ -145,6 +148,43 @@ assert_busybox_semantics() {
 	run "$LAUNCHER" "$BATS_TEST_TMPDIR/bzip2.tar" true
 	assert_failure 125
 	assert_output --regexp '^launcher: layer 2 \(blobs/sha256/[0-9a-f]{64}\): unsupported media type application/vnd.oci.image.layer.v1.tar\+bzip2$'
+}
+
+# An image of busybox and a layer of one 40 MB file of zeros and a small one, compressed.
+big_zero_image() {
+	mkdir -p "$BATS_TEST_TMPDIR/tree/z"
+	head -c 40000000 /dev/zero >"$BATS_TEST_TMPDIR/tree/z/zeros"
+	echo small >"$BATS_TEST_TMPDIR/tree/z/small"
+	BIG_LAYER_DIR=$BATS_TEST_TMPDIR/tree images/pack.sh "$BATS_TEST_TMPDIR" big
+	python3 tests/fixtures.py oci "$BATS_TEST_TMPDIR/big.tar" "$BATS_TEST_TMPDIR/bigz.tar" --gzip
+	python3 tests/fixtures.py oci "$BATS_TEST_TMPDIR/big.tar" "$BATS_TEST_TMPDIR/bigzst.tar" --zstd
+}
+
+@test "both cores: a compressed layer is unpacked as it is decoded; decoded first under a file size limit; a full cache fails with one line" {
+	big_zero_image
+	for img in bigz bigzst; do
+		rm -rf "$LAUNCHER_ROOT"
+		run -0 "$LAUNCHER" --verbose "$BATS_TEST_TMPDIR/$img.tar" sh -c 'wc -c </z/zeros; cat /z/small'
+		assert_line --regexp '^launcher: +[0-9.]+ ms  unpacked layer 2 \(blobs/sha256/[0-9a-f]{64}\) into the cache as it was decoded: [0-9]+ entries, 40000006 bytes$'
+		assert_line 40000000
+		assert_line small
+	done
+	# RLIMIT_FSIZE below the decoder's reservation (a sparse 1 TiB file) would be SIGXFSZ:
+	# the layer is decoded into its temporary file first, as before.
+	rm -rf "$LAUNCHER_ROOT"
+	run -0 bash -c 'ulimit -f 1000000 && exec "$@"' sh "$LAUNCHER" --verbose "$BATS_TEST_TMPDIR/bigz.tar" wc -c /z/zeros
+	assert_line --regexp 'unpacked layer 2 \(blobs/sha256/[0-9a-f]{64}\) into the cache: [0-9]+ entries'
+	assert_line '40000000 /z/zeros'
+	# A cache too small for the decoded layer: the decoder's one line, nothing of layer 2 kept.
+	mkdir "$BATS_TEST_TMPDIR/small"
+	mount -t tmpfs -o size=16m launcher-test-small "$BATS_TEST_TMPDIR/small"
+	for img in bigz bigzst; do
+		LAUNCHER_ROOT=$BATS_TEST_TMPDIR/small/cache run -125 "$LAUNCHER" "$BATS_TEST_TMPDIR/$img.tar" true
+		assert_output --regexp '^launcher: layer 2 \(blobs/sha256/[0-9a-f]{64}\): write the decompressed layer at byte [0-9]+: No space left on device$'
+		[ "$(ls "$BATS_TEST_TMPDIR/small/cache/layers" | grep -vc '\.info$')" = 1 ] # busybox's layer alone
+		rm -rf "$BATS_TEST_TMPDIR/small/cache"
+	done
+	umount "$BATS_TEST_TMPDIR/small"
 }
 
 @test "zstd: skopeo's oci-archive with zstd layers runs as docker would run it" {

@@ -352,6 +352,40 @@ BOOST_AUTO_TEST_CASE(empty_and_end_marker)
 	BOOST_TEST(int(r3.err()) == int(tar::error::truncated));
 }
 
+// An archive read while it arrives (grow), in steps of every size from 1 byte up, gives the
+// entries and the verdict of reading it whole: PAX and GNU meta headers, data, padding and
+// the end marker cut anywhere; a truncated one stays truncated once no more will come.
+BOOST_AUTO_TEST_CASE(growing_archive_reads_as_the_whole)
+{
+	scratch_dir d;
+	d.sh("mkdir -p src/" + std::string(120, 'l') + " && printf hello > src/a && head -c 3000 /dev/urandom > src/b && "
+	     "ln -s a src/s && tar --format=pax --numeric-owner -C src -cf p.tar . && "
+	     "tar --format=gnu -C src -cf g.tar . && head -c 2100 g.tar > cut.tar");
+	for (const char *name : {"p.tar", "g.tar", "cut.tar"}) {
+		bytes whole = d.read(name);
+		tar::error want_err;
+		auto want = read_all(whole, want_err);
+		for (size_t step : {size_t(1), size_t(7), size_t(512), size_t(1000), size_t(4096)}) {
+			tar::reader r({});
+			tar::entry e;
+			std::vector<std::string> got;
+			for (size_t have = 0;;) {
+				have = std::min(whole.size(), have + step);
+				r.grow(span_of(whole).first(have), have < whole.size());
+				while (r.next(e))
+					got.push_back(std::string(e.path) + "|" + sv(e.data) + "|" + std::string(e.linkpath));
+				if (!r.starved())
+					break;
+				BOOST_REQUIRE(have < whole.size());
+			}
+			BOOST_REQUIRE_EQUAL(got.size(), want.size());
+			for (size_t i = 0; i < got.size(); i++)
+				BOOST_TEST(got[i] == want[i].path + "|" + want[i].data + "|" + want[i].link, name << " step " << step);
+			BOOST_TEST(int(r.err()) == int(want_err), name << " step " << step);
+		}
+	}
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 // ---- SHA-256 and inflate ----------------------------------------------------------
