@@ -38,6 +38,7 @@
 
 #include "cache.hpp"
 #include "container.hpp"
+#include "dns.hpp"
 #include "init.hpp"
 #include "layers.hpp"
 #include "limits.hpp"
@@ -45,6 +46,7 @@
 #include "network.hpp"
 #include "oci.hpp"
 #include "options.hpp"
+#include "ports.hpp"
 #include "rootfs.hpp"
 #include "runtime.hpp"
 #include "sys.hpp"
@@ -104,6 +106,27 @@ struct go_message {
 	network::inside_config net;
 };
 
+// The container's /etc/resolv.conf, composed by the host side before the clone (dns.hpp).
+static char resolv_conf[4096];
+
+static void compose_resolv_conf(const options::parsed &o)
+{
+	bool host_net = strcmp(o.net, "host") == 0;
+	char host[4096];
+	ssize_t n = 0;
+	for (const char *path : {"/etc/resolv.conf", dns::resolved_upstream}) {
+		sys::unique_fd fd(open(path, O_RDONLY | O_CLOEXEC));
+		n = fd ? read(fd.get(), host, sizeof host) : 0; // none: docker's defaults
+		if (n < 0)
+			die_errno("read %s", path);
+		if (host_net || !dns::only_loopback_servers({host, size_t(n)}))
+			break;
+	}
+	dns::settings s = {o.dns, o.dns_search, o.dns_option, host_net};
+	if (!dns::resolv_conf({host, size_t(n)}, s, resolv_conf, sizeof resolv_conf))
+		die("/etc/resolv.conf for the container: more than %zu bytes", sizeof resolv_conf);
+}
+
 // The container's cgroups: made by the host side, known to PID 1 for its /sys/fs/cgroup.
 static limits::cgroup container_cgroups;
 
@@ -156,7 +179,7 @@ static limits::cgroup container_cgroups;
 	sys::unique_fd root(open("root", O_PATH | O_DIRECTORY | O_CLOEXEC));
 	if (!root)
 		die_errno("open %s/root", rootfs::scratch);
-	rootfs::bind_etc_files(root.get(), spec.hostname, go.net);
+	rootfs::bind_etc_files(root.get(), spec.hostname, go.net, resolv_conf);
 	rootfs::mount_kernel_filesystems(root.get(), spec.userns ? &nodes : nullptr, container_cgroups, spec.privileged);
 	rootfs::mount_volumes(spec, root.get());
 	if (!spec.privileged)
@@ -192,6 +215,7 @@ static limits::cgroup container_cgroups;
 
 // What the host side made for a container, given back however the launcher ends.
 static network::attachment net_attachment;
+static ports::published net_ports;
 
 static pid_t container_pid = -1; // PID 1, until reaped: a failing host side ends it first,
 				 // since a cgroup with a process in it cannot be removed
@@ -200,6 +224,7 @@ static bool machine_init;        // we are the machine's PID 1
 static void release_host_resources()
 {
 	layers::abandon_partial_layer();
+	ports::release(net_ports);
 	network::release(net_attachment.l);
 	if (container_pid > 0)
 		limits::kill_v2(container_cgroups); // every process of its cgroup, and PID 1, maybe not in it yet:
@@ -271,7 +296,14 @@ static int open_netns(const char *name)
 	bool bridge = own_netns && strcmp(o.net, "none") != 0;
 	if (bridge && !network::valid_name(o.net))
 		die("bad --net %s: a network name has 1 to 15 letters, digits, '-', '_' or '.'", o.net);
+	static ports::mapping maps[ports::max_mappings];
+	size_t map_count = 0;
+	for (const char *p : o.publish)
+		if (!ports::parse_publish(p, maps, std::size(maps), map_count))
+			die("bad --publish %s: expected [IP:][HOST[-HOST2]:]CTR[-CTR2][/tcp|/udp] (at most %zu ports)", p,
+			    std::size(maps));
 	sys::unique_fd netns(o.netns ? open_netns(o.netns) : -1);
+	compose_resolv_conf(o);
 	sigset_t blocked;
 	init::block_signals(blocked);
 	int go[2];
@@ -307,6 +339,10 @@ static int open_netns(const char *name)
 		network::attach(net_attachment, o.net, o.subnet, o.ip, pid_t(pid));
 		msg.net = net_attachment.inside;
 		step("attached to network %s as %s (%s)", o.net, net_attachment.l.name, net_attachment.host_if);
+		ports::publish(net_ports, o.net, msg.net.addr, {maps, map_count});
+		for (size_t i = 0; i < net_ports.count; i++)
+			step("published host port %u/%s to %u", net_ports.maps[i].host_port,
+			     ports::proto_name(net_ports.maps[i].proto), net_ports.maps[i].ctr_port);
 	}
 	if (write(go[1], &msg, sizeof msg) != sizeof msg)
 		die_errno("start container");

@@ -27,10 +27,12 @@ constexpr size_t align(size_t n) { return (n + 3) & ~size_t(3); }
 // A batch of requests, each remembered with the object it concerns for error lines.
 class batch {
 public:
-	static constexpr size_t capacity = 4096, max_requests = 16;
+	// Room for an nf_tables batch of a network's table (nfnetlink.hpp) and its rules.
+	static constexpr size_t capacity = 16384, max_requests = 48;
 
-	// Starts a request; body is the fixed header (ifinfomsg, ifaddrmsg, rtmsg).
-	template <class Body> Body &begin(uint16_t type, uint16_t flags, const char *what)
+	// Starts a request; body is the fixed header (ifinfomsg, ifaddrmsg, rtmsg, nfgenmsg).
+	// Without ack, the kernel answers nothing (nfnetlink's batch begin and end markers).
+	template <class Body> Body &begin(uint16_t type, uint16_t flags, const char *what, bool ack = true)
 	{
 		static Body spare; // written to, and discarded, when the batch is full
 		if (count_ == max_requests)
@@ -40,7 +42,7 @@ public:
 		start_ = len_;
 		nlmsghdr h = {};
 		h.nlmsg_type = type;
-		h.nlmsg_flags = uint16_t(NLM_F_REQUEST | NLM_F_ACK | flags);
+		h.nlmsg_flags = uint16_t(NLM_F_REQUEST | (ack ? NLM_F_ACK : 0) | flags);
 		h.nlmsg_seq = first_seq_ + uint32_t(count_);
 		put(&h, sizeof h);
 		size_t at = len_;
@@ -49,6 +51,7 @@ public:
 		if (overflow_)
 			return spare = {};
 		whats_[count_++] = what;
+		unacked_ += !ack;
 		return *reinterpret_cast<Body *>(buf_ + at);
 	}
 	// Ends the request: its length covers the header, body and attributes.
@@ -77,7 +80,7 @@ public:
 	template <class T> void raw(const T &v) { put(&v, sizeof v); }
 
 	std::span<const unsigned char> bytes() const { return {buf_, len_}; }
-	size_t requests() const { return count_; }
+	size_t requests() const { return count_ - unacked_; } // the answers to wait for
 	const char *what(uint32_t seq) const { return owns(seq) ? whats_[seq - first_seq_] : "request"; }
 	bool owns(uint32_t seq) const { return seq >= first_seq_ && seq - first_seq_ < count_; }
 	bool overflowed() const { return overflow_; }
@@ -96,7 +99,7 @@ private:
 		len_ += padded;
 	}
 	alignas(4) unsigned char buf_[capacity];
-	size_t len_ = 0, start_ = 0, count_ = 0;
+	size_t len_ = 0, start_ = 0, count_ = 0, unacked_ = 0;
 	bool overflow_ = false;
 	const char *whats_[max_requests];
 	// Sequence numbers run on across batches, so a late reply never matches a new request.
@@ -329,16 +332,19 @@ inline void parse_replies(const batch &b, std::span<const unsigned char> buf, re
 
 class socket {
 public:
-	// Opens a route socket in the caller's network namespace; false with errno set.
-	bool open()
+	// Opens a route (or NETLINK_NETFILTER) socket in the caller's network namespace; false
+	// with errno set.
+	bool open(int protocol = NETLINK_ROUTE)
 	{
-		fd_ = ::socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+		fd_ = ::socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, protocol);
 		return fd_ >= 0;
 	}
-	~socket()
+	~socket() { close(); }
+	void close()
 	{
 		if (fd_ >= 0)
-			close(fd_);
+			::close(fd_);
+		fd_ = -1;
 	}
 
 	// Sends the batch in one write and reads until every request is answered. Returns 0,

@@ -16,8 +16,12 @@
 // before the bridge is made: a launcher killed in between leaves state without a bridge,
 // which the next start makes again from that subnet, and never a bridge nobody owns.
 //
-// IPv4 forwarding is turned off on the bridge: a container reaches the peers of its network
-// and the gateway, and nothing is routed on (to other networks or beyond).
+// A network reaches the world through the host: IPv4 forwarding is on (the host's and the
+// bridge's), and the network's own nf_tables table `ip launcher-NAME` (nfnetlink.hpp), made
+// again whole at every start and deleted by --net-rm, masquerades what leaves the subnet
+// and keeps networks apart: nothing is forwarded onto the bridge from elsewhere but
+// replies and published ports (DNAT), so a container on red never reaches blue. The host's
+// own firewall, and every table not named launcher-*, is never touched.
 #pragma once
 #include <climits>
 #include <cstdint>
@@ -31,6 +35,7 @@
 
 #include "machine.hpp"
 #include "netlink.hpp"
+#include "nfnetlink.hpp"
 #include "sys.hpp"
 
 namespace network {
@@ -390,15 +395,9 @@ inline uint32_t create_bridge(netlink::socket &nl, state &st, bool fresh)
 	return r.link_index;
 }
 
-// Forwarding off, the gateway address on (again: no error if it is there), and up, last.
+// The gateway address on (again: no error if it is there), and up, last.
 inline void finish_bridge(netlink::socket &nl, const char *name, uint32_t index, cidr subnet)
 {
-	char sysctl[96];
-	snprintf(sysctl, sizeof sysctl, "/proc/sys/net/ipv4/conf/%s/forwarding", name);
-	sys::unique_fd fwd(open(sysctl, O_WRONLY | O_CLOEXEC));
-	if (!fwd || write(fwd.get(), "0", 1) != 1)
-		sys::die_errno("turn off forwarding on %s", name);
-
 	char gw[16], addr_what[64], up[64];
 	format_ipv4(gateway(subnet), gw);
 	snprintf(addr_what, sizeof addr_what, "add address %s to %s", gw, name);
@@ -420,6 +419,138 @@ inline uint32_t ensure_bridge(netlink::socket &nl, state &st, const link_info &l
 	uint32_t index = l.exists ? l.index : create_bridge(nl, st, fresh);
 	finish_bridge(nl, st.name, index, subnet);
 	return index;
+}
+
+// ---- Routing and NAT ------------------------------------------------------------------------
+
+inline void write_sysctl(const char *path, const char *value, const char *what)
+{
+	sys::unique_fd fd(open(path, O_WRONLY | O_CLOEXEC));
+	if (!fd || write(fd.get(), value, strlen(value)) != ssize_t(strlen(value)))
+		sys::die_errno("%s (%s)", what, path);
+}
+
+// IPv4 forwarding on, for the host (written only when off: a write that changes it sets
+// every link's forwarding) and for the bridge; route_localnet on the bridge, so that a
+// connection to 127.0.0.1's published port, turned towards the container by the output
+// hook's DNAT, may leave through it (its source masqueraded; the table drops anything
+// arriving on the bridge for 127/8).
+inline void route_through(const char *name)
+{
+	char on = '0';
+	sys::unique_fd all(open("/proc/sys/net/ipv4/ip_forward", O_RDONLY | O_CLOEXEC));
+	if (!all || read(all.get(), &on, 1) != 1)
+		sys::die_errno("read /proc/sys/net/ipv4/ip_forward");
+	if (on != '1')
+		write_sysctl("/proc/sys/net/ipv4/ip_forward", "1", "turn on IPv4 forwarding");
+	char path[96];
+	for (const char *key : {"forwarding", "route_localnet"}) {
+		snprintf(path, sizeof path, "/proc/sys/net/ipv4/conf/%s/%s", name, key);
+		write_sysctl(path, "1", "turn on routing through the bridge");
+	}
+}
+
+inline void table_name(const char *network, char (&out)[32]) { snprintf(out, sizeof out, "launcher-%s", network); }
+
+// The network's table, made again whole in one transaction (create, delete, create: a
+// start finds it exactly so, whatever an earlier launcher or a person left of it):
+//   postrouting (nat): masquerade from the subnet to anything but the subnet; from the
+//                      subnet to the subnet when DNAT turned it there (a container reaching
+//                      a peer through a host port, so the reply comes back the same way);
+//                      from 127/8 onto the bridge (the host's own 127.0.0.1:PORT)
+//   forward (filter):  onto the bridge only replies and DNAT'ed connections from elsewhere
+//   prerouting (raw):  nothing for 127/8 from the bridge (route_localnet must not open the
+//                      host's loopback services to containers)
+inline void build_network_table(netlink::batch &b, const char *name, cidr subnet)
+{
+	char table[32];
+	table_name(name, table);
+	uint32_t net = __builtin_bswap32(subnet.addr), loopback = __builtin_bswap32(127u << 24);
+	nft::batch_begin(b);
+	nft::new_table(b, table, false, "create the network's nf_tables table");
+	nft::del_table(b, table, "delete the network's nf_tables table");
+	nft::new_table(b, table, false, "create the network's nf_tables table");
+	nft::new_chain(b, table, "postrouting", NF_INET_POST_ROUTING, 100, "nat", "create its postrouting chain (nat)");
+	nft::new_chain(b, table, "forward", NF_INET_FORWARD, 0, "filter", "create its forward chain");
+	nft::new_chain(b, table, "prerouting", NF_INET_PRE_ROUTING, -300, "filter", "create its prerouting chain");
+
+	size_t r = nft::rule_begin(b, table, "postrouting", "add the masquerade rule");
+	nft::match_addr(b, nft::saddr, net, subnet.prefix, true);
+	nft::match_addr(b, nft::daddr, net, subnet.prefix, false);
+	nft::masquerade(b);
+	nft::rule_end(b, r);
+	r = nft::rule_begin(b, table, "postrouting", "add the hairpin masquerade rule");
+	nft::match_addr(b, nft::saddr, net, subnet.prefix, true);
+	nft::match_addr(b, nft::daddr, net, subnet.prefix, true);
+	nft::match_ct_bits(b, NFT_CT_STATUS, IPS_DST_NAT);
+	nft::masquerade(b);
+	nft::rule_end(b, r);
+	r = nft::rule_begin(b, table, "postrouting", "add the loopback masquerade rule");
+	nft::match_ifname(b, NFT_META_OIFNAME, name, true);
+	nft::match_addr(b, nft::saddr, loopback, 8, true);
+	nft::masquerade(b);
+	nft::rule_end(b, r);
+
+	r = nft::rule_begin(b, table, "forward", "add the replies rule");
+	nft::match_ifname(b, NFT_META_OIFNAME, name, true);
+	nft::match_ct_bits(b, NFT_CT_STATE, NF_CT_STATE_BIT(IP_CT_ESTABLISHED) | NF_CT_STATE_BIT(IP_CT_RELATED));
+	nft::verdict(b, NF_ACCEPT);
+	nft::rule_end(b, r);
+	r = nft::rule_begin(b, table, "forward", "add the published ports rule");
+	nft::match_ifname(b, NFT_META_OIFNAME, name, true);
+	nft::match_ct_bits(b, NFT_CT_STATUS, IPS_DST_NAT);
+	nft::verdict(b, NF_ACCEPT);
+	nft::rule_end(b, r);
+	r = nft::rule_begin(b, table, "forward", "add the isolation rule");
+	nft::match_ifname(b, NFT_META_OIFNAME, name, true);
+	nft::match_ifname(b, NFT_META_IIFNAME, name, false);
+	nft::counter(b);
+	nft::verdict(b, NF_DROP);
+	nft::rule_end(b, r);
+
+	r = nft::rule_begin(b, table, "prerouting", "add the loopback guard rule");
+	nft::match_ifname(b, NFT_META_IIFNAME, name, true);
+	nft::match_addr(b, nft::daddr, loopback, 8, true);
+	nft::verdict(b, NF_DROP);
+	nft::rule_end(b, r);
+	nft::batch_end(b);
+}
+
+inline void open_netfilter(netlink::socket &nf)
+{
+	if (!nf.open(NETLINK_NETFILTER))
+		sys::die_errno("open nfnetlink socket");
+}
+
+inline void install_network_table(const char *name, cidr subnet)
+{
+	netlink::socket nf;
+	open_netfilter(nf);
+	static netlink::batch b; // 16 kB: off the stack
+	b = {};
+	build_network_table(b, name, subnet);
+	static netlink::replies r;
+	r = {};
+	run_or_die(nf, b, r);
+}
+
+// Deletes the network's table; none there is no error (a network of an older launcher).
+inline void remove_network_table(const char *name)
+{
+	char table[32];
+	table_name(name, table);
+	netlink::socket nf;
+	open_netfilter(nf);
+	netlink::batch b;
+	nft::batch_begin(b);
+	nft::del_table(b, table, "delete the network's nf_tables table");
+	nft::batch_end(b);
+	netlink::replies r;
+	const char *what;
+	if (int err = nf.run(b, r, &what); err && err != ENOENT) {
+		errno = err;
+		sys::die_errno("%s %s", what, table);
+	}
 }
 
 // ---- Leases -----------------------------------------------------------------------------
@@ -520,6 +651,8 @@ inline void attach(attachment &a, const char *name, const char *subnet_flag, con
 	bridge_record made;
 	if (!read_bridge_record(a.st.dirfd.get(), made) || made.index != bridge)
 		write_bridge_record(a.st.dirfd.get(), bridge); // made now, made again, or a state without one
+	route_through(name);
+	install_network_table(name, subnet);
 
 	if (ip_flag) {
 		uint32_t ip;
@@ -593,6 +726,8 @@ inline void remove(const char *name)
 	closedir(d);
 	if (in_use)
 		sys::die("network %s is in use by %zu container%s", name, in_use, in_use == 1 ? "" : "s");
+	if (known)
+		remove_network_table(name);
 	if (l.exists) {
 		char what[64];
 		snprintf(what, sizeof what, "delete bridge %s", name);

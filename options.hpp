@@ -17,7 +17,8 @@ namespace options {
 enum class id {
 	hostname, env, workdir, entrypoint, net, subnet, ip, netns, net_rm, cap_add, cap_drop, privileged,
 	seccomp, security_opt, read_only, volume, memory, pids_limit, cpus, ulimit, userns, load_modules, storage, progress, verbose, rm, interactive, help, version,
-	user, image, root, no_cache, cache_ls, cache_prune
+	user, image, root, no_cache, cache_ls, cache_prune, name, publish, publish_all, dns, dns_search, dns_option,
+	network_alias
 };
 
 struct flag {
@@ -40,6 +41,13 @@ constexpr flag flags[] = {
 	{"network", 0, "MODE", id::net, "same as --net"},
 	{"subnet", 0, "CIDR", id::subnet, "subnet of a new --net NAME (default: a free /24 of 10.88.0.0/16)"},
 	{"ip", 0, "ADDR", id::ip, "fixed address on the --net NAME network"},
+	{"name", 0, "NAME", id::name, "name of the container; its peers on --net NAME resolve it"},
+	{"network-alias", 0, "NAME", id::network_alias, "one more name the container's peers on --net NAME resolve"},
+	{"publish", 'p', "[IP:]HOST:CTR[/PROTO]", id::publish, "publish a container port (tcp or udp; ranges HOST1-HOST2:CTR1-CTR2) on the host"},
+	{"publish-all", 'P', nullptr, id::publish_all, "publish every port the image exposes on a free host port"},
+	{"dns", 0, "ADDR", id::dns, "nameserver of the container's /etc/resolv.conf (replaces the host's)"},
+	{"dns-search", 0, "DOMAIN", id::dns_search, "search domain of /etc/resolv.conf (replaces the host's)"},
+	{"dns-option", 0, "OPT", id::dns_option, "option of /etc/resolv.conf, e.g. ndots:2 (replaces the host's)"},
 	{"netns", 0, "NAME|PATH", id::netns, "join an existing network namespace (ip netns NAME, or a path)"},
 	{"net-rm", 0, "NAME", id::net_rm, "remove bridge network NAME, which no container may be using, and exit"},
 	{"cap-add", 0, "CAP", id::cap_add, "add a capability to docker's default 14 (a name, or ALL)"},
@@ -77,6 +85,9 @@ struct parsed {
 	const char *entrypoint = nullptr; // set (maybe "") when --entrypoint was given
 	const char *net = "none", *subnet = nullptr, *ip = nullptr, *netns = nullptr, *net_rm = nullptr;
 	std::vector<const char *> cap_add, cap_drop, volumes, ulimits;
+	const char *name = nullptr;
+	std::vector<const char *> publish, dns, dns_search, dns_option, network_alias;
+	bool publish_all = false;
 	bool privileged = false, seccomp = true, read_only = false, userns = false, load_modules = false;
 	const char *memory = nullptr, *pids_limit = nullptr, *cpus = nullptr, *storage = "overlay", *progress = "auto";
 	bool verbose = false, help = false, version = false, no_cache = false, cache_ls = false, cache_prune = false;
@@ -276,6 +287,13 @@ inline void apply(parsed &o, id what, const char *value, bool on)
 	case id::cache_prune: o.cache_prune = on; break;
 	case id::rm: o.rm = on; break;
 	case id::interactive: o.interactive = on; break;
+	case id::name: o.name = value; break;
+	case id::publish: o.publish.push_back(value); break;
+	case id::publish_all: o.publish_all = on; break;
+	case id::dns: o.dns.push_back(value); break;
+	case id::dns_search: o.dns_search.push_back(value); break;
+	case id::dns_option: o.dns_option.push_back(value); break;
+	case id::network_alias: o.network_alias.push_back(value); break;
 	}
 }
 
@@ -323,6 +341,9 @@ inline bool check_value(parsed &o, const flag &f, const char *value)
 		    strcmp(value, "no-new-privileges=true") == 0 || strcmp(value, "no-new-privileges:true") == 0)
 			return true;
 		return fail(o, "bad --security-opt %s: expected seccomp=unconfined, seccomp=PROFILE.json or no-new-privileges", value);
+	case id::dns:
+		return (*value && strspn(value, "0123456789abcdefABCDEF.:") == strlen(value) && strpbrk(value, ".:")) ||
+		       fail(o, "bad --dns %.64s: expected an IP address", value);
 	default:
 		return true;
 	}
@@ -414,6 +435,9 @@ inline bool parse(int argc, char *const *argv, parsed &o)
 		return fail(o, "--netns and --net %s exclude each other", o.net);
 	if ((o.subnet || o.ip) && !bridge)
 		return fail(o, "--%s needs --net NAME (a bridge network)", o.subnet ? "subnet" : "ip");
+	if ((!o.publish.empty() || o.publish_all || !o.network_alias.empty()) && !bridge)
+		return fail(o, "--%s needs --net NAME (a bridge network)",
+			    !o.publish.empty() ? "publish" : o.publish_all ? "publish-all" : "network-alias");
 	return true;
 }
 

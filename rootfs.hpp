@@ -312,10 +312,29 @@ inline int open_in_root(int root, const char *target, bool dir)
 	die("open %s in the container: too many levels of symbolic links", target);
 }
 
-// /etc/hosts and /etc/hostname name the container and its address, as docker gives them:
-// files of the container's own tmpfs, bound over the image's (created where missing). The
-// launcher never writes through a path of the image, nor into a volume's files.
-inline void bind_etc_files(int root, const char *hostname, const network::inside_config &net)
+// The regular file `name` of the container's /etc, for a bind mount over it: whatever else
+// the image put there (a symlink to its /etc/passwd, a directory, a device) is replaced by
+// an empty file first, so the mount never lands where the image points.
+inline int own_etc_file(int etc, const char *name)
+{
+	struct stat st;
+	if (fstatat(etc, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && !S_ISREG(st.st_mode)) {
+		if (unlinkat(etc, name, S_ISDIR(st.st_mode) ? AT_REMOVEDIR : 0) < 0)
+			die_errno("replace the image's /etc/%s", name);
+		step("replaced the image's /etc/%s (not a file) by a file", name);
+	}
+	sys::unique_fd made(openat(etc, name, O_RDONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644));
+	int fd = made ? openat(etc, name, O_PATH | O_NOFOLLOW | O_CLOEXEC) : -1;
+	if (fd < 0)
+		die_errno("create /etc/%s in the container", name);
+	return fd;
+}
+
+// /etc/hosts and /etc/hostname name the container and its address, as docker gives them,
+// and /etc/resolv.conf its resolvers (dns.hpp): files of the container's own tmpfs, bound
+// over the image's own files (made where missing). The launcher never writes through a
+// path of the image, nor into a volume's files.
+inline void bind_etc_files(int root, const char *hostname, const network::inside_config &net, const char *resolv)
 {
 	char hosts[256], addr[16] = "";
 	if (net.addr)
@@ -324,14 +343,15 @@ inline void bind_etc_files(int root, const char *hostname, const network::inside
 		 addr, net.addr ? "\t" : "", net.addr ? hostname : "", net.addr ? "\n" : "");
 	char name_line[80];
 	snprintf(name_line, sizeof name_line, "%s\n", hostname);
-	for (auto [path, text] : {std::pair{"/etc/hosts", hosts}, std::pair{"/etc/hostname", name_line}}) {
-		const char *name = path + 5; // in the tmpfs, beside root/
-		sys::unique_fd f(open(name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
+	sys::unique_fd etc(open_in_root(root, "/etc", true));
+	for (auto [name, text] : {std::pair{"hosts", (const char *)hosts}, std::pair{"hostname", (const char *)name_line},
+				  std::pair{"resolv.conf", resolv}}) {
+		sys::unique_fd f(open(name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644)); // in the tmpfs, beside root/
 		size_t n = strlen(text);
 		if (!f || write(f.get(), text, n) != ssize_t(n))
 			die_errno("write %s/%s", scratch, name);
-		sys::unique_fd target(open_in_root(root, path, false));
-		bind_fd(f.get(), target.get(), path);
+		sys::unique_fd target(own_etc_file(etc.get(), name));
+		bind_fd(f.get(), target.get(), name);
 	}
 }
 

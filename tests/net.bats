@@ -9,7 +9,7 @@ setup() {
 	NS=lnet-$BATS_TEST_NUMBER-$$
 	ip netns add "$NS"
 	# Forwarding on in the test namespace: isolation between networks must come from the
-	# launcher's bridges, not from a default.
+	# launcher's network tables, not from a default.
 	ip netns exec "$NS" sysctl -qw net.ipv4.ip_forward=1
 	export LAUNCHER_RUN=$BATS_TEST_TMPDIR/run
 }
@@ -215,7 +215,7 @@ add_other_tools_links() {
 	assert_output "$(printf 'inet 10.66.7.2/24\n1 packets transmitted, 1 packets received, 0%% packet loss')"
 	no_veth_left
 	run link_state red
-	assert_output "$(printf "bridge ['BROADCAST', 'MULTICAST', 'NO-CARRIER', 'UP'] None [('10.66.7.1', 24)]\n0")"
+	assert_output "$(printf "bridge ['BROADCAST', 'MULTICAST', 'NO-CARRIER', 'UP'] None [('10.66.7.1', 24)]\n1")"
 	run in_ns "$LAUNCHER" --net-rm red
 	assert_success
 	[ ! -e "$LAUNCHER_RUN/net/red" ]
@@ -269,16 +269,17 @@ add_other_tools_links() {
 	run in_ns "$LAUNCHER" --net red --subnet 10.66.8.0/24 "$BUSYBOX" true
 	assert_success
 	# What a launcher killed right after creating the bridge leaves: down, no gateway
-	# address, forwarding as the namespace's default (on here).
+	# address, forwarding as the namespace's default (off here, on once finished: the
+	# network routes to the world, its table keeps it apart from other networks).
 	in_ns ip link set red down
 	in_ns ip addr flush dev red
-	in_ns sysctl -qw net.ipv4.conf.red.forwarding=1
+	in_ns sysctl -qw net.ipv4.conf.red.forwarding=0
 	run in_ns "$LAUNCHER" --net red "$BUSYBOX" sh -c 'ping -c1 -W2 10.66.8.1 | grep received'
 	assert_success
 	assert_output "1 packets transmitted, 1 packets received, 0% packet loss"
 	no_veth_left
 	run link_state red
-	assert_output "$(printf "bridge ['BROADCAST', 'MULTICAST', 'NO-CARRIER', 'UP'] None [('10.66.8.1', 24)]\n0")"
+	assert_output "$(printf "bridge ['BROADCAST', 'MULTICAST', 'NO-CARRIER', 'UP'] None [('10.66.8.1', 24)]\n1")"
 }
 
 @test "a launcher killed with SIGKILL leaves a lease that the next start reclaims" {

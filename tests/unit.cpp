@@ -33,6 +33,8 @@
 #include "../seccomp.hpp"
 #include "../security.hpp"
 #include "../netlink.hpp"
+#include "../nfnetlink.hpp"
+#include "../dns.hpp"
 #include "../oci.hpp"
 #include "../state.hpp"
 #include "../bundle.hpp"
@@ -1629,6 +1631,195 @@ BOOST_AUTO_TEST_CASE(a_full_batch_overflows_instead_of_writing_past_its_end)
 		netlink::set_up(b, uint32_t(i + 1), nullptr, true, "up");
 	BOOST_TEST(b.overflowed());
 	BOOST_TEST(b.requests() == netlink::batch::max_requests);
+}
+
+// ---- nf_tables requests (nfnetlink.hpp) ----
+
+std::vector<unsigned char> le16s(std::initializer_list<uint16_t> words)
+{
+	std::vector<unsigned char> out;
+	for (uint16_t w : words)
+		out.push_back(uint8_t(w)), out.push_back(uint8_t(w >> 8));
+	return out;
+}
+
+std::vector<unsigned char> cat(std::initializer_list<std::vector<unsigned char>> parts)
+{
+	std::vector<unsigned char> out;
+	for (auto &p : parts)
+		out.insert(out.end(), p.begin(), p.end());
+	return out;
+}
+
+BOOST_AUTO_TEST_CASE(nf_tables_batch_markers_ask_no_ack_and_name_the_subsystem)
+{
+	netlink::batch b;
+	nft::batch_begin(b);
+	nft::batch_end(b);
+	auto bytes = b.bytes();
+	BOOST_REQUIRE(bytes.size() == 40u);
+	std::vector<unsigned char> got(bytes.begin(), bytes.end());
+	uint32_t seq;
+	memcpy(&seq, bytes.data() + 8, 4);
+	// len 20, type BATCH_BEGIN (16), flags REQUEST alone, seq, pid 0; nfgenmsg AF_UNSPEC,
+	// version 0, res_id NFNL_SUBSYS_NFTABLES big-endian.
+	auto want = cat({le32({20}), le16s({NFNL_MSG_BATCH_BEGIN, NLM_F_REQUEST}), le32({seq, 0}), {0, 0, 0, 10},
+			 le32({20}), le16s({NFNL_MSG_BATCH_END, NLM_F_REQUEST}), le32({seq + 1, 0}), {0, 0, 0, 10}});
+	BOOST_TEST(got == want);
+	BOOST_TEST(b.requests() == 0u); // the kernel acknowledges neither
+}
+
+BOOST_AUTO_TEST_CASE(nf_tables_owned_table_exact_bytes)
+{
+	netlink::batch b;
+	nft::new_table(b, "launcher-x", true, "create table");
+	auto bytes = b.bytes();
+	std::vector<unsigned char> got(bytes.begin(), bytes.end());
+	uint32_t seq;
+	memcpy(&seq, bytes.data() + 8, 4);
+	auto want = cat({le32({44}), le16s({NFNL_SUBSYS_NFTABLES << 8 | NFT_MSG_NEWTABLE, NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE}),
+			 le32({seq, 0}), {AF_INET, 0, 0, 0},
+			 le16s({15, NFTA_TABLE_NAME}), {'l', 'a', 'u', 'n', 'c', 'h', 'e', 'r', '-', 'x', 0, 0},
+			 le16s({8, NFTA_TABLE_FLAGS}), {0, 0, 0, NFT_TABLE_F_OWNER}});
+	BOOST_TEST(got == want);
+	BOOST_TEST(b.requests() == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(nf_tables_rule_of_one_masquerade_exact_bytes)
+{
+	netlink::batch b;
+	size_t r = nft::rule_begin(b, "t", "c", "add rule");
+	nft::masquerade(b);
+	nft::rule_end(b, r);
+	auto bytes = b.bytes();
+	std::vector<unsigned char> got(bytes.begin(), bytes.end());
+	uint32_t seq;
+	memcpy(&seq, bytes.data() + 8, 4);
+	auto want = cat({le32({60}), le16s({NFNL_SUBSYS_NFTABLES << 8 | NFT_MSG_NEWRULE,
+					  NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_APPEND}),
+			 le32({seq, 0}), {AF_INET, 0, 0, 0},
+			 le16s({6, NFTA_RULE_TABLE}), {'t', 0, 0, 0}, le16s({6, NFTA_RULE_CHAIN}), {'c', 0, 0, 0},
+			 le16s({24, NLA_F_NESTED | NFTA_RULE_EXPRESSIONS}),
+			 le16s({20, NLA_F_NESTED | NFTA_LIST_ELEM}),
+			 le16s({9, NFTA_EXPR_NAME}), {'m', 'a', 's', 'q', 0, 0, 0, 0},
+			 le16s({4, NLA_F_NESTED | NFTA_EXPR_DATA})});
+	BOOST_TEST(got == want);
+}
+
+// The expression list of the one rule in b: (name, its data's attributes) pairs.
+std::vector<std::pair<std::string, std::vector<std::pair<uint16_t, std::vector<unsigned char>>>>> rule_exprs(const netlink::batch &b)
+{
+	auto bytes = b.bytes();
+	auto top = attributes(bytes.subspan(16 + sizeof(nfgenmsg)));
+	BOOST_REQUIRE(top.size() == 3u);
+	BOOST_REQUIRE(top[2].first == (NLA_F_NESTED | NFTA_RULE_EXPRESSIONS));
+	std::vector<std::pair<std::string, std::vector<std::pair<uint16_t, std::vector<unsigned char>>>>> out;
+	for (auto &elem : attributes(top[2].second)) {
+		BOOST_REQUIRE(elem.first == (NLA_F_NESTED | NFTA_LIST_ELEM));
+		auto parts = attributes(elem.second);
+		BOOST_REQUIRE(parts.size() == 2u);
+		out.push_back({reinterpret_cast<const char *>(parts[0].second.data()), attributes(parts[1].second)});
+	}
+	return out;
+}
+
+std::vector<unsigned char> be32v(uint32_t v) { return {uint8_t(v >> 24), uint8_t(v >> 16), uint8_t(v >> 8), uint8_t(v)}; }
+
+BOOST_AUTO_TEST_CASE(nf_tables_address_match_loads_masks_and_compares)
+{
+	netlink::batch b;
+	size_t r = nft::rule_begin(b, "t", "c", "add rule");
+	nft::match_addr(b, nft::saddr, __builtin_bswap32(0x0a580100), 24, false);
+	nft::rule_end(b, r);
+	auto e = rule_exprs(b);
+	BOOST_REQUIRE(e.size() == 3u);
+	BOOST_TEST(e[0].first == "payload");
+	BOOST_REQUIRE(e[0].second.size() == 4u);
+	BOOST_TEST(e[0].second[0].second == be32v(NFT_REG_1));
+	BOOST_TEST(e[0].second[1].second == be32v(NFT_PAYLOAD_NETWORK_HEADER));
+	BOOST_TEST(e[0].second[2].second == be32v(12));
+	BOOST_TEST(e[0].second[3].second == be32v(4));
+	BOOST_TEST(e[1].first == "bitwise");
+	auto mask = attributes(e[1].second[3].second);
+	BOOST_TEST(mask[0].second == (std::vector<unsigned char>{255, 255, 255, 0}));
+	BOOST_TEST(e[2].first == "cmp");
+	BOOST_TEST(e[2].second[1].second == be32v(NFT_CMP_NEQ));
+	BOOST_TEST(attributes(e[2].second[2].second)[0].second == (std::vector<unsigned char>{10, 88, 1, 0}));
+}
+
+BOOST_AUTO_TEST_CASE(nf_tables_dnat_to_address_and_port_registers)
+{
+	netlink::batch b;
+	size_t r = nft::rule_begin(b, "t", "c", "add rule");
+	nft::dnat(b);
+	nft::verdict(b, NF_DROP);
+	nft::rule_end(b, r);
+	auto e = rule_exprs(b);
+	BOOST_REQUIRE(e.size() == 2u);
+	BOOST_TEST(e[0].first == "nat");
+	BOOST_REQUIRE(e[0].second.size() == 4u);
+	BOOST_TEST(e[0].second[0].first == NFTA_NAT_TYPE);
+	BOOST_TEST(e[0].second[0].second == be32v(NFT_NAT_DNAT));
+	BOOST_TEST(e[0].second[1].second == be32v(NFPROTO_IPV4));
+	BOOST_TEST(e[0].second[2].second == be32v(NFT_REG_1));
+	BOOST_TEST(e[0].second[3].second == be32v(NFT_REG_2));
+	BOOST_TEST(e[1].first == "immediate");
+	BOOST_TEST(e[1].second[0].second == be32v(NFT_REG_VERDICT));
+	auto code = attributes(attributes(e[1].second[1].second)[0].second);
+	BOOST_TEST(code[0].second == be32v(NF_DROP));
+}
+
+BOOST_AUTO_TEST_CASE(a_network_table_is_one_transaction_that_fits_one_batch)
+{
+	static netlink::batch b;
+	network::build_network_table(b, "red", {0x0a580100, 24});
+	BOOST_TEST(!b.overflowed());
+	BOOST_TEST(b.requests() == 13u); // begin and end are not acknowledged
+	auto bytes = b.bytes();
+	nlmsghdr first, last;
+	memcpy(&first, bytes.data(), sizeof first);
+	BOOST_TEST(first.nlmsg_type == NFNL_MSG_BATCH_BEGIN);
+	size_t off = 0;
+	while (off < bytes.size()) {
+		memcpy(&last, bytes.data() + off, sizeof last);
+		off += netlink::align(last.nlmsg_len);
+	}
+	BOOST_TEST(off == bytes.size());
+	BOOST_TEST(last.nlmsg_type == NFNL_MSG_BATCH_END);
+}
+
+// ---- resolv.conf (dns.hpp) ----
+
+std::string resolv(const char *host, dns::settings s)
+{
+	char out[512];
+	BOOST_REQUIRE(dns::resolv_conf(host, s, out, sizeof out));
+	return out;
+}
+
+BOOST_AUTO_TEST_CASE(resolv_conf_drops_loopback_servers_outside_the_host_network)
+{
+	const char *host = "# by hand\nnameserver 127.0.0.53\nnameserver ::1\n  nameserver 192.0.2.1\nsearch a.test\n";
+	BOOST_TEST(resolv(host, {}) == "# by hand\n  nameserver 192.0.2.1\nsearch a.test\n");
+	dns::settings h;
+	h.host_network = true;
+	BOOST_TEST(resolv(host, h) == host);
+	BOOST_TEST(resolv("nameserver 127.0.1.1\n", {}) == "nameserver 8.8.8.8\nnameserver 8.8.4.4\n");
+	BOOST_TEST(resolv("", {}) == "nameserver 8.8.8.8\nnameserver 8.8.4.4\n");
+	BOOST_TEST(dns::only_loopback_servers("nameserver 127.0.0.53\noptions edns0\n"));
+	BOOST_TEST(!dns::only_loopback_servers("nameserver 127.0.0.53\nnameserver 10.0.0.1\n"));
+	BOOST_TEST(!dns::only_loopback_servers("search a.test\n"));
+}
+
+BOOST_AUTO_TEST_CASE(resolv_conf_flags_replace_their_lines)
+{
+	const char *servers[] = {"192.0.2.9", "2001:db8::1"}, *search[] = {"b.test"}, *opts[] = {"ndots:2", "edns0"};
+	dns::settings s = {servers, search, opts, false};
+	BOOST_TEST(resolv("nameserver 192.0.2.1\ndomain a.test\nsearch a.test\noptions rotate\nsortlist 10.0.0.0\n", s) ==
+		   "sortlist 10.0.0.0\nnameserver 192.0.2.9\nnameserver 2001:db8::1\nsearch b.test\noptions ndots:2 edns0\n");
+	char tiny[16];
+	BOOST_TEST(!dns::resolv_conf("nameserver 192.0.2.1\n", {}, tiny, sizeof tiny));
+	BOOST_TEST(strlen(tiny) < sizeof tiny);
 }
 
 BOOST_AUTO_TEST_CASE(cidr_and_leases_arithmetic)

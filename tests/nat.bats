@@ -1,0 +1,181 @@
+#!/usr/bin/env bats
+# Networks that reach the world: masquerade out, published ports in, resolv.conf, names.
+# Every test runs in network namespaces it makes: $NS stands for the host, $UP for the world
+# beyond it (tests/upstream.py: a web server whose page names its client's address, and a
+# DNS responder), joined by a veth. No traffic leaves those namespaces, and the nf_tables
+# rules the launcher makes live in $NS's netns, never the real host's.
+
+load helpers
+
+HOST_ADDR=198.18.0.1
+UP_ADDR=198.18.0.2
+
+setup() {
+	common_setup
+	NS=lnat-$BATS_TEST_NUMBER-$$
+	UP=$NS-up
+	ip netns add "$NS"
+	ip netns add "$UP"
+	ip -n "$NS" link add uplink type veth peer name eth0 netns "$UP"
+	ip -n "$NS" addr add "$HOST_ADDR/24" dev uplink
+	ip -n "$UP" addr add "$UP_ADDR/24" dev eth0
+	for ns in "$NS" "$UP"; do ip -n "$ns" link set lo up; done
+	ip -n "$NS" link set uplink up
+	ip -n "$UP" link set eth0 up
+	export LAUNCHER_RUN=$BATS_TEST_TMPDIR/run
+	nsenter --net=/run/netns/"$UP" python3 tests/upstream.py "$UP_ADDR" upstream.test="$UP_ADDR" \
+		</dev/null >"$BATS_TEST_TMPDIR/upstream.log" 2>&1 &
+	UP_PID=$!
+	wait_for "$BATS_TEST_TMPDIR/upstream.log" ready
+}
+
+teardown() {
+	kill "$UP_PID" 2>/dev/null || true
+	for pid in ${KEEP_PIDS:-}; do kill -KILL "$pid" 2>/dev/null || true; done
+	ip netns del "$UP" 2>/dev/null || true
+	ip netns del "$NS" 2>/dev/null || true
+	common_teardown
+}
+
+# nsenter, not ip netns exec: that remounts /sys, which hides the cgroup file systems a
+# container's device policy needs.
+in_ns() { nsenter --net=/run/netns/"$NS" "$@"; }
+in_up() { nsenter --net=/run/netns/"$UP" "$@"; }
+
+# The launcher's nf_tables rules in the test's host namespace (tables launcher-*).
+launcher_rules() { in_ns nft list ruleset | sed -n '/^table ip launcher-/,/^}/p'; }
+
+@test "a container on red fetches a page from upstream through the masquerade: upstream sees the host's address" {
+	run in_ns "$LAUNCHER" --net red "$BUSYBOX" wget -qO- "http://$UP_ADDR/"
+	assert_success
+	assert_output "upstream page for $HOST_ADDR"
+	# The network's table: masquerade, isolation, in a table of the launcher's own.
+	run launcher_rules
+	assert_line --partial "ip saddr 10.88.0.0/24 ip daddr != 10.88.0.0/24 masquerade"
+	assert_line --partial 'oifname "red" iifname != "red"'
+	in_ns "$LAUNCHER" --net-rm red
+	run launcher_rules
+	assert_output ""
+}
+
+# Runs the rest with $BATS_TEST_TMPDIR/resolv.conf as the host's /etc/resolv.conf (a mount
+# namespace of its own, so the real host's file is never touched).
+with_resolv() { in_ns unshare -m --propagation private sh -c 'mount --bind "$0" /etc/resolv.conf && exec "$@"' "$BATS_TEST_TMPDIR/resolv.conf" "$@"; }
+
+@test "/etc/resolv.conf is the host's with its loopback resolvers dropped; names resolve through upstream" {
+	printf 'nameserver 127.0.0.53\nnameserver %s\nsearch example.test\noptions edns0\n' "$UP_ADDR" >"$BATS_TEST_TMPDIR/resolv.conf"
+	run with_resolv "$LAUNCHER" --net red "$BUSYBOX" sh -c 'cat /etc/resolv.conf; wget -qO- http://upstream.test/'
+	assert_success
+	assert_output "$(printf 'nameserver %s\nsearch example.test\noptions edns0\nupstream page for %s' "$UP_ADDR" "$HOST_ADDR")"
+	# --net host shares the host's resolvers, loopback ones included; --net none drops them too.
+	run with_resolv "$LAUNCHER" --net host "$BUSYBOX" cat /etc/resolv.conf
+	assert_success
+	assert_output "$(cat "$BATS_TEST_TMPDIR/resolv.conf")"
+	run with_resolv "$LAUNCHER" "$BUSYBOX" cat /etc/resolv.conf
+	assert_output "$(printf 'nameserver %s\nsearch example.test\noptions edns0' "$UP_ADDR")"
+	# Only loopback resolvers: docker's defaults stand in.
+	printf 'nameserver 127.0.0.53\n' >"$BATS_TEST_TMPDIR/resolv.conf"
+	run with_resolv "$LAUNCHER" --net red "$BUSYBOX" cat /etc/resolv.conf
+	assert_output "$(printf 'nameserver 8.8.8.8\nnameserver 8.8.4.4')"
+}
+
+@test "--dns, --dns-search and --dns-option replace the host's lines; a bad --dns fails with 125" {
+	printf 'nameserver 192.0.2.53\nsearch example.test\noptions edns0\n# kept\n' >"$BATS_TEST_TMPDIR/resolv.conf"
+	run with_resolv "$LAUNCHER" --net red --dns "$UP_ADDR" --dns-search a.test --dns-search b.test --dns-option ndots:2 \
+		"$BUSYBOX" sh -c 'cat /etc/resolv.conf; wget -qO- http://upstream.test/'
+	assert_success
+	assert_output "$(printf '# kept\nnameserver %s\nsearch a.test b.test\noptions ndots:2\nupstream page for %s' "$UP_ADDR" "$HOST_ADDR")"
+	run in_ns "$LAUNCHER" --dns not-an-address "$BUSYBOX" true
+	assert_failure 125
+	assert_output "launcher: bad --dns not-an-address: expected an IP address"
+}
+
+@test "an image's /etc/resolv.conf and /etc/hosts symlinks are replaced, never followed" {
+	mkdir -p "$BATS_TEST_TMPDIR/layer/etc"
+	ln -s passwd "$BATS_TEST_TMPDIR/layer/etc/resolv.conf"
+	ln -s ../../../etc/shadow "$BATS_TEST_TMPDIR/layer/etc/hosts"
+	tar -C "$BATS_TEST_TMPDIR/layer" -cf "$BATS_TEST_TMPDIR/layer.tar" etc
+	hostile_image links
+	run in_ns "$LAUNCHER" --dns "$UP_ADDR" "$BATS_TEST_TMPDIR/links.tar" sh -c 'cat /etc/resolv.conf; head -1 /etc/passwd; ls -l /etc/hosts | cut -c1'
+	assert_success
+	assert_output "$(printf 'nameserver %s\nroot:x:0:0:root:/root:/bin/sh\n-' "$UP_ADDR")"
+}
+
+# Starts a container "web" on --net red with the flags given, serving "page of web" on its
+# port 80 with busybox httpd; sets WEB (the launcher's pid) and WEB_OUT.
+start_web() {
+	WEB_OUT=$BATS_TEST_TMPDIR/web-$RANDOM
+	nsenter --net=/run/netns/"$NS" "$LAUNCHER" --net red "$@" "$BUSYBOX" sh -c \
+		'mkdir /www && echo "page of web" >/www/index.html && httpd -p 80 -h /www && echo ready && exec sleep 30' \
+		</dev/null >"$WEB_OUT" 2>&1 &
+	WEB=$!
+	KEEP_PIDS="${KEEP_PIDS:-} $WEB"
+	wait_for "$WEB_OUT" ready
+}
+
+# The published ports' tables (launcher-red-ADDR), not the network's own.
+port_tables() { in_ns nft list tables | grep -E '^table ip launcher-[a-z]+-[0-9.]+$' || true; }
+
+@test "-p 8080:80 is reached from 127.0.0.1, the host's address, upstream, and a peer through the host port" {
+	start_web -p 8080:80
+	run in_ns busybox wget -qO- http://127.0.0.1:8080/
+	assert_success
+	assert_output "page of web"
+	run in_ns busybox wget -qO- "http://$HOST_ADDR:8080/"
+	assert_output "page of web"
+	run in_up busybox wget -qO- "http://$HOST_ADDR:8080/"
+	assert_output "page of web"
+	run in_ns "$LAUNCHER" --net red "$BUSYBOX" sh -c "wget -qO- http://$HOST_ADDR:8080/ && wget -qO- http://10.88.0.1:8080/"
+	assert_success
+	assert_output "$(printf 'page of web\npage of web')"
+	# The port's rules: DNAT in a table of the container's own.
+	run port_tables
+	assert_output "table ip launcher-red-10.88.0.2"
+	run in_ns nft list table ip launcher-red-10.88.0.2
+	assert_line --partial "fib daddr type local tcp dport 8080 dnat to 10.88.0.2:80"
+	kill "$WEB"
+	wait "$WEB" || true
+	run port_tables
+	assert_output ""
+	run in_ns busybox wget -T2 -qO- http://127.0.0.1:8080/
+	assert_failure
+}
+
+@test "two containers cannot publish one host port; a SIGKILLed launcher's port and rules are reclaimed" {
+	start_web -p 8080:80 -p 127.0.0.1:5353:53/udp
+	run in_ns "$LAUNCHER" --net red -p 9000-9001:7000-7001 -p 8080:81 "$BUSYBOX" true
+	assert_failure 125
+	assert_output "launcher: host port 8080/tcp is already published by another container"
+	run port_tables
+	assert_output "table ip launcher-red-10.88.0.2"
+	ls "$LAUNCHER_RUN/ports" >&2
+	run ls "$LAUNCHER_RUN/ports"
+	assert_output "$(printf 'tcp-8080\nudp-5353')"
+	run in_ns nft list table ip launcher-red-10.88.0.2
+	assert_line --partial "ip daddr 127.0.0.1 udp dport 5353 dnat to 10.88.0.2:53"
+	kill -KILL "$WEB"
+	wait "$WEB" || true
+	run port_tables
+	assert_output ""
+	start_web -p 8080:80
+	run in_ns busybox wget -qO- http://127.0.0.1:8080/
+	assert_output "page of web"
+	kill "$WEB"
+	wait "$WEB" || true
+	run port_tables
+	assert_output ""
+}
+
+@test "bad --publish values fail with 125 and leave nothing; -p needs a bridge network" {
+	for bad in 8080 :80x 8080:0 8080:65536 8080-8081:80 1.2.3:8080:80 8080:80/sctp 9-8:1-2; do
+		[ "$bad" = 8080 ] && continue # CTR alone is docker's: a free host port
+		run in_ns "$LAUNCHER" --net red -p "$bad" "$BUSYBOX" true
+		assert_failure 125
+		assert_output --partial "launcher: bad --publish $bad: expected"
+	done
+	run in_ns "$LAUNCHER" -p 8080:80 "$BUSYBOX" true
+	assert_failure 125
+	assert_output "launcher: --publish needs --net NAME (a bridge network)"
+	run port_tables
+	assert_output ""
+}
