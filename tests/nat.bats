@@ -179,3 +179,34 @@ port_tables() { in_ns nft list tables | grep -E '^table ip launcher-[a-z]+-[0-9.
 	run port_tables
 	assert_output ""
 }
+
+@test "no ip, nft, iptables or other helper is ever executed: only the launcher and the container's command" {
+	run in_ns strace -f -qq -e trace=execve,execveat -o "$BATS_TEST_TMPDIR/trace" \
+		"$LAUNCHER" --net red -p 8080:80 --dns "$UP_ADDR" "$BUSYBOX" wget -qO- "http://$UP_ADDR/"
+	assert_success
+	assert_output "upstream page for $HOST_ADDR"
+	in_ns "$LAUNCHER" --net-rm red
+	# Each executed path: the launcher itself, its sealed copy (execveat of a memfd), and
+	# the container's command.
+	run sh -c "grep -o 'exec[a-z]*([^,]*,' '$BATS_TEST_TMPDIR/trace' | sort -u"
+	cat "$BATS_TEST_TMPDIR/trace" >&2
+	assert_equal "${#lines[@]}" 3
+	assert_line "execve(\"$LAUNCHER\","
+	assert_line --regexp '^execveat\([0-9]+,$'
+	assert_line 'execve("/bin/wget",'
+}
+
+@test "red and blue stay apart with NAT on; upstream cannot reach a container but through a published port" {
+	start_web
+	run in_ns "$LAUNCHER" --net blue "$BUSYBOX" sh -c 'wget -T2 -qO- http://10.88.0.2/; ping -c1 -W1 10.88.0.2'
+	assert_failure
+	assert_output --partial "0 packets received"
+	in_up ip route add 10.88.0.0/16 via "$HOST_ADDR"
+	run in_up busybox wget -T2 -qO- http://10.88.0.2/
+	assert_failure
+	run in_ns "$LAUNCHER" --net red "$BUSYBOX" wget -qO- http://10.88.0.2/
+	assert_success
+	assert_output "page of web"
+	kill "$WEB"
+	wait "$WEB" || true
+}
