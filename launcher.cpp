@@ -106,8 +106,10 @@ struct go_message {
 	network::inside_config net;
 };
 
-// The container's /etc/resolv.conf, composed by the host side before the clone (dns.hpp).
-static char resolv_conf[4096];
+// The container's /etc/resolv.conf, composed by the host side before the clone (dns.hpp),
+// and on a bridge network the path of its hosts file (network.hpp): PID 1 blanks the
+// environment ($LAUNCHER_RUN) before it reads them.
+static char resolv_conf[4096], shared_hosts[PATH_MAX];
 
 static void compose_resolv_conf(const options::parsed &o)
 {
@@ -163,6 +165,9 @@ static limits::cgroup container_cgroups;
 	if (netns_fd >= 0 && (setns(netns_fd, CLONE_NEWNET) < 0 || close(netns_fd) < 0))
 		die_errno("join network namespace %s", o.netns);
 	rootfs::open_volume_sources(spec);
+	sys::unique_fd hosts(go.net.addr ? open(shared_hosts, O_RDONLY | O_NOFOLLOW | O_CLOEXEC) : -1);
+	if (go.net.addr && !hosts)
+		die_errno("open %s", shared_hosts);
 	rootfs::host_nodes nodes;
 	if (spec.userns)
 		rootfs::open_host_nodes(nodes);
@@ -179,7 +184,8 @@ static limits::cgroup container_cgroups;
 	sys::unique_fd root(open("root", O_PATH | O_DIRECTORY | O_CLOEXEC));
 	if (!root)
 		die_errno("open %s/root", rootfs::scratch);
-	rootfs::bind_etc_files(root.get(), spec.hostname, go.net, resolv_conf);
+	rootfs::bind_etc_files(root.get(), spec.hostname, go.net, resolv_conf, hosts.get());
+	hosts.reset();
 	rootfs::mount_kernel_filesystems(root.get(), spec.userns ? &nodes : nullptr, container_cgroups, spec.privileged);
 	rootfs::mount_volumes(spec, root.get());
 	if (!spec.privileged)
@@ -225,7 +231,7 @@ static void release_host_resources()
 {
 	layers::abandon_partial_layer();
 	ports::release(net_ports);
-	network::release(net_attachment.l);
+	network::leave(net_attachment);
 	if (container_pid > 0)
 		limits::kill_v2(container_cgroups); // every process of its cgroup, and PID 1, maybe not in it yet:
 	if (container_pid > 0 && kill(container_pid, SIGKILL) == 0)
@@ -304,6 +310,8 @@ static int open_netns(const char *name)
 			    std::size(maps));
 	sys::unique_fd netns(o.netns ? open_netns(o.netns) : -1);
 	compose_resolv_conf(o);
+	if (bridge)
+		snprintf(shared_hosts, sizeof shared_hosts, "%s/net/%s/hosts", network::run_dir(), o.net);
 	sigset_t blocked;
 	init::block_signals(blocked);
 	int go[2];
@@ -336,7 +344,9 @@ static int open_netns(const char *name)
 	if (spec.cgroup.any())
 		limits::enter(container_cgroups, pid_t(pid), born_in_cgroup);
 	if (bridge) {
-		network::attach(net_attachment, o.net, o.subnet, o.ip, pid_t(pid));
+		std::vector<const char *> names = {spec.hostname, o.name};
+		names.insert(names.end(), o.network_alias.begin(), o.network_alias.end());
+		network::attach(net_attachment, o.net, o.subnet, o.ip, pid_t(pid), names);
 		msg.net = net_attachment.inside;
 		step("attached to network %s as %s (%s)", o.net, net_attachment.l.name, net_attachment.host_if);
 		ports::publish(net_ports, o.net, msg.net.addr, {maps, map_count});

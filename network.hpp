@@ -190,7 +190,7 @@ inline void forget_state(state &st)
 // Removes the state, its record of the subnet first, while holding its lock.
 inline void remove_state(state &st)
 {
-	for (const char *file : {"subnet", "bridge", "lock"})
+	for (const char *file : {"subnet", "bridge", "hosts", "lock"})
 		if (unlinkat(st.dirfd.get(), file, 0) < 0 && errno != ENOENT)
 			sys::die_errno("remove %s/%s", st.dir, file);
 	if (rmdir(st.dir) < 0)
@@ -599,6 +599,73 @@ inline void release(lease &l)
 	l.fd.reset();
 }
 
+// ---- Names ---------------------------------------------------------------------------------
+//
+// Containers of one network resolve each other through one hosts file, NAME/hosts, bound
+// read-only over every member's /etc/hosts: no daemon, and every resolver reads it (musl,
+// glibc, busybox). It is made again from the leases that live launchers hold, each lease
+// file naming its container on its second line (host name, --name, --network-alias), by
+// every launcher that joins or leaves, under the network's lock, and written in place (the
+// bind mounts hold its inode): new content over the old, then cut to length, so a reader
+// never finds it empty. A SIGKILLed launcher's lease is stale (unlocked): the next start or
+// end on the network removes it, and its names with it.
+
+inline void write_lease_names(lease &l, std::span<const char *const> names)
+{
+	char text[512] = "";
+	for (const char *name : names) {
+		if (!name || !*name || strlen(text) + strlen(name) + 2 >= sizeof text)
+			continue;
+		if (*text)
+			strcat(text, " ");
+		strcat(text, name);
+	}
+	strcat(text, "\n");
+	char pid[16];
+	off_t at = snprintf(pid, sizeof pid, "%d\n", getpid()); // after try_lease's first line
+	if (pwrite(l.fd.get(), text, strlen(text), at) != ssize_t(strlen(text)))
+		sys::die_errno("write lease %s", l.name);
+}
+
+// Rewrites dirfd's hosts file from the live leases (stale ones are removed). false, errno
+// set, when it cannot.
+inline bool update_hosts(int dirfd)
+{
+	static char text[1 << 16];
+	size_t n = size_t(snprintf(text, sizeof text, "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n"));
+	int fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *d = fd >= 0 ? fdopendir(fd) : nullptr;
+	if (!d)
+		return false;
+	while (dirent *e = readdir(d)) {
+		uint32_t ip;
+		if (!parse_ipv4(e->d_name, ip))
+			continue;
+		lease stale;
+		if (try_lease(dirfd, ip, stale)) {
+			release(stale); // its launcher died
+			continue;
+		}
+		char buf[600];
+		sys::unique_fd l(openat(dirfd, e->d_name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
+		ssize_t got = l ? read(l.get(), buf, sizeof buf - 1) : -1;
+		if (got <= 0)
+			continue; // released meanwhile, or its names not written yet (its launcher updates after)
+		buf[got] = 0;
+		char *names = strchr(buf, '\n');
+		char *end = names ? strchr(names + 1, '\n') : nullptr;
+		if (!end || end == names + 1)
+			continue;
+		*end = 0;
+		int w = snprintf(text + n, sizeof text - n, "%s\t%s\n", e->d_name, names + 1);
+		if (w > 0 && size_t(w) < sizeof text - n)
+			n += size_t(w);
+	}
+	closedir(d);
+	sys::unique_fd hosts(openat(dirfd, "hosts", O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644));
+	return hosts && pwrite(hosts.get(), text, n, 0) == ssize_t(n) && ftruncate(hosts.get(), off_t(n)) == 0;
+}
+
 // ---- Attaching a container ----------------------------------------------------------------
 
 // What the host side tells the container's PID 1 about its network.
@@ -616,7 +683,8 @@ struct attachment {
 
 // Host side of `--net NAME`: the network (created on first use), an address lease, and a
 // veth pair whose peer is created as eth0 directly in the container's namespace.
-inline void attach(attachment &a, const char *name, const char *subnet_flag, const char *ip_flag, pid_t container)
+inline void attach(attachment &a, const char *name, const char *subnet_flag, const char *ip_flag, pid_t container,
+		   std::span<const char *const> names)
 {
 	netlink::socket nl;
 	if (!nl.open())
@@ -671,6 +739,9 @@ inline void attach(attachment &a, const char *name, const char *subnet_flag, con
 	uint32_t ip;
 	parse_ipv4(a.l.name, ip);
 	a.inside = {ip, gateway(subnet), subnet.prefix};
+	write_lease_names(a.l, names);
+	if (!update_hosts(a.st.dirfd.get()))
+		sys::die_errno("update %s/hosts", a.st.dir);
 	a.st.lock.reset(); // the lease is held: --net-rm will see it
 
 	uint32_t tag;
@@ -685,6 +756,19 @@ inline void attach(attachment &a, const char *name, const char *subnet_flag, con
 		netlink::new_veth(b, a.host_if, bridge, "eth0", uint32_t(container), create);
 		netlink::set_up(b, 0, a.host_if, true, up);
 	}, r, "veth");
+}
+
+// The container leaves: its lease goes, and its names with it. Never dies (it runs on the
+// way out of a failure too): a hosts file it cannot update keeps the names until the next
+// start or end on the network.
+inline void leave(attachment &a)
+{
+	if (!a.l.fd)
+		return;
+	release(a.l);
+	sys::unique_fd lock(openat(a.st.dirfd.get(), "lock", O_RDWR | O_CLOEXEC));
+	if (lock && flock(lock.get(), LOCK_EX) == 0)
+		update_hosts(a.st.dirfd.get());
 }
 
 // `--net-rm NAME`: removes a network that no live launcher uses: its bridge, if it is one

@@ -332,9 +332,12 @@ inline int own_etc_file(int etc, const char *name)
 
 // /etc/hosts and /etc/hostname name the container and its address, as docker gives them,
 // and /etc/resolv.conf its resolvers (dns.hpp): files of the container's own tmpfs, bound
-// over the image's own files (made where missing). The launcher never writes through a
-// path of the image, nor into a volume's files.
-inline void bind_etc_files(int root, const char *hostname, const network::inside_config &net, const char *resolv)
+// over the image's own files (made where missing). On a bridge network /etc/hosts is the
+// network's hosts file instead (network.hpp's names), bound read-only: no member may
+// rewrite its peers' names. The launcher never writes through a path of the image, nor
+// into a volume's files.
+inline void bind_etc_files(int root, const char *hostname, const network::inside_config &net, const char *resolv,
+			   int shared_hosts)
 {
 	char hosts[256], addr[16] = "";
 	if (net.addr)
@@ -346,11 +349,16 @@ inline void bind_etc_files(int root, const char *hostname, const network::inside
 	sys::unique_fd etc(open_in_root(root, "/etc", true));
 	for (auto [name, text] : {std::pair{"hosts", (const char *)hosts}, std::pair{"hostname", (const char *)name_line},
 				  std::pair{"resolv.conf", resolv}}) {
+		sys::unique_fd target(own_etc_file(etc.get(), name));
+		if (shared_hosts >= 0 && strcmp(name, "hosts") == 0) {
+			bind_fd(shared_hosts, target.get(), "the network's hosts file on /etc/hosts");
+			remount_read_only(etc.get(), name, MS_NOSUID | MS_NODEV | MS_NOEXEC, "/etc/hosts");
+			continue;
+		}
 		sys::unique_fd f(open(name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644)); // in the tmpfs, beside root/
 		size_t n = strlen(text);
 		if (!f || write(f.get(), text, n) != ssize_t(n))
 			die_errno("write %s/%s", scratch, name);
-		sys::unique_fd target(own_etc_file(etc.get(), name));
 		bind_fd(f.get(), target.get(), name);
 	}
 }

@@ -210,3 +210,26 @@ port_tables() { in_ns nft list tables | grep -E '^table ip launcher-[a-z]+-[0-9.
 	kill "$WEB"
 	wait "$WEB" || true
 }
+
+@test "peers resolve a container by --name and --network-alias; it disappears when it ends or its launcher is SIGKILLed" {
+	start_web --name web --network-alias www
+	run in_ns "$LAUNCHER" --net red "$BUSYBOX" sh -c 'wget -qO- http://web/ && wget -qO- http://www/ && grep -c "	[0-9a-f]* web www$" /etc/hosts && echo x >>/etc/hosts'
+	assert_failure
+	assert_output --partial "$(printf 'page of web\npage of web\n1\n')"
+	assert_output --partial "Read-only file system"
+	kill "$WEB"
+	wait "$WEB" || true
+	run in_ns "$LAUNCHER" --net red "$BUSYBOX" sh -c 'grep -c web /etc/hosts; wget -T2 -qO- http://web/'
+	assert_failure
+	assert_line 0
+	start_web --name web
+	kill -KILL "$WEB"
+	wait "$WEB" || true
+	run in_ns "$LAUNCHER" --net red "$BUSYBOX" sh -c 'grep -c web /etc/hosts; wget -T2 -qO- http://web/'
+	assert_failure
+	assert_line 0
+	# --network-alias needs a bridge network.
+	run in_ns "$LAUNCHER" --network-alias www "$BUSYBOX" true
+	assert_failure 125
+	assert_output "launcher: --network-alias needs --net NAME (a bridge network)"
+}
