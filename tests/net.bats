@@ -138,7 +138,7 @@ add_other_tools_links() {
 	assert_success
 	no_veth_left
 	run ls "$LAUNCHER_RUN/net/red"
-	assert_output "$(printf 'bridge\nlock\nsubnet')"
+	assert_output "$(printf 'bridge\nhosts\nlock\nsubnet')"
 	run in_ns "$LAUNCHER" --net-rm red
 	assert_success
 	run in_ns ip link show red
@@ -256,7 +256,7 @@ add_other_tools_links() {
 	assert_output "launcher: network red: the link of that name is not the launcher's bridge (kind $KIND)"
 	[ "$(link_state red)" = "$before" ]
 	run ls "$LAUNCHER_RUN/net/red"
-	assert_output "$(printf 'bridge\nlock\nsubnet')"
+	assert_output "$(printf 'bridge\nhosts\nlock\nsubnet')"
 	[ "$(cat "$LAUNCHER_RUN/net/red/subnet")" = "$subnet" ]
 	# State without a link: --net-rm cleans it up.
 	in_ns ip link del red
@@ -285,7 +285,9 @@ add_other_tools_links() {
 @test "a launcher killed with SIGKILL leaves a lease that the next start reclaims" {
 	serve red --subnet 10.77.0.0/30
 	[ "$ADDR" = 10.77.0.2 ]
-	[ "$(cat "$LAUNCHER_RUN/net/red/10.77.0.2")" = "$PID" ]
+	# The lease names its launcher's pid, then the container's names (its host name).
+	[ "$(head -1 "$LAUNCHER_RUN/net/red/10.77.0.2")" = "$PID" ]
+	[[ "$(sed -n 2p "$LAUNCHER_RUN/net/red/10.77.0.2")" =~ ^[0-9a-f]{12}$ ]]
 	# The only container address of a /30 is taken: a second start fails, and cleanly.
 	run in_ns "$LAUNCHER" --net red "$BUSYBOX" true
 	assert_failure 125
@@ -344,5 +346,5 @@ add_other_tools_links() {
 	wait
 	no_veth_left
 	run ls "$LAUNCHER_RUN/net/red"
-	assert_output "$(printf 'bridge\nlock\nsubnet')"
+	assert_output "$(printf 'bridge\nhosts\nlock\nsubnet')"
 }
