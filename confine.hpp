@@ -85,9 +85,22 @@ inline void pid1(const container_spec &spec)
 }
 
 // runc's CVE-2019-5736: a container process opened /proc/PID/exe of the runtime and
-// overwrote the host binary. PID 1 of our containers is the launcher, so before anything
-// else it re-executes itself from a sealed in-memory copy: /proc/1/exe then names a memfd
-// that no one can write, and the host binary is never reachable from inside.
+// overwrote the host binary. PID 1 of our containers is the launcher, made non-dumpable
+// before any other process of the container exists (container_main), and the kernel then
+// lets a process follow its /proc/1/exe only with CAP_SYS_PTRACE in the launcher's user
+// namespace (ptrace_may_access), or read its /proc/1/map_files with CAP_SYS_ADMIN or
+// CAP_CHECKPOINT_RESTORE there. A container that may hold one of them (--privileged,
+// --cap-add) gets a PID 1 run from a sealed copy (below), so that even then /proc/1/exe
+// names a memfd no one can write, never the host binary. The re-exec costs a copy of the
+// binary and a second exec, about 0.3 ms of a 3 ms start (BENCHMARKS.md): the others skip it.
+inline bool pid1_exe_reachable(const container_spec &spec)
+{
+	constexpr uint64_t reach = uint64_t(1) << CAP_SYS_PTRACE | uint64_t(1) << CAP_SYS_ADMIN |
+				   uint64_t(1) << CAP_CHECKPOINT_RESTORE;
+	return spec.privileged || (spec.caps & reach);
+}
+
+// Re-executes the launcher from a sealed in-memory copy of itself (a no-op in the copy).
 inline void reexec_from_sealed_copy(char **argv)
 {
 	sys::unique_fd self(open("/proc/self/exe", O_RDONLY | O_CLOEXEC));

@@ -450,12 +450,13 @@ int main(int argc, char **argv)
 			if (!machine::load_module(m))
 				die_errno("load module %s", m);
 
-	confine::reexec_from_sealed_copy(machine_init ? original_argv : argv);
 	image_archive img;
 	layers::open_image(img, const_cast<char *>(o.image), o.image_ref);
-	step("read image %s%s%s: %zu layers", img.path, *img.res.name ? " " : "", img.res.name, img.layers.size());
 	container_spec spec;
 	container::make_spec(spec, o, img);
+	if (confine::pid1_exe_reachable(spec))
+		confine::reexec_from_sealed_copy(machine_init ? original_argv : argv);
+	step("read image %s%s%s: %zu layers", img.path, *img.res.name ? " " : "", img.res.name, img.layers.size());
 	// The cache holds layers as real root unpacks them, for overlayfs; a user namespace,
 	// the copy storage and a machine's init (nothing outlives its boot) unpack afresh.
 	spec.overlay = strcmp(o.storage, "copy") != 0 && rootfs::overlay_available();
