@@ -51,7 +51,12 @@ constexpr uint32_t base(cidr c) { return c.addr & mask(c.prefix); }
 constexpr uint32_t broadcast(cidr c) { return base(c) | ~mask(c.prefix); }
 constexpr uint32_t gateway(cidr c) { return base(c) + 1; }
 
-constexpr cidr default_pool = {10u << 24 | 88u << 16, 16}; // 10.88.0.0/16, in /24 steps
+// Where a new network's /24 comes from, in turn: podman's 10.88.0.0/16, then docker's
+// default pools (172.17.0.0/16 to 172.31.0.0/16, then 192.168.0.0/16), so that a host
+// where podman's (or docker's) network holds the first still gets one.
+constexpr cidr pools[] = {{10u << 24 | 88u << 16, 16}, {172u << 24 | 17u << 16, 16}, {172u << 24 | 18u << 16, 15},
+			  {172u << 24 | 20u << 16, 14}, {172u << 24 | 24u << 16, 13}, {192u << 24 | 168u << 16, 16}};
+constexpr const char *pools_text = "10.88.0.0/16, 172.17.0.0/16-172.31.0.0/16 or 192.168.0.0/16";
 
 inline bool parse_ipv4(std::string_view s, uint32_t &out)
 {
@@ -101,19 +106,20 @@ inline bool overlaps(cidr a, cidr b)
 	return (a.addr & mask(p)) == (b.addr & mask(p));
 }
 
-// The first /24 of the pool that overlaps nothing in used (routes, other networks).
+// The first /24 of the pools that overlaps nothing in used (routes, other networks).
 inline bool pick_subnet(std::span<const cidr> used, cidr &out)
 {
-	for (uint32_t i = 0; i < (1u << (24 - default_pool.prefix)); i++) {
-		cidr c = {default_pool.addr + (i << 8), 24};
-		bool free = true;
-		for (const cidr &u : used)
-			free = free && !overlaps(c, u);
-		if (free) {
-			out = c;
-			return true;
+	for (const cidr &pool : pools)
+		for (uint32_t i = 0; i < (1u << (24 - pool.prefix)); i++) {
+			cidr c = {pool.addr + (i << 8), 24};
+			bool free = true;
+			for (const cidr &u : used)
+				free = free && !overlaps(c, u);
+			if (free) {
+				out = c;
+				return true;
+			}
 		}
-	}
 	return false;
 }
 
@@ -708,7 +714,7 @@ inline void attach(attachment &a, const char *name, const char *subnet_flag, con
 			subnet = wanted;
 		else if (!pick_subnet({used, n}, subnet)) {
 			forget_state(a.st);
-			sys::die("network %s: no free /24 left in 10.88.0.0/16", name);
+			sys::die("network %s: no free /24 left in %s", name, pools_text);
 		}
 		char text[32], a4[16];
 		format_ipv4(subnet.addr, a4);

@@ -39,7 +39,7 @@ constexpr flag flags[] = {
 	{"image", 0, "REF", id::image, "which image of an archive holding several (also FILE:REF)"},
 	{"net", 0, "MODE", id::net, "none (default: only lo), host (the host's network), or a bridge network NAME"},
 	{"network", 0, "MODE", id::net, "same as --net"},
-	{"subnet", 0, "CIDR", id::subnet, "subnet of a new --net NAME (default: a free /24 of 10.88.0.0/16)"},
+	{"subnet", 0, "CIDR", id::subnet, "subnet of a new --net NAME (default: a free /24 of 10.88.0.0/16, else of docker's pools)"},
 	{"ip", 0, "ADDR", id::ip, "fixed address on the --net NAME network"},
 	{"name", 0, "NAME", id::name, "name of the container; its peers on --net NAME resolve it"},
 	{"network-alias", 0, "NAME", id::network_alias, "one more name the container's peers on --net NAME resolve"},

@@ -329,6 +329,16 @@ add_other_tools_links() {
 	run in_ns "$LAUNCHER" --net red "$BUSYBOX" sh -c 'ip -4 addr show eth0 | grep -o "inet [0-9./]*"'
 	assert_success
 	assert_output "inet 10.88.1.2/24"
+	# podman's 10.88.0.0/16 (and docker's 172.17.0.0/16) in use: docker's next pool.
+	in_ns ip link add podman0 type bridge
+	in_ns ip addr add 10.88.0.1/16 dev podman0
+	in_ns ip link add docker0 type bridge
+	in_ns ip addr add 172.17.0.1/16 dev docker0
+	in_ns ip link set podman0 up
+	in_ns ip link set docker0 up
+	run in_ns "$LAUNCHER" --net blue "$BUSYBOX" sh -c 'ip -4 addr show eth0 | grep -o "inet [0-9./]*"'
+	assert_success
+	assert_output "inet 172.18.0.2/24"
 }
 
 @test "20 containers started at once on one network all get distinct addresses" {

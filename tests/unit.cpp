@@ -1848,7 +1848,11 @@ BOOST_AUTO_TEST_CASE(cidr_and_leases_arithmetic)
 	network::cidr pick;
 	BOOST_REQUIRE(network::pick_subnet(used, pick));
 	BOOST_TEST(pick.addr == 0x0a580200u); // 10.88.2.0/24
-	network::cidr all[] = {{0x0a580000, 16}};
+	// podman's network holds 10.88.0.0/16, docker's 172.17.0.0/16: docker's next pool.
+	network::cidr podman[] = {{0x0a580000, 16}, {0xac110000, 16}};
+	BOOST_REQUIRE(network::pick_subnet(podman, pick));
+	BOOST_TEST(pick.addr == 0xac120000u); // 172.18.0.0/24
+	network::cidr all[] = {{0x0a580000, 16}, {0xac100000, 12}, {0xc0a80000, 16}};
 	BOOST_TEST(!network::pick_subnet(all, pick));
 
 	BOOST_TEST(network::valid_name("red"));
