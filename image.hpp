@@ -32,6 +32,7 @@ struct config {
 	const char *workdir = "";
 	const char *user = "";
 	std::vector<const char *> diff_ids; // "sha256:<hex>", bottom layer first
+	std::vector<const char *> exposed_ports; // ExposedPorts' keys: "80/tcp", "53/udp", "8080"
 };
 
 namespace detail {
@@ -133,7 +134,8 @@ inline problem string_list(json::value v, strings &st, std::vector<const char *>
 	return p;
 }
 
-// The image config: {"config": {Entrypoint, Cmd, Env, WorkingDir, User}, "rootfs": {diff_ids}}
+// The image config: {"config": {Entrypoint, Cmd, Env, WorkingDir, User, ExposedPorts},
+// "rootfs": {diff_ids}}
 [[gnu::noipa]] inline problem parse_config(std::string_view text, std::vector<char> &store, config &out)
 {
 	std::vector<json::token> tokens;
@@ -154,6 +156,11 @@ inline problem string_list(json::value v, strings &st, std::vector<const char *>
 	    (p = detail::string_field(c["WorkingDir"], st, out.workdir, "config: WorkingDir is not a string")) ||
 	    (p = detail::string_field(c["User"], st, out.user, "config: User is not a string")))
 		return p;
+	json::value exposed = c["ExposedPorts"];
+	if (exposed && !exposed.is(json::kind::object) && !exposed.is(json::kind::null))
+		return {"config: ExposedPorts is not an object", doc.tokens[exposed.i].start};
+	out.exposed_ports.clear();
+	exposed.each_key([&](json::value k) { out.exposed_ports.push_back(st.dup(k)); });
 	return detail::string_list(root["rootfs"]["diff_ids"], st, out.diff_ids, "config: rootfs.diff_ids is not a list of strings");
 }
 

@@ -378,6 +378,15 @@ struct value {
 		for (size_t n = 0; n < size(); n++, j = doc->tokens[j].next)
 			f(value{doc, j});
 	}
+	// Calls f(key) for each key of an object (its value is {doc, key.i + 1}).
+	template <class F> void each_key(F &&f) const
+	{
+		if (!is(kind::object))
+			return;
+		size_t j = i + 1;
+		for (size_t n = 0; n < size(); n++, j = doc->tokens[j + 1].next)
+			f(value{doc, j});
+	}
 private:
 	bool equals_unescaped(std::string_view key) const
 	{

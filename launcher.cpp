@@ -308,6 +308,11 @@ static int open_netns(const char *name)
 		if (!ports::parse_publish(p, maps, std::size(maps), map_count))
 			die("bad --publish %s: expected [IP:][HOST[-HOST2]:]CTR[-CTR2][/tcp|/udp] (at most %zu ports)", p,
 			    std::size(maps));
+	if (o.publish_all) // docker's -P: every exposed port on a free host port
+		for (const char *p : img.res.config.exposed_ports)
+			if (!ports::parse_publish(p, maps, std::size(maps), map_count))
+				die("-P: the image's ExposedPorts holds %s, not PORT[/tcp|/udp] (or more than %zu ports)", p,
+				    std::size(maps));
 	sys::unique_fd netns(o.netns ? open_netns(o.netns) : -1);
 	compose_resolv_conf(o);
 	if (bridge)

@@ -17,7 +17,7 @@ namespace options {
 enum class id {
 	hostname, env, workdir, entrypoint, net, subnet, ip, netns, net_rm, cap_add, cap_drop, privileged,
 	seccomp, security_opt, read_only, volume, memory, pids_limit, cpus, ulimit, userns, load_modules, storage, progress, verbose, rm, interactive, help, version,
-	user, image, root, no_cache, cache_ls, cache_prune, name, publish, dns, dns_search, dns_option,
+	user, image, root, no_cache, cache_ls, cache_prune, name, publish, publish_all, dns, dns_search, dns_option,
 	network_alias
 };
 
@@ -44,6 +44,7 @@ constexpr flag flags[] = {
 	{"name", 0, "NAME", id::name, "name of the container; its peers on --net NAME resolve it"},
 	{"network-alias", 0, "NAME", id::network_alias, "one more name the container's peers on --net NAME resolve"},
 	{"publish", 'p', "[IP:]HOST:CTR[/PROTO]", id::publish, "publish a container port (tcp or udp; ranges HOST1-HOST2:CTR1-CTR2) on the host"},
+	{"publish-all", 'P', nullptr, id::publish_all, "publish every port the image exposes (ExposedPorts) on a free host port"},
 	{"dns", 0, "ADDR", id::dns, "nameserver of the container's /etc/resolv.conf (replaces the host's)"},
 	{"dns-search", 0, "DOMAIN", id::dns_search, "search domain of /etc/resolv.conf (replaces the host's)"},
 	{"dns-option", 0, "OPT", id::dns_option, "option of /etc/resolv.conf, e.g. ndots:2 (replaces the host's)"},
@@ -86,6 +87,7 @@ struct parsed {
 	std::vector<const char *> cap_add, cap_drop, volumes, ulimits;
 	const char *name = nullptr;
 	std::vector<const char *> publish, dns, dns_search, dns_option, network_alias;
+	bool publish_all = false;
 	bool privileged = false, seccomp = true, read_only = false, userns = false, load_modules = false;
 	const char *memory = nullptr, *pids_limit = nullptr, *cpus = nullptr, *storage = "overlay", *progress = "auto";
 	bool verbose = false, help = false, version = false, no_cache = false, cache_ls = false, cache_prune = false;
@@ -287,6 +289,7 @@ inline void apply(parsed &o, id what, const char *value, bool on)
 	case id::interactive: o.interactive = on; break;
 	case id::name: o.name = value; break;
 	case id::publish: o.publish.push_back(value); break;
+	case id::publish_all: o.publish_all = on; break;
 	case id::dns: o.dns.push_back(value); break;
 	case id::dns_search: o.dns_search.push_back(value); break;
 	case id::dns_option: o.dns_option.push_back(value); break;
@@ -432,8 +435,9 @@ inline bool parse(int argc, char *const *argv, parsed &o)
 		return fail(o, "--netns and --net %s exclude each other", o.net);
 	if ((o.subnet || o.ip) && !bridge)
 		return fail(o, "--%s needs --net NAME (a bridge network)", o.subnet ? "subnet" : "ip");
-	if ((!o.publish.empty() || !o.network_alias.empty()) && !bridge)
-		return fail(o, "--%s needs --net NAME (a bridge network)", !o.publish.empty() ? "publish" : "network-alias");
+	if ((!o.publish.empty() || o.publish_all || !o.network_alias.empty()) && !bridge)
+		return fail(o, "--%s needs --net NAME (a bridge network)",
+			    !o.publish.empty() ? "publish" : o.publish_all ? "publish-all" : "network-alias");
 	return true;
 }
 

@@ -233,3 +233,20 @@ port_tables() { in_ns nft list tables | grep -E '^table ip launcher-[a-z]+-[0-9.
 	assert_failure 125
 	assert_output "launcher: --network-alias needs --net NAME (a bridge network)"
 }
+
+@test "-P publishes every port of the image's ExposedPorts on a free host port" {
+	config_image exposed '"WorkingDir":"/data","ExposedPorts":{"80/tcp":{},"53/udp":{}}'
+	BUSYBOX=$BATS_TEST_TMPDIR/exposed.tar start_web -P
+	run ls "$LAUNCHER_RUN/ports"
+	assert_output "$(printf 'tcp-49153\nudp-49153')"
+	run in_ns busybox wget -qO- http://127.0.0.1:49153/
+	assert_success
+	assert_output "page of web"
+	run in_ns nft list table ip launcher-red-10.88.0.2
+	assert_line --partial "udp dport 49153 dnat to 10.88.0.2:53"
+	kill "$WEB"
+	wait "$WEB" || true
+	run in_ns "$LAUNCHER" -P "$BUSYBOX" true
+	assert_failure 125
+	assert_output "launcher: --publish-all needs --net NAME (a bridge network)"
+}

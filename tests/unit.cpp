@@ -35,6 +35,7 @@
 #include "../netlink.hpp"
 #include "../nfnetlink.hpp"
 #include "../dns.hpp"
+#include "../ports.hpp"
 #include "../oci.hpp"
 #include "../state.hpp"
 #include "../bundle.hpp"
@@ -775,7 +776,7 @@ BOOST_AUTO_TEST_CASE(bad_manifests)
 BOOST_AUTO_TEST_CASE(config_fields)
 {
 	std::string c = R"({"architecture":"amd64","config":{"Entrypoint":["/bin/sh","-c"],"Cmd":null,)"
-			R"("Env":["PATH=/bin","A=b=c"],"WorkingDir":"/w","User":"1000:1000"},)"
+			R"("Env":["PATH=/bin","A=b=c"],"WorkingDir":"/w","User":"1000:1000","ExposedPorts":{"80/tcp":{},"53/udp":{}}},)"
 			R"("rootfs":{"type":"layers","diff_ids":["sha256:aa","sha256:bb"]},"history":[{}]})";
 	std::vector<char> store;
 	image::config cfg;
@@ -788,6 +789,9 @@ BOOST_AUTO_TEST_CASE(config_fields)
 	BOOST_TEST(std::string(cfg.user) == "1000:1000");
 	BOOST_REQUIRE(cfg.diff_ids.size() == 2u);
 	BOOST_TEST(std::string(cfg.diff_ids[1]) == "sha256:bb");
+	BOOST_REQUIRE(cfg.exposed_ports.size() == 2u);
+	BOOST_TEST(std::string(cfg.exposed_ports[0]) == "80/tcp");
+	BOOST_TEST(std::string(cfg.exposed_ports[1]) == "53/udp");
 
 	image::config empty;
 	BOOST_REQUIRE(!image::parse_config("{}", store, empty));
@@ -797,6 +801,7 @@ BOOST_AUTO_TEST_CASE(config_fields)
 	BOOST_TEST(bool(image::parse_config(R"({"config":{"Cmd":"sh"}})", store, bad)));
 	BOOST_TEST(bool(image::parse_config(R"({"config":{"Env":[1]}})", store, bad)));
 	BOOST_TEST(bool(image::parse_config(R"([])", store, bad)));
+	BOOST_TEST(bool(image::parse_config(R"({"config":{"ExposedPorts":["80/tcp"]}})", store, bad)));
 }
 
 BOOST_AUTO_TEST_CASE(digests_and_env)
@@ -1786,6 +1791,30 @@ BOOST_AUTO_TEST_CASE(a_network_table_is_one_transaction_that_fits_one_batch)
 	}
 	BOOST_TEST(off == bytes.size());
 	BOOST_TEST(last.nlmsg_type == NFNL_MSG_BATCH_END);
+}
+
+BOOST_AUTO_TEST_CASE(publish_values_as_docker_spells_them)
+{
+	ports::mapping m[8];
+	size_t n = 0;
+	BOOST_REQUIRE(ports::parse_publish("8080:80", m, 8, n));
+	BOOST_REQUIRE(ports::parse_publish("127.0.0.1:5353:53/udp", m, 8, n));
+	BOOST_REQUIRE(ports::parse_publish("9000-9001:7000-7001/tcp", m, 8, n));
+	BOOST_REQUIRE(ports::parse_publish("443", m, 8, n));
+	BOOST_REQUIRE(ports::parse_publish("127.0.0.1::22", m, 8, n));
+	BOOST_REQUIRE(n == 6u);
+	BOOST_TEST((m[0].host_ip == 0 && m[0].host_port == 8080 && m[0].ctr_port == 80 && m[0].proto == IPPROTO_TCP));
+	BOOST_TEST((m[1].host_ip == 0x7f000001u && m[1].host_port == 5353 && m[1].ctr_port == 53 && m[1].proto == IPPROTO_UDP));
+	BOOST_TEST((m[2].host_port == 9000 && m[2].ctr_port == 7000 && m[3].host_port == 9001 && m[3].ctr_port == 7001));
+	BOOST_TEST((m[4].host_port == 0 && m[4].ctr_port == 443)); // a free host port, picked at start
+	BOOST_TEST((m[5].host_ip == 0x7f000001u && m[5].host_port == 0 && m[5].ctr_port == 22));
+	for (const char *bad : {"", ":", "8080:", "x:80", "8080:0", "8080:65536", "080:80", "8080-8081:80", "9-8:1-2",
+				"1.2.3:8080:80", "8080:80/sctp", "8080:80/", "a:b:c:d"}) {
+		size_t k = 0;
+		BOOST_TEST(!ports::parse_publish(bad, m, 8, k), bad);
+	}
+	size_t k = 0;
+	BOOST_TEST(!ports::parse_publish("1000-1008:1000-1008", m, 8, k)); // more than the room
 }
 
 // ---- resolv.conf (dns.hpp) ----
