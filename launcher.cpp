@@ -302,6 +302,11 @@ static int open_netns(const char *name)
 	bool bridge = own_netns && strcmp(o.net, "none") != 0;
 	if (bridge && !network::valid_name(o.net))
 		die("bad --net %s: a network name has 1 to 15 letters, digits, '-', '_' or '.'", o.net);
+	for (const char *n : o.network_alias)
+		if (!network::valid_host_name(n))
+			die("bad --network-alias %s: a name has 1 to 63 letters, digits, '-', '_' or '.'", n);
+	if (bridge && o.name && !network::valid_host_name(o.name))
+		die("bad --name %s: a name has 1 to 63 letters, digits, '-', '_' or '.'", o.name);
 	static ports::mapping maps[ports::max_mappings];
 	size_t map_count = 0;
 	for (const char *p : o.publish)
@@ -398,6 +403,15 @@ static void machine_arguments(int &argc, char **&argv)
 	argv = words.data();
 }
 
+// docker's verbs before any flag, `launcher network ls`: one row each.
+struct verb {
+	const char *name;
+	int (*main)(int argc, char **argv); // argv[0] is the verb
+};
+constexpr verb verbs[] = {
+	{"network", network::verb_main},
+};
+
 int main(int argc, char **argv)
 {
 	syscall(SYS_clock_gettime, CLOCK_MONOTONIC, &sys::started);
@@ -416,6 +430,13 @@ int main(int argc, char **argv)
 	// Nothing the caller left open reaches PID 1 or the container (CVE-2024-21626).
 	if (sys::close_range(3, ~0U, 0) < 0)
 		die_errno("close inherited descriptors");
+	for (const verb &v : verbs)
+		if (argc > 1 && strcmp(argv[1], v.name) == 0) {
+			int status = v.main(argc - 1, argv + 1);
+			if (machine_init)
+				machine::power_off();
+			return status;
+		}
 	options::parsed o;
 	if (!options::parse(argc, argv, o))
 		die("%s", o.error);

@@ -687,6 +687,48 @@ struct attachment {
 	char host_if[IFNAMSIZ] = "";
 };
 
+// The network, made on first use (or again, where its bridge is gone or half made), its
+// state open and locked in st: its subnet, and its bridge's index.
+inline uint32_t ensure_network(netlink::socket &nl, state &st, const char *name, const char *subnet_flag, cidr &subnet,
+			       bool *created = nullptr)
+{
+	cidr wanted;
+	if (subnet_flag && !parse_cidr(subnet_flag, wanted))
+		sys::die("bad --subnet %s: expected an IPv4 CIDR with a prefix of 8 to 30", subnet_flag);
+	open_state(st, name);
+
+	bool known = read_subnet(st.dirfd.get(), subnet);
+	if (created)
+		*created = !known;
+	link_info l = look_up_link(nl, name);
+	if (l.exists && !known)
+		forget_state(st); // made just now, or left by a launcher killed before it wrote a subnet
+	refuse_foreign(name, known, l, st.dirfd.get());
+	if (known && subnet_flag && (wanted.addr != subnet.addr || wanted.prefix != subnet.prefix))
+		sys::die("network %s exists with another subnet (see %s/subnet)", name, st.dir);
+	if (!known) {
+		static cidr used[512];
+		size_t n = used_subnets(nl, used, std::size(used));
+		if (subnet_flag)
+			subnet = wanted;
+		else if (!pick_subnet({used, n}, subnet)) {
+			forget_state(st);
+			sys::die("network %s: no free /24 left in %s", name, pools_text);
+		}
+		char text[32], a4[16];
+		format_ipv4(subnet.addr, a4);
+		snprintf(text, sizeof text, "%s/%u\n", a4, subnet.prefix);
+		write_file_at(st.dirfd.get(), "subnet", text, "network subnet"); // before the bridge: see the top
+	}
+	uint32_t bridge = ensure_bridge(nl, st, l, subnet, !known);
+	bridge_record made;
+	if (!read_bridge_record(st.dirfd.get(), made) || made.index != bridge)
+		write_bridge_record(st.dirfd.get(), bridge); // made now, made again, or a state without one
+	route_through(name);
+	install_network_table(name, subnet);
+	return bridge;
+}
+
 // Host side of `--net NAME`: the network (created on first use), an address lease, and a
 // veth pair whose peer is created as eth0 directly in the container's namespace.
 inline void attach(attachment &a, const char *name, const char *subnet_flag, const char *ip_flag, pid_t container,
@@ -695,38 +737,8 @@ inline void attach(attachment &a, const char *name, const char *subnet_flag, con
 	netlink::socket nl;
 	if (!nl.open())
 		sys::die_errno("open rtnetlink socket");
-	cidr subnet, wanted;
-	if (subnet_flag && !parse_cidr(subnet_flag, wanted))
-		sys::die("bad --subnet %s: expected an IPv4 CIDR with a prefix of 8 to 30", subnet_flag);
-	open_state(a.st, name);
-
-	bool known = read_subnet(a.st.dirfd.get(), subnet);
-	link_info l = look_up_link(nl, name);
-	if (l.exists && !known)
-		forget_state(a.st); // made just now, or left by a launcher killed before it wrote a subnet
-	refuse_foreign(name, known, l, a.st.dirfd.get());
-	if (known && subnet_flag && (wanted.addr != subnet.addr || wanted.prefix != subnet.prefix))
-		sys::die("network %s exists with another subnet (see %s/subnet)", name, a.st.dir);
-	if (!known) {
-		static cidr used[512];
-		size_t n = used_subnets(nl, used, std::size(used));
-		if (subnet_flag)
-			subnet = wanted;
-		else if (!pick_subnet({used, n}, subnet)) {
-			forget_state(a.st);
-			sys::die("network %s: no free /24 left in %s", name, pools_text);
-		}
-		char text[32], a4[16];
-		format_ipv4(subnet.addr, a4);
-		snprintf(text, sizeof text, "%s/%u\n", a4, subnet.prefix);
-		write_file_at(a.st.dirfd.get(), "subnet", text, "network subnet"); // before the bridge: see the top
-	}
-	uint32_t bridge = ensure_bridge(nl, a.st, l, subnet, !known);
-	bridge_record made;
-	if (!read_bridge_record(a.st.dirfd.get(), made) || made.index != bridge)
-		write_bridge_record(a.st.dirfd.get(), bridge); // made now, made again, or a state without one
-	route_through(name);
-	install_network_table(name, subnet);
+	cidr subnet;
+	uint32_t bridge = ensure_network(nl, a.st, name, subnet_flag, subnet);
 
 	if (ip_flag) {
 		uint32_t ip;
@@ -860,6 +872,172 @@ inline void configure_inside(const inside_config &c)
 	netlink::add_default_route(e, __builtin_bswap32(c.gateway), eth0, "add default route");
 	r = {};
 	run_or_die(nl, e, r);
+}
+
+// ---- `launcher network ls|create|rm|inspect`, as docker's verbs ---------------------------
+
+// A name peers resolve: letters, digits, '-', '_', '.', as a hosts file and docker take it.
+inline bool valid_host_name(std::string_view n)
+{
+	if (n.empty() || n.size() > 63 || n[0] == '-' || n[0] == '.')
+		return false;
+	for (char c : n)
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.'))
+			return false;
+	return true;
+}
+
+// The live containers of a network: lease files whose lock is held, with their names.
+template <class F> void each_member(int dirfd, F &&f)
+{
+	int fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *d = fd >= 0 ? fdopendir(fd) : nullptr;
+	if (!d)
+		sys::die_errno("read network state");
+	while (dirent *e = readdir(d)) {
+		uint32_t ip;
+		if (!parse_ipv4(e->d_name, ip))
+			continue;
+		sys::unique_fd l(openat(dirfd, e->d_name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
+		if (!l || flock(l.get(), LOCK_SH | LOCK_NB) == 0)
+			continue; // gone, or stale (its launcher died)
+		char buf[600] = "";
+		ssize_t got = read(l.get(), buf, sizeof buf - 1);
+		buf[got > 0 ? got : 0] = 0;
+		char *names = strchr(buf, '\n');
+		if (names) {
+			names++;
+			names[strcspn(names, "\n")] = 0;
+		}
+		f(e->d_name, names ? names : (char *)"");
+	}
+	closedir(d);
+}
+
+inline int verb_ls()
+{
+	char nets[PATH_MAX];
+	snprintf(nets, sizeof nets, "%s/net", run_dir());
+	DIR *d = opendir(nets);
+	if (!d && errno != ENOENT)
+		sys::die_errno("open %s", nets);
+	static char names[256][IFNAMSIZ];
+	size_t n = 0;
+	while (dirent *e = d ? readdir(d) : nullptr)
+		if (e->d_name[0] != '.' && valid_name(e->d_name) && n < std::size(names))
+			snprintf(names[n++], IFNAMSIZ, "%s", e->d_name);
+	if (d)
+		closedir(d);
+	qsort(names, n, IFNAMSIZ, [](const void *a, const void *b) { return strcmp((const char *)a, (const char *)b); });
+	printf("%-16s %-18s %s\n", "NAME", "SUBNET", "CONTAINERS");
+	for (size_t i = 0; i < n; i++) {
+		char dir[PATH_MAX];
+		snprintf(dir, sizeof dir, "%s/%s", nets, names[i]);
+		sys::unique_fd fd(open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC));
+		cidr c;
+		if (!fd || !read_subnet(fd.get(), c))
+			continue;
+		size_t members = 0;
+		each_member(fd.get(), [&](const char *, const char *) { members++; });
+		char a4[16], sub[24];
+		format_ipv4(c.addr, a4);
+		snprintf(sub, sizeof sub, "%s/%u", a4, c.prefix);
+		printf("%-16s %-18s %zu\n", names[i], sub, members);
+	}
+	return 0;
+}
+
+inline int verb_create(const char *name, const char *subnet_flag)
+{
+	char dir[PATH_MAX];
+	snprintf(dir, sizeof dir, "%s/net/%s/subnet", run_dir(), name);
+	if (access(dir, F_OK) == 0)
+		sys::die("network %s already exists", name);
+	netlink::socket nl;
+	if (!nl.open())
+		sys::die_errno("open rtnetlink socket");
+	state st;
+	cidr subnet;
+	ensure_network(nl, st, name, subnet_flag, subnet);
+	printf("%s\n", name);
+	return 0;
+}
+
+// docker's shape, in part: Name, Driver, IPAM's subnet and gateway, and the containers by
+// address with their names.
+inline int verb_inspect(std::span<char *const> names)
+{
+	printf("[");
+	for (size_t i = 0; i < names.size(); i++) {
+		char dir[PATH_MAX];
+		snprintf(dir, sizeof dir, "%s/net/%s", run_dir(), names[i]);
+		sys::unique_fd fd(valid_name(names[i]) ? open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC) : -1);
+		cidr c;
+		if (!fd || !read_subnet(fd.get(), c))
+			sys::die("network %s not found", names[i]);
+		char a4[16], gw[16];
+		format_ipv4(c.addr, a4);
+		format_ipv4(gateway(c), gw);
+		printf("%s\n  {\n    \"Name\": \"%s\",\n    \"Driver\": \"bridge\",\n    \"IPAM\": {\"Config\": [{\"Subnet\": \"%s/%u\", "
+		       "\"Gateway\": \"%s\"}]},\n    \"Containers\": {", i ? "," : "", names[i], a4, c.prefix, gw);
+		bool first = true;
+		each_member(fd.get(), [&](const char *addr, char *members) {
+			printf("%s\n      \"%s\": {\"IPv4Address\": \"%s/%u\", \"Names\": [", first ? "" : ",", addr, addr, c.prefix);
+			bool one = true;
+			for (char *w = strtok(members, " "); w; w = strtok(nullptr, " "), one = false)
+				printf("%s\"%s\"", one ? "" : ", ", w); // names are valid_host_name: nothing to escape
+			printf("]}");
+			first = false;
+		});
+		printf("%s}\n  }", first ? "" : "\n    ");
+	}
+	printf("\n]\n");
+	return 0;
+}
+
+[[noreturn]] inline void verb_usage()
+{
+	sys::die("usage: launcher network ls | create [--subnet CIDR] NAME | rm NAME... | inspect NAME...");
+}
+
+// argv[0] is "network".
+inline int verb_main(int argc, char **argv)
+{
+	if (argc < 2)
+		verb_usage();
+	std::string_view v = argv[1];
+	if ((v == "ls" || v == "list") && argc == 2)
+		return verb_ls();
+	if (v == "create") {
+		const char *subnet = nullptr, *name = nullptr;
+		for (int i = 2; i < argc; i++) {
+			if (strcmp(argv[i], "--subnet") == 0 && i + 1 < argc)
+				subnet = argv[++i];
+			else if (strncmp(argv[i], "--subnet=", 9) == 0)
+				subnet = argv[i] + 9;
+			else if (argv[i][0] != '-' && !name)
+				name = argv[i];
+			else
+				verb_usage();
+		}
+		if (!name)
+			verb_usage();
+		if (!valid_name(name))
+			sys::die("bad network name %s: a network name has 1 to 15 letters, digits, '-', '_' or '.'", name);
+		return verb_create(name, subnet);
+	}
+	if ((v == "rm" || v == "remove") && argc > 2) {
+		for (int i = 2; i < argc; i++) {
+			if (!valid_name(argv[i]))
+				sys::die("bad network name %s", argv[i]);
+			remove(argv[i]);
+			printf("%s\n", argv[i]);
+		}
+		return 0;
+	}
+	if (v == "inspect" && argc > 2)
+		return verb_inspect({argv + 2, size_t(argc - 2)});
+	verb_usage();
 }
 
 } // namespace network

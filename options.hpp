@@ -445,6 +445,7 @@ inline void usage(int fd)
 {
 	dprintf(fd, "%s", "Usage: launcher [FLAGS] ARCHIVE[:REF] [COMMAND [ARG...]]\n"
 	      "       launcher --net-rm NAME | --cache-ls | --cache-prune\n"
+	      "       launcher network ls | create [--subnet CIDR] NAME | rm NAME... | inspect NAME...\n"
 	      "Run an image archive (docker save, podman save, skopeo: docker or OCI layout)\nas PID 1 of fresh namespaces.\n\nFlags:\n");
 	for (const flag &f : flags) {
 		char left[48];

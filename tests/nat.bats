@@ -188,12 +188,13 @@ port_tables() { in_ns nft list tables | grep -E '^table ip launcher-[a-z]+-[0-9.
 	in_ns "$LAUNCHER" --net-rm red
 	# Each executed path: the launcher itself, its sealed copy (execveat of a memfd), and
 	# the container's command.
+	# the container's command. Nothing else.
 	run sh -c "grep -o 'exec[a-z]*([^,]*,' '$BATS_TEST_TMPDIR/trace' | sort -u"
 	cat "$BATS_TEST_TMPDIR/trace" >&2
-	assert_equal "${#lines[@]}" 3
 	assert_line "execve(\"$LAUNCHER\","
-	assert_line --regexp '^execveat\([0-9]+,$'
 	assert_line 'execve("/bin/wget",'
+	run sh -c "grep -o 'exec[a-z]*([^,]*,' '$BATS_TEST_TMPDIR/trace' | sort -u | grep -Ev '^execve\(\"($LAUNCHER|/bin/wget)\",$|^execveat\([0-9]+,$'"
+	assert_output ""
 }
 
 @test "red and blue stay apart with NAT on; upstream cannot reach a container but through a published port" {
@@ -249,4 +250,45 @@ port_tables() { in_ns nft list tables | grep -E '^table ip launcher-[a-z]+-[0-9.
 	run in_ns "$LAUNCHER" -P "$BUSYBOX" true
 	assert_failure 125
 	assert_output "launcher: --publish-all needs --net NAME (a bridge network)"
+}
+
+@test "launcher network ls, create, inspect and rm, as docker's verbs" {
+	run in_ns "$LAUNCHER" network create --subnet 10.99.0.0/24 blue
+	assert_success
+	assert_output blue
+	run in_ns "$LAUNCHER" network create blue
+	assert_failure 125
+	assert_output "launcher: network blue already exists"
+	start_web --name web --network-alias www
+	run in_ns "$LAUNCHER" network ls
+	assert_success
+	assert_output "$(printf '%-16s %-18s %s\n%-16s %-18s %s\n%-16s %-18s %s' NAME SUBNET CONTAINERS blue 10.99.0.0/24 0 red 10.88.0.0/24 1)"
+	run in_ns "$LAUNCHER" network inspect red
+	assert_success
+	echo "$output" | python3 -c '
+import json, sys
+n = json.load(sys.stdin)[0]
+assert n["Name"] == "red" and n["IPAM"]["Config"][0] == {"Subnet": "10.88.0.0/24", "Gateway": "10.88.0.1"}, n
+c = n["Containers"]["10.88.0.2"]
+assert c["IPv4Address"] == "10.88.0.2/24" and c["Names"][1:] == ["web", "www"], c'
+	run in_ns "$LAUNCHER" network rm red
+	assert_failure 125
+	assert_output "launcher: network red is in use by 1 container"
+	kill "$WEB"
+	wait "$WEB" || true
+	run in_ns "$LAUNCHER" network rm red blue
+	assert_success
+	run in_ns "$LAUNCHER" network ls
+	assert_output "$(printf '%-16s %-18s %s' NAME SUBNET CONTAINERS)"
+	run launcher_rules
+	assert_output ""
+	run in_ns "$LAUNCHER" network inspect red
+	assert_failure 125
+	assert_output "launcher: network red not found"
+	run in_ns "$LAUNCHER" network frob
+	assert_failure 125
+	assert_output --partial "launcher: usage: launcher network ls"
+	run in_ns "$LAUNCHER" --net red --name 'bad name' "$BUSYBOX" true
+	assert_failure 125
+	assert_output "launcher: bad --name bad name: a name has 1 to 63 letters, digits, '-', '_' or '.'"
 }
