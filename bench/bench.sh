@@ -20,9 +20,9 @@ if [ -z "${BENCH_INSIDE:-}" ]; then
 fi
 
 if [ "$mode" = quick ]; then
-	RUNS=3 PAIR_RUNS=5 WARMUP=1 FILES=2000 MEGABYTES=20 UNPACK_RUNS=2 ORPHANS=1000 SCALE="1 5" SCALE_RUNS=2
+	RUNS=3 PAIR_RUNS=5 WARMUP=1 FILES=2000 MEGABYTES=20 UNPACK_RUNS=2 ORPHANS=1000 SCALE="1 5" SCALE_RUNS=2 PUSH_MB=20 PUSH_RUNS=1
 else
-	RUNS=30 PAIR_RUNS=200 WARMUP=5 FILES=20000 MEGABYTES=200 UNPACK_RUNS=9 ORPHANS=10000 SCALE="1 10 100" SCALE_RUNS=5
+	RUNS=30 PAIR_RUNS=200 WARMUP=5 FILES=20000 MEGABYTES=200 UNPACK_RUNS=9 ORPHANS=10000 SCALE="1 10 100" SCALE_RUNS=5 PUSH_MB=2000 PUSH_RUNS=5
 fi
 # The engines' helpers (tests/engines.bash) for section 6, and cgroup_v1_only: /sys/fs/cgroup
 # without its cgroup2 mount (crun 1.8 refuses hybrid hosts), on a tmpfs of this namespace.
@@ -78,6 +78,7 @@ start_rows=(
 	"launcher --net none|$L images/hello.tar"
 	"launcher --net host|$L --net host images/hello.tar"
 	"launcher --net bench|$L --net bench images/hello.tar"
+	"launcher --net bench -p 18080:80|$L --net bench -p 18080:80 images/hello.tar"
 	"launcher --no-cache|$L --no-cache images/hello.tar"
 )
 : >"$work/start.csv"
@@ -215,6 +216,29 @@ print("%d|%.1f|%.2f" % (n, r["median"] * 1e3, r["median"] * 1e3 / n))
 EOF
 done
 
+# ---- 7. A published port's throughput ---------------------------------------------------------
+# One bulk TCP transfer (bench/pushbytes.py) into busybox nc in a container on --net bench:
+# through the published host port (127.0.0.1: the output hook's DNAT, the source
+# masqueraded) and straight to the container's address.
+ip link set lo up
+"$L" --net bench -p 18081:5001 images/busybox.tar sh -c \
+	'ip -4 addr show eth0 | sed -n "s/.*inet \([0-9.]*\).*/addr=\1/p"; while :; do nc -l -p 5001 >/dev/null; done' \
+	</dev/null >"$work/sink.log" 2>&1 &
+sink=$!
+for _ in $(seq 100); do grep -q addr= "$work/sink.log" && break; sleep 0.1; done
+sink_addr=$(sed -n 's/^addr=//p' "$work/sink.log")
+[ -n "$sink_addr" ] || { say "the throughput sink did not start: $(cat "$work/sink.log")"; exit 1; }
+: >"$work/push.csv"
+for target in "through the published port 127.0.0.1:18081|127.0.0.1 18081" "straight to the container, $sink_addr:5001|$sink_addr 5001"; do
+	say "throughput: ${target%%|*}"
+	for _ in $(seq "$PUSH_RUNS"); do
+		# shellcheck disable=SC2086 # address and port
+		python3 bench/pushbytes.py ${target#*|} "$PUSH_MB"
+	done | sort -n | awk -v name="${target%%|*}" '{ v[NR] = $1 } END { print name "|" v[int((NR + 1) / 2)] }' >>"$work/push.csv"
+done
+kill -KILL "$sink"
+wait "$sink" 2>/dev/null || true
+
 # ---- 6. OCI runtimes, bare and under engines ---------------------------------------------------
 # The same container three ways, each row once per runtime: the bare `create; start; wait;
 # delete` cycle of one bundle (busybox's rootfs, `runc spec` made to run /bin/true), `podman
@@ -248,6 +272,11 @@ podman_cmd() {
 	echo "$in_ns podman $(podman_flags) --runtime $1 run --rm ${PODMAN_RUN_FLAGS[*]}" \
 		"--cgroup-parent /$ENGINES_CGROUP/podman localhost/busybox:latest true"
 }
+# The same on podman's default bridge network with a published port (its CNI plugins).
+podman_net_cmd() {
+	echo "$in_ns podman $(podman_flags) --runtime $1 run --rm --network bridge -p 18082:80 ${PODMAN_RUN_FLAGS[*]:2}" \
+		"--cgroup-parent /$ENGINES_CGROUP/podman localhost/busybox:latest true"
+}
 ctr_cmd() {
 	echo "$in_ns ctr --address /run/containerd/containerd.sock run --rm --cgroup /$ENGINES_CGROUP/ctr/bench-$2" \
 		"--runc-binary $1 docker.io/library/busybox:latest bench-$2 true"
@@ -278,6 +307,7 @@ engine_row "create, start, wait, delete" runc "$work/measure cycle $RUNC $work/c
 engine_row "podman run --rm" crun "$(podman_cmd "$CRUN")"
 engine_row "podman run --rm" runc "$(podman_cmd "$RUNC")"
 ! oci_launcher || engine_row "podman run --rm" launcher "$(podman_cmd "$L")" pending
+engine_row "podman run --rm --network bridge -p 18082:80" crun "$(podman_net_cmd "$CRUN")" pending
 engine_row "ctr run --rm" runc "$(ctr_cmd "$RUNC" runc)"
 ! oci_launcher || engine_row "ctr run --rm" launcher "$(ctr_cmd "$L" launcher)" pending
 podman rm -af >/dev/null
@@ -413,6 +443,17 @@ whole_ms=$(awk -F'|' 'NR == 1 { print $2 }' "$work/unpack.csv")
 		*) echo "| $group | $rt | $med | $min | $max | $sd | $(ratio "$med" "$(awk -F'|' -v g="$group" '$1 == g && $2 == "runc" { print $3 }' "$work/engines.csv")") |" ;;
 		esac
 	done <"$work/engines.csv"
+	echo
+	echo "## 7. A published port's throughput ($PUSH_MB MB, one TCP connection, median of $PUSH_RUNS)"
+	echo
+	echo "Into busybox \`nc\` in a container on \`--net bench\` with \`-p 18081:5001\`: through the host"
+	echo "port (nf_tables DNAT in the output hook, the loopback source masqueraded) and straight to"
+	echo "the container's address. A start with \`-p\` is row \`launcher --net bench -p 18080:80\` of"
+	echo "section 1; podman's \`run --network bridge -p\` is in section 6."
+	echo
+	echo "| path | MB/s |"
+	echo "|---|---|"
+	while IFS='|' read -r path mbs; do echo "| $path | $mbs |"; done <"$work/push.csv"
 } >"$out/BENCHMARKS.md"
 
 awk -F'|' '{ printf "\"%s\" %s\n", $1, $2 }' "$work/start.csv" >"$work/start.dat"

@@ -15,7 +15,7 @@ number='[0-9]+(\.[0-9]+)?'
 	assert_success
 	run cat "$out/BENCHMARKS.md"
 	for row in "bare binary (floor)" "start floor (bench/floor.c, netns)" "start floor (bench/floor.c, no netns)" "unshare + chroot" \
-		"bwrap" "crun" "runc" "launcher --net none" "launcher --net host" "launcher --net bench" "launcher --no-cache"; do
+		"bwrap" "crun" "runc" "launcher --net none" "launcher --net host" "launcher --net bench" "launcher --net bench -p 18080:80" "launcher --no-cache"; do
 		assert_line --regexp "^\| $(printf '%s' "$row" | sed 's/[][()+.]/\\&/g') \| $number \| $number \| $number \| $number \| $number \| $number \|$"
 	done
 	assert_line --regexp "^\| .--net none. against the floor with a network namespace \| $number \| $number \| $number \|$"
@@ -36,6 +36,8 @@ number='[0-9]+(\.[0-9]+)?'
 	assert_line --regexp "^\| reap 1000 orphaned zombies \(median of 3\) \| $number \|$"
 	assert_line --regexp "^\| SIGTERM on the launcher to the container's exit .* \| $number \($number - $number\) \|$"
 	assert_line --regexp "^\| 5 \| $number \| $number \|$"
+	assert_line --regexp "^\| through the published port 127\.0\.0\.1:18081 \| [0-9]+ \|$"
+	assert_line --regexp "^\| straight to the container, [0-9.]+:5001 \| [0-9]+ \|$"
 	assert_line --regexp "^\| binary under 100 KB stripped \| [0-9]+ bytes \| (met|\*\*missed\*\*) \|$"
 	assert_line --regexp "^\| idle PID 1 under 300 KB resident \| [0-9]+ kB \| (met|\*\*missed\*\*) \|$"
 	grep -q '<svg' "$out/bench/startup.svg"
