@@ -471,10 +471,12 @@ int main(int argc, char **argv)
 			machine::power_off();
 		return 0;
 	}
-	if (o.load_modules)
+	if (o.load_modules) {
 		for (const char *m : {"overlay", "veth", "bridge"})
 			if (!machine::load_module(m))
 				die_errno("load module %s", m);
+		network::load_nf_modules();
+	}
 
 	image_archive img;
 	layers::open_image(img, const_cast<char *>(o.image), o.image_ref);

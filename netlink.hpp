@@ -340,6 +340,7 @@ public:
 		return fd_ >= 0;
 	}
 	~socket() { close(); }
+	bool fd() const { return fd_ >= 0; }
 	void close()
 	{
 		if (fd_ >= 0)

@@ -522,22 +522,56 @@ inline void build_network_table(netlink::batch &b, const char *name, cidr subnet
 	nft::batch_end(b);
 }
 
+// nf_tables, the nat chain type and the expressions of the launcher's rules, as modules
+// (crc32c first: libcrc32c, which nf_tables needs, asks the crypto API for it). Where the
+// kernel has no modprobe to call (an initramfs) the launcher loads them itself, as it does
+// bridge and veth; one built in, or unknown to modules.dep, is left to the kernel.
+constexpr const char *nf_modules[] = {"crc32c_generic", "nfnetlink", "nft_chain_nat", "nft_masq", "nft_nat", "nft_ct", "nft_fib_ipv4"};
+
+inline void load_nf_modules()
+{
+	for (const char *m : nf_modules)
+		machine::load_module(m);
+}
+
 inline void open_netfilter(netlink::socket &nf)
 {
-	if (!nf.open(NETLINK_NETFILTER))
+	if (!nf.open(NETLINK_NETFILTER) && errno == EPROTONOSUPPORT) {
+		load_nf_modules();
+		nf.open(NETLINK_NETFILTER);
+	}
+	if (!nf.fd())
 		sys::die_errno("open nfnetlink socket");
+}
+
+// Runs the nf_tables batch build(b) makes. A chain type or expression the kernel has as a
+// module it could not load fails the whole transaction with ENOENT (or EOPNOTSUPP): the
+// modules are loaded and the batch, built afresh, runs once more.
+template <class Build> void run_nf_or_die(netlink::socket &nf, Build build)
+{
+	static netlink::batch b; // 16 kB: off the stack
+	static netlink::replies r;
+	const char *what;
+	b = {}, r = {};
+	build(b);
+	int err = nf.run(b, r, &what);
+	if (err == ENOENT || err == EOPNOTSUPP) {
+		load_nf_modules();
+		b = {}, r = {};
+		build(b);
+		err = nf.run(b, r, &what);
+	}
+	if (err) {
+		errno = err;
+		sys::die_errno("%s", what);
+	}
 }
 
 inline void install_network_table(const char *name, cidr subnet)
 {
 	netlink::socket nf;
 	open_netfilter(nf);
-	static netlink::batch b; // 16 kB: off the stack
-	b = {};
-	build_network_table(b, name, subnet);
-	static netlink::replies r;
-	r = {};
-	run_or_die(nf, b, r);
+	run_nf_or_die(nf, [&](netlink::batch &b) { build_network_table(b, name, subnet); });
 }
 
 // Deletes the network's table; none there is no error (a network of an older launcher).

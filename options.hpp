@@ -67,7 +67,7 @@ constexpr flag flags[] = {
 	{"no-cache", 0, nullptr, id::no_cache, "unpack the layers into a tmpfs that dies with the container"},
 	{"cache-ls", 0, nullptr, id::cache_ls, "list the cached layers and exit"},
 	{"cache-prune", 0, nullptr, id::cache_prune, "remove the cached layers no container is using and exit"},
-	{"load-modules", 0, nullptr, id::load_modules, "load overlay, veth and bridge (with their dependencies) first"},
+	{"load-modules", 0, nullptr, id::load_modules, "load overlay, veth, bridge and nf_tables' (with their dependencies) first"},
 	{"progress", 0, "auto|plain|none", id::progress, "a line per layer a first start unpacks: on a terminal (auto), always, never"},
 	{"verbose", 0, nullptr, id::verbose, "print each step of the start with its time on stderr"},
 	{"rm", 0, nullptr, id::rm, "accepted for docker compatibility: containers never outlive a run"},

@@ -198,21 +198,16 @@ inline void publish(published &p, const char *net, uint32_t addr, std::span<cons
 	network::format_ipv4(addr, a4);
 	snprintf(p.table, sizeof p.table, "launcher-%s-%s", net, a4);
 	network::open_netfilter(p.nf);
-	static netlink::batch b;
-	static netlink::replies r;
-	b = {}, r = {};
-	build_table(b, p.table);
-	network::run_or_die(p.nf, b, r);
+	network::run_nf_or_die(p.nf, [&](netlink::batch &b) { build_table(b, p.table); });
 	constexpr size_t per_batch = (netlink::batch::max_requests - 2) / 2;
-	for (size_t i = 0; i < p.count; i += per_batch) {
-		b = {}, r = {};
-		nft::batch_begin(b);
-		for (size_t j = i; j < p.count && j < i + per_batch; j++)
-			for (const char *chain : {"prerouting", "output"})
-				add_dnat_rule(b, p.table, chain, p.maps[j], addr);
-		nft::batch_end(b);
-		network::run_or_die(p.nf, b, r);
-	}
+	for (size_t i = 0; i < p.count; i += per_batch)
+		network::run_nf_or_die(p.nf, [&](netlink::batch &b) {
+			nft::batch_begin(b);
+			for (size_t j = i; j < p.count && j < i + per_batch; j++)
+				for (const char *chain : {"prerouting", "output"})
+					add_dnat_rule(b, p.table, chain, p.maps[j], addr);
+			nft::batch_end(b);
+		});
 }
 
 // The rules go with the socket, then the ports' leases (unlinked while still locked, so

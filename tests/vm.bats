@@ -61,6 +61,8 @@ boot() {
 	assert_line --partial "loaded module kernel/net/llc/llc.ko"
 	assert_line --partial "loaded module kernel/net/bridge/bridge.ko"
 	assert_line --partial "loaded module kernel/drivers/net/veth.ko"
+	assert_line --partial "loaded module kernel/net/netfilter/nf_tables.ko"
+	assert_line --partial "loaded module kernel/net/netfilter/nft_masq.ko"
 	assert_line "1 packets transmitted, 1 packets received, 0% packet loss"
 	assert_line "launcher: exit status 0"
 }

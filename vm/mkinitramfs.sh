@@ -1,6 +1,6 @@
 #!/bin/sh
 # mkinitramfs.sh OUT: a newc initramfs whose /init is the launcher, with the demo images
-# in /images and the modules a start may need (overlay, veth, bridge, stp, llc) of the
+# in /images and the modules a start may need (overlay, veth, bridge, stp, llc, nf_tables') of the
 # installed Debian kernel, which vm/boot.sh boots. $MODULES overrides that list.
 set -eu
 cd "$(dirname "$0")/.."
@@ -17,7 +17,10 @@ mknod "$stage/dev/null" c 1 3
 mods=/lib/modules/$release
 mkdir -p "$stage$mods"
 cp "$mods/modules.dep" "$stage$mods/"
-for name in ${MODULES-overlay veth bridge stp llc}; do
+# nf_tables and what its nat chain, masquerade, DNAT, ct and fib expressions need
+# (network.hpp's nf_modules with their dependencies).
+nf="crc32c_generic libcrc32c nfnetlink nf_tables nf_conntrack nf_defrag_ipv4 nf_defrag_ipv6 nf_nat nft_chain_nat nft_masq nft_nat nft_ct nft_fib nft_fib_ipv4"
+for name in ${MODULES-overlay veth bridge stp llc $nf}; do
 	ko=$(grep -E "^kernel/.*/$name\.ko:" "$mods/modules.dep" | cut -d: -f1)
 	mkdir -p "$(dirname "$stage$mods/$ko")"
 	cp "$mods/$ko" "$stage$mods/$ko"
