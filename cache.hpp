@@ -67,6 +67,37 @@ inline int open_layers(const char *root, char (&path)[PATH_MAX])
 	return fd;
 }
 
+// A user's own cache (rootless): ROOT/layers and the directories on its way made (0700)
+// where missing, and opened; -1 with errno where that cannot be (no home, say).
+inline int try_open_layers(const char *root, char (&path)[PATH_MAX])
+{
+	if (snprintf(path, sizeof path, "%s/layers", root) >= int(sizeof path))
+		return errno = ENAMETOOLONG, -1;
+	for (char *s = path + 1;; s++) {
+		if (*s && *s != '/')
+			continue;
+		char c = *s;
+		*s = 0;
+		int made = mkdir(path, 0700);
+		*s = c;
+		if (made < 0 && errno != EEXIST)
+			return -1;
+		if (!c)
+			break;
+	}
+	return open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+}
+
+// Where a user other than root keeps their cache: $XDG_DATA_HOME/launcher, else
+// $HOME/.local/share/launcher (as rootless podman keeps ~/.local/share/containers).
+inline bool user_root(char (&root)[PATH_MAX])
+{
+	const char *data = getenv("XDG_DATA_HOME"), *home = getenv("HOME");
+	if (data && data[0] == '/')
+		return snprintf(root, sizeof root, "%s/launcher", data) < int(sizeof root);
+	return home && home[0] == '/' && snprintf(root, sizeof root, "%s/.local/share/launcher", home) < int(sizeof root);
+}
+
 // The published layer, held shared for the caller's life; -1 when it is not there.
 inline int hold(int layers, std::string_view hex)
 {

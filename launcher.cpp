@@ -286,6 +286,45 @@ static void write_id_maps(pid_t child, const container_spec &spec)
 	}
 }
 
+// Runs fn in a child that is root of a new user namespace with the container's id maps, and
+// waits for it: a rootless cache's layers are unpacked (and pruned) there, so that their
+// owners are what the container's user namespace maps them to. The child's failure is the
+// launcher's, with its status (its own line said why).
+static void as_root_of_user_namespace(const container_spec &spec, void (*fn)(void *), void *ctx)
+{
+	int sync[2];
+	if (pipe2(sync, O_CLOEXEC) < 0)
+		die_errno("pipe");
+	pid_t h = pid_t(sys::clone_fork(CLONE_NEWUSER | SIGCHLD));
+	if (h < 0)
+		die_errno("clone into a user namespace");
+	if (h == 0) {
+		close(sync[1]);
+		char mapped;
+		if (read(sync[0], &mapped, 1) != 1)
+			_exit(sys::exit_failure);
+		if (sys::set_gid(0) < 0 || sys::set_uid(0) < 0)
+			die_errno("become root of the user namespace");
+		// Dies with the launcher, which holds the pipe open until we end.
+		pollfd alive = {sync[0], 0, 0};
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || (poll(&alive, 1, 0) != 0 && (alive.revents & POLLHUP)))
+			_exit(sys::exit_failure);
+		fn(ctx);
+		_exit(0);
+	}
+	close(sync[0]);
+	write_id_maps(h, spec);
+	if (write(sync[1], "", 1) != 1)
+		die_errno("start the user namespace's child");
+	int ws;
+	while (waitpid(h, &ws, 0) < 0)
+		if (errno != EINTR)
+			die_errno("wait for the user namespace's child");
+	close(sync[1]);
+	if (!WIFEXITED(ws) || WEXITSTATUS(ws) != 0)
+		exit(WIFEXITED(ws) ? WEXITSTATUS(ws) : sys::exit_failure);
+}
+
 static int open_netns(const char *name)
 {
 	char path[PATH_MAX];
@@ -462,11 +501,25 @@ int main(int argc, char **argv)
 			machine::power_off();
 		return 0;
 	}
+	// Root's cache is the host's; anyone else keeps one of their own (rootless).
 	const char *cache_root = o.root ? o.root : getenv("LAUNCHER_ROOT") ? getenv("LAUNCHER_ROOT") : "/var/lib/launcher";
+	char user_root[PATH_MAX];
+	bool rootless = getuid() != 0;
+	if (rootless && !o.root && !getenv("LAUNCHER_ROOT")) {
+		if (!cache::user_root(user_root))
+			snprintf(user_root, sizeof user_root, "%s", "/nonexistent: no HOME nor XDG_DATA_HOME");
+		cache_root = user_root;
+	}
 	if (o.cache_ls || o.cache_prune) {
 		char path[PATH_MAX];
 		int layers = cache::open_layers(cache_root, path);
-		o.cache_ls ? cache::list(layers) : cache::prune(layers);
+		if (o.cache_prune && rootless) { // what a rootless cache holds, owned by ids of the user namespace
+			container_spec ids;
+			container::user_namespace_spec(ids, o);
+			as_root_of_user_namespace(ids, [](void *layers) { cache::prune(*static_cast<int *>(layers)); }, &layers);
+		} else {
+			o.cache_ls ? cache::list(layers) : cache::prune(layers);
+		}
 		if (machine_init)
 			machine::power_off();
 		return 0;
@@ -485,11 +538,20 @@ int main(int argc, char **argv)
 	if (confine::pid1_exe_reachable(spec))
 		confine::reexec_from_sealed_copy(machine_init ? original_argv : argv);
 	step("read image %s%s%s: %zu layers", img.path, *img.res.name ? " " : "", img.res.name, img.layers.size());
-	// The cache holds layers as real root unpacks them, for overlayfs; a user namespace,
-	// the copy storage and a machine's init (nothing outlives its boot) unpack afresh.
+	// The cache holds layers as real root unpacks them, for overlayfs, and a rootless user's
+	// own cache holds them as root of the container's user namespace unpacks them (owners as
+	// it maps them, user.overlay.* xattrs, stacked with userxattr). Root's --userns, the copy
+	// storage and a machine's init (nothing outlives its boot) unpack afresh, and so does a
+	// rootless start whose cache cannot be made (no home).
 	spec.overlay = strcmp(o.storage, "copy") != 0 && rootfs::overlay_available();
 	if (spec.overlay && !spec.userns && !o.no_cache && !machine_init)
 		img.cache = cache::open_layers(cache_root, img.cache_path);
+	if (spec.overlay && rootless && !o.no_cache && !machine_init) {
+		img.cache = cache::try_open_layers(cache_root, img.cache_path);
+		img.cache_mode = {"user.overlay.opaque", true};
+		if (img.cache < 0)
+			step("no cache of the user's own at %s (%s): the layers are unpacked afresh", cache_root, strerror(errno));
+	}
 	// overlayfs refuses to create whiteouts on itself (a launcher inside a container whose
 	// root is an overlay): there the layers go to the container's tmpfs, as with --no-cache.
 	struct statfs fs;
@@ -499,7 +561,15 @@ int main(int argc, char **argv)
 		img.cache = -1;
 	}
 	mode_t mask = umask(0); // modes exactly as the layers give them
-	layers::prepare(img);
+	if (img.cache >= 0 && rootless) {
+		if (!layers::hold_cached(img)) {
+			as_root_of_user_namespace(spec, [](void *img) { layers::unpack_missing(*static_cast<image_archive *>(img)); }, &img);
+			if (!layers::hold_cached(img))
+				die("image %s: a layer was removed from the cache %s as it was unpacked (--cache-prune?)", img.path, img.cache_path);
+		}
+	} else {
+		layers::prepare(img);
+	}
 	umask(mask);
 	start(img, spec, o);
 }

@@ -44,6 +44,7 @@ struct image_archive {
 	std::string_view id; // hex digest of the config
 	int cache = -1;      // ROOT/layers, or -1 when the container unpacks into its tmpfs
 	char cache_path[PATH_MAX];
+	unpack::mode cache_mode; // a rootless cache's: user.overlay.opaque, owners as the user namespace maps them
 };
 
 namespace layers {
@@ -481,7 +482,7 @@ inline bool unpack_decoding(image_archive &img, size_t i, int into, const char *
 		final = state == decoder_done;
 		return std::span<const unsigned char>(base, size_t(n));
 	};
-	s = unpack::layer_arriving(into, what, more);
+	s = unpack::layer_arriving(into, what, more, img.cache_mode);
 	bool final;
 	std::span<const unsigned char> tar = more(SIZE_MAX, final); // the decoder may still be at the padding
 	tar_size = tar.size();
@@ -536,7 +537,7 @@ inline int unpack_into_cache(image_archive &img, size_t i, const char *what)
 	if (!arriving) {
 		std::span<const unsigned char> tar = layer_tar(img, i, img.cache, what);
 		pid_t hasher = start_hasher(tar, hex, what);
-		s = unpack::layer(tar, c.fd, what);
+		s = unpack::layer(tar, c.fd, what, img.cache_mode);
 		tar_size = tar.size();
 		finish_hasher(hasher, tar, hex, what, img.layers[i].mapped ? "the uncompressed layer" : "the layer");
 		if (img.layers[i].mapped && munmap(const_cast<unsigned char *>(tar.data()), tar.size()) < 0)
@@ -589,6 +590,27 @@ inline void prepare(image_archive &img)
 	}
 	if (img.cache < 0)
 		close(tmp_dir);
+}
+
+// A rootless cache: each layer found in it held; true when all were. The rest are unpacked
+// by unpack_missing, as root of a user namespace with the container's id maps, and then
+// held here too, where the launcher lives.
+inline bool hold_cached(image_archive &img)
+{
+	bool all = true;
+	for (size_t i = 0; i < img.layers.size(); i++) {
+		if (img.layers[i].cached < 0 && (img.layers[i].cached = cache::hold(img.cache, img.res.layers[i].diff_id)) >= 0)
+			step("%s: in the cache", img.layers[i].name);
+		all = all && img.layers[i].cached >= 0;
+	}
+	return all;
+}
+
+inline void unpack_missing(image_archive &img)
+{
+	for (size_t i = 0; i < img.layers.size(); i++)
+		if (img.layers[i].cached < 0)
+			img.layers[i].cached = unpack_into_cache(img, i, img.layers[i].name);
 }
 
 // Without the cache, the container unpacks its layers while helpers check their digests;

@@ -328,6 +328,64 @@ x$"
 	assert_line --regexp '^-rw-r----- +1 1000 +1000 .*/data/owned.txt$'
 }
 
+@test "rootless: a user's own layer cache (XDG_DATA_HOME): the second start unpacks nothing, --cache-ls and --cache-prune work, hostile layers stay confined" {
+	nobody_copies
+	data=$NOBODY/data
+	mkdir "$data"
+	chown 65534:65534 "$data"
+	# (the suite's LAUNCHER_ROOT would name the cache instead)
+	nb() { env -u LAUNCHER_ROOT XDG_DATA_HOME="$data" setpriv --reuid 65534 --regid 65534 --clear-groups "$@"; }
+	run nb "$NOBODY/launcher" --verbose "$NOBODY/busybox.tar" ls /opt/dir
+	assert_success
+	assert_line --regexp '^launcher: +[0-9.]+ ms  unpacked layer 1 \(.*\) into the cache: [0-9]+ entries'
+	assert_line --regexp '^launcher: +[0-9.]+ ms  unpacked layer 2 \(.*\) into the cache: [0-9]+ entries'
+	assert_line new.txt
+	refute_line old.txt
+	# Unpacked as root of the user namespace: owned by the user, as its root maps to them.
+	[ "$(stat -c %u "$data/launcher/layers/$(ls "$data/launcher/layers" | grep -v '\.' | head -1)")" = 65534 ]
+	run nb "$NOBODY/launcher" --verbose "$NOBODY/busybox.tar" ls /opt/dir
+	assert_success
+	refute_line --regexp 'unpacked'
+	assert_line --regexp '^launcher: +[0-9.]+ ms  layer 1 \(.*\): in the cache$'
+	assert_line --regexp '^launcher: +[0-9.]+ ms  layer 2 \(.*\): in the cache$'
+	assert_line new.txt
+	refute_line old.txt
+	run nb "$NOBODY/launcher" --cache-ls
+	assert_success
+	assert_equal "$(printf '%s\n' "$output" | grep -cE '^sha256:[0-9a-f]{64} +[0-9]+ +[0-9]+  unused$')" 2
+
+	# Hostile layers, unpacked into the user's cache: a .. escape is refused and nothing of it
+	# is cached; a file written through "evil -> /" lands in the layer's own /var/tmp.
+	rm -f /var/tmp/launcher-escape /var/tmp/launcher-pwned
+	src=$BATS_TEST_TMPDIR/src
+	mkdir -p "$src/var/tmp"
+	echo escaped >"$src/x"
+	tar -P -C "$src" -cf "$BATS_TEST_TMPDIR/layer.tar" --transform 's,^x,../../../../var/tmp/launcher-escape,' x
+	hostile_image dotdot
+	ln -s / "$src/evil"
+	echo pwned >"$src/var/tmp/launcher-pwned"
+	tar -C "$src" -cf "$BATS_TEST_TMPDIR/layer.tar" evil
+	tar -C "$src" -rf "$BATS_TEST_TMPDIR/layer.tar" --transform 's,^var,evil/var,' var/tmp/launcher-pwned
+	hostile_image symlink
+	cp "$BATS_TEST_TMPDIR/dotdot.tar" "$BATS_TEST_TMPDIR/symlink.tar" "$NOBODY/"
+	chmod 644 "$NOBODY/dotdot.tar" "$NOBODY/symlink.tar"
+	run nb "$NOBODY/launcher" "$NOBODY/dotdot.tar" true
+	assert_failure 125
+	assert_output --regexp '^launcher: layer 2 \(.*\): entry \.\./\.\./\.\./\.\./var/tmp/launcher-escape at byte 0: path climbs out of the layer$'
+	[ ! -e /var/tmp/launcher-escape ]
+	[ "$(ls "$data/launcher/layers" | grep -c partial)" = 0 ]
+	run nb "$NOBODY/launcher" "$NOBODY/symlink.tar" cat /var/tmp/launcher-pwned
+	assert_success
+	assert_output pwned
+	[ ! -e /var/tmp/launcher-pwned ]
+
+	run nb "$NOBODY/launcher" --cache-prune
+	assert_success
+	assert_line "3 removed, 0 in use"
+	[ -z "$(ls -A "$data/launcher/layers")" ]
+	rm -rf "$NOBODY"
+}
+
 
 @test "hostile layers: a .. escape is refused, a symlink to / is confined; nothing lands on the host" {
 	# Sentinels in /var/tmp: the container's own /tmp is a tmpfs, where an escape would hide.
