@@ -10,6 +10,7 @@
 #include "confine.hpp"
 #include "container.hpp"
 #include "image.hpp"
+#include "machine.hpp"
 #include "sys.hpp"
 
 namespace init {
@@ -146,6 +147,14 @@ inline pid_t spawn_entrypoint(const container_spec &spec, int &exec_errno)
 		dprintf(2, "launcher: exec %s: %s\n", spec.argv[0], strerror(exec_errno));
 	else
 		step("started %s as pid %d", spec.argv[0], main_pid);
+	// As a machine's PID 1: the whole start from the kernel's word, by the guest's clock.
+	if (machine::as_init && sys::verbose) {
+		long us = sys::elapsed_us(), boot = sys::started.tv_sec * 1000000L + sys::started.tv_nsec / 1000;
+		step("the entrypoint's exec came %ld.%03ld ms after the kernel started /init (%ld.%03ld ms after boot): "
+		     "%ld.%03ld ms loading modules, %ld.%03ld ms the start itself",
+		     us / 1000, us % 1000, boot / 1000, boot % 1000, machine::module_us / 1000, machine::module_us % 1000,
+		     (us - machine::module_us) / 1000, (us - machine::module_us) % 1000);
+	}
 	bool main_done = false;
 	int main_status = 0;
 	for (;;) {

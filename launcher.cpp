@@ -455,7 +455,7 @@ int main(int argc, char **argv)
 {
 	syscall(SYS_clock_gettime, CLOCK_MONOTONIC, &sys::started);
 	argv = copy_arguments(argc, argv);
-	machine_init = getpid() == 1;
+	machine_init = machine::as_init = getpid() == 1;
 	sys::at_die = release_host_resources;
 	char **original_argv = argv; // what to re-execute with
 	// runc's command line (global flags, then a verb): the OCI runtime mode (oci.hpp).

@@ -28,6 +28,16 @@ boot() {
 	assert_line "launcher: exit status 0"
 }
 
+@test "vm: --verbose times the start from the kernel's word to the entrypoint's exec by the guest's clock, modules apart" {
+	boot --verbose /images/hello.tar
+	assert_success
+	assert_output --partial "Hello from a container!"
+	assert_line --regexp '^launcher: +[0-9]+\.[0-9]{3} ms  loaded module kernel/fs/overlayfs/overlay\.ko in [0-9]+\.[0-9]{3} ms$'
+	assert_line --regexp "^launcher: +[0-9]+\.[0-9]{3} ms  the entrypoint's exec came [0-9]+\.[0-9]{3} ms after the kernel started /init \([0-9]+\.[0-9]{3} ms after boot\): [0-9]+\.[0-9]{3} ms loading modules, [0-9]+\.[0-9]{3} ms the start itself$"
+	# Modules were loaded: their share is not nothing.
+	refute_line --regexp "0\.000 ms loading modules"
+}
+
 @test "vm: a container exiting 3 prints its status, and launcher.args are split as a shell would" {
 	# The kernel's own parser ends launcher.args at the next double quote: single quotes
 	# and backslashes carry the rest.
