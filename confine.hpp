@@ -33,13 +33,13 @@ inline int drop_bounding(uint64_t keep)
 // setuid binary regains any) and the seccomp filter (made on the host side before the
 // clone, container_spec::filter), which needs no_new_privs (or CAP_SYS_ADMIN) to be
 // installed.
-inline int lock_down(uint64_t caps, const seccomp::program *filter)
+inline int lock_down(uint64_t caps, const seccomp::program *filter, bool no_new_privs = true)
 {
 	__user_cap_header_struct header = {_LINUX_CAPABILITY_VERSION_3, 0};
 	__user_cap_data_struct data[2] = {};
 	for (int i = 0; i < 2; i++)
 		data[i].effective = data[i].permitted = uint32_t(caps >> (32 * i));
-	if (syscall(SYS_capset, &header, data) < 0 || prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+	if (syscall(SYS_capset, &header, data) < 0 || (no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0))
 		return errno;
 	return filter ? seccomp::load(*filter) : 0;
 }
@@ -52,6 +52,11 @@ inline int entrypoint(const container_spec &spec)
 {
 	if (int err = spec.privileged ? 0 : drop_bounding(spec.caps))
 		return err;
+	// --security-opt no-new-privileges=false: without no_new_privs the filter needs
+	// CAP_SYS_ADMIN, so it goes in now, before the ids change, as runc does.
+	bool filter_first = !spec.privileged && !spec.no_new_privileges && spec.seccomp;
+	if (int err = filter_first ? seccomp::load(spec.filter) : 0)
+		return err;
 	// An id map written without the helpers denies setgroups: only the primary group
 	// remains then.
 	if (sys::set_groups(spec.group_count, spec.groups) < 0 && !(spec.userns && errno == EPERM))
@@ -60,7 +65,7 @@ inline int entrypoint(const container_spec &spec)
 		return errno;
 	if (spec.privileged)
 		return 0;
-	return lock_down(spec.uid == 0 ? spec.caps : 0, spec.seccomp ? &spec.filter : nullptr);
+	return lock_down(spec.uid == 0 ? spec.caps : 0, spec.seccomp && !filter_first ? &spec.filter : nullptr, spec.no_new_privileges);
 }
 
 // PID 1 itself once the entrypoint runs. It only waits, reaps and signals from then on,

@@ -3,7 +3,10 @@
 // capabilities, limits and id maps. resolve_user finishes it inside the container, from
 // the image's own /etc/passwd and /etc/group.
 #pragma once
+#include <arpa/inet.h>
+#include <sys/random.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 
 #include "image.hpp"
 #include "layers.hpp"
@@ -13,11 +16,24 @@
 #include "security.hpp"
 #include "sys.hpp"
 #include "users.hpp"
+#include "volumes.hpp"
 
 struct volume {
 	const char *source, *target;
 	bool read_only, is_dir;
 	int source_fd; // opened by the container's PID 1, in its own mount namespace
+	unsigned long propagation = 0; // MS_SHARED, MS_SLAVE, MS_PRIVATE (| MS_REC)
+	bool recursive = true;
+	bool seed = false;             // a volume made for this start: the image's files at target copied in
+	bool tmpfs = false;            // a tmpfs, with these flags and data; no source
+	unsigned long tmpfs_flags = 0;
+	const char *tmpfs_data = nullptr;
+};
+
+// --device HOST[:CONTAINER][:PERMISSIONS]: a node made in the container's /dev.
+struct device {
+	const char *host, *path;
+	struct stat host_stat; // its type, numbers, mode and owner, as the host has them
 };
 
 struct container_spec {
@@ -39,6 +55,21 @@ struct container_spec {
 	bool userns = false;      // container root is an unprivileged host id
 	bool map_helpers = false; // the maps go through newuidmap and newgidmap
 	char uid_map[64] = "", gid_map[64] = ""; // "INSIDE OUTSIDE COUNT ..." triples
+	bool no_new_privileges = true, systempaths_unconfined = false;
+	bool pid_host = false, ipc_host = false, uts_host = false, cgroupns_host = false, sig_proxy = true;
+	const char *domainname = nullptr;
+	std::vector<const char *> add_hosts; // NAME:IP, NAME=IP or NAME:host-gateway
+	std::vector<const char *> sysctls;   // KEY=VALUE, checked
+	int64_t shm_size = 0;                // bytes of /dev/shm; 0: docker's 64m
+	std::vector<device> devices;
+	std::vector<security::device_rule> device_rules; // beside docker's defaults
+	// What inspect shows: the image's Labels, then --label-file's, then --label's; the stop signal.
+	std::vector<std::pair<const char *, const char *>> labels;
+	const char *stop_signal = "SIGTERM";
+	int stop_timeout = 10;
+	std::vector<int> volume_locks;         // held by the host side: rm and prune pass these over
+	std::vector<const char *> anonymous;   // anonymous volumes made for this start (--rm removes them)
+	const char *data_root = "";
 };
 
 namespace container {
@@ -50,25 +81,65 @@ constexpr const char *default_path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/
 
 constexpr const char *newuidmap = "/usr/bin/newuidmap", *newgidmap = "/usr/bin/newgidmap";
 
-// -v HOST:CTR[:ro|rw]: checked now, so a missing host path fails before any namespace.
-inline volume parse_volume(const char *arg)
+inline const char *data_root(const options::parsed &o) { return volumes::data_root(o); }
+
+inline const char *copy_of(std::string_view s)
 {
-	char *copy = strdup(arg);
-	char *target = copy ? strchr(copy, ':') : nullptr;
-	if (!target)
-		die("bad --volume %s: expected HOST:CONTAINER[:ro]", arg);
-	*target++ = 0;
-	char *mode = strchr(target, ':');
-	if (mode)
-		*mode++ = 0;
-	if (copy[0] != '/' || target[0] != '/' || (mode && strcmp(mode, "ro") != 0 && strcmp(mode, "rw") != 0))
-		die("bad --volume %s: both paths absolute, mode ro or rw", arg);
-	if (strspn(target, "/.") == strlen(target)) // "/", "//", "/.", ...: docker refuses it too
-		die("bad --volume %s: the container's root cannot be a volume", arg);
-	struct stat st;
-	if (stat(copy, &st) < 0)
-		die_errno("open volume %s", copy);
-	return {copy, target, mode && strcmp(mode, "ro") == 0, S_ISDIR(st.st_mode), -1};
+	char *c = strndup(s.data(), s.size());
+	if (!c)
+		die("out of memory");
+	return c;
+}
+
+// A named or anonymous volume of the data root, made (and then seeded) on first use.
+inline void volume_source(container_spec &spec, std::string_view name, volume &v, bool nocopy)
+{
+	static int root = -1;
+	if (root < 0)
+		root = volumes::open_root(spec.data_root);
+	char anon[65], path[PATH_MAX];
+	if (name.empty()) {
+		unsigned char r[32];
+		if (getrandom(r, sizeof r, 0) != ssize_t(sizeof r))
+			die_errno("name an anonymous volume");
+		for (size_t i = 0; i < sizeof r; i++)
+			snprintf(anon + 2 * i, 3, "%02x", r[i]);
+		name = anon;
+	}
+	const char *n = copy_of(name);
+	bool made;
+	spec.volume_locks.push_back(volumes::use(root, n, made, path, spec.data_root));
+	if (name.data() == anon)
+		spec.anonymous.push_back(n);
+	v.source = copy_of(path);
+	v.is_dir = true;
+	v.seed = made && !nocopy;
+}
+
+// A -v, --mount or --tmpfs request as a volume of the spec; a bind's host path checked now,
+// so a missing one fails before any namespace.
+inline void add_volume(container_spec &spec, const volumes::request &r, const char *arg)
+{
+	volume v = {nullptr, copy_of(r.target), r.read_only, true, -1};
+	v.propagation = r.propagation;
+	v.recursive = r.recursive;
+	if (r.type == volumes::kind::tmpfs) {
+		v.tmpfs = true;
+		v.tmpfs_flags = r.tmpfs_flags | (r.read_only ? MS_RDONLY : 0);
+		v.tmpfs_data = copy_of(r.tmpfs_data);
+	} else if (r.type == volumes::kind::volume) {
+		volume_source(spec, r.source, v, r.nocopy);
+	} else {
+		v.source = copy_of(r.source);
+		struct stat st;
+		if (stat(v.source, &st) < 0)
+			die_errno("bad volume %s: open %s", arg, v.source);
+		v.is_dir = S_ISDIR(st.st_mode);
+	}
+	for (const volume &other : spec.volumes)
+		if (strcmp(other.target, v.target) == 0)
+			die("bad volume %s: duplicate mount point %s", arg, v.target);
+	spec.volumes.push_back(v);
 }
 
 // --userns, and always when not started by root: container root becomes an unprivileged
@@ -108,15 +179,15 @@ inline void user_namespace_spec(container_spec &spec, const options::parsed &o)
 	}
 }
 
-// --security-opt seccomp=FILE: read and compiled on the host, before any namespace.
-inline void seccomp_profile(container_spec &spec, const char *path)
+// A small file given on the command line (a seccomp profile, an env file), read whole.
+inline std::vector<char> read_small_file(const char *path, const char *what)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	struct stat st;
 	if (fd < 0 || fstat(fd, &st) < 0)
-		die_errno("open seccomp profile %s", path);
+		die_errno("open %s %s", what, path);
 	if (!S_ISREG(st.st_mode) || st.st_size > (4 << 20))
-		die("seccomp profile %s: not a regular file of at most 4 MiB", path);
+		die("%s %s: not a regular file of at most 4 MiB", what, path);
 	std::vector<char> text(size_t(st.st_size));
 	size_t got = 0;
 	while (got < text.size()) {
@@ -124,15 +195,267 @@ inline void seccomp_profile(container_spec &spec, const char *path)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
-			die_errno("read seccomp profile %s", path);
+			die_errno("read %s %s", what, path);
 		if (n == 0)
-			die("read seccomp profile %s: shorter than its size", path);
+			die("read %s %s: shorter than its size", what, path);
 		got += size_t(n);
 	}
 	close(fd);
+	return text;
+}
+
+// --security-opt seccomp=FILE: read and compiled on the host, before any namespace.
+inline void seccomp_profile(container_spec &spec, const char *path)
+{
+	std::vector<char> text = read_small_file(path, "seccomp profile");
 	char err[160];
 	if (!seccomp::compile({text.data(), text.size()}, spec.caps, spec.filter, err, sizeof err, seccomp::kernel_version()))
 		die("seccomp profile %s: %s", path, err);
+}
+
+// docker's --env-file and --label-file format: a KEY=VALUE or KEY a line, the value as
+// written (no quotes removed); leading blanks, empty lines and # comments passed over; a
+// UTF-8 byte-order mark at the start dropped. Pure: each line's text into out.
+inline bool key_value_lines(std::string_view text, std::vector<std::string_view> &out, char *err, size_t size)
+{
+	if (text.starts_with("\xEF\xBB\xBF"))
+		text.remove_prefix(3);
+	for (size_t number = 1; !text.empty(); number++) {
+		std::string_view line = text.substr(0, text.find('\n'));
+		text.remove_prefix(std::min(text.size(), line.size() + 1));
+		if (line.ends_with('\r'))
+			line.remove_suffix(1);
+		line.remove_prefix(std::min(line.size(), line.find_first_not_of(" \t\v\f\r")));
+		if (line.empty() || line[0] == '#')
+			continue;
+		std::string_view key = line.substr(0, line.find('='));
+		if (key.empty())
+			return snprintf(err, size, "line %zu: no variable name", number), false;
+		if (key.find_first_of(" \t\v\f\r") != key.npos)
+			return snprintf(err, size, "line %zu: variable '%.*s' contains whitespaces", number, int(key.size()), key.data()), false;
+		out.push_back(line);
+	}
+	return true;
+}
+
+// The lines of each --env-file or --label-file.
+inline std::vector<const char *> lines_of_files(const std::vector<const char *> &files, const char *what)
+{
+	std::vector<const char *> lines;
+	for (const char *path : files) {
+		std::vector<char> text = read_small_file(path, what);
+		std::vector<std::string_view> found;
+		char err[160];
+		if (!key_value_lines({text.data(), text.size()}, found, err, sizeof err))
+			die("bad %s %s: %s", what, path, err);
+		for (std::string_view l : found)
+			lines.push_back(copy_of(l));
+	}
+	return lines;
+}
+
+// docker's namespaced sysctls; nullptr when allowed, else why not.
+inline const char *sysctl_refusal(std::string_view key, bool net_host, bool ipc_host, bool uts_host)
+{
+	static constexpr std::string_view ipc[] = {"kernel.msgmax", "kernel.msgmnb", "kernel.msgmni", "kernel.sem",
+						   "kernel.shmall", "kernel.shmmax", "kernel.shmmni", "kernel.shm_rmid_forced"};
+	bool is_ipc = key.starts_with("fs.mqueue.") || std::find(std::begin(ipc), std::end(ipc), key) != std::end(ipc);
+	if (is_ipc)
+		return ipc_host ? "not allowed with --ipc host" : nullptr;
+	if (key.starts_with("net."))
+		return net_host ? "not allowed in the host's network namespace (--net host)" : nullptr;
+	if (key == "kernel.domainname" || key == "kernel.hostname")
+		return uts_host ? "not allowed with --uts host" : nullptr;
+	return "not in a namespace of the container's own: it would change the host's";
+}
+
+// --device-cgroup-rule, as docker's: "TYPE MAJOR:MINOR ACCESS", TYPE a, b or c, each
+// number or *, ACCESS of r, w and m.
+inline bool parse_device_rule(std::string_view s, security::device_rule &r)
+{
+	if (s.size() < 7 || (s[0] != 'a' && s[0] != 'b' && s[0] != 'c') || s[1] != ' ')
+		return false;
+	r = {s[0], -1, -1, 0};
+	s.remove_prefix(2);
+	size_t colon = s.find(':'), space = s.find(' ');
+	if (colon == s.npos || space == s.npos || colon > space)
+		return false;
+	auto number = [](std::string_view n, int64_t limit, int64_t &out) {
+		if (n == "*")
+			return out = -1, true;
+		uint64_t v;
+		return limits::decimal(n, v) && int64_t(v) < limit && (out = int64_t(v), true);
+	};
+	int64_t major, minor;
+	if (!number(s.substr(0, colon), 4096, major) || !number(s.substr(colon + 1, space - colon - 1), 1 << 20, minor))
+		return false;
+	r.major = int16_t(major), r.minor = int32_t(minor);
+	std::string_view access = s.substr(space + 1);
+	if (access.empty() || access.size() > 3)
+		return false;
+	for (char c : access) {
+		uint8_t bit = c == 'r' ? security::dev_r : c == 'w' ? security::dev_w : c == 'm' ? security::dev_m : 0;
+		if (!bit || (r.access & bit))
+			return false;
+		r.access |= bit;
+	}
+	return true;
+}
+
+// --device HOST[:CONTAINER][:PERMISSIONS]: a device node of the host, made at CONTAINER
+// (default the same path) in the container's /dev, allowed in its device cgroup.
+inline void add_device(container_spec &spec, const char *arg)
+{
+	std::string_view a(arg), parts[3];
+	size_t n = 0;
+	for (size_t start = 0; n < 3; n++) {
+		size_t colon = a.find(':', start);
+		parts[n] = a.substr(start, colon == a.npos ? a.npos : colon - start);
+		if (colon == a.npos) {
+			n++;
+			break;
+		}
+		start = colon + 1;
+		if (n == 2)
+			die("bad --device %s: expected HOST[:CONTAINER][:PERMISSIONS]", arg);
+	}
+	auto perms = [](std::string_view p) { return !p.empty() && p.size() <= 3 && p.find_first_not_of("rwm") == p.npos; };
+	std::string_view host = parts[0], path = parts[0], access = "rwm";
+	if (n == 2 && perms(parts[1]))
+		access = parts[1];
+	else if (n >= 2)
+		path = parts[1], access = n == 3 ? parts[2] : "rwm";
+	if (!perms(access))
+		die("bad --device %s: invalid permissions %.*s: r, w and m", arg, int(access.size()), access.data());
+	if (path.empty() || path[0] != '/')
+		die("bad --device %s: the container path must be absolute", arg);
+	device d = {copy_of(host), copy_of(path), {}};
+	struct stat &st = d.host_stat;
+	if (stat(d.host, &st) < 0)
+		die_errno("bad --device %s: %s", arg, d.host);
+	if (!S_ISCHR(st.st_mode) && !S_ISBLK(st.st_mode))
+		die("bad --device %s: %s is not a device node", arg, d.host);
+	spec.devices.push_back(d);
+	security::device_rule r = {S_ISCHR(st.st_mode) ? 'c' : 'b', int16_t(major(st.st_rdev)), int32_t(minor(st.st_rdev)), 0};
+	for (char c : access)
+		r.access |= c == 'r' ? security::dev_r : c == 'w' ? security::dev_w : security::dev_m;
+	spec.device_rules.push_back(r);
+}
+
+// --gpus: the launcher has no GPU support; the line says what a GPU would need here.
+[[noreturn]] inline void refuse_gpus(const char *value)
+{
+	struct stat st;
+	char missing[160] = "";
+	for (auto [found, what] : {std::pair{stat("/dev/nvidia0", &st) == 0, "no GPU (/dev/nvidia0)"},
+				   std::pair{stat("/proc/driver/nvidia", &st) == 0, "no NVIDIA driver (/proc/driver/nvidia)"},
+				   std::pair{access("/usr/bin/nvidia-container-cli", X_OK) == 0, "no NVIDIA container toolkit (nvidia-container-cli)"}})
+		if (!found)
+			snprintf(missing + strlen(missing), sizeof missing - strlen(missing), "%s%s", *missing ? ", " : "", what);
+	die("--gpus %s: the launcher has no GPU support%s%s; give a GPU's nodes with --device /dev/nvidia0 ... instead", value,
+	    *missing ? ": " : "", missing);
+}
+
+// The rest of docker's resource flags, checked with docker's words.
+inline void resources_spec(container_spec &spec, const options::parsed &o)
+{
+	char why[96];
+	int64_t n;
+	limits::request &q = spec.cgroup;
+	if (o.memory_swap && strcmp(o.memory_swap, "-1") == 0)
+		q.memory_swap = -1;
+	else if (o.memory_swap && options::parse_size(o.memory_swap, n, why, sizeof why))
+		q.memory_swap = n;
+	if (q.memory_swap && !q.memory)
+		die("--memory-swap %s: you should always set the memory limit (--memory) when using the memory-swap limit", o.memory_swap);
+	if (q.memory_swap > 0 && uint64_t(q.memory_swap) < q.memory)
+		die("--memory-swap %s: the minimum memory-swap limit should be larger than the memory limit", o.memory_swap);
+	if (o.memory_reservation && options::parse_size(o.memory_reservation, n, why, sizeof why))
+		q.memory_reservation = uint64_t(n);
+	if (q.memory && q.memory_reservation > q.memory)
+		die("--memory-reservation %s: the memory limit cannot be less than the memory reservation", o.memory_reservation);
+	if (o.cpu_shares && options::parse_int(o.cpu_shares, n)) {
+		if (n < 0 || (n > 0 && n < 2) || n > 262144)
+			die("bad --cpu-shares %s: from 2 to 262144 (0: the default)", o.cpu_shares);
+		q.cpu_shares = uint64_t(n);
+	}
+	for (auto [list, flag] : {std::pair{o.cpuset_cpus, "--cpuset-cpus"}, std::pair{o.cpuset_mems, "--cpuset-mems"}})
+		if (list && (!*list || strspn(list, "0123456789,-") != strlen(list) || strlen(list) > 31))
+			die("bad %s %s: expected a list such as 0-3,5", flag, list);
+	q.cpus = o.cpuset_cpus, q.mems = o.cpuset_mems;
+	q.oom_kill_disable = o.oom_kill_disable;
+	if (o.shm_size && options::parse_size(o.shm_size, n, why, sizeof why)) {
+		if (n <= 0)
+			die("bad --shm-size %s: must be greater than 0", o.shm_size);
+		spec.shm_size = n;
+	}
+}
+
+// --device, --device-cgroup-rule: nodes made in the container, rules beside docker's.
+inline void devices_spec(container_spec &spec, const options::parsed &o)
+{
+	if (o.gpus)
+		refuse_gpus(o.gpus);
+	for (const char *d : o.devices)
+		add_device(spec, d);
+	for (const char *r : o.device_cgroup_rules) {
+		security::device_rule rule;
+		if (!parse_device_rule(r, rule))
+			die("bad --device-cgroup-rule %s: expected TYPE MAJOR:MINOR ACCESS, e.g. 'c 10:229 rwm' (TYPE a, b or c; * for any number)", r);
+		spec.device_rules.push_back(rule);
+	}
+	if (!spec.devices.empty() && (o.userns || getuid() != 0))
+		die("--device needs root without --userns: the kernel refuses mknod in a user namespace");
+	if (spec.device_rules.empty() || !spec.cgroup.devices)
+		return;
+	spec.cgroup.device_rules.assign(std::begin(security::device_rules), std::end(security::device_rules));
+	spec.cgroup.device_rules.insert(spec.cgroup.device_rules.end(), spec.device_rules.begin(), spec.device_rules.end());
+	if (spec.cgroup.device_rules.size() > security::max_device_rules)
+		die("too many --device and --device-cgroup-rule flags (%zu)", spec.device_rules.size());
+}
+
+// Namespaces shared with the host, docker's security options, sysctls, hosts lines.
+inline void isolation_spec(container_spec &spec, const options::parsed &o)
+{
+	spec.pid_host = o.pid_host, spec.ipc_host = o.ipc_host, spec.uts_host = o.uts_host, spec.cgroupns_host = o.cgroupns_host;
+	spec.sig_proxy = o.sig_proxy;
+	spec.no_new_privileges = o.no_new_privileges;
+	spec.systempaths_unconfined = o.systempaths_unconfined;
+	if (o.uts_host && o.hostname)
+		die("conflicting options: --hostname and --uts host");
+	if (o.uts_host && o.domainname)
+		die("conflicting options: --domainname and --uts host");
+	if ((o.pid_host || o.ipc_host || o.uts_host || o.cgroupns_host) && (o.userns || getuid() != 0))
+		die("--pid, --ipc, --uts and --cgroupns host need root without --userns");
+	if (o.domainname && (strlen(o.domainname) > 64 || !*o.domainname))
+		die("bad --domainname %s: 1 to 64 characters", o.domainname);
+	spec.domainname = o.domainname;
+	for (const char *opt : o.lsm_options) {
+		bool apparmor = strncmp(opt, "apparmor", 8) == 0;
+		struct stat st;
+		bool present = apparmor ? stat("/sys/kernel/security/apparmor", &st) == 0 : stat("/sys/fs/selinux/enforce", &st) == 0;
+		dprintf(2, "launcher: note: --security-opt %s: %s; the container runs without it\n", opt,
+			present ? "the launcher does not load LSM profiles" : apparmor ? "this host has no AppArmor" : "this host has no SELinux");
+	}
+	bool net_host = strcmp(o.net, "host") == 0;
+	for (const char *kv : o.sysctls) {
+		std::string_view key(kv, strcspn(kv, "="));
+		if (const char *why = sysctl_refusal(key, net_host, o.ipc_host, o.uts_host))
+			die("bad --sysctl %s: %s", kv, why);
+		spec.sysctls.push_back(kv);
+	}
+	for (const char *h : o.add_hosts) {
+		const char *sep = strpbrk(h, ":=");
+		const char *ip = sep + 1;
+		unsigned char addr[16];
+		bool gateway = strcmp(ip, "host-gateway") == 0;
+		if (!gateway && inet_pton(AF_INET, ip, addr) != 1 && inet_pton(AF_INET6, ip, addr) != 1 &&
+		    !(ip[0] == '[' && ip[strlen(ip) - 1] == ']'))
+			die("bad --add-host %s: invalid IP address %s", h, ip);
+		if (gateway && strcmp(o.net, "none") == 0 && !o.netns)
+			die("bad --add-host %s: host-gateway needs a network (--net NAME or --net host)", h);
+		spec.add_hosts.push_back(h);
+	}
 }
 
 // Capabilities, limits and volumes, as docker run spells them.
@@ -156,8 +479,6 @@ inline void confinement_spec(container_spec &spec, const options::parsed &o)
 		spec.filter = seccomp::docker_default(spec.caps);
 	spec.cgroup.devices = !o.privileged; // docker's device cgroup; --privileged has every device
 	spec.read_only = o.read_only;
-	for (const char *v : o.volumes)
-		spec.volumes.push_back(parse_volume(v));
 	if (o.ulimits.size() > std::size(spec.ulimits))
 		die("too many --ulimit flags (%zu)", o.ulimits.size());
 	for (const char *u : o.ulimits) {
@@ -174,7 +495,32 @@ inline void confinement_spec(container_spec &spec, const options::parsed &o)
 		spec.cgroup.pids = n > 0 ? uint64_t(n) : 0;
 	if (o.cpus && !limits::parse_cpus(o.cpus, spec.cgroup.cpu_quota_us))
 		die("bad --cpus %s: expected a number of cores of at least 0.01", o.cpus);
+	resources_spec(spec, o);
+	devices_spec(spec, o);
 	user_namespace_spec(spec, o);
+}
+
+// --platform OS/ARCH[/VARIANT] (or ARCH): the image's must match; docker's names for the
+// kernel's (x86_64 is amd64, aarch64 arm64).
+inline void check_platform(const options::parsed &o, const image_archive &img)
+{
+	if (!o.platform)
+		return;
+	const image::config &c = img.res.config;
+	std::string_view p(o.platform), parts[3];
+	size_t n = 0;
+	while (n < 3) {
+		parts[n++] = p.substr(0, p.find('/'));
+		if (p.find('/') == p.npos)
+			break;
+		p.remove_prefix(p.find('/') + 1);
+	}
+	auto normal = [](std::string_view a) -> std::string_view { return a == "x86_64" ? "amd64" : a == "aarch64" ? "arm64" : a; };
+	std::string_view os = n == 1 ? "linux" : parts[0], arch = normal(parts[n == 1 ? 0 : 1]), variant = n == 3 ? parts[2] : "";
+	std::string_view has_os = *c.os ? c.os : "linux", has_arch = normal(c.architecture);
+	if (os != has_os || (!has_arch.empty() && arch != has_arch) || (!variant.empty() && *c.variant && variant != c.variant))
+		die("image %s is %.*s/%.*s%s%s, not the --platform %s asked for", img.path, int(has_os.size()), has_os.data(),
+		    int(has_arch.size()), has_arch.data(), *c.variant ? "/" : "", c.variant, o.platform);
 }
 
 // docker run's rules: words after the image replace Cmd; --entrypoint replaces the
@@ -195,6 +541,8 @@ inline void make_spec(container_spec &spec, const options::parsed &o, const imag
 	spec.argv.push_back(nullptr);
 
 	snprintf(spec.hostname, sizeof spec.hostname, "%.*s", 12, img.id.empty() ? "container" : img.id.data());
+	if (o.uts_host && gethostname(spec.hostname, sizeof spec.hostname - 1) < 0)
+		die_errno("read the host's name");
 	if (o.hostname) {
 		if (strlen(o.hostname) >= sizeof spec.hostname || !*o.hostname)
 			die("bad --hostname %s: 1 to 64 characters", o.hostname);
@@ -207,7 +555,9 @@ inline void make_spec(container_spec &spec, const options::parsed &o, const imag
 	spec.env = {host_kv};
 	for (const char *kv : c.env)
 		image::set_env(spec.env, kv);
-	for (const char *kv : o.env) {
+	std::vector<const char *> given = lines_of_files(o.env_files, "--env-file"); // then -e
+	given.insert(given.end(), o.env.begin(), o.env.end());
+	for (const char *kv : given) {
 		if (strchr(kv, '=')) {
 			image::set_env(spec.env, kv);
 		} else if (getenv(kv)) { // -e KEY copies the host's value, or nothing
@@ -228,7 +578,51 @@ inline void make_spec(container_spec &spec, const options::parsed &o, const imag
 	spec.user = o.user ? o.user : c.user;
 	if (spec.workdir[0] != '/')
 		die("bad working directory %s: must be absolute", spec.workdir);
+	check_platform(o, img);
+	spec.labels = c.labels;
+	std::vector<const char *> labels = lines_of_files(o.label_files, "--label-file");
+	labels.insert(labels.end(), o.labels.begin(), o.labels.end());
+	for (const char *kv : labels) {
+		const char *eq = strchr(kv, '=');
+		std::pair<const char *, const char *> l = {eq ? copy_of({kv, size_t(eq - kv)}) : kv, eq ? eq + 1 : ""};
+		auto same = std::find_if(spec.labels.begin(), spec.labels.end(), [&](auto &x) { return strcmp(x.first, l.first) == 0; });
+		if (same != spec.labels.end())
+			*same = l;
+		else
+			spec.labels.push_back(l);
+	}
+	spec.stop_signal = o.stop_signal ? o.stop_signal : *c.stop_signal ? c.stop_signal : "SIGTERM";
+	if (!options::signal_number(spec.stop_signal))
+		die("image %s: bad StopSignal %s: no such signal", img.path, spec.stop_signal);
+	int64_t timeout;
+	if (o.stop_timeout && options::parse_int(o.stop_timeout, timeout))
+		spec.stop_timeout = int(std::clamp<int64_t>(timeout, -1, 86400));
+	isolation_spec(spec, o);
 	confinement_spec(spec, o);
+	// Volumes last: a named one is made on the host, so every check has passed first.
+	if (!o.volumes.empty() || !o.mounts.empty() || !c.volumes.empty()) // a named or anonymous volume may be made
+		spec.data_root = data_root(o);
+	if (o.ipc_host)
+		add_volume(spec, {volumes::kind::bind, "/dev/shm", "/dev/shm"}, "--ipc host");
+	char err[256];
+	for (auto [list, parse] : {std::pair{&o.volumes, &volumes::parse_volume}, std::pair{&o.mounts, &volumes::parse_mount},
+				   std::pair{&o.tmpfs, &volumes::parse_tmpfs}})
+		for (const char *arg : *list) {
+			volumes::request r;
+			if (!parse(arg, r, err, sizeof err))
+				die("%s", err);
+			add_volume(spec, r, arg);
+		}
+	// The image's Volumes that no flag mounted: an anonymous volume each, as docker makes.
+	for (const char *path : c.volumes) {
+		volumes::request r;
+		r.type = volumes::kind::volume;
+		r.target = path;
+		if (path[0] == '/' && std::none_of(spec.volumes.begin(), spec.volumes.end(), [&](const volume &v) {
+			    return std::string_view(v.target) == std::string_view(path).substr(0, std::string_view(path).find_last_not_of('/') + 1);
+		    }))
+			add_volume(spec, r, path);
+	}
 }
 
 // The user the command runs as, as docker resolves --user or the image's User through the

@@ -8,6 +8,7 @@
 #include <cstring>
 #include <span>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "json.hpp"
@@ -33,6 +34,10 @@ struct config {
 	const char *user = "";
 	std::vector<const char *> diff_ids; // "sha256:<hex>", bottom layer first
 	std::vector<const char *> exposed_ports; // ExposedPorts' keys: "80/tcp", "53/udp", "8080"
+	std::vector<const char *> volumes;  // the keys of Volumes: paths
+	std::vector<std::pair<const char *, const char *>> labels; // Labels: key, value
+	const char *stop_signal = "";
+	const char *os = "", *architecture = "", *variant = "";
 };
 
 namespace detail {
@@ -154,7 +159,26 @@ inline problem string_list(json::value v, strings &st, std::vector<const char *>
 	    (p = detail::string_list(c["Cmd"], st, out.cmd, "config: Cmd is not a list of strings")) ||
 	    (p = detail::string_list(c["Env"], st, out.env, "config: Env is not a list of strings")) ||
 	    (p = detail::string_field(c["WorkingDir"], st, out.workdir, "config: WorkingDir is not a string")) ||
-	    (p = detail::string_field(c["User"], st, out.user, "config: User is not a string")))
+	    (p = detail::string_field(c["User"], st, out.user, "config: User is not a string")) ||
+	    (p = detail::string_field(c["StopSignal"], st, out.stop_signal, "config: StopSignal is not a string")) ||
+	    (p = detail::string_field(root["os"], st, out.os, "config: os is not a string")) ||
+	    (p = detail::string_field(root["architecture"], st, out.architecture, "config: architecture is not a string")) ||
+	    (p = detail::string_field(root["variant"], st, out.variant, "config: variant is not a string")))
+		return p;
+	// Volumes: {"/path": {}}; Labels: {"key": "value"}.
+	json::value vols = c["Volumes"], labels = c["Labels"];
+	if (vols && !vols.is(json::kind::object) && !vols.is(json::kind::null))
+		return {"config: Volumes is not an object", doc.tokens[vols.i].start};
+	if (labels && !labels.is(json::kind::object) && !labels.is(json::kind::null))
+		return {"config: Labels is not an object", doc.tokens[labels.i].start};
+	vols.each_member([&](json::value k, json::value) { out.volumes.push_back(st.dup(k)); });
+	labels.each_member([&](json::value k, json::value v) {
+		if (!v.is(json::kind::string))
+			p = {"config: a label's value is not a string", doc.tokens[v.i].start};
+		else
+			out.labels.push_back({st.dup(k), st.dup(v)});
+	});
+	if (p)
 		return p;
 	json::value exposed = c["ExposedPorts"];
 	if (exposed && !exposed.is(json::kind::object) && !exposed.is(json::kind::null))

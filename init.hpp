@@ -139,8 +139,26 @@ inline pid_t spawn_entrypoint(const container_spec &spec, int &exec_errno)
 // PID 1 of the container: signals stay blocked and are taken with sigwaitinfo, so none
 // is lost between two waits. When the entrypoint ends, whatever it left is killed and
 // reaped, and PID 1 exits with the entrypoint's status.
+// Our children by /proc/self/task/TID/children, each sent SIGKILL.
+inline void kill_children()
+{
+	char path[64], text[4096];
+	snprintf(path, sizeof path, "/proc/self/task/%d/children", getpid());
+	sys::unique_fd f(open(path, O_RDONLY | O_CLOEXEC));
+	ssize_t n = f ? read(f.get(), text, sizeof text - 1) : -1;
+	if (n <= 0)
+		return;
+	text[n] = 0;
+	for (char *w = strtok(text, " \n"); w; w = strtok(nullptr, " \n"))
+		kill(pid_t(atoi(w)), SIGKILL);
+}
+
 [[noreturn]] inline void run(const container_spec &spec, const sigset_t &blocked)
 {
+	// In the host's PID namespace PID 1 is not the namespace's init: orphans come to it as
+	// a subreaper's.
+	if (spec.pid_host && prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
+		die_errno("become the container's subreaper");
 	int exec_errno;
 	pid_t main_pid = spawn_entrypoint(spec, exec_errno);
 	if (exec_errno)
@@ -178,9 +196,15 @@ inline pid_t spawn_entrypoint(const container_spec &spec, int &exec_errno)
 					if (pid == main_pid) {
 						main_done = true;
 						main_status = status_code(ws);
-						// Orphans die with the entrypoint, as in docker (tini#236).
-						kill(-1, SIGKILL);
+						// Orphans die with the entrypoint, as in docker (tini#236). In the
+						// host's PID namespace (--pid host) kill(-1) would reach the host's
+						// processes: there only our own children, again as each new orphan
+						// comes to us.
+						if (!spec.pid_host)
+							kill(-1, SIGKILL);
 					}
+					if (main_done && spec.pid_host)
+						kill_children();
 					continue;
 				}
 				if (pid < 0 && errno == ECHILD && main_done)
@@ -192,8 +216,9 @@ inline pid_t spawn_entrypoint(const container_spec &spec, int &exec_errno)
 }
 
 // The launcher on the host passes every signal on to the container's PID 1 and returns
-// its status.
-inline int supervise(pid_t child, const sigset_t &blocked)
+// its status. Without the proxy (--sig-proxy=false) none is passed on: one that would end
+// a program (HUP, INT, QUIT, TERM) ends the launcher, and with it the container: -N.
+inline int supervise(pid_t child, const sigset_t &blocked, bool proxy)
 {
 	for (;;) {
 		siginfo_t si;
@@ -201,7 +226,12 @@ inline int supervise(pid_t child, const sigset_t &blocked)
 		if (sig < 0)
 			continue;
 		switch (action_for(sig)) {
-		case on_signal::forward: kill(child, sig); break;
+		case on_signal::forward:
+			if (proxy)
+				kill(child, sig);
+			else if (sig == SIGHUP || sig == SIGINT || sig == SIGQUIT || sig == SIGTERM)
+				return -sig;
+			break;
 		case on_signal::ignore:
 		case on_signal::fault: break;
 		case on_signal::reap: {

@@ -369,6 +369,15 @@ struct value {
 			j = doc->tokens[j].next;
 		return {doc, j};
 	}
+	// Calls f(key, value) for each member of an object.
+	template <class F> void each_member(F &&f) const
+	{
+		if (!is(kind::object))
+			return;
+		size_t j = i + 1;
+		for (size_t n = 0; n < size(); n++, j = doc->tokens[j + 1].next)
+			f(value{doc, j}, value{doc, j + 1});
+	}
 	// Calls f(element) for each element of an array.
 	template <class F> void each(F &&f) const
 	{

@@ -50,6 +50,7 @@
 #include "rootfs.hpp"
 #include "runtime.hpp"
 #include "sys.hpp"
+#include "volumes.hpp"
 
 #ifndef LAUNCHER_VERSION
 #define LAUNCHER_VERSION "0.1"
@@ -59,10 +60,14 @@ using sys::die;
 using sys::die_errno;
 using sys::step;
 
-// The namespaces of every container. A new PID namespace applies to the first child only,
-// which is why the launcher clones instead of unsharing. The network namespace is left
-// out for --net host and --netns (joined with setns instead).
-constexpr unsigned long namespaces = CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWPID;
+// The namespaces of a container: all of them but those it shares with the host (--pid,
+// --ipc, --uts host). A new PID namespace applies to the first child only, which is why
+// the launcher clones instead of unsharing. The network namespace is left out for --net
+// host and --netns (joined with setns instead).
+static unsigned long namespaces_of(const container_spec &spec)
+{
+	return CLONE_NEWNS | (spec.uts_host ? 0 : CLONE_NEWUTS) | (spec.ipc_host ? 0 : CLONE_NEWIPC) | (spec.pid_host ? 0 : CLONE_NEWPID);
+}
 
 // The arguments as the kernel keeps them: /proc/PID/cmdline reads this memory. The
 // launcher works on a copy, so that the container's PID 1 can blank the original and no
@@ -140,7 +145,8 @@ static limits::cgroup container_cgroups;
 	go_message go;
 	if (read(go_fd, &go, sizeof go) != sizeof go)
 		_exit(sys::exit_failure);
-	limits::enter_namespace(); // in its cgroups now: their root is the container's "/"
+	if (!spec.cgroupns_host)
+		limits::enter_namespace(); // in its cgroups now: their root is the container's "/"
 	// The host has written our id maps: become the namespace's root. A change of
 	// credentials clears the parent-death signal, so that comes after.
 	if (spec.userns && (sys::set_gid(0) < 0 || sys::set_uid(0) < 0))
@@ -184,17 +190,21 @@ static limits::cgroup container_cgroups;
 	sys::unique_fd root(open("root", O_PATH | O_DIRECTORY | O_CLOEXEC));
 	if (!root)
 		die_errno("open %s/root", rootfs::scratch);
-	rootfs::bind_etc_files(root.get(), spec.hostname, go.net, resolv_conf, hosts.get());
+	rootfs::bind_etc_files(root.get(), spec, go.net, resolv_conf, hosts.get());
 	hosts.reset();
 	rootfs::mount_kernel_filesystems(root.get(), spec.userns ? &nodes : nullptr, container_cgroups, spec.privileged);
+	rootfs::make_devices(spec, root.get());
+	rootfs::set_kernel_parameters(spec, root.get());
 	rootfs::mount_volumes(spec, root.get());
-	if (!spec.privileged)
+	if (!spec.privileged && !spec.systempaths_unconfined)
 		rootfs::mask_kernel_paths(root.get());
 	rootfs::enter(root.get());
 	root.reset();
 	umask(022);
-	if (sethostname(spec.hostname, strlen(spec.hostname)) < 0)
+	if (!spec.uts_host && sethostname(spec.hostname, strlen(spec.hostname)) < 0)
 		die_errno("set hostname %s", spec.hostname);
+	if (spec.domainname && setdomainname(spec.domainname, strlen(spec.domainname)) < 0)
+		die_errno("set domain name %s", spec.domainname);
 	if (strcmp(o.net, "host") != 0 && !o.netns) {
 		network::configure_inside(go.net);
 		step("configured the network");
@@ -373,7 +383,7 @@ static int open_netns(const char *name)
 		step("created cgroups%s", spec.cgroup.devices ? " with the device policy" : "");
 	}
 	bool born_in_cgroup;
-	long pid = sys::clone_fork_into(namespaces | (own_netns ? CLONE_NEWNET : 0) | (spec.userns ? CLONE_NEWUSER : 0) | SIGCHLD,
+	long pid = sys::clone_fork_into(namespaces_of(spec) | (own_netns ? CLONE_NEWNET : 0) | (spec.userns ? CLONE_NEWUSER : 0) | SIGCHLD,
 					container_cgroups.fd, born_in_cgroup);
 	if (pid < 0)
 		die_errno("clone into new namespaces");
@@ -407,13 +417,19 @@ static int open_netns(const char *name)
 		die_errno("start container");
 	layers::wait_checked(img, go[1]);
 	// go[1] stays open while we live: the container's PID 1 checks it for a hang-up.
-	int status = init::supervise(pid_t(pid), blocked);
-	container_pid = -1; // reaped
+	int status = init::supervise(pid_t(pid), blocked, spec.sig_proxy);
+	if (status < 0) // --sig-proxy=false: a signal that ends the launcher ends the container
+		status = 128 - status;
+	else
+		container_pid = -1; // reaped
 	if (spec.cgroup.memory && limits::oom_killed(container_cgroups))
 		dprintf(2, "launcher: the container ran out of memory (--memory %s): the kernel killed it\n", o.memory);
 	if (machine_init)
 		dprintf(2, "launcher: exit status %d\n", status);
 	release_host_resources();
+	if (o.rm)
+		for (const char *name : spec.anonymous)
+			volumes::remove_anonymous(spec.data_root, name);
 	exit(status);
 }
 
@@ -449,6 +465,7 @@ struct verb {
 };
 constexpr verb verbs[] = {
 	{"network", network::verb_main},
+	{"volume", volumes::verb_main},
 };
 
 int main(int argc, char **argv)

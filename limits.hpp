@@ -239,6 +239,7 @@ struct resources {
 	const char *cpus = nullptr;     // cpuset lists: "0-3,5"
 	const char *mems = nullptr;
 	int64_t pids = 0;
+	bool oom_kill_disable = false;  // v1 memory.oom_control; cgroup2 has none (docker ignores it there too)
 	bool set_devices = false;       // devices holds the device rules (create_at attaches them)
 	std::span<const security::device_rule> devices;
 };
@@ -249,7 +250,7 @@ struct setting {
 	const char *controller, *file;
 	char value[32];
 };
-constexpr size_t max_settings = 10;
+constexpr size_t max_settings = 12;
 
 // The files and values of r on cgroup v2 or v1, in the order they must be written; false
 // (with why) when r is inconsistent. Pure: the unit tests read the mapping.
@@ -315,6 +316,8 @@ inline bool settings(const resources &r, bool v2, setting (&out)[max_settings], 
 		return why = "a cpuset list over 31 characters", false;
 	if (r.pids)
 		put("pids", "pids.max", r.pids, "max");
+	if (r.oom_kill_disable && !v2)
+		put("memory", "memory.oom_control", 1, "");
 	return true;
 }
 
@@ -514,6 +517,8 @@ inline void needed_controllers(const resources &r, char (&want)[64], unsigned &v
 	size_t n;
 	const char *why;
 	settings(r, true, s, n, why);
+	if (r.oom_kill_disable) // a v1 setting only
+		v1 |= v1_bit("memory"), snprintf(want, sizeof want, "+memory");
 	for (size_t i = 0; i < n; i++)
 		if (!(v1 & v1_bit(s[i].controller))) {
 			v1 |= v1_bit(s[i].controller);
@@ -819,20 +824,34 @@ inline void remove(cgroup &cg)
 // device policy.
 struct request {
 	uint64_t memory = 0, pids = 0, cpu_quota_us = 0; // 0: no limit
+	int64_t memory_swap = 0;                         // 0: as memory (no swap); -1: swap unlimited
+	uint64_t memory_reservation = 0, cpu_shares = 0;
+	const char *cpus = nullptr, *mems = nullptr;     // cpuset lists
+	bool oom_kill_disable = false;
 	bool devices = false;                            // docker's device policy
-	bool limited() const { return memory || pids || cpu_quota_us; }
+	std::vector<security::device_rule> device_rules; // docker's defaults and --device's, when more than the defaults
+	bool limited() const
+	{
+		return memory || pids || cpu_quota_us || memory_swap || memory_reservation || cpu_shares || cpus || mems || oom_kill_disable;
+	}
 	bool any() const { return limited() || devices; }
 };
 
 // docker's flags as resources: --memory with no swap beyond it (memory and swap together
-// the same), --cpus as a quota per 100 ms, --pids-limit.
+// the same) unless --memory-swap says otherwise, --cpus as a quota per 100 ms,
+// --pids-limit, --cpu-shares, --cpuset-*, --memory-reservation, --oom-kill-disable.
 inline resources resources_of(const request &q)
 {
 	resources r;
-	r.memory = r.memory_swap = int64_t(q.memory);
+	r.memory = int64_t(q.memory);
+	r.memory_swap = q.memory_swap ? q.memory_swap : int64_t(q.memory);
+	r.memory_reservation = int64_t(q.memory_reservation);
+	r.cpu_shares = q.cpu_shares;
 	r.cpu_quota = int64_t(q.cpu_quota_us);
 	r.cpu_period = q.cpu_quota_us ? cpu_period_us : 0;
+	r.cpus = q.cpus, r.mems = q.mems;
 	r.pids = int64_t(q.pids);
+	r.oom_kill_disable = q.oom_kill_disable;
 	return r;
 }
 
@@ -951,8 +970,10 @@ inline void create(cgroup &cg, const request &q)
 		}
 	make(cg, r, cg.v2 || q.devices, v1, false);
 	apply(cg, r);
-	if (q.devices)
+	if (q.devices && q.device_rules.empty())
 		attach_default_devices(cg);
+	else if (q.devices)
+		attach_devices(cg, q.device_rules);
 	if (cg.path[0]) {
 		char dir[PATH_MAX];
 		dir_of(cg, nullptr, dir);

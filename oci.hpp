@@ -1310,7 +1310,7 @@ inline int exec_in(context &x, container_ref &c)
 		write_pid_file(cmd.pid_file, pid);
 	if (cmd.detach)
 		return 0;
-	return init::supervise(pid, blocked);
+	return init::supervise(pid, blocked, true);
 }
 
 inline int features()
@@ -1384,7 +1384,7 @@ inline int run(context &x, const char *id)
 	start(c);
 	if (x.cmd.detach)
 		return 0;
-	int status = init::supervise(pid, blocked);
+	int status = init::supervise(pid, blocked, true);
 	if (!x.cmd.keep) {
 		x.cmd.force = true;
 		destroy(x, id);

@@ -10,6 +10,8 @@
 #include <cstring>
 #include <span>
 #include <string_view>
+#include <tuple>
+#include <utility>
 #include <vector>
 
 namespace options {
@@ -18,7 +20,10 @@ enum class id {
 	hostname, env, workdir, entrypoint, net, subnet, ip, netns, net_rm, cap_add, cap_drop, privileged,
 	seccomp, security_opt, read_only, volume, memory, pids_limit, cpus, ulimit, userns, load_modules, storage, progress, verbose, rm, interactive, help, version,
 	user, image, root, no_cache, cache_ls, cache_prune, name, publish, publish_all, dns, dns_search, dns_option,
-	network_alias
+	network_alias,
+	memory_swap, memory_reservation, oom_kill_disable, cpu_shares, cpuset_cpus, cpuset_mems, shm_size, sysctl,
+	env_file, add_host, domainname, label, label_file, init, sig_proxy, stop_signal, stop_timeout, platform,
+	pid, ipc, uts, cgroupns, tmpfs, mount, device, device_cgroup_rule, gpus
 };
 
 struct flag {
@@ -72,6 +77,33 @@ constexpr flag flags[] = {
 	{"verbose", 0, nullptr, id::verbose, "print each step of the start with its time on stderr"},
 	{"rm", 0, nullptr, id::rm, "accepted for docker compatibility: containers never outlive a run"},
 	{"interactive", 'i', nullptr, id::interactive, "accepted for docker compatibility: stdin is always passed"},
+	{"memory-swap", 0, "BYTES", id::memory_swap, "memory and swap together (-1: swap unlimited; default: no swap)"},
+	{"memory-reservation", 0, "BYTES", id::memory_reservation, "soft memory limit (v2 memory.low, v1 memory.soft_limit_in_bytes)"},
+	{"oom-kill-disable", 0, nullptr, id::oom_kill_disable, "the kernel does not kill for --memory (cgroup v1 only, as docker)"},
+	{"cpu-shares", 'c', "N", id::cpu_shares, "relative CPU weight (default 1024)"},
+	{"cpuset-cpus", 0, "LIST", id::cpuset_cpus, "CPUs the container may use, e.g. 0-2,4"},
+	{"cpuset-mems", 0, "LIST", id::cpuset_mems, "memory nodes the container may use, e.g. 0"},
+	{"shm-size", 0, "BYTES", id::shm_size, "size of /dev/shm (default 64m)"},
+	{"sysctl", 0, "KEY=VALUE", id::sysctl, "a namespaced kernel parameter: kernel.msg*, kernel.sem, kernel.shm*, fs.mqueue.*, net.*"},
+	{"env-file", 0, "FILE", id::env_file, "read variables from FILE, a KEY=VALUE a line (# comments), before -e"},
+	{"add-host", 0, "NAME:IP", id::add_host, "a line of /etc/hosts; IP host-gateway: the host's address on the network"},
+	{"domainname", 0, "NAME", id::domainname, "NIS domain name inside the container"},
+	{"label", 'l', "KEY[=VALUE]", id::label, "a label of the container (shown by inspect)"},
+	{"label-file", 0, "FILE", id::label_file, "read labels from FILE, a KEY=VALUE a line"},
+	{"init", 0, nullptr, id::init, "accepted for docker compatibility: the launcher is always the container's init"},
+	{"sig-proxy", 0, nullptr, id::sig_proxy, "pass the launcher's signals on to the container (default true)"},
+	{"stop-signal", 0, "SIGNAL", id::stop_signal, "signal that stops the container (default: the image's StopSignal, else SIGTERM)"},
+	{"stop-timeout", 0, "SECONDS", id::stop_timeout, "seconds from the stop signal to SIGKILL (default 10)"},
+	{"platform", 0, "OS/ARCH", id::platform, "refuse an image of another platform, e.g. linux/amd64"},
+	{"pid", 0, "host", id::pid, "host: share the host's PID namespace"},
+	{"ipc", 0, "MODE", id::ipc, "private, shareable (default) or host: the host's IPC namespace and /dev/shm"},
+	{"uts", 0, "host", id::uts, "host: share the host's host name (UTS namespace)"},
+	{"cgroupns", 0, "host|private", id::cgroupns, "private (default): a cgroup namespace; host: the host's"},
+	{"tmpfs", 0, "DIR[:OPTIONS]", id::tmpfs, "a tmpfs on DIR, e.g. /run:size=64m,mode=1777"},
+	{"mount", 0, "type=T,...", id::mount, "bind, volume or tmpfs mount with docker's keys (source, target, readonly, ...)"},
+	{"device", 0, "HOST[:CTR][:rwm]", id::device, "a host device inside the container, allowed in its device cgroup"},
+	{"device-cgroup-rule", 0, "RULE", id::device_cgroup_rule, "allow devices by rule, e.g. 'c 10:229 rwm' or 'b *:* m'"},
+	{"gpus", 0, "GPUS", id::gpus, "GPUs (refused with what is missing: no NVIDIA container toolkit here)"},
 	{"help", 0, nullptr, id::help, "show this help"},
 	{"version", 0, nullptr, id::version, "show the version"},
 };
@@ -92,9 +124,16 @@ struct parsed {
 	const char *memory = nullptr, *pids_limit = nullptr, *cpus = nullptr, *storage = "overlay", *progress = "auto";
 	bool verbose = false, help = false, version = false, no_cache = false, cache_ls = false, cache_prune = false;
 	bool rm = false, interactive = false;
+	const char *memory_swap = nullptr, *memory_reservation = nullptr, *cpu_shares = nullptr, *cpuset_cpus = nullptr,
+		   *cpuset_mems = nullptr, *shm_size = nullptr;
+	bool oom_kill_disable = false, sig_proxy = true, no_new_privileges = true, systempaths_unconfined = false;
+	std::vector<const char *> sysctls, env_files, add_hosts, labels, label_files, tmpfs, mounts, devices, device_cgroup_rules,
+		lsm_options; // --security-opt apparmor=, label=
+	const char *domainname = nullptr, *stop_signal = nullptr, *stop_timeout = nullptr, *platform = nullptr, *gpus = nullptr;
+	bool pid_host = false, ipc_host = false, uts_host = false, cgroupns_host = false;
 	const char *user = nullptr, *image_ref = nullptr, *root = nullptr;
 	const char *seccomp_profile = nullptr; // --security-opt seccomp=FILE
-	char error[160] = "";
+	char error[256] = "";
 };
 
 [[gnu::format(printf, 2, 3)]] inline bool fail(parsed &o, const char *format, ...)
@@ -260,12 +299,18 @@ inline void apply(parsed &o, id what, const char *value, bool on)
 	case id::cap_drop: o.cap_drop.push_back(value); break;
 	case id::privileged: o.privileged = on; break;
 	case id::seccomp: o.seccomp = false; break;
-	case id::security_opt: // checked by check_value: seccomp=unconfined, seccomp=FILE, no-new-privileges
-		if (strncmp(value, "seccomp=", 8) == 0 && strcmp(value + 8, "unconfined") == 0)
+	case id::security_opt: // checked by check_value
+		if (strcmp(value, "seccomp=unconfined") == 0 || strcmp(value, "seccomp:unconfined") == 0)
 			o.seccomp = false, o.seccomp_profile = nullptr;
-		else if (strncmp(value, "seccomp=", 8) == 0)
+		else if (strncmp(value, "seccomp", 7) == 0)
 			o.seccomp = true, o.seccomp_profile = value + 8;
-		break; // no-new-privileges: always so
+		else if (strncmp(value, "no-new-privileges", 17) == 0)
+			parse_bool(value[17] ? value + 18 : "true", o.no_new_privileges);
+		else if (strcmp(value, "systempaths=unconfined") == 0)
+			o.systempaths_unconfined = true;
+		else
+			o.lsm_options.push_back(value);
+		break;
 	case id::read_only: o.read_only = on; break;
 	case id::volume: o.volumes.push_back(value); break;
 	case id::memory: o.memory = value; break;
@@ -285,6 +330,33 @@ inline void apply(parsed &o, id what, const char *value, bool on)
 	case id::no_cache: o.no_cache = on; break;
 	case id::cache_ls: o.cache_ls = on; break;
 	case id::cache_prune: o.cache_prune = on; break;
+	case id::memory_swap: o.memory_swap = value; break;
+	case id::memory_reservation: o.memory_reservation = value; break;
+	case id::oom_kill_disable: o.oom_kill_disable = on; break;
+	case id::cpu_shares: o.cpu_shares = value; break;
+	case id::cpuset_cpus: o.cpuset_cpus = value; break;
+	case id::cpuset_mems: o.cpuset_mems = value; break;
+	case id::shm_size: o.shm_size = value; break;
+	case id::sysctl: o.sysctls.push_back(value); break;
+	case id::env_file: o.env_files.push_back(value); break;
+	case id::add_host: o.add_hosts.push_back(value); break;
+	case id::domainname: o.domainname = value; break;
+	case id::label: o.labels.push_back(value); break;
+	case id::label_file: o.label_files.push_back(value); break;
+	case id::init: break; // the launcher is the init
+	case id::sig_proxy: o.sig_proxy = on; break;
+	case id::stop_signal: o.stop_signal = value; break;
+	case id::stop_timeout: o.stop_timeout = value; break;
+	case id::platform: o.platform = value; break;
+	case id::pid: o.pid_host = strcmp(value, "host") == 0; break;
+	case id::ipc: o.ipc_host = strcmp(value, "host") == 0; break;
+	case id::uts: o.uts_host = strcmp(value, "host") == 0; break;
+	case id::cgroupns: o.cgroupns_host = strcmp(value, "host") == 0; break;
+	case id::tmpfs: o.tmpfs.push_back(value); break;
+	case id::mount: o.mounts.push_back(value); break;
+	case id::device: o.devices.push_back(value); break;
+	case id::device_cgroup_rule: o.device_cgroup_rules.push_back(value); break;
+	case id::gpus: o.gpus = value; break;
 	case id::rm: o.rm = on; break;
 	case id::interactive: o.interactive = on; break;
 	case id::name: o.name = value; break;
@@ -295,6 +367,41 @@ inline void apply(parsed &o, id what, const char *value, bool on)
 	case id::dns_option: o.dns_option.push_back(value); break;
 	case id::network_alias: o.network_alias.push_back(value); break;
 	}
+}
+
+// A signal as docker reads --stop-signal: a number, or a name with or without SIG, in
+// any case, SIGRTMIN+N and SIGRTMAX-N included; 0 when it names none.
+inline int signal_number(std::string_view s)
+{
+	static constexpr std::pair<const char *, int> names[] = {
+		{"HUP", 1}, {"INT", 2}, {"QUIT", 3}, {"ILL", 4}, {"TRAP", 5}, {"ABRT", 6}, {"IOT", 6}, {"BUS", 7},
+		{"FPE", 8}, {"KILL", 9}, {"USR1", 10}, {"SEGV", 11}, {"USR2", 12}, {"PIPE", 13}, {"ALRM", 14},
+		{"TERM", 15}, {"STKFLT", 16}, {"CHLD", 17}, {"CONT", 18}, {"STOP", 19}, {"TSTP", 20}, {"TTIN", 21},
+		{"TTOU", 22}, {"URG", 23}, {"XCPU", 24}, {"XFSZ", 25}, {"VTALRM", 26}, {"PROF", 27}, {"WINCH", 28},
+		{"IO", 29}, {"POLL", 29}, {"PWR", 30}, {"SYS", 31},
+	};
+	int64_t n;
+	if (!s.empty() && s[0] >= '0' && s[0] <= '9')
+		return parse_int(s, n) && n > 0 && n <= 64 ? int(n) : 0;
+	char up[16];
+	if (s.size() >= sizeof up)
+		return 0;
+	for (size_t i = 0; i < s.size(); i++)
+		up[i] = s[i] >= 'a' && s[i] <= 'z' ? char(s[i] - 32) : s[i];
+	std::string_view u(up, s.size());
+	if (u.starts_with("SIG"))
+		u.remove_prefix(3);
+	for (auto [name, number] : names)
+		if (u == name)
+			return number;
+	for (auto [base, sign, name] : {std::tuple{34, 1, "RTMIN+"}, std::tuple{64, -1, "RTMAX-"}})
+		if (u.starts_with(name) && parse_int(u.substr(6), n) && n >= 0 && n <= 30)
+			return base + sign * int(n);
+	if (u == "RTMIN")
+		return 34;
+	if (u == "RTMAX")
+		return 64;
+	return 0;
 }
 
 // "-m, --memory" or "--memory": how docker names a flag in its errors.
@@ -336,14 +443,61 @@ inline bool check_value(parsed &o, const flag &f, const char *value)
 		       fail(o, "flag --progress takes auto, plain or none");
 	case id::seccomp:
 		return strcmp(value, "unconfined") == 0 || fail(o, "flag --seccomp takes only \"unconfined\"");
-	case id::security_opt:
-		if ((strncmp(value, "seccomp=", 8) == 0 && value[8]) || strcmp(value, "no-new-privileges") == 0 ||
-		    strcmp(value, "no-new-privileges=true") == 0 || strcmp(value, "no-new-privileges:true") == 0)
+	case id::security_opt: {
+		// docker's keys, with '=' or the older ':' (no-new-privileges:true).
+		std::string_view v(value), key = v.substr(0, v.find_first_of("=:")), arg = v.substr(std::min(v.size(), key.size() + 1));
+		bool b;
+		if (key == "seccomp" && !arg.empty() && key.size() < v.size())
 			return true;
-		return fail(o, "bad --security-opt %s: expected seccomp=unconfined, seccomp=PROFILE.json or no-new-privileges", value);
+		if (key == "no-new-privileges" && (key.size() == v.size() || parse_bool(arg, b)))
+			return true;
+		if (key == "apparmor" && !arg.empty())
+			return true;
+		// SELinux's: label=disable, nested, or user:, role:, type:, level:, filetype: VALUE
+		if (key == "label" && (arg == "disable" || arg == "nested" || arg.starts_with("user:") || arg.starts_with("role:") ||
+				       arg.starts_with("type:") || arg.starts_with("level:") || arg.starts_with("filetype:")))
+			return true;
+		if (key == "systempaths" && arg == "unconfined")
+			return true;
+		return fail(o, "bad --security-opt %s: expected seccomp=unconfined|PROFILE.json, no-new-privileges[=true|false], "
+			       "apparmor=PROFILE, label=..., systempaths=unconfined", value);
+	}
 	case id::dns:
 		return (*value && strspn(value, "0123456789abcdefABCDEF.:") == strlen(value) && strpbrk(value, ".:")) ||
 		       fail(o, "bad --dns %.64s: expected an IP address", value);
+	case id::memory_swap:
+		if (strcmp(value, "-1") == 0)
+			return true;
+		[[fallthrough]];
+	case id::memory_reservation:
+	case id::shm_size:
+		return parse_size(value, n, why, sizeof why) || refuse(why);
+	case id::cpu_shares:
+	case id::stop_timeout:
+		return parse_int(value, n) || refuse("expected a whole number");
+	case id::sysctl:
+		return (strchr(value, '=') && value[0] != '=') || refuse("expected KEY=VALUE");
+	case id::add_host: {
+		// docker's NAME:IP, and since 25 NAME=IP; IPv6 addresses hold colons, so the first one splits.
+		const char *sep = strpbrk(value, ":=");
+		return (sep && sep != value && sep[1]) || fail(o, "bad --add-host %s: expected NAME:IP (or NAME:host-gateway)", value);
+	}
+	case id::label:
+		return (value[0] && value[0] != '=') || refuse("invalid label: an empty key");
+	case id::pid:
+		return strcmp(value, "host") == 0 || strcmp(value, "private") == 0 || strcmp(value, "") == 0 ||
+		       fail(o, "bad --pid %s: expected host (container:NAME is not supported)", value);
+	case id::ipc:
+		return strcmp(value, "host") == 0 || strcmp(value, "private") == 0 || strcmp(value, "shareable") == 0 || strcmp(value, "") == 0 ||
+		       fail(o, "bad --ipc %s: expected private, shareable or host (container:NAME is not supported)", value);
+	case id::uts:
+		return strcmp(value, "host") == 0 || strcmp(value, "") == 0 || fail(o, "bad --uts %s: expected host", value);
+	case id::cgroupns:
+		return strcmp(value, "host") == 0 || strcmp(value, "private") == 0 || fail(o, "bad --cgroupns %s: expected host or private", value);
+	case id::stop_signal:
+		return signal_number(value) > 0 || fail(o, "bad --stop-signal %s: no such signal", value);
+	case id::platform:
+		return strchr(value, '/') || fail(o, "bad --platform %s: expected OS/ARCH[/VARIANT], e.g. linux/amd64", value);
 	default:
 		return true;
 	}

@@ -330,36 +330,77 @@ inline int own_etc_file(int etc, const char *name)
 	return fd;
 }
 
+// --add-host lines, as docker writes them (after localhost, before the container's own);
+// host-gateway is the host's address on the container's network (on --net host, the host
+// itself).
+inline size_t add_host_lines(const container_spec &spec, const network::inside_config &net, char *hosts, size_t n, size_t size)
+{
+	char gateway[16] = "127.0.0.1";
+	if (net.gateway)
+		network::format_ipv4(net.gateway, gateway);
+	for (const char *h : spec.add_hosts) {
+		size_t at = strcspn(h, ":=");
+		const char *ip = h + at + 1;
+		if (strcmp(ip, "host-gateway") == 0)
+			ip = gateway;
+		bool bracketed = ip[0] == '[';
+		int w = snprintf(hosts + n, size - n, "%.*s\t%.*s\n", int(strcspn(ip, "]") - bracketed), ip + bracketed, int(at), h);
+		if (w < 0 || size_t(w) >= size - n)
+			die("--add-host: more lines than /etc/hosts holds here (%zu bytes)", size);
+		n += size_t(w);
+	}
+	return n;
+}
+
 // /etc/hosts and /etc/hostname name the container and its address, as docker gives them,
 // and /etc/resolv.conf its resolvers (dns.hpp): files of the container's own tmpfs, bound
 // over the image's own files (made where missing). On a bridge network /etc/hosts is the
 // network's hosts file instead (network.hpp's names), bound read-only: no member may
-// rewrite its peers' names. The launcher never writes through a path of the image, nor
-// into a volume's files.
-inline void bind_etc_files(int root, const char *hostname, const network::inside_config &net, const char *resolv,
+// rewrite its peers' names; with --add-host it is the container's own copy of that file
+// as the start found it, with its lines added. The launcher never writes through a path
+// of the image, nor into a volume's files.
+inline void bind_etc_files(int root, const container_spec &spec, const network::inside_config &net, const char *resolv,
 			   int shared_hosts)
 {
-	char hosts[256], addr[16] = "";
+	const char *hostname = spec.hostname;
+	char hosts[8192], addr[16] = "", name[160];
 	if (net.addr)
 		network::format_ipv4(net.addr, addr);
-	snprintf(hosts, sizeof hosts, "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n%s%s%s%s",
-		 addr, net.addr ? "\t" : "", net.addr ? hostname : "", net.addr ? "\n" : "");
+	// docker's: NAME.DOMAIN NAME when --domainname is given.
+	if (spec.domainname)
+		snprintf(name, sizeof name, "%s.%s\t%s", hostname, spec.domainname, hostname);
+	else
+		snprintf(name, sizeof name, "%s", hostname);
+	size_t n;
+	if (shared_hosts >= 0 && !spec.add_hosts.empty()) {
+		ssize_t got = pread(shared_hosts, hosts, sizeof hosts / 2, 0);
+		if (got < 0)
+			die_errno("read the network's hosts file");
+		n = add_host_lines(spec, net, hosts, size_t(got), sizeof hosts);
+		hosts[n] = 0;
+		shared_hosts = -1;
+	} else {
+		n = size_t(snprintf(hosts, sizeof hosts, "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n"));
+		n = add_host_lines(spec, net, hosts, n, sizeof hosts);
+		if (net.addr && snprintf(hosts + n, sizeof hosts - n, "%s\t%s\n", addr, name) >= int(sizeof hosts - n))
+			die("--add-host: more lines than /etc/hosts holds here (%zu bytes)", sizeof hosts);
+	}
 	char name_line[80];
 	snprintf(name_line, sizeof name_line, "%s\n", hostname);
 	sys::unique_fd etc(open_in_root(root, "/etc", true));
-	for (auto [name, text] : {std::pair{"hosts", (const char *)hosts}, std::pair{"hostname", (const char *)name_line},
+	for (auto [file, text] : {std::pair{"hosts", (const char *)hosts}, std::pair{"hostname", (const char *)name_line},
 				  std::pair{"resolv.conf", resolv}}) {
-		sys::unique_fd target(own_etc_file(etc.get(), name));
-		if (shared_hosts >= 0 && strcmp(name, "hosts") == 0) {
+		sys::unique_fd target(own_etc_file(etc.get(), file));
+		if (shared_hosts >= 0 && strcmp(file, "hosts") == 0) {
 			bind_fd(shared_hosts, target.get(), "the network's hosts file on /etc/hosts");
-			remount_read_only(etc.get(), name, MS_NOSUID | MS_NODEV | MS_NOEXEC, "/etc/hosts");
+			remount_read_only(etc.get(), file, MS_NOSUID | MS_NODEV | MS_NOEXEC, "/etc/hosts");
 			continue;
 		}
-		sys::unique_fd f(open(name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644)); // in the tmpfs, beside root/
-		size_t n = strlen(text);
-		if (!f || write(f.get(), text, n) != ssize_t(n))
-			die_errno("write %s/%s", scratch, name);
-		bind_fd(f.get(), target.get(), name);
+		sys::unique_fd f(open(file, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644)); // in the tmpfs, beside root/
+		size_t len = strlen(text);
+		if (!f || write(f.get(), text, len) != ssize_t(len))
+			die_errno("write %s/%s", scratch, file);
+		bind_fd(f.get(), target.get(), file);
 	}
 }
 
@@ -485,6 +526,8 @@ inline void mount_kernel_filesystems(int root, const host_nodes *userns, const l
 inline void open_volume_sources(container_spec &spec)
 {
 	for (volume &v : spec.volumes) {
+		if (v.tmpfs)
+			continue;
 		v.source_fd = open(v.source, O_PATH | O_CLOEXEC);
 		if (v.source_fd < 0)
 			die_errno("open volume %s", v.source);
@@ -492,23 +535,117 @@ inline void open_volume_sources(container_spec &spec)
 }
 
 // Each volume on its target inside the new root (open_in_root): an image's symlink cannot
-// point the mount at the host.
+// point the mount at the host. They come after the kernel file systems, so a target under
+// /dev, /proc or /sys lands on the container's own. A volume made for this start first
+// takes a copy of what the image holds at its target, as docker seeds one.
 inline void mount_volumes(const container_spec &spec, int root)
 {
+	const uint64_t in_root = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
 	for (const volume &v : spec.volumes) {
+		if (v.seed) {
+			sys::unique_fd from(sys::openat2(root, v.target, O_RDONLY | O_DIRECTORY | O_CLOEXEC, in_root));
+			sys::unique_fd to(openat(v.source_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+			if (!to)
+				die_errno("open volume %s", v.source);
+			if (from)
+				volumes::seed(from.get(), to.get(), v.target);
+			else if (errno != ENOENT && errno != ENOTDIR)
+				die_errno("open %s in the container", v.target);
+		}
 		sys::unique_fd t(open_in_root(root, v.target, v.is_dir));
-		if (mount(fd_path(v.source_fd).s, fd_path(t.get()).s, nullptr, MS_BIND | MS_REC, nullptr) < 0)
+		if (v.tmpfs) {
+			if (mount("tmpfs", fd_path(t.get()).s, "tmpfs", v.tmpfs_flags, v.tmpfs_data) < 0)
+				die_errno("mount tmpfs on %s", v.target);
+			continue;
+		}
+		if (mount(fd_path(v.source_fd).s, fd_path(t.get()).s, nullptr, MS_BIND | (v.recursive ? MS_REC : 0), nullptr) < 0)
 			die_errno("bind volume %s onto %s", v.source, v.target);
 		// :ro all through, as docker 25 makes it: the mounts below the host path too.
-		if (v.read_only) {
+		if (v.read_only || v.propagation)
 			t.reset(open_in_root(root, v.target, v.is_dir));
-			if (sys::mount_setattr(t.get(), "", AT_EMPTY_PATH | AT_RECURSIVE, sys::mount_attr_rdonly) < 0)
-				die_errno("make volume %s read-only", v.target);
-		}
+		if (v.read_only && sys::mount_setattr(t.get(), "", AT_EMPTY_PATH | AT_RECURSIVE, sys::mount_attr_rdonly) < 0)
+			die_errno("make volume %s read-only", v.target);
+		if (v.propagation && mount(nullptr, fd_path(t.get()).s, nullptr, v.propagation, nullptr) < 0)
+			die_errno("set the propagation of volume %s", v.target);
 		close(v.source_fd);
 	}
 	if (!spec.volumes.empty())
 		step("mounted %zu volumes", spec.volumes.size());
+}
+
+// --device nodes, made in the container's /dev (or wherever their path says, inside the
+// root), after the kernel file systems; --privileged: every device node of the host's /dev
+// too, as docker gives them (read here, before pivot_root, where the host's /dev still is).
+inline void make_device_node(int root, const char *path, const struct stat &host)
+{
+	char parent[PATH_MAX];
+	snprintf(parent, sizeof parent, "%s", path);
+	char *slash = strrchr(parent, '/');
+	const char *name = slash + 1;
+	*slash = 0;
+	sys::unique_fd dir(open_in_root(root, *parent ? parent : "/", true));
+	sys::unique_fd at(openat(dir.get(), ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+	if (!at)
+		die_errno("open %s in the container", *parent ? parent : "/");
+	if (unlinkat(at.get(), name, 0) < 0 && errno != ENOENT)
+		die_errno("replace %s in the container", path);
+	if (mknodat(at.get(), name, host.st_mode, host.st_rdev) < 0 || fchownat(at.get(), name, host.st_uid, host.st_gid, 0) < 0 ||
+	    fchmodat(at.get(), name, host.st_mode & 07777, 0) < 0)
+		die_errno("create device %s in the container", path);
+}
+
+inline void copy_host_devices(int root, const char *dir)
+{
+	DIR *d = opendir(dir);
+	if (!d)
+		die_errno("read the host's %s", dir);
+	while (dirent *e = readdir(d)) {
+		char path[PATH_MAX];
+		snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+		struct stat st;
+		if (e->d_name[0] == '.' || lstat(path, &st) < 0)
+			continue;
+		if (S_ISDIR(st.st_mode) && strcmp(path, "/dev/pts") != 0 && strcmp(path, "/dev/shm") != 0 && strcmp(path, "/dev/mqueue") != 0)
+			copy_host_devices(root, path);
+		else if ((S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode)) && strcmp(path, "/dev/console") != 0 && strcmp(path, "/dev/ptmx") != 0 &&
+			 !sys::unique_fd(sys::openat2(root, path, O_PATH | O_CLOEXEC, RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS))) // not made yet
+			make_device_node(root, path, st);
+	}
+	closedir(d);
+}
+
+inline void make_devices(const container_spec &spec, int root)
+{
+	if (spec.privileged && !spec.userns)
+		copy_host_devices(root, "/dev");
+	for (const device &d : spec.devices)
+		make_device_node(root, d.path, d.host_stat);
+}
+
+// --sysctl KEY=VALUE, written into the container's own /proc/sys before it is made
+// read-only; --shm-size, the size of its /dev/shm.
+inline void set_kernel_parameters(const container_spec &spec, int root)
+{
+	for (const char *kv : spec.sysctls) {
+		char path[PATH_MAX] = "proc/sys/";
+		size_t key = strcspn(kv, "=");
+		if (key + 10 > sizeof path)
+			die("--sysctl %s: too long", kv);
+		for (size_t i = 0; i < key; i++)
+			path[9 + i] = kv[i] == '.' ? '/' : kv[i] == '/' ? '.' : kv[i];
+		path[9 + key] = 0;
+		const char *value = kv + key + 1;
+		sys::unique_fd f(sys::openat2(root, path, O_WRONLY | O_CLOEXEC, RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS));
+		if (!f || write(f.get(), value, strlen(value)) != ssize_t(strlen(value)))
+			die_errno("--sysctl %s: write /%s", kv, path);
+	}
+	if (spec.shm_size && !spec.ipc_host) {
+		char data[64];
+		snprintf(data, sizeof data, "mode=1777,size=%lld", (long long)spec.shm_size);
+		sys::unique_fd shm(sys::openat2(root, "dev/shm", O_PATH | O_DIRECTORY | O_CLOEXEC, RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS));
+		if (!shm || mount("shm", fd_path(shm.get()).s, "tmpfs", MS_REMOUNT | MS_NOSUID | MS_NOEXEC | MS_NODEV, data) < 0)
+			die_errno("--shm-size: resize /dev/shm");
+	}
 }
 
 // Masked paths (files covered with /dev/null, directories with an empty read-only tmpfs)

@@ -43,6 +43,8 @@
 #include "../options.hpp"
 #include "../rootfs.hpp"
 #include "../tar.hpp"
+#include "../container.hpp"
+#include "../volumes.hpp"
 #include "../unpack.hpp"
 #include "../zstd.hpp"
 
@@ -1029,8 +1031,8 @@ BOOST_AUTO_TEST_CASE(errors_name_the_flag)
 	BOOST_TEST(!o.verbose);
 	o = parse({"--seccomp", "strict", "img.tar"}, false);
 	BOOST_TEST(std::string(o.error).find("unconfined") != std::string::npos);
-	o = parse({"--security-opt", "apparmor=x", "img.tar"}, false);
-	BOOST_TEST(std::string(o.error).find("bad --security-opt apparmor=x") == 0);
+	o = parse({"--security-opt", "apparmor=x", "img.tar"}); // accepted: a note at the start
+	BOOST_TEST(o.lsm_options.size() == 1u);
 	o = parse({"--security-opt", "seccomp=", "img.tar"}, false);
 	BOOST_TEST(std::string(o.error).find("bad --security-opt") == 0);
 	o = parse({"--security-opt", "seccomp=/p.json", "--security-opt=no-new-privileges", "img.tar"});
@@ -1215,6 +1217,175 @@ BOOST_AUTO_TEST_CASE(sizes_as_go_units_reads_them)
 			BOOST_TEST(std::string(why) == b.why);
 		}
 	}
+}
+
+// -v, --mount and --tmpfs as docker reads them: each accepted form to its request, each
+// refused one to its line.
+BOOST_AUTO_TEST_CASE(volume_spellings)
+{
+	using volumes::kind;
+	struct accepted {
+		const char *flag, *arg;
+		kind type;
+		const char *source, *target;
+		bool read_only;
+		unsigned long propagation;
+		const char *tmpfs_data;
+	} accepts[] = {
+		{"-v", "/a:/b", kind::bind, "/a", "/b", false, 0, ""},
+		{"-v", "/a:/b:ro", kind::bind, "/a", "/b", true, 0, ""},
+		{"-v", "/a:/b:rw,z", kind::bind, "/a", "/b", false, 0, ""},
+		{"-v", "/a:/b:Z,ro,rshared", kind::bind, "/a", "/b", true, MS_SHARED | MS_REC, ""},
+		{"-v", "/a:/dev/fuse:slave", kind::bind, "/a", "/dev/fuse", false, MS_SLAVE, ""},
+		{"-v", "/a:/b:private", kind::bind, "/a", "/b", false, MS_PRIVATE, ""},
+		{"-v", "data:/var/lib/x", kind::volume, "data", "/var/lib/x", false, 0, ""},
+		{"-v", "data:/x:ro,nocopy", kind::volume, "data", "/x", true, 0, ""},
+		{"-v", "/anon", kind::volume, "", "/anon", false, 0, ""},
+		{"--mount", "type=bind,source=/a,target=/b,readonly", kind::bind, "/a", "/b", true, 0, ""},
+		{"--mount", "type=bind,src=/a,dst=/b,ro=false,bind-propagation=rslave", kind::bind, "/a", "/b", false, MS_SLAVE | MS_REC, ""},
+		{"--mount", "type=volume,source=v1,destination=/d,volume-nocopy", kind::volume, "v1", "/d", false, 0, ""},
+		{"--mount", "type=volume,target=/d", kind::volume, "", "/d", false, 0, ""},
+		{"--mount", "type=tmpfs,target=/t,tmpfs-size=1.5m,tmpfs-mode=1770", kind::tmpfs, "", "/t", false, 0, "size=1572864,mode=1770"},
+		{"--tmpfs", "/run", kind::tmpfs, "", "/run", false, 0, ""},
+		{"--tmpfs", "/run:size=64m,mode=1777,exec", kind::tmpfs, "", "/run", false, 0, "size=67108864,mode=1777"},
+		{"--tmpfs", "/run:size=50%", kind::tmpfs, "", "/run", false, 0, "size=50%"},
+	};
+	for (const accepted &a : accepts) {
+		BOOST_TEST_CONTEXT(a.flag << " " << a.arg) {
+			volumes::request r;
+			char err[256] = "";
+			bool ok = std::string(a.flag) == "-v" ? volumes::parse_volume(a.arg, r, err, sizeof err)
+				  : std::string(a.flag) == "--mount" ? volumes::parse_mount(a.arg, r, err, sizeof err)
+								     : volumes::parse_tmpfs(a.arg, r, err, sizeof err);
+			BOOST_TEST(ok);
+			BOOST_TEST(std::string(err) == "");
+			BOOST_TEST(int(r.type) == int(a.type));
+			BOOST_TEST(r.source == a.source);
+			BOOST_TEST(r.target == a.target);
+			BOOST_TEST(r.read_only == a.read_only);
+			BOOST_TEST(r.propagation == a.propagation);
+			BOOST_TEST(std::string(r.tmpfs_data) == a.tmpfs_data);
+		}
+	}
+	volumes::request r;
+	char err[256];
+	BOOST_TEST(volumes::parse_tmpfs("/run:exec", r, err, sizeof err));
+	BOOST_TEST(!(r.tmpfs_flags & MS_NOEXEC)); // docker's default noexec, lifted
+	struct refused {
+		const char *flag, *arg, *error;
+	} refusals[] = {
+		{"-v", "/a:/b:bogus", "bad --volume /a:/b:bogus: invalid mode: bogus"},
+		{"-v", "/a:/b:ro,rw", "bad --volume /a:/b:ro,rw: invalid mode: rw"},
+		{"-v", "/a:/b:nocopy", "bad --volume /a:/b:nocopy: invalid mode: nocopy"},
+		{"-v", "/a:b", "bad --volume /a:b: the container path must be absolute"},
+		{"-v", "/a:/", "bad --volume /a:/: the container's root cannot be a mount target"},
+		{"-v", "/a:/b:ro:x", "bad --volume /a:/b:ro:x: expected [SOURCE:]TARGET[:MODES]"},
+		{"-v", "/x:ro", "bad --volume /x:ro: expected [SOURCE:]TARGET[:MODES]; an anonymous volume takes no mode"},
+		{"-v", "./rel:/b", "bad --volume ./rel:/b: \"./rel\" is no volume name ([a-zA-Z0-9][a-zA-Z0-9_.-]+) nor an absolute host path"},
+		{"-v", ":/b", "bad --volume :/b: an empty source"},
+		{"--mount", "source=/a,target=/b", "bad --mount source=/a,target=/b: type is required (bind, volume or tmpfs)"},
+		{"--mount", "type=bind,source=/a", "bad --mount type=bind,source=/a: target is required"},
+		{"--mount", "type=nfs,target=/b", "bad --mount type=nfs,target=/b: type nfs: expected bind, volume or tmpfs"},
+		{"--mount", "type=bind,target=/b", "bad --mount type=bind,target=/b: a bind mount needs an absolute source"},
+		{"--mount", "type=bind,source=/a,target=/b,bogus=1", "bad --mount type=bind,source=/a,target=/b,bogus=1: unexpected key 'bogus'"},
+		{"--mount", "type=bind,source=/a,target=/b,bogus", "bad --mount type=bind,source=/a,target=/b,bogus: invalid field 'bogus' must be a key=value pair"},
+		{"--mount", "type=tmpfs,target=/t,bind-propagation=shared", "bad --mount type=tmpfs,target=/t,bind-propagation=shared: an option of another type of mount"},
+		{"--mount", "type=tmpfs,target=/t,tmpfs-size=lots", "bad --mount type=tmpfs,target=/t,tmpfs-size=lots: size: invalid size: 'lots'"},
+		{"--mount", "type=bind,source=/a,target=/b,readonly=maybe", "bad --mount type=bind,source=/a,target=/b,readonly=maybe: readonly takes true or false"},
+		{"--tmpfs", "run", "bad --tmpfs run: the container path must be absolute"},
+		{"--tmpfs", "/run:bogus=1", "bad --tmpfs /run:bogus=1: unknown tmpfs option bogus=1"},
+	};
+	for (const refused &f : refusals) {
+		BOOST_TEST_CONTEXT(f.flag << " " << f.arg) {
+			volumes::request q;
+			char e[256] = "";
+			bool ok = std::string(f.flag) == "-v" ? volumes::parse_volume(f.arg, q, e, sizeof e)
+				  : std::string(f.flag) == "--mount" ? volumes::parse_mount(f.arg, q, e, sizeof e)
+								     : volumes::parse_tmpfs(f.arg, q, e, sizeof e);
+			BOOST_TEST(!ok);
+			BOOST_TEST(std::string(e) == f.error);
+		}
+	}
+}
+
+// docker's env-file format, its device cgroup rules, its namespaced sysctls, signal names.
+BOOST_AUTO_TEST_CASE(env_files_rules_sysctls_signals)
+{
+	std::vector<std::string_view> lines;
+	char err[160] = "";
+	BOOST_TEST(container::key_value_lines("\xEF\xBB\xBF# comment\n  A=1 2 \r\n\nB\n\tC==x\n", lines, err, sizeof err));
+	BOOST_REQUIRE(lines.size() == 3u);
+	BOOST_TEST(lines[0] == "A=1 2 ");
+	BOOST_TEST(lines[1] == "B");
+	BOOST_TEST(lines[2] == "C==x");
+	BOOST_TEST(!container::key_value_lines("A=1\n=x\n", lines, err, sizeof err));
+	BOOST_TEST(std::string(err) == "line 2: no variable name");
+	BOOST_TEST(!container::key_value_lines("A B=1\n", lines, err, sizeof err));
+	BOOST_TEST(std::string(err) == "line 1: variable 'A B' contains whitespaces");
+
+	security::device_rule r;
+	BOOST_TEST(container::parse_device_rule("c 10:229 rwm", r));
+	BOOST_TEST((r.type == 'c' && r.major == 10 && r.minor == 229 && r.access == security::dev_rwm));
+	BOOST_TEST(container::parse_device_rule("b *:* m", r));
+	BOOST_TEST((r.type == 'b' && r.major == -1 && r.minor == -1 && r.access == security::dev_m));
+	for (const char *bad : {"c 10:229", "x 1:2 r", "c 1:2 rr", "c a:2 r", "c 1:2 rwmx", "c 4096:1 r", "c 1 r"})
+		BOOST_TEST(!container::parse_device_rule(bad, r), bad);
+
+	BOOST_TEST(!container::sysctl_refusal("net.ipv4.ip_forward", false, false, false));
+	BOOST_TEST(std::string(container::sysctl_refusal("net.ipv4.ip_forward", true, false, false)) ==
+		   "not allowed in the host's network namespace (--net host)");
+	BOOST_TEST(!container::sysctl_refusal("kernel.shmmax", false, false, false));
+	BOOST_TEST(!container::sysctl_refusal("fs.mqueue.msg_max", false, false, false));
+	BOOST_TEST(container::sysctl_refusal("kernel.shmmax", false, true, false));
+	BOOST_TEST(container::sysctl_refusal("vm.swappiness", false, false, false));
+	BOOST_TEST(container::sysctl_refusal("kernel.pid_max", false, false, false));
+
+	for (auto [name, number] : {std::pair{"SIGTERM", 15}, std::pair{"term", 15}, std::pair{"KILL", 9}, std::pair{"9", 9},
+				    std::pair{"SIGRTMIN+3", 37}, std::pair{"RTMAX-1", 63}, std::pair{"SIGUSR1", 10}, std::pair{"BOGUS", 0},
+				    std::pair{"0", 0}, std::pair{"65", 0}, std::pair{"", 0}})
+		BOOST_TEST(options::signal_number(name) == number, name);
+}
+
+BOOST_AUTO_TEST_CASE(new_flags_spellings)
+{
+	struct refused {
+		std::vector<const char *> args;
+		const char *error;
+	} refusals[] = {
+		{{"--shm-size", "1x", "img"}, "invalid argument \"1x\" for \"--shm-size\" flag: invalid suffix: 'x'"},
+		{{"--memory-swap", "-2", "img"}, "invalid argument \"-2\" for \"--memory-swap\" flag: invalid size: '-2'"},
+		{{"--cpu-shares", "lots", "img"}, "invalid argument \"lots\" for \"-c, --cpu-shares\" flag: expected a whole number"},
+		{{"--sysctl", "kernel.shmmax", "img"}, "invalid argument \"kernel.shmmax\" for \"--sysctl\" flag: expected KEY=VALUE"},
+		{{"--add-host", "db", "img"}, "bad --add-host db: expected NAME:IP (or NAME:host-gateway)"},
+		{{"--pid", "container:x", "img"}, "bad --pid container:x: expected host (container:NAME is not supported)"},
+		{{"--ipc", "none", "img"}, "bad --ipc none: expected private, shareable or host (container:NAME is not supported)"},
+		{{"--cgroupns", "x", "img"}, "bad --cgroupns x: expected host or private"},
+		{{"--stop-signal", "SIGBOGUS", "img"}, "bad --stop-signal SIGBOGUS: no such signal"},
+		{{"--platform", "amd64x", "img"}, "bad --platform amd64x: expected OS/ARCH[/VARIANT], e.g. linux/amd64"},
+		{{"--security-opt", "bogus", "img"}, "bad --security-opt bogus: expected seccomp=unconfined|PROFILE.json, no-new-privileges[=true|false], "
+						      "apparmor=PROFILE, label=..., systempaths=unconfined"},
+		{{"--security-opt", "no-new-privileges=maybe", "img"}, "bad --security-opt no-new-privileges=maybe: expected seccomp=unconfined|PROFILE.json, "
+									"no-new-privileges[=true|false], apparmor=PROFILE, label=..., systempaths=unconfined"},
+		{{"--sig-proxy=no", "img"}, "invalid argument \"no\" for \"--sig-proxy\" flag: expected true or false"},
+		{{"-l", "=x", "img"}, "invalid argument \"=x\" for \"-l, --label\" flag: invalid label: an empty key"},
+	};
+	for (const refused &r : refusals) {
+		BOOST_TEST_CONTEXT(r.args[0] << " " << (r.args.size() > 1 ? r.args[1] : "")) {
+			options::parsed o = parse(r.args, false);
+			BOOST_TEST(o.error == r.error);
+		}
+	}
+	auto o = parse({"--sig-proxy=false", "--init", "--security-opt", "no-new-privileges:false", "--security-opt=systempaths=unconfined",
+			"--security-opt", "apparmor=unconfined", "--pid=host", "--ipc", "host", "--uts", "host", "--cgroupns=host",
+			"--oom-kill-disable", "--userns=host", "img"});
+	BOOST_TEST(!o.sig_proxy);
+	BOOST_TEST(!o.no_new_privileges);
+	BOOST_TEST(o.systempaths_unconfined);
+	BOOST_REQUIRE(o.lsm_options.size() == 1u);
+	BOOST_TEST((o.pid_host && o.ipc_host && o.uts_host && o.cgroupns_host && o.oom_kill_disable && !o.userns));
+	o = parse({"--security-opt", "seccomp:/p.json", "--security-opt", "no-new-privileges", "img"});
+	BOOST_TEST(std::string(o.seccomp_profile) == "/p.json");
+	BOOST_TEST(o.no_new_privileges);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -1,0 +1,310 @@
+#!/usr/bin/env bats
+# docker run's flags as docker spells and means them (issue 14), each checked from inside
+# the container: /proc/self/mountinfo, /proc/self/status, cgroup files, /etc/hosts, env.
+
+load helpers
+
+setup_file() {
+	# An image with what the flags act on: Volumes (one seeded from the image), Labels, a
+	# StopSignal, and symlinks that point out of the root, absolute and climbing.
+	local dir=$BATS_FILE_TMPDIR/image
+	mkdir -p "$dir"
+	tar -xf "$BUSYBOX" -C "$dir"
+	python3 - "$dir" <<-'EOF'
+	import io, json, os, sys, tarfile
+	d = sys.argv[1]
+	layer = io.BytesIO()
+	with tarfile.open(fileobj=layer, mode='w', format=tarfile.USTAR_FORMAT) as t:
+	    def add(name, kind, data=b'', target='', mode=0o755, uid=0):
+	        i = tarfile.TarInfo(name)
+	        i.type, i.mode, i.uid = kind, mode, uid
+	        if kind == tarfile.SYMTYPE:
+	            i.linkname = target
+	        i.size = len(data)
+	        t.addfile(i, io.BytesIO(data) if data else None)
+	    add('seeded', tarfile.DIRTYPE, mode=0o750, uid=7)
+	    add('seeded/file', tarfile.REGTYPE, b'from the image\n', mode=0o640, uid=7)
+	    add('seeded/link', tarfile.SYMTYPE, target='/etc/passwd')
+	    add('escape', tarfile.SYMTYPE, target='/tmp/launcher-flags-sentinel')
+	    add('climb', tarfile.SYMTYPE, target='../../../../../tmp/launcher-flags-sentinel')
+	os.makedirs(os.path.join(d, 'flags'), exist_ok=True)
+	open(os.path.join(d, 'flags/layer.tar'), 'wb').write(layer.getvalue())
+	m = json.load(open(os.path.join(d, 'manifest.json')))
+	m[0]['Layers'].append('flags/layer.tar')
+	json.dump(m, open(os.path.join(d, 'manifest.json'), 'w'))
+	path = os.path.join(d, m[0]['Config'])
+	c = json.load(open(path))
+	c['config']['Volumes'] = {'/seeded': {}}
+	c['config']['Labels'] = {'org.example.from': 'image'}
+	c['config']['StopSignal'] = 'SIGUSR1'
+	json.dump(c, open(path, 'w'))
+	EOF
+	python3 "$BATS_TEST_DIRNAME/fixtures.py" redigest "$dir"
+	tar -C "$dir" -cf "$BATS_FILE_TMPDIR/flags.tar" .
+}
+
+setup() {
+	common_setup
+	IMAGE=$BATS_FILE_TMPDIR/flags.tar
+	SENTINEL=/tmp/launcher-flags-sentinel
+	mkdir -p "$SENTINEL"
+	echo untouched >"$SENTINEL/mark"
+}
+
+teardown() {
+	rm -rf "$SENTINEL"
+	common_teardown
+}
+
+@test "spellings: -e=A=1, -ie A=1, --rm=false, --privileged=true, -m 1.5g, --pids-limit -1, a misspelt flag" {
+	run -0 "$LAUNCHER" -e=A=1 -ie B=2 --rm=false --env=C=3 "$BUSYBOX" sh -c 'echo "$A $B $C"'
+	assert_output "1 2 3"
+	run -0 "$LAUNCHER" --privileged=true "$BUSYBOX" grep CapEff /proc/self/status
+	assert_output "$(grep CapEff /proc/self/status)"
+	run -0 "$LAUNCHER" --privileged=false "$BUSYBOX" grep CapEff /proc/self/status
+	assert_output "$(printf 'CapEff:\t00000000a80425fb')"
+	run -0 "$LAUNCHER" -m 1.5g --pids-limit -1 "$BUSYBOX" sh -c \
+		'cat /sys/fs/cgroup/memory/memory.limit_in_bytes 2>/dev/null || cat /sys/fs/cgroup/memory.max'
+	assert_output 1610612736
+	run -0 "$LAUNCHER" --memory=512MiB --pids-limit=100 "$BUSYBOX" sh -c \
+		'cat /sys/fs/cgroup/memory/memory.limit_in_bytes /sys/fs/cgroup/pids/pids.max 2>/dev/null || cat /sys/fs/cgroup/memory.max /sys/fs/cgroup/pids.max'
+	assert_output "$(printf '536870912\n100')"
+	run -125 "$LAUNCHER" -e =x "$BUSYBOX" true
+	assert_output 'launcher: invalid argument "=x" for "-e, --env" flag: invalid environment variable: =x'
+	run -125 "$LAUNCHER" --privleged "$BUSYBOX" true
+	assert_output 'launcher: unknown flag: --privleged (did you mean --privileged?)'
+	run -125 "$LAUNCHER" --rm=yes "$BUSYBOX" true
+	assert_output 'launcher: invalid argument "yes" for "--rm" flag: expected true or false'
+	run -125 "$LAUNCHER" -m 1x "$BUSYBOX" true
+	assert_output "launcher: invalid argument \"1x\" for \"-m, --memory\" flag: invalid suffix: 'x'"
+}
+
+@test "-e HOSTNAME=h is kept; --env-file in docker's format, before -e; a bad one is refused" {
+	run -0 "$LAUNCHER" -e HOSTNAME=h "$BUSYBOX" sh -c 'echo $HOSTNAME; hostname'
+	assert_line --index 0 h
+	printf '# a comment\n\n  A=1 2 \nFROM_HOST\nMISSING\nB=x=y\n' >"$BATS_TEST_TMPDIR/env"
+	FROM_HOST=hv run -0 "$LAUNCHER" --env-file "$BATS_TEST_TMPDIR/env" -e B=over "$BUSYBOX" env
+	assert_line "A=1 2 "
+	assert_line "FROM_HOST=hv"
+	assert_line "B=over"
+	refute_line --partial MISSING
+	printf 'A B=1\n' >"$BATS_TEST_TMPDIR/bad"
+	run -125 "$LAUNCHER" --env-file "$BATS_TEST_TMPDIR/bad" "$BUSYBOX" true
+	assert_output "launcher: bad --env-file $BATS_TEST_TMPDIR/bad: line 1: variable 'A B' contains whitespaces"
+	run -125 "$LAUNCHER" --env-file "$BATS_TEST_TMPDIR/none" "$BUSYBOX" true
+	assert_output "launcher: open --env-file $BATS_TEST_TMPDIR/none: No such file or directory"
+}
+
+@test "-v: :ro, :z, :Z, propagation; targets under /dev, /proc and /sys land on the container's own" {
+	mkdir "$BATS_TEST_TMPDIR/src"
+	echo hello >"$BATS_TEST_TMPDIR/src/f"
+	run -0 "$LAUNCHER" -v "$BATS_TEST_TMPDIR/src:/a:ro,z" -v "$BATS_TEST_TMPDIR/src:/b:Z,rshared" -v "$BATS_TEST_TMPDIR/src:/c:rw,private" \
+		"$BUSYBOX" sh -c 'grep -E " /(a|b|c) " /proc/self/mountinfo | cut -d" " -f5,6,7; touch /a/x 2>&1; cat /b/f'
+	assert_line --regexp '^/a ro,'
+	assert_line --regexp '^/b rw,[^ ]* shared:[0-9]+$'
+	assert_line --regexp '^/c rw,[^ ]* -?$|^/c rw,[a-z,]*$'
+	assert_line --partial "Read-only file system"
+	assert_line hello
+	run -0 "$LAUNCHER" -v /dev/fuse:/dev/fuse -v "$BATS_TEST_TMPDIR/src:/dev/volume" -v "$BATS_TEST_TMPDIR/src/f:/proc/cpuinfo" \
+		-v "$BATS_TEST_TMPDIR/src:/sys/kernel/debug" "$BUSYBOX" sh -c \
+		'grep -E " /dev/fuse | /dev/volume | /proc/cpuinfo | /sys/kernel/debug " /proc/self/mountinfo | cut -d" " -f5 | sort; cat /dev/volume/f /proc/cpuinfo'
+	assert_output "$(printf '/dev/fuse\n/dev/volume\n/proc/cpuinfo\n/sys/kernel/debug\nhello\nhello')"
+	run -125 "$LAUNCHER" -v "$BATS_TEST_TMPDIR/src:/b:bogus" "$BUSYBOX" true
+	assert_output "launcher: bad --volume $BATS_TEST_TMPDIR/src:/b:bogus: invalid mode: bogus"
+	run -125 "$LAUNCHER" -v "$BATS_TEST_TMPDIR/none:/b" "$BUSYBOX" true
+	assert_output "launcher: bad volume $BATS_TEST_TMPDIR/none:/b: open $BATS_TEST_TMPDIR/none: No such file or directory"
+}
+
+@test "a volume target through an image symlink that points out of the root lands inside; the host's sentinel is untouched" {
+	mkdir "$BATS_TEST_TMPDIR/src"
+	echo bound >"$BATS_TEST_TMPDIR/src/f"
+	run -0 "$LAUNCHER" -v "$BATS_TEST_TMPDIR/src:/escape/sub" -v "$BATS_TEST_TMPDIR/src:/climb/other" --tmpfs /escape/t \
+		"$IMAGE" sh -c 'cat /escape/sub/f /climb/other/f; grep -E " /tmp/launcher-flags-sentinel/(sub|other|t) " /proc/self/mountinfo | cut -d" " -f5 | sort'
+	assert_output "$(printf 'bound\nbound\n/tmp/launcher-flags-sentinel/other\n/tmp/launcher-flags-sentinel/sub\n/tmp/launcher-flags-sentinel/t')"
+	run ls -A "$SENTINEL"
+	assert_output mark
+	run cat "$SENTINEL/mark"
+	assert_output untouched
+	run grep -c launcher-flags-sentinel /proc/self/mountinfo
+	assert_output 0
+}
+
+@test "named volumes: made on first use under the data root, seeded from the image, kept; volume ls, rm, prune" {
+	run -0 "$LAUNCHER" -v flagsdata:/seeded "$IMAGE" sh -c 'cat /seeded/file; stat -c "%a %u" /seeded /seeded/file; readlink /seeded/link; echo kept >/seeded/new'
+	assert_output "$(printf 'from the image\n750 7\n640 7\n/etc/passwd')"
+	[ -f "$LAUNCHER_ROOT/volumes/flagsdata/_data/new" ]
+	[ -L "$LAUNCHER_ROOT/volumes/flagsdata/_data/link" ]
+	run -0 "$LAUNCHER" --mount type=volume,source=flagsdata,target=/x "$BUSYBOX" cat /x/new /x/file
+	assert_output "$(printf 'kept\nfrom the image')"
+	# nocopy: a new volume stays empty
+	run -0 "$LAUNCHER" -v empty1:/seeded:nocopy "$IMAGE" ls -A /seeded
+	assert_output ""
+	run -0 "$LAUNCHER" volume ls
+	assert_output "$(printf 'DRIVER    VOLUME NAME\nlocal     empty1\nlocal     flagsdata')"
+	# in use: not removed
+	"$LAUNCHER" -v flagsdata:/x "$BUSYBOX" sh -c 'echo ready; exec sleep 30' >"$BATS_TEST_TMPDIR/out" 2>&1 </dev/null &
+	pid=$!
+	for _ in $(seq 100); do grep -q ready "$BATS_TEST_TMPDIR/out" && break; sleep 0.1; done
+	run -1 "$LAUNCHER" volume rm flagsdata
+	assert_output "launcher: volume rm: volume flagsdata is in use by a running container"
+	kill $pid
+	wait $pid || true
+	run -0 "$LAUNCHER" volume rm flagsdata empty1
+	assert_output "$(printf 'flagsdata\nempty1')"
+	run -1 "$LAUNCHER" volume rm flagsdata
+	assert_output "launcher: volume rm: no such volume: flagsdata"
+	run -125 "$LAUNCHER" -v ./rel:/x "$BUSYBOX" true
+	assert_output --partial 'is no volume name'
+	[ ! -e "$LAUNCHER_ROOT/volumes/rel" ]
+}
+
+@test "the image's Volumes: an anonymous volume each, seeded; --rm removes it, else volume prune does" {
+	run -0 "$LAUNCHER" "$IMAGE" sh -c 'cat /seeded/file; grep " /seeded " /proc/self/mountinfo | cut -d" " -f4'
+	assert_line "from the image"
+	assert_line --regexp '^/.*/volumes/[0-9a-f]{64}/_data$'
+	run -0 ls "$LAUNCHER_ROOT/volumes"
+	assert_output --regexp '^[0-9a-f]{64}$'
+	run -0 "$LAUNCHER" volume prune
+	assert_output --regexp '^[0-9a-f]{64}$'
+	run -0 ls -A "$LAUNCHER_ROOT/volumes"
+	assert_output ""
+	run -0 "$LAUNCHER" --rm "$IMAGE" cat /seeded/file
+	run -0 ls -A "$LAUNCHER_ROOT/volumes"
+	assert_output ""
+	# a flag's mount on the same path replaces it
+	run -0 "$LAUNCHER" --rm --tmpfs /seeded "$IMAGE" ls -A /seeded
+	assert_output ""
+}
+
+@test "--tmpfs and --mount: docker's keys, seen in mountinfo; bad ones refused in one line" {
+	mkdir "$BATS_TEST_TMPDIR/src"
+	run -0 "$LAUNCHER" --tmpfs /run:size=64m,mode=1770 --tmpfs /scratch --mount type=tmpfs,target=/t,tmpfs-size=1m,tmpfs-mode=700 \
+		--mount "type=bind,source=$BATS_TEST_TMPDIR/src,target=/b,readonly,bind-propagation=rslave" "$BUSYBOX" sh -c \
+		'grep -E " /(run|scratch|t|b) " /proc/self/mountinfo | awk "{ for (i = 7; \$i != \"-\"; i++); print \$5, \$6, (\$(i + 1) == \"tmpfs\" ? \$(i + 3) : \"\") }" | sort; stat -c %a /run /t'
+	assert_output "$(printf '/b ro,relatime \n/run rw,nosuid,nodev,noexec,relatime rw,size=65536k,mode=1770\n/scratch rw,nosuid,nodev,noexec,relatime rw\n/t rw,nosuid,nodev,relatime rw,size=1024k,mode=700\n1770\n700')"
+	run -125 "$LAUNCHER" --mount type=bind,target=/b "$BUSYBOX" true
+	assert_output "launcher: bad --mount type=bind,target=/b: a bind mount needs an absolute source"
+	run -125 "$LAUNCHER" --mount type=tmpfs,target=/t,tmpfs-size=lots "$BUSYBOX" true
+	assert_output "launcher: bad --mount type=tmpfs,target=/t,tmpfs-size=lots: size: invalid size: 'lots'"
+	run -125 "$LAUNCHER" --tmpfs /run:bogus "$BUSYBOX" true
+	assert_output "launcher: bad --tmpfs /run:bogus: unknown tmpfs option bogus"
+}
+
+@test "--device, --device-cgroup-rule, --privileged's host devices, --gpus" {
+	run -0 "$LAUNCHER" --device /dev/fuse "$BUSYBOX" sh -c 'stat -c "%t:%T %a" /dev/fuse; exec 3</dev/fuse && echo opened'
+	assert_output "$(printf 'a:e5 666\nopened')"
+	run -0 "$LAUNCHER" --device /dev/fuse:/dev/myfuse:r "$BUSYBOX" sh -c \
+		'exec 3</dev/myfuse && echo read; (exec 4>/dev/myfuse) 2>/dev/null || echo no write'
+	assert_output "$(printf 'read\nno write')"
+	run -0 "$LAUNCHER" "$BUSYBOX" sh -c 'mknod /dev/f c 10 229; (exec 3</dev/f) 2>/dev/null && echo opened || echo refused'
+	assert_output refused
+	run -0 "$LAUNCHER" --device-cgroup-rule 'c 10:229 rwm' "$BUSYBOX" sh -c 'mknod /dev/f c 10 229; exec 3</dev/f && echo opened'
+	assert_output opened
+	disk=$(lsblk -dnpo NAME | head -1)
+	run -0 "$LAUNCHER" --privileged "$BUSYBOX" stat -c "%t:%T %a" "$disk"
+	assert_output "$(stat -c '%t:%T %a' "$disk")"
+	run -0 "$LAUNCHER" "$BUSYBOX" sh -c "[ ! -e $disk ] && echo absent"
+	assert_output absent
+	run -125 "$LAUNCHER" --device /etc/passwd "$BUSYBOX" true
+	assert_output "launcher: bad --device /etc/passwd: /etc/passwd is not a device node"
+	run -125 "$LAUNCHER" --device-cgroup-rule 'c 10 rwm' "$BUSYBOX" true
+	assert_output --partial "bad --device-cgroup-rule c 10 rwm: expected TYPE MAJOR:MINOR ACCESS"
+	run -125 "$LAUNCHER" --gpus all "$BUSYBOX" true
+	assert_output --regexp '^launcher: --gpus all: the launcher has no GPU support: no GPU \(/dev/nvidia0\)'
+}
+
+@test "--add-host (host-gateway too), --hostname and --domainname in /etc/hosts and the UTS namespace" {
+	run -0 "$LAUNCHER" --add-host db:10.1.2.3 --add-host=v6=fd00::1 --add-host gw:host-gateway --net host "$BUSYBOX" cat /etc/hosts
+	assert_line "$(printf '10.1.2.3\tdb')"
+	assert_line "$(printf 'fd00::1\tv6')"
+	assert_line "$(printf '127.0.0.1\tgw')"
+	run -0 "$LAUNCHER" -h box --domainname example.org "$BUSYBOX" sh -c 'hostname; cat /proc/sys/kernel/domainname'
+	assert_output "$(printf 'box\nexample.org')"
+	run -125 "$LAUNCHER" --add-host gw:host-gateway "$BUSYBOX" true
+	assert_output "launcher: bad --add-host gw:host-gateway: host-gateway needs a network (--net NAME or --net host)"
+	run -125 "$LAUNCHER" --add-host db:10.1.2 "$BUSYBOX" true
+	assert_output "launcher: bad --add-host db:10.1.2: invalid IP address 10.1.2"
+}
+
+@test "resources: --memory-swap, --memory-reservation, --oom-kill-disable, --cpu-shares, --cpuset-*, --shm-size, --sysctl" {
+	run -0 "$LAUNCHER" -m 64m --memory-swap 128m --memory-reservation 32m --oom-kill-disable --cpu-shares 512 \
+		--cpuset-cpus 0 --cpuset-mems 0 --shm-size 1.5m --sysctl kernel.shmmax=1000000 --sysctl net.ipv4.ip_forward=1 \
+		"$BUSYBOX" sh -c 'cd /sys/fs/cgroup
+		if [ -d memory ]; then
+			cat memory/memory.limit_in_bytes memory/memory.memsw.limit_in_bytes memory/memory.soft_limit_in_bytes cpu/cpu.shares cpuset/cpuset.cpus cpuset/cpuset.mems
+			grep oom_kill_disable memory/memory.oom_control
+		else
+			cat memory.max memory.swap.max memory.low cpu.weight cpuset.cpus cpuset.mems; echo oom_kill_disable 1
+		fi
+		cat /proc/sys/kernel/shmmax /proc/sys/net/ipv4/ip_forward; grep " /dev/shm " /proc/self/mountinfo | awk "{ print \$NF }"'
+	if [ -d /sys/fs/cgroup/memory ]; then
+		assert_output "$(printf '67108864\n134217728\n33554432\n512\n0\n0\noom_kill_disable 1\n1000000\n1\nrw,size=1536k')"
+	else
+		assert_output "$(printf '67108864\n67108864\n33554432\n20\n0\n0\noom_kill_disable 1\n1000000\n1\nrw,size=1536k')"
+	fi
+	run -125 "$LAUNCHER" --memory-swap 64m "$BUSYBOX" true
+	assert_output "launcher: --memory-swap 64m: you should always set the memory limit (--memory) when using the memory-swap limit"
+	run -125 "$LAUNCHER" -m 64m --memory-swap 32m "$BUSYBOX" true
+	assert_output "launcher: --memory-swap 32m: the minimum memory-swap limit should be larger than the memory limit"
+	run -125 "$LAUNCHER" --sysctl kernel.pid_max=100 "$BUSYBOX" true
+	assert_output "launcher: bad --sysctl kernel.pid_max=100: not in a namespace of the container's own: it would change the host's"
+	run -125 "$LAUNCHER" --net host --sysctl net.ipv4.ip_forward=1 "$BUSYBOX" true
+	assert_output "launcher: bad --sysctl net.ipv4.ip_forward=1: not allowed in the host's network namespace (--net host)"
+	run -125 "$LAUNCHER" --cpuset-cpus 0-a "$BUSYBOX" true
+	assert_output "launcher: bad --cpuset-cpus 0-a: expected a list such as 0-3,5"
+}
+
+@test "--pid, --ipc, --uts, --cgroupns, --userns host share the host's; --platform, --stop-signal, --init, --sig-proxy=false" {
+	run -0 "$LAUNCHER" --pid host --ipc host --uts host --cgroupns host --userns=host "$BUSYBOX" sh -c \
+		'cat /proc/1/comm; for ns in ipc uts cgroup; do readlink /proc/self/ns/$ns; done; hostname; grep -c " /dev/shm " /proc/self/mountinfo'
+	assert_output "$(printf '%s\n%s\n%s\n%s\n%s\n2' "$(cat /proc/1/comm)" "$(readlink /proc/self/ns/ipc)" "$(readlink /proc/self/ns/uts)" \
+		"$(readlink /proc/self/ns/cgroup)" "$(hostname)")"
+	run -0 "$LAUNCHER" --ipc private --cgroupns private "$BUSYBOX" sh -c 'readlink /proc/self/ns/ipc; readlink /proc/self/ns/cgroup'
+	refute_line "$(readlink /proc/self/ns/ipc)"
+	refute_line "$(readlink /proc/self/ns/cgroup)"
+	# an orphan of a --pid host container dies with it, and nothing else does
+	run -0 "$LAUNCHER" --pid host "$BUSYBOX" sh -c 'sleep 1234 & echo $!'
+	! kill -0 "$output" 2>/dev/null
+	run -125 "$LAUNCHER" --uts host -h box "$BUSYBOX" true
+	assert_output "launcher: conflicting options: --hostname and --uts host"
+	run -0 "$LAUNCHER" --platform linux/amd64 --init --stop-signal SIGRTMIN+3 --stop-timeout 5 "$IMAGE" true
+	run -125 "$LAUNCHER" --platform linux/arm64 "$IMAGE" true
+	assert_output "launcher: image $IMAGE is linux/amd64, not the --platform linux/arm64 asked for"
+	run -125 "$LAUNCHER" --stop-signal SIGBOGUS "$IMAGE" true
+	assert_output "launcher: bad --stop-signal SIGBOGUS: no such signal"
+	# --sig-proxy=false: SIGTERM ends the launcher and the container, the trap never runs
+	"$LAUNCHER" --sig-proxy=false "$BUSYBOX" sh -c 'trap "echo trapped" TERM; echo ready; sleep 30 & wait' >"$BATS_TEST_TMPDIR/out" 2>&1 </dev/null &
+	pid=$!
+	for _ in $(seq 100); do grep -q ready "$BATS_TEST_TMPDIR/out" && break; sleep 0.1; done
+	kill -TERM $pid
+	rc=0
+	wait $pid || rc=$?
+	assert_equal "$rc" 143
+	run cat "$BATS_TEST_TMPDIR/out"
+	assert_output ready
+}
+
+@test "security options: no-new-privileges[:true|false], apparmor= and label= noted, systempaths=unconfined" {
+	run -0 "$LAUNCHER" --security-opt no-new-privileges=false "$BUSYBOX" grep NoNewPrivs /proc/self/status
+	assert_output "$(printf 'NoNewPrivs:\t0')"
+	run -0 "$LAUNCHER" --security-opt no-new-privileges:true "$BUSYBOX" grep -E 'NoNewPrivs|Seccomp:' /proc/self/status
+	assert_output "$(printf 'NoNewPrivs:\t1\nSeccomp:\t2')"
+	run -0 "$LAUNCHER" --security-opt no-new-privileges=false -u 1000 "$BUSYBOX" grep -E 'NoNewPrivs|Seccomp:' /proc/self/status
+	assert_output "$(printf 'NoNewPrivs:\t0\nSeccomp:\t2')"
+	run -0 "$LAUNCHER" --security-opt apparmor=unconfined --security-opt label=disable "$BUSYBOX" true
+	[ -d /sys/kernel/security/apparmor ] || assert_line "launcher: note: --security-opt apparmor=unconfined: this host has no AppArmor; the container runs without it"
+	[ -e /sys/fs/selinux/enforce ] || assert_line "launcher: note: --security-opt label=disable: this host has no SELinux; the container runs without it"
+	run -0 "$LAUNCHER" "$BUSYBOX" sh -c 'grep -cE " /proc/kcore | /sys/firmware " /proc/self/mountinfo'
+	refute_output 0
+	run -0 "$LAUNCHER" --security-opt systempaths=unconfined "$BUSYBOX" sh -c 'grep -cE " /proc/kcore | /sys/firmware " /proc/self/mountinfo || true'
+	assert_output 0
+}
+
+@test "--security-opt seccomp=podman's profile (golang-github-containers-common) loads, and a syscall it refuses is refused" {
+	podman=/usr/share/containers/seccomp.json
+	[ -f "$podman" ]
+	run -0 "$LAUNCHER" --security-opt seccomp=$podman "$BENCH" /benchtool syscalls
+	assert_line "userfaultfd: Operation not permitted"
+	run -0 "$LAUNCHER" --security-opt seccomp=$podman "$BUSYBOX" grep Seccomp: /proc/self/status
+	assert_output "$(printf 'Seccomp:\t2')"
+}
