@@ -225,14 +225,14 @@ passes() {
 	umount "$host/sub"
 	assert_line "touch: /mnt/vol/sub/x: Read-only file system"
 	assert_line "touch: /mnt/vol/x: Read-only file system"
-	run "$LAUNCHER" -v relative:/x "$BUSYBOX" true
+	run "$LAUNCHER" -v ./relative:/x "$BUSYBOX" true # a bare name is a named volume, as docker's (tests/flags.bats)
 	assert_failure 125
 	run "$LAUNCHER" -v /no/such/dir:/x "$BUSYBOX" true
 	assert_failure 125
-	assert_output "launcher: open volume /no/such/dir: No such file or directory"
+	assert_output "launcher: bad volume /no/such/dir:/x: open /no/such/dir: No such file or directory"
 	run "$LAUNCHER" -v "$host:/." "$BUSYBOX" true
 	assert_failure 125
-	assert_output "launcher: bad --volume $host:/.: the container's root cannot be a volume"
+	assert_output "launcher: bad --volume $host:/.: the container's root cannot be a mount target"
 }
 
 @test "--pids-limit 50 stops a fork bomb and the host stays responsive" {
