@@ -3,7 +3,6 @@
 // capabilities, limits and id maps. resolve_user finishes it inside the container, from
 // the image's own /etc/passwd and /etc/group.
 #pragma once
-#include <arpa/inet.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -16,6 +15,7 @@
 #include "security.hpp"
 #include "sys.hpp"
 #include "users.hpp"
+#include "network.hpp"
 #include "volumes.hpp"
 
 struct volume {
@@ -414,6 +414,40 @@ inline void devices_spec(container_spec &spec, const options::parsed &o)
 		die("too many --device and --device-cgroup-rule flags (%zu)", spec.device_rules.size());
 }
 
+// An IPv6 address as inet_pton reads one (in brackets too, as docker allows): groups of
+// 1 to 4 hex digits, 8 of them or fewer around one "::", the last two maybe an IPv4 one.
+inline bool valid_ipv6(std::string_view s)
+{
+	if (s.size() > 2 && s.front() == '[' && s.back() == ']')
+		s = s.substr(1, s.size() - 2);
+	size_t groups = 0;
+	bool gap = false;
+	if (s.starts_with("::"))
+		gap = true, s.remove_prefix(2);
+	while (!s.empty()) {
+		std::string_view g = s.substr(0, s.find(':'));
+		uint32_t v4;
+		if (g.size() == s.size() && g.find('.') != g.npos && network::parse_ipv4(g, v4)) {
+			groups += 2;
+			break;
+		}
+		if (g.empty() || g.size() > 4 || g.find_first_not_of("0123456789abcdefABCDEF") != g.npos)
+			return false;
+		groups++;
+		s.remove_prefix(g.size());
+		if (s.starts_with("::")) {
+			if (gap)
+				return false;
+			gap = true, s.remove_prefix(2);
+		} else if (s.starts_with(':')) {
+			s.remove_prefix(1);
+			if (s.empty())
+				return false;
+		}
+	}
+	return gap ? groups <= 7 : groups == 8;
+}
+
 // Namespaces shared with the host, docker's security options, sysctls, hosts lines.
 inline void isolation_spec(container_spec &spec, const options::parsed &o)
 {
@@ -447,10 +481,9 @@ inline void isolation_spec(container_spec &spec, const options::parsed &o)
 	for (const char *h : o.add_hosts) {
 		const char *sep = strpbrk(h, ":=");
 		const char *ip = sep + 1;
-		unsigned char addr[16];
+		uint32_t v4;
 		bool gateway = strcmp(ip, "host-gateway") == 0;
-		if (!gateway && inet_pton(AF_INET, ip, addr) != 1 && inet_pton(AF_INET6, ip, addr) != 1 &&
-		    !(ip[0] == '[' && ip[strlen(ip) - 1] == ']'))
+		if (!gateway && !network::parse_ipv4(ip, v4) && !valid_ipv6(ip))
 			die("bad --add-host %s: invalid IP address %s", h, ip);
 		if (gateway && strcmp(o.net, "none") == 0 && !o.netns)
 			die("bad --add-host %s: host-gateway needs a network (--net NAME or --net host)", h);

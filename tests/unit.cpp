@@ -1340,6 +1340,11 @@ BOOST_AUTO_TEST_CASE(env_files_rules_sysctls_signals)
 	BOOST_TEST(container::sysctl_refusal("vm.swappiness", false, false, false));
 	BOOST_TEST(container::sysctl_refusal("kernel.pid_max", false, false, false));
 
+	for (const char *good : {"::1", "fd00::1", "[fd00::1]", "2001:db8:0:0:0:0:0:1", "::ffff:10.1.2.3", "::", "fe80::1:2"})
+		BOOST_TEST(container::valid_ipv6(good), good);
+	for (const char *bad : {"fd00:::1", "1:2:3:4:5:6:7:8:9", "12345::", "fd00::1::2", "x::1", "1:2", "1::2:", ""})
+		BOOST_TEST(!container::valid_ipv6(bad), bad);
+
 	for (auto [name, number] : {std::pair{"SIGTERM", 15}, std::pair{"term", 15}, std::pair{"KILL", 9}, std::pair{"9", 9},
 				    std::pair{"SIGRTMIN+3", 37}, std::pair{"RTMAX-1", 63}, std::pair{"SIGUSR1", 10}, std::pair{"BOGUS", 0},
 				    std::pair{"0", 0}, std::pair{"65", 0}, std::pair{"", 0}})
