@@ -636,8 +636,11 @@ inline int take_privileges(const bundle::process &p, const seccomp::program *fil
 
 // Execs the process: after exec.fifo, startContainer hooks, the umask, the fds, the
 // privileges. Only stdio (and --preserve-fds) reach it.
+// For an exec (`born` >= 0): the process that takes the privileges is not yet in the
+// container's pid namespace, and the one that execs is forked into it, already confined,
+// its pid written to `born`; it takes `slave` as its terminal.
 [[noreturn]] inline void exec_process(const bundle::process &p, const char *file, const seccomp::program *filter, bool userns,
-				      unsigned preserve_fds)
+				      unsigned preserve_fds, int born = -1, int slave = -1)
 {
 	umask(p.umask < 0 ? 022 : mode_t(p.umask));
 	if (sys::close_range(3 + preserve_fds, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
@@ -653,6 +656,17 @@ inline int take_privileges(const bundle::process &p, const seccomp::program *fil
 	if (int err = take_privileges(p, filter, userns)) {
 		errno = err;
 		die_errno("set the process's user and capabilities");
+	}
+	if (born >= 0) {
+		pid_t pid = pid_t(sys::clone_fork(CLONE_PARENT | SIGCHLD));
+		if (pid < 0)
+			die_errno("fork into the container");
+		if (pid > 0)
+			_exit(write(born, &pid, sizeof pid) == sizeof pid ? 0 : 1);
+		if (slave >= 0)
+			use_terminal(slave);
+		if (sys::close_range(3 + preserve_fds, ~0U, 0) < 0) // the console socket, the log
+			die_errno("close the runtime's descriptors");
 	}
 	execve(file, const_cast<char *const *>(argv.data()), const_cast<char *const *>(env.data()));
 	int err = errno;
@@ -1278,34 +1292,52 @@ inline int exec_in(context &x, container_ref &c)
 	for (size_t i = 0; !c.cg.v2 && i < std::size(limits::v1_controllers); i++)
 		if (c.cg.v1 & (1u << i))
 			open_procs(limits::v1_controllers[i]);
-	if ((join & CLONE_NEWPID) && setns(pidfd.get(), CLONE_NEWPID) < 0)
-		die_errno("join the pid namespace of container %s", c.rec.id);
+	// CVE-2016-9962: no process of the container (one with CAP_SYS_PTRACE) may find the
+	// exec's process while it is still in the host's root, holds the runtime's descriptors
+	// or its capabilities. A first child joins the cgroups and namespaces and confines
+	// itself outside the container's pid namespace, where no process of the container sees
+	// it; only then is the process forked into that namespace (CLONE_PARENT: our child).
 	sigset_t blocked;
 	init::block_signals(blocked);
+	int born[2];
+	if (pipe2(born, O_CLOEXEC) < 0)
+		die_errno("pipe");
 	pid_t pid = pid_t(sys::clone_fork(SIGCHLD));
 	if (pid < 0)
 		die_errno("fork");
 	if (pid == 0) {
 		sys::at_die = nullptr;
+		close(born[0]);
 		for (int fd : procs)
 			if (write(fd, "0", 1) != 1)
 				die_errno("join the container's cgroups");
-		if ((join & ~CLONE_NEWPID) && setns(pidfd.get(), int(join & ~CLONE_NEWPID)) < 0)
+		if (join && setns(pidfd.get(), int(join)) < 0)
 			die_errno("join the namespaces of container %s", c.rec.id);
 		for (const bundle::rlimit_entry &r : p.rlimits)
 			if (sys::set_rlimit(r.resource, r.limit) < 0)
 				die_errno("set rlimit %d", r.resource);
-		keep_only({console.get(), log_fd}, cmd.preserve_fds);
+		keep_only({console.get(), log_fd, born[1]}, cmd.preserve_fds);
 		rootfs::enter_workdir(p.cwd);
+		int slave = -1;
 		if (p.terminal) {
 			sys::unique_fd root(open("/", O_PATH | O_DIRECTORY | O_CLOEXEC));
-			use_terminal(make_pty(root.get(), console.get(), p));
+			slave = make_pty(root.get(), console.get(), p);
 		}
 		static char file_buf[PATH_MAX];
 		sys::failure_status = 127; // a command not found exits as a shell's would
 		const char *file = find_executable(p, file_buf);
-		exec_process(p, file, has_filter ? &filter : nullptr, join & CLONE_NEWUSER, cmd.preserve_fds);
+		exec_process(p, file, has_filter ? &filter : nullptr, join & CLONE_NEWUSER, cmd.preserve_fds, born[1], slave);
 	}
+	close(born[1]);
+	pid_t confined = 0; // the process in the container, once the first child has forked it
+	ssize_t got;
+	while ((got = read(born[0], &confined, sizeof confined)) < 0 && errno == EINTR) {
+	}
+	close(born[0]);
+	if (got == sizeof confined) {
+		waitpid(pid, nullptr, 0);
+		pid = confined;
+	} // else the first child failed, with its reason on stderr: its status is the exec's
 	if (cmd.pid_file)
 		write_pid_file(cmd.pid_file, pid);
 	if (cmd.detach)

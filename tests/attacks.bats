@@ -1,0 +1,62 @@
+#!/usr/bin/env bats
+# The launcher attacked from inside: a container process (tests/attack.c, built static) or
+# an image's contents trying to reach the host through what the launcher made for it. Each
+# test fails on a binary where the attack works; where the defence holds, it guards it.
+
+load helpers
+load oci
+
+setup_file() {
+	oci_setup_file
+	# Where a container's root in a user namespace (an unprivileged host id) may read it too.
+	ATK=$(mktemp -d /tmp/launcher-attack.XXXXXX)
+	chmod 755 "$ATK"
+	musl-gcc -static -O2 -o "$ATK/attack" "$BATS_TEST_DIRNAME/attack.c"
+	export ATK
+}
+teardown_file() { rm -rf "$ATK"; }
+setup() { oci_setup; }
+teardown() { oci_teardown; }
+
+# The host binary's device and inode, as a process inside would see them by stat.
+host_binary() { stat -L -c 'dev %d ino %i' "$LAUNCHER"; }
+
+@test "attacks: PID 1's exe, mem, root and map_files never lead to the host binary (default caps, --userns)" {
+	for flags in "" "--userns"; do
+		run "$LAUNCHER" $flags -v "$ATK:/atk:ro" "$BUSYBOX" /atk/attack pid1-exe 1
+		echo "$output"; [ "$status" -eq 0 ]
+		assert_line 'exe read: refused (Permission denied)'
+		assert_line 'exe path: refused (Permission denied)'
+		assert_line 'mem: refused (Permission denied)'
+		assert_line 'root: refused (Permission denied)'
+		assert_line 'map_files: 0 opened'
+	done
+}
+
+@test "attacks: where PID 1's exe can be followed (SYS_PTRACE, --privileged) it is a sealed copy, never the host binary" {
+	for flags in "--cap-add SYS_PTRACE" "--cap-add SYS_ADMIN" "--cap-add CHECKPOINT_RESTORE" "--privileged"; do
+		run "$LAUNCHER" $flags -v "$ATK:/atk:ro" "$BUSYBOX" sh -c '/atk/attack pid1-exe 1; readlink /proc/1/exe || true'
+		echo "$output"; [ "$status" -eq 0 ]
+		refute_output --partial "$(host_binary)"
+		refute_line --partial 'exe write: opened'
+		if [[ $output == *"exe read: opened"* ]]; then assert_line '/memfd:launcher (deleted)'; fi
+	done
+}
+
+@test "attacks: a process of the container never finds an exec'd process in the host's root or with more capabilities (CVE-2016-9962)" {
+	sentinel=$BATS_TEST_TMPDIR/host-only-sentinel
+	echo host >"$sentinel"
+	make_bundle "$B" "/attack watch-root ${sentinel#/} 8"
+	cp "$ATK/attack" "$B/rootfs/attack"
+	oci_edit "$B" 'for s in c["process"]["capabilities"].values(): s.append("CAP_SYS_PTRACE")'
+	oci_create "$ID"
+	rt start "$ID"
+	for _ in $(seq 60); do rt exec "$ID" true; done
+	for _ in $(seq 100); do [ "$(status_of "$ID")" = stopped ] && break; sleep 0.1; done
+	cat "$BATS_TEST_TMPDIR/$ID.out"
+	run -0 cat "$BATS_TEST_TMPDIR/$ID.out"
+	assert_line --partial watched
+	refute_output --partial reached
+	refute_output --partial privileged
+	rt delete --force "$ID"
+}
