@@ -651,6 +651,8 @@ inline void make_spec(container_spec &spec, const options::parsed &o, const imag
 		volumes::request r;
 		r.type = volumes::kind::volume;
 		r.target = path;
+		if (path[0] == '/' && !volumes::check_target(path, "image volume", path, err, sizeof err))
+			die("%s", err);
 		if (path[0] == '/' && std::none_of(spec.volumes.begin(), spec.volumes.end(), [&](const volume &v) {
 			    return std::string_view(v.target) == std::string_view(path).substr(0, std::string_view(path).find_last_not_of('/') + 1);
 		    }))

@@ -542,17 +542,24 @@ inline void mount_volumes(const container_spec &spec, int root)
 {
 	const uint64_t in_root = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
 	for (const volume &v : spec.volumes) {
-		if (v.seed) {
-			sys::unique_fd from(sys::openat2(root, v.target, O_RDONLY | O_DIRECTORY | O_CLOEXEC, in_root));
+		if (v.seed) { // from the image's tree alone: never through a mount (RESOLVE_NO_XDEV)
+			sys::unique_fd from(sys::openat2(root, v.target, O_RDONLY | O_DIRECTORY | O_CLOEXEC, in_root | RESOLVE_NO_XDEV));
 			sys::unique_fd to(openat(v.source_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
 			if (!to)
 				die_errno("open volume %s", v.source);
 			if (from)
 				volumes::seed(from.get(), to.get(), v.target);
-			else if (errno != ENOENT && errno != ENOTDIR)
+			else if (errno != ENOENT && errno != ENOTDIR && errno != EXDEV)
 				die_errno("open %s in the container", v.target);
 		}
 		sys::unique_fd t(open_in_root(root, v.target, v.is_dir));
+		// The target as resolved in the root: "..", or a symlink of the image, may lead into
+		// the container's /proc, mounted by now.
+		struct statfs fs;
+		if (fstatfs(t.get(), &fs) < 0)
+			die_errno("statfs %s", v.target);
+		if (fs.f_type == PROC_SUPER_MAGIC)
+			die("volume %s: a mount inside /proc is refused", v.target);
 		if (v.tmpfs) {
 			if (mount("tmpfs", fd_path(t.get()).s, "tmpfs", v.tmpfs_flags, v.tmpfs_data) < 0)
 				die_errno("mount tmpfs on %s", v.target);

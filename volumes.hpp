@@ -95,6 +95,11 @@ inline bool check_target(std::string_view t, const char *flag, const char *arg, 
 		return refuse(err, size, "bad %s %s: the container path must be absolute", flag, arg);
 	if (t.find_first_not_of("/.") == t.npos) // "/", "//", "/.": docker refuses it too
 		return refuse(err, size, "bad %s %s: the container's root cannot be a mount target", flag, arg);
+	std::string_view d = t;
+	while (d.starts_with("/") || d.starts_with("./")) // "//proc", "/./proc"
+		d.remove_prefix(1);
+	if (d == "proc" || d.starts_with("proc/")) // runc's rule (CVE-2019-16884): masked paths, sysctls, /proc/self/attr
+		return refuse(err, size, "bad %s %s: a mount inside /proc is refused", flag, arg);
 	return true;
 }
 
@@ -342,9 +347,15 @@ inline int use(int root, const char *name, bool &made, char (&data_path)[PATH_MA
 
 // Copies the tree below src into dst, an empty directory of a new volume, as docker seeds
 // a volume from the image: modes, owners, symlinks as symlinks (never followed), devices
-// and sockets passed over.
+// and sockets passed over. The image's files alone: a directory of another file system
+// (the container's /proc, /sys or /dev, mounted by now, or a volume) is passed over too,
+// else PID 1, real root, would copy what the kernel shows root alone (kallsyms, firmware
+// tables, masked paths) into a volume the container reads.
 inline void copy_tree(int src, int dst, const char *what)
 {
+	struct stat here;
+	if (fstat(src, &here) < 0)
+		die_errno("seed volume %s: stat", what);
 	DIR *d = fdopendir(dup(src));
 	if (!d)
 		die_errno("seed volume %s: read", what);
@@ -355,7 +366,9 @@ inline void copy_tree(int src, int dst, const char *what)
 		struct stat st;
 		if (fstatat(src, n, &st, AT_SYMLINK_NOFOLLOW) < 0)
 			die_errno("seed volume %s: stat %s", what, n);
-		if (S_ISDIR(st.st_mode)) {
+		if (S_ISDIR(st.st_mode) && st.st_dev != here.st_dev) {
+			continue;
+		} else if (S_ISDIR(st.st_mode)) {
 			if (mkdirat(dst, n, 0700) < 0)
 				die_errno("seed volume %s: create %s", what, n);
 			sys::unique_fd s(openat(src, n, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));

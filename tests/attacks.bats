@@ -60,3 +60,24 @@ host_binary() { stat -L -c 'dev %d ino %i' "$LAUNCHER"; }
 	refute_output --partial privileged
 	rt delete --force "$ID"
 }
+
+@test "attacks: no volume lands inside /proc (flags, the image's Volumes, a climbing path) and nothing is seeded from /proc, /sys or /dev" {
+	for flag in "-v x1:/proc/sys" "-v /tmp:/proc/self/attr" "--tmpfs /proc/sys/kernel" "--mount type=tmpfs,target=//proc/x" "-v x2:/x/../proc/sys"; do
+		run "$LAUNCHER" $flag "$BUSYBOX" true
+		[ "$status" -eq 125 ] || { echo "$flag: status $status: $output" >&2; return 1; }
+		assert_output --partial 'a mount inside /proc is refused'
+	done
+	for vol in /proc/sys/kernel /proc /; do
+		config_image "vol${vol//\//-}" "\"WorkingDir\":\"/data\",\"Volumes\":{\"$vol\":{}}"
+		run -125 "$LAUNCHER" "$BATS_TEST_TMPDIR/vol${vol//\//-}.tar" true
+		assert_output --regexp "bad image volume $vol: (a mount inside /proc is refused|the container's root cannot be a mount target)"
+	done
+	[ -z "$(ls "$LAUNCHER_ROOT/volumes" | grep -v '^x2$')" ] # refused before any volume is made (x2: named, kept as docker's)
+	# Seeded as PID 1 (real root) sees them, the kernel's file systems would show what only
+	# root may read (kallsyms, firmware tables) to a container that reads its volume.
+	for target in /sys/kernel /dev /sys; do
+		run "$LAUNCHER" -v "seed${target//\//-}:$target" "$BUSYBOX" true
+		run -0 ls -A "$LAUNCHER_ROOT/volumes/seed${target//\//-}/_data"
+		assert_output ''
+	done
+}
