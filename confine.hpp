@@ -14,12 +14,14 @@ namespace confine {
 
 using sys::die_errno;
 
-// Capabilities of a process that keeps `keep`: the bounding set loses every other one
-// (exec as root then yields exactly these), ambient ones are cleared.
-inline int drop_bounding(uint64_t keep)
+// Capabilities of a process that keeps `keep`: the bounding set loses every other one of
+// `held` (by default all; exec as root then yields exactly these), ambient ones are
+// cleared. Each drop is a new set of credentials (about 1.2 us here): a caller that knows
+// its bounding set already lost some passes what is left as `held`.
+inline int drop_bounding(uint64_t keep, uint64_t held = ~uint64_t(0))
 {
 	for (int cap = 0; cap < 64; cap++)
-		if (!(keep >> cap & 1) && prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0) {
+		if ((held >> cap & 1) && !(keep >> cap & 1) && prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0) {
 			if (errno == EINVAL)
 				break; // past the running kernel's last one: they are numbered without gaps
 			return errno;
@@ -44,17 +46,59 @@ inline int lock_down(uint64_t caps, const seccomp::program *filter, bool no_new_
 	return filter ? seccomp::load(*filter) : 0;
 }
 
-// The entrypoint's privileges, set just before exec: docker's capabilities (or those
-// --cap-add and --cap-drop leave), the user, no_new_privs, the seccomp filter. Leaving
-// uid 0 empties the permitted set. --privileged keeps every capability and no filter, but
-// still the user (docker's --privileged --user 1000).
-inline int entrypoint(const container_spec &spec)
+constexpr uint64_t pid1_caps = uint64_t(1) << CAP_KILL;
+
+// PID 1 before it forks the entrypoint: its bounding set narrowed to what either process
+// keeps (the entrypoint's capabilities and PID 1's CAP_KILL), so that each drops only the
+// rest of its own afterwards. With docker's default filter, which allows everything both
+// do from here on (static_assert below), PID 1 also takes the entrypoint's very filter now
+// and the fork hands it down: one filter made and loaded instead of two. Returns whether
+// it did; a profile of the user's own is loaded by each, PID 1's with its loop allowed.
+inline bool before_fork(const container_spec &spec)
 {
-	if (int err = spec.privileged ? 0 : drop_bounding(spec.caps))
+	if (spec.privileged)
+		return false;
+	if (int err = drop_bounding(spec.caps | pid1_caps)) {
+		errno = err;
+		die_errno("narrow the bounding set");
+	}
+	if (!spec.seccomp || !spec.default_filter || !spec.no_new_privileges) // no_new_privs is handed down too
+		return false;
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 || (errno = seccomp::load(spec.filter)) != 0)
+		die_errno("load the seccomp filter");
+	return true;
+}
+
+// What PID 1 and the entrypoint call once they hold docker's default filter (before_fork):
+// all of them in its group of syscalls allowed whatever the capabilities.
+constexpr bool always_allowed(std::string_view names)
+{
+	for (size_t i = 0; i < names.size();) {
+		size_t end = names.find(' ', i);
+		if (end == names.npos)
+			end = names.size();
+		int nr = seccomp::number_of(names.substr(i, end - i));
+		if (nr < 0 || !(seccomp::docker_numbers.always[nr / 64] >> nr % 64 & 1))
+			return false;
+		i = end + 1;
+	}
+	return true;
+}
+static_assert(always_allowed("setpgid rt_sigaction rt_sigprocmask close_range prctl setgroups setresgid setresuid "
+			     "capset read write close execve exit exit_group rt_sigtimedwait wait4 kill clock_gettime getpid"));
+
+// The entrypoint's privileges, set just before exec: docker's capabilities (or those
+// --cap-add and --cap-drop leave), the user, no_new_privs, the seccomp filter (unless it
+// came down from PID 1, `inherited`). Leaving uid 0 empties the permitted set.
+// --privileged keeps every capability and no filter, but still the user (docker's
+// --privileged --user 1000).
+inline int entrypoint(const container_spec &spec, bool inherited)
+{
+	if (int err = spec.privileged ? 0 : drop_bounding(spec.caps, spec.caps | pid1_caps))
 		return err;
 	// --security-opt no-new-privileges=false: without no_new_privs the filter needs
 	// CAP_SYS_ADMIN, so it goes in now, before the ids change, as runc does.
-	bool filter_first = !spec.privileged && !spec.no_new_privileges && spec.seccomp;
+	bool filter_first = !spec.privileged && !spec.no_new_privileges && spec.seccomp && !inherited;
 	if (int err = filter_first ? seccomp::load(spec.filter) : 0)
 		return err;
 	// An id map written without the helpers denies setgroups: only the primary group
@@ -65,7 +109,8 @@ inline int entrypoint(const container_spec &spec)
 		return errno;
 	if (spec.privileged)
 		return 0;
-	return lock_down(spec.uid == 0 ? spec.caps : 0, spec.seccomp && !filter_first ? &spec.filter : nullptr, spec.no_new_privileges);
+	return lock_down(spec.uid == 0 ? spec.caps : 0, spec.seccomp && !filter_first && !inherited ? &spec.filter : nullptr,
+			 spec.no_new_privileges);
 }
 
 // PID 1 itself once the entrypoint runs. It only waits, reaps and signals from then on,
@@ -74,16 +119,17 @@ inline int entrypoint(const container_spec &spec)
 // ptrace (--cap-add SYS_PTRACE) finds in PID 1 nothing it lacks itself. The filter lets
 // through first the seven syscalls of PID 1's loop, which a --security-opt profile might
 // refuse. It holds no host descriptor either.
-inline void pid1(const container_spec &spec)
+inline void pid1(const container_spec &spec, bool filtered)
 {
-	constexpr uint64_t keep = uint64_t(1) << CAP_KILL;
+	constexpr uint64_t keep = pid1_caps;
 	if (spec.privileged)
 		return;
 	seccomp::program filter;
-	if (spec.seccomp)
+	if (spec.seccomp && !filtered)
 		filter = seccomp::allowing(spec.filter, {SYS_rt_sigtimedwait, SYS_wait4, SYS_kill, SYS_read, SYS_write,
 							 SYS_close, SYS_exit_group});
-	if (int err = drop_bounding(keep); err || (err = lock_down(keep, spec.seccomp ? &filter : nullptr))) {
+	if (int err = drop_bounding(keep, spec.caps | keep);
+	    err || (err = lock_down(keep, spec.seccomp && !filtered ? &filter : nullptr))) {
 		errno = err;
 		die_errno("confine the container's PID 1");
 	}

@@ -43,6 +43,7 @@ struct container_spec {
 	uint64_t caps = 0;
 	bool privileged = false, seccomp = true, read_only = false;
 	seccomp::program filter; // the entrypoint's and PID 1's, when seccomp
+	bool default_filter = false; // filter is docker's default profile (not --security-opt seccomp=FILE)
 	bool overlay = true; // else the layers are merged by copy
 	const char *user = "";   // --user, else the image's User
 	uid_t uid = 0;
@@ -509,7 +510,7 @@ inline void confinement_spec(container_spec &spec, const options::parsed &o)
 	if (spec.seccomp && o.seccomp_profile)
 		seccomp_profile(spec, o.seccomp_profile);
 	else if (spec.seccomp)
-		spec.filter = seccomp::docker_default(spec.caps);
+		spec.filter = seccomp::docker_default(spec.caps), spec.default_filter = true;
 	spec.cgroup.devices = !o.privileged; // docker's device cgroup; --privileged has every device
 	spec.read_only = o.read_only;
 	if (o.ulimits.size() > std::size(spec.ulimits))

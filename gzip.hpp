@@ -61,7 +61,9 @@ inline bool cpu_has_clmul()
 	unsigned a, b, c, d;
 	return __get_cpuid(1, &a, &b, &c, &d) && (c >> 1 & 1) && (c >> 19 & 1); // PCLMULQDQ, SSE4.1
 }
-inline bool use_clmul = cpu_has_clmul(); // tests switch it off to check the tables alike
+// Asked on the first CRC that could use it, not when the program starts (cpuid traps to
+// the hypervisor in a VM); tests switch it off to check the tables alike.
+inline signed char use_clmul = -1;
 
 // Eight bytes a step through eight tables ("slicing-by-8") where there is no PCLMULQDQ,
 // and for the last bytes: built on first use, 8 KB of memory, none of the binary.
@@ -77,7 +79,7 @@ inline uint32_t crc32(uint32_t crc, const unsigned char *p, size_t n)
 				table[t][i] = c;
 			}
 	crc = ~crc;
-	if (use_clmul && n >= 64) {
+	if (n >= 64 && (use_clmul < 0 ? (use_clmul = cpu_has_clmul()) : use_clmul)) {
 		crc = crc32_clmul(crc, p, n & ~size_t(15));
 		p += n & ~size_t(15), n &= 15;
 	}

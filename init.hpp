@@ -85,18 +85,21 @@ inline int exec_command(const container_spec &spec)
 	return err;
 }
 
-// Forks the entrypoint into its own process group. Exec failure comes back over a
-// close-on-exec pipe, as posix_spawn does: reading 0 bytes means the exec worked.
-inline pid_t spawn_entrypoint(const container_spec &spec, int &exec_errno)
+// Forks the entrypoint into its own process group. The entrypoint waits at a gate until
+// PID 1 has confined itself, then execs; when that fails it says so itself and exits 127
+// (not found) or 126, the status PID 1 passes on. PID 1 keeps no pipe to learn of it:
+// from the gate on it holds stdio alone, whatever the entrypoint's first instruction
+// looks at.
+inline pid_t spawn_entrypoint(const container_spec &spec)
 {
-	int report[2], gate[2];
-	if (pipe2(report, O_CLOEXEC) < 0 || pipe2(gate, O_CLOEXEC) < 0)
+	int gate[2];
+	if (pipe2(gate, O_CLOEXEC) < 0)
 		die_errno("pipe");
+	bool filtered = confine::before_fork(spec);
 	pid_t pid = pid_t(sys::clone_fork(SIGCHLD));
 	if (pid < 0)
 		die_errno("fork %s", spec.argv[0]);
 	if (pid == 0) {
-		close(report[0]);
 		close(gate[1]);
 		setpgid(0, 0);
 		for (int sig = 1; sig < _NSIG; sig++)
@@ -105,7 +108,7 @@ inline pid_t spawn_entrypoint(const container_spec &spec, int &exec_errno)
 		sigemptyset(&none);
 		sigprocmask(SIG_SETMASK, &none, nullptr);
 		sys::close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);
-		int err = confine::entrypoint(spec);
+		int err = confine::entrypoint(spec, filtered);
 		if (err) {
 			dprintf(2, "launcher: confine %s: %s\n", spec.argv[0], strerror(err));
 			_exit(sys::exit_failure);
@@ -115,24 +118,25 @@ inline pid_t spawn_entrypoint(const container_spec &spec, int &exec_errno)
 		char none_read;
 		while (read(gate[0], &none_read, 1) < 0 && errno == EINTR) {
 		}
+		step("starting %s as pid %ld", spec.argv[0], long(syscall(SYS_getpid)));
+		// As a machine's PID 1: the whole start from the kernel's word, by the guest's clock.
+		if (machine::as_init && sys::verbose) {
+			long us = sys::elapsed_us(), boot = sys::started.tv_sec * 1000000L + sys::started.tv_nsec / 1000;
+			step("the entrypoint's exec came %ld.%03ld ms after the kernel started /init (%ld.%03ld ms after boot): "
+			     "%ld.%03ld ms loading modules, %ld.%03ld ms the start itself",
+			     us / 1000, us % 1000, boot / 1000, boot % 1000, machine::module_us / 1000, machine::module_us % 1000,
+			     (us - machine::module_us) / 1000, (us - machine::module_us) % 1000);
+		}
 		err = exec_command(spec);
-		(void)!write(report[1], &err, sizeof err);
+		dprintf(2, "launcher: exec %s: %s\n", spec.argv[0], strerror(err));
 		_exit(err == ENOENT || err == ENOTDIR ? 127 : 126);
 	}
 	setpgid(pid, pid); // both sides, so neither order of the two calls races
-	close(report[1]);
 	close(gate[0]);
 	// PID 1 confines itself while the entrypoint waits at the gate: a process of the image
 	// that may ptrace (--cap-add SYS_PTRACE) never finds PID 1 with more than CAP_KILL.
-	confine::pid1(spec);
+	confine::pid1(spec, filtered);
 	close(gate[1]);
-	exec_errno = 0;
-	ssize_t n;
-	while ((n = read(report[0], &exec_errno, sizeof exec_errno)) < 0 && errno == EINTR) {
-	}
-	close(report[0]);
-	if (n <= 0)
-		exec_errno = 0;
 	return pid;
 }
 
@@ -159,20 +163,7 @@ inline void kill_children()
 	// a subreaper's.
 	if (spec.pid_host && prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
 		die_errno("become the container's subreaper");
-	int exec_errno;
-	pid_t main_pid = spawn_entrypoint(spec, exec_errno);
-	if (exec_errno)
-		dprintf(2, "launcher: exec %s: %s\n", spec.argv[0], strerror(exec_errno));
-	else
-		step("started %s as pid %d", spec.argv[0], main_pid);
-	// As a machine's PID 1: the whole start from the kernel's word, by the guest's clock.
-	if (machine::as_init && sys::verbose) {
-		long us = sys::elapsed_us(), boot = sys::started.tv_sec * 1000000L + sys::started.tv_nsec / 1000;
-		step("the entrypoint's exec came %ld.%03ld ms after the kernel started /init (%ld.%03ld ms after boot): "
-		     "%ld.%03ld ms loading modules, %ld.%03ld ms the start itself",
-		     us / 1000, us % 1000, boot / 1000, boot % 1000, machine::module_us / 1000, machine::module_us % 1000,
-		     (us - machine::module_us) / 1000, (us - machine::module_us) % 1000);
-	}
+	pid_t main_pid = spawn_entrypoint(spec);
 	bool main_done = false;
 	int main_status = 0;
 	for (;;) {

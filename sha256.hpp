@@ -91,8 +91,19 @@ inline bool cpu_has_sha()
 	return __get_cpuid_count(7, 0, &a, &b, &c, &d) && (b >> 29 & 1) && __get_cpuid(1, &a, &b, &c, &d) && (c >> 19 & 1);
 }
 
-// Which block function runs; tests switch it to check both against the same vectors.
-inline void (*blocks)(uint32_t *, const unsigned char *, size_t) = cpu_has_sha() ? blocks_shani : blocks_portable;
+// Which block function runs; tests switch it to check both against the same vectors. The
+// CPU is asked on the first call of 4 KB or more, not when the program starts: in a VM
+// cpuid traps to the hypervisor (about 25 us each here, two of them), which a warm start,
+// hashing only a few KB of manifest and config, need not pay.
+inline void blocks_first(uint32_t *h, const unsigned char *p, size_t n);
+inline void (*blocks)(uint32_t *, const unsigned char *, size_t) = blocks_first;
+inline void blocks_first(uint32_t *h, const unsigned char *p, size_t n)
+{
+	if (n < 64)
+		return blocks_portable(h, p, n);
+	blocks = cpu_has_sha() ? blocks_shani : blocks_portable;
+	blocks(h, p, n);
+}
 
 class hasher {
 public:

@@ -456,7 +456,7 @@ BOOST_AUTO_TEST_CASE(crc32_by_carry_less_multiplication_and_by_tables)
 	uint32_t x = 1;
 	for (auto &c : b)
 		c = uint8_t((x = x * 1103515245 + 12345) >> 16);
-	bool saved = gzip::use_clmul;
+	signed char saved = gzip::use_clmul;
 	for (bool clmul : {false, true}) {
 		gzip::use_clmul = clmul && gzip::cpu_has_clmul();
 		BOOST_CHECK_EQUAL(gzip::crc32(0, reinterpret_cast<const unsigned char *>("123456789"), 9), 0xcbf43926u);
