@@ -137,9 +137,59 @@ static void compose_resolv_conf(const options::parsed &o)
 // The container's cgroups: made by the host side, known to PID 1 for its /sys/fs/cgroup.
 static limits::cgroup container_cgroups;
 
+// --net none as root: the network namespace, lo up, made by a helper on the other core
+// while the launcher makes the cgroup and clones PID 1 (the kernel's setup of a network
+// namespace is the costliest step of a start, BENCHMARKS.md). PID 1 joins it as it joins
+// --netns's, then lets the helper go; a helper that failed said why and closed `ready`.
+struct netns_helper {
+	pid_t pid = -1;
+	int ready = -1, hold = -1; // PID 1 reads the helper's word on one, and closes the other
+};
+
+static void start_netns_helper(netns_helper &h)
+{
+	int ready[2], hold[2];
+	if (pipe2(ready, O_CLOEXEC) < 0 || pipe2(hold, O_CLOEXEC) < 0)
+		die_errno("pipe");
+	h.pid = pid_t(sys::clone_fork(SIGCHLD));
+	if (h.pid < 0)
+		die_errno("fork the network namespace's helper");
+	if (h.pid == 0) {
+		sys::at_die = nullptr;
+		close(ready[0]);
+		close(hold[1]);
+		if (unshare(CLONE_NEWNET) < 0)
+			die_errno("make a network namespace");
+		network::configure_inside({}); // lo up
+		if (write(ready[1], "", 1) != 1)
+			_exit(sys::exit_failure);
+		char none; // until PID 1 has joined, or is gone
+		while (read(hold[0], &none, 1) < 0 && errno == EINTR) {
+		}
+		_exit(0);
+	}
+	close(ready[1]);
+	close(hold[0]);
+	h.ready = ready[0];
+	h.hold = hold[1];
+}
+
+static void join_netns_helper(const netns_helper &h)
+{
+	char word, path[40];
+	if (read(h.ready, &word, 1) != 1)
+		_exit(sys::exit_failure);
+	snprintf(path, sizeof path, "/proc/%d/ns/net", h.pid); // the host's /proc, still
+	sys::unique_fd ns(open(path, O_RDONLY | O_CLOEXEC));
+	if (!ns || setns(ns.get(), CLONE_NEWNET) < 0)
+		die_errno("join the network namespace of %s", path);
+	close(h.ready);
+	close(h.hold);
+}
+
 // The cloned child: PID 1 of the new namespaces.
 [[noreturn]] static void container_main(const image_archive &img, container_spec &spec, const options::parsed &o,
-					int go_fd, int netns_fd, const sigset_t &blocked)
+					int go_fd, int netns_fd, const netns_helper &helper, const sigset_t &blocked)
 {
 	blank_kernel_args();
 	go_message go;
@@ -170,6 +220,8 @@ static limits::cgroup container_cgroups;
 	// Before /sys is mounted: sysfs shows the network namespace of whoever mounts it.
 	if (netns_fd >= 0 && (setns(netns_fd, CLONE_NEWNET) < 0 || close(netns_fd) < 0))
 		die_errno("join network namespace %s", o.netns);
+	if (helper.pid > 0)
+		join_netns_helper(helper);
 	rootfs::open_volume_sources(spec);
 	sys::unique_fd hosts(go.net.addr ? open(shared_hosts, O_RDONLY | O_NOFOLLOW | O_CLOEXEC) : -1);
 	if (go.net.addr && !hosts)
@@ -205,7 +257,7 @@ static limits::cgroup container_cgroups;
 		die_errno("set hostname %s", spec.hostname);
 	if (spec.domainname && setdomainname(spec.domainname, strlen(spec.domainname)) < 0)
 		die_errno("set domain name %s", spec.domainname);
-	if (strcmp(o.net, "host") != 0 && !o.netns) {
+	if (strcmp(o.net, "host") != 0 && !o.netns && helper.pid < 0) {
 		network::configure_inside(go.net);
 		step("configured the network");
 	}
@@ -376,6 +428,9 @@ static int open_netns(const char *name)
 	int go[2];
 	if (pipe2(go, O_CLOEXEC) < 0)
 		die_errno("pipe");
+	netns_helper helper;
+	if (own_netns && !bridge && !spec.userns)
+		start_netns_helper(helper);
 	// PID 1 is born in its cgroup2 directory where the kernel can, else moved in before the
 	// go message: in its cgroups before it does anything.
 	if (spec.cgroup.any()) {
@@ -383,7 +438,7 @@ static int open_netns(const char *name)
 		step("created cgroups%s", spec.cgroup.devices ? " with the device policy" : "");
 	}
 	bool born_in_cgroup;
-	long pid = sys::clone_fork_into(namespaces_of(spec) | (own_netns ? CLONE_NEWNET : 0) | (spec.userns ? CLONE_NEWUSER : 0) | SIGCHLD,
+	long pid = sys::clone_fork_into(namespaces_of(spec) | (own_netns && helper.pid < 0 ? CLONE_NEWNET : 0) | (spec.userns ? CLONE_NEWUSER : 0) | SIGCHLD,
 					container_cgroups.fd, born_in_cgroup);
 	if (pid < 0)
 		die_errno("clone into new namespaces");
@@ -391,11 +446,13 @@ static int open_netns(const char *name)
 		close(go[1]);
 		sys::at_die = nullptr;             // what the host made is the host's to give back
 		limits::forget(container_cgroups);
-		container_main(img, spec, o, go[0], netns.get(), blocked);
+		container_main(img, spec, o, go[0], netns.get(), helper, blocked);
 	}
 	container_pid = pid_t(pid);
 	close(go[0]);
 	netns.reset();
+	if (helper.pid > 0) // PID 1 holds them now
+		close(helper.ready), close(helper.hold);
 	step("cloned container pid %ld%s", pid, born_in_cgroup ? " into its cgroup" : "");
 	go_message msg = {};
 	if (spec.userns)
