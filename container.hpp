@@ -258,6 +258,17 @@ inline std::vector<const char *> lines_of_files(const std::vector<const char *> 
 // docker's namespaced sysctls; nullptr when allowed, else why not.
 inline const char *sysctl_refusal(std::string_view key, bool net_host, bool ipc_host, bool uts_host)
 {
+	// The key becomes a path of /proc/sys with '.' and '/' swapped (set_kernel_parameters,
+	// as sysctl(8) reads net/ipv4/conf/eth0.100/forwarding): a part "/" or "//" would be a
+	// component "." or "..", and net.//.kernel.panic the host's kernel/panic.
+	for (std::string_view rest = key;;) {
+		std::string_view part = rest.substr(0, rest.find('.'));
+		if (part == "/" || part == "//")
+			return "a part . or .. of the path in /proc/sys it names";
+		if (part.size() == rest.size())
+			break;
+		rest.remove_prefix(part.size() + 1);
+	}
 	static constexpr std::string_view ipc[] = {"kernel.msgmax", "kernel.msgmnb", "kernel.msgmni", "kernel.sem",
 						   "kernel.shmall", "kernel.shmmax", "kernel.shmmni", "kernel.shm_rmid_forced"};
 	bool is_ipc = key.starts_with("fs.mqueue.") || std::find(std::begin(ipc), std::end(ipc), key) != std::end(ipc);

@@ -81,3 +81,26 @@ host_binary() { stat -L -c 'dev %d ino %i' "$LAUNCHER"; }
 		assert_output ''
 	done
 }
+
+@test "attacks: a --sysctl key whose path climbs out of its namespaced place (net.//.kernel.panic) is refused; the host's value stays" {
+	panic=$(cat /proc/sys/kernel/panic)
+	for key in net.//.kernel.panic fs.mqueue.//.//kernel.panic net.ipv4.//.//.//kernel.panic net./.ipv4.ip_forward; do
+		run "$LAUNCHER" --sysctl "$key=$((panic + 7))" "$BUSYBOX" true
+		now=$(cat /proc/sys/kernel/panic)
+		echo "$panic" >/proc/sys/kernel/panic
+		[ "$now" = "$panic" ] || { echo "$key changed the host's kernel.panic" >&2; return 1; }
+		[ "$status" -eq 125 ]
+		assert_output "launcher: bad --sysctl $key=$((panic + 7)): a part . or .. of the path in /proc/sys it names"
+	done
+	# The runtime mode makes every '.' a '/': no key of it names a "..".
+	for key in net./../kernel.panic net.ipv4/../../kernel/panic; do
+		make_bundle "$B" 'echo ran'
+		oci_edit "$B" 'c["linux"]["sysctl"] = {arg: "9"}' "$key"
+		run rt run --bundle "$B" "$ID"
+		now=$(cat /proc/sys/kernel/panic)
+		echo "$panic" >/proc/sys/kernel/panic
+		[ "$now" = "$panic" ] || { echo "runtime mode: $key changed the host's kernel.panic" >&2; return 1; }
+		rt delete --force "$ID"
+		rm -rf "$B"
+	done
+}
