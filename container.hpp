@@ -486,6 +486,8 @@ inline void isolation_spec(container_spec &spec, const options::parsed &o)
 	bool net_host = strcmp(o.net, "host") == 0;
 	for (const char *kv : o.sysctls) {
 		std::string_view key(kv, strcspn(kv, "="));
+		if (o.netns && key.starts_with("net.")) // another's namespace, maybe the host's (/proc/self/ns/net)
+			die("bad --sysctl %s: not allowed in a network namespace the container joins (--netns)", kv);
 		if (const char *why = sysctl_refusal(key, net_host, o.ipc_host, o.uts_host))
 			die("bad --sysctl %s: %s", kv, why);
 		spec.sysctls.push_back(kv);

@@ -82,7 +82,7 @@ host_binary() { stat -L -c 'dev %d ino %i' "$LAUNCHER"; }
 	done
 }
 
-@test "attacks: a --sysctl key whose path climbs out of its namespaced place (net.//.kernel.panic) is refused; the host's value stays" {
+@test "attacks: a --sysctl key whose path climbs out of its namespaced place (net.//.kernel.panic), or net.* with --netns, is refused; the host's value stays" {
 	panic=$(cat /proc/sys/kernel/panic)
 	for key in net.//.kernel.panic fs.mqueue.//.//kernel.panic net.ipv4.//.//.//kernel.panic net./.ipv4.ip_forward; do
 		run "$LAUNCHER" --sysctl "$key=$((panic + 7))" "$BUSYBOX" true
@@ -92,6 +92,14 @@ host_binary() { stat -L -c 'dev %d ino %i' "$LAUNCHER"; }
 		[ "$status" -eq 125 ]
 		assert_output "launcher: bad --sysctl $key=$((panic + 7)): a part . or .. of the path in /proc/sys it names"
 	done
+	# --netns joins a namespace not the container's own: the host's, through /proc/self/ns/net.
+	martians=$(cat /proc/sys/net/ipv4/conf/lo/log_martians)
+	run "$LAUNCHER" --netns /proc/self/ns/net --sysctl "net.ipv4.conf.lo.log_martians=$((1 - martians))" "$BUSYBOX" true
+	now=$(cat /proc/sys/net/ipv4/conf/lo/log_martians)
+	echo "$martians" >/proc/sys/net/ipv4/conf/lo/log_martians
+	[ "$now" = "$martians" ]
+	[ "$status" -eq 125 ]
+	assert_output --partial 'not allowed in a network namespace the container joins (--netns)'
 	# The runtime mode makes every '.' a '/': no key of it names a "..".
 	for key in net./../kernel.panic net.ipv4/../../kernel/panic; do
 		make_bundle "$B" 'echo ran'
