@@ -49,7 +49,7 @@ say() { printf '%s\n' "$*" >&2; }
 # ---- Inputs -----------------------------------------------------------------------------
 gcc -O2 -o "$work/measure" bench/measure.c
 gcc -O2 -o "$work/genlayer" bench/genlayer.c
-musl-gcc -O2 -static -o "$work/floor" bench/floor.c # static, as the launcher is
+musl-gcc -O2 -static -isystem build/uapi -o "$work/floor" bench/floor.c # static, as the launcher is
 images/pack.sh "$work" bench
 layer_of() { tar -xOf "$1" manifest.json | sed 's/.*"Layers":\["\([^"]*\)".*/\1/'; }
 mkdir "$work/rootfs"
@@ -67,10 +67,14 @@ done
 # The start floor (bench/floor.c) stacks the very layer directory the launcher's cache holds.
 hello_layer=$LAUNCHER_ROOT/layers/$(tar -xOf images/hello.tar "$(layer_of images/hello.tar)" | sha256sum | cut -d' ' -f1)
 [ -d "$hello_layer" ] || { say "hello's layer is not in the cache at $hello_layer"; exit 1; }
+# The floor on --net bench: its own veth on the bench bridge, an address the leases do not reach.
+bench_gw=$(ip -4 -o addr show bench | awk '{ print $4 }')
+floor_veth="veth bench ${bench_gw%.*/*}.250/${bench_gw#*/} ${bench_gw%/*}"
 start_rows=(
 	"bare binary (floor)|$work/rootfs/hello"
 	"start floor (bench/floor.c, netns)|$work/floor $hello_layer net"
 	"start floor (bench/floor.c, no netns)|$work/floor $hello_layer"
+	"start floor (bench/floor.c, veth on bench)|$work/floor $hello_layer $floor_veth"
 	"unshare + chroot|unshare -fpumin --mount-proc chroot $work/rootfs /hello"
 	"bwrap|bwrap --unshare-all --bind $work/rootfs / --proc /proc --dev /dev /hello"
 	"crun|crun run -b $work/crun bench-crun"
@@ -99,6 +103,8 @@ median_of() { awk -F'|' -v n="$1" '$1 == n { print $2 }' "$work/start.csv"; }
 say "start: launcher and the start floor in turns"
 read -r pair_none pair_floor_net pair_ratio_net < <("$work/measure" pair "$PAIR_RUNS" "$L" images/hello.tar -- "$work/floor" "$hello_layer" net)
 read -r pair_host pair_floor_nonet pair_ratio_nonet < <("$work/measure" pair "$PAIR_RUNS" "$L" --net host images/hello.tar -- "$work/floor" "$hello_layer")
+# shellcheck disable=SC2086 # floor_veth's words
+read -r pair_bench pair_floor_veth pair_ratio_veth < <("$work/measure" pair "$PAIR_RUNS" "$L" --net bench images/hello.tar -- "$work/floor" "$hello_layer" $floor_veth)
 floor=$(median_of "bare binary (floor)")
 crun=$(median_of "crun")
 
@@ -354,7 +360,10 @@ whole_ms=$(awk -F'|' 'NR == 1 { print $2 }' "$work/unpack.csv")
 	echo "launcher's cache, /proc, a tmpfs /dev with six nodes, pivot_root, sethostname, fork and exec of"
 	echo "/hello, the reap. The launcher does that work plus docker's confinement (a device cgroup,"
 	echo "capabilities, no_new_privs, seccomp, masked and read-only paths, /dev/pts, /dev/shm, /dev/mqueue,"
-	echo "read-only /sys, /etc/hosts and friends, lo up)."
+	echo "read-only /sys, /etc/hosts and friends, lo up). On \`--net bench\` the floor adds a veth pair"
+	echo "made over rtnetlink with its peer in the child's namespace, the host end on the bench bridge, and"
+	echo "inside an address, the link and lo up and a default route; the launcher also leases the address,"
+	echo "writes the network's hosts file and its NAT rules."
 	echo
 	echo "The launcher against the floor, run in turns ($PAIR_RUNS runs each, medians):"
 	echo
@@ -362,6 +371,7 @@ whole_ms=$(awk -F'|' 'NR == 1 { print $2 }' "$work/unpack.csv")
 	echo "|---|---|---|---|"
 	echo "| \`--net none\` against the floor with a network namespace | $pair_none | $pair_floor_net | $pair_ratio_net |"
 	echo "| \`--net host\` against the floor without one | $pair_host | $pair_floor_nonet | $pair_ratio_nonet |"
+	echo "| \`--net bench\` against the floor with its own veth on the bench bridge | $pair_bench | $pair_floor_veth | $pair_ratio_veth |"
 	echo
 	cat bench/start-changes.md
 	echo

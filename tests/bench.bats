@@ -14,12 +14,13 @@ number='[0-9]+(\.[0-9]+)?'
 	run bench/bench.sh quick "$out"
 	assert_success
 	run cat "$out/BENCHMARKS.md"
-	for row in "bare binary (floor)" "start floor (bench/floor.c, netns)" "start floor (bench/floor.c, no netns)" "unshare + chroot" \
+	for row in "bare binary (floor)" "start floor (bench/floor.c, netns)" "start floor (bench/floor.c, no netns)" "start floor (bench/floor.c, veth on bench)" "unshare + chroot" \
 		"bwrap" "crun" "runc" "launcher --net none" "launcher --net host" "launcher --net bench" "launcher --net bench -p 18080:80" "launcher --no-cache"; do
 		assert_line --regexp "^\| $(printf '%s' "$row" | sed 's/[][()+.]/\\&/g') \| $number \| $number \| $number \| $number \| $number \| $number \|$"
 	done
 	assert_line --regexp "^\| .--net none. against the floor with a network namespace \| $number \| $number \| $number \|$"
 	assert_line --regexp "^\| .--net host. against the floor without one \| $number \| $number \| $number \|$"
+	assert_line --regexp "^\| .--net bench. against the floor with its own veth on the bench bridge \| $number \| $number \| $number \|$"
 	assert_line --regexp "^\| warm start of hello \(.--net none.\) within 1.3x of the start floor .* \| (met|\*\*missed\*\*) \|$"
 	for row in "launcher, first start (plain layer into the cache)" "GNU tar -x (plain)" \
 		"launcher --no-cache (plain layer into its tmpfs)" "launcher, second start (cached)" \
