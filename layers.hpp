@@ -70,6 +70,17 @@ inline const member *find_member(const image_archive &img, std::string_view name
 }
 
 // FILE or FILE:REF: the first prefix ending at a colon that names a file is the archive.
+// A missing "busybox", "alpine:3.19" or "docker.io/library/nginx": a name as docker run
+// takes one, rather than a path to an archive (which names a directory or an extension).
+inline bool looks_like_reference(std::string_view s)
+{
+	for (std::string_view ext : {".tar", ".tgz", ".gz", ".zst", ".tar.gz", ".oci"})
+		if (s.ends_with(ext))
+			return false;
+	return !s.empty() && s[0] != '/' && s[0] != '.' && s[0] != '~' &&
+	       s.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789._-/:@") == s.npos;
+}
+
 inline const char *split_image_arg(char *arg, const char *&ref)
 {
 	struct stat st;
@@ -226,6 +237,10 @@ inline void open_image(image_archive &img, char *arg, const char *ref)
 {
 	const char *path = img.path = split_image_arg(arg, ref);
 	sys::unique_fd fd(open(path, O_RDONLY | O_CLOEXEC));
+	if (!fd && errno == ENOENT && looks_like_reference(path))
+		die("open image %s: No such file or directory: the launcher runs image archives, not registry names; make one with "
+		    "`docker save %s -o image.tar`, `podman save %s -o image.tar` or `skopeo copy docker://%s docker-archive:image.tar`",
+		    path, path, path, path);
 	if (!fd)
 		die_errno("open image %s", path);
 	struct stat st;
@@ -259,6 +274,8 @@ inline void open_image(image_archive &img, char *arg, const char *ref)
 			img.members.push_back({archive_name(e.path), e.data});
 		else if (e.typeflag == tar::type::symlink || e.typeflag == tar::type::hardlink)
 			links.push_back({e.path, e.linkpath, e.typeflag == tar::type::hardlink});
+	if (r.err() != tar::error::none && r.err_offset() == 0)
+		die("image %s: not a tar archive (docker save, podman save or skopeo copy make one; gzip and zstd ones too)", path);
 	if (r.err() != tar::error::none)
 		die("image %s: %s at byte %zu", path, tar::error_text(r.err()), r.err_offset());
 	follow_links(img, links);

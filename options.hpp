@@ -600,6 +600,7 @@ inline void usage(int fd)
 	dprintf(fd, "%s", "Usage: launcher [FLAGS] ARCHIVE[:REF] [COMMAND [ARG...]]\n"
 	      "       launcher --net-rm NAME | --cache-ls | --cache-prune\n"
 	      "       launcher network ls | create [--subnet CIDR] NAME | rm NAME... | inspect NAME...\n"
+	      "       launcher volume ls | rm NAME... | prune [-a]\n"
 	      "Run an image archive (docker save, podman save, skopeo: docker or OCI layout)\nas PID 1 of fresh namespaces.\n\nFlags:\n");
 	for (const flag &f : flags) {
 		char left[48];
@@ -608,6 +609,15 @@ inline void usage(int fd)
 			 f.metavar ? " " : "", f.metavar ? f.metavar : "");
 		dprintf(fd, "  %-30s %s\n", left, f.help);
 	}
+	dprintf(fd, "%s", "\nExamples:\n"
+			  "  docker save busybox -o busybox.tar         make an archive (or: podman save, skopeo copy docker://busybox docker-archive:busybox.tar)\n"
+			  "  launcher busybox.tar echo hi               run a command of the image\n"
+			  "  launcher -i -e A=1 -v /srv:/srv:ro busybox.tar sh\n"
+			  "  launcher -m 512m --cpus 1.5 --pids-limit 100 app.tar\n"
+			  "  launcher -v data:/var/lib/db --tmpfs /run:size=64m db.tar   a named volume, a tmpfs\n"
+			  "  launcher --net red -p 8080:80 --add-host db:10.0.0.5 web.tar\n"
+			  "  launcher --security-opt seccomp=/usr/share/containers/seccomp.json app.tar\n"
+			  "  launcher volume ls | volume rm NAME | volume prune\n");
 	dprintf(fd, "%s", "\nExit status: the command's; 128+N if signal N killed it; 125 if the launcher\n"
 			  "failed; 126 if the command cannot be executed; 127 if it is not found.\n");
 }

@@ -308,3 +308,33 @@ teardown() {
 	run -0 "$LAUNCHER" --security-opt seccomp=$podman "$BUSYBOX" grep Seccomp: /proc/self/status
 	assert_output "$(printf 'Seccomp:\t2')"
 }
+
+@test "errors that teach: a text file is not a tar archive; a bare image name says how to make an archive; --help has examples" {
+	echo "just text" >"$BATS_TEST_TMPDIR/notes.txt"
+	run -125 "$LAUNCHER" "$BATS_TEST_TMPDIR/notes.txt"
+	assert_output "launcher: image $BATS_TEST_TMPDIR/notes.txt: not a tar archive (docker save, podman save or skopeo copy make one; gzip and zstd ones too)"
+	for name in busybox alpine:3.19 docker.io/library/nginx; do
+		run -125 "$LAUNCHER" "$name" true
+		assert_output "launcher: open image $name: No such file or directory: the launcher runs image archives, not registry names; make one with \`docker save $name -o image.tar\`, \`podman save $name -o image.tar\` or \`skopeo copy docker://$name docker-archive:image.tar\`"
+	done
+	run -125 "$LAUNCHER" "$BATS_TEST_TMPDIR/missing.tar"
+	assert_output "launcher: open image $BATS_TEST_TMPDIR/missing.tar: No such file or directory"
+	run -0 "$LAUNCHER" --help
+	assert_line --partial "docker save busybox -o busybox.tar"
+	assert_line --partial "launcher volume ls"
+}
+
+@test "--add-host NAME:host-gateway on a bridge network is the bridge's address, beside the network's names" {
+	ns=lflags-$BATS_TEST_NUMBER-$$
+	ip netns add "$ns"
+	export LAUNCHER_RUN=$BATS_TEST_TMPDIR/run
+	run nsenter --net=/run/netns/"$ns" "$LAUNCHER" --net red --name web --add-host gw:host-gateway --add-host db:10.9.8.7 "$BUSYBOX" \
+		sh -c 'ip route | sed -n "s/^default via \([0-9.]*\).*/via=\1/p"; cat /etc/hosts'
+	ip netns del "$ns"
+	assert_success
+	gateway=$(sed -n 's/^via=//p' <<<"$output")
+	[ -n "$gateway" ]
+	assert_line "$(printf '%s\tgw' "$gateway")"
+	assert_line "$(printf '10.9.8.7\tdb')"
+	assert_line --regexp $'^10\\.[0-9.]+\t.*web'
+}
