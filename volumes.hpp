@@ -345,6 +345,16 @@ inline int use(int root, const char *name, bool &made, char (&data_path)[PATH_MA
 	return dir;
 }
 
+// The owner and mode of what the seed made, through its descriptor: by name, another
+// container already using the volume could have put a symlink to a host file in its place
+// (fchmodat follows one). An owner the user namespace does not map (rootless) stays the
+// volume's (EINVAL).
+inline void own(int fd, const struct stat &st, const char *n, const char *what)
+{
+	if ((fchown(fd, st.st_uid, st.st_gid) < 0 && errno != EINVAL) || fchmod(fd, st.st_mode & 07777) < 0)
+		die_errno("seed volume %s: owner and mode of %s", what, n);
+}
+
 // Copies the tree below src into dst, an empty directory of a new volume, as docker seeds
 // a volume from the image: modes, owners, symlinks as symlinks (never followed), devices
 // and sockets passed over. The image's files alone: a directory of another file system
@@ -376,6 +386,7 @@ inline void copy_tree(int src, int dst, const char *what)
 			if (!s || !t)
 				die_errno("seed volume %s: open %s", what, n);
 			copy_tree(s.get(), t.get(), what);
+			own(t.get(), st, n, what);
 		} else if (S_ISREG(st.st_mode)) {
 			sys::unique_fd s(openat(src, n, O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
 			sys::unique_fd t(openat(dst, n, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
@@ -386,21 +397,16 @@ inline void copy_tree(int src, int dst, const char *what)
 				if (got < 0 || write(t.get(), buf, size_t(got)) != got)
 					die_errno("seed volume %s: copy %s", what, n);
 			}
+			own(t.get(), st, n, what);
 		} else if (S_ISLNK(st.st_mode)) {
 			char link[PATH_MAX];
 			ssize_t len = readlinkat(src, n, link, sizeof link - 1);
 			if (len < 0)
 				die_errno("seed volume %s: read link %s", what, n);
 			link[len] = 0;
-			if (symlinkat(link, dst, n) < 0)
+			if (symlinkat(link, dst, n) < 0 || (fchownat(dst, n, st.st_uid, st.st_gid, AT_SYMLINK_NOFOLLOW) < 0 && errno != EINVAL))
 				die_errno("seed volume %s: link %s", what, n);
-		} else {
-			continue;
 		}
-		// An owner the user namespace does not map (rootless) stays the volume's (EINVAL).
-		if ((fchownat(dst, n, st.st_uid, st.st_gid, AT_SYMLINK_NOFOLLOW) < 0 && errno != EINVAL) ||
-		    (!S_ISLNK(st.st_mode) && fchmodat(dst, n, st.st_mode & 07777, 0) < 0))
-			die_errno("seed volume %s: owner and mode of %s", what, n);
 	}
 	closedir(d);
 }
