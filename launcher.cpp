@@ -580,11 +580,11 @@ int main(int argc, char **argv)
 	char user_root[PATH_MAX];
 	bool rootless = getuid() != 0;
 	if (rootless && !o.root && !getenv("LAUNCHER_ROOT")) {
-		if (!cache::user_root(user_root))
-			snprintf(user_root, sizeof user_root, "%s", "/nonexistent: no HOME nor XDG_DATA_HOME");
-		cache_root = user_root;
+		cache_root = cache::user_root(user_root) ? user_root : nullptr;
 	}
 	if (o.cache_ls || o.cache_prune) {
+		if (!cache_root)
+			die("no cache of the user's own: neither XDG_DATA_HOME nor HOME is an absolute path");
 		char path[PATH_MAX];
 		int layers = cache::open_layers(cache_root, path);
 		if (o.cache_prune && rootless) { // what a rootless cache holds, owned by ids of the user namespace
@@ -621,10 +621,11 @@ int main(int argc, char **argv)
 	if (spec.overlay && !spec.userns && !o.no_cache && !machine_init)
 		img.cache = cache::open_layers(cache_root, img.cache_path);
 	if (spec.overlay && rootless && !o.no_cache && !machine_init) {
-		img.cache = cache::try_open_layers(cache_root, img.cache_path);
+		img.cache = cache_root ? cache::try_open_layers(cache_root, img.cache_path) : (errno = ENOENT, -1);
 		img.cache_mode = {"user.overlay.opaque", true};
 		if (img.cache < 0)
-			step("no cache of the user's own at %s (%s): the layers are unpacked afresh", cache_root, strerror(errno));
+			step("no cache of the user's own at %s (%s): the layers are unpacked afresh",
+			     cache_root ? cache_root : "(no HOME)", strerror(errno));
 	}
 	// overlayfs refuses to create whiteouts on itself (a launcher inside a container whose
 	// root is an overlay): there the layers go to the container's tmpfs, as with --no-cache.

@@ -383,6 +383,13 @@ x$"
 	assert_success
 	assert_line "3 removed, 0 in use"
 	[ -z "$(ls -A "$data/launcher/layers")" ]
+	# No home at all: a start unpacks afresh, and the cache verbs say why they cannot.
+	run env -u LAUNCHER_ROOT -u HOME -u XDG_DATA_HOME setpriv --reuid 65534 --regid 65534 --clear-groups "$NOBODY/launcher" "$NOBODY/busybox.tar" ls /opt/dir
+	assert_success
+	assert_output new.txt
+	run env -u LAUNCHER_ROOT -u HOME -u XDG_DATA_HOME setpriv --reuid 65534 --regid 65534 --clear-groups "$NOBODY/launcher" --cache-ls
+	assert_failure 125
+	assert_output "launcher: no cache of the user's own: neither XDG_DATA_HOME nor HOME is an absolute path"
 	rm -rf "$NOBODY"
 }
 
