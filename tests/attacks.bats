@@ -112,3 +112,29 @@ host_binary() { stat -L -c 'dev %d ino %i' "$LAUNCHER"; }
 		rm -rf "$B"
 	done
 }
+
+@test "attacks: a container already using a volume cannot turn its seed's chmod onto a host file (a symlink swapped in as each file is written)" {
+	# Outside /tmp: PID 1's scratch tmpfs there hides the host's /tmp from it.
+	sentinel=$(mktemp /var/tmp/launcher-sentinel.XXXXXX)
+	echo host >"$sentinel"
+	chmod 600 "$sentinel"
+	python3 - "$BATS_TEST_TMPDIR/layer.tar" <<-'PY'
+		import io, sys, tarfile
+		with tarfile.open(sys.argv[1], "w", format=tarfile.PAX_FORMAT) as t:
+		    d = tarfile.TarInfo("data"); d.type = tarfile.DIRTYPE; d.mode = 0o755; t.addfile(d)
+		    for i in range(400):
+		        f = tarfile.TarInfo("data/f%03d" % i); f.mode = 0o6777; f.size = 4096
+		        t.addfile(f, io.BytesIO(b"x" * 4096))
+	PY
+	hostile_image seeds
+	mkdir -p "$LAUNCHER_ROOT/volumes/shared"
+	"$LAUNCHER" -v "$ATK:/atk:ro" -v "$LAUNCHER_ROOT/volumes/shared:/vol" "$BUSYBOX" \
+		/atk/attack swap-on-close /vol/_data "$sentinel" 6 </dev/null >"$BATS_TEST_TMPDIR/x.out" 2>&1 &
+	wait_for "$BATS_TEST_TMPDIR/x.out" ready
+	run "$LAUNCHER" -v shared:/data "$BATS_TEST_TMPDIR/seeds.tar" true
+	wait
+	cat "$BATS_TEST_TMPDIR/x.out"
+	mode=$(stat -c %a "$sentinel")
+	rm -f "$sentinel"
+	assert_equal "$mode" 600
+}
