@@ -18,7 +18,7 @@
 //
 // A network reaches the world through the host: IPv4 forwarding is on (the host's and the
 // bridge's), and the network's own nf_tables table `ip launcher-NAME` (nfnetlink.hpp), made
-// again whole at every start and deleted by --net-rm, masquerades what leaves the subnet
+// where missing (again whole with its bridge) and deleted by --net-rm, masquerades what leaves the subnet
 // and keeps networks apart: nothing is forwarded onto the bridge from elsewhere but
 // replies and published ports (DNAT), so a container on red never reaches blue. The host's
 // own firewall, and every table not named launcher-*, is never touched.
@@ -458,8 +458,8 @@ inline void route_through(const char *name)
 
 inline void table_name(const char *network, char (&out)[32]) { snprintf(out, sizeof out, "launcher-%s", network); }
 
-// The network's table, made again whole in one transaction (create, delete, create: a
-// start finds it exactly so, whatever an earlier launcher or a person left of it):
+// The network's table, in one transaction; with replace, made again whole (create, delete,
+// create: exactly so, whatever an earlier launcher or a person left of it):
 //   postrouting (nat): masquerade from the subnet to anything but the subnet; from the
 //                      subnet to the subnet when DNAT turned it there (a container reaching
 //                      a peer through a host port, so the reply comes back the same way);
@@ -467,14 +467,16 @@ inline void table_name(const char *network, char (&out)[32]) { snprintf(out, siz
 //   forward (filter):  onto the bridge only replies and DNAT'ed connections from elsewhere
 //   prerouting (raw):  nothing for 127/8 from the bridge (route_localnet must not open the
 //                      host's loopback services to containers)
-inline void build_network_table(netlink::batch &b, const char *name, cidr subnet)
+inline void build_network_table(netlink::batch &b, const char *name, cidr subnet, bool replace)
 {
 	char table[32];
 	table_name(name, table);
 	uint32_t net = __builtin_bswap32(subnet.addr), loopback = __builtin_bswap32(127u << 24);
 	nft::batch_begin(b);
-	nft::new_table(b, table, false, "create the network's nf_tables table");
-	nft::del_table(b, table, "delete the network's nf_tables table");
+	if (replace) {
+		nft::new_table(b, table, false, "create the network's nf_tables table");
+		nft::del_table(b, table, "delete the network's nf_tables table");
+	}
 	nft::new_table(b, table, false, "create the network's nf_tables table");
 	nft::new_chain(b, table, "postrouting", NF_INET_POST_ROUTING, 100, "nat", "create its postrouting chain (nat)");
 	nft::new_chain(b, table, "forward", NF_INET_FORWARD, 0, "filter", "create its forward chain");
@@ -567,11 +569,26 @@ template <class Build> void run_nf_or_die(netlink::socket &nf, Build build)
 	}
 }
 
-inline void install_network_table(const char *name, cidr subnet)
+// The network's table: made again whole where the bridge was made (or finished) just now;
+// else made only where it is missing. A transaction is all or nothing, so a table that is
+// there is whole; and a start that deletes nothing keeps off the kernel's slow path (the
+// socket's release waits for a deletion's deferred destruction, an RCU grace period: 10 ms
+// on a busy machine).
+inline void install_network_table(const char *name, cidr subnet, bool replace)
 {
 	netlink::socket nf;
 	open_netfilter(nf);
-	run_nf_or_die(nf, [&](netlink::batch &b) { build_network_table(b, name, subnet); });
+	if (!replace) {
+		char table[32];
+		table_name(name, table);
+		netlink::batch b;
+		nft::get_table(b, table, "look up the network's nf_tables table");
+		netlink::replies r;
+		const char *what;
+		if (nf.run(b, r, &what) == 0)
+			return;
+	}
+	run_nf_or_die(nf, [&](netlink::batch &b) { build_network_table(b, name, subnet, replace); });
 }
 
 // Deletes the network's table; none there is no error (a network of an older launcher).
@@ -754,12 +771,13 @@ inline uint32_t ensure_network(netlink::socket &nl, state &st, const char *name,
 		snprintf(text, sizeof text, "%s/%u\n", a4, subnet.prefix);
 		write_file_at(st.dirfd.get(), "subnet", text, "network subnet"); // before the bridge: see the top
 	}
+	bool made_now = !l.exists || !(l.flags & IFF_UP);
 	uint32_t bridge = ensure_bridge(nl, st, l, subnet, !known);
 	bridge_record made;
 	if (!read_bridge_record(st.dirfd.get(), made) || made.index != bridge)
 		write_bridge_record(st.dirfd.get(), bridge); // made now, made again, or a state without one
 	route_through(name);
-	install_network_table(name, subnet);
+	install_network_table(name, subnet, made_now);
 	return bridge;
 }
 

@@ -49,6 +49,14 @@ inline void new_table(batch &b, const char *name, bool owned, const char *what)
 	b.end();
 }
 
+// Asks for one table (outside a batch): its NEWTABLE reply and an ACK, or ENOENT.
+inline void get_table(batch &b, const char *name, const char *what)
+{
+	begin(b, msg(NFT_MSG_GETTABLE), 0, NFPROTO_IPV4, what);
+	b.attr_str(NFTA_TABLE_NAME, name);
+	b.end();
+}
+
 inline void del_table(batch &b, const char *name, const char *what)
 {
 	begin(b, msg(NFT_MSG_DELTABLE), 0, NFPROTO_IPV4, what);

@@ -1953,9 +1953,12 @@ BOOST_AUTO_TEST_CASE(nf_tables_dnat_to_address_and_port_registers)
 BOOST_AUTO_TEST_CASE(a_network_table_is_one_transaction_that_fits_one_batch)
 {
 	static netlink::batch b;
-	network::build_network_table(b, "red", {0x0a580100, 24});
+	network::build_network_table(b, "red", {0x0a580100, 24}, true);
 	BOOST_TEST(!b.overflowed());
 	BOOST_TEST(b.requests() == 13u); // begin and end are not acknowledged
+	static netlink::batch fresh;
+	network::build_network_table(fresh, "red", {0x0a580100, 24}, false);
+	BOOST_TEST(fresh.requests() == 11u); // no create-then-delete of an old one
 	auto bytes = b.bytes();
 	nlmsghdr first, last;
 	memcpy(&first, bytes.data(), sizeof first);
