@@ -139,14 +139,37 @@ struct published {
 	char table[48] = "";
 };
 
-// Takes the lease of m's host port (picking a free one when it has none); false if a live
-// launcher holds it.
-inline bool lease_port(int dir, mapping &m, sys::unique_fd &held)
+// Whether a process of the host listens on (or holds) port/proto, on m's address or any:
+// binding it fails then (SO_REUSEADDR passes over a closed connection's TIME_WAIT, never a
+// listener). A DNAT rule would hide that service, as docker's proxy refuses to.
+inline bool host_holds(const mapping &m, unsigned port)
 {
+	sys::unique_fd s(socket(AF_INET, (m.proto == IPPROTO_UDP ? SOCK_DGRAM : SOCK_STREAM) | SOCK_CLOEXEC, 0));
+	int one = 1;
+	sockaddr_in a = {};
+	a.sin_family = AF_INET;
+	a.sin_port = __builtin_bswap16(uint16_t(port));
+	a.sin_addr.s_addr = __builtin_bswap32(m.host_ip);
+	if (!s || setsockopt(s.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) < 0)
+		sys::die_errno("socket");
+	return bind(s.get(), reinterpret_cast<sockaddr *>(&a), sizeof a) < 0 && errno == EADDRINUSE;
+}
+
+// Takes the lease of m's host port (picking a free one when it has none); false if a live
+// launcher holds it (*by_host: a process of the host does).
+inline bool lease_port(int dir, mapping &m, sys::unique_fd &held, bool *by_host)
+{
+	*by_host = false;
 	bool pick = m.host_port == 0;
 	for (unsigned port = pick ? first_free_port : m.host_port; port <= 65535; port++) {
 		char name[16];
 		snprintf(name, sizeof name, "%s-%u", proto_name(m.proto), port);
+		if (host_holds(m, port)) {
+			*by_host = true;
+			if (!pick)
+				return false;
+			continue;
+		}
 		for (;;) {
 			sys::unique_fd fd(openat(dir, name, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644));
 			if (!fd)
@@ -187,7 +210,10 @@ inline void publish(published &p, const char *net, uint32_t addr, std::span<cons
 		sys::die_errno("open %s", dir_path);
 	for (const mapping &m : maps) {
 		p.maps[p.count] = m;
-		if (!lease_port(dir.get(), p.maps[p.count], p.leases[p.count])) {
+		bool by_host;
+		if (!lease_port(dir.get(), p.maps[p.count], p.leases[p.count], &by_host)) {
+			if (m.host_port && by_host)
+				sys::die("host port %u/%s is in use by a process of the host", m.host_port, proto_name(m.proto));
 			if (m.host_port)
 				sys::die("host port %u/%s is already published by another container", m.host_port, proto_name(m.proto));
 			sys::die("no free host port left for %u/%s", m.ctr_port, proto_name(m.proto));

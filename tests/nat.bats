@@ -148,7 +148,14 @@ port_tables() { in_ns nft list tables | grep -E '^table ip launcher-[a-z]+-[0-9.
 	assert_output "launcher: host port 8080/tcp is already published by another container"
 	run port_tables
 	assert_output "table ip launcher-red-10.88.0.2"
-	ls "$LAUNCHER_RUN/ports" >&2
+	# A port a process of the host listens on is refused too: a DNAT rule would hide it.
+	# nsenter execs in place, so $! is the listener itself; fd 3 closed, or bats waits on it.
+	nsenter --net=/run/netns/"$NS" busybox nc -l -p 8090 </dev/null >/dev/null 2>&1 3>&- &
+	KEEP_PIDS="$KEEP_PIDS $!"
+	for _ in $(seq 50); do in_ns ss -ltn | grep -q ':8090 ' && break; sleep 0.1; done
+	run in_ns "$LAUNCHER" --net red -p 8090:80 "$BUSYBOX" true
+	assert_failure 125
+	assert_output "launcher: host port 8090/tcp is in use by a process of the host"
 	run ls "$LAUNCHER_RUN/ports"
 	assert_output "$(printf 'tcp-8080\nudp-5353')"
 	run in_ns nft list table ip launcher-red-10.88.0.2
@@ -250,6 +257,15 @@ port_tables() { in_ns nft list tables | grep -E '^table ip launcher-[a-z]+-[0-9.
 	run in_ns "$LAUNCHER" -P "$BUSYBOX" true
 	assert_failure 125
 	assert_output "launcher: --publish-all needs --net NAME (a bridge network)"
+	# An exposed port that is no port: refused before anything is made.
+	config_image badport '"WorkingDir":"/data","ExposedPorts":{"http/tcp":{}}'
+	run in_ns "$LAUNCHER" --net red -P "$BATS_TEST_TMPDIR/badport.tar" true
+	assert_failure 125
+	assert_output "launcher: -P: the image's ExposedPorts holds http/tcp, not PORT[/tcp|/udp] (or more than 256 ports)"
+	run port_tables
+	assert_output ""
+	run ls "$LAUNCHER_RUN/ports"
+	assert_output ""
 }
 
 @test "launcher network ls, create, inspect and rm, as docker's verbs" {
@@ -291,4 +307,10 @@ assert c["IPv4Address"] == "10.88.0.2/24" and c["Names"][1:] == ["web", "www"], 
 	run in_ns "$LAUNCHER" --net red --name 'bad name' "$BUSYBOX" true
 	assert_failure 125
 	assert_output "launcher: bad --name bad name: a name has 1 to 63 letters, digits, '-', '_' or '.'"
+	run in_ns "$LAUNCHER" --net red --network-alias $'a\nb' "$BUSYBOX" true
+	assert_failure 125
+	assert_output --partial "launcher: bad --network-alias a"
+	run in_ns "$LAUNCHER" network create 'no/such'
+	assert_failure 125
+	assert_output "launcher: bad network name no/such: a network name has 1 to 15 letters, digits, '-', '_' or '.'"
 }
