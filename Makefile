@@ -3,7 +3,7 @@
 #   make check   install test deps, run every unit and end-to-end test
 
 VERSION := 0.1
-HEADERS := format.hpp sys.hpp tar.hpp json.hpp image.hpp gzip.hpp zstd.hpp sha256.hpp cache.hpp options.hpp unpack.hpp netlink.hpp nfnetlink.hpp dns.hpp network.hpp security.hpp limits.hpp machine.hpp runtime.hpp layers.hpp users.hpp container.hpp rootfs.hpp confine.hpp init.hpp bundle.hpp state.hpp oci.hpp seccomp.hpp volumes.hpp
+HEADERS := format.hpp sys.hpp tar.hpp json.hpp image.hpp gzip.hpp zstd.hpp sha256.hpp cache.hpp options.hpp unpack.hpp netlink.hpp nfnetlink.hpp dns.hpp network.hpp security.hpp limits.hpp machine.hpp runtime.hpp layers.hpp users.hpp container.hpp rootfs.hpp confine.hpp init.hpp bundle.hpp state.hpp oci.hpp seccomp.hpp volumes.hpp logs.hpp attach.hpp containers.hpp
 BUILD_PACKAGES := musl-tools gcc g++ tar coreutils busybox-static
 BENCH_PACKAGES := hyperfine crun runc bubblewrap umoci tini dumb-init catatonit gnuplot-nox python3 file util-linux zstd
 VM_PACKAGES := qemu-system-x86 linux-image-amd64 cpio
@@ -14,7 +14,7 @@ FUZZ_PACKAGES := clang libclang-rt-14-dev
 # a policy-rc.d that refuses every start, so no daemon runs and no docker0 bridge appears;
 # docker.io adds a `docker` group.
 ENGINE_PACKAGES := podman conmon golang-github-containers-common catatonit docker.io containerd runc crun
-TEST_PACKAGES := $(BUILD_PACKAGES) $(BENCH_PACKAGES) $(VM_PACKAGES) $(ROOTLESS_PACKAGES) $(FUZZ_PACKAGES) $(ENGINE_PACKAGES) libboost-test-dev bats bats-assert bats-support iproute2 nftables strace skopeo
+TEST_PACKAGES := $(BUILD_PACKAGES) $(BENCH_PACKAGES) $(VM_PACKAGES) $(ROOTLESS_PACKAGES) $(FUZZ_PACKAGES) $(ENGINE_PACKAGES) libboost-test-dev bats bats-assert bats-support iproute2 nftables strace skopeo tmux
 
 # musl has no libstdc++: take the header-only parts of GCC's and shim the rest
 # (launcher.cpp). musl-gcc hides the kernel's UAPI headers; build/uapi exposes exactly

@@ -53,6 +53,7 @@ struct container_spec {
 	std::pair<int, rlimit> ulimits[16] = {}; // one per kind of resource at most
 	size_t ulimit_count = 0;
 	limits::request cgroup;
+	bool tty = false;         // -t: the entrypoint's stdio is a pty, its controlling terminal
 	bool userns = false;      // container root is an unprivileged host id
 	bool map_helpers = false; // the maps go through newuidmap and newgidmap
 	char uid_map[64] = "", gid_map[64] = ""; // "INSIDE OUTSIDE COUNT ..." triples

@@ -139,7 +139,8 @@ inline problem string_list(json::value v, strings &st, std::vector<const char *>
 	return p;
 }
 
-// The image config: {"config": {Entrypoint, Cmd, Env, WorkingDir, User, ExposedPorts},
+// The image config: {"config": {Entrypoint, Cmd, Env, WorkingDir, User, ExposedPorts,
+// StopSignal},
 // "rootfs": {diff_ids}}
 [[gnu::noipa]] inline problem parse_config(std::string_view text, std::vector<char> &store, config &out)
 {

@@ -5,6 +5,7 @@
 // signal means to both.
 #pragma once
 #include <csignal>
+#include <sys/ioctl.h>
 #include <sys/wait.h>
 
 #include "confine.hpp"
@@ -101,7 +102,12 @@ inline pid_t spawn_entrypoint(const container_spec &spec)
 		die_errno("fork %s", spec.argv[0]);
 	if (pid == 0) {
 		close(gate[1]);
-		setpgid(0, 0);
+		// Its own process group; under -t its own session, whose terminal is the pty
+		// PID 1 holds as stdio (the shell inside then does its own job control).
+		if (spec.tty ? setsid() < 0 || ioctl(0, TIOCSCTTY, 0) < 0 : setpgid(0, 0) < 0) {
+			dprintf(2, "launcher: take the terminal: %s\n", strerror(errno));
+			_exit(sys::exit_failure);
+		}
 		for (int sig = 1; sig < _NSIG; sig++)
 			sys::default_action(sig);
 		sigset_t none;
@@ -131,7 +137,8 @@ inline pid_t spawn_entrypoint(const container_spec &spec)
 		dprintf(2, "launcher: exec %s: %s\n", spec.argv[0], strerror(err));
 		_exit(err == ENOENT || err == ENOTDIR ? 127 : 126);
 	}
-	setpgid(pid, pid); // both sides, so neither order of the two calls races
+	if (!spec.tty)
+		setpgid(pid, pid); // both sides, so neither order of the two calls races
 	close(gate[0]);
 	// PID 1 confines itself while the entrypoint waits at the gate: a process of the image
 	// that may ptrace (--cap-add SYS_PTRACE) never finds PID 1 with more than CAP_KILL.
@@ -216,6 +223,12 @@ inline int supervise(pid_t child, const sigset_t &blocked, bool proxy)
 		int sig = sigwaitinfo(&blocked, &si);
 		if (sig < 0)
 			continue;
+		// ^Z at the terminal (no -t): the launcher stops, the shell gets its terminal back;
+		// `fg` continues it (and SIGCONT is passed on).
+		if (sig == SIGTSTP) {
+			kill(getpid(), SIGSTOP);
+			continue;
+		}
 		switch (action_for(sig)) {
 		case on_signal::forward:
 			if (proxy)

@@ -36,8 +36,10 @@
 #include <sys/wait.h>
 #include <linux/magic.h>
 
+#include "attach.hpp"
 #include "cache.hpp"
 #include "container.hpp"
+#include "containers.hpp"
 #include "dns.hpp"
 #include "init.hpp"
 #include "layers.hpp"
@@ -187,6 +189,17 @@ static void join_netns_helper(const netns_helper &h)
 	close(h.hold);
 }
 
+// The container's record (containers.hpp), kept by this launcher, its supervisor.
+static containers::run_record record;
+static bool recorded;
+static char **restart_argv; // the command line a --restart re-executes
+
+// PID 1's stdio when it is not the launcher's: /dev/null without -i, the log's pipes
+// with -d; under -t the socket PID 1 sends its pty's master over.
+static struct {
+	int in = -1, out = -1, err = -1, console = -1;
+} child_stdio;
+
 // The cloned child: PID 1 of the new namespaces.
 [[noreturn]] static void container_main(const image_archive &img, container_spec &spec, const options::parsed &o,
 					int go_fd, int netns_fd, const netns_helper &helper, const sigset_t &blocked)
@@ -195,6 +208,9 @@ static void join_netns_helper(const netns_helper &h)
 	go_message go;
 	if (read(go_fd, &go, sizeof go) != sizeof go)
 		_exit(sys::exit_failure);
+	for (auto [fd, to] : {std::pair{child_stdio.in, 0}, {child_stdio.out, 1}, {child_stdio.err, 2}})
+		if (fd >= 0 && dup2(fd, to) < 0)
+			die_errno("give the container its stdio");
 	if (!spec.cgroupns_host)
 		limits::enter_namespace(); // in its cgroups now: their root is the container's "/"
 	// The host has written our id maps: become the namespace's root. A change of
@@ -250,6 +266,15 @@ static void join_netns_helper(const netns_helper &h)
 	rootfs::mount_volumes(spec, root.get());
 	if (!spec.privileged && !spec.systempaths_unconfined)
 		rootfs::mask_kernel_paths(root.get());
+	// -t: a pty of the container's own devpts; the master goes to the host, the slave is
+	// PID 1's stdio, the entrypoint's controlling terminal (init.hpp).
+	if (spec.tty) {
+		int slave = oci::make_pty(root.get(), child_stdio.console, {});
+		for (int fd = 0; fd < 3; fd++)
+			if (dup2(slave, fd) < 0)
+				die_errno("give the terminal as stdio");
+		close(slave);
+	}
 	rootfs::enter(root.get());
 	root.reset();
 	umask(022);
@@ -291,6 +316,7 @@ static bool machine_init;        // we are the machine's PID 1
 
 static void release_host_resources()
 {
+	attach::restore();
 	layers::abandon_partial_layer();
 	ports::release(net_ports);
 	network::leave(net_attachment);
@@ -300,6 +326,7 @@ static void release_host_resources()
 		waitpid(container_pid, nullptr, 0);
 	container_pid = -1;
 	limits::remove(container_cgroups);
+	containers::abandon(record); // a failed start leaves no record; nor an ended --rm one
 	if (machine_init)
 		machine::power_off();
 }
@@ -431,6 +458,14 @@ static int open_netns(const char *name)
 	netns_helper helper;
 	if (own_netns && !bridge && !spec.userns)
 		start_netns_helper(helper);
+	int out[2] = {-1, -1}, err[2] = {-1, -1}, console[2] = {-1, -1};
+	if (!o.interactive || o.detach)
+		child_stdio.in = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if (o.tty && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, console) < 0)
+		die_errno("socketpair");
+	if (o.detach && !o.tty && (pipe2(out, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0))
+		die_errno("pipe");
+	child_stdio.out = out[1], child_stdio.err = err[1], child_stdio.console = console[1];
 	// PID 1 is born in its cgroup2 directory where the kernel can, else moved in before the
 	// go message: in its cgroups before it does anything.
 	if (spec.cgroup.any()) {
@@ -450,6 +485,9 @@ static int open_netns(const char *name)
 	}
 	container_pid = pid_t(pid);
 	close(go[0]);
+	for (int fd : {out[1], err[1], console[1], child_stdio.in})
+		if (fd >= 0)
+			close(fd);
 	netns.reset();
 	if (helper.pid > 0) // PID 1 holds them now
 		close(helper.ready), close(helper.hold);
@@ -472,21 +510,64 @@ static int open_netns(const char *name)
 	}
 	if (write(go[1], &msg, sizeof msg) != sizeof msg)
 		die_errno("start container");
+	sys::unique_fd master(o.tty ? attach::receive_master(console[0]) : -1);
+	if (console[0] >= 0)
+		close(console[0]);
 	layers::wait_checked(img, go[1]);
+	if (recorded) {
+		bool dead;
+		record.rec.pid = pid_t(pid);
+		record.rec.start_time = state::process_start(pid_t(pid), dead);
+		if (bridge)
+			snprintf(record.rec.address, sizeof record.rec.address, "%s", net_attachment.l.name);
+		snprintf(record.rec.cgroups, sizeof record.rec.cgroups, "%s", *container_cgroups.path ? container_cgroups.path : container_cgroups.v1_path);
+		containers::write_record(record.dir.get(), record.rec, "running");
+	}
 	// go[1] stays open while we live: the container's PID 1 checks it for a hang-up.
-	int status = init::supervise(pid_t(pid), blocked, spec.sig_proxy);
-	if (status < 0) // --sig-proxy=false: a signal that ends the launcher ends the container
-		status = 128 - status;
-	else
+	int status;
+	if (o.tty || o.detach) {
+		static logs::writer log;
+		attach::streams io;
+		if (o.detach) {
+			snprintf(log.path, sizeof log.path, "%s", record.rec.log_path);
+			log.open_file();
+			io.log = &log;
+			containers::detached(); // the caller has its id; nothing of its terminal is held
+		}
+		io.out = o.tty ? master.get() : out[0];
+		io.err = o.tty ? master.get() : err[0];
+		if (o.tty && !o.detach) {
+			io.to = master.get();
+			io.size_from = isatty(STDIN_FILENO) ? STDIN_FILENO : -1;
+			if (o.interactive) {
+				io.in = STDIN_FILENO;
+				if (isatty(STDIN_FILENO))
+					attach::make_raw(STDIN_FILENO);
+			}
+		}
+		status = attach::relay(pid_t(pid), blocked, io);
+		attach::restore();
 		container_pid = -1; // reaped
+	} else {
+		status = init::supervise(pid_t(pid), blocked, spec.sig_proxy);
+		if (status < 0) // --sig-proxy=false: a signal that ends the launcher ends the container
+			status = 128 - status;
+		else
+			container_pid = -1; // reaped
+	}
 	if (spec.cgroup.memory && limits::oom_killed(container_cgroups))
 		dprintf(2, "launcher: the container ran out of memory (--memory %s): the kernel killed it\n", o.memory);
 	if (machine_init)
 		dprintf(2, "launcher: exit status %d\n", status);
+	if (recorded)
+		containers::finish(record, status);
+	bool again = recorded && containers::should_restart(record, status);
 	release_host_resources();
 	if (o.rm)
 		for (const char *name : spec.anonymous)
 			volumes::remove_anonymous(spec.data_root, name);
+	if (again)
+		containers::restart(record, restart_argv);
 	exit(status);
 }
 
@@ -515,15 +596,26 @@ static void machine_arguments(int &argc, char **&argv)
 	argv = words.data();
 }
 
-// docker's verbs before any flag, `launcher network ls`: one row each.
+// docker's verbs before any flag, `launcher network ls`: one row each. runc's verbs
+// share ps, kill and exec: containers::is_docker_call tells them apart.
 struct verb {
 	const char *name;
 	int (*main)(int argc, char **argv); // argv[0] is the verb
 };
 constexpr verb verbs[] = {
-	{"network", network::verb_main},
-	{"volume", volumes::verb_main},
+	{"network", network::verb_main}, {"volume", volumes::verb_main}, {"ps", containers::ps},
+	{"exec", containers::exec},      {"logs", containers::logs_verb}, {"stop", containers::stop},
+	{"kill", containers::kill_verb}, {"rm", containers::rm},          {"inspect", containers::inspect},
+	{"images", containers::images},  {"system", containers::system},
 };
+
+static bool docker_verb(int argc, char **argv)
+{
+	for (const verb &v : verbs)
+		if (argc > 1 && strcmp(argv[1], v.name) == 0)
+			return containers::is_docker_call(argc, argv);
+	return false;
+}
 
 int main(int argc, char **argv)
 {
@@ -532,8 +624,14 @@ int main(int argc, char **argv)
 	machine_init = machine::as_init = getpid() == 1;
 	sys::at_die = release_host_resources;
 	char **original_argv = argv; // what to re-execute with
+	// docker's `run [FLAGS] ARCHIVE [COMMAND]` is the launcher's own command line.
+	if (!machine_init && argc > 1 && strcmp(argv[1], "run") == 0 && containers::is_docker_run(argc, argv)) {
+		argv[1] = argv[0];
+		argv++, argc--;
+	}
+	restart_argv = argv;
 	// runc's command line (global flags, then a verb): the OCI runtime mode (oci.hpp).
-	if (!machine_init && oci::is_runtime_call(argc, argv))
+	if (!machine_init && oci::is_runtime_call(argc, argv) && !docker_verb(argc, argv))
 		oci::main(argc, argv);
 	if (machine_init) {
 		machine::mount_early();
@@ -612,6 +710,24 @@ int main(int argc, char **argv)
 	if (confine::pid1_exe_reachable(spec))
 		confine::reexec_from_sealed_copy(machine_init ? original_argv : argv);
 	step("read image %s%s%s: %zu layers", img.path, *img.res.name ? " " : "", img.res.name, img.layers.size());
+	if (strcmp(o.restart, "no") != 0 && o.rm)
+		die("conflicting options: --restart and --rm");
+	spec.tty = o.tty;
+	if (o.tty && !image::get_env(spec.env, "TERM"))
+		image::set_env(spec.env, "TERM=xterm");
+	// The container's record, name taken, before anything of it runs.
+	state::text command;
+	for (const char *a : spec.argv)
+		if (a)
+			command.add(command.b.empty() ? "" : " ").add(a);
+	snprintf(record.rec.command, sizeof record.rec.command, "%.*s", int(command.b.size()), command.b.data());
+	if (int sig = oci::signal_number(spec.stop_signal)) // --stop-signal, else the image's, else SIGTERM
+		record.rec.stop_signal = sig;
+	record.rec.stop_timeout = spec.stop_timeout;
+	if (!machine_init && (recorded = containers::begin(record, o, cache_root))) {
+		containers::save_process(record, spec, o.seccomp_profile);
+		step("recorded container %.12s as %s", record.rec.id, record.rec.name);
+	}
 	// The cache holds layers as real root unpacks them, for overlayfs, and a rootless user's
 	// own cache holds them as root of the container's user namespace unpacks them (owners as
 	// it maps them, user.overlay.* xattrs, stacked with userxattr). Root's --userns, the copy
@@ -635,6 +751,12 @@ int main(int argc, char **argv)
 		close(img.cache);
 		img.cache = -1;
 	}
+	// The writable layer lives beside the cache, on disk as docker's overlay2 upper
+	// directory does (a large write then neither fills RAM nor is charged to --memory as
+	// page cache that cannot be written back); removed with the container. Without the
+	// cache (--no-cache, a user namespace, a machine's init) it is the container's tmpfs.
+	if (img.cache >= 0 && recorded && !rootless)
+		containers::make_writable_layer(record, img.upper_path);
 	mode_t mask = umask(0); // modes exactly as the layers give them
 	if (img.cache >= 0 && rootless) {
 		if (!layers::hold_cached(img)) {
@@ -646,5 +768,13 @@ int main(int argc, char **argv)
 		layers::prepare(img);
 	}
 	umask(mask);
+	if (img.cache >= 0) { // for `launcher images`
+		std::vector<std::string_view> diff_ids;
+		for (const auto &l : img.res.layers)
+			diff_ids.push_back(l.diff_id);
+		containers::note_image(cache_root, img.id, img.path, img.res.name, diff_ids);
+	}
+	if (o.detach && !record.restarted)
+		containers::daemonize(record);
 	start(img, spec, o);
 }

@@ -45,6 +45,7 @@ struct image_archive {
 	int cache = -1;      // ROOT/layers, or -1 when the container unpacks into its tmpfs
 	char cache_path[PATH_MAX];
 	unpack::mode cache_mode; // a rootless cache's: user.overlay.opaque, owners as the user namespace maps them
+	char upper_path[PATH_MAX] = ""; // the container's writable layer: DIR/upper and DIR/work, on disk; empty: on its tmpfs
 };
 
 namespace layers {

@@ -264,20 +264,7 @@ inline bool parse(int argc, char *const *argv, command &c)
 inline int log_fd = -1;
 inline bool log_json = false;
 
-// RFC 3339 with nanoseconds, UTC: 2026-12-01T17:05:03.123456789Z.
-inline void rfc3339(char (&out)[40])
-{
-	timespec now;
-	syscall(SYS_clock_gettime, CLOCK_REALTIME, &now);
-	// Days since 1970 to a civil date (Howard Hinnant's algorithm), then the time of day.
-	long days = now.tv_sec / 86400, secs = now.tv_sec % 86400;
-	long z = days + 719468, era = z / 146097, doe = z - era * 146097;
-	long yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365, doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-	long mp = (5 * doy + 2) / 153, day = doy - (153 * mp + 2) / 5 + 1, month = mp < 10 ? mp + 3 : mp - 9;
-	long year = yoe + era * 400 + (month <= 2);
-	snprintf(out, sizeof out, "%04ld-%02ld-%02ldT%02ld:%02ld:%02ld.%09ldZ", year, month, day, secs / 3600, secs / 60 % 60,
-		 secs % 60, now.tv_nsec);
-}
+using state::rfc3339;
 
 inline void log_line(const char *line)
 {
@@ -319,7 +306,7 @@ inline int signal_number(std::string_view s)
 		std::string_view name = signal_names[i];
 		bool same = name.size() == s.size();
 		for (size_t k = 0; same && k < s.size(); k++)
-			same = (s[k] & ~0x20) == name[k];
+			same = (s[k] >= 'a' && s[k] <= 'z' ? s[k] - 32 : s[k]) == name[k]; // USR1's digit stays a digit
 		if (same)
 			return i;
 	}
@@ -780,20 +767,17 @@ struct context {
 	command cmd;
 	int root = -1;                // the state root
 	char root_path[PATH_MAX] = "";
+	// exec of a `launcher run` container (containers.hpp): its process and filter as the
+	// run saved them, the pty's socket, and how to wait for the process.
+	const bundle::process *process = nullptr;
+	const seccomp::program *filter = nullptr;
+	int console = -1;
+	int (*wait)(pid_t, const sigset_t &) = nullptr;
 };
 
 inline void open_state_root(context &x)
 {
-	const char *root = x.cmd.root;
-	if (!root) {
-		const char *runtime_dir = getenv("XDG_RUNTIME_DIR");
-		if (getuid() != 0 && runtime_dir && *runtime_dir)
-			snprintf(x.root_path, sizeof x.root_path, "%s/launcher", runtime_dir);
-		else
-			snprintf(x.root_path, sizeof x.root_path, "/run/launcher");
-	} else {
-		snprintf(x.root_path, sizeof x.root_path, "%s", root);
-	}
+	state::state_root_path(x.cmd.root, x.root_path);
 	sys::mkdirs(x.root_path, 0700);
 	if ((x.root = open(x.root_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
 		die_errno("open the state root %s", x.root_path);
@@ -1218,8 +1202,9 @@ inline int exec_in(context &x, container_ref &c)
 	std::vector<char> text, store, ptext, pstore;
 	std::vector<json::token> tokens, ptokens;
 	bundle::config cfg;
-	load_config(c, text, store, tokens, cfg);
-	bundle::process p = cfg.proc;
+	if (!x.process)
+		load_config(c, text, store, tokens, cfg);
+	bundle::process p = x.process ? *x.process : cfg.proc;
 	if (cmd.process) {
 		json::document doc;
 		p = {};
@@ -1257,13 +1242,14 @@ inline int exec_in(context &x, container_ref &c)
 	}
 	if (p.args.empty())
 		die("exec: no command given");
-	if (p.terminal && !cmd.console_socket)
+	if (p.terminal && !cmd.console_socket && x.console < 0)
 		die("exec --tty: --console-socket is needed");
 	seccomp::program filter;
 	bool has_filter = !cfg.seccomp.empty();
 	char why[160];
 	if (has_filter && !seccomp::compile(cfg.seccomp, p.caps[bundle::effective], filter, why, sizeof why, seccomp::kernel_version()))
 		die("linux.seccomp: %s", why);
+	const seccomp::program *use_filter = x.process ? x.filter : has_filter ? &filter : nullptr;
 	unsigned long join = 0;
 	for (const auto &t : bundle::detail::namespace_types) {
 		char mine[64], theirs[64];
@@ -1276,7 +1262,7 @@ inline int exec_in(context &x, container_ref &c)
 	sys::unique_fd pidfd(int(syscall(SYS_pidfd_open, c.rec.pid, 0)));
 	if (!pidfd || !state::alive(c.rec)) // the pid is the container's: checked after pidfd_open
 		die("container not running");
-	sys::unique_fd console(p.terminal ? connect_console(cmd.console_socket) : -1);
+	sys::unique_fd console(p.terminal ? x.console >= 0 ? x.console : connect_console(cmd.console_socket) : -1);
 	std::vector<int> procs;
 	auto open_procs = [&](const char *controller) {
 		char dir[PATH_MAX], path[PATH_MAX + 16];
@@ -1287,9 +1273,9 @@ inline int exec_in(context &x, container_ref &c)
 			die_errno("open %s", path);
 		procs.push_back(fd);
 	};
-	if (c.cg.v2_root)
+	if (c.cg.v2_root && *c.rec.cgroups) // (a --privileged run without limits has none)
 		open_procs(nullptr);
-	for (size_t i = 0; !c.cg.v2 && i < std::size(limits::v1_controllers); i++)
+	for (size_t i = 0; !c.cg.v2 && *c.rec.cgroups && i < std::size(limits::v1_controllers); i++)
 		if (c.cg.v1 & (1u << i))
 			open_procs(limits::v1_controllers[i]);
 	// CVE-2016-9962: no process of the container (one with CAP_SYS_PTRACE) may find the
@@ -1326,7 +1312,7 @@ inline int exec_in(context &x, container_ref &c)
 		static char file_buf[PATH_MAX];
 		sys::failure_status = 127; // a command not found exits as a shell's would
 		const char *file = find_executable(p, file_buf);
-		exec_process(p, file, has_filter ? &filter : nullptr, join & CLONE_NEWUSER, cmd.preserve_fds, born[1], slave);
+		exec_process(p, file, use_filter, join & CLONE_NEWUSER, cmd.preserve_fds, born[1], slave);
 	}
 	close(born[1]);
 	pid_t confined = 0; // the process in the container, once the first child has forked it
@@ -1340,9 +1326,10 @@ inline int exec_in(context &x, container_ref &c)
 	} // else the first child failed, with its reason on stderr: its status is the exec's
 	if (cmd.pid_file)
 		write_pid_file(cmd.pid_file, pid);
+	console.reset(); // the process's: a hang-up if it dies before sending its terminal
 	if (cmd.detach)
 		return 0;
-	return init::supervise(pid, blocked, true);
+	return x.wait ? x.wait(pid, blocked) : init::supervise(pid, blocked, true);
 }
 
 inline int features()

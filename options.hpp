@@ -23,7 +23,7 @@ enum class id {
 	network_alias,
 	memory_swap, memory_reservation, oom_kill_disable, cpu_shares, cpuset_cpus, cpuset_mems, shm_size, sysctl,
 	env_file, add_host, domainname, label, label_file, init, sig_proxy, stop_signal, stop_timeout, platform,
-	pid, ipc, uts, cgroupns, tmpfs, mount, device, device_cgroup_rule, gpus
+	pid, ipc, uts, cgroupns, tmpfs, mount, device, device_cgroup_rule, gpus, detach, tty, restart
 };
 
 struct flag {
@@ -75,8 +75,11 @@ constexpr flag flags[] = {
 	{"load-modules", 0, nullptr, id::load_modules, "load overlay, veth, bridge and nf_tables' (with their dependencies) first"},
 	{"progress", 0, "auto|plain|none", id::progress, "a line per layer a first start unpacks: on a terminal (auto), always, never"},
 	{"verbose", 0, nullptr, id::verbose, "print each step of the start with its time on stderr"},
-	{"rm", 0, nullptr, id::rm, "accepted for docker compatibility: containers never outlive a run"},
-	{"interactive", 'i', nullptr, id::interactive, "accepted for docker compatibility: stdin is always passed"},
+	{"detach", 'd', nullptr, id::detach, "run in the background, output to the log (launcher logs), and print the id"},
+	{"rm", 0, nullptr, id::rm, "remove the container (record, log, writable layer) when it exits"},
+	{"interactive", 'i', nullptr, id::interactive, "attach stdin (without it the container reads /dev/null)"},
+	{"tty", 't', nullptr, id::tty, "a terminal of the container's own devpts (with -i: the host's in raw mode)"},
+	{"restart", 0, "POLICY", id::restart, "no, on-failure[:N], always or unless-stopped: the launcher starts the container again"},
 	{"memory-swap", 0, "BYTES", id::memory_swap, "memory and swap together (-1: swap unlimited; default: no swap)"},
 	{"memory-reservation", 0, "BYTES", id::memory_reservation, "soft memory limit (v2 memory.low, v1 memory.soft_limit_in_bytes)"},
 	{"oom-kill-disable", 0, nullptr, id::oom_kill_disable, "the kernel does not kill for --memory (cgroup v1 only, as docker)"},
@@ -123,7 +126,8 @@ struct parsed {
 	bool privileged = false, seccomp = true, read_only = false, userns = false, load_modules = false;
 	const char *memory = nullptr, *pids_limit = nullptr, *cpus = nullptr, *storage = "overlay", *progress = "auto";
 	bool verbose = false, help = false, version = false, no_cache = false, cache_ls = false, cache_prune = false;
-	bool rm = false, interactive = false;
+	bool rm = false, interactive = false, detach = false, tty = false;
+	const char *restart = "no";
 	const char *memory_swap = nullptr, *memory_reservation = nullptr, *cpu_shares = nullptr, *cpuset_cpus = nullptr,
 		   *cpuset_mems = nullptr, *shm_size = nullptr;
 	bool oom_kill_disable = false, sig_proxy = true, no_new_privileges = true, systempaths_unconfined = false;
@@ -360,6 +364,9 @@ inline void apply(parsed &o, id what, const char *value, bool on)
 	case id::rm: o.rm = on; break;
 	case id::interactive: o.interactive = on; break;
 	case id::name: o.name = value; break;
+	case id::detach: o.detach = on; break;
+	case id::tty: o.tty = on; break;
+	case id::restart: o.restart = value; break;
 	case id::publish: o.publish.push_back(value); break;
 	case id::publish_all: o.publish_all = on; break;
 	case id::dns: o.dns.push_back(value); break;
@@ -462,6 +469,16 @@ inline bool check_value(parsed &o, const flag &f, const char *value)
 		return fail(o, "bad --security-opt %s: expected seccomp=unconfined|PROFILE.json, no-new-privileges[=true|false], "
 			       "apparmor=PROFILE, label=..., systempaths=unconfined", value);
 	}
+	case id::restart:
+		if (!strcmp(value, "no") || !strcmp(value, "always") || !strcmp(value, "unless-stopped") || !strcmp(value, "on-failure") ||
+		    (!strncmp(value, "on-failure:", 11) && value[11] && strspn(value + 11, "0123456789") == strlen(value + 11)))
+			return true;
+		return fail(o, "bad --restart %.64s: expected no, on-failure[:N], always or unless-stopped", value);
+	case id::name: // docker's rule: [a-zA-Z0-9][a-zA-Z0-9_.-]*
+		if (!*value || !strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789", value[0]) || strlen(value) > 127 ||
+		    strspn(value, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") != strlen(value))
+			return fail(o, "bad --name %.64s: a letter or digit, then letters, digits, '_', '.' or '-'", value);
+		return true;
 	case id::dns:
 		return (*value && strspn(value, "0123456789abcdefABCDEF.:") == strlen(value) && strpbrk(value, ".:")) ||
 		       fail(o, "bad --dns %.64s: expected an IP address", value);
@@ -597,7 +614,11 @@ inline bool parse(int argc, char *const *argv, parsed &o)
 
 inline void usage(int fd)
 {
-	dprintf(fd, "%s", "Usage: launcher [FLAGS] ARCHIVE[:REF] [COMMAND [ARG...]]\n"
+	dprintf(fd, "%s", "Usage: launcher [run] [FLAGS] ARCHIVE[:REF] [COMMAND [ARG...]]\n"
+	      "       launcher ps [-a] [-q] | logs [-f] [--tail N] [-t] [--since T] CONTAINER\n"
+	      "       launcher exec [-i] [-t] [-d] [-u UID[:GID]] [-e K=V] [-w DIR] CONTAINER COMMAND...\n"
+	      "       launcher stop [-t N] CONTAINER... | kill [-s SIG] CONTAINER... | rm [-f] CONTAINER...\n"
+	      "       launcher inspect CONTAINER... | images [-q] | system prune [-f]\n"
 	      "       launcher --net-rm NAME | --cache-ls | --cache-prune\n"
 	      "       launcher network ls | create [--subnet CIDR] NAME | rm NAME... | inspect NAME...\n"
 	      "       launcher volume ls | rm NAME... | prune [-a]\n"

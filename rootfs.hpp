@@ -113,8 +113,9 @@ inline bool layer_repeated_above(const image_archive &img, size_t i)
 
 // Stacks the layers with overlayfs, which takes the top layer first: the cache's
 // directories, or else each layer unpacked into its own directory of the tmpfs. The upper
-// and work dirs on the tmpfs make every write vanish with the container. Without overlayfs
-// (or with --storage copy) the layers are merged by copy instead.
+// and work dirs are the container's on disk (img.upper_path, beside the cache) when the
+// host made them, else on the tmpfs, where every write vanishes with the container.
+// Without overlayfs (or with --storage copy) the layers are merged by copy instead.
 inline void build(const image_archive &img, bool userns, bool overlay)
 {
 	// Nothing we mount may propagate back to the host's mount table.
@@ -125,6 +126,10 @@ inline void build(const image_archive &img, bool userns, bool overlay)
 	sys::unique_fd cache(img.cache < 0 ? -1 : open(img.cache_path, O_PATH | O_DIRECTORY | O_CLOEXEC));
 	if (img.cache >= 0 && !cache)
 		die_errno("open the layer cache %s", img.cache_path);
+	// The writable layer on disk, when the host made one (its upper and work directories).
+	sys::unique_fd writable(*img.upper_path ? open(img.upper_path, O_PATH | O_DIRECTORY | O_CLOEXEC) : -1);
+	if (*img.upper_path && !writable)
+		die_errno("open the writable layer %s", img.upper_path);
 	if (mount("tmpfs", scratch, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0700") < 0)
 		die_errno("mount tmpfs on %s", scratch);
 	if (chdir(scratch) < 0)
@@ -175,8 +180,14 @@ inline void build(const image_archive &img, bool userns, bool overlay)
 			die("image %s: too many layers (%zu)", img.path, n);
 		used += size_t(w);
 	}
-	mkdir_in("upper", 0755);
-	mkdir_in("work", 0700);
+	for (const char *dir : {"upper", "work"}) {
+		char target[64];
+		snprintf(target, sizeof target, "/proc/self/fd/%d/%s", writable.get(), dir);
+		if (!writable)
+			mkdir_in(dir, strcmp(dir, "upper") == 0 ? 0755 : 0700);
+		else if (symlink(target, dir) < 0)
+			die_errno("link %s to the writable layer", dir);
+	}
 	mkdir_in("root", 0755);
 	char opts[4200];
 	snprintf(opts, sizeof opts, "lowerdir=%s,upperdir=upper,workdir=work%s", lowerdirs, userns ? ",userxattr" : "");

@@ -6,6 +6,7 @@
 // so a reused pid is never taken for the container.
 #pragma once
 #include <dirent.h>
+#include <cstdarg>
 #include <sys/stat.h>
 
 #include "image.hpp"
@@ -25,6 +26,17 @@ struct record {
 	char cgroups[PATH_MAX] = "";      // the cgroup path under each hierarchy
 	std::string_view annotations;     // an object's text, or empty
 	bool systemd = false;
+	// A container of `launcher run` (name set; empty for a bundle's): what ps, logs, stop,
+	// rm and inspect show and use. Its supervisor is the launcher that waits for it.
+	char name[128] = "", image[PATH_MAX] = "", command[1024] = "", finished[40] = "";
+	char log_path[PATH_MAX] = "", data_dir[PATH_MAX] = "", network[32] = "", address[20] = "", restart[32] = "";
+	int exit_code = -1;               // -1: not exited (yet)
+	pid_t supervisor = 0;
+	uint64_t supervisor_start = 0;
+	int stop_signal = 15;             // --stop-signal, else the image's StopSignal, else SIGTERM
+	int stop_timeout = 10;            // --stop-timeout: seconds from it to SIGKILL
+	unsigned restart_count = 0;
+	bool auto_remove = false, tty = false, interactive = false;
 };
 
 // runc's rule for ids: letters, digits, and _ + - . ; not "." or "..".
@@ -52,6 +64,9 @@ inline size_t put_json_string(char *out, size_t cap, size_t used, std::string_vi
 		if (c == '"' || c == '\\') {
 			put('\\');
 			put(char(c));
+		} else if (c == '\n' || c == '\t' || c == '\r') {
+			put('\\');
+			put(c == '\n' ? 'n' : c == '\t' ? 't' : 'r');
 		} else if (c < 0x20) {
 			char esc[8];
 			snprintf(esc, sizeof esc, "\\u%04x", c);
@@ -68,6 +83,34 @@ inline size_t put_json_string(char *out, size_t cap, size_t used, std::string_vi
 		out[cap - 1] = 0;
 	return used;
 }
+
+// A growing text (libstdc++'s <string> does not build against musl's headers).
+struct text {
+	std::vector<char> b;
+	text &add(std::string_view s)
+	{
+		b.insert(b.end(), s.begin(), s.end());
+		return *this;
+	}
+	[[gnu::format(printf, 2, 3)]] text &addf(const char *fmt, ...)
+	{
+		char buf[512];
+		va_list ap;
+		va_start(ap, fmt);
+		int n = vsnprintf(buf, sizeof buf, fmt, ap);
+		va_end(ap);
+		return add({buf, n < 0 ? 0 : std::min(size_t(n), sizeof buf - 1)});
+	}
+	text &json(std::string_view s)
+	{
+		size_t need = s.size() * 6 + 3, at = b.size();
+		b.resize(at + need);
+		size_t n = put_json_string(b.data() + at, need, 0, s);
+		b.resize(at + std::min(n, need - 1));
+		return *this;
+	}
+	std::string_view view() const { return {b.data(), b.size()}; }
+};
 
 // The OCI state (runtime-spec's "state"), with the record's own fields when `full`.
 inline size_t format(const record &r, const char *status, bool full, char *out, size_t cap)
@@ -86,6 +129,19 @@ inline size_t format(const record &r, const char *status, bool full, char *out, 
 		n += size_t(snprintf(out + n, n < cap ? cap - n : 0, ",\"startTime\":%llu,\"systemd\":%s,\"cgroups\":",
 				     (unsigned long long)r.start_time, r.systemd ? "true" : "false"));
 		n = put_json_string(out, cap, n, r.cgroups);
+	}
+	if (full && *r.name) {
+		for (auto [key, value] : {std::pair{"name", r.name}, {"image", r.image}, {"command", r.command}, {"finishedAt", r.finished},
+					  {"logPath", r.log_path}, {"dataDir", r.data_dir}, {"network", r.network},
+					  {"address", r.address}, {"restart", r.restart}}) {
+			n += size_t(snprintf(out + n, n < cap ? cap - n : 0, ",\"%s\":", key));
+			n = put_json_string(out, cap, n, value);
+		}
+		n += size_t(snprintf(out + n, n < cap ? cap - n : 0,
+				     ",\"exitCode\":%d,\"supervisorPid\":%d,\"supervisorStart\":%llu,\"stopSignal\":%d,\"stopTimeout\":%d,"
+				     "\"restartCount\":%u,\"autoRemove\":%s,\"tty\":%s,\"interactive\":%s",
+				     r.exit_code, r.supervisor, (unsigned long long)r.supervisor_start, r.stop_signal, r.stop_timeout, r.restart_count,
+				     r.auto_remove ? "true" : "false", r.tty ? "true" : "false", r.interactive ? "true" : "false"));
 	}
 	n += size_t(snprintf(out + n, n < cap ? cap - n : 0, "}"));
 	return n;
@@ -122,6 +178,26 @@ inline bool parse(std::string_view text, std::vector<json::token> &tokens, recor
 		return false;
 	r.pid = pid_t(pid);
 	r.systemd = v["systemd"].raw() == "true";
+	if (v["name"].is(json::kind::string)) {
+		uint64_t sup = 0, code = 0, sig = 0, count = 0, timeout = 0;
+		bool exited = v["exitCode"].raw() != "-1";
+		if (!copy("name", r.name, sizeof r.name) || !copy("image", r.image, sizeof r.image) ||
+		    !copy("command", r.command, sizeof r.command) || !copy("finishedAt", r.finished, sizeof r.finished) ||
+		    !copy("logPath", r.log_path, sizeof r.log_path) || !copy("dataDir", r.data_dir, sizeof r.data_dir) ||
+		    !copy("network", r.network, sizeof r.network) || !copy("address", r.address, sizeof r.address) ||
+		    !copy("restart", r.restart, sizeof r.restart) || !number("supervisorPid", sup) ||
+		    !number("supervisorStart", r.supervisor_start) || !number("stopSignal", sig) || !number("stopTimeout", timeout) || !number("restartCount", count) ||
+		    (exited && !number("exitCode", code)))
+			return false;
+		r.exit_code = exited ? int(code) : -1;
+		r.supervisor = pid_t(sup);
+		r.stop_signal = int(sig);
+		r.stop_timeout = int(timeout);
+		r.restart_count = unsigned(count);
+		r.auto_remove = v["autoRemove"].raw() == "true";
+		r.tty = v["tty"].raw() == "true";
+		r.interactive = v["interactive"].raw() == "true";
+	}
 	if (json::value a = v["annotations"]; a.is(json::kind::object))
 		r.annotations = a.raw();
 	return true;
@@ -155,6 +231,46 @@ inline bool alive(const record &r)
 {
 	bool dead;
 	return r.pid > 0 && process_start(r.pid, dead) == r.start_time && !dead;
+}
+
+// Whether the launcher that supervises a `launcher run` container still lives.
+inline bool supervised(const record &r)
+{
+	bool dead;
+	return r.supervisor > 0 && process_start(r.supervisor, dead) == r.supervisor_start && !dead;
+}
+
+// RFC 3339 with nanoseconds, UTC: 2026-12-01T17:05:03.123456789Z.
+inline void rfc3339(char (&out)[40], const timespec *at = nullptr)
+{
+	timespec now;
+	if (at)
+		now = *at;
+	else
+		syscall(SYS_clock_gettime, CLOCK_REALTIME, &now);
+	// Days since 1970 to a civil date (Howard Hinnant's algorithm), then the time of day.
+	long days = now.tv_sec / 86400, secs = now.tv_sec % 86400;
+	long z = days + 719468, era = z / 146097, doe = z - era * 146097;
+	long yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365, doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	long mp = (5 * doy + 2) / 153, day = doy - (153 * mp + 2) / 5 + 1, month = mp < 10 ? mp + 3 : mp - 9;
+	long year = yoe + era * 400 + (month <= 2);
+	snprintf(out, sizeof out, "%04ld-%02ld-%02ldT%02ld:%02ld:%02ld.%09ldZ", year, month, day, secs / 3600, secs / 60 % 60,
+		 secs % 60, now.tv_nsec);
+}
+
+// The state root both modes share: runc's --root, else $LAUNCHER_STATE, else
+// $XDG_RUNTIME_DIR/launcher for a user other than root, else /run/launcher.
+inline void state_root_path(const char *given, char (&out)[PATH_MAX])
+{
+	const char *runtime_dir = getenv("XDG_RUNTIME_DIR"), *env = getenv("LAUNCHER_STATE");
+	if (given)
+		snprintf(out, sizeof out, "%s", given);
+	else if (env && *env)
+		snprintf(out, sizeof out, "%s", env);
+	else if (getuid() != 0 && runtime_dir && *runtime_dir)
+		snprintf(out, sizeof out, "%s/launcher", runtime_dir);
+	else
+		snprintf(out, sizeof out, "/run/launcher");
 }
 
 // The text of a small file under dir; false when it cannot be read.

@@ -43,6 +43,7 @@ trap cleanup EXIT
 mount -t tmpfs -o size=4g bench "$work"
 export LAUNCHER_RUN=$work/run
 export LAUNCHER_ROOT=$work/cache # the layer cache, on the same tmpfs
+export LAUNCHER_STATE=$work/state # the records of the runs (an ended one stays until rm, as docker's)
 L=$root/launcher
 say() { printf '%s\n' "$*" >&2; }
 

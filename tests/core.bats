@@ -121,8 +121,8 @@ teardown() { common_teardown; }
 	assert_output "$(printf '/new/dir\noverridden from-host absent')"
 	run "$LAUNCHER" --entrypoint /bin/echo "$BUSYBOX" one two
 	assert_output "one two"
-	# Without a command the image's Cmd (sh) runs: it reads its script from stdin.
-	run sh -c "echo 'echo from stdin' | '$LAUNCHER' '$BUSYBOX'"
+	# Without a command the image's Cmd (sh) runs: it reads its script from stdin (-i).
+	run sh -c "echo 'echo from stdin' | '$LAUNCHER' -i '$BUSYBOX'"
 	assert_output "from stdin"
 }
 
@@ -248,7 +248,7 @@ teardown() { common_teardown; }
 	# which forwards it. The container runs in a session of its own, without a terminal.
 	# script runs its command with $SHELL -c: exec, or a dash there takes the ^C itself.
 	cat >"$BATS_TEST_TMPDIR/fg" <<-EOS
-	exec "$LAUNCHER" "$BUSYBOX" sh -c 'read a b c d pgrp s tty tpgid rest < /proc/self/stat; echo tty=\$tty tpgid=\$tpgid; [ -t 0 ] && echo "stdin: a terminal"'
+	exec "$LAUNCHER" -i "$BUSYBOX" sh -c 'read a b c d pgrp s tty tpgid rest < /proc/self/stat; echo tty=\$tty tpgid=\$tpgid; [ -t 0 ] && echo "stdin: a terminal"'
 	EOS
 	run script -qec "exec sh $BATS_TEST_TMPDIR/fg" /dev/null
 	assert_success

@@ -529,8 +529,9 @@ symlink_image() {
 	rm -f /var/tmp/launcher-tiocsti
 	# An interactive shell on a pseudo-terminal runs the container; what the container
 	# pushes into the terminal would be read and run by that shell once the container ends.
+	# -i: the terminal is the container's stdin.
 	for seccomp in "" "--seccomp unconfined"; do
-		run bash -c "(printf '%s\n' \"'$LAUNCHER' $seccomp '$BENCH' /benchtool tiocsti 'touch /var/tmp/launcher-tiocsti
+		run bash -c "(printf '%s\n' \"'$LAUNCHER' -i $seccomp '$BENCH' /benchtool tiocsti 'touch /var/tmp/launcher-tiocsti
 '\"; sleep 2; printf 'exit\n'; sleep 0.5) | script -qc 'bash --norc --noprofile -i' /dev/null"
 		assert_output --partial "tiocsti: Operation not permitted"
 		[ ! -e /var/tmp/launcher-tiocsti ]

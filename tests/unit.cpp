@@ -38,6 +38,7 @@
 #include "../ports.hpp"
 #include "../oci.hpp"
 #include "../state.hpp"
+#include "../logs.hpp"
 #include "../bundle.hpp"
 #include "../network.hpp"
 #include "../options.hpp"
@@ -1020,6 +1021,26 @@ BOOST_AUTO_TEST_CASE(docker_run_spelling)
 	// Words after the image belong to the command, flags included.
 	BOOST_REQUIRE(o.command.size() == 3u);
 	BOOST_TEST(std::string(o.command[2]) == "--verbose");
+}
+
+BOOST_AUTO_TEST_CASE(lifecycle_flags_and_their_spellings)
+{
+	auto o = parse({"-itd", "--name", "web", "--rm", "--restart", "on-failure:3", "img.tar"});
+	BOOST_TEST((o.interactive && o.tty && o.detach && o.rm));
+	BOOST_TEST(std::string(o.name) == "web");
+	BOOST_TEST(std::string(o.restart) == "on-failure:3");
+	o = parse({"-ti", "img.tar"});
+	BOOST_TEST((o.interactive && o.tty && !o.detach));
+	o = parse({"--tty=true", "--interactive=false", "-d=false", "img.tar"});
+	BOOST_TEST((o.tty && !o.interactive && !o.detach));
+	o = parse({"-ih", "box", "img.tar"}); // booleans first, then one flag that takes a value
+	BOOST_TEST((o.interactive && std::string(o.hostname) == "box"));
+	o = parse({"-itx", "img.tar"}, false);
+	BOOST_TEST(std::string(o.error).find("unknown shorthand flag: 'x'") == 0);
+	o = parse({"--name", "/web", "img.tar"}, false);
+	BOOST_TEST(std::string(o.error).find("bad --name /web") == 0);
+	o = parse({"--restart", "sometimes", "img.tar"}, false);
+	BOOST_TEST(std::string(o.error).find("bad --restart sometimes") == 0);
 }
 
 BOOST_AUTO_TEST_CASE(errors_name_the_flag)
@@ -3321,6 +3342,63 @@ BOOST_AUTO_TEST_CASE(the_record_reads_back_what_it_wrote)
 	BOOST_TEST(!state::parse("{\"id\":\"x\"}", tokens, back));
 }
 
+BOOST_AUTO_TEST_CASE(a_run_record_keeps_its_docker_fields)
+{
+	state::record r;
+	snprintf(r.id, sizeof r.id, "%s", std::string(64, 'a').c_str());
+	snprintf(r.name, sizeof r.name, "web");
+	snprintf(r.image, sizeof r.image, "images/busybox.tar");
+	snprintf(r.command, sizeof r.command, "sh -c \"echo\"\n");
+	snprintf(r.restart, sizeof r.restart, "on-failure:2");
+	r.supervisor = 77;
+	r.supervisor_start = 99;
+	r.stop_signal = SIGUSR1;
+	r.auto_remove = r.tty = true;
+	char text[16384];
+	size_t n = state::format(r, "running", true, text, sizeof text);
+	std::vector<json::token> tokens;
+	state::record back;
+	BOOST_REQUIRE(state::parse({text, n}, tokens, back));
+	BOOST_TEST(std::string(back.name) == "web");
+	BOOST_TEST(std::string(back.command) == r.command);
+	BOOST_TEST(std::string(back.restart) == "on-failure:2");
+	BOOST_TEST(back.exit_code == -1);
+	BOOST_TEST(back.supervisor == 77);
+	BOOST_TEST(back.supervisor_start == 99u);
+	BOOST_TEST(back.stop_signal == SIGUSR1);
+	BOOST_TEST((back.auto_remove && back.tty && !back.interactive));
+	r.exit_code = 137;
+	n = state::format(r, "stopped", true, text, sizeof text);
+	BOOST_REQUIRE(state::parse({text, n}, tokens, back));
+	BOOST_TEST(back.exit_code == 137);
+	// the OCI state shows none of it
+	n = state::format(r, "running", false, text, sizeof text);
+	BOOST_TEST(std::string(text, n).find("\"name\"") == std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(log_entries_are_docker_json_file_lines)
+{
+	char line[256];
+	size_t n = logs::format_entry("a \"quoted\"\tline\n", true, "2026-12-01T00:00:00.000000001Z", line, sizeof line);
+	BOOST_TEST(std::string(line, n) == "{\"log\":\"a \\\"quoted\\\"\\tline\\n\",\"stream\":\"stderr\",\"time\":\"2026-12-01T00:00:00.000000001Z\"}\n");
+	static logs::entry e;
+	BOOST_REQUIRE(logs::parse_entry({line, n - 1}, e));
+	BOOST_TEST(std::string(e.text) == "a \"quoted\"\tline\n");
+	BOOST_TEST(e.is_stderr);
+	BOOST_TEST(std::string(e.time) == "2026-12-01T00:00:00.000000001Z");
+	BOOST_TEST(!logs::parse_entry("{\"log\":1}", e));
+	timespec now = {1000000, 0};
+	char since[40];
+	BOOST_REQUIRE(logs::since_time("10m", now, since));
+	timespec at = {1000000 - 600, 0};
+	char expect[40];
+	state::rfc3339(expect, &at);
+	BOOST_TEST(std::string(since) == expect);
+	BOOST_REQUIRE(logs::since_time("2026-12-01T10:00:00Z", now, since));
+	BOOST_TEST(std::string(since) == "2026-12-01T10:00:00Z");
+	BOOST_TEST(!logs::since_time("yesterday", now, since));
+}
+
 BOOST_AUTO_TEST_CASE(ids_follow_runcs_rule)
 {
 	BOOST_TEST(state::valid_id("a1_b+c-d.e"));
@@ -3336,6 +3414,8 @@ BOOST_AUTO_TEST_CASE(signals_by_number_and_name)
 	BOOST_TEST(oci::signal_number("SIGKILL") == SIGKILL);
 	BOOST_TEST(oci::signal_number("term") == SIGTERM);
 	BOOST_TEST(oci::signal_number("SIGWINCH") == SIGWINCH);
+	BOOST_TEST(oci::signal_number("SIGUSR1") == SIGUSR1); // a name with a digit
+	BOOST_TEST(oci::signal_number("usr2") == SIGUSR2);
 	BOOST_TEST(oci::signal_number("RTMIN+2") == SIGRTMIN + 2);
 	for (const char *bad : {"0", "65", "NOPE", "", "SIG", "9x"})
 		BOOST_TEST(oci::signal_number(bad) == 0, bad);

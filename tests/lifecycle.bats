@@ -1,0 +1,335 @@
+#!/usr/bin/env bats
+# Containers that outlive a command: run -d, --name, ps, exec, logs, stop, rm, inspect, and
+# a real terminal (-t), with docker's error texts and exit codes. Each test has a state
+# root of its own (helpers.bash: $LAUNCHER_STATE); teardown removes what a test left.
+
+load helpers
+
+setup() { common_setup; }
+
+teardown() {
+	ids=$("$LAUNCHER" ps -aq --no-trunc 2>/dev/null || true)
+	[ -z "$ids" ] || "$LAUNCHER" rm -f $ids >/dev/null
+	tmux -L "lc$$" kill-server 2>/dev/null || true
+	common_teardown
+}
+
+# record ID FIELD: a field of the container's state.json
+record() { sed -n "s/.*\"$2\":\"\{0,1\}\([^,\"]*\)\"\{0,1\}[,}].*/\1/p" "$LAUNCHER_STATE/$1/state.json"; }
+
+@test "run -d prints the id, ps lists it by name, logs keeps stdout and stderr apart, rm leaves nothing" {
+	run -0 "$LAUNCHER" run -d --name lc-web "$BUSYBOX" sh -c 'echo to-out; echo to-err >&2; exec sleep 100'
+	assert_output --regexp '^[0-9a-f]{64}$'
+	id=$output
+	wait_for_log() { for _ in $(seq 100); do "$LAUNCHER" logs lc-web 2>&1 | grep -q to-err && return; sleep 0.1; done; return 1; }
+	wait_for_log
+	run -0 "$LAUNCHER" ps
+	assert_line --index 0 --regexp '^CONTAINER ID +NAME +IMAGE +COMMAND +CREATED +STATUS +NETWORK$'
+	assert_line --index 1 --regexp "^${id:0:12} +lc-web +.*busybox.tar +\"sh -c echo to-out; …\" .* Up "
+	run -0 "$LAUNCHER" ps -q
+	assert_output "${id:0:12}"
+	run -0 --separate-stderr "$LAUNCHER" logs lc-web
+	assert_output "to-out"
+	[ "$stderr" = "to-err" ]
+	# by a unique prefix of the id too, and its log is docker's json-file
+	run -0 "$LAUNCHER" logs "${id:0:5}"
+	grep -q '^{"log":"to-out\\n","stream":"stdout","time":"20[0-9-]*T[0-9:.]*Z"}$' "$LAUNCHER_ROOT/containers/$id/$id-json.log"
+	# no terminal of the caller's is held by the supervisor (its own session)
+	sup=$(record "$id" supervisorPid)
+	[ "$(ps -o sid= -p "$sup")" -eq "$sup" ]
+	run -1 "$LAUNCHER" rm lc-web
+	assert_output 'launcher: cannot remove container "/lc-web": container is running: stop the container before removing or force remove'
+	run -0 "$LAUNCHER" rm -f lc-web
+	assert_output lc-web
+	run -0 "$LAUNCHER" ps -aq
+	assert_output ""
+	[ -z "$(ls -A "$LAUNCHER_STATE")" ]
+	[ -z "$(ls -A "$LAUNCHER_ROOT/containers")" ]
+}
+
+@test "names are unique: a second run of the name fails as docker's does; unknown names are exit 1" {
+	"$LAUNCHER" run -d --name lc-dup "$BUSYBOX" sleep 100 >/dev/null
+	id=$(readlink "$LAUNCHER_STATE/.name.lc-dup")
+	run -125 "$LAUNCHER" run -d --name lc-dup "$BUSYBOX" true
+	assert_output "launcher: Conflict. The container name \"/lc-dup\" is already in use by container \"$id\". You have to remove (or rename) that container to be able to reuse that name."
+	[ "$(ls "$LAUNCHER_STATE" | wc -l)" = 1 ] # the refused run left no record
+	for verb in logs stop rm inspect "exec lc-nothere true"; do
+		run -1 "$LAUNCHER" $verb lc-nothere
+		assert_output --partial "launcher: No such container: lc-nothere"
+	done
+	run -125 "$LAUNCHER" run --name 'bad/name' "$BUSYBOX" true
+	assert_output --partial "bad --name bad/name"
+}
+
+@test "a foreground run stays as Exited (N) until rm; --rm removes it at exit" {
+	run -3 "$LAUNCHER" run --name lc-fg "$BUSYBOX" sh -c 'exit 3'
+	run -0 "$LAUNCHER" ps -a
+	assert_line --index 1 --regexp ' lc-fg .* Exited \(3\) '
+	run -0 "$LAUNCHER" ps
+	refute_output --partial lc-fg
+	run -0 "$LAUNCHER" run --rm --name lc-gone "$BUSYBOX" true
+	run -0 "$LAUNCHER" ps -a
+	refute_output --partial lc-gone
+	# the bare form is run too
+	run -4 "$LAUNCHER" --name lc-bare "$BUSYBOX" sh -c 'exit 4'
+	run -0 "$LAUNCHER" ps -a
+	assert_output --partial lc-bare
+	run -0 "$LAUNCHER" rm $("$LAUNCHER" ps -aq)
+	[ -z "$(ls -A "$LAUNCHER_STATE")" ]
+}
+
+@test "stop: SIGTERM, or the image's StopSignal, then SIGKILL after -t seconds; the exit code is kept" {
+	"$LAUNCHER" run -d --name lc-term "$BUSYBOX" sleep 100 >/dev/null
+	run -0 "$LAUNCHER" stop lc-term
+	assert_output lc-term
+	run -0 "$LAUNCHER" ps -a
+	assert_output --regexp 'lc-term .* Exited \(143\) '
+	# a process that ignores SIGTERM is killed once -t has passed
+	"$LAUNCHER" run -d --name lc-stubborn "$BUSYBOX" sh -c 'trap "" TERM; echo ready; while :; do sleep 0.1; done' >/dev/null
+	for _ in $(seq 100); do "$LAUNCHER" logs lc-stubborn | grep -q ready && break; sleep 0.1; done
+	run -0 "$LAUNCHER" stop -t 1 lc-stubborn
+	run -0 "$LAUNCHER" inspect lc-stubborn
+	[ "$(python3 -c 'import json,sys; s=json.load(sys.stdin)[0]["State"]; print(s["Status"], s["ExitCode"], s["Running"])' <<<"$output")" = "exited 137 False" ]
+	# StopSignal from the image's config
+	config_image stopsig '"WorkingDir":"/data","StopSignal":"SIGUSR1"'
+	"$LAUNCHER" run -d --name lc-usr1 "$BATS_TEST_TMPDIR/stopsig.tar" sh -c 'trap "echo got USR1; exit 0" USR1; echo ready; while :; do sleep 0.1; done' >/dev/null
+	for _ in $(seq 100); do "$LAUNCHER" logs lc-usr1 | grep -q ready && break; sleep 0.1; done
+	run -0 "$LAUNCHER" stop lc-usr1
+	run -0 "$LAUNCHER" logs lc-usr1
+	assert_output --partial "got USR1"
+	run -0 "$LAUNCHER" ps -a
+	assert_output --regexp 'lc-usr1 .* Exited \(0\) '
+}
+
+@test "exec enters the container: its namespaces, capabilities, no_new_privs and seccomp filter; its exit code" {
+	"$LAUNCHER" run -d --name lc-ex "$BUSYBOX" sleep 100 >/dev/null
+	id=$(readlink "$LAUNCHER_STATE/.name.lc-ex")
+	pid=$(record "$id" pid)
+	entrypoint=$(tr -d " " </proc/"$pid"/task/"$pid"/children)
+	run -0 "$LAUNCHER" exec lc-ex sh -c 'grep -E "^(CapEff|NoNewPrivs|Seccomp):" /proc/self/status; for n in cgroup ipc mnt net pid user uts; do echo "$n $(readlink /proc/self/ns/$n)"; done'
+	assert_line "CapEff:	$(grep CapEff /proc/$entrypoint/status | cut -f2)"
+	assert_line "NoNewPrivs:	1"
+	assert_line "Seccomp:	2"
+	for n in ipc mnt net pid uts; do
+		assert_line "$n $(readlink /proc/"$pid"/ns/$n)"
+		[ "$(readlink /proc/"$pid"/ns/$n)" != "$(readlink /proc/self/ns/$n)" ]
+	done
+	# the container's cgroup, the container's pid namespace (it sees its PID 1, not ours)
+	run -0 "$LAUNCHER" exec lc-ex sh -c 'cat /proc/1/comm; cat /proc/self/cgroup'
+	assert_line --index 0 launcher
+	run -7 "$LAUNCHER" exec lc-ex sh -c 'exit 7'
+	run -127 "$LAUNCHER" exec lc-ex nothere
+	run -0 "$LAUNCHER" exec -u 1000:1000 -e GREETING=hi -w /tmp lc-ex sh -c 'id -u; id -g; echo $GREETING; pwd; grep CapEff /proc/self/status'
+	assert_output "$(printf '1000\n1000\nhi\n/tmp\nCapEff:\t0000000000000000')"
+	# stdin only with -i
+	run -0 "$LAUNCHER" exec lc-ex cat <<<"not read"
+	assert_output ""
+	run -0 "$LAUNCHER" exec -i lc-ex cat <<<"read"
+	assert_output "read"
+	"$LAUNCHER" stop -t 0 lc-ex >/dev/null
+	run -1 "$LAUNCHER" exec lc-ex true
+	assert_output "launcher: Container $id is not running"
+}
+
+@test "logs: --tail, -t timestamps, --since, -f until the container ends" {
+	"$LAUNCHER" run -d --name lc-log "$BUSYBOX" sh -c 'for i in 1 2 3; do echo line $i; done; sleep 1; echo late' >/dev/null
+	run -0 "$LAUNCHER" logs -f lc-log
+	assert_output "$(printf 'line 1\nline 2\nline 3\nlate')"
+	run -0 "$LAUNCHER" logs --tail 2 lc-log
+	assert_output "$(printf 'line 3\nlate')"
+	run -0 "$LAUNCHER" logs -t --tail 1 lc-log
+	assert_output --regexp '^20[0-9]{2}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{9}Z late$'
+	run -0 "$LAUNCHER" logs --since 2099-01-01T00:00:00Z lc-log
+	assert_output ""
+	run -0 "$LAUNCHER" logs --since 1h lc-log
+	assert_line --index 0 "line 1"
+	run -1 "$LAUNCHER" logs --since yesterday lc-log
+	assert_output --partial "bad --since yesterday"
+}
+
+@test "stdin is attached only with -i: a read loop that runs the launcher keeps its input" {
+	run -0 bash -c "printf 'a\nb\n' | while read -r l; do '$LAUNCHER' '$BUSYBOX' cat; echo \"got \$l\"; done"
+	assert_output "$(printf 'got a\ngot b')"
+	run -0 bash -c "echo piped | '$LAUNCHER' -i '$BUSYBOX' cat"
+	assert_output piped
+}
+
+@test "SIGKILL of a detached supervisor: ps says so; rm or the next run of the name reclaims it" {
+	"$LAUNCHER" run -d --name lc-killed "$BUSYBOX" sleep 100 >/dev/null
+	id=$(readlink "$LAUNCHER_STATE/.name.lc-killed")
+	kill -9 "$(record "$id" supervisorPid)"
+	for _ in $(seq 100); do "$LAUNCHER" ps -a | grep -q 'lc-killed .* Dead' && break; sleep 0.1; done
+	run -0 "$LAUNCHER" ps -a
+	assert_output --regexp "lc-killed .* Dead \(its launcher was killed\)"
+	# the next run of the name takes it back
+	run -0 "$LAUNCHER" run -d --name lc-killed "$BUSYBOX" sleep 100
+	[ ! -e "$LAUNCHER_STATE/$id" ]
+	id=$output
+	kill -9 "$(record "$id" supervisorPid)"
+	for _ in $(seq 100); do "$LAUNCHER" ps -a | grep -q 'lc-killed .* Dead' && break; sleep 0.1; done
+	run -0 "$LAUNCHER" rm lc-killed
+	[ -z "$(ls -A "$LAUNCHER_STATE")" ]
+}
+
+@test "launcher run is docker's with an archive after docker's flags, runc's with an id" {
+	run -0 "$LAUNCHER" run --rm -e X=1 "$BUSYBOX" sh -c 'echo docker $X'
+	assert_output "docker 1"
+	run -0 "$LAUNCHER" run --rm "$BUSYBOX:busybox:latest" echo with-ref
+	assert_output with-ref
+	# runc's: an id, the bundle from --bundle or the working directory
+	run -1 "$LAUNCHER" --root "$BATS_TEST_TMPDIR/runc" run --bundle "$BATS_TEST_TMPDIR/none" lc-runc-id
+	assert_output --partial "bundle $BATS_TEST_TMPDIR/none"
+	run -1 "$LAUNCHER" run lc-runc-id
+	assert_output --partial "config.json"
+}
+
+@test "inspect: docker's JSON with the state, pid, exit code and process" {
+	"$LAUNCHER" run -d --name lc-insp "$BUSYBOX" sleep 100 >/dev/null
+	id=$(readlink "$LAUNCHER_STATE/.name.lc-insp")
+	run -0 "$LAUNCHER" inspect lc-insp
+	run -0 python3 -c 'import json,sys; c=json.load(sys.stdin)[0]; print(c["Id"], c["Name"], c["State"]["Status"], c["State"]["Pid"] > 0, c["Config"]["Process"]["noNewPrivileges"])' <<<"$output"
+	assert_output "$id /lc-insp running True True"
+}
+
+# inspect_field NAME EXPR: a field of inspect's JSON, by a python expression on c
+inspect_field() { "$LAUNCHER" inspect "$1" | python3 -c "import json,sys; c=json.load(sys.stdin)[0]; print($2)"; }
+
+@test "--restart: on-failure:N starts the container again N times, always until stop; not with --rm" {
+	"$LAUNCHER" run -d --name lc-rs --restart on-failure:2 "$BUSYBOX" sh -c 'echo run; exit 3' >/dev/null
+	for _ in $(seq 100); do [ "$(inspect_field lc-rs 'c["State"]["Status"]')" = exited ] && break; sleep 0.1; done
+	[ "$(inspect_field lc-rs 'c["RestartCount"], c["State"]["ExitCode"]')" = "2 3" ]
+	run -0 "$LAUNCHER" logs lc-rs
+	assert_output "$(printf 'run\nrun\nrun')"
+	"$LAUNCHER" run -d --name lc-always --restart always "$BUSYBOX" sh -c 'echo run; sleep 0.2' >/dev/null
+	for _ in $(seq 100); do [ "$(inspect_field lc-always 'c["RestartCount"]')" -ge 2 ] && break; sleep 0.1; done
+	run -0 "$LAUNCHER" stop lc-always
+	[ "$(inspect_field lc-always 'c["State"]["Status"]')" = exited ]
+	sup=$(record "$(readlink "$LAUNCHER_STATE/.name.lc-always")" supervisorPid)
+	! ps -o stat= -p "$sup" | grep -qv Z # its launcher ended (a zombie until its reaper reaps it)
+	run -125 "$LAUNCHER" run --rm --restart always "$BUSYBOX" true
+	assert_output "launcher: conflicting options: --restart and --rm"
+	run -125 "$LAUNCHER" run --restart sometimes "$BUSYBOX" true
+	assert_output --partial "bad --restart sometimes"
+}
+
+# The pty tests drive a real terminal: tmux with an interactive bash, 100x30.
+tmux_start() {
+	tmux -L "lc$$" new-session -d -x 100 -y 30 "env LAUNCHER_STATE='$LAUNCHER_STATE' LAUNCHER_ROOT='$LAUNCHER_ROOT' PS1='host\$ ' bash --norc --noprofile -i"
+	tmux_prompt
+}
+# waits until the host shell's prompt is the screen's last line
+tmux_prompt() {
+	for _ in $(seq "${1:-100}"); do tmux_screen | grep -v '^$' | tail -1 | grep -q 'host\$ *$' && return 0; sleep 0.1; done
+	echo "timed out waiting for the shell's prompt; the screen:" >&2
+	tmux_screen >&2
+	return 1
+}
+tmux_keys() { tmux -L "lc$$" send-keys "$@"; }
+tmux_screen() { tmux -L "lc$$" capture-pane -p; }
+tmux_wait() {
+	for _ in $(seq 100); do tmux_screen | grep -q -- "$1" && return 0; sleep 0.1; done
+	echo "timed out waiting for '$1'; the screen:" >&2
+	tmux_screen >&2
+	return 1
+}
+
+@test "-it: a pty of the container's devpts, job control, window size, ^C; the terminal restored after exit" {
+	tmux_start
+	tmux_keys "stty -g >$BATS_TEST_TMPDIR/before; '$LAUNCHER' run -it --rm '$BUSYBOX' sh" Enter
+	tmux_wait '/data # *$'
+	tmux_keys 'tty; echo term=$TERM; stty size' Enter
+	tmux_wait '^30 100$'
+	tmux -L "lc$$" resize-window -x 80 -y 20
+	tmux_keys 'stty size; sleep 100' Enter
+	tmux_wait '^20 80$'
+	tmux_keys C-c
+	tmux_keys 'echo after-interrupt; exit 7' Enter
+	tmux_wait '^after-interrupt'
+	tmux_keys "echo rc=\$?; stty -g | cmp - $BATS_TEST_TMPDIR/before && echo restored" Enter
+	tmux_wait '^restored'
+	run tmux_screen
+	assert_line /dev/pts/0
+	assert_line term=xterm
+	assert_line rc=7
+}
+
+@test "-it: the terminal is restored after SIGKILL of the container and after the launcher is killed" {
+	tmux_start
+	tmux_keys "stty -g >$BATS_TEST_TMPDIR/before" Enter
+	for how in container launcher; do
+		tmux_keys "'$LAUNCHER' run -it --name lc-tty-$how '$BUSYBOX' sh" Enter
+		tmux_wait '/data # *$'
+		id=$(readlink "$LAUNCHER_STATE/.name.lc-tty-$how")
+		if [ $how = container ]; then
+			kill -9 "$(record "$id" pid)"
+		else
+			kill -TERM "$(record "$id" supervisorPid)"
+		fi
+		tmux_prompt 150 # an interactive sh ignores SIGTERM: SIGKILL follows 10 s later
+		tmux_keys "echo rc-$how=\$?; stty -g | cmp - $BATS_TEST_TMPDIR/before && echo restored-$how" Enter
+		tmux_wait "^restored-$how"
+	done
+	run tmux_screen
+	assert_line rc-container=137
+}
+
+@test "without -t: a background launcher leaves the interactive shell alive, ^Z gives the terminal back" {
+	tmux_start
+	tmux_keys "'$LAUNCHER' --rm '$BUSYBOX' sh -c 'sleep 0.5; echo bg-done' &" Enter
+	tmux_wait '^bg-done'
+	tmux_keys 'echo shell-alive' Enter
+	tmux_wait '^shell-alive'
+	tmux_keys "'$LAUNCHER' --rm '$BUSYBOX' sleep 100" Enter
+	sleep 1
+	tmux_keys C-z
+	tmux_wait 'Stopped'
+	tmux_keys 'echo got-terminal' Enter
+	tmux_wait '^got-terminal'
+	tmux_keys fg Enter
+	sleep 0.5
+	tmux_keys C-c
+	tmux_keys 'echo rc=$?' Enter
+	tmux_wait '^rc=130'
+}
+
+@test "the writable layer is on disk beside the cache, removed with the container; --no-cache keeps it in the container's tmpfs" {
+	"$LAUNCHER" run -d --name lc-disk "$BUSYBOX" sh -c 'head -c 4194304 /dev/zero >/written; echo done; exec sleep 100' >/dev/null
+	id=$(readlink "$LAUNCHER_STATE/.name.lc-disk")
+	for _ in $(seq 100); do "$LAUNCHER" logs lc-disk | grep -q done && break; sleep 0.1; done
+	[ "$(stat -c %s "$LAUNCHER_ROOT/containers/$id/upper/written")" = 4194304 ]
+	[ "$(stat -f -c %T "$LAUNCHER_ROOT/containers/$id/upper")" != tmpfs ] || [ "$(stat -f -c %T "$LAUNCHER_ROOT")" = tmpfs ]
+	"$LAUNCHER" rm -f lc-disk >/dev/null
+	[ ! -e "$LAUNCHER_ROOT/containers/$id" ]
+	# a foreground --rm run's goes at its exit; --no-cache writes to the tmpfs
+	run -0 "$LAUNCHER" run --rm "$BUSYBOX" sh -c 'echo x >/y; cat /y'
+	assert_output x
+	[ -z "$(ls -A "$LAUNCHER_ROOT/containers")" ]
+	"$LAUNCHER" run -d --no-cache --name lc-tmpfs "$BUSYBOX" sh -c 'echo x >/y; exec sleep 100' >/dev/null
+	id=$(readlink "$LAUNCHER_STATE/.name.lc-tmpfs")
+	[ -e "$LAUNCHER_ROOT/containers/$id/$id-json.log" ]
+	[ ! -e "$LAUNCHER_ROOT/containers/$id/upper" ]
+}
+
+@test "images lists the archives whose layers are cached; system prune removes ended containers and unused layers" {
+	"$LAUNCHER" --rm "$HELLO" >/dev/null
+	"$LAUNCHER" run -d --name lc-keep "$BUSYBOX" sleep 100 >/dev/null
+	run -0 "$LAUNCHER" run --name lc-ended "$BUSYBOX" true
+	run -0 "$LAUNCHER" images
+	assert_line --index 0 --regexp '^REPOSITORY +TAG +IMAGE ID +SIZE +ARCHIVE$'
+	assert_line --regexp "^busybox +latest +$(image_id "$BUSYBOX" | cut -c1-12) +[0-9.]+MB +$BUSYBOX\$"
+	assert_line --regexp "^hello +latest +$(image_id "$HELLO" | cut -c1-12) +[0-9.]+k?B +$HELLO\$"
+	ended=$(readlink "$LAUNCHER_STATE/.name.lc-ended")
+	run -0 "$LAUNCHER" system prune -f
+	assert_line "$ended"
+	assert_line "1 removed, 2 in use" # hello's layer; busybox's two are held by lc-keep
+	run -0 "$LAUNCHER" ps -a
+	refute_output --partial lc-ended
+	assert_output --partial lc-keep
+	run -0 "$LAUNCHER" images
+	refute_output --partial hello
+	# without -f it asks, and a no keeps everything
+	run -0 bash -c "echo n | '$LAUNCHER' system prune"
+	assert_output --partial "Are you sure you want to continue? [y/N]"
+	run -0 "$LAUNCHER" images
+	assert_output --partial busybox
+}
