@@ -1149,6 +1149,8 @@ inline bool is_docker_run(int argc, char **argv)
 						     : options::find_short(a[1]);
 		if (!f)
 			return false; // not docker's: runc's --bundle, --keep, --pid-file ...
+		if (f->what == options::id::help)
+			return true;
 		bool inline_value = a[1] == '-' ? strchr(a, '=') != nullptr : a[2] != 0;
 		if (f->metavar && !inline_value)
 			i++;
