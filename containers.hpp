@@ -1061,6 +1061,8 @@ inline int exec(int argc, char **argv)
 	} else if (m != "unconfined") {
 		die("container %s: its seccomp mode cannot be read", c.rec.id);
 	}
+	if (tty && !image::get_env(p.env, "TERM"))
+		envs.push_back("TERM=xterm");
 	x.process = &p;
 	x.cmd.v = oci::verb::exec;
 	x.cmd.words = words;

@@ -251,6 +251,19 @@ tmux_wait() {
 	assert_line /dev/pts/0
 	assert_line term=xterm
 	assert_line rc=7
+	# exec -it: a pty of its own in the container's devpts
+	"$LAUNCHER" run -d --name lc-exec-tty "$BUSYBOX" sleep 100 >/dev/null
+	tmux_keys "clear; '$LAUNCHER' exec -it lc-exec-tty sh" Enter
+	tmux_wait '/data # *$'
+	tmux_keys 'tty; echo exec-term=$TERM; stty size; exit 5' Enter
+	tmux_prompt
+	tmux_keys "echo exec-rc=\$?; stty -g | cmp - $BATS_TEST_TMPDIR/before && echo exec-restored" Enter
+	tmux_wait '^exec-restored'
+	run tmux_screen
+	assert_line --regexp '^/dev/pts/[0-9]+$'
+	assert_line exec-term=xterm
+	assert_line '20 80'
+	assert_line exec-rc=5
 }
 
 @test "-it: the terminal is restored after SIGKILL of the container and after the launcher is killed" {
