@@ -25,7 +25,7 @@ common_setup() {
 	# Each test starts from an empty layer cache of its own.
 	export LAUNCHER_ROOT=$BATS_TEST_TMPDIR/cache
 	# and a state root of its own: the records of its containers (ps, logs, rm)
-	export LAUNCHER_STATE=$BATS_TEST_TMPDIR/state
+	export LAUNCHER_STATE=$BATS_TEST_TMPDIR/records
 	host_state >"$BATS_TEST_TMPDIR/host.before"
 }
 
