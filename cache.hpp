@@ -67,8 +67,31 @@ inline int open_layers(const char *root, char (&path)[PATH_MAX])
 	return fd;
 }
 
+// Whether no one but the caller (and root) could change what the directory fd holds: it
+// and every directory above it owned by the caller or root and writable by no one else
+// (group or world, unless sticky), as ssh's StrictModes asks of ~/.ssh. Else another user
+// who made $XDG_DATA_HOME/launcher first (a shared or world-writable home) could swap the
+// caller's cached layers, which are trusted by name.
+inline bool only_ours(int fd)
+{
+	sys::unique_fd dir(dup(fd));
+	for (struct stat st, up;;) {
+		if (!dir || fstat(dir.get(), &st) < 0)
+			return false;
+		if ((st.st_uid != 0 && st.st_uid != getuid()) || ((st.st_mode & (S_IWGRP | S_IWOTH)) && !(st.st_mode & S_ISVTX)))
+			return false;
+		sys::unique_fd parent(openat(dir.get(), "..", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+		if (!parent || fstat(parent.get(), &up) < 0)
+			return false;
+		if (up.st_dev == st.st_dev && up.st_ino == st.st_ino)
+			return true; // the root
+		dir = std::move(parent);
+	}
+}
+
 // A user's own cache (rootless): ROOT/layers and the directories on its way made (0700)
-// where missing, and opened; -1 with errno where that cannot be (no home, say).
+// where missing, and opened; -1 with errno where that cannot be (no home, say), EPERM where
+// another user could change it (only_ours).
 inline int try_open_layers(const char *root, char (&path)[PATH_MAX])
 {
 	if (snprintf(path, sizeof path, "%s/layers", root) >= int(sizeof path))
@@ -78,6 +101,14 @@ inline int try_open_layers(const char *root, char (&path)[PATH_MAX])
 			continue;
 		char c = *s;
 		*s = 0;
+		if (!c) { // ROOT is there: ours alone, before anything is made in it
+			char *slash = strrchr(path, '/');
+			*slash = 0;
+			sys::unique_fd root_dir(open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+			*slash = '/';
+			if (!root_dir || !only_ours(root_dir.get()))
+				return root_dir ? (errno = EPERM, -1) : -1;
+		}
 		int made = mkdir(path, 0700);
 		*s = c;
 		if (made < 0 && errno != EEXIST)
@@ -85,7 +116,12 @@ inline int try_open_layers(const char *root, char (&path)[PATH_MAX])
 		if (!c)
 			break;
 	}
-	return open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd >= 0 && !only_ours(fd)) {
+		close(fd);
+		return errno = EPERM, -1;
+	}
+	return fd;
 }
 
 // Where a user other than root keeps their cache: $XDG_DATA_HOME/launcher, else

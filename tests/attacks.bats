@@ -138,3 +138,21 @@ host_binary() { stat -L -c 'dev %d ino %i' "$LAUNCHER"; }
 	rm -f "$sentinel"
 	assert_equal "$mode" 600
 }
+
+@test "attacks: a rootless cache directory another user made (a shared home) is not used: nothing is unpacked into it, the start unpacks afresh" {
+	nb=$(mktemp -d /var/tmp/launcher-nobody.XXXXXX)
+	chmod 755 "$nb"
+	cp "$LAUNCHER" "$BUSYBOX" "$nb/"
+	chmod 644 "$nb/busybox.tar"
+	mkdir -m 1777 "$nb/shared"
+	mkdir -m 777 "$nb/shared/launcher" # planted by uid 4242, for nobody's $XDG_DATA_HOME/launcher
+	chown 4242:4242 "$nb/shared/launcher"
+	run env -u LAUNCHER_ROOT XDG_DATA_HOME="$nb/shared" setpriv --reuid 65534 --regid 65534 --clear-groups \
+		"$nb/launcher" --verbose "$nb/busybox.tar" cat /opt/dir/new.txt
+	planted=$(ls -A "$nb/shared/launcher")
+	rm -rf "$nb"
+	assert_success
+	assert_line 'new content from layer 2'
+	assert_line --regexp "no cache of the user's own at .*/shared/launcher \(Operation not permitted\): the layers are unpacked afresh$"
+	assert_equal "$planted" ""
+}
