@@ -498,7 +498,8 @@ static int open_netns(const char *name)
 	if (spec.cgroup.any())
 		limits::enter(container_cgroups, pid_t(pid), born_in_cgroup);
 	if (bridge) {
-		std::vector<const char *> names = {spec.hostname, o.name};
+		// The names its peers resolve (a host name that is no valid one, as -h may give, is left out).
+		std::vector<const char *> names = {network::valid_host_name(spec.hostname) ? spec.hostname : nullptr, o.name};
 		names.insert(names.end(), o.network_alias.begin(), o.network_alias.end());
 		network::attach(net_attachment, o.net, o.subnet, o.ip, pid_t(pid), names);
 		msg.net = net_attachment.inside;
