@@ -106,11 +106,11 @@ with_resolv() { in_ns unshare -m --propagation private sh -c 'mount --bind "$0" 
 start_web() {
 	WEB_OUT=$BATS_TEST_TMPDIR/web-$RANDOM
 	nsenter --net=/run/netns/"$NS" "$LAUNCHER" --net red "$@" "$BUSYBOX" sh -c \
-		'mkdir /www && echo "page of web" >/www/index.html && httpd -p 80 -h /www && echo ready && exec sleep 30' \
+		'mkdir /www && echo "page of web" >/www/index.html && httpd -p 80 -h /www && echo serving && exec sleep 30' \
 		</dev/null >"$WEB_OUT" 2>&1 &
 	WEB=$!
 	KEEP_PIDS="${KEEP_PIDS:-} $WEB"
-	wait_for "$WEB_OUT" ready
+	wait_for "$WEB_OUT" serving
 }
 
 # The published ports' tables (launcher-red-ADDR), not the network's own.
@@ -230,10 +230,11 @@ port_tables() { in_ns nft list tables | grep -E '^table ip launcher-[a-z]+-[0-9.
 	run in_ns "$LAUNCHER" --net red "$BUSYBOX" sh -c 'grep -c web /etc/hosts; wget -T2 -qO- http://web/'
 	assert_failure
 	assert_line 0
-	start_web --name web
+	# (A name stays taken by its container's record until rm, as docker's: another name.)
+	start_web --name web2
 	kill -KILL "$WEB"
 	wait "$WEB" || true
-	run in_ns "$LAUNCHER" --net red "$BUSYBOX" sh -c 'grep -c web /etc/hosts; wget -T2 -qO- http://web/'
+	run in_ns "$LAUNCHER" --net red "$BUSYBOX" sh -c 'grep -c web2 /etc/hosts; wget -T2 -qO- http://web2/'
 	assert_failure
 	assert_line 0
 	# --network-alias needs a bridge network.
@@ -306,7 +307,7 @@ assert c["IPv4Address"] == "10.88.0.2/24" and c["Names"][1:] == ["web", "www"], 
 	assert_output --partial "launcher: usage: launcher network ls"
 	run in_ns "$LAUNCHER" --net red --name 'bad name' "$BUSYBOX" true
 	assert_failure 125
-	assert_output "launcher: bad --name bad name: a name has 1 to 63 letters, digits, '-', '_' or '.'"
+	assert_output --partial "launcher: bad --name bad name: "
 	run in_ns "$LAUNCHER" --net red --network-alias $'a\nb' "$BUSYBOX" true
 	assert_failure 125
 	assert_output --partial "launcher: bad --network-alias a"
