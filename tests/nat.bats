@@ -315,3 +315,22 @@ assert c["IPv4Address"] == "10.88.0.2/24" and c["Names"][1:] == ["web", "www"], 
 	assert_failure 125
 	assert_output "launcher: bad network name no/such: a network name has 1 to 15 letters, digits, '-', '_' or '.'"
 }
+
+@test "run -d --name web --net red -p 8080:80: reached from the host and by name; stop takes its rules and name" {
+	run in_ns "$LAUNCHER" run -d --name web --net red -p 8080:80 "$BUSYBOX" httpd -f -p 80 -h /etc </dev/null
+	assert_success
+	for _ in $(seq 50); do in_ns busybox wget -T1 -qO- http://127.0.0.1:8080/hostname >/dev/null 2>&1 && break; sleep 0.1; done
+	host=$(in_ns busybox wget -qO- http://127.0.0.1:8080/hostname)
+	run in_ns "$LAUNCHER" run --rm --net red "$BUSYBOX" wget -qO- http://web/hostname
+	assert_success
+	assert_output "$host"
+	run port_tables
+	assert_output "table ip launcher-red-10.88.0.2"
+	run in_ns "$LAUNCHER" stop web
+	assert_success
+	run port_tables
+	assert_output ""
+	run in_ns "$LAUNCHER" run --rm --net red "$BUSYBOX" grep -c web /etc/hosts
+	assert_output 0
+	in_ns "$LAUNCHER" rm web
+}
