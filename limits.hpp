@@ -35,6 +35,7 @@
 #include <sys/syscall.h>
 #include <sys/vfs.h>
 #include <unistd.h>
+#include <vector>
 
 #include "security.hpp"
 #include "sys.hpp"
