@@ -21,6 +21,7 @@
 #include "state.hpp"
 #include "sys.hpp"
 #include "unpack.hpp"
+#include "users.hpp"
 
 namespace containers {
 
@@ -1002,6 +1003,59 @@ inline int exec_wait(pid_t pid, const sigset_t &blocked)
 	return status;
 }
 
+// -u USER[:GROUP] as the container sees it: names from its own /etc/passwd and /etc/group,
+// read by a child that has entered the container's mount namespace (its root then is the
+// container's: no path of the image leads out), numbers as they are (a number's group: 0).
+inline bool user_of(pid_t pid, const char *spec, unsigned (&ids)[2])
+{
+	const char *end;
+	ids[0] = unsigned(sys::leading_number(spec, &end));
+	ids[1] = *end == ':' ? unsigned(sys::leading_number(end + 1, &end)) : 0;
+	if (!*end && end != spec && spec[0] != ':') // numbers alone: nothing to look up
+		return true;
+	int answer[2];
+	if (pipe2(answer, O_CLOEXEC) < 0)
+		die_errno("pipe");
+	pid_t child = pid_t(sys::clone_fork(SIGCHLD));
+	if (child < 0)
+		die_errno("fork");
+	if (child == 0) {
+		char path[40];
+		snprintf(path, sizeof path, "/proc/%d/ns/mnt", pid);
+		sys::unique_fd ns(open(path, O_RDONLY | O_CLOEXEC));
+		if (!ns || setns(ns.get(), CLONE_NEWNS) < 0)
+			_exit(1);
+		std::string_view want(spec), group;
+		if (size_t colon = want.find(':'); colon != want.npos)
+			group = want.substr(colon + 1), want = want.substr(0, colon);
+		unsigned found[2] = {0, 0};
+		bool ok = users::each_etc_line("/etc/passwd", [&](std::string_view *f) {
+			if (!(users::all_digits(want) ? f[2] == want : f[0] == want) || !users::all_digits(f[2]) || !users::all_digits(f[3]))
+				return false;
+			found[0] = users::number_of(f[2]), found[1] = users::number_of(f[3]);
+			return true;
+		});
+		if (!ok && users::all_digits(want))
+			ok = true, found[0] = users::number_of(want), found[1] = 0;
+		if (ok && !group.empty())
+			ok = users::all_digits(group) ? (found[1] = users::number_of(group), true)
+						     : users::each_etc_line("/etc/group", [&](std::string_view *f) {
+							       if (f[0] != group || !users::all_digits(f[2]))
+								       return false;
+							       found[1] = users::number_of(f[2]);
+							       return true;
+						       });
+		_exit(ok && write(answer[1], found, sizeof found) == sizeof found ? 0 : 1);
+	}
+	close(answer[1]);
+	ssize_t n;
+	while ((n = read(answer[0], ids, sizeof ids)) < 0 && errno == EINTR) {
+	}
+	close(answer[0]);
+	waitpid(child, nullptr, 0);
+	return n == sizeof ids;
+}
+
 inline int exec(int argc, char **argv)
 {
 	sys::failure_status = verb_failure;
@@ -1035,13 +1089,12 @@ inline int exec(int argc, char **argv)
 	image::detail::strings st(store, {text.data(), text.size()});
 	if (image::problem e = bundle::parse_process({&doc, 0}, st, p))
 		die("container %s: process.json: %s", c.rec.id, e.what);
-	if (user) { // docker's -u: a uid of the container's, as a number; leaving root drops every capability held
-		const char *end;
-		p.uid = uid_t(sys::leading_number(user, &end));
-		if (*end == ':')
-			p.gid = gid_t(sys::leading_number(end + 1, &end));
-		if (*end || end == user)
-			die("exec --user %s: expected UID[:GID] (numbers)", user);
+	if (user) { // docker's -u; leaving root drops every capability held
+		unsigned ids[2];
+		if (!user_of(c.rec.pid, user, ids))
+			die("unable to find user %s: no matching entries in the container's /etc/passwd", user);
+		p.uid = uid_t(ids[0]), p.gid = gid_t(ids[1]);
+		p.groups.clear();
 		if (p.uid != 0)
 			p.caps[bundle::effective] = p.caps[bundle::permitted] = 0;
 	}

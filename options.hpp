@@ -616,7 +616,7 @@ inline void usage(int fd)
 {
 	dprintf(fd, "%s", "Usage: launcher [run] [FLAGS] ARCHIVE[:REF] [COMMAND [ARG...]]\n"
 	      "       launcher ps [-a] [-q] | logs [-f] [--tail N] [-t] [--since T] CONTAINER\n"
-	      "       launcher exec [-i] [-t] [-d] [-u UID[:GID]] [-e K=V] [-w DIR] CONTAINER COMMAND...\n"
+	      "       launcher exec [-i] [-t] [-d] [-u USER[:GROUP]] [-e K=V] [-w DIR] CONTAINER COMMAND...\n"
 	      "       launcher stop [-t N] CONTAINER... | kill [-s SIG] CONTAINER... | rm [-f] CONTAINER...\n"
 	      "       launcher inspect CONTAINER... | images [-q] | system prune [-f]\n"
 	      "       launcher --net-rm NAME | --cache-ls | --cache-prune\n"

@@ -121,6 +121,13 @@ record() { sed -n "s/.*\"$2\":\"\{0,1\}\([^,\"]*\)\"\{0,1\}[,}].*/\1/p" "$LAUNCH
 	run -127 "$LAUNCHER" exec lc-ex nothere
 	run -0 "$LAUNCHER" exec -u 1000:1000 -e GREETING=hi -w /tmp lc-ex sh -c 'id -u; id -g; echo $GREETING; pwd; grep CapEff /proc/self/status'
 	assert_output "$(printf '1000\n1000\nhi\n/tmp\nCapEff:\t0000000000000000')"
+	# names as the container's /etc/passwd and /etc/group have them
+	run -0 "$LAUNCHER" exec -u nobody lc-ex id
+	assert_output "uid=65534(nobody) gid=65534(nogroup)"
+	run -0 "$LAUNCHER" exec -u nobody:root lc-ex id -g
+	assert_output 0
+	run -1 "$LAUNCHER" exec -u lc-nosuch lc-ex id
+	assert_output "launcher: unable to find user lc-nosuch: no matching entries in the container's /etc/passwd"
 	# stdin only with -i
 	run -0 "$LAUNCHER" exec lc-ex cat <<<"not read"
 	assert_output ""
