@@ -644,6 +644,11 @@ int main(int argc, char **argv)
 		die_errno("close inherited descriptors");
 	for (const verb &v : verbs)
 		if (argc > 1 && strcmp(argv[1], v.name) == 0) {
+			// exec's process starts as a fork of ours: an image's "#!/proc/self/exe" (its
+			// /bin/sh, say) would run the host binary in the container, for a process there
+			// to hold and rewrite once no launcher runs it (CVE-2019-5736), as runc's exec does.
+			if (strcmp(v.name, "exec") == 0)
+				confine::reexec_from_sealed_copy(argv);
 			int status = v.main(argc - 1, argv + 1);
 			if (machine_init)
 				machine::power_off();

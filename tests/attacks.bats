@@ -156,3 +156,24 @@ host_binary() { stat -L -c 'dev %d ino %i' "$LAUNCHER"; }
 	assert_line --regexp "no cache of the user's own at .*/shared/launcher \(Operation not permitted\): the layers are unpacked afresh$"
 	assert_equal "$planted" ""
 }
+
+@test "attacks: exec of a command the container made \"#!/proc/self/exe\" never gives it the host binary to rewrite (CVE-2019-5736)" {
+	# A copy of the binary, which the attack may rewrite; the container holds CAP_SYS_PTRACE,
+	# so that its own launcher runs from a sealed copy and nothing else runs this file.
+	bin=$(mktemp -d /var/tmp/launcher-binary.XXXXXX)
+	cp "$LAUNCHER" "$bin/launcher"
+	before=$(sha256sum <"$bin/launcher")
+	"$bin/launcher" run -d --name "atk-$$" --cap-add SYS_PTRACE -v "$ATK:/atk:ro" "$BUSYBOX" sh -c \
+		'mkfifo /fifo; printf "#!/proc/self/exe /fifo\n" >/bin/true.new; chmod 755 /bin/true.new; mv /bin/true.new /bin/x
+		 /atk/attack overwrite-exe launcher 6 & sleep 2; echo >/fifo; wait' </dev/null >/dev/null
+	sleep 0.5
+	run "$bin/launcher" exec "atk-$$" x
+	sleep 6
+	run -0 "$bin/launcher" logs "atk-$$"
+	after=$(sha256sum <"$bin/launcher")
+	"$bin/launcher" rm -f "atk-$$"
+	rm -rf "$bin"
+	assert_line ready
+	refute_line --partial wrote
+	assert_equal "$after" "$before"
+}
