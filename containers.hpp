@@ -433,6 +433,14 @@ inline void save_process(run_record &r, const container_spec &spec, const char *
 	}
 	t.addf("},\"noNewPrivileges\":%s}", spec.privileged ? "false" : "true");
 	state::write_file(r.dir.get(), "process.json", t.view(), "the container's process");
+	state::text m; // inspect's Mounts, docker's shape
+	m.add("[");
+	for (const volume &v : spec.volumes) {
+		m.add(m.b.size() > 1 ? "," : "").addf("{\"Type\":\"%s\",\"Source\":", v.tmpfs ? "tmpfs" : "bind").json(v.source ? v.source : "");
+		m.add(",\"Destination\":").json(v.target).addf(",\"RW\":%s}", v.read_only ? "false" : "true");
+	}
+	m.add("]");
+	state::write_file(r.dir.get(), "mounts.json", m.view(), "the container's mounts");
 	const char *mode = !spec.seccomp ? "unconfined" : profile ? "profile" : "default";
 	state::write_file(r.dir.get(), "seccomp", mode, "the container's seccomp mode");
 	if (profile) {
@@ -970,7 +978,9 @@ inline int inspect(int argc, char **argv)
 		out.add("},\"NetworkSettings\":{\"Networks\":{");
 		if (*r.network)
 			out.json(r.network).add(":{\"IPAddress\":").json(r.address).add("}");
-		out.add("}}}");
+		std::vector<char> mounts;
+		state::read_file(c.dir.get(), "mounts.json", mounts);
+		out.add("}},\"Mounts\":").add(mounts.empty() ? std::string_view("[]") : std::string_view(mounts.data(), mounts.size())).add("}");
 	}
 	out.add("]\n");
 	(void)!write(1, out.b.data(), out.b.size());
