@@ -193,4 +193,27 @@ inline int relay(pid_t child, const sigset_t &blocked, streams &s)
 	return status;
 }
 
+// A process whose terminal's master comes over `console` (the other end of a socketpair it
+// was given as its console socket): the pty relayed to the host's stdout, the host's stdin
+// to it when `input`, the host terminal raw meanwhile and its size followed; the process's
+// status. Without a master (the process has no terminal, or died first) it is waited for as
+// init::supervise waits.
+inline int relay_terminal(pid_t pid, const sigset_t &blocked, int console, bool input)
+{
+	sys::unique_fd master(receive_master(console));
+	if (!master)
+		return init::supervise(pid, blocked, true);
+	streams io;
+	io.out = io.err = io.to = master.get();
+	io.size_from = isatty(0) ? 0 : -1;
+	if (input) {
+		io.in = 0;
+		if (isatty(0))
+			make_raw(0);
+	}
+	int status = relay(pid, blocked, io);
+	restore();
+	return status;
+}
+
 } // namespace attach

@@ -997,20 +997,9 @@ inline struct {
 
 inline int exec_wait(pid_t pid, const sigset_t &blocked)
 {
-	attach::streams io;
-	sys::unique_fd master(exec_io.tty ? attach::receive_master(exec_io.console) : -1);
-	if (!master)
+	if (!exec_io.tty)
 		return init::supervise(pid, blocked, true);
-	io.out = io.err = io.to = master.get();
-	io.size_from = isatty(0) ? 0 : -1;
-	if (exec_io.interactive) {
-		io.in = 0;
-		if (isatty(0))
-			attach::make_raw(0);
-	}
-	int status = attach::relay(pid, blocked, io);
-	attach::restore();
-	return status;
+	return attach::relay_terminal(pid, blocked, exec_io.console, exec_io.interactive);
 }
 
 // -u USER[:GROUP] as the container sees it: names from its own /etc/passwd and /etc/group,

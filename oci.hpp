@@ -25,6 +25,7 @@
 #include <sys/wait.h>
 #include <termios.h>
 
+#include "attach.hpp"
 #include "bundle.hpp"
 #include "confine.hpp"
 #include "init.hpp"
@@ -941,8 +942,9 @@ inline pid_t create(context &x, const char *id, std::vector<char> &config_text, 
 		if (!seccomp::compile(cfg.seccomp, cfg.proc.caps[bundle::effective], filter, why, sizeof why, seccomp::kernel_version()))
 			die("linux.seccomp: %s", why);
 	}
-	if (cfg.proc.terminal && !x.cmd.console_socket)
-		die("process.terminal is true: --console-socket is needed");
+	if (cfg.proc.terminal && !x.cmd.console_socket && x.console < 0)
+		die(x.cmd.v == verb::run ? "cannot allocate tty if runc will detach without setting console socket"
+					 : "process.terminal is true: --console-socket is needed");
 	snprintf(rec.id, sizeof rec.id, "%s", id);
 	snprintf(rec.bundle, sizeof rec.bundle, "%s", bundle_abs);
 	if (cfg.root[0] == '/')
@@ -967,7 +969,9 @@ inline pid_t create(context &x, const char *id, std::vector<char> &config_text, 
 	sys::unique_fd fifo(openat(dir.get(), "exec.fifo", O_RDONLY | O_NONBLOCK | O_CLOEXEC));
 	if (!fifo)
 		die_errno("open %s/%s/exec.fifo", x.root_path, id);
-	sys::unique_fd console(x.cmd.console_socket && cfg.proc.terminal ? connect_console(x.cmd.console_socket) : -1);
+	sys::unique_fd console(!cfg.proc.terminal ? -1 : x.cmd.console_socket ? connect_console(x.cmd.console_socket) : dup(x.console));
+	if (cfg.proc.terminal && !console)
+		die_errno("the console socket");
 
 	// runc's rule: the default devices and every node of linux.devices are allowed after
 	// the bundle's own rules (engines send "deny all" first and rely on it).
@@ -1243,7 +1247,7 @@ inline int exec_in(context &x, container_ref &c)
 	if (p.args.empty())
 		die("exec: no command given");
 	if (p.terminal && !cmd.console_socket && x.console < 0)
-		die("exec --tty: --console-socket is needed");
+		die("cannot allocate tty if runc will detach without setting console socket");
 	seccomp::program filter;
 	bool has_filter = !cfg.seccomp.empty();
 	char why[160];
@@ -1263,6 +1267,8 @@ inline int exec_in(context &x, container_ref &c)
 	if (!pidfd || !state::alive(c.rec)) // the pid is the container's: checked after pidfd_open
 		die("container not running");
 	sys::unique_fd console(p.terminal ? x.console >= 0 ? x.console : connect_console(cmd.console_socket) : -1);
+	if (!p.terminal && x.console >= 0) // a relay's socket, unused: its reader sees the end
+		close(x.console);
 	std::vector<int> procs;
 	auto open_procs = [&](const char *controller) {
 		char dir[PATH_MAX], path[PATH_MAX + 16];
@@ -1388,6 +1394,9 @@ inline int list(context &x)
 }
 
 // run: create, start, wait for the process, delete (unless --keep); its exit status.
+// exec's end of the socketpair its process sends a terminal's master over.
+inline int exec_console = -1;
+
 inline int run(context &x, const char *id)
 {
 	std::vector<char> config_text;
@@ -1397,13 +1406,23 @@ inline int run(context &x, const char *id)
 	seccomp::program filter;
 	sigset_t blocked;
 	init::block_signals(blocked);
+	// In the foreground without --console-socket, a terminal is the launcher's to relay, as
+	// runc's: the process sends its master over a socketpair of ours.
+	int pair[2] = {-1, -1};
+	if (!x.cmd.console_socket && !x.cmd.detach && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) < 0)
+		die_errno("socketpair");
+	x.console = pair[1];
 	pid_t pid = create(x, id, config_text, cfg, rec, cg, filter);
+	if (pair[1] >= 0)
+		close(pair[1]);
+	sys::unique_fd console(pair[0]);
 	container_ref c;
 	load_or_die(x, id, c);
 	start(c);
 	if (x.cmd.detach)
 		return 0;
-	int status = init::supervise(pid, blocked, true);
+	int status = cfg.proc.terminal && console ? attach::relay_terminal(pid, blocked, console.get(), true)
+						  : init::supervise(pid, blocked, true);
 	if (!x.cmd.keep) {
 		x.cmd.force = true;
 		destroy(x, id);
@@ -1457,7 +1476,17 @@ inline int run(context &x, const char *id)
 	case verb::start: start(c); exit(0);
 	case verb::state: exit(print_state(c));
 	case verb::kill: exit(kill_container(c, x.cmd));
-	case verb::exec: exit(exec_in(x, c));
+	case verb::exec: {
+		// In the foreground without --console-socket, a terminal is ours to relay (run's).
+		int pair[2] = {-1, -1};
+		if (!x.cmd.console_socket && !x.cmd.detach && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) < 0)
+			die_errno("socketpair");
+		x.console = pair[1];
+		exec_console = pair[0];
+		if (exec_console >= 0)
+			x.wait = [](pid_t pid, const sigset_t &blocked) { return attach::relay_terminal(pid, blocked, exec_console, true); };
+		exit(exec_in(x, c));
+	}
 	case verb::ps: exit(ps(c, x.cmd));
 	case verb::pause:
 	case verb::resume:

@@ -484,8 +484,8 @@ assert "CAP_SYS_ADMIN" in f["linux"]["capabilities"]' "$output"
 	oci_create "$ID"
 	rt start "$ID"
 	wait_for "$BATS_TEST_TMPDIR/$ID.out" ready
-	run -1 rt exec --tty "$ID" tty
-	assert_output --partial 'exec --tty: --console-socket is needed'
+	run -1 rt exec --tty --detach "$ID" tty
+	assert_output --partial 'cannot allocate tty if runc will detach without setting console socket'
 	sock=$BATS_TEST_TMPDIR/console.sock
 	console_receiver "$sock" "$BATS_TEST_TMPDIR/console" &
 	receiver=$!
@@ -621,6 +621,32 @@ p["noNewPrivileges"] = True; p["oomScoreAdj"] = 123'
 	[ ! -s "$BATS_TEST_TMPDIR/$ID.out" ]
 	wait_status "$ID" stopped
 	rt delete "$ID"
+}
+
+@test "process.terminal without --console-socket: run and exec in the foreground relay the pty themselves, as runc's; detached they are refused in runc's words" {
+	make_bundle "$B" 'tty; read line; echo "got $line"; exit 3'
+	oci_edit "$B" 'c["process"]["terminal"] = True'
+	run -1 rt run -d --bundle "$B" "$ID" </dev/null
+	assert_output --partial 'cannot allocate tty if runc will detach without setting console socket'
+	run -1 rt state "$ID"
+	# On a terminal (script's pty): raw mode, the input passed through, the status back.
+	run bash -c "(sleep 2; printf 'hello\r'; sleep 2) | script -qec 'exec $LAUNCHER --root $STATE run --bundle $B $ID' /dev/null"
+	assert_failure 3
+	assert_output --partial /dev/pts/0
+	assert_output --partial 'got hello'
+	run -1 rt state "$ID" # run without --keep deletes it
+	# exec --tty of a running container: a pty of its own, with and without a host terminal.
+	make_bundle "$B" 'exec sleep 100'
+	oci_create "$ID"
+	rt start "$ID"
+	run -4 rt exec --tty "$ID" sh -c 'tty; exit 4' </dev/null
+	assert_output --regexp '^/dev/pts/[0-9]+'
+	run bash -c "(sleep 2; printf 'typed\r'; sleep 2) | script -qec 'exec $LAUNCHER --root $STATE exec --tty $ID sh -c \"read l; echo got \\\$l; exit 5\"' /dev/null"
+	assert_failure 5
+	assert_output --partial 'got typed'
+	run -1 rt exec --tty --detach "$ID" true </dev/null
+	assert_output --partial 'cannot allocate tty if runc will detach without setting console socket'
+	rt delete -f "$ID"
 }
 
 @test "root.readonly, hostname, domainname" {
