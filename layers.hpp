@@ -300,17 +300,28 @@ inline void check_digest(std::span<const unsigned char> b, std::string_view want
 		die("%s: %s has digest sha256:%s, expected sha256:%.*s", what, of, got, int(want.size()), want.data());
 }
 
-// Digests are taken by a forked helper on the other core while this process inflates or
-// unpacks; it exits 0 when the bytes have the digest, and dies with the launcher.
-inline pid_t start_hasher(std::span<const unsigned char> b, std::string_view want, const char *what)
+// A helper forked to work on the other core (0 in it, as fork's): it dies with the
+// launcher, and leaves what the launcher made to the launcher, even when it fails.
+inline pid_t fork_helper(const char *to, const char *what)
 {
 	pid_t parent = getpid();
 	pid_t pid = pid_t(sys::clone_fork(SIGCHLD));
 	if (pid < 0)
-		die_errno("fork to hash %s", what);
+		die_errno("fork to %s %s", to, what);
 	if (pid == 0) {
+		sys::at_die = nullptr;
 		if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
 			_exit(1);
+	}
+	return pid;
+}
+
+// Digests are taken by a forked helper on the other core while this process inflates or
+// unpacks; it exits 0 when the bytes have the digest.
+inline pid_t start_hasher(std::span<const unsigned char> b, std::string_view want, const char *what)
+{
+	pid_t pid = fork_helper("hash", what);
+	if (pid == 0) {
 		char got[65];
 		sha256::digest(b, got);
 		_exit(want == got ? 0 : 1);
@@ -428,13 +439,8 @@ template <class Decoder>
 // The child that hashes the decoded bytes as they come; it exits 0 when they have the digest.
 inline pid_t start_arriving_hasher(const unsigned char *base, decoding *d, std::string_view want, const char *what)
 {
-	pid_t parent = getpid();
-	pid_t pid = pid_t(sys::clone_fork(SIGCHLD));
-	if (pid < 0)
-		die_errno("fork to hash %s", what);
+	pid_t pid = fork_helper("hash", what);
 	if (pid == 0) {
-		if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
-			_exit(1);
 		sha256::hasher h;
 		uint32_t state = decoder_running;
 		for (uint64_t have = 0; state == decoder_running;) {
@@ -470,16 +476,9 @@ inline bool unpack_decoding(image_archive &img, size_t i, int into, const char *
 	if (d == MAP_FAILED)
 		die_errno("%s: map a shared page", what);
 	pid_t blob_hasher = !l.blob.empty() && l.blob != l.diff_id ? start_hasher(blob, l.blob, what) : -1;
-	pid_t parent = getpid();
-	pid_t decoder = pid_t(sys::clone_fork(SIGCHLD));
-	if (decoder < 0)
-		die_errno("fork to decompress %s", what);
-	if (decoder == 0) {
-		sys::at_die = nullptr; // what the launcher made is the parent's to give back
-		if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
-			_exit(1);
+	pid_t decoder = fork_helper("decompress", what);
+	if (decoder == 0)
 		decode_into<Decoder>(blob, fd.get(), base, d);
-	}
 	pid_t hasher = start_arriving_hasher(base, d, l.diff_id, what);
 	long since = sys::elapsed_us(), shown = since - 100000;
 	bool live = progress == show::live && blob.size() >= shown_from;
