@@ -177,3 +177,44 @@ host_binary() { stat -L -c 'dev %d ino %i' "$LAUNCHER"; }
 	refute_line --partial wrote
 	assert_equal "$after" "$before"
 }
+
+@test "attacks: a detached container's name never climbs the state root, its log is capped, its writable layer is root's alone" {
+	for name in ../x .x a/b -x; do
+		run -125 "$LAUNCHER" run -d --name "$name" "$BUSYBOX" true
+		assert_output --partial "bad --name $name"
+	done
+	[ -z "$(ls -A "$LAUNCHER_STATE" 2>/dev/null)" ]
+	# 40 MB of output: at most the file and one rotation of 10 MiB each stay.
+	id=$("$LAUNCHER" run -d --name "flood-$$" "$BUSYBOX" sh -c \
+		'yes 0123456789012345678901234567890123456789 | head -c 40000000; chmod 4755 /bin/busybox; echo done' </dev/null)
+	for _ in $(seq 300); do
+		[[ $("$LAUNCHER" ps -a) == *Exited* ]] && break
+		sleep 0.1
+	done
+	run -0 "$LAUNCHER" logs --tail 1 "flood-$$"
+	assert_output --partial done
+	data=$LAUNCHER_ROOT/containers/$id
+	total=$(cat "$data"/*-json.log* | wc -c)
+	[ "$total" -le $((2 * 10 * 1024 * 1024)) ] || { echo "$total bytes of log" >&2; return 1; }
+	# The setuid busybox the container made lies in its writable layer: no host user reaches it.
+	[ "$(stat -c %a "$data")" = 700 ] && [ "$(stat -c %a "$LAUNCHER_ROOT/containers")" = 700 ]
+	"$LAUNCHER" rm "flood-$$"
+}
+
+@test "attacks: a host name with a newline adds no line to its peers' hosts file" {
+	# In a network namespace of the test's own, its state under a run directory of its own,
+	# as tests/net.bats does: nothing of the host's networks is touched.
+	ns=latk-$$
+	ip netns add "$ns"
+	export LAUNCHER_RUN=$BATS_TEST_TMPDIR/run
+	nsenter --net=/run/netns/"$ns" "$LAUNCHER" --net red --hostname "$(printf 'evil\n6.6.6.6 victim')" "$BUSYBOX" \
+		sh -c 'echo up; sleep 3' </dev/null >"$BATS_TEST_TMPDIR/a.out" 2>&1 &
+	wait_for "$BATS_TEST_TMPDIR/a.out" up
+	run nsenter --net=/run/netns/"$ns" "$LAUNCHER" --net red "$BUSYBOX" cat /etc/hosts
+	wait
+	nsenter --net=/run/netns/"$ns" "$LAUNCHER" --net-rm red
+	ip netns del "$ns"
+	assert_success
+	refute_output --partial victim
+	refute_output --partial 6.6.6.6
+}
