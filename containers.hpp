@@ -627,6 +627,25 @@ inline size_t utf8_width(std::string_view s)
 	return n;
 }
 
+// Rows as docker prints a table: each column as wide as its widest cell, three spaces apart.
+template <size_t N> inline void print_table(const std::vector<std::array<state::text, N>> &rows)
+{
+	size_t width[N] = {};
+	for (auto &row : rows)
+		for (size_t i = 0; i < N; i++)
+			width[i] = std::max(width[i], utf8_width(row[i].view()));
+	for (auto &row : rows) {
+		state::text line;
+		for (size_t i = 0; i < N; i++) {
+			line.add(row[i].view());
+			for (size_t pad = i + 1 < N ? width[i] - utf8_width(row[i].view()) + 3 : 0; pad; pad--)
+				line.add(" ");
+		}
+		line.add("\n");
+		attach::write_all(1, line.b.data(), line.b.size());
+	}
+}
+
 // ps [-a] [-q]: the running containers (-a: all), newest first.
 inline int ps(int argc, char **argv)
 {
@@ -668,22 +687,8 @@ inline int ps(int argc, char **argv)
 		row[5].add(shown);
 		row[6].addf("%s%s%s", *r.network ? r.network : "none", *r.address ? " " : "", r.address);
 	}
-	if (quiet)
-		return 0;
-	size_t width[7] = {};
-	for (auto &row : rows)
-		for (int i = 0; i < 7; i++)
-			width[i] = std::max(width[i], utf8_width(row[i].view()));
-	for (auto &row : rows) {
-		state::text line;
-		for (int i = 0; i < 7; i++) {
-			line.add(row[i].view());
-			for (size_t pad = i < 6 ? width[i] - utf8_width(row[i].view()) + 3 : 0; pad; pad--)
-				line.add(" ");
-		}
-		line.add("\n");
-		(void)!write(1, line.b.data(), line.b.size());
-	}
+	if (!quiet)
+		print_table(rows);
 	return 0;
 }
 
@@ -1320,22 +1325,8 @@ inline int images(int argc, char **argv)
 		row[3].add(shown);
 		row[4].add(archive);
 	});
-	if (quiet)
-		return 0;
-	size_t width[5] = {};
-	for (auto &row : rows)
-		for (int i = 0; i < 5; i++)
-			width[i] = std::max(width[i], utf8_width(row[i].view()));
-	for (auto &row : rows) {
-		state::text line;
-		for (int i = 0; i < 5; i++) {
-			line.add(row[i].view());
-			for (size_t pad = i < 4 ? width[i] - utf8_width(row[i].view()) + 3 : 0; pad; pad--)
-				line.add(" ");
-		}
-		line.add("\n");
-		attach::write_all(1, line.b.data(), line.b.size());
-	}
+	if (!quiet)
+		print_table(rows);
 	return 0;
 }
 
