@@ -86,7 +86,7 @@ demo: deps-build
 	./launcher images/hello.tar
 
 # libFuzzer targets (tests/fuzz.cpp), one binary per parser, seeded from tests/corpus/.
-FUZZ_TARGETS := tar json inflate zstd image seccomp
+FUZZ_TARGETS := tar json inflate zstd image seccomp flags
 FUZZ_SECONDS ?= 60
 build/fuzz-%: tests/fuzz.cpp $(HEADERS) build/syscalls_x86_64.inc
 	@mkdir -p build

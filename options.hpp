@@ -260,7 +260,7 @@ inline bool parse_size(std::string_view s, int64_t &out, char *why, size_t why_s
 		text[num.size()] = 0;
 		size = strtod(text, &end);
 	}
-	if (end != text + num.size() || !(size >= 0) || size >= 9.2e18) {
+	if (size_t(end - text) != num.size() || !(size >= 0) || size >= 9.2e18) {
 		snprintf(why, why_size, "invalid size: '%.*s'", int(s.size()), s.data());
 		return false;
 	}

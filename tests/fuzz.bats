@@ -22,3 +22,4 @@ smoke() {
 @test "fuzz smoke: zstd" { smoke zstd; }
 @test "fuzz smoke: manifest resolution over an archive" { smoke image; }
 @test "fuzz smoke: the seccomp profile compiler" { smoke seccomp; }
+@test "fuzz smoke: the command line, sizes, -v, --mount and --tmpfs" { smoke flags; }

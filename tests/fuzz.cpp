@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <cstring>
 #include <memory>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -22,6 +23,10 @@
 #include "../state.hpp"
 #include "../tar.hpp"
 #include "../zstd.hpp"
+#if defined(FUZZ_FLAGS)
+#include "../options.hpp"
+#include "../volumes.hpp"
+#endif
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -107,7 +112,34 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 	}
 	return 0;
+#elif defined(FUZZ_FLAGS)
+	// Words split at NUL: the command line's parser, then each word as a size, a -v, a
+	// --mount and a --tmpfs. Every refusal is one terminated, non-empty line.
+	std::string text(reinterpret_cast<const char *>(data), size);
+	std::vector<char *> argv = {const_cast<char *>("launcher")};
+	for (size_t at = 0; at <= text.size() && argv.size() < 64;) {
+		argv.push_back(text.data() + at);
+		at += strlen(text.data() + at) + 1;
+	}
+	auto o = std::make_unique<options::parsed>();
+	if (!options::parse(int(argv.size()), argv.data(), *o) && (!o->error[0] || !memchr(o->error, 0, sizeof o->error)))
+		__builtin_trap();
+	for (size_t i = 1; i < argv.size(); i++) {
+		char why[96];
+		int64_t n;
+		if (!options::parse_size(argv[i], n, why, sizeof why) && !why[0])
+			__builtin_trap();
+		for (auto parse : {&volumes::parse_volume, &volumes::parse_mount, &volumes::parse_tmpfs}) {
+			volumes::request r;
+			char err[256] = "";
+			bool ok = parse(argv[i], r, err, sizeof err);
+			if (ok ? r.target.empty() || r.target[0] != '/' || !memchr(r.tmpfs_data, 0, sizeof r.tmpfs_data) : !err[0])
+				__builtin_trap();
+		}
+		options::signal_number(argv[i]);
+	}
+	return 0;
 #else
-#error define one of FUZZ_TAR, FUZZ_JSON, FUZZ_INFLATE, FUZZ_ZSTD, FUZZ_IMAGE, FUZZ_SECCOMP
+#error define one of FUZZ_TAR, FUZZ_JSON, FUZZ_INFLATE, FUZZ_ZSTD, FUZZ_IMAGE, FUZZ_SECCOMP, FUZZ_FLAGS
 #endif
 }
