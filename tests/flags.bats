@@ -95,7 +95,7 @@ teardown() {
 	assert_output "launcher: open --env-file $BATS_TEST_TMPDIR/none: No such file or directory"
 }
 
-@test "-v: :ro, :z, :Z, propagation; targets under /dev, /proc and /sys land on the container's own" {
+@test "-v: :ro, :z, :Z, propagation; targets under /dev and /sys land on the container's own, under /proc are refused" {
 	mkdir "$BATS_TEST_TMPDIR/src"
 	echo hello >"$BATS_TEST_TMPDIR/src/f"
 	run -0 "$LAUNCHER" -v "$BATS_TEST_TMPDIR/src:/a:ro,z" -v "$BATS_TEST_TMPDIR/src:/b:Z,rshared" -v "$BATS_TEST_TMPDIR/src:/c:rw,private" \
@@ -105,10 +105,12 @@ teardown() {
 	assert_line --regexp '^/c rw,[^ ]* -?$|^/c rw,[a-z,]*$'
 	assert_line --partial "Read-only file system"
 	assert_line hello
-	run -0 "$LAUNCHER" -v /dev/fuse:/dev/fuse -v "$BATS_TEST_TMPDIR/src:/dev/volume" -v "$BATS_TEST_TMPDIR/src/f:/proc/cpuinfo" \
+	run -0 "$LAUNCHER" -v /dev/fuse:/dev/fuse -v "$BATS_TEST_TMPDIR/src:/dev/volume" \
 		-v "$BATS_TEST_TMPDIR/src:/sys/kernel/debug" "$BUSYBOX" sh -c \
-		'grep -E " /dev/fuse | /dev/volume | /proc/cpuinfo | /sys/kernel/debug " /proc/self/mountinfo | cut -d" " -f5 | sort; cat /dev/volume/f /proc/cpuinfo'
-	assert_output "$(printf '/dev/fuse\n/dev/volume\n/proc/cpuinfo\n/sys/kernel/debug\nhello\nhello')"
+		'grep -E " /dev/fuse | /dev/volume | /sys/kernel/debug " /proc/self/mountinfo | cut -d" " -f5 | sort; cat /dev/volume/f /sys/kernel/debug/f'
+	assert_output "$(printf '/dev/fuse\n/dev/volume\n/sys/kernel/debug\nhello\nhello')"
+	run -125 "$LAUNCHER" -v "$BATS_TEST_TMPDIR/src/f:/proc/cpuinfo" "$BUSYBOX" true # runc's rule (CVE-2019-16884)
+	assert_output "launcher: bad --volume $BATS_TEST_TMPDIR/src/f:/proc/cpuinfo: a mount inside /proc is refused"
 	run -125 "$LAUNCHER" -v "$BATS_TEST_TMPDIR/src:/b:bogus" "$BUSYBOX" true
 	assert_output "launcher: bad --volume $BATS_TEST_TMPDIR/src:/b:bogus: invalid mode: bogus"
 	run -125 "$LAUNCHER" -v "$BATS_TEST_TMPDIR/none:/b" "$BUSYBOX" true

@@ -1098,6 +1098,9 @@ std::string field(const options::parsed &o, std::string_view name)
 	if (name == "hostname") return text(o.hostname);
 	if (name == "workdir") return text(o.workdir);
 	if (name == "rm") return flag(o.rm);
+	if (name == "detach") return flag(o.detach);
+	if (name == "tty") return flag(o.tty);
+	if (name == "itd") return flag(o.interactive) + flag(o.tty) + flag(o.detach);
 	if (name == "interactive") return flag(o.interactive);
 	if (name == "privileged") return flag(o.privileged);
 	if (name == "read_only") return flag(o.read_only);
@@ -1129,6 +1132,15 @@ BOOST_AUTO_TEST_CASE(spellings_as_docker_reads_them)
 		{{"-iw/w", "img"}, "workdir", "/w"},
 		{{"-iv", "/a:/b", "img"}, "volumes", "/a:/b"},
 		{{"-i=false", "img"}, "interactive", "false"},
+		{{"-itd", "img"}, "itd", "truetruetrue"},
+		{{"-dit", "img"}, "itd", "truetruetrue"},
+		{{"-it", "img"}, "itd", "truetruefalse"},
+		{{"-i", "-t", "-d", "img"}, "itd", "truetruetrue"},
+		{{"-itd=false", "img"}, "itd", "truetruefalse"},
+		{{"-d", "--detach=false", "img"}, "detach", "false"},
+		{{"--tty=true", "img"}, "tty", "true"},
+		{{"-dite", "A=1", "img"}, "env", "A=1"},
+		{{"-dteA=1", "img"}, "env", "A=1"},
 		{{"-i", "-i=0", "img"}, "interactive", "false"},
 		{{"--rm", "img"}, "rm", "true"},
 		{{"--rm=false", "img"}, "rm", "false"},
@@ -1178,6 +1190,8 @@ BOOST_AUTO_TEST_CASE(spellings_as_docker_reads_them)
 		{{"--privileged=", "img"}, "invalid argument \"\" for \"--privileged\" flag: expected true or false"},
 		{{"-i=", "img"}, "unknown shorthand flag: '=' in -i= (see --help)"},
 		{{"-ix", "img"}, "unknown shorthand flag: 'x' in -ix (see --help)"},
+		{{"-itx", "img"}, "unknown shorthand flag: 'x' in -itx (see --help)"},
+		{{"-t=maybe", "img"}, "invalid argument \"maybe\" for \"-t, --tty\" flag: expected true or false"},
 		{{"-e"}, "flag -e needs KEY[=VALUE]"},
 		{{"-ie"}, "flag -e needs KEY[=VALUE]"},
 		{{"--env"}, "flag --env needs KEY[=VALUE]"},
