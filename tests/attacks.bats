@@ -218,3 +218,15 @@ host_binary() { stat -L -c 'dev %d ino %i' "$LAUNCHER"; }
 	refute_output --partial victim
 	refute_output --partial 6.6.6.6
 }
+
+@test "attacks: a --device or --tmpfs path that climbs (.., /proc/1/root) lands inside the container; the host's /tmp gets nothing" {
+	node=/tmp/launcher-atk-node-$$ mnt=/tmp/launcher-atk-tmpfs-$$
+	run -0 "$LAUNCHER" --device "/dev/null:/dev/../../../..$node" "$BUSYBOX" ls -l "$node"
+	assert_output --regexp '^crw-rw-rw- .* 1, +3 '
+	[ ! -e "$node" ]
+	run -125 "$LAUNCHER" --device "/dev/null:/proc/1/root$node" "$BUSYBOX" true
+	[ ! -e "$node" ]
+	run -0 "$LAUNCHER" --tmpfs "/dev/../..$mnt" "$BUSYBOX" grep -c " $mnt tmpfs " /proc/mounts
+	assert_output 1
+	[ ! -e "$mnt" ]
+}
