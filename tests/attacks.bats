@@ -230,3 +230,12 @@ host_binary() { stat -L -c 'dev %d ino %i' "$LAUNCHER"; }
 	assert_output 1
 	[ ! -e "$mnt" ]
 }
+
+@test "attacks: every capability of a user namespace made inside (seccomp unconfined) still cannot follow PID 1's exe" {
+	run -0 "$LAUNCHER" --security-opt seccomp=unconfined -v "$ATK:/atk:ro" "$BUSYBOX" sh -c \
+		'unshare -Ur grep CapEff /proc/self/status; unshare -Ur /atk/attack pid1-exe 1'
+	assert_line --regexp '^CapEff:.*ffffffff$'
+	assert_line 'exe read: refused (Permission denied)'
+	assert_line 'exe path: refused (Permission denied)'
+	assert_line 'mem: refused (Permission denied)'
+}
