@@ -16,6 +16,7 @@
 #include "attach.hpp"
 #include "cache.hpp"
 #include "logs.hpp"
+#include "network.hpp"
 #include "oci.hpp"
 #include "options.hpp"
 #include "state.hpp"
@@ -1331,8 +1332,8 @@ inline int images(int argc, char **argv)
 }
 
 // system prune [-f]: the containers that ended (exited, or dead: their launcher was
-// SIGKILLed), then every cached layer no running container holds, and the notes of
-// images whose layers are gone. Networks stay (launcher network rm).
+// SIGKILLed), then every cached layer no running container holds, the notes of images
+// whose layers are gone, and the networks no container uses.
 inline int system(int argc, char **argv)
 {
 	sys::failure_status = verb_failure;
@@ -1345,7 +1346,8 @@ inline int system(int argc, char **argv)
 	if (!words.empty())
 		die("\"launcher system prune\" takes no arguments");
 	if (!force) {
-		dprintf(2, "WARNING! This will remove:\n  - all stopped containers\n  - all cached layers no running container uses\n"
+		dprintf(2, "WARNING! This will remove:\n  - all stopped containers\n  - all networks not used by at least one container\n"
+			   "  - all cached layers no running container uses\n"
 			   "Are you sure you want to continue? [y/N] ");
 		char answer[8] = "";
 		ssize_t n = read(0, answer, sizeof answer - 1);
@@ -1373,7 +1375,8 @@ inline int system(int argc, char **argv)
 		if (!complete)
 			unlinkat(dir, id, 0);
 	});
-	return 0;
+	dprintf(1, "\nDeleted Networks:\n");
+	return network::verb_prune();
 }
 
 } // namespace containers

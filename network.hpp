@@ -843,6 +843,28 @@ inline void leave(attachment &a)
 
 // `--net-rm NAME`: removes a network that no live launcher uses: its bridge, if it is one
 // the launcher made, and its state.
+// How many containers hold a lease of the network; a stale lease (its launcher died) is
+// released on the way.
+inline size_t leases_in_use(state &st)
+{
+	DIR *d = opendir(st.dir);
+	if (!d)
+		sys::die_errno("open %s", st.dir);
+	size_t in_use = 0;
+	while (dirent *e = readdir(d)) {
+		uint32_t ip;
+		if (!parse_ipv4(e->d_name, ip))
+			continue;
+		lease l;
+		if (try_lease(dirfd(d), ip, l))
+			release(l);
+		else
+			in_use++;
+	}
+	closedir(d);
+	return in_use;
+}
+
 inline void remove(const char *name)
 {
 	netlink::socket nl;
@@ -863,21 +885,7 @@ inline void remove(const char *name)
 	bool known = read_subnet(st.dirfd.get(), subnet);
 	link_info l = look_up_link(nl, name);
 	refuse_foreign(name, known, l, st.dirfd.get());
-	DIR *d = opendir(st.dir);
-	if (!d)
-		sys::die_errno("open %s", st.dir);
-	size_t in_use = 0;
-	while (dirent *e = readdir(d)) {
-		uint32_t ip;
-		if (!parse_ipv4(e->d_name, ip))
-			continue;
-		lease l;
-		if (try_lease(dirfd(d), ip, l))
-			release(l); // stale: its launcher died
-		else
-			in_use++;
-	}
-	closedir(d);
+	size_t in_use = leases_in_use(st);
 	if (in_use)
 		sys::die("network %s is in use by %zu container%s", name, in_use, in_use == 1 ? "" : "s");
 	if (known)
@@ -966,14 +974,14 @@ template <class F> void each_member(int dirfd, F &&f)
 	closedir(d);
 }
 
-inline int verb_ls()
+// The names of the networks with a state directory, sorted.
+inline size_t network_names(char (&names)[256][IFNAMSIZ])
 {
 	char nets[PATH_MAX];
 	snprintf(nets, sizeof nets, "%s/net", run_dir());
 	DIR *d = opendir(nets);
 	if (!d && errno != ENOENT)
 		sys::die_errno("open %s", nets);
-	static char names[256][IFNAMSIZ];
 	size_t n = 0;
 	while (dirent *e = d ? readdir(d) : nullptr)
 		if (e->d_name[0] != '.' && valid_name(e->d_name) && n < std::size(names))
@@ -981,6 +989,34 @@ inline int verb_ls()
 	if (d)
 		closedir(d);
 	qsort(names, n, IFNAMSIZ, [](const void *a, const void *b) { return strcmp((const char *)a, (const char *)b); });
+	return n;
+}
+
+// docker's network prune: every network no container uses is removed; their names printed.
+inline int verb_prune()
+{
+	static char names[256][IFNAMSIZ];
+	for (size_t i = 0, n = network_names(names); i < n; i++) {
+		size_t in_use;
+		{
+			state st;
+			open_state(st, names[i]);
+			in_use = leases_in_use(st);
+		} // (its lock is remove's to take)
+		if (in_use)
+			continue;
+		remove(names[i]);
+		printf("%s\n", names[i]);
+	}
+	return 0;
+}
+
+inline int verb_ls()
+{
+	char nets[PATH_MAX];
+	snprintf(nets, sizeof nets, "%s/net", run_dir());
+	static char names[256][IFNAMSIZ];
+	size_t n = network_names(names);
 	printf("%-16s %-18s %s\n", "NAME", "SUBNET", "CONTAINERS");
 	for (size_t i = 0; i < n; i++) {
 		char dir[PATH_MAX];
@@ -1049,7 +1085,7 @@ inline int verb_inspect(std::span<char *const> names)
 
 [[noreturn]] inline void verb_usage()
 {
-	sys::die("usage: launcher network ls | create [--subnet CIDR] NAME | rm NAME... | inspect NAME...");
+	sys::die("usage: launcher network ls | create [--subnet CIDR] NAME | rm NAME... | inspect NAME... | prune");
 }
 
 // argv[0] is "network".
@@ -1089,6 +1125,8 @@ inline int verb_main(int argc, char **argv)
 	}
 	if (v == "inspect" && argc > 2)
 		return verb_inspect({argv + 2, size_t(argc - 2)});
+	if (v == "prune" && argc == 2)
+		return verb_prune();
 	verb_usage();
 }
 

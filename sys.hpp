@@ -43,8 +43,11 @@ inline int failure_status = exit_failure;
 	dprintf(2, "launcher: %s\n", line);
 	if (on_error)
 		on_error(line);
-	if (at_die)
-		at_die();
+	// Once: a failure while giving back what the launcher made ends it there.
+	if (void (*undo)() = at_die) {
+		at_die = nullptr;
+		undo();
+	}
 	_exit(status);
 }
 

@@ -358,3 +358,23 @@ add_other_tools_links() {
 	run ls "$LAUNCHER_RUN/net/red"
 	assert_output "$(printf 'bridge\nhosts\nlock\nsubnet')"
 }
+
+@test "network prune and system prune remove the networks no container uses and keep those in use" {
+	in_ns "$LAUNCHER" network create idle
+	serve busy
+	run -0 in_ns "$LAUNCHER" network prune
+	assert_output idle
+	run -1 in_ns ip link show idle
+	run -0 in_ns "$LAUNCHER" network ls
+	assert_line --regexp '^busy +10\.88\.[0-9]+\.0/24 +1$'
+	refute_output --partial idle
+	kill $PID
+	wait $PID || true
+	run -0 in_ns "$LAUNCHER" system prune -f
+	assert_output --partial "$(printf 'Deleted Networks:\nbusy')"
+	run -1 in_ns ip link show busy
+	run -0 in_ns "$LAUNCHER" network ls
+	refute_output --partial busy
+	run -125 in_ns "$LAUNCHER" network prune extra
+	assert_output --partial 'usage: launcher network'
+}
