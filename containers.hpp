@@ -442,6 +442,12 @@ inline void save_process(run_record &r, const container_spec &spec, const char *
 	}
 	m.add("]");
 	state::write_file(r.dir.get(), "mounts.json", m.view(), "the container's mounts");
+	state::text l; // inspect's Config.Labels: the image's, then --label-file's and --label's
+	l.add("{");
+	for (auto [key, value] : spec.labels)
+		l.add(l.b.size() > 1 ? "," : "").json(key).add(":").json(value);
+	l.add("}");
+	state::write_file(r.dir.get(), "labels.json", l.view(), "the container's labels");
 	const char *mode = !spec.seccomp ? "unconfined" : profile ? "profile" : "default";
 	state::write_file(r.dir.get(), "seccomp", mode, "the container's seccomp mode");
 	if (profile) {
@@ -979,8 +985,17 @@ inline int inspect(int argc, char **argv)
 		out.add("},\"LogPath\":").json(r.log_path).addf(",\"RestartCount\":%u", r.restart_count);
 		out.addf(",\"HostConfig\":{\"AutoRemove\":%s,\"RestartPolicy\":{\"Name\":", yes(r.auto_remove)).json(policy.substr(0, policy.find(':')));
 		out.add("},\"NetworkMode\":").json(*r.network ? r.network : "none").add(",\"CgroupParent\":").json(r.cgroups);
-		out.addf("},\"Config\":{\"Tty\":%s,\"OpenStdin\":%s,\"StopSignal\":%d,\"Process\":", yes(r.tty), yes(r.interactive), r.stop_signal);
-		out.add(process.empty() ? std::string_view("null") : std::string_view(process.data(), process.size()));
+		char stop[16];
+		int sig = r.stop_signal;
+		if (sig > 0 && size_t(sig) < std::size(oci::signal_names))
+			snprintf(stop, sizeof stop, "SIG%s", oci::signal_names[sig]);
+		else
+			snprintf(stop, sizeof stop, "%d", sig);
+		std::vector<char> labels;
+		state::read_file(c.dir.get(), "labels.json", labels);
+		out.addf("},\"Config\":{\"Tty\":%s,\"OpenStdin\":%s,\"StopSignal\":", yes(r.tty), yes(r.interactive)).json(stop);
+		out.add(",\"Labels\":").add(labels.empty() ? std::string_view("{}") : std::string_view(labels.data(), labels.size()));
+		out.add(",\"Process\":").add(process.empty() ? std::string_view("null") : std::string_view(process.data(), process.size()));
 		out.add("},\"NetworkSettings\":{\"Networks\":{");
 		if (*r.network)
 			out.json(r.network).add(":{\"IPAddress\":").json(r.address).add("}");

@@ -199,6 +199,16 @@ record() { sed -n "s/.*\"$2\":\"\{0,1\}\([^,\"]*\)\"\{0,1\}[,}].*/\1/p" "$LAUNCH
 	run -0 "$LAUNCHER" inspect lc-insp
 	run -0 python3 -c 'import json,sys; m=json.load(sys.stdin)[0]["Mounts"]; print([(x["Type"], x["Source"], x["Destination"], x["RW"]) for x in m])' <<<"$output"
 	assert_output "[('bind', '$BATS_TEST_TMPDIR', '/host', False)]"
+	# Labels (--label-file's, then --label's, the last of a key winning) and the stop
+	# signal by docker's name.
+	printf 'team=web\n# a comment\ntier=front\n' >"$BATS_TEST_TMPDIR/labels"
+	"$LAUNCHER" run -d --name lc-insp2 --label-file "$BATS_TEST_TMPDIR/labels" --label tier=back --label 'quote="x"' \
+		--stop-signal USR1 "$BUSYBOX" sleep 100 >/dev/null
+	run -0 inspect_field lc-insp2 'sorted(c["Config"]["Labels"].items()), c["Config"]["StopSignal"]'
+	assert_output "[('quote', '\"x\"'), ('team', 'web'), ('tier', 'back')] SIGUSR1"
+	run -0 inspect_field lc-insp 'c["Config"]["Labels"], c["Config"]["StopSignal"]'
+	assert_output "{} SIGTERM"
+	"$LAUNCHER" rm -f lc-insp lc-insp2 >/dev/null
 }
 
 # inspect_field NAME EXPR: a field of inspect's JSON, by a python expression on c
