@@ -354,9 +354,10 @@ inline std::span<const unsigned char> layer_tar(image_archive &img, size_t i, in
 }
 
 // ---- A compressed layer unpacked while it is decoded, on both cores -----------------------
-// A forked child decodes the layer into an unnamed file that all the processes map shared:
-// reserved large (sparse: only what is written takes room), allocated ahead in steps so that
-// a full file system is an error rather than SIGBUS, and truncated to its size at the end.
+// A forked child decodes the layer into an unnamed file (pwrite, into the page cache) that
+// the others map shared and read-only: reserved large (sparse: only what is written takes
+// room), allocated ahead in steps so that a full file system is an error of the decoder's
+// rather than SIGBUS, and truncated to its size at the end.
 // This process unpacks each entry as soon as its bytes are there, and a second child
 // hashes them as they come. A shared page says how far the decoder got.
 struct decoding {
@@ -404,7 +405,7 @@ inline uint64_t await_decoded(decoding *d, uint64_t have, uint32_t &state, pid_t
 }
 
 template <class Decoder>
-[[noreturn]] inline void decode_into(std::span<const unsigned char> in, int fd, unsigned char *out, decoding *d)
+[[noreturn]] inline void decode_into(std::span<const unsigned char> in, int fd, decoding *d)
 {
 	Decoder *dec = new Decoder(in);
 	uint64_t n = 0, allocated = 0, published = 0;
@@ -422,7 +423,12 @@ template <class Decoder>
 				fail(strerror(errno), n, true);
 			allocated = to;
 		}
-		memcpy(out + n, chunk.data(), chunk.size());
+		for (size_t done = 0; done < chunk.size();) { // into the page cache the others map (no faults of ours)
+			ssize_t w = pwrite(fd, chunk.data() + done, chunk.size() - done, off_t(n + done));
+			if (w < 0 && errno != EINTR)
+				fail(strerror(errno), n + done, true);
+			done += w > 0 ? size_t(w) : 0;
+		}
 		n += chunk.size();
 		__atomic_store_n(&d->consumed, dec->consumed(), __ATOMIC_RELAXED);
 		if (n - published >= decode_step)
@@ -468,7 +474,7 @@ inline bool unpack_decoding(image_archive &img, size_t i, int into, const char *
 	sys::unique_fd fd(openat(img.cache, ".", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600));
 	if (!fd || ftruncate(fd.get(), off_t(decode_reserve)) < 0)
 		return false;
-	void *map = mmap(nullptr, decode_reserve, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_NORESERVE, fd.get(), 0);
+	void *map = mmap(nullptr, decode_reserve, PROT_READ, MAP_SHARED | MAP_NORESERVE, fd.get(), 0);
 	if (map == MAP_FAILED)
 		return false;
 	auto *base = static_cast<unsigned char *>(map);
@@ -478,7 +484,7 @@ inline bool unpack_decoding(image_archive &img, size_t i, int into, const char *
 	pid_t blob_hasher = !l.blob.empty() && l.blob != l.diff_id ? start_hasher(blob, l.blob, what) : -1;
 	pid_t decoder = fork_helper("decompress", what);
 	if (decoder == 0)
-		decode_into<Decoder>(blob, fd.get(), base, d);
+		decode_into<Decoder>(blob, fd.get(), d);
 	pid_t hasher = start_arriving_hasher(base, d, l.diff_id, what);
 	long since = sys::elapsed_us(), shown = since - 100000;
 	bool live = progress == show::live && blob.size() >= shown_from;
