@@ -294,8 +294,8 @@ inline bool read_file(int dir, const char *name, std::vector<char> &out)
 // Writes a file of dir by a temporary name and a rename, so a reader never sees half.
 inline void write_file(int dir, const char *name, std::string_view text, const char *what)
 {
-	char tmp[64];
-	snprintf(tmp, sizeof tmp, ".%s.tmp", name);
+	char tmp[96]; // one of this process's own: two launchers may write one file at once
+	snprintf(tmp, sizeof tmp, ".%s.%d.tmp", name, getpid());
 	sys::unique_fd fd(openat(dir, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600));
 	if (!fd || write(fd.get(), text.data(), text.size()) != ssize_t(text.size()) || renameat(dir, tmp, dir, name) < 0)
 		die_errno("write %s", what);
