@@ -724,6 +724,22 @@ inline void mark_stopped(oci::container_ref &c)
 	sys::unique_fd f(openat(c.dir.get(), "stopped-by-user", O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600));
 }
 
+// f(word, container) for each container the words name; an unknown one is docker's line.
+// The verb's status: 0, or verb_failure when any was unknown or f said no.
+template <class F> inline int each_container(oci::context &x, const std::vector<const char *> &words, F &&f)
+{
+	int status = 0;
+	for (const char *w : words) {
+		oci::container_ref c;
+		bool known = find(x, w, c);
+		if (!known)
+			dprintf(2, "launcher: No such container: %s\n", w);
+		if (!known || !f(w, c))
+			status = verb_failure;
+	}
+	return status;
+}
+
 // stop [-t N|--time N] [-s SIG] CONTAINER...: the stop signal, SIGKILL after N seconds (10).
 inline int stop(int argc, char **argv)
 {
@@ -743,14 +759,7 @@ inline int stop(int argc, char **argv)
 		die("bad --signal %s", signal);
 	oci::context x;
 	open_store(x);
-	int status = 0;
-	for (const char *w : words) {
-		oci::container_ref c;
-		if (!find(x, w, c)) {
-			dprintf(2, "launcher: No such container: %s\n", w);
-			status = verb_failure;
-			continue;
-		}
+	return each_container(x, words, [&](const char *w, oci::container_ref &c) {
 		mark_stopped(c);
 		if (state::alive(c.rec)) {
 			kill(c.rec.pid, sig_override ? sig_override : c.rec.stop_signal);
@@ -760,8 +769,8 @@ inline int stop(int argc, char **argv)
 		}
 		wait_supervisor(c);
 		dprintf(1, "%s\n", w);
-	}
-	return status;
+		return true;
+	});
 }
 
 // kill [-s SIG] CONTAINER...: a signal to the container's PID 1 (SIGKILL by default).
@@ -805,26 +814,17 @@ inline int rm(int argc, char **argv)
 		die("\"launcher rm\" requires at least 1 argument");
 	oci::context x;
 	open_store(x);
-	int status = 0;
-	for (const char *w : words) {
-		oci::container_ref c;
-		if (!find(x, w, c)) {
-			dprintf(2, "launcher: No such container: %s\n", w);
-			status = verb_failure;
-			continue;
-		}
+	return each_container(x, words, [&](const char *w, oci::container_ref &c) {
 		if (!*c.rec.name) {
 			dprintf(2, "launcher: %s is a bundle's container: use launcher delete\n", w);
-			status = verb_failure;
-			continue;
+			return false;
 		}
 		const char *st = docker_status(c);
 		if (running(st)) {
 			if (!force) {
 				dprintf(2, "launcher: cannot remove container \"/%s\": container is %s: stop the container before removing or force remove\n",
 					c.rec.name, st);
-				status = verb_failure;
-				continue;
+				return false;
 			}
 			mark_stopped(c);
 			if (state::alive(c.rec))
@@ -836,8 +836,8 @@ inline int rm(int argc, char **argv)
 		if (oci::load(x, c.rec.id, now))
 			reclaim(x, now);
 		dprintf(1, "%s\n", w);
-	}
-	return status;
+		return true;
+	});
 }
 
 // logs [-f] [--tail N] [-t] [--since T] CONTAINER: the log, stdout to stdout, stderr to stderr.
@@ -958,14 +958,7 @@ inline int inspect(int argc, char **argv)
 	open_store(x);
 	state::text out;
 	out.add("[");
-	int status = 0;
-	for (const char *w : words) {
-		oci::container_ref c;
-		if (!find(x, w, c)) {
-			dprintf(2, "launcher: No such container: %s\n", w);
-			status = verb_failure;
-			continue;
-		}
+	int status = each_container(x, words, [&](const char *, oci::container_ref &c) {
 		const state::record &r = c.rec;
 		const char *st = docker_status(c);
 		std::vector<char> process;
@@ -1002,7 +995,8 @@ inline int inspect(int argc, char **argv)
 		std::vector<char> mounts;
 		state::read_file(c.dir.get(), "mounts.json", mounts);
 		out.add("}},\"Mounts\":").add(mounts.empty() ? std::string_view("[]") : std::string_view(mounts.data(), mounts.size())).add("}");
-	}
+		return true;
+	});
 	out.add("]\n");
 	(void)!write(1, out.b.data(), out.b.size());
 	return status;
