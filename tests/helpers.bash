@@ -71,6 +71,24 @@ hostile_image() {
 	tar -C "$dir" -cf "$BATS_TEST_TMPDIR/$1.tar" .
 }
 
+# escape_images: $BATS_TEST_TMPDIR/dotdot.tar, whose layer 2 climbs out with
+# ../../../../var/tmp/launcher-escape, and symlink.tar, whose layer 2 is "evil -> /" and then
+# evil/var/tmp/launcher-pwned written through it. Sentinels in /var/tmp (the container's own
+# /tmp is a tmpfs, where an escape would hide), removed first.
+escape_images() {
+	rm -f /var/tmp/launcher-escape /var/tmp/launcher-pwned
+	local src=$BATS_TEST_TMPDIR/src
+	mkdir -p "$src/var/tmp"
+	echo escaped >"$src/x"
+	tar -P -C "$src" -cf "$BATS_TEST_TMPDIR/layer.tar" --transform 's,^x,../../../../var/tmp/launcher-escape,' x
+	hostile_image dotdot
+	ln -s / "$src/evil"
+	echo pwned >"$src/var/tmp/launcher-pwned"
+	tar -C "$src" -cf "$BATS_TEST_TMPDIR/layer.tar" evil
+	tar -C "$src" -rf "$BATS_TEST_TMPDIR/layer.tar" --transform 's,^var,evil/var,' var/tmp/launcher-pwned
+	hostile_image symlink
+}
+
 # config_image NAME FIELDS: busybox.tar with `"WorkingDir":"/data"` in its config replaced by
 # FIELDS (e.g. '"WorkingDir":"/data","User":"user"'), its digests made consistent again.
 config_image() {

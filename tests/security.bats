@@ -356,17 +356,7 @@ x$"
 
 	# Hostile layers, unpacked into the user's cache: a .. escape is refused and nothing of it
 	# is cached; a file written through "evil -> /" lands in the layer's own /var/tmp.
-	rm -f /var/tmp/launcher-escape /var/tmp/launcher-pwned
-	src=$BATS_TEST_TMPDIR/src
-	mkdir -p "$src/var/tmp"
-	echo escaped >"$src/x"
-	tar -P -C "$src" -cf "$BATS_TEST_TMPDIR/layer.tar" --transform 's,^x,../../../../var/tmp/launcher-escape,' x
-	hostile_image dotdot
-	ln -s / "$src/evil"
-	echo pwned >"$src/var/tmp/launcher-pwned"
-	tar -C "$src" -cf "$BATS_TEST_TMPDIR/layer.tar" evil
-	tar -C "$src" -rf "$BATS_TEST_TMPDIR/layer.tar" --transform 's,^var,evil/var,' var/tmp/launcher-pwned
-	hostile_image symlink
+	escape_images
 	cp "$BATS_TEST_TMPDIR/dotdot.tar" "$BATS_TEST_TMPDIR/symlink.tar" "$NOBODY/"
 	chmod 644 "$NOBODY/dotdot.tar" "$NOBODY/symlink.tar"
 	run nb "$NOBODY/launcher" "$NOBODY/dotdot.tar" true
@@ -395,24 +385,13 @@ x$"
 
 
 @test "hostile layers: a .. escape is refused, a symlink to / is confined; nothing lands on the host" {
-	# Sentinels in /var/tmp: the container's own /tmp is a tmpfs, where an escape would hide.
-	rm -f /var/tmp/launcher-escape /var/tmp/launcher-pwned
-	src=$BATS_TEST_TMPDIR/src
-	mkdir -p "$src/var/tmp"
-	echo escaped >"$src/x"
-	tar -P -C "$src" -cf "$BATS_TEST_TMPDIR/layer.tar" --transform 's,^x,../../../../var/tmp/launcher-escape,' x
-	hostile_image dotdot
+	escape_images
 	run "$LAUNCHER" "$BATS_TEST_TMPDIR/dotdot.tar" true
 	assert_failure 125
 	assert_output --regexp '^launcher: layer 2 \(.*\): entry \.\./\.\./\.\./\.\./var/tmp/launcher-escape at byte 0: path climbs out of the layer$'
 	[ ! -e /var/tmp/launcher-escape ]
 
 	# "evil -> /", then a file written through it: it must land in the layer's own /var/tmp.
-	ln -s / "$src/evil"
-	echo pwned >"$src/var/tmp/launcher-pwned"
-	tar -C "$src" -cf "$BATS_TEST_TMPDIR/layer.tar" evil
-	tar -C "$src" -rf "$BATS_TEST_TMPDIR/layer.tar" --transform 's,^var,evil/var,' var/tmp/launcher-pwned
-	hostile_image symlink
 	for storage in overlay copy; do
 		run "$LAUNCHER" --storage $storage "$BATS_TEST_TMPDIR/symlink.tar" cat /var/tmp/launcher-pwned
 		assert_success
