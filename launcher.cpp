@@ -189,8 +189,10 @@ static void join_netns_helper(const netns_helper &h)
 	close(h.hold);
 }
 
-// The container's record (containers.hpp), kept by this launcher, its supervisor.
-static containers::run_record record;
+// The container's record (containers.hpp), kept by this launcher, its supervisor. The
+// large objects with non-zero defaults (-1 descriptors) live on the heap: as statics their
+// initial bytes would be stored in the binary's data, about 40 kB of it.
+static containers::run_record &record = *new containers::run_record;
 static bool recorded;
 static char **restart_argv; // the command line a --restart re-executes
 
@@ -308,7 +310,7 @@ static struct {
 
 // What the host side made for a container, given back however the launcher ends.
 static network::attachment net_attachment;
-static ports::published net_ports;
+static ports::published &net_ports = *new ports::published;
 
 static pid_t container_pid = -1; // PID 1, until reaped: a failing host side ends it first,
 				 // since a cgroup with a process in it cannot be removed
@@ -435,7 +437,8 @@ static int open_netns(const char *name)
 			die("bad --network-alias %s: a name has 1 to 63 letters, digits, '-', '_' or '.'", n);
 	if (bridge && o.name && !network::valid_host_name(o.name))
 		die("bad --name %s: a name has 1 to 63 letters, digits, '-', '_' or '.'", o.name);
-	static ports::mapping maps[ports::max_mappings];
+	struct mapping_table { ports::mapping at[ports::max_mappings]; };
+	auto &maps = (new mapping_table)->at;
 	size_t map_count = 0;
 	for (const char *p : o.publish)
 		if (!ports::parse_publish(p, maps, std::size(maps), map_count))
@@ -527,7 +530,7 @@ static int open_netns(const char *name)
 	// go[1] stays open while we live: the container's PID 1 checks it for a hang-up.
 	int status;
 	if (o.tty || o.detach) {
-		static logs::writer log;
+		static logs::writer &log = *new logs::writer;
 		attach::streams io;
 		if (o.detach) {
 			snprintf(log.path, sizeof log.path, "%s", record.rec.log_path);

@@ -1459,9 +1459,9 @@ inline int run(context &x, const char *id)
 	switch (x.cmd.v) {
 	case verb::create: {
 		std::vector<char> text;
-		static bundle::config cfg; // the child's, for as long as it waits
-		static state::record rec;
-		static limits::cgroup cg;
+		static bundle::config &cfg = *new bundle::config; // the child's, for as long as it waits
+		static state::record &rec = *new state::record; // heap, not data (see launcher.cpp)
+		static limits::cgroup &cg = *new limits::cgroup;
 		static seccomp::program filter;
 		create(x, id, text, cfg, rec, cg, filter);
 		exit(0);
