@@ -1006,7 +1006,7 @@ inline int verb_prune()
 		if (in_use)
 			continue;
 		remove(names[i]);
-		printf("%s\n", names[i]);
+		dprintf(1, "%s\n", names[i]);
 	}
 	return 0;
 }
@@ -1017,7 +1017,7 @@ inline int verb_ls()
 	snprintf(nets, sizeof nets, "%s/net", run_dir());
 	static char names[256][IFNAMSIZ];
 	size_t n = network_names(names);
-	printf("%-16s %-18s %s\n", "NAME", "SUBNET", "CONTAINERS");
+	dprintf(1, "%-16s %-18s %s\n", "NAME", "SUBNET", "CONTAINERS");
 	for (size_t i = 0; i < n; i++) {
 		char dir[PATH_MAX];
 		snprintf(dir, sizeof dir, "%s/%s", nets, names[i]);
@@ -1030,7 +1030,7 @@ inline int verb_ls()
 		char a4[16], sub[24];
 		format_ipv4(c.addr, a4);
 		snprintf(sub, sizeof sub, "%s/%u", a4, c.prefix);
-		printf("%-16s %-18s %zu\n", names[i], sub, members);
+		dprintf(1, "%-16s %-18s %zu\n", names[i], sub, members);
 	}
 	return 0;
 }
@@ -1047,7 +1047,7 @@ inline int verb_create(const char *name, const char *subnet_flag)
 	state st;
 	cidr subnet;
 	ensure_network(nl, st, name, subnet_flag, subnet);
-	printf("%s\n", name);
+	dprintf(1, "%s\n", name);
 	return 0;
 }
 
@@ -1055,31 +1055,37 @@ inline int verb_create(const char *name, const char *subnet_flag)
 // address with their names.
 inline int verb_inspect(std::span<char *const> names)
 {
-	printf("[");
-	for (size_t i = 0; i < names.size(); i++) {
+	auto open_network = [](const char *name, cidr &c) {
 		char dir[PATH_MAX];
-		snprintf(dir, sizeof dir, "%s/net/%s", run_dir(), names[i]);
-		sys::unique_fd fd(valid_name(names[i]) ? open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC) : -1);
-		cidr c;
+		snprintf(dir, sizeof dir, "%s/net/%s", run_dir(), name);
+		sys::unique_fd fd(valid_name(name) ? open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC) : -1);
 		if (!fd || !read_subnet(fd.get(), c))
-			sys::die("network %s not found", names[i]);
+			sys::die("network %s not found", name);
+		return fd;
+	};
+	cidr c;
+	for (const char *name : names) // every one exists before anything is printed
+		open_network(name, c);
+	dprintf(1, "[");
+	for (size_t i = 0; i < names.size(); i++) {
+		sys::unique_fd fd = open_network(names[i], c);
 		char a4[16], gw[16];
 		format_ipv4(c.addr, a4);
 		format_ipv4(gateway(c), gw);
-		printf("%s\n  {\n    \"Name\": \"%s\",\n    \"Driver\": \"bridge\",\n    \"IPAM\": {\"Config\": [{\"Subnet\": \"%s/%u\", "
+		dprintf(1, "%s\n  {\n    \"Name\": \"%s\",\n    \"Driver\": \"bridge\",\n    \"IPAM\": {\"Config\": [{\"Subnet\": \"%s/%u\", "
 		       "\"Gateway\": \"%s\"}]},\n    \"Containers\": {", i ? "," : "", names[i], a4, c.prefix, gw);
 		bool first = true;
 		each_member(fd.get(), [&](const char *addr, char *members) {
-			printf("%s\n      \"%s\": {\"IPv4Address\": \"%s/%u\", \"Names\": [", first ? "" : ",", addr, addr, c.prefix);
+			dprintf(1, "%s\n      \"%s\": {\"IPv4Address\": \"%s/%u\", \"Names\": [", first ? "" : ",", addr, addr, c.prefix);
 			bool one = true;
 			for (char *w = strtok(members, " "); w; w = strtok(nullptr, " "), one = false)
-				printf("%s\"%s\"", one ? "" : ", ", w); // names are valid_host_name: nothing to escape
-			printf("]}");
+				dprintf(1, "%s\"%s\"", one ? "" : ", ", w); // names are valid_host_name: nothing to escape
+			dprintf(1, "]}");
 			first = false;
 		});
-		printf("%s}\n  }", first ? "" : "\n    ");
+		dprintf(1, "%s}\n  }", first ? "" : "\n    ");
 	}
-	printf("\n]\n");
+	dprintf(1, "\n]\n");
 	return 0;
 }
 
@@ -1119,7 +1125,7 @@ inline int verb_main(int argc, char **argv)
 			if (!valid_name(argv[i]))
 				sys::die("bad network name %s", argv[i]);
 			remove(argv[i]);
-			printf("%s\n", argv[i]);
+			dprintf(1, "%s\n", argv[i]);
 		}
 		return 0;
 	}

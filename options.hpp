@@ -252,21 +252,45 @@ inline bool parse_size(std::string_view s, int64_t &out, char *why, size_t why_s
 		return false;
 	}
 	std::string_view num = s.substr(0, s[sep] == ' ' ? sep : sep + 1), suffix = s.substr(sep + 1);
-	char text[64];
-	char *end = text;
-	double size = -1;
-	if (!num.empty() && num.size() < sizeof text && num[0] != ' ' && num.find_first_of("0123456789") != num.npos) {
-		memcpy(text, num.data(), num.size());
-		text[num.size()] = 0;
-		size = strtod(text, &end);
+	// The number as Go's ParseFloat reads a decimal one: digits, a point, digits, an
+	// exponent; kept exact as digits times a power of ten (no strtod: musl's pulls 6 kB of
+	// float scanning into the binary). Digits past the 19th only move the exponent.
+	uint64_t digits = 0;
+	int exp10 = 0, seen = 0;
+	bool point = false;
+	size_t i = 0;
+	for (; i < num.size(); i++) {
+		char c = num[i];
+		if (c == '.' && !point) {
+			point = true;
+		} else if (c >= '0' && c <= '9') {
+			seen++;
+			if (digits < 1000000000000000000ull)
+				digits = digits * 10 + uint64_t(c - '0'), exp10 -= point;
+			else
+				exp10 += !point;
+		} else {
+			break;
+		}
 	}
-	if (size_t(end - text) != num.size() || !(size >= 0) || size >= 9.2e18) {
+	if (seen && i < num.size() && (num[i] | 0x20) == 'e') {
+		size_t j = i + 1;
+		bool negative = j < num.size() && num[j] == '-';
+		j += j < num.size() && (num[j] == '-' || num[j] == '+');
+		int e = 0;
+		size_t from = j;
+		for (; j < num.size() && num[j] >= '0' && num[j] <= '9'; j++)
+			e = std::min(e * 10 + (num[j] - '0'), 10000);
+		if (j > from)
+			exp10 += negative ? -e : e, i = j;
+	}
+	if (!seen || i != num.size()) {
 		snprintf(why, why_size, "invalid size: '%.*s'", int(s.size()), s.data());
 		return false;
 	}
 	char lower[4] = "";
-	for (size_t i = 0; i < suffix.size() && i < 3; i++)
-		lower[i] = char(suffix[i] | 0x20);
+	for (size_t k = 0; k < suffix.size() && k < 3; k++)
+		lower[k] = char(suffix[k] | 0x20);
 	std::string_view sfx(lower, std::min<size_t>(suffix.size(), 3));
 	constexpr std::string_view units = "kmgtp";
 	size_t unit = sfx.empty() ? 0 : units.find(sfx[0]);
@@ -276,10 +300,17 @@ inline bool parse_size(std::string_view s, int64_t &out, char *why, size_t why_s
 		snprintf(why, why_size, "invalid suffix: '%.*s'", int(suffix.size()), suffix.data());
 		return false;
 	}
+	// digits * 1024^(unit+1) * 10^exp10, truncated as Go's int64(float) does; at most
+	// 2^63 - 2^53 or so (docker's float limit, 9.2e18).
+	unsigned __int128 size = digits;
 	if (!sfx.empty() && sfx != "b")
-		for (size_t i = 0; i <= unit; i++)
-			size *= 1024;
-	if (size >= 9.2e18) {
+		size <<= 10 * (unit + 1);
+	constexpr unsigned __int128 limit = 9200000000000000000ull;
+	for (; exp10 > 0 && size && size < limit; exp10--)
+		size *= 10;
+	for (; exp10 < 0 && size; exp10++)
+		size /= 10;
+	if (size >= limit) {
 		snprintf(why, why_size, "invalid size: '%.*s'", int(s.size()), s.data());
 		return false;
 	}

@@ -461,7 +461,7 @@ inline int verb_main(int argc, char **argv)
 			return false;
 		}
 		unpack::remove_tree(root.get(), name, "volume rm");
-		printf("%s\n", name);
+		dprintf(1, "%s\n", name);
 		return true;
 	};
 	int status = 0;
@@ -481,10 +481,10 @@ inline int verb_main(int argc, char **argv)
 	closedir(d);
 	std::sort(names.begin(), names.end(), [](const char *a, const char *b) { return strcmp(a, b) < 0; });
 	if (strcmp(verb, "ls") == 0)
-		printf("DRIVER    VOLUME NAME\n");
+		dprintf(1, "DRIVER    VOLUME NAME\n");
 	for (const char *n : names)
 		if (strcmp(verb, "ls") == 0)
-			printf("local     %s\n", n);
+			dprintf(1, "local     %s\n", n);
 		else if (all || anonymous(n))
 			remove(n, true);
 	return status;

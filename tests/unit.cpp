@@ -1226,7 +1226,8 @@ BOOST_AUTO_TEST_CASE(sizes_as_go_units_reads_them)
 		{"100", 100}, {"1b", 1}, {"1B", 1}, {"1k", 1024}, {"1K", 1024}, {"1kb", 1024}, {"1KiB", 1024},
 		{"1.5g", 1610612736}, {"1.5G", 1610612736}, {"512MiB", 536870912}, {"512mb", 536870912},
 		{"64 m", 67108864}, {"0.5k", 512}, {"1.5", 1}, {"2t", 2ll << 40}, {"1p", 1ll << 50}, {".5m", 524288},
-		{"0", 0}, {"1e3", 1000}, {"1 ", 1},
+		{"0", 0}, {"1e3", 1000}, {"1 ", 1}, {"0.1k", 102}, {"1.25e2k", 128000}, {"1e-3k", 1}, {"1.", 1},
+		{"000001.00000000000000000000001k", 1024}, {"0e999", 0}, {"8.5e18", 8500000000000000000},
 	};
 	for (auto &s : sizes) {
 		int64_t n = -7;
@@ -1243,6 +1244,8 @@ BOOST_AUTO_TEST_CASE(sizes_as_go_units_reads_them)
 		{"-1", "invalid size: '-1'"}, {"1x", "invalid suffix: 'x'"}, {"1bb", "invalid suffix: 'bb'"},
 		{"1kx", "invalid suffix: 'kx'"}, {"1kib2", "invalid size: '1kib2'"}, {"1gibs", "invalid suffix: 'gibs'"},
 		{"1.2.3", "invalid size: '1.2.3'"}, {"99999999999p", "invalid size: '99999999999p'"},
+		{"1e400", "invalid size: '1e400'"}, {"9.3e18", "invalid size: '9.3e18'"}, {"1e", "invalid suffix: 'e'"},
+		{".", "invalid size: '.'"}, {" 5", "invalid size: ' 5'"}, {"1_0", "invalid size: '1_0'"},
 	};
 	for (auto &b : bad) {
 		int64_t n;
