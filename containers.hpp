@@ -401,7 +401,7 @@ inline void detached()
 
 // What exec needs of the container's process, as an OCI process object: its user, its
 // environment and working directory, its capabilities and no_new_privs; the filter is
-// named apart (seccomp: default, unconfined, or the profile's text in seccomp.json).
+// named apart (seccomp: unconfined, or the profile's text in seccomp.json; none: default).
 inline void save_process(run_record &r, const container_spec &spec, const char *profile)
 {
 	state::text t;
@@ -434,22 +434,28 @@ inline void save_process(run_record &r, const container_spec &spec, const char *
 	}
 	t.addf("},\"noNewPrivileges\":%s}", spec.privileged ? "false" : "true");
 	state::write_file(r.dir.get(), "process.json", t.view(), "the container's process");
-	state::text m; // inspect's Mounts, docker's shape
-	m.add("[");
-	for (const volume &v : spec.volumes) {
-		m.add(m.b.size() > 1 ? "," : "").addf("{\"Type\":\"%s\",\"Source\":", v.tmpfs ? "tmpfs" : "bind").json(v.source ? v.source : "");
-		m.add(",\"Destination\":").json(v.target).addf(",\"RW\":%s}", v.read_only ? "false" : "true");
+	// The rest only when it says more than its reader's default (no file: no mounts, no
+	// labels, docker's default filter): one file written at a start, not four.
+	if (!spec.volumes.empty()) {
+		state::text m; // inspect's Mounts, docker's shape
+		m.add("[");
+		for (const volume &v : spec.volumes) {
+			m.add(m.b.size() > 1 ? "," : "").addf("{\"Type\":\"%s\",\"Source\":", v.tmpfs ? "tmpfs" : "bind").json(v.source ? v.source : "");
+			m.add(",\"Destination\":").json(v.target).addf(",\"RW\":%s}", v.read_only ? "false" : "true");
+		}
+		m.add("]");
+		state::write_file(r.dir.get(), "mounts.json", m.view(), "the container's mounts");
 	}
-	m.add("]");
-	state::write_file(r.dir.get(), "mounts.json", m.view(), "the container's mounts");
-	state::text l; // inspect's Config.Labels: the image's, then --label-file's and --label's
-	l.add("{");
-	for (auto [key, value] : spec.labels)
-		l.add(l.b.size() > 1 ? "," : "").json(key).add(":").json(value);
-	l.add("}");
-	state::write_file(r.dir.get(), "labels.json", l.view(), "the container's labels");
-	const char *mode = !spec.seccomp ? "unconfined" : profile ? "profile" : "default";
-	state::write_file(r.dir.get(), "seccomp", mode, "the container's seccomp mode");
+	if (!spec.labels.empty()) {
+		state::text l; // inspect's Config.Labels: the image's, then --label-file's and --label's
+		l.add("{");
+		for (auto [key, value] : spec.labels)
+			l.add(l.b.size() > 1 ? "," : "").json(key).add(":").json(value);
+		l.add("}");
+		state::write_file(r.dir.get(), "labels.json", l.view(), "the container's labels");
+	}
+	if (!spec.seccomp || profile)
+		state::write_file(r.dir.get(), "seccomp", !spec.seccomp ? "unconfined" : "profile", "the container's seccomp mode");
 	if (profile) {
 		std::vector<char> text;
 		if (!state::read_file(AT_FDCWD, profile, text))
@@ -1114,8 +1120,10 @@ inline int exec(int argc, char **argv)
 	}
 	static seccomp::program filter;
 	std::vector<char> mode;
-	state::read_file(c.dir.get(), "seccomp", mode);
-	std::string_view m(mode.data(), mode.size());
+	bool named = state::read_file(c.dir.get(), "seccomp", mode);
+	if (!named && faccessat(c.dir.get(), "seccomp", F_OK, AT_SYMLINK_NOFOLLOW) == 0)
+		die("container %s: its seccomp mode cannot be read", c.rec.id);
+	std::string_view m = named ? std::string_view(mode.data(), mode.size()) : "default"; // no file: docker's
 	if (m == "default") {
 		filter = seccomp::docker_default(p.caps[bundle::bounding]);
 		x.filter = &filter;

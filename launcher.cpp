@@ -473,7 +473,7 @@ static int open_netns(const char *name)
 	// go message: in its cgroups before it does anything.
 	if (spec.cgroup.any()) {
 		limits::create(container_cgroups, spec.cgroup);
-		step("created cgroups%s", spec.cgroup.devices ? " with the device policy" : "");
+		step("created cgroups");
 	}
 	bool born_in_cgroup;
 	long pid = sys::clone_fork_into(namespaces_of(spec) | (own_netns && helper.pid < 0 ? CLONE_NEWNET : 0) | (spec.userns ? CLONE_NEWUSER : 0) | SIGCHLD,
@@ -514,11 +514,14 @@ static int open_netns(const char *name)
 	}
 	if (write(go[1], &msg, sizeof msg) != sizeof msg)
 		die_errno("start container");
-	sys::unique_fd master(o.tty ? attach::receive_master(console[0]) : -1);
-	if (console[0] >= 0)
-		close(console[0]);
-	layers::wait_checked(img, go[1]);
+	// While PID 1 builds its root: the device policy, then the record. The entrypoint
+	// execs only after the word that follows them (wait_checked).
+	if (spec.cgroup.devices) {
+		limits::attach_device_policy(container_cgroups, spec.cgroup);
+		step("attached the device policy");
+	}
 	if (recorded) {
+		containers::save_process(record, spec, o.seccomp_profile);
 		bool dead;
 		record.rec.pid = pid_t(pid);
 		record.rec.start_time = state::process_start(pid_t(pid), dead);
@@ -526,7 +529,12 @@ static int open_netns(const char *name)
 			snprintf(record.rec.address, sizeof record.rec.address, "%s", net_attachment.l.name);
 		snprintf(record.rec.cgroups, sizeof record.rec.cgroups, "%s", *container_cgroups.path ? container_cgroups.path : container_cgroups.v1_path);
 		containers::write_record(record.dir.get(), record.rec, "running");
+		step("recorded container %.12s as %s", record.rec.id, record.rec.name);
 	}
+	sys::unique_fd master(o.tty ? attach::receive_master(console[0]) : -1);
+	if (console[0] >= 0)
+		close(console[0]);
+	layers::wait_checked(img, go[1]);
 	// go[1] stays open while we live: the container's PID 1 checks it for a hang-up.
 	int status;
 	if (o.tty || o.detach) {
@@ -733,10 +741,8 @@ int main(int argc, char **argv)
 	if (int sig = oci::signal_number(spec.stop_signal)) // --stop-signal, else the image's, else SIGTERM
 		record.rec.stop_signal = sig;
 	record.rec.stop_timeout = spec.stop_timeout;
-	if (!machine_init && (recorded = containers::begin(record, o, cache_root))) {
-		containers::save_process(record, spec, o.seccomp_profile);
-		step("recorded container %.12s as %s", record.rec.id, record.rec.name);
-	}
+	if (!machine_init && (recorded = containers::begin(record, o, cache_root)))
+		step("took the name %s for container %.12s", record.rec.name, record.rec.id);
 	// The cache holds layers as real root unpacks them, for overlayfs, and a rootless user's
 	// own cache holds them as root of the container's user namespace unpacks them (owners as
 	// it maps them, user.overlay.* xattrs, stacked with userxattr). Root's --userns, the copy

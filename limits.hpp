@@ -936,7 +936,8 @@ inline bool mount_cgroup2_privately()
 	return true;
 }
 
-// Before the clone: the container's cgroups, its limits and device policy written. A v2
+// Before the clone: the container's cgroups, its limits written (the device policy after
+// it: attach_device_policy). A v2
 // host: one cgroup2 directory (place_v2) for everything. A hybrid host: a directory
 // /launcher-PID in each v1 controller a limit needs, and the device program on cgroup2's
 // OWN/launcher-PID (the kernel asks cgroup2's programs first, then the v1 controller, which
@@ -971,16 +972,23 @@ inline void create(cgroup &cg, const request &q)
 		}
 	make(cg, r, cg.v2 || q.devices, v1, false);
 	apply(cg, r);
-	if (q.devices && q.device_rules.empty())
-		attach_default_devices(cg);
-	else if (q.devices)
-		attach_devices(cg, q.device_rules);
 	if (cg.path[0]) {
 		char dir[PATH_MAX];
 		dir_of(cg, nullptr, dir);
 		if ((cg.fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
 			sys::die_errno("open cgroup %s", dir);
 	}
+}
+
+// After the clone, while PID 1 builds its root (the host's work beside it on the other
+// core): docker's device policy, or q's rules, on cg. Nothing of the image runs before it
+// is in place: PID 1 waits for the host's word before the entrypoint's exec.
+inline void attach_device_policy(const cgroup &cg, const request &q)
+{
+	if (q.devices && q.device_rules.empty())
+		attach_default_devices(cg);
+	else if (q.devices)
+		attach_devices(cg, q.device_rules);
 }
 
 // After the clone: moves process pid into every cgroup it was not born in.

@@ -202,9 +202,14 @@ inline bool real_path(const char *path, char (&out)[PATH_MAX])
 	return true;
 }
 
-// mkdir -p: each missing directory of path made with mode.
+// mkdir -p: each missing directory of path made with mode. One call where the parent is
+// there (a start's data root, made once).
 inline void mkdirs(const char *path, mode_t mode)
 {
+	if (mkdir(path, mode) == 0 || errno == EEXIST)
+		return;
+	if (errno != ENOENT)
+		die_errno("create directory %s", path);
 	char p[PATH_MAX];
 	snprintf(p, sizeof p, "%s", path);
 	for (char *s = p + 1;; s++) {
