@@ -140,13 +140,20 @@ static void compose_resolv_conf(const options::parsed &o)
 static limits::cgroup container_cgroups;
 
 // --net none as root: the network namespace, lo up, made by a helper on the other core
-// while the launcher makes the cgroup and clones PID 1 (the kernel's setup of a network
-// namespace is the costliest step of a start, BENCHMARKS.md). PID 1 joins it as it joins
-// --netns's, then lets the helper go; a helper that failed said why and closed `ready`.
+// from the moment the container is described, while the launcher finds the layers, makes
+// the cgroup and clones PID 1 (the kernel's setup of a network namespace is the costliest
+// step of a start, BENCHMARKS.md). PID 1 joins it as it joins --netns's, before it mounts
+// /sys, then lets the helper go; a helper that failed said why and closed `ready`.
 struct netns_helper {
-	pid_t pid = -1;
+	pid_t pid = -1;            // until PID 1 is cloned: then the helper ends by itself
 	int ready = -1, hold = -1; // PID 1 reads the helper's word on one, and closes the other
 };
+static netns_helper net_helper;
+
+static bool wants_netns_helper(const options::parsed &o, const container_spec &spec)
+{
+	return strcmp(o.net, "none") == 0 && !o.netns && !spec.userns;
+}
 
 static void start_netns_helper(netns_helper &h)
 {
@@ -158,6 +165,11 @@ static void start_netns_helper(netns_helper &h)
 		die_errno("fork the network namespace's helper");
 	if (h.pid == 0) {
 		sys::at_die = nullptr;
+		sigset_t all; // the terminal's ^C is the launcher's to pass on, not ours to die of
+		sigfillset(&all);
+		sigprocmask(SIG_SETMASK, &all, nullptr);
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
+			_exit(sys::exit_failure);
 		close(ready[0]);
 		close(hold[1]);
 		if (unshare(CLONE_NEWNET) < 0)
@@ -238,8 +250,6 @@ static struct {
 	// Before /sys is mounted: sysfs shows the network namespace of whoever mounts it.
 	if (netns_fd >= 0 && (setns(netns_fd, CLONE_NEWNET) < 0 || close(netns_fd) < 0))
 		die_errno("join network namespace %s", o.netns);
-	if (helper.pid > 0)
-		join_netns_helper(helper);
 	rootfs::open_volume_sources(spec);
 	sys::unique_fd hosts(go.net.addr ? open(shared_hosts, O_RDONLY | O_NOFOLLOW | O_CLOEXEC) : -1);
 	if (go.net.addr && !hosts)
@@ -262,6 +272,9 @@ static struct {
 		die_errno("open %s/root", rootfs::scratch);
 	rootfs::bind_etc_files(root.get(), spec, go.net, resolv_conf, hosts.get());
 	hosts.reset();
+	// The helper's network namespace, made meanwhile, joined before /sys is mounted.
+	if (helper.pid > 0)
+		join_netns_helper(helper);
 	rootfs::mount_kernel_filesystems(root.get(), spec.userns ? &nodes : nullptr, container_cgroups, spec.privileged);
 	rootfs::make_devices(spec, root.get());
 	rootfs::set_kernel_parameters(spec, root.get());
@@ -327,6 +340,9 @@ static void release_host_resources()
 	if (container_pid > 0 && kill(container_pid, SIGKILL) == 0)
 		waitpid(container_pid, nullptr, 0);
 	container_pid = -1;
+	if (net_helper.pid > 0 && kill(net_helper.pid, SIGKILL) == 0) // a start that failed before the clone
+		waitpid(net_helper.pid, nullptr, 0);
+	net_helper.pid = -1;
 	limits::remove(container_cgroups);
 	containers::abandon(record); // a failed start leaves no record; nor an ended --rm one
 	if (machine_init)
@@ -458,8 +474,8 @@ static int open_netns(const char *name)
 	int go[2];
 	if (pipe2(go, O_CLOEXEC) < 0)
 		die_errno("pipe");
-	netns_helper helper;
-	if (own_netns && !bridge && !spec.userns)
+	netns_helper &helper = net_helper;
+	if (helper.pid < 0 && wants_netns_helper(o, spec)) // -d's: started by the supervisor
 		start_netns_helper(helper);
 	int out[2] = {-1, -1}, err[2] = {-1, -1}, console[2] = {-1, -1};
 	if (!o.interactive || o.detach)
@@ -484,7 +500,9 @@ static int open_netns(const char *name)
 		close(go[1]);
 		sys::at_die = nullptr;             // what the host made is the host's to give back
 		limits::forget(container_cgroups);
-		container_main(img, spec, o, go[0], netns.get(), helper, blocked);
+		netns_helper joined = helper;
+		helper.pid = -1;
+		container_main(img, spec, o, go[0], netns.get(), joined, blocked);
 	}
 	container_pid = pid_t(pid);
 	close(go[0]);
@@ -492,8 +510,10 @@ static int open_netns(const char *name)
 		if (fd >= 0)
 			close(fd);
 	netns.reset();
-	if (helper.pid > 0) // PID 1 holds them now
+	if (helper.pid > 0) { // PID 1 holds them now; the helper ends once it joined, or died
 		close(helper.ready), close(helper.hold);
+		helper.pid = -1;
+	}
 	step("cloned container pid %ld%s", pid, born_in_cgroup ? " into its cgroup" : "");
 	go_message msg = {};
 	if (spec.userns)
@@ -726,6 +746,8 @@ int main(int argc, char **argv)
 	container::make_spec(spec, o, img);
 	if (confine::pid1_exe_reachable(spec))
 		confine::reexec_from_sealed_copy(machine_init ? original_argv : argv);
+	if (!o.detach && wants_netns_helper(o, spec))
+		start_netns_helper(net_helper);
 	step("read image %s%s%s: %zu layers", img.path, *img.res.name ? " " : "", img.res.name, img.layers.size());
 	if (strcmp(o.restart, "no") != 0 && o.rm)
 		die("conflicting options: --restart and --rm");
