@@ -10,6 +10,7 @@
 #include "image.hpp"
 #include "layers.hpp"
 #include "limits.hpp"
+#include "lsm.hpp"
 #include "options.hpp"
 #include "seccomp.hpp"
 #include "security.hpp"
@@ -28,6 +29,7 @@ struct volume {
 	bool tmpfs = false;            // a tmpfs, with these flags and data; no source
 	unsigned long tmpfs_flags = 0;
 	const char *tmpfs_data = nullptr;
+	const char *name = nullptr;    // a named or anonymous volume's name (inspect's Mounts)
 };
 
 // --device HOST[:CONTAINER][:PERMISSIONS]: a node made in the container's /dev.
@@ -59,6 +61,12 @@ struct container_spec {
 	char uid_map[64] = "", gid_map[64] = ""; // "INSIDE OUTSIDE COUNT ..." triples
 	bool no_new_privileges = true, systempaths_unconfined = false;
 	bool pid_host = false, ipc_host = false, uts_host = false, cgroupns_host = false, sig_proxy = true;
+	// --pid, --ipc container:NAME: a pidfd of that container's PID 1 (its namespaces), and
+	// for IPC its /dev/shm, a detached copy of its mount (containers::join_namespaces).
+	int pid_join = -1, ipc_join = -1, shm_join = -1;
+	const char *ipc_mode = "private";   // the record keeps it: a donor must not be private
+	const char *apparmor = nullptr;     // --security-opt apparmor=PROFILE, where AppArmor is active
+	std::vector<volume> inherited;      // --volumes-from's (containers::inherit_volumes)
 	const char *domainname = nullptr;
 	std::vector<const char *> add_hosts; // NAME:IP, NAME=IP or NAME:host-gateway
 	std::vector<const char *> sysctls;   // KEY=VALUE, checked
@@ -109,6 +117,7 @@ inline void volume_source(container_spec &spec, std::string_view name, volume &v
 		name = anon;
 	}
 	const char *n = copy_of(name);
+	v.name = n;
 	bool made;
 	spec.volume_locks.push_back(volumes::use(root, n, made, path, spec.data_root));
 	if (name.data() == anon)
@@ -274,7 +283,7 @@ inline const char *sysctl_refusal(std::string_view key, bool net_host, bool ipc_
 						   "kernel.shmall", "kernel.shmmax", "kernel.shmmni", "kernel.shm_rmid_forced"};
 	bool is_ipc = key.starts_with("fs.mqueue.") || std::find(std::begin(ipc), std::end(ipc), key) != std::end(ipc);
 	if (is_ipc)
-		return ipc_host ? "not allowed with --ipc host" : nullptr;
+		return ipc_host ? "not allowed with --ipc host or container:NAME" : nullptr;
 	if (key.starts_with("net."))
 		return net_host ? "not allowed in the host's network namespace (--net host)" : nullptr;
 	if (key == "kernel.domainname" || key == "kernel.hostname")
@@ -474,22 +483,37 @@ inline void isolation_spec(container_spec &spec, const options::parsed &o)
 		die("conflicting options: --domainname and --uts host");
 	if ((o.pid_host || o.ipc_host || o.uts_host || o.cgroupns_host) && (o.userns || getuid() != 0))
 		die("--pid, --ipc, --uts and --cgroupns host need root without --userns");
+	if ((o.pid_container || o.ipc_container) && (o.userns || getuid() != 0))
+		die("--%s container:NAME needs root without --userns", o.pid_container ? "pid" : "ipc");
+	spec.ipc_mode = o.ipc_mode;
 	if (o.domainname && (strlen(o.domainname) > 64 || !*o.domainname))
 		die("bad --domainname %s: 1 to 64 characters", o.domainname);
 	spec.domainname = o.domainname;
+	// AppArmor: the profile, which the kernel must hold, is the entrypoint's (and exec's).
+	// SELinux: label=disable is what the launcher does anyway; it composes no context, so
+	// any other label is refused rather than silently not applied. A host without the LSM
+	// gets a note, as docker's daemon runs there without it.
 	for (const char *opt : o.lsm_options) {
 		bool apparmor = strncmp(opt, "apparmor", 8) == 0;
-		struct stat st;
-		bool present = apparmor ? stat("/sys/kernel/security/apparmor", &st) == 0 : stat("/sys/fs/selinux/enforce", &st) == 0;
-		dprintf(2, "launcher: note: --security-opt %s: %s; the container runs without it\n", opt,
-			present ? "the launcher does not load LSM profiles" : apparmor ? "this host has no AppArmor" : "this host has no SELinux");
+		const char *value = opt + (apparmor ? 9 : 6);
+		if (apparmor && lsm::apparmor_enabled()) {
+			if (int err = lsm::apparmor_check(value))
+				die("--security-opt %s: %s", opt, lsm::why_refused(err));
+			spec.apparmor = value;
+		} else if (!apparmor && lsm::selinux_enabled()) {
+			if (strcmp(value, "disable") != 0)
+				die("--security-opt %s: the launcher sets no SELinux labels; only label=disable is accepted", opt);
+		} else {
+			dprintf(2, "launcher: note: --security-opt %s: this host has no %s; the container runs without it\n", opt,
+				apparmor ? "AppArmor" : "SELinux");
+		}
 	}
 	bool net_host = strcmp(o.net, "host") == 0;
 	for (const char *kv : o.sysctls) {
 		std::string_view key(kv, strcspn(kv, "="));
 		if (o.netns && key.starts_with("net.")) // another's namespace, maybe the host's (/proc/self/ns/net)
 			die("bad --sysctl %s: not allowed in a network namespace the container joins (--netns)", kv);
-		if (const char *why = sysctl_refusal(key, net_host, o.ipc_host, o.uts_host))
+		if (const char *why = sysctl_refusal(key, net_host, o.ipc_host || o.ipc_container, o.uts_host))
 			die("bad --sysctl %s: %s", kv, why);
 		spec.sysctls.push_back(kv);
 	}
@@ -661,6 +685,10 @@ inline void make_spec(container_spec &spec, const options::parsed &o, const imag
 				die("%s", err);
 			add_volume(spec, r, arg);
 		}
+	// --volumes-from's where no flag mounted that target (docker's: -v and --mount win).
+	for (const volume &v : spec.inherited)
+		if (std::none_of(spec.volumes.begin(), spec.volumes.end(), [&](const volume &w) { return strcmp(v.target, w.target) == 0; }))
+			spec.volumes.push_back(v);
 	// The image's Volumes that no flag mounted: an anonymous volume each, as docker makes.
 	for (const char *path : c.volumes) {
 		volumes::request r;
@@ -673,6 +701,18 @@ inline void make_spec(container_spec &spec, const options::parsed &o, const imag
 		    }))
 			add_volume(spec, r, path);
 	}
+	// Shallower targets first, as docker sorts them: /data before /data/sub, whichever flag
+	// (or donor) gave them, so that none hides another.
+	auto depth = [](const char *t) {
+		size_t n = 0;
+		for (const char *p = t; *p; p++)
+			n += *p != '/' && (p == t || p[-1] == '/');
+		return n;
+	};
+	std::vector<volume> &v = spec.volumes; // an insertion sort: stable, and without std::nothrow
+	for (size_t i = 1; i < v.size(); i++)
+		for (size_t j = i; j > 0 && depth(v[j - 1].target) > depth(v[j].target); j--)
+			std::swap(v[j - 1], v[j]);
 }
 
 // The user the command runs as, as docker resolves --user or the image's User through the

@@ -8,6 +8,9 @@
 #pragma once
 #include <dirent.h>
 #include <sys/random.h>
+#include <sys/vfs.h>
+#include <sys/wait.h>
+#include <linux/magic.h>
 
 #include <algorithm>
 #include <array>
@@ -259,6 +262,7 @@ inline bool begin(run_record &r, const options::parsed &o, const char *data_root
 	r.rec.auto_remove = o.rm;
 	r.rec.tty = o.tty;
 	r.rec.interactive = o.interactive;
+	snprintf(r.rec.ipc_mode, sizeof r.rec.ipc_mode, "%s", o.ipc_mode);
 	state::rfc3339(r.rec.created);
 	bool dead;
 	r.rec.supervisor = getpid();
@@ -432,16 +436,28 @@ inline void save_process(run_record &r, const container_spec &spec, const char *
 			}
 		t.add("]");
 	}
-	t.addf("},\"noNewPrivileges\":%s}", spec.privileged ? "false" : "true");
+	t.addf("},\"noNewPrivileges\":%s", spec.privileged ? "false" : "true");
+	if (spec.apparmor) // exec's processes enter it too
+		t.add(",\"apparmorProfile\":").json(spec.apparmor);
+	t.add("}");
 	state::write_file(r.dir.get(), "process.json", t.view(), "the container's process");
 	// The rest only when it says more than its reader's default (no file: no mounts, no
 	// labels, docker's default filter): one file written at a start, not four.
 	if (!spec.volumes.empty()) {
-		state::text m; // inspect's Mounts, docker's shape
+		state::text m; // inspect's Mounts, docker's shape; what --volumes-from takes
 		m.add("[");
 		for (const volume &v : spec.volumes) {
-			m.add(m.b.size() > 1 ? "," : "").addf("{\"Type\":\"%s\",\"Source\":", v.tmpfs ? "tmpfs" : "bind").json(v.source ? v.source : "");
-			m.add(",\"Destination\":").json(v.target).addf(",\"RW\":%s}", v.read_only ? "false" : "true");
+			if (spec.ipc_host && strcmp(v.target, "/dev/shm") == 0) // --ipc host's, no mount of the user's
+				continue;
+			m.add(m.b.size() > 1 ? "," : "").addf("{\"Type\":\"%s\",", v.tmpfs ? "tmpfs" : v.name ? "volume" : "bind");
+			if (v.name)
+				m.add("\"Name\":").json(v.name).add(",\"Driver\":\"local\",");
+			m.add("\"Source\":").json(v.source ? v.source : "").add(",\"Destination\":").json(v.target);
+			const char *propagation = "";
+			for (const volumes::propagation_name &p : volumes::propagations)
+				if (p.flags == v.propagation)
+					propagation = p.name;
+			m.addf(",\"RW\":%s,\"Propagation\":\"%s\"}", v.read_only ? "false" : "true", propagation);
 		}
 		m.add("]");
 		state::write_file(r.dir.get(), "mounts.json", m.view(), "the container's mounts");
@@ -461,6 +477,144 @@ inline void save_process(run_record &r, const container_spec &spec, const char *
 		if (!state::read_file(AT_FDCWD, profile, text))
 			die_errno("read seccomp profile %s", profile);
 		state::write_file(r.dir.get(), "seccomp.json", {text.data(), text.size()}, "the container's seccomp profile");
+	}
+}
+
+// ---- Joining another container: --volumes-from, --pid and --ipc container:NAME -----------
+
+// The container a flag names (NAME, ID or a prefix, running or not): docker's line when none.
+inline void find_donor(oci::context &x, const char *name, oci::container_ref &c)
+{
+	if (x.root < 0)
+		oci::open_state_root(x);
+	find_or_die(x, name, c);
+}
+
+// --volumes-from CONTAINER[:MODE] (checked by options::parse): every volume and bind mount
+// of its mounts.json (its tmpfs mounts are its own) at the same target, read-only where
+// the donor's is or MODE says ro (docker's rule: rw cannot make a read-only one
+// writable), its propagation kept. A later donor's mount on the same target wins, and the
+// flags' mounts win over both (container::make_spec). A volume is held with a shared lock,
+// as the donor holds it, so that volume rm and prune pass it over.
+inline void inherit_volumes(container_spec &spec, const options::parsed &o)
+{
+	oci::context x;
+	for (const char *arg : o.volumes_from) {
+		std::string_view a(arg), name = a.substr(0, a.find(':')), mode = a.substr(std::min(a.size(), name.size() + 1));
+		const char *donor = container::copy_of(name);
+		oci::container_ref c;
+		find_donor(x, donor, c);
+		std::vector<char> text;
+		std::vector<json::token> tokens;
+		json::document doc;
+		if (!state::read_file(c.dir.get(), "mounts.json", text)) {
+			if (errno == ENOENT) // none: it has no mounts (save_process)
+				continue;
+			die_errno("bad --volumes-from %s: read the mounts of container %s", arg, donor);
+		}
+		if (image::problem e = image::detail::load({text.data(), text.size()}, tokens, doc))
+			die("bad --volumes-from %s: the mounts of container %s: %s", arg, donor, e.what);
+		bool read_only = mode == "ro" || mode.starts_with("ro,") || mode.ends_with(",ro");
+		bool ok = json::value{&doc, 0}.is(json::kind::array);
+		json::value{&doc, 0}.each([&](json::value m) {
+			auto field = [&](const char *key) -> const char * {
+				json::value f = m[key];
+				if (!f.is(json::kind::string))
+					return ok = false, "";
+				char *out = static_cast<char *>(malloc(f.raw().size() + 1));
+				if (!out)
+					die("out of memory");
+				out[json::unescape(f.raw(), out).size()] = 0;
+				return out;
+			};
+			const char *type = field("Type"), *source = field("Source"), *target = field("Destination");
+			const char *propagation = m["Propagation"].is(json::kind::string) ? field("Propagation") : "";
+			if (!ok || !strcmp(type, "tmpfs") || (strcmp(type, "bind") && strcmp(type, "volume")) || target[0] != '/')
+				return;
+			volume v = {source, target, read_only || m["RW"].raw() != "true", true, -1};
+			v.propagation = volumes::propagation_of(propagation);
+			if (!strcmp(type, "volume")) {
+				v.name = field("Name");
+				int lock = volumes::hold(source);
+				if (lock < 0)
+					die_errno("bad --volumes-from %s: volume %s of container %s", arg, v.name, donor);
+				spec.volume_locks.push_back(lock);
+			} else {
+				struct stat st;
+				if (stat(source, &st) < 0)
+					die_errno("bad --volumes-from %s: open %s", arg, source);
+				v.is_dir = S_ISDIR(st.st_mode);
+			}
+			std::erase_if(spec.inherited, [&](const volume &w) { return strcmp(w.target, v.target) == 0; });
+			spec.inherited.push_back(v);
+		});
+		if (!ok)
+			die("bad --volumes-from %s: the mounts of container %s cannot be read", arg, donor);
+	}
+}
+
+// A detached copy of the donor's /dev/shm mount, made by a helper in the donor's mount
+// namespace (a mount of another namespace cannot be bound from ours) and handed back over
+// a socket; PID 1 attaches it over its own /dev/shm. The path is resolved in the donor's
+// root, so at worst it names some tmpfs of the donor's own tree.
+inline int donor_shm(int pidfd, const char *donor)
+{
+	int sv[2];
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
+		die_errno("socketpair");
+	pid_t h = pid_t(sys::clone_fork(SIGCHLD));
+	if (h < 0)
+		die_errno("fork");
+	if (h == 0) {
+		sys::at_die = nullptr;
+		if (setns(pidfd, CLONE_NEWNS) < 0)
+			die_errno("join the mount namespace of container %s", donor);
+		sys::unique_fd shm(sys::open_tree(AT_FDCWD, "/dev/shm", sys::open_tree_clone | O_CLOEXEC | AT_SYMLINK_NOFOLLOW));
+		struct statfs fs;
+		if (!shm || fstatfs(shm.get(), &fs) < 0)
+			die_errno("open /dev/shm of container %s", donor);
+		if (fs.f_type != TMPFS_MAGIC)
+			die("container %s: its /dev/shm is no tmpfs", donor);
+		oci::send_console(sv[1], shm.get(), "shm");
+		_exit(0);
+	}
+	close(sv[1]);
+	int shm = attach::receive_master(sv[0]);
+	close(sv[0]);
+	int ws;
+	while (waitpid(h, &ws, 0) < 0)
+		if (errno != EINTR)
+			die_errno("wait for the /dev/shm helper");
+	if (!WIFEXITED(ws) || WEXITSTATUS(ws) != 0 || shm < 0)
+		exit(WIFEXITED(ws) && WEXITSTATUS(ws) ? WEXITSTATUS(ws) : sys::exit_failure); // it said why
+	return shm;
+}
+
+// --pid and --ipc container:NAME: a pidfd of that running container's PID 1, taken before
+// its record's start time is checked again, so that a reused pid is never joined (the
+// host side joins its PID namespace for the clone, PID 1 its IPC namespace). docker's
+// refusals: a container not running or restarting; for IPC, one made with --ipc private.
+inline void join_namespaces(container_spec &spec, const options::parsed &o)
+{
+	oci::context x;
+	for (auto [name, ipc] : {std::pair{o.pid_container, false}, {o.ipc_container, true}}) {
+		if (!name)
+			continue;
+		oci::container_ref c;
+		find_donor(x, name, c);
+		const char *status = docker_status(c);
+		if (!strcmp(status, "restarting"))
+			die("Container %s is restarting, wait until the container is running", c.rec.id);
+		if (strcmp(status, "running") != 0 && strcmp(status, "paused") != 0)
+			die("container %s is not running", ipc ? name : c.rec.id);
+		if (ipc && !strcmp(c.rec.ipc_mode, "private"))
+			die("container %s: non-shareable IPC (hint: use IpcMode:shareable for the donor container)", name);
+		int pidfd = int(syscall(SYS_pidfd_open, c.rec.pid, 0));
+		if (pidfd < 0 || !state::alive(c.rec)) // the pid is the container's: checked after pidfd_open
+			die("container %s is not running", ipc ? name : c.rec.id);
+		(ipc ? spec.ipc_join : spec.pid_join) = pidfd;
+		if (ipc)
+			spec.shm_join = donor_shm(pidfd, name);
 	}
 }
 

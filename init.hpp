@@ -133,6 +133,11 @@ inline pid_t spawn_entrypoint(const container_spec &spec)
 			     us / 1000, us % 1000, boot / 1000, boot % 1000, machine::module_us / 1000, machine::module_us % 1000,
 			     (us - machine::module_us) / 1000, (us - machine::module_us) % 1000);
 		}
+		// --security-opt apparmor=PROFILE: entered at the exec, as runc applies it.
+		if (spec.apparmor && (err = lsm::apparmor_exec(spec.apparmor))) {
+			dprintf(2, "launcher: apply AppArmor profile %s: %s\n", spec.apparmor, lsm::why_refused(err));
+			_exit(sys::exit_failure);
+		}
 		err = exec_command(spec);
 		dprintf(2, "launcher: exec %s: %s\n", spec.argv[0], strerror(err));
 		_exit(err == ENOENT || err == ENOTDIR ? 127 : 126);
@@ -168,7 +173,9 @@ inline void kill_children()
 {
 	// In the host's PID namespace PID 1 is not the namespace's init: orphans come to it as
 	// a subreaper's.
-	if (spec.pid_host && prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
+	// So it is in another container's (--pid container:NAME, spec.pid_join).
+	bool shared = spec.pid_host || spec.pid_join >= 0;
+	if (shared && prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
 		die_errno("become the container's subreaper");
 	pid_t main_pid = spawn_entrypoint(spec);
 	bool main_done = false;
@@ -198,10 +205,10 @@ inline void kill_children()
 						// host's PID namespace (--pid host) kill(-1) would reach the host's
 						// processes: there only our own children, again as each new orphan
 						// comes to us.
-						if (!spec.pid_host)
+						if (!shared)
 							kill(-1, SIGKILL);
 					}
-					if (main_done && spec.pid_host)
+					if (main_done && shared)
 						kill_children();
 					continue;
 				}

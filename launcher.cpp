@@ -63,12 +63,24 @@ using sys::die_errno;
 using sys::step;
 
 // The namespaces of a container: all of them but those it shares with the host (--pid,
-// --ipc, --uts host). A new PID namespace applies to the first child only, which is why
-// the launcher clones instead of unsharing. The network namespace is left out for --net
-// host and --netns (joined with setns instead).
+// --ipc, --uts host) or another container (--pid, --ipc container:NAME, joined with setns
+// instead). A new PID namespace applies to the first child only, which is why the launcher
+// clones instead of unsharing. The network namespace is left out for --net host and
+// --netns (joined with setns instead).
 static unsigned long namespaces_of(const container_spec &spec)
 {
-	return CLONE_NEWNS | (spec.uts_host ? 0 : CLONE_NEWUTS) | (spec.ipc_host ? 0 : CLONE_NEWIPC) | (spec.pid_host ? 0 : CLONE_NEWPID);
+	bool own_ipc = !spec.ipc_host && spec.ipc_join < 0, own_pid = !spec.pid_host && spec.pid_join < 0;
+	return CLONE_NEWNS | (spec.uts_host ? 0 : CLONE_NEWUTS) | (own_ipc ? CLONE_NEWIPC : 0) | (own_pid ? CLONE_NEWPID : 0);
+}
+
+// --ipc container:NAME: the donor's /dev/shm (a detached copy of its mount, made in its
+// mount namespace: containers::donor_shm) attached over the container's own.
+static void attach_donor_shm(int root, int shm)
+{
+	sys::unique_fd target(rootfs::open_in_root(root, "/dev/shm", true));
+	if (sys::move_mount(shm, "", target.get(), "", sys::move_mount_f_empty_path | sys::move_mount_t_empty_path) < 0)
+		die_errno("attach the /dev/shm of the --ipc container");
+	close(shm);
 }
 
 // The arguments as the kernel keeps them: /proc/PID/cmdline reads this memory. The
@@ -275,7 +287,12 @@ static struct {
 	// The helper's network namespace, made meanwhile, joined before /sys is mounted.
 	if (helper.pid > 0)
 		join_netns_helper(helper);
+	// Before /dev/mqueue is mounted: mqueue shows the IPC namespace of whoever mounts it.
+	if (spec.ipc_join >= 0 && (setns(spec.ipc_join, CLONE_NEWIPC) < 0 || close(spec.ipc_join) < 0))
+		die_errno("join the IPC namespace of container %s", o.ipc_container);
 	rootfs::mount_kernel_filesystems(root.get(), spec.userns ? &nodes : nullptr, container_cgroups, spec.privileged);
+	if (spec.shm_join >= 0)
+		attach_donor_shm(root.get(), spec.shm_join);
 	rootfs::make_devices(spec, root.get());
 	rootfs::set_kernel_parameters(spec, root.get());
 	rootfs::mount_volumes(spec, root.get());
@@ -491,6 +508,12 @@ static int open_netns(const char *name)
 		limits::create(container_cgroups, spec.cgroup);
 		step("created cgroups");
 	}
+	// --pid container:NAME: the child is born in that container's PID namespace (ours is
+	// taken back right after), non-dumpable from birth: the donor's processes see it before
+	// it holds nothing of the host.
+	sys::unique_fd own_pid_ns(spec.pid_join >= 0 ? open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC) : -1);
+	if (spec.pid_join >= 0 && (!own_pid_ns || prctl(PR_SET_DUMPABLE, 0) < 0 || setns(spec.pid_join, CLONE_NEWPID) < 0))
+		die_errno("join the PID namespace of container %s", o.pid_container);
 	bool born_in_cgroup;
 	long pid = sys::clone_fork_into(namespaces_of(spec) | (own_netns && helper.pid < 0 ? CLONE_NEWNET : 0) | (spec.userns ? CLONE_NEWUSER : 0) | SIGCHLD,
 					container_cgroups.fd, born_in_cgroup);
@@ -505,6 +528,8 @@ static int open_netns(const char *name)
 		container_main(img, spec, o, go[0], netns.get(), joined, blocked);
 	}
 	container_pid = pid_t(pid);
+	if (own_pid_ns && (setns(own_pid_ns.get(), CLONE_NEWPID) < 0 || prctl(PR_SET_DUMPABLE, 1) < 0))
+		die_errno("return to the launcher's PID namespace");
 	close(go[0]);
 	for (int fd : {out[1], err[1], console[1], child_stdio.in})
 		if (fd >= 0)
@@ -743,7 +768,9 @@ int main(int argc, char **argv)
 	image_archive img;
 	layers::open_image(img, const_cast<char *>(o.image), o.image_ref);
 	container_spec spec;
+	containers::inherit_volumes(spec, o); // --volumes-from, before the flags' own volumes
 	container::make_spec(spec, o, img);
+	containers::join_namespaces(spec, o); // --pid, --ipc container:NAME
 	if (confine::pid1_exe_reachable(spec))
 		confine::reexec_from_sealed_copy(machine_init ? original_argv : argv);
 	if (!o.detach && wants_netns_helper(o, spec))

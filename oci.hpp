@@ -30,6 +30,7 @@
 #include "confine.hpp"
 #include "init.hpp"
 #include "limits.hpp"
+#include "lsm.hpp"
 #include "rootfs.hpp"
 #include "seccomp.hpp"
 #include "state.hpp"
@@ -656,6 +657,9 @@ inline int take_privileges(const bundle::process &p, const seccomp::program *fil
 		if (sys::close_range(3 + preserve_fds, ~0U, 0) < 0) // the console socket, the log
 			die_errno("close the runtime's descriptors");
 	}
+	if (*p.apparmor && lsm::apparmor_enabled())
+		if (int err = lsm::apparmor_exec(p.apparmor))
+			die("apply AppArmor profile %s: %s", p.apparmor, lsm::why_refused(err));
 	execve(file, const_cast<char *const *>(argv.data()), const_cast<char *const *>(env.data()));
 	int err = errno;
 	dprintf(2, "launcher: exec %s: %s\n", file, strerror(err));
@@ -890,16 +894,15 @@ inline void read_bundle(const char *bundle_dir, char (&abs)[PATH_MAX], std::vect
 		die("%s/config.json: %s at byte %zu", abs, p.what, p.offset);
 }
 
-inline bool lsm_loaded(const char *which)
-{
-	return access(strcmp(which, "apparmor") == 0 ? "/sys/kernel/security/apparmor" : "/sys/fs/selinux/enforce", F_OK) == 0;
-}
-
+// process.apparmorProfile where AppArmor is active: one the kernel holds, applied at the
+// exec (exec_process); where it is not, there is nothing to apply (runc's too). An SELinux
+// label is refused where SELinux is active: the launcher composes no context.
 inline void check_labels(const bundle::config &cfg)
 {
-	if (*cfg.proc.apparmor && lsm_loaded("apparmor"))
-		die("process.apparmorProfile %s: AppArmor profiles are not supported", cfg.proc.apparmor);
-	if ((*cfg.proc.selinux || *cfg.mount_label) && lsm_loaded("selinux"))
+	if (*cfg.proc.apparmor && lsm::apparmor_enabled())
+		if (int err = lsm::apparmor_check(cfg.proc.apparmor))
+			die("process.apparmorProfile %s: %s", cfg.proc.apparmor, lsm::why_refused(err));
+	if ((*cfg.proc.selinux || *cfg.mount_label) && lsm::selinux_enabled())
 		die("SELinux labels are not supported");
 }
 

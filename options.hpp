@@ -23,7 +23,7 @@ enum class id {
 	network_alias,
 	memory_swap, memory_reservation, oom_kill_disable, cpu_shares, cpuset_cpus, cpuset_mems, shm_size, sysctl,
 	env_file, add_host, domainname, label, label_file, init, sig_proxy, stop_signal, stop_timeout, platform,
-	pid, ipc, uts, cgroupns, tmpfs, mount, device, device_cgroup_rule, gpus, detach, tty, restart
+	pid, ipc, uts, cgroupns, tmpfs, mount, volumes_from, device, device_cgroup_rule, gpus, detach, tty, restart
 };
 
 struct flag {
@@ -98,11 +98,12 @@ constexpr flag flags[] = {
 	{"stop-signal", 0, "SIGNAL", id::stop_signal, "signal that stops the container (default: the image's StopSignal, else SIGTERM)"},
 	{"stop-timeout", 0, "SECONDS", id::stop_timeout, "seconds from the stop signal to SIGKILL (default 10)"},
 	{"platform", 0, "OS/ARCH", id::platform, "refuse an image of another platform, e.g. linux/amd64"},
-	{"pid", 0, "host", id::pid, "host: share the host's PID namespace"},
-	{"ipc", 0, "MODE", id::ipc, "private, shareable (default) or host: the host's IPC namespace and /dev/shm"},
+	{"pid", 0, "host|container:NAME", id::pid, "host, or a running container's: share its PID namespace"},
+	{"ipc", 0, "MODE", id::ipc, "private (default), shareable (others may join it), host or container:NAME: whose IPC namespace and /dev/shm"},
 	{"uts", 0, "host", id::uts, "host: share the host's host name (UTS namespace)"},
 	{"cgroupns", 0, "host|private", id::cgroupns, "private (default): a cgroup namespace; host: the host's"},
 	{"tmpfs", 0, "DIR[:OPTIONS]", id::tmpfs, "a tmpfs on DIR, e.g. /run:size=64m,mode=1777"},
+	{"volumes-from", 0, "CONTAINER[:ro|rw]", id::volumes_from, "every volume and bind mount of a container (running or not), at its targets"},
 	{"mount", 0, "type=T,...", id::mount, "bind, volume or tmpfs mount with docker's keys (source, target, readonly, ...)"},
 	{"device", 0, "HOST[:CTR][:rwm]", id::device, "a host device inside the container, allowed in its device cgroup"},
 	{"device-cgroup-rule", 0, "RULE", id::device_cgroup_rule, "allow devices by rule, e.g. 'c 10:229 rwm' or 'b *:* m'"},
@@ -135,6 +136,9 @@ struct parsed {
 		lsm_options; // --security-opt apparmor=, label=
 	const char *domainname = nullptr, *stop_signal = nullptr, *stop_timeout = nullptr, *platform = nullptr, *gpus = nullptr;
 	bool pid_host = false, ipc_host = false, uts_host = false, cgroupns_host = false;
+	const char *pid_container = nullptr, *ipc_container = nullptr; // --pid, --ipc container:NAME
+	const char *ipc_mode = "private";                              // as --ipc gave it (docker's default); the record keeps it
+	std::vector<const char *> volumes_from;                        // CONTAINER[:MODES]
 	const char *user = nullptr, *image_ref = nullptr, *root = nullptr;
 	const char *seccomp_profile = nullptr; // --security-opt seccomp=FILE
 	char error[256] = "";
@@ -383,8 +387,16 @@ inline void apply(parsed &o, id what, const char *value, bool on)
 	case id::stop_signal: o.stop_signal = value; break;
 	case id::stop_timeout: o.stop_timeout = value; break;
 	case id::platform: o.platform = value; break;
-	case id::pid: o.pid_host = strcmp(value, "host") == 0; break;
-	case id::ipc: o.ipc_host = strcmp(value, "host") == 0; break;
+	case id::pid:
+		o.pid_host = strcmp(value, "host") == 0;
+		o.pid_container = strncmp(value, "container:", 10) == 0 ? value + 10 : nullptr;
+		break;
+	case id::ipc:
+		o.ipc_host = strcmp(value, "host") == 0;
+		o.ipc_container = strncmp(value, "container:", 10) == 0 ? value + 10 : nullptr;
+		o.ipc_mode = *value ? value : "private";
+		break;
+	case id::volumes_from: o.volumes_from.push_back(value); break;
 	case id::uts: o.uts_host = strcmp(value, "host") == 0; break;
 	case id::cgroupns: o.cgroupns_host = strcmp(value, "host") == 0; break;
 	case id::tmpfs: o.tmpfs.push_back(value); break;
@@ -534,10 +546,34 @@ inline bool check_value(parsed &o, const flag &f, const char *value)
 		return (value[0] && value[0] != '=') || refuse("invalid label: an empty key");
 	case id::pid:
 		return strcmp(value, "host") == 0 || strcmp(value, "private") == 0 || strcmp(value, "") == 0 ||
-		       fail(o, "bad --pid %s: expected host (container:NAME is not supported)", value);
+		       (strncmp(value, "container:", 10) == 0 && value[10]) ||
+		       fail(o, "bad --pid %s: expected host or container:NAME", value);
 	case id::ipc:
 		return strcmp(value, "host") == 0 || strcmp(value, "private") == 0 || strcmp(value, "shareable") == 0 || strcmp(value, "") == 0 ||
-		       fail(o, "bad --ipc %s: expected private, shareable or host (container:NAME is not supported)", value);
+		       (strncmp(value, "container:", 10) == 0 && value[10]) ||
+		       fail(o, "bad --ipc %s: expected private, shareable, host or container:NAME", value);
+	case id::volumes_from: {
+		// docker's ParseVolumesFrom: CONTAINER[:MODE], MODE ro or rw, z or Z, comma-separated,
+		// at most one of each kind; no propagation, no nocopy (the donor's are kept).
+		std::string_view v(value), name = v.substr(0, v.find(':')), mode = v.substr(std::min(v.size(), name.size() + 1));
+		if (v.empty())
+			return fail(o, "bad --volumes-from: volumes-from specification cannot be an empty string");
+		if (name.empty())
+			return fail(o, "bad --volumes-from %s: no container named", value);
+		int rw = 0, label = 0;
+		for (size_t start = 0; !mode.empty();) {
+			size_t comma = mode.find(',', start);
+			std::string_view m = mode.substr(start, comma == mode.npos ? mode.npos : comma - start);
+			rw += m == "ro" || m == "rw";
+			label += m == "z" || m == "Z";
+			if ((m != "ro" && m != "rw" && m != "z" && m != "Z") || rw > 1 || label > 1)
+				return fail(o, "bad --volumes-from %s: invalid mode: %.*s", value, int(mode.size()), mode.data());
+			if (comma == mode.npos)
+				break;
+			start = comma + 1;
+		}
+		return true;
+	}
 	case id::uts:
 		return strcmp(value, "host") == 0 || strcmp(value, "") == 0 || fail(o, "bad --uts %s: expected host", value);
 	case id::cgroupns:

@@ -37,6 +37,7 @@ struct record {
 	int stop_timeout = 10;            // --stop-timeout: seconds from it to SIGKILL
 	unsigned restart_count = 0;
 	bool auto_remove = false, tty = false, interactive = false;
+	char ipc_mode[144] = "private"; // --ipc as given: another may join it unless "private"
 };
 
 // runc's rule for ids: letters, digits, and _ + - . ; not "." or "..".
@@ -133,7 +134,7 @@ inline size_t format(const record &r, const char *status, bool full, char *out, 
 	if (full && *r.name) {
 		for (auto [key, value] : {std::pair{"name", r.name}, {"image", r.image}, {"command", r.command}, {"finishedAt", r.finished},
 					  {"logPath", r.log_path}, {"dataDir", r.data_dir}, {"network", r.network},
-					  {"address", r.address}, {"restart", r.restart}}) {
+					  {"address", r.address}, {"restart", r.restart}, {"ipcMode", r.ipc_mode}}) {
 			n += size_t(snprintf(out + n, n < cap ? cap - n : 0, ",\"%s\":", key));
 			n = put_json_string(out, cap, n, value);
 		}
@@ -197,6 +198,8 @@ inline bool parse(std::string_view text, std::vector<json::token> &tokens, recor
 		r.auto_remove = v["autoRemove"].raw() == "true";
 		r.tty = v["tty"].raw() == "true";
 		r.interactive = v["interactive"].raw() == "true";
+		if (v["ipcMode"].is(json::kind::string)) // (a record of an earlier launcher has none)
+			copy("ipcMode", r.ipc_mode, sizeof r.ipc_mode);
 	}
 	if (json::value a = v["annotations"]; a.is(json::kind::object))
 		r.annotations = a.raw();

@@ -141,6 +141,18 @@ inline int mount_setattr(int dirfd, const char *path, unsigned flags, uint64_t s
 	return int(syscall(SYS_mount_setattr, dirfd, path, flags, &attr, sizeof attr));
 }
 
+// open_tree(2) and move_mount(2), linux/mount.h's constants (which clash likewise): a
+// detached copy of a mount, and attaching one where a descriptor names.
+constexpr unsigned open_tree_clone = 1, move_mount_f_empty_path = 4, move_mount_t_empty_path = 0x40;
+inline int open_tree(int dirfd, const char *path, unsigned flags)
+{
+	return int(syscall(SYS_open_tree, dirfd, path, flags));
+}
+inline int move_mount(int from_dirfd, const char *from, int to_dirfd, const char *to, unsigned flags)
+{
+	return int(syscall(SYS_move_mount, from_dirfd, from, to_dirfd, to, flags));
+}
+
 inline int close_range(unsigned first, unsigned last, unsigned flags)
 {
 	return int(syscall(SYS_close_range, first, last, flags));

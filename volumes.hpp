@@ -345,6 +345,25 @@ inline int use(int root, const char *name, bool &made, char (&data_path)[PATH_MA
 	return dir;
 }
 
+// A volume another container uses, by its DATA_ROOT/volumes/NAME/_data path: its
+// directory locked shared, as use() locks it; -1 (errno set) when it is gone.
+inline int hold(const char *data_path)
+{
+	std::string_view p(data_path);
+	if (!p.ends_with("/_data") || p.size() >= PATH_MAX)
+		return errno = EINVAL, -1;
+	char dir[PATH_MAX];
+	snprintf(dir, sizeof dir, "%.*s", int(p.size() - 6), p.data());
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 || flock(fd, LOCK_SH) < 0 || faccessat(fd, "_data", F_OK, AT_SYMLINK_NOFOLLOW) < 0) {
+		int err = errno;
+		if (fd >= 0)
+			close(fd);
+		return errno = err, -1;
+	}
+	return fd;
+}
+
 // The owner and mode of what the seed made, through its descriptor: by name, another
 // container already using the volume could have put a symlink to a host file in its place
 // (fchmodat follows one). An owner the user namespace does not map (rootless) stays the

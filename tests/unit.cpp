@@ -1400,8 +1400,19 @@ BOOST_AUTO_TEST_CASE(new_flags_spellings)
 		{{"--cpu-shares", "lots", "img"}, "invalid argument \"lots\" for \"-c, --cpu-shares\" flag: expected a whole number"},
 		{{"--sysctl", "kernel.shmmax", "img"}, "invalid argument \"kernel.shmmax\" for \"--sysctl\" flag: expected KEY=VALUE"},
 		{{"--add-host", "db", "img"}, "bad --add-host db: expected NAME:IP (or NAME:host-gateway)"},
-		{{"--pid", "container:x", "img"}, "bad --pid container:x: expected host (container:NAME is not supported)"},
-		{{"--ipc", "none", "img"}, "bad --ipc none: expected private, shareable or host (container:NAME is not supported)"},
+		{{"--pid", "container:", "img"}, "bad --pid container:: expected host or container:NAME"},
+		{{"--pid", "x", "img"}, "bad --pid x: expected host or container:NAME"},
+		{{"--ipc", "none", "img"}, "bad --ipc none: expected private, shareable, host or container:NAME"},
+		{{"--ipc=container:", "img"}, "bad --ipc container:: expected private, shareable, host or container:NAME"},
+		// docker's ParseVolumesFrom: ro or rw, z or Z, one of each; no propagation, no copy mode
+		{{"--volumes-from", "", "img"}, "bad --volumes-from: volumes-from specification cannot be an empty string"},
+		{{"--volumes-from", ":ro", "img"}, "bad --volumes-from :ro: no container named"},
+		{{"--volumes-from", "db:rshared", "img"}, "bad --volumes-from db:rshared: invalid mode: rshared"},
+		{{"--volumes-from", "db:nocopy", "img"}, "bad --volumes-from db:nocopy: invalid mode: nocopy"},
+		{{"--volumes-from", "db:ro,rw", "img"}, "bad --volumes-from db:ro,rw: invalid mode: ro,rw"},
+		{{"--volumes-from", "db:z,Z", "img"}, "bad --volumes-from db:z,Z: invalid mode: z,Z"},
+		{{"--volumes-from", "db:ro,", "img"}, "bad --volumes-from db:ro,: invalid mode: ro,"},
+		{{"--volumes-from", "db:bogus", "img"}, "bad --volumes-from db:bogus: invalid mode: bogus"},
 		{{"--cgroupns", "x", "img"}, "bad --cgroupns x: expected host or private"},
 		{{"--stop-signal", "SIGBOGUS", "img"}, "bad --stop-signal SIGBOGUS: no such signal"},
 		{{"--platform", "amd64x", "img"}, "bad --platform amd64x: expected OS/ARCH[/VARIANT], e.g. linux/amd64"},
@@ -1426,6 +1437,13 @@ BOOST_AUTO_TEST_CASE(new_flags_spellings)
 	BOOST_TEST(o.systempaths_unconfined);
 	BOOST_REQUIRE(o.lsm_options.size() == 1u);
 	BOOST_TEST((o.pid_host && o.ipc_host && o.uts_host && o.cgroupns_host && o.oom_kill_disable && !o.userns));
+	o = parse({"--pid", "container:db", "--ipc=container:web", "--volumes-from", "db", "--volumes-from=web:ro,z", "--volumes-from", "x:", "img"});
+	BOOST_TEST((std::string(o.pid_container) == "db" && std::string(o.ipc_container) == "web" && !o.pid_host && !o.ipc_host));
+	BOOST_TEST(std::string(o.ipc_mode) == "container:web");
+	BOOST_REQUIRE(o.volumes_from.size() == 3u);
+	BOOST_TEST((std::string(o.volumes_from[0]) == "db" && std::string(o.volumes_from[1]) == "web:ro,z" && std::string(o.volumes_from[2]) == "x:"));
+	o = parse({"--ipc", "private", "img"});
+	BOOST_TEST((std::string(o.ipc_mode) == "private" && !o.ipc_container));
 	o = parse({"--security-opt", "seccomp:/p.json", "--security-opt", "no-new-privileges", "img"});
 	BOOST_TEST(std::string(o.seccomp_profile) == "/p.json");
 	BOOST_TEST(o.no_new_privileges);
