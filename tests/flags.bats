@@ -298,6 +298,10 @@ teardown() {
 		run -125 "$LAUNCHER" --volumes-from "vf-donor:$mode" "$BUSYBOX" true
 		assert_output "launcher: bad --volumes-from vf-donor:$mode: invalid mode: $mode"
 	done
+	"$LAUNCHER" run --name vf-bare "$BUSYBOX" true # no mounts: nothing to take
+	run -0 "$LAUNCHER" --rm --volumes-from vf-bare "$BUSYBOX" sh -c 'grep -c " /[abc] " /proc/self/mountinfo || true'
+	assert_output 0
+	"$LAUNCHER" rm vf-bare >/dev/null
 	run -125 "$LAUNCHER" --volumes-from "" "$BUSYBOX" true
 	assert_output "launcher: bad --volumes-from: volumes-from specification cannot be an empty string"
 	"$LAUNCHER" rm vf-donor >/dev/null

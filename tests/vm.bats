@@ -255,3 +255,53 @@ EOF
 	assert_line "removed 1"
 	assert_line "launcher: exit status 0"
 }
+
+@test "vm: AppArmor, active in Debian's kernel with no profile loaded: apparmor=unconfined runs, a profile the kernel lacks is refused in one line (both front doors), nothing left" {
+	# The machine's kernel has AppArmor on by default (CONFIG_DEFAULT_SECURITY_APPARMOR):
+	# a --privileged container mounts securityfs to show that no profile is loaded, and
+	# runs the launcher inside. The OCI bundle is busybox's tree with runc's config.
+	dir=$BATS_TEST_TMPDIR/extra
+	mkdir -p "$dir/scripts" "$dir/bundle/rootfs"
+	for layer in $(tar -xOf "$BUSYBOX" manifest.json | python3 -SI -c 'import json, sys; print(*json.load(sys.stdin)[0]["Layers"])'); do
+		tar -xOf "$BUSYBOX" "$layer" | tar -x -C "$dir/bundle/rootfs"
+	done
+	(cd "$dir/bundle" && runc spec)
+	for profile in unconfined nosuchprofile; do
+		python3 -SI - "$dir/bundle/config.json" "$profile" <<-'EOF'
+			import json, sys
+			c = json.load(open(sys.argv[1]))
+			c["process"].update(terminal=False, args=["cat", "/proc/self/attr/apparmor/current"], apparmorProfile=sys.argv[2])
+			json.dump(c, open(sys.argv[1].replace("config.json", "config-" + sys.argv[2] + ".json"), "w"))
+		EOF
+	done
+	cat >"$dir/scripts/apparmor.sh" <<'EOF'
+mount -t securityfs securityfs /sys/kernel/security
+echo "profiles loaded: $(wc -l </sys/kernel/security/apparmor/profiles)"
+/launcher --rm --security-opt apparmor=unconfined /images/busybox.tar cat /proc/self/attr/apparmor/current; echo "status $?"
+/launcher --rm --security-opt apparmor=unconfined -u 1000 /images/busybox.tar cat /proc/self/attr/apparmor/current; echo "status $?"
+/launcher --rm --security-opt apparmor=nosuchprofile /images/busybox.tar echo ran; echo "status $?"
+/launcher --rm --security-opt label=disable /images/busybox.tar true; echo "status $?"
+cd /bundle
+for p in unconfined nosuchprofile; do
+	cp config-$p.json config.json
+	/launcher --root /run/oci run oci-$p; echo "oci status $?"
+done
+echo "left: $(find /run/launcher /run/oci -mindepth 1 2>/dev/null | wc -l)"
+EOF
+	with_files
+	boot "--privileged -v /init:/launcher:ro -v /images:/images -v /scripts:/scripts -v /bundle:/bundle /images/busybox.tar sh /scripts/apparmor.sh"
+	assert_success
+	assert_line "profiles loaded: 0"
+	assert_line "unconfined"
+	assert_equal "$(grep -c '^unconfined$' <<<"$output")" 3 # twice by the image's front door (root, uid 1000), once by OCI's
+	assert_line "status 0"
+	assert_line "launcher: --security-opt apparmor=nosuchprofile: the kernel holds no such AppArmor profile (load it with apparmor_parser first)"
+	assert_line "status 125"
+	refute_line ran
+	assert_line "launcher: note: --security-opt label=disable: this host has no SELinux; the container runs without it"
+	assert_line "oci status 0"
+	assert_line "launcher: process.apparmorProfile nosuchprofile: the kernel holds no such AppArmor profile (load it with apparmor_parser first)"
+	assert_line "oci status 1"
+	assert_line "left: 0"
+	assert_line "launcher: exit status 0"
+}
