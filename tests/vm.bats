@@ -305,3 +305,35 @@ EOF
 	assert_line "left: 0"
 	assert_line "launcher: exit status 0"
 }
+
+@test "vm: a profile loaded into the kernel is entered by the entrypoint and by exec's processes, and what it denies is denied" {
+	# Compiled on the host by Debian's apparmor_parser (package apparmor), loaded in the VM
+	# through securityfs by a --privileged container, which then runs the launcher inside.
+	dir=$BATS_TEST_TMPDIR/extra
+	mkdir -p "$dir/scripts"
+	printf '%s\n' 'profile launcher-test flags=(attach_disconnected,mediate_deleted) {' '  file,' '  capability,' \
+		'  signal,' '  deny /etc/hostname r,' '}' >"$BATS_TEST_TMPDIR/profile"
+	apparmor_parser -Q -S "$BATS_TEST_TMPDIR/profile" >"$dir/scripts/launcher-test.bin" 2>/dev/null
+	cat >"$dir/scripts/profile.sh" <<'EOF'
+mount -t securityfs securityfs /sys/kernel/security
+cat /scripts/launcher-test.bin >/sys/kernel/security/apparmor/.load
+cat /sys/kernel/security/apparmor/profiles
+export LAUNCHER_STATE=/tmp/records # busybox's tree has no /run
+/launcher --rm --security-opt apparmor=launcher-test /images/busybox.tar sh -c 'cat /proc/self/attr/apparmor/current; cat /etc/hostname || echo denied'; echo "status $?"
+/launcher run -d --name confined --security-opt apparmor=launcher-test /images/busybox.tar sleep 30 >/dev/null
+/launcher exec confined sh -c 'cat /proc/self/attr/apparmor/current; cat /etc/hostname || echo exec denied'
+/launcher rm -f confined >/dev/null
+/launcher --rm /images/busybox.tar cat /proc/self/attr/apparmor/current
+EOF
+	with_files
+	boot "--privileged -v /init:/launcher:ro -v /images:/images -v /scripts:/scripts /images/busybox.tar sh /scripts/profile.sh"
+	assert_success
+	assert_line "launcher-test (enforce)"
+	assert_equal "$(grep -c '^launcher-test (enforce)$' <<<"$output")" 3 # the list of profiles, the entrypoint, exec's
+	assert_line "cat: can't open '/etc/hostname': Permission denied"
+	assert_line denied
+	assert_line "exec denied"
+	assert_line "status 0"
+	assert_line "unconfined" # without the option: none
+	assert_line "launcher: exit status 0"
+}
