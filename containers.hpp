@@ -587,6 +587,10 @@ inline int donor_shm(int pidfd, const char *donor)
 			die_errno("wait for the /dev/shm helper");
 	if (!WIFEXITED(ws) || WEXITSTATUS(ws) != 0 || shm < 0)
 		exit(WIFEXITED(ws) && WEXITSTATUS(ws) ? WEXITSTATUS(ws) : sys::exit_failure); // it said why
+	// nosuid, nodev, noexec as docker's /dev/shm, whatever a --privileged donor mounted there
+	constexpr uint64_t confined = sys::mount_attr_nosuid | sys::mount_attr_nodev | sys::mount_attr_noexec;
+	if (sys::mount_setattr(shm, "", AT_EMPTY_PATH | AT_RECURSIVE, confined) < 0)
+		die_errno("confine /dev/shm of container %s", donor);
 	return shm;
 }
 
@@ -1147,6 +1151,7 @@ inline int inspect(int argc, char **argv)
 		std::vector<char> labels;
 		state::read_file(c.dir.get(), "labels.json", labels);
 		out.addf("},\"Config\":{\"Tty\":%s,\"OpenStdin\":%s,\"StopSignal\":", yes(r.tty), yes(r.interactive)).json(stop);
+		out.addf(",\"StopTimeout\":%d", r.stop_timeout);
 		out.add(",\"Labels\":").add(labels.empty() ? std::string_view("{}") : std::string_view(labels.data(), labels.size()));
 		out.add(",\"Process\":").add(process.empty() ? std::string_view("null") : std::string_view(process.data(), process.size()));
 		out.add("},\"NetworkSettings\":{\"Networks\":{");

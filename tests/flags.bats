@@ -238,13 +238,13 @@ teardown() {
 			cat memory/memory.limit_in_bytes memory/memory.memsw.limit_in_bytes memory/memory.soft_limit_in_bytes cpu/cpu.shares cpuset/cpuset.cpus cpuset/cpuset.mems
 			grep oom_kill_disable memory/memory.oom_control
 		else
-			cat memory.max memory.swap.max memory.low cpu.weight cpuset.cpus cpuset.mems; echo oom_kill_disable 1
+			cat memory.max memory.swap.max memory.low cpu.weight cpuset.cpus cpuset.mems # (cgroup2 has no oom_kill_disable: docker ignores it there too)
 		fi
 		cat /proc/sys/kernel/shmmax /proc/sys/net/ipv4/ip_forward; grep " /dev/shm " /proc/self/mountinfo | awk "{ print \$NF }"'
 	if [ -d /sys/fs/cgroup/memory ]; then
 		assert_output "$(printf '67108864\n134217728\n33554432\n512\n0\n0\noom_kill_disable 1\n1000000\n1\nrw,size=1536k')"
 	else
-		assert_output "$(printf '67108864\n67108864\n33554432\n20\n0\n0\noom_kill_disable 1\n1000000\n1\nrw,size=1536k')"
+		assert_output "$(printf '67108864\n67108864\n33554432\n20\n0\n0\n1000000\n1\nrw,size=1536k')"
 	fi
 	run -125 "$LAUNCHER" --memory-swap 64m "$BUSYBOX" true
 	assert_output "launcher: --memory-swap 64m: you should always set the memory limit (--memory) when using the memory-swap limit"
@@ -370,7 +370,23 @@ teardown() {
 	! kill -0 "$output" 2>/dev/null
 	run -125 "$LAUNCHER" --uts host -h box "$BUSYBOX" true
 	assert_output "launcher: conflicting options: --hostname and --uts host"
-	run -0 "$LAUNCHER" --platform linux/amd64 --init --stop-signal SIGRTMIN+3 --stop-timeout 5 "$IMAGE" true
+	run -0 "$LAUNCHER" --rm --platform linux/amd64 --init --stop-signal SIGRTMIN+3 --stop-timeout 5 "$IMAGE" true
+	# the image's Labels and StopSignal in inspect, after which --label and --stop-signal,
+	# --stop-timeout; stop uses them: a container that ignores its stop signal is killed
+	"$LAUNCHER" run -d --name fl-img --label team=x "$IMAGE" sleep 300 >/dev/null
+	"$LAUNCHER" run -d --name fl-flag --label org.example.from=flag --stop-signal SIGUSR2 --stop-timeout 1 "$IMAGE" \
+		sh -c 'trap "" USR2; echo ready; sleep 300 & wait' >/dev/null
+	inspect() { "$LAUNCHER" inspect "$1" | python3 -c 'import json,sys; c=json.load(sys.stdin)[0]["Config"]; print(sorted(c["Labels"].items()), c["StopSignal"], c["StopTimeout"])'; }
+	run -0 inspect fl-img
+	assert_output "[('org.example.from', 'image'), ('team', 'x')] SIGUSR1 10"
+	run -0 inspect fl-flag
+	assert_output "[('org.example.from', 'flag')] SIGUSR2 1"
+	for _ in $(seq 100); do "$LAUNCHER" logs fl-flag 2>/dev/null | grep -q ready && break; sleep 0.1; done
+	run -0 "$LAUNCHER" stop fl-flag
+	run -0 "$LAUNCHER" inspect fl-flag
+	run -0 python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["State"]["ExitCode"])' <<<"$output"
+	assert_output 137 # the trap held off SIGUSR2: SIGKILL after the second
+	"$LAUNCHER" rm -f fl-img fl-flag >/dev/null
 	run -125 "$LAUNCHER" --platform linux/arm64 "$IMAGE" true
 	assert_output "launcher: image $IMAGE is linux/amd64, not the --platform linux/arm64 asked for"
 	run -125 "$LAUNCHER" --stop-signal SIGBOGUS "$IMAGE" true
