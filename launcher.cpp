@@ -270,7 +270,8 @@ static struct {
 	if (spec.userns)
 		rootfs::open_host_nodes(nodes);
 	umask(0);
-	rootfs::build(img, spec.userns, spec.overlay);
+	bool receive = std::any_of(spec.volumes.begin(), spec.volumes.end(), [](const volume &v) { return v.propagation & MS_SLAVE; });
+	rootfs::build(img, spec.userns, spec.overlay, receive);
 	// PID 1 idles for the container's life: give back the archive pages it read.
 	if (munmap(const_cast<unsigned char *>(img.bytes.data()), img.bytes.size()) < 0)
 		die_errno("unmap image %s", img.path);

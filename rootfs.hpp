@@ -116,11 +116,13 @@ inline bool layer_repeated_above(const image_archive &img, size_t i)
 // and work dirs are the container's on disk (img.upper_path, beside the cache) when the
 // host made them, else on the tmpfs, where every write vanishes with the container.
 // Without overlayfs (or with --storage copy) the layers are merged by copy instead.
-inline void build(const image_archive &img, bool userns, bool overlay)
+inline void build(const image_archive &img, bool userns, bool overlay, bool receive = false)
 {
-	// Nothing we mount may propagate back to the host's mount table.
-	if (mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) < 0)
-		die_errno("make / private");
+	// Nothing we mount may propagate back to the host's mount table. A volume of slave
+	// propagation (-v :slave) receives the host's mounts under its source: the tree is then
+	// the host's slave instead (runc's rslave), so that a bind of it is one too.
+	if (mount(nullptr, "/", nullptr, MS_REC | (receive ? MS_SLAVE : MS_PRIVATE), nullptr) < 0)
+		die_errno("make / %s", receive ? "a slave" : "private");
 	// overlayfs takes lower directories of this mount namespace only: the cache is opened
 	// again here, before the tmpfs could hide it.
 	sys::unique_fd cache(img.cache < 0 ? -1 : open(img.cache_path, O_PATH | O_DIRECTORY | O_CLOEXEC));

@@ -111,6 +111,19 @@ teardown() {
 		-v "$BATS_TEST_TMPDIR/src:/sys/kernel/debug" "$BUSYBOX" sh -c \
 		'grep -E " /dev/fuse | /dev/volume | /sys/kernel/debug " /proc/self/mountinfo | cut -d" " -f5 | sort; cat /dev/volume/f /sys/kernel/debug/f'
 	assert_output "$(printf '/dev/fuse\n/dev/volume\n/sys/kernel/debug\nhello\nhello')"
+	# :slave: a mount the host makes under a shared source after the start reaches the container
+	shared=$BATS_TEST_TMPDIR/shared
+	mkdir -p "$shared/sub"
+	mount --bind "$shared" "$shared" && mount --make-shared "$shared"
+	"$LAUNCHER" -v "$shared:/s:slave" "$BUSYBOX" sh -c 'echo ready >/s/ready; for _ in $(seq 100); do [ -e /s/sub/mark ] && break; sleep 0.1; done
+		cat /s/sub/mark; grep " /s " /proc/self/mountinfo | grep -o " master:[0-9]*"' >"$BATS_TEST_TMPDIR/out" 2>&1 </dev/null &
+	wait_for "$shared/ready" ready
+	mount -t tmpfs none "$shared/sub" && echo from-host >"$shared/sub/mark"
+	wait $! || true
+	umount "$shared/sub"
+	umount "$shared"
+	run cat "$BATS_TEST_TMPDIR/out"
+	assert_output --regexp $'^from-host\n master:[0-9]+$'
 	run -125 "$LAUNCHER" -v "$BATS_TEST_TMPDIR/src/f:/proc/cpuinfo" "$BUSYBOX" true # runc's rule (CVE-2019-16884)
 	assert_output "launcher: bad --volume $BATS_TEST_TMPDIR/src/f:/proc/cpuinfo: a mount inside /proc is refused"
 	run -125 "$LAUNCHER" -v "$BATS_TEST_TMPDIR/src:/b:bogus" "$BUSYBOX" true
