@@ -562,7 +562,7 @@ static int open_netns(const char *name)
 		die_errno("start container");
 	// While PID 1 builds its root: the device policy, then the record. The entrypoint
 	// execs only after the word that follows them (wait_checked).
-	if (spec.cgroup.devices) {
+	if (spec.cgroup.devices && limits::device_policy_after_clone(container_cgroups)) {
 		limits::attach_device_policy(container_cgroups, spec.cgroup);
 		step("attached the device policy");
 	}

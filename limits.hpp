@@ -936,9 +936,25 @@ inline bool mount_cgroup2_privately()
 	return true;
 }
 
-// Before the clone: the container's cgroups, its limits written (the device policy after
-// it: attach_device_policy). A v2
-// host: one cgroup2 directory (place_v2) for everything. A hybrid host: a directory
+// Docker's device policy, or q's rules, on cg.
+inline void attach_device_policy(const cgroup &cg, const request &q)
+{
+	if (q.devices && q.device_rules.empty())
+		attach_default_devices(cg);
+	else if (q.devices)
+		attach_devices(cg, q.device_rules);
+}
+
+// Whether cg's device policy is cgroup2's program, attached in one call: then after the
+// clone, while PID 1 builds its root (the host's work beside it on the other core), and
+// before the word that lets the entrypoint exec. The v1 controller's rules are written one
+// by one, "deny all" first: before the clone (create), or PID 1's mknod of /dev/null could
+// fall in between and be refused.
+inline bool device_policy_after_clone(const cgroup &cg) { return cg.v2_root && cg.path[0]; }
+
+// Before the clone: the container's cgroups, its limits written, and the device policy
+// where it is v1's (device_policy_after_clone). A v2 host: one cgroup2 directory
+// (place_v2) for everything. A hybrid host: a directory
 // /launcher-PID in each v1 controller a limit needs, and the device program on cgroup2's
 // OWN/launcher-PID (the kernel asks cgroup2's programs first, then the v1 controller, which
 // allows all at its root). A v1 host: the devices controller's /launcher-PID. None in
@@ -972,23 +988,14 @@ inline void create(cgroup &cg, const request &q)
 		}
 	make(cg, r, cg.v2 || q.devices, v1, false);
 	apply(cg, r);
+	if (!device_policy_after_clone(cg))
+		attach_device_policy(cg, q);
 	if (cg.path[0]) {
 		char dir[PATH_MAX];
 		dir_of(cg, nullptr, dir);
 		if ((cg.fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
 			sys::die_errno("open cgroup %s", dir);
 	}
-}
-
-// After the clone, while PID 1 builds its root (the host's work beside it on the other
-// core): docker's device policy, or q's rules, on cg. Nothing of the image runs before it
-// is in place: PID 1 waits for the host's word before the entrypoint's exec.
-inline void attach_device_policy(const cgroup &cg, const request &q)
-{
-	if (q.devices && q.device_rules.empty())
-		attach_default_devices(cg);
-	else if (q.devices)
-		attach_devices(cg, q.device_rules);
 }
 
 // After the clone: moves process pid into every cgroup it was not born in.
