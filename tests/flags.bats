@@ -298,7 +298,8 @@ teardown() {
 	id=$(readlink "$LAUNCHER_STATE/.name.vf-running")
 	run -0 "$LAUNCHER" exec vf-running cat /data/live
 	"$LAUNCHER" run -d --name vf-taker --volumes-from "${id:0:12}" "$BUSYBOX" sleep 300 >/dev/null
-	run -0 "$LAUNCHER" exec vf-taker cat /data/live /data/y
+	run "$LAUNCHER" exec vf-taker cat /data/live /data/y
+	assert_success
 	assert_output "$(printf 'live\nwritten')"
 	"$LAUNCHER" rm -f vf-running >/dev/null
 	run -1 "$LAUNCHER" volume rm vfdata

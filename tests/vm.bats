@@ -337,3 +337,24 @@ EOF
 	assert_line "unconfined" # without the option: none
 	assert_line "launcher: exit status 0"
 }
+
+@test "vm: SELinux active (security=selinux, permissive without a policy): label=disable runs, another label is refused in one line, exit 125; AppArmor is then absent and noted" {
+	mkdir -p "$BATS_TEST_TMPDIR/extra/scripts"
+	cat >"$BATS_TEST_TMPDIR/extra/scripts/selinux.sh" <<'EOF'
+mount -t selinuxfs selinuxfs /sys/fs/selinux && echo "enforce $(cat /sys/fs/selinux/enforce)"
+/launcher --rm --security-opt label=disable /images/busybox.tar echo ran; echo "status $?"
+/launcher --rm --security-opt label=type:spc_t /images/busybox.tar echo ran-type; echo "status $?"
+/launcher --rm --security-opt apparmor=unconfined /images/busybox.tar true; echo "status $?"
+EOF
+	with_files
+	VM_KERNEL_ARGS=security=selinux boot "--privileged -v /init:/launcher:ro -v /images:/images -v /scripts:/scripts /images/busybox.tar sh /scripts/selinux.sh"
+	assert_success
+	assert_line "enforce 0"
+	assert_line ran
+	assert_line "launcher: --security-opt label=type:spc_t: the launcher sets no SELinux labels; only label=disable is accepted"
+	assert_line "status 125"
+	refute_line ran-type
+	assert_line "launcher: note: --security-opt apparmor=unconfined: this host has no AppArmor; the container runs without it"
+	assert_equal "$(grep -c '^status 0$' <<<"$output")" 2
+	assert_line "launcher: exit status 0"
+}

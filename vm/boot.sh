@@ -5,7 +5,8 @@
 # boot under KVM reaching power-off (on these machines KVM hangs the guest, so the probe
 # is all it costs, once: its answer is kept in $VM_CACHE). The VM powers itself off when its container ends; a
 # kernel panic (PID 1 exited) ends qemu at once too (panic=-1, -no-reboot). Exits with
-# qemu's status; the console goes to stdout.
+# qemu's status; the console goes to stdout. $VM_KERNEL_ARGS adds to the kernel's command line
+# (security=selinux, say).
 set -eu
 initramfs=$1
 shift
@@ -28,4 +29,4 @@ fi
 exec timeout -s KILL "${VM_TIMEOUT:-120}" qemu-system-x86_64 -accel "$accel" -cpu "$cpu" -m 512 -smp 1 \
 	-machine pc -nographic -no-reboot -nodefaults -serial stdio -fw_cfg name=etc/sercon-port,string=0 \
 	-kernel "$("$kernel" image)" -initrd "$initramfs" \
-	-append "console=ttyS0 panic=-1 quiet cryptomgr.notests$args"
+	-append "console=ttyS0 panic=-1 quiet cryptomgr.notests${VM_KERNEL_ARGS:+ $VM_KERNEL_ARGS}$args"
