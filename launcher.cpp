@@ -547,8 +547,13 @@ static int open_netns(const char *name)
 	if (spec.cgroup.any())
 		limits::enter(container_cgroups, pid_t(pid), born_in_cgroup);
 	if (bridge) {
-		// The names its peers resolve (a host name that is no valid one, as -h may give, is left out).
-		std::vector<const char *> names = {network::valid_host_name(spec.hostname) ? spec.hostname : nullptr, o.name};
+		// The names its peers resolve (a host name that is no valid one, as -h may give, is left
+		// out); with --domainname HOST.DOMAIN first, as docker's hosts line names it.
+		static char fqdn[160];
+		snprintf(fqdn, sizeof fqdn, "%s.%s", spec.hostname, spec.domainname ? spec.domainname : "");
+		bool named = network::valid_host_name(spec.hostname);
+		std::vector<const char *> names = {named && spec.domainname && network::valid_host_name(fqdn) ? fqdn : nullptr,
+						   named ? spec.hostname : nullptr, o.name};
 		names.insert(names.end(), o.network_alias.begin(), o.network_alias.end());
 		network::attach(net_attachment, o.net, o.subnet, o.ip, pid_t(pid), names);
 		msg.net = net_attachment.inside;

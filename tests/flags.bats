@@ -458,11 +458,11 @@ teardown() {
 	assert_line --partial "launcher volume ls"
 }
 
-@test "--add-host NAME:host-gateway on a bridge network is the bridge's address, beside the network's names" {
+@test "--add-host NAME:host-gateway on a bridge network is the bridge's address, beside the network's names; --domainname's HOST.DOMAIN" {
 	ns=lflags-$BATS_TEST_NUMBER-$$
 	ip netns add "$ns"
 	export LAUNCHER_RUN=$BATS_TEST_TMPDIR/run
-	run nsenter --net=/run/netns/"$ns" "$LAUNCHER" --net red --name web --add-host gw:host-gateway --add-host db:10.9.8.7 "$BUSYBOX" \
+	run nsenter --net=/run/netns/"$ns" "$LAUNCHER" --net red --name web -h box --domainname example.org --add-host gw:host-gateway --add-host db:10.9.8.7 "$BUSYBOX" \
 		sh -c 'ip route | sed -n "s/^default via \([0-9.]*\).*/via=\1/p"; cat /etc/hosts'
 	ip netns del "$ns"
 	assert_success
@@ -470,5 +470,5 @@ teardown() {
 	[ -n "$gateway" ]
 	assert_line "$(printf '%s\tgw' "$gateway")"
 	assert_line "$(printf '10.9.8.7\tdb')"
-	assert_line --regexp $'^10\\.[0-9.]+\t.*web'
+	assert_line --regexp $'^10\\.[0-9.]+\tbox\\.example\\.org box web$' # docker's HOST.DOMAIN HOST
 }
