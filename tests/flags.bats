@@ -366,6 +366,17 @@ teardown() {
 	assert_output "launcher: bad --pid container:: expected host or container:NAME"
 	run -125 "$LAUNCHER" --userns --pid container:ns-donor "$BUSYBOX" true
 	assert_output "launcher: --pid container:NAME needs root without --userns"
+	# a record whose pid is now another process's (its start time differs) is never joined
+	"$LAUNCHER" run -d --name ns-reused --ipc shareable "$BUSYBOX" sleep 300 >/dev/null
+	reused_id=$(readlink "$LAUNCHER_STATE/.name.ns-reused")
+	cp "$LAUNCHER_STATE/$reused_id/state.json" "$BATS_TEST_TMPDIR/state.json"
+	sed -i 's/"startTime":[0-9]*/"startTime":1/' "$LAUNCHER_STATE/$reused_id/state.json"
+	run -125 "$LAUNCHER" --pid container:ns-reused "$BUSYBOX" true
+	assert_output "launcher: container $reused_id is not running"
+	run -125 "$LAUNCHER" --ipc container:ns-reused "$BUSYBOX" true
+	assert_output "launcher: container ns-reused is not running"
+	cp "$BATS_TEST_TMPDIR/state.json" "$LAUNCHER_STATE/$reused_id/state.json"
+	"$LAUNCHER" rm -f ns-reused >/dev/null
 	run -0 "$LAUNCHER" ps -aq
 	assert_equal "$(wc -l <<<"$output")" 4
 	"$LAUNCHER" rm -f ns-donor ns-stopped ns-private ns-private2 >/dev/null
