@@ -120,15 +120,18 @@ static void blank_kernel_args()
 	memcpy(kernel_args.data(), "launcher", std::min(kernel_args.size() - 1, sizeof "launcher" - 1));
 }
 
-// The host's word to its container: go, and this is your network.
+// The host's word to its container: go, and this is your network. On a bridge the
+// network follows in a second word (an inside_config), once the veth is in: PID 1 builds
+// its root meanwhile, and reads it before it needs it.
 struct go_message {
 	network::inside_config net;
+	bool net_follows = false;
 };
 
 // The container's /etc/resolv.conf, composed by the host side before the clone (dns.hpp),
 // and on a bridge network the path of its hosts file (network.hpp): PID 1 blanks the
 // environment ($LAUNCHER_RUN) before it reads them.
-static char resolv_conf[4096], shared_hosts[PATH_MAX];
+static char resolv_conf[4096], net_run_dir[PATH_MAX], shared_hosts[64];
 
 static void compose_resolv_conf(const options::parsed &o)
 {
@@ -151,7 +154,7 @@ static void compose_resolv_conf(const options::parsed &o)
 // The container's cgroups: made by the host side, known to PID 1 for its /sys/fs/cgroup.
 static limits::cgroup container_cgroups;
 
-// --net none as root: the network namespace, lo up, made by a helper on the other core
+// --net none or a bridge's, as root: the network namespace, lo up, made by a helper on the other core
 // from the moment the container is described, while the launcher finds the layers, makes
 // the cgroup and clones PID 1 (the kernel's setup of a network namespace is the costliest
 // step of a start, BENCHMARKS.md). PID 1 joins it as it joins --netns's, before it mounts
@@ -164,7 +167,7 @@ static netns_helper net_helper;
 
 static bool wants_netns_helper(const options::parsed &o, const container_spec &spec)
 {
-	return strcmp(o.net, "none") == 0 && !o.netns && !spec.userns;
+	return strcmp(o.net, "host") != 0 && !o.netns && !spec.userns; // --net none, or a bridge's
 }
 
 static void start_netns_helper(netns_helper &h)
@@ -187,7 +190,7 @@ static void start_netns_helper(netns_helper &h)
 		if (unshare(CLONE_NEWNET) < 0)
 			die_errno("make a network namespace");
 		network::configure_inside({}); // lo up
-		if (write(ready[1], "", 1) != 1)
+		if (write(ready[1], "\0", 2) != 2) // PID 1's word, and the host side's (a bridge's veth goes in)
 			_exit(sys::exit_failure);
 		char none; // until PID 1 has joined, or is gone
 		while (read(hold[0], &none, 1) < 0 && errno == EINTR) {
@@ -263,9 +266,25 @@ static struct {
 	if (netns_fd >= 0 && (setns(netns_fd, CLONE_NEWNET) < 0 || close(netns_fd) < 0))
 		die_errno("join network namespace %s", o.netns);
 	rootfs::open_volume_sources(spec);
-	sys::unique_fd hosts(go.net.addr ? open(shared_hosts, O_RDONLY | O_NOFOLLOW | O_CLOEXEC) : -1);
-	if (go.net.addr && !hosts)
-		die_errno("open %s", shared_hosts);
+	// A bridge's: its address, once the host side has plugged the veth in and made the
+	// network's hosts file (the network itself, the first time).
+	bool bridge = go.net_follows;
+	auto read_network = [&] {
+		if (go.net_follows && read(go_fd, &go.net, sizeof go.net) != sizeof go.net)
+			_exit(sys::exit_failure);
+		go.net_follows = false;
+	};
+	// The network's hosts file, by the run directory opened now: the scratch tmpfs on /tmp
+	// may hide its path later (a $LAUNCHER_RUN under /tmp).
+	sys::unique_fd run_dir(bridge ? open(net_run_dir, O_PATH | O_DIRECTORY | O_CLOEXEC) : -1);
+	if (bridge && !run_dir)
+		die_errno("open %s", net_run_dir);
+	auto open_shared_hosts = [&] {
+		int fd = openat(run_dir.get(), shared_hosts, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+		if (fd < 0)
+			die_errno("open %s/%s", net_run_dir, shared_hosts);
+		return fd;
+	};
 	rootfs::host_nodes nodes;
 	if (spec.userns)
 		rootfs::open_host_nodes(nodes);
@@ -283,8 +302,14 @@ static struct {
 	sys::unique_fd root(open("root", O_PATH | O_DIRECTORY | O_CLOEXEC));
 	if (!root)
 		die_errno("open %s/root", rootfs::scratch);
-	rootfs::bind_etc_files(root.get(), spec, go.net, resolv_conf, hosts.get());
-	hosts.reset();
+	rootfs::deferred_hosts later;
+	if (bridge && !spec.add_hosts.empty()) { // its lines copy the network's hosts file, and its gateway
+		read_network();
+		sys::unique_fd hosts(open_shared_hosts());
+		rootfs::bind_etc_files(root.get(), spec, go.net, resolv_conf, hosts.get());
+	} else {
+		rootfs::bind_etc_files(root.get(), spec, go.net, resolv_conf, -1, bridge ? &later : nullptr);
+	}
 	// The helper's network namespace, made meanwhile, joined before /sys is mounted.
 	if (helper.pid > 0)
 		join_netns_helper(helper);
@@ -308,6 +333,11 @@ static struct {
 				die_errno("give the terminal as stdio");
 		close(slave);
 	}
+	if (later.target) {
+		read_network();
+		sys::unique_fd hosts(open_shared_hosts());
+		rootfs::bind_network_hosts(later, hosts.get());
+	}
 	rootfs::enter(root.get());
 	root.reset();
 	umask(022);
@@ -315,7 +345,8 @@ static struct {
 		die_errno("set hostname %s", spec.hostname);
 	if (spec.domainname && setdomainname(spec.domainname, strlen(spec.domainname)) < 0)
 		die_errno("set domain name %s", spec.domainname);
-	if (strcmp(o.net, "host") != 0 && !o.netns && helper.pid < 0) {
+	read_network();
+	if (strcmp(o.net, "host") != 0 && !o.netns && (helper.pid < 0 || go.net.addr)) { // the helper brought lo up
 		network::configure_inside(go.net);
 		step("configured the network");
 	}
@@ -485,8 +516,11 @@ static int open_netns(const char *name)
 				    std::size(maps));
 	sys::unique_fd netns(o.netns ? open_netns(o.netns) : -1);
 	compose_resolv_conf(o);
-	if (bridge)
-		snprintf(shared_hosts, sizeof shared_hosts, "%s/net/%s/hosts", network::run_dir(), o.net);
+	if (bridge) { // where PID 1 finds the network's hosts file, made meanwhile
+		snprintf(net_run_dir, sizeof net_run_dir, "%s", network::run_dir());
+		snprintf(shared_hosts, sizeof shared_hosts, "net/%s/hosts", o.net);
+		sys::mkdirs(net_run_dir, 0755);
+	}
 	sigset_t blocked;
 	init::block_signals(blocked);
 	int go[2];
@@ -536,17 +570,23 @@ static int open_netns(const char *name)
 		if (fd >= 0)
 			close(fd);
 	netns.reset();
-	if (helper.pid > 0) { // PID 1 holds them now; the helper ends once it joined, or died
-		close(helper.ready), close(helper.hold);
-		helper.pid = -1;
-	}
+	netns_helper made_by = helper; // PID 1 joins its namespace; the helper ends once it did, or died
+	helper.pid = -1;
 	step("cloned container pid %ld%s", pid, born_in_cgroup ? " into its cgroup" : "");
 	go_message msg = {};
+	msg.net_follows = bridge;
 	if (spec.userns)
 		write_id_maps(pid_t(pid), spec);
 	if (spec.cgroup.any())
 		limits::enter(container_cgroups, pid_t(pid), born_in_cgroup);
+	if (write(go[1], &msg, sizeof msg) != sizeof msg)
+		die_errno("start container");
 	if (bridge) {
+		// The veth goes into the helper's namespace once it is made (the helper lives until
+		// PID 1 has joined it, which is after this), else into PID 1's own.
+		char made;
+		if (made_by.pid > 0 && read(made_by.ready, &made, 1) != 1)
+			die("the network namespace's helper failed");
 		// The names its peers resolve (a host name that is no valid one, as -h may give, is left
 		// out); with --domainname HOST.DOMAIN first, as docker's hosts line names it.
 		static char fqdn[160];
@@ -555,16 +595,17 @@ static int open_netns(const char *name)
 		std::vector<const char *> names = {named && spec.domainname && network::valid_host_name(fqdn) ? fqdn : nullptr,
 						   named ? spec.hostname : nullptr, o.name};
 		names.insert(names.end(), o.network_alias.begin(), o.network_alias.end());
-		network::attach(net_attachment, o.net, o.subnet, o.ip, pid_t(pid), names);
-		msg.net = net_attachment.inside;
+		network::attach(net_attachment, o.net, o.subnet, o.ip, made_by.pid > 0 ? made_by.pid : pid_t(pid), names);
 		step("attached to network %s as %s (%s)", o.net, net_attachment.l.name, net_attachment.host_if);
-		ports::publish(net_ports, o.net, msg.net.addr, {maps, map_count});
+		ports::publish(net_ports, o.net, net_attachment.inside.addr, {maps, map_count});
 		for (size_t i = 0; i < net_ports.count; i++)
 			step("published host port %u/%s to %u", net_ports.maps[i].host_port,
 			     ports::proto_name(net_ports.maps[i].proto), net_ports.maps[i].ctr_port);
+		if (write(go[1], &net_attachment.inside, sizeof net_attachment.inside) != sizeof net_attachment.inside)
+			die_errno("start container");
 	}
-	if (write(go[1], &msg, sizeof msg) != sizeof msg)
-		die_errno("start container");
+	if (made_by.pid > 0)
+		close(made_by.ready), close(made_by.hold);
 	// While PID 1 builds its root: the device policy, then the record. The entrypoint
 	// execs only after the word that follows them (wait_checked).
 	if (spec.cgroup.devices && limits::device_policy_after_clone(container_cgroups)) {

@@ -372,8 +372,15 @@ inline size_t add_host_lines(const container_spec &spec, const network::inside_c
 // rewrite its peers' names; with --add-host it is the container's own copy of that file
 // as the start found it, with its lines added. The launcher never writes through a path
 // of the image, nor into a volume's files.
+// On a bridge network without --add-host, /etc/hosts may be left made and opened for
+// later (later non-null): the host side makes the network's hosts file while PID 1 builds
+// its root, and bind_network_hosts binds it on the file opened now, before any volume.
+struct deferred_hosts {
+	sys::unique_fd etc, target;
+};
+
 inline void bind_etc_files(int root, const container_spec &spec, const network::inside_config &net, const char *resolv,
-			   int shared_hosts)
+			   int shared_hosts, deferred_hosts *later = nullptr)
 {
 	const char *hostname = spec.hostname;
 	char hosts[8192], addr[16] = "", name[160];
@@ -404,6 +411,13 @@ inline void bind_etc_files(int root, const container_spec &spec, const network::
 	for (auto [file, text] : {std::pair{"hosts", (const char *)hosts}, std::pair{"hostname", (const char *)name_line},
 				  std::pair{"resolv.conf", resolv}}) {
 		sys::unique_fd target(own_etc_file(etc.get(), file));
+		if (later && strcmp(file, "hosts") == 0) {
+			later->etc.reset(dup(etc.get()));
+			later->target = std::move(target);
+			if (!later->etc)
+				die_errno("dup");
+			continue;
+		}
 		if (shared_hosts >= 0 && strcmp(file, "hosts") == 0) {
 			bind_fd(shared_hosts, target.get(), "the network's hosts file on /etc/hosts");
 			remount_read_only(etc.get(), file, MS_NOSUID | MS_NODEV | MS_NOEXEC, "/etc/hosts");
@@ -415,6 +429,13 @@ inline void bind_etc_files(int root, const container_spec &spec, const network::
 			die_errno("write %s/%s", scratch, file);
 		bind_fd(f.get(), target.get(), file);
 	}
+}
+
+inline void bind_network_hosts(deferred_hosts &later, int shared_hosts)
+{
+	bind_fd(shared_hosts, later.target.get(), "the network's hosts file on /etc/hosts");
+	remount_read_only(later.etc.get(), "hosts", MS_NOSUID | MS_NODEV | MS_NOEXEC, "/etc/hosts");
+	later = {};
 }
 
 // The container's /sys/fs/cgroup, as docker mounts it (read-only; --privileged: writable),
