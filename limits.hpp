@@ -611,14 +611,26 @@ inline void attach_device_program(const char *dir, const bpf_insn *code, size_t 
 }
 
 // On a v1 devices controller: deny all, then each rule as text, in order (the controller
-// itself lets later rules override earlier ones).
+// itself lets later rules override earlier ones). The controller takes each write as one
+// rule: devices.allow and devices.deny are opened once each, not once per rule.
 inline void write_device_rules(const char *dir, std::span<const security::device_rule> rules)
 {
-	write_value(dir, "devices.deny", "a");
+	sys::unique_fd files[2]; // deny, allow
+	auto put = [&](bool allow, const char *rule) {
+		const char *file = allow ? "devices.allow" : "devices.deny";
+		char path[PATH_MAX + 40];
+		snprintf(path, sizeof path, "%s/%s", dir, file);
+		sys::unique_fd &fd = files[allow];
+		if (!fd)
+			fd.reset(open(path, O_WRONLY | O_CLOEXEC));
+		if (!fd || write(fd.get(), rule, strlen(rule)) < 0)
+			sys::die_errno("write %s to %s", rule, path);
+	};
+	put(false, "a");
 	for (const security::device_rule &r : rules) {
 		char rule[40];
 		v1_device_rule(r, rule);
-		write_value(dir, r.allow ? "devices.allow" : "devices.deny", rule);
+		put(r.allow, rule);
 	}
 }
 
