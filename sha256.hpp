@@ -51,7 +51,10 @@ inline void blocks_portable(uint32_t h[8], const unsigned char *p, size_t n)
 	}
 }
 
-// Intel's SHA extensions: two rounds per sha256rnds2 on the state split as ABEF and CDGH.
+// Intel's SHA extensions: two rounds per sha256rnds2 on the state split as ABEF and CDGH,
+// written out four rounds at a time with each W in a register of its own (as Intel's and
+// OpenSSL's are): the message schedule then overlaps the rounds. The loop over an array
+// w[i % 4] this replaces ran at 1.1 GB/s built -Oz, this at 1.6-1.7 GB/s (OpenSSL's 1.7).
 __attribute__((target("sha,sse4.1"))) inline void blocks_shani(uint32_t h[8], const unsigned char *p, size_t n)
 {
 	__m128i dcba = _mm_loadu_si128(reinterpret_cast<const __m128i *>(h));
@@ -61,21 +64,32 @@ __attribute__((target("sha,sse4.1"))) inline void blocks_shani(uint32_t h[8], co
 	__m128i abef = _mm_alignr_epi8(cdab, efgh, 8);
 	__m128i cdgh = _mm_blend_epi16(efgh, cdab, 0xf0);
 	const __m128i big_endian = _mm_set_epi64x(0x0c0d0e0f08090a0bULL, 0x0405060700010203ULL);
+	const __m128i *kv = reinterpret_cast<const __m128i *>(k);
 	for (; n--; p += 64) {
-		__m128i abef0 = abef, cdgh0 = cdgh, w[4];
-		for (int i = 0; i < 16; i++) {
-			__m128i &wi = w[i % 4];
-			if (i < 4) {
-				wi = _mm_shuffle_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i *>(p + 16 * i)), big_endian);
-			} else { // W[i] from W[i-4] .. W[i-1], four words at a time
-				__m128i t = _mm_sha256msg1_epu32(wi, w[(i + 1) % 4]);
-				t = _mm_add_epi32(t, _mm_alignr_epi8(w[(i + 3) % 4], w[(i + 2) % 4], 4));
-				wi = _mm_sha256msg2_epu32(t, w[(i + 3) % 4]);
-			}
-			__m128i m = _mm_add_epi32(wi, _mm_loadu_si128(reinterpret_cast<const __m128i *>(k + 4 * i)));
-			cdgh = _mm_sha256rnds2_epu32(cdgh, abef, m);
-			abef = _mm_sha256rnds2_epu32(abef, cdgh, _mm_shuffle_epi32(m, 0x0e));
+		__m128i abef0 = abef, cdgh0 = cdgh, m;
+		__m128i w0 = _mm_shuffle_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i *>(p)), big_endian);
+		__m128i w1 = _mm_shuffle_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i *>(p + 16)), big_endian);
+		__m128i w2 = _mm_shuffle_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i *>(p + 32)), big_endian);
+		__m128i w3 = _mm_shuffle_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i *>(p + 48)), big_endian);
+#define ROUNDS4(w, i)                                                            \
+	m = _mm_add_epi32(w, _mm_loadu_si128(kv + (i)));                         \
+	cdgh = _mm_sha256rnds2_epu32(cdgh, abef, m);                             \
+	abef = _mm_sha256rnds2_epu32(abef, cdgh, _mm_shuffle_epi32(m, 0x0e))
+// W[i..i+3] into wa from the four before it (wa holds i-16, wb i-12, wc i-8, wd i-4)
+#define SCHEDULE(wa, wb, wc, wd) \
+	wa = _mm_sha256msg2_epu32(_mm_add_epi32(_mm_sha256msg1_epu32(wa, wb), _mm_alignr_epi8(wd, wc, 4)), wd)
+		ROUNDS4(w0, 0);
+		ROUNDS4(w1, 1);
+		ROUNDS4(w2, 2);
+		ROUNDS4(w3, 3);
+		for (int i = 4; i < 16; i += 4) {
+			SCHEDULE(w0, w1, w2, w3); ROUNDS4(w0, i);
+			SCHEDULE(w1, w2, w3, w0); ROUNDS4(w1, i + 1);
+			SCHEDULE(w2, w3, w0, w1); ROUNDS4(w2, i + 2);
+			SCHEDULE(w3, w0, w1, w2); ROUNDS4(w3, i + 3);
 		}
+#undef ROUNDS4
+#undef SCHEDULE
 		abef = _mm_add_epi32(abef, abef0);
 		cdgh = _mm_add_epi32(cdgh, cdgh0);
 	}
