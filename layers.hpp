@@ -354,24 +354,30 @@ inline std::span<const unsigned char> layer_tar(image_archive &img, size_t i, in
 }
 
 // ---- A compressed layer unpacked while it is decoded, on both cores -----------------------
-// A forked child decodes the layer into an unnamed file (pwrite, into the page cache) that
-// the others map shared and read-only: reserved large (sparse: only what is written takes
-// room), allocated ahead in steps so that a full file system is an error of the decoder's
-// rather than SIGBUS, and truncated to its size at the end.
-// This process unpacks each entry as soon as its bytes are there, and a second child
-// hashes them as they come. A shared page says how far the decoder got.
+// A forked child decodes the layer into a ring: 8 MiB of shared memory (a memfd) mapped
+// twice, back to back, so that any run of up to 8 MiB of the decoded stream lies whole at
+// base + offset % size. This process unpacks each entry as soon as its bytes are there (a
+// file of 1 MiB or more as its data comes), a second child hashes the bytes as they come,
+// and the decoder writes only over what both are done with. Its pages are allocated once
+// and stay warm in the cache: the decoded layer never goes to a file system. A shared page
+// says how far each one got.
 struct decoding {
 	uint64_t decoded;    // bytes of output written so far
 	uint64_t consumed;   // of the input, for the progress line
+	uint64_t done[2];    // how far the unpacker [0] and the hasher [1] are done with the ring
 	uint32_t seq;        // futex word, bumped at each published step and at the end
 	uint32_t state;      // one of decoder_*
+	uint32_t room;       // futex word the decoder waits on for room, bumped when some is freed
+	uint32_t waiting;    // the decoder waits (or is about to) for room
 	const char *why;     // the decoder's error: a static string, the same in every process
-	uint64_t why_offset; // of the compressed input, or of the output for a write error
-	bool io;             // why is an errno text
+	uint64_t why_offset; // of the compressed input
+	char digest[65];     // what the hasher found
 };
 enum : uint32_t { decoder_running, decoder_done, decoder_failed };
-constexpr uint64_t decode_reserve = 1ull << 40; // 1 TiB of address space, never of memory
-constexpr uint64_t decode_step = 1 << 20;       // the others are woken every MiB
+constexpr size_t ring_size = 8 << 20;
+constexpr size_t ring_piece = 256 << 10;     // the decoder copies at most this much at a time
+constexpr uint64_t stream_from = 1 << 20;    // files this large are written as they come
+constexpr uint64_t decode_step = 1 << 20;    // the others are woken every MiB
 
 inline void publish(decoding *d, uint64_t decoded, uint32_t state)
 {
@@ -382,9 +388,40 @@ inline void publish(decoding *d, uint64_t decoded, uint32_t state)
 	syscall(SYS_futex, &d->seq, FUTEX_WAKE, INT_MAX, nullptr, nullptr, 0);
 }
 
+// A consumer (0: the unpacker, 1: the hasher) is done with the ring up to `upto`; the
+// decoder is woken if it waits for that room.
+inline void free_ring(decoding *d, int who, uint64_t upto)
+{
+	if (upto <= __atomic_load_n(&d->done[who], __ATOMIC_RELAXED))
+		return;
+	__atomic_store_n(&d->done[who], upto, __ATOMIC_SEQ_CST);
+	if (__atomic_exchange_n(&d->waiting, 0, __ATOMIC_SEQ_CST)) {
+		__atomic_add_fetch(&d->room, 1, __ATOMIC_SEQ_CST);
+		syscall(SYS_futex, &d->room, FUTEX_WAKE, 1, nullptr, nullptr, 0);
+	}
+}
+
+// The decoder: waits until the ring has room for the stream up to `end`, having published
+// all it wrote (what the others wait for, to make that room).
+inline void await_room(decoding *d, uint64_t end, uint64_t n, uint64_t &published)
+{
+	for (;;) {
+		uint32_t room = __atomic_load_n(&d->room, __ATOMIC_SEQ_CST);
+		__atomic_store_n(&d->waiting, 1, __ATOMIC_SEQ_CST);
+		uint64_t freed = std::min(__atomic_load_n(&d->done[0], __ATOMIC_SEQ_CST), __atomic_load_n(&d->done[1], __ATOMIC_SEQ_CST));
+		if (freed >= end || end - freed <= ring_size) {
+			__atomic_store_n(&d->waiting, 0, __ATOMIC_RELAXED);
+			return;
+		}
+		if (n > published)
+			publish(d, published = n, decoder_running);
+		syscall(SYS_futex, &d->room, FUTEX_WAIT, room, nullptr, nullptr, 0); // EAGAIN: freed meanwhile
+	}
+}
+
 // Waits until more than `have` bytes are decoded or the decoder has ended, and returns
-// how many are. With `decoder`, a decoder that died without a word is noticed too.
-inline uint64_t await_decoded(decoding *d, uint64_t have, uint32_t &state, pid_t decoder = -1)
+// how many are. With `decoder`, a decoder or hasher that died without a word is noticed too.
+inline uint64_t await_decoded(decoding *d, uint64_t have, uint32_t &state, pid_t decoder = -1, pid_t hasher = -1)
 {
 	for (;;) {
 		uint32_t seq = __atomic_load_n(&d->seq, __ATOMIC_ACQUIRE);
@@ -397,53 +434,41 @@ inline uint64_t await_decoded(decoding *d, uint64_t have, uint32_t &state, pid_t
 		    errno != EAGAIN && errno != EINTR && errno != ETIMEDOUT)
 			die_errno("wait for the decoder");
 		int status;
-		if (decoder > 0 && __atomic_load_n(&d->seq, __ATOMIC_ACQUIRE) == seq && waitpid(decoder, &status, WNOHANG) == decoder)
-			die("the decoder %s", WIFSIGNALED(status) && WTERMSIG(status) == SIGBUS
-						   ? "ran out of room for the decompressed layer (SIGBUS)"
-						   : "ended without a word");
+		if (decoder > 0 && __atomic_load_n(&d->seq, __ATOMIC_ACQUIRE) == seq &&
+		    (waitpid(decoder, &status, WNOHANG) == decoder || waitpid(hasher, &status, WNOHANG) == hasher))
+			die("the %s ended without a word", waitpid(decoder, nullptr, WNOHANG) == 0 ? "hasher" : "decoder");
 	}
 }
 
 template <class Decoder>
-[[noreturn]] inline void decode_into(std::span<const unsigned char> in, int fd, decoding *d)
+[[noreturn]] inline void decode_into(std::span<const unsigned char> in, unsigned char *ring, decoding *d)
 {
 	Decoder *dec = new Decoder(in);
-	uint64_t n = 0, allocated = 0, published = 0;
-	auto fail = [&](const char *why, uint64_t at, bool io) {
-		d->why = why, d->why_offset = at, d->io = io;
-		publish(d, n, decoder_failed);
-		_exit(1);
-	};
+	uint64_t n = 0, published = 0;
 	for (std::span<const unsigned char> chunk = dec->next(); !chunk.empty(); chunk = dec->next()) {
-		if (chunk.size() > decode_reserve - n)
-			fail("larger than 1 TiB", n, false);
-		if (n + chunk.size() > allocated) {
-			uint64_t to = std::min(decode_reserve, (n + chunk.size()) / (8 * decode_step) * (8 * decode_step) + 8 * decode_step);
-			if (fallocate(fd, 0, off_t(allocated), off_t(to - allocated)) < 0 && errno != EOPNOTSUPP)
-				fail(strerror(errno), n, true);
-			allocated = to;
+		while (!chunk.empty()) {
+			size_t piece = std::min(chunk.size(), ring_piece);
+			await_room(d, n + piece, n, published);
+			memcpy(ring + n % ring_size, chunk.data(), piece); // whole: the ring is mapped twice over
+			chunk = chunk.subspan(piece);
+			n += piece;
 		}
-		for (size_t done = 0; done < chunk.size();) { // into the page cache the others map (no faults of ours)
-			ssize_t w = pwrite(fd, chunk.data() + done, chunk.size() - done, off_t(n + done));
-			if (w < 0 && errno != EINTR)
-				fail(strerror(errno), n + done, true);
-			done += w > 0 ? size_t(w) : 0;
-		}
-		n += chunk.size();
 		__atomic_store_n(&d->consumed, dec->consumed(), __ATOMIC_RELAXED);
 		if (n - published >= decode_step)
 			publish(d, published = n, decoder_running);
 	}
-	if (dec->err() != decltype(dec->err())::none)
-		fail(error_text(dec->err()), dec->err_offset(), false);
-	if (ftruncate(fd, off_t(n)) < 0)
-		fail(strerror(errno), n, true);
+	if (dec->err() != decltype(dec->err())::none) {
+		d->why = error_text(dec->err()), d->why_offset = dec->err_offset();
+		publish(d, n, decoder_failed);
+		_exit(1);
+	}
 	publish(d, n, decoder_done);
 	_exit(0);
 }
 
-// The child that hashes the decoded bytes as they come; it exits 0 when they have the digest.
-inline pid_t start_arriving_hasher(const unsigned char *base, decoding *d, std::string_view want, const char *what)
+// The child that hashes the decoded bytes as they come; it exits 0 when they have the
+// digest, and leaves what they have in d->digest.
+inline pid_t start_arriving_hasher(const unsigned char *ring, decoding *d, std::string_view want, const char *what)
 {
 	pid_t pid = fork_helper("hash", what);
 	if (pid == 0) {
@@ -451,51 +476,72 @@ inline pid_t start_arriving_hasher(const unsigned char *base, decoding *d, std::
 		uint32_t state = decoder_running;
 		for (uint64_t have = 0; state == decoder_running;) {
 			uint64_t n = await_decoded(d, have, state);
-			h.update({base + have, size_t(n - have)});
-			have = n;
+			while (have < n) { // a run of the ring, whole
+				size_t run = size_t(std::min<uint64_t>(n - have, ring_size - have % ring_size));
+				h.update({ring + have % ring_size, run});
+				have += run;
+				free_ring(d, 1, have);
+			}
 		}
-		char got[65];
-		h.finish(got);
-		_exit(state == decoder_done && want == got ? 0 : 1);
+		free_ring(d, 1, UINT64_MAX);
+		h.finish(d->digest);
+		_exit(state == decoder_done && want == d->digest ? 0 : 1);
 	}
 	return pid;
 }
 
+// The ring: a memfd of ring_size mapped twice, back to back; null where that cannot be.
+inline unsigned char *map_ring()
+{
+	sys::unique_fd fd(memfd_create("layer", MFD_CLOEXEC));
+	if (!fd || ftruncate(fd.get(), ring_size) < 0)
+		return nullptr;
+	void *at = mmap(nullptr, 2 * ring_size, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (at == MAP_FAILED)
+		return nullptr;
+	auto *base = static_cast<unsigned char *>(at);
+	for (unsigned char *half : {base, base + ring_size})
+		if (mmap(half, ring_size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, fd.get(), 0) == MAP_FAILED) {
+			munmap(base, 2 * ring_size);
+			return nullptr;
+		}
+	return base;
+}
+
 // Unpacks compressed layer i into `into` while a child decodes it. False, with nothing
-// done, where the file system takes no such reservation (then the layer is decoded first).
+// done, where no ring can be made (then the layer is decoded first).
 template <class Decoder>
 inline bool unpack_decoding(image_archive &img, size_t i, int into, const char *what, unpack::stats &s, size_t &tar_size)
 {
 	const image::layer_ref &l = img.res.layers[i];
 	std::span<const unsigned char> blob = find_member(img, l.path)->data;
 	rlimit fsize;
-	if (getrlimit(RLIMIT_FSIZE, &fsize) < 0 || fsize.rlim_cur < decode_reserve) // else SIGXFSZ
+	if (getrlimit(RLIMIT_FSIZE, &fsize) < 0 || fsize.rlim_cur < ring_size) // the memfd's size, else SIGXFSZ
 		return false;
-	sys::unique_fd fd(openat(img.cache, ".", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600));
-	if (!fd || ftruncate(fd.get(), off_t(decode_reserve)) < 0)
+	unsigned char *ring = map_ring();
+	if (!ring)
 		return false;
-	void *map = mmap(nullptr, decode_reserve, PROT_READ, MAP_SHARED | MAP_NORESERVE, fd.get(), 0);
-	if (map == MAP_FAILED)
-		return false;
-	auto *base = static_cast<unsigned char *>(map);
 	auto *d = static_cast<decoding *>(mmap(nullptr, sizeof(decoding), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0));
 	if (d == MAP_FAILED)
 		die_errno("%s: map a shared page", what);
 	pid_t blob_hasher = !l.blob.empty() && l.blob != l.diff_id ? start_hasher(blob, l.blob, what) : -1;
 	pid_t decoder = fork_helper("decompress", what);
 	if (decoder == 0)
-		decode_into<Decoder>(blob, fd.get(), d);
-	pid_t hasher = start_arriving_hasher(base, d, l.diff_id, what);
+		decode_into<Decoder>(blob, ring, d);
+	if (mprotect(ring, 2 * ring_size, PROT_READ) < 0) // the decoder's alone to write
+		die_errno("%s: protect the ring", what);
+	pid_t hasher = start_arriving_hasher(ring, d, l.diff_id, what);
 	long since = sys::elapsed_us(), shown = since - 100000;
 	bool live = progress == show::live && blob.size() >= shown_from;
-	auto more = [&](size_t have, bool &final) {
+	auto more = [&](size_t from, size_t have, bool &final) {
+		if (have != SIZE_MAX && have - from >= ring_size - ring_piece) // starved, and the ring can hold no more of it
+			die("%s: entry at byte %zu: its headers take over %zu MiB", what, from, (ring_size - ring_piece) >> 20);
+		free_ring(d, 0, from);
 		uint32_t state;
 		uint64_t n = have;
 		do
-			n = await_decoded(d, have == SIZE_MAX ? n : have, state, decoder);
+			n = await_decoded(d, have == SIZE_MAX ? n : have, state, decoder, hasher);
 		while (have == SIZE_MAX && state == decoder_running);
-		if (state == decoder_failed && d->io)
-			die("%s: write the decompressed layer at byte %llu: %s", what, (unsigned long long)d->why_offset, d->why);
 		if (state == decoder_failed)
 			die("%s: %s at byte %llu of the compressed layer", what, d->why, (unsigned long long)d->why_offset);
 		if (live && sys::elapsed_us() - shown >= 100000) {
@@ -503,12 +549,14 @@ inline bool unpack_decoding(image_archive &img, size_t i, int into, const char *
 			progress_line(what, __atomic_load_n(&d->consumed, __ATOMIC_RELAXED), blob.size(), since);
 		}
 		final = state == decoder_done;
-		return std::span<const unsigned char>(base, size_t(n));
+		tar_size = size_t(n);
+		if (from >= n)
+			return std::span<const unsigned char>{};
+		return std::span<const unsigned char>(ring + from % ring_size, size_t(n - from));
 	};
-	s = unpack::layer_arriving(into, what, more, img.cache_mode);
+	s = unpack::layer_arriving(into, what, more, img.cache_mode, stream_from);
 	bool final;
-	std::span<const unsigned char> tar = more(SIZE_MAX, final); // the decoder may still be at the padding
-	tar_size = tar.size();
+	more(SIZE_MAX, SIZE_MAX, final); // the decoder may still be at the padding
 	if (live)
 		dprintf(2, "\r\033[K");
 	int status;
@@ -516,9 +564,11 @@ inline bool unpack_decoding(image_archive &img, size_t i, int into, const char *
 		die("%s: the decoder failed", what);
 	if (blob_hasher > 0)
 		finish_hasher(blob_hasher, blob, l.blob, what, "the blob");
-	finish_hasher(hasher, tar, l.diff_id, what, "the uncompressed layer");
-	if (munmap(map, decode_reserve) < 0 || munmap(d, sizeof(decoding)) < 0)
-		die_errno("%s: unmap the decompressed layer", what);
+	if (waitpid(hasher, &status, 0) != hasher || status != 0)
+		die("%s: the uncompressed layer has digest sha256:%s, expected sha256:%.*s", what, d->digest, int(l.diff_id.size()),
+		    l.diff_id.data());
+	if (munmap(ring, 2 * ring_size) < 0 || munmap(d, sizeof(decoding)) < 0)
+		die_errno("%s: unmap the ring", what);
 	return true;
 }
 

@@ -129,6 +129,21 @@ public:
 		}
 	}
 
+	// A file handed out streamed (tar::entry::streamed: its data arrives in pieces): entry()
+	// created it, file_data() writes each piece, end_file() finishes it. The data of a
+	// streamed entry that is no file of ours (a whiteout) is passed over.
+	void file_data(std::span<const unsigned char> piece)
+	{
+		if (streamed_.fd)
+			write_data(streamed_.fd.get(), streamed_.name, piece);
+	}
+	void end_file()
+	{
+		if (streamed_.fd)
+			finish_file(streamed_.fd.get(), streamed_.name, streamed_.e);
+		streamed_.fd.reset();
+	}
+
 	stats counts;
 
 private:
@@ -248,10 +263,26 @@ private:
 		}
 		if (!fd)
 			fail_errno("create", name);
-		const unsigned char *p = e.data.data();
-		size_t left = e.data.size();
+		if (e.streamed) { // its data comes through file_data; the rest once it is all there
+			streamed_.fd = std::move(fd);
+			streamed_.name = name;
+			streamed_.e = e;
+			streamed_.text.assign(e.path.begin(), e.path.end());
+			streamed_.text.insert(streamed_.text.end(), e.pax.begin(), e.pax.end());
+			streamed_.e.path = {streamed_.text.data(), e.path.size()};
+			streamed_.e.pax = {streamed_.text.data() + e.path.size(), e.pax.size()};
+			return;
+		}
+		write_data(fd.get(), name, e.data);
+		finish_file(fd.get(), name, e);
+	}
+
+	void write_data(int fd, const char *name, std::span<const unsigned char> data)
+	{
+		const unsigned char *p = data.data();
+		size_t left = data.size();
 		while (left > 0) {
-			ssize_t n = write(fd.get(), p, left);
+			ssize_t n = write(fd, p, left);
 			if (n < 0) {
 				if (errno == EINTR)
 					continue;
@@ -260,15 +291,20 @@ private:
 			p += n;
 			left -= size_t(n);
 		}
-		if ((e.uid || e.gid) && fchown(fd.get(), uid_t(e.uid), gid_t(e.gid)) < 0 && !unmapped())
+		counts.bytes += data.size();
+	}
+
+	// After the data: chown and a write both clear set-id bits and security.capability.
+	void finish_file(int fd, const char *name, const tar::entry &e)
+	{
+		if ((e.uid || e.gid) && fchown(fd, uid_t(e.uid), gid_t(e.gid)) < 0 && !unmapped())
 			fail_errno("chown", name);
-		if ((e.uid || e.gid) && (e.mode & (S_ISUID | S_ISGID)) && fchmod(fd.get(), e.mode) < 0)
+		if ((e.uid || e.gid) && (e.mode & (S_ISUID | S_ISGID)) && fchmod(fd, e.mode) < 0)
 			fail_errno("chmod", name);
-		set_xattrs(fd.get(), name, e);
+		set_xattrs(fd, name, e);
 		timespec t[2] = {{e.mtime, 0}, {e.mtime, 0}};
-		if (sys::set_times(fd.get(), nullptr, t, 0) < 0)
+		if (sys::set_times(fd, nullptr, t, 0) < 0)
 			fail_errno("set times of", name);
-		counts.bytes += e.data.size();
 	}
 
 	void make_dir(int parent, const char *name, const tar::entry &e)
@@ -404,6 +440,12 @@ private:
 	sys::unique_fd parent_;
 	std::vector<char> pool_;
 	std::vector<dir_time> dirs_;
+	struct {
+		sys::unique_fd fd;
+		const char *name; // in path_, until the next entry
+		tar::entry e;      // path and pax records copied into text: the window moves on
+		std::vector<char> text;
+	} streamed_;
 };
 
 // Removes name below dir, a whole tree if a directory, never following a symlink.
@@ -470,29 +512,49 @@ inline void apply_whiteouts(std::span<const unsigned char> bytes, int root, cons
 	}
 }
 
-// Unpacks a layer into the directory `root` while its bytes arrive: more(have, final)
-// waits until there are more than `have` bytes (or no more will come: final) and returns
-// all of them so far; more(SIZE_MAX, final) waits for the end. `what` names the layer in
-// errors.
-template <class More> inline stats layer_arriving(int root, const char *what, More &&more, mode m = {})
+// Unpacks a layer into the directory `root` while its bytes arrive: more(from, have, final)
+// waits until more than `have` bytes have arrived in all (or no more will come: final) and
+// returns those from archive offset `from` on; the unpacker never needs the bytes before
+// `from` again (a ring may reuse their room). more(SIZE_MAX, SIZE_MAX, final) needs none
+// and waits for the end. A file of `stream_from` bytes or more is not waited for whole: it
+// is written as its data arrives. `what` names the layer in errors.
+template <class More>
+inline stats layer_arriving(int root, const char *what, More &&more, mode m = {}, uint64_t stream_from = UINT64_MAX)
 {
 	layer_writer w(root, what, m);
 	tar::reader r({});
+	r.stream_from(stream_from);
 	tar::entry e;
-	bool final = false;
+	bool final = false, streaming = false;
 	for (size_t have = 0;;) {
-		std::span<const unsigned char> bytes = more(have, final);
-		have = bytes.size();
-		r.grow(bytes, !final);
-		while (r.next(e)) {
+		size_t from = r.position();
+		std::span<const unsigned char> bytes = more(from, have, final);
+		have = from + bytes.size();
+		r.grow(bytes, !final, from);
+		for (;;) {
+			if (streaming) {
+				std::span<const unsigned char> piece = r.piece();
+				if (!piece.empty()) {
+					w.file_data(piece);
+					r.consume(piece.size());
+					continue;
+				}
+				if (r.starved() || r.err() != tar::error::none)
+					break;
+				w.end_file();
+				streaming = false;
+			}
+			if (!r.next(e))
+				break;
 			w.entry(e);
 			w.counts.entries++;
+			streaming = e.streamed > 0;
 		}
 		if (!r.starved())
 			break;
 	}
 	if (r.err() != tar::error::none) {
-		more(SIZE_MAX, final); // waits for all: a decoder's own error says more than the tar's
+		more(SIZE_MAX, SIZE_MAX, final); // waits for all: a decoder's own error says more than the tar's
 		sys::die("%s: %s at byte %zu", what, tar::error_text(r.err()), r.err_offset());
 	}
 	w.finish();
@@ -502,7 +564,10 @@ template <class More> inline stats layer_arriving(int root, const char *what, Mo
 // Unpacks the layer `bytes` into the directory `root`.
 inline stats layer(std::span<const unsigned char> bytes, int root, const char *what, mode m = {})
 {
-	return layer_arriving(root, what, [&](size_t, bool &final) { return final = true, bytes; }, m);
+	return layer_arriving(root, what, [&](size_t from, size_t, bool &final) {
+		final = true;
+		return bytes.subspan(std::min(from, bytes.size()));
+	}, m);
 }
 
 } // namespace unpack

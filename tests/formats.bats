@@ -169,22 +169,48 @@ big_zero_image() {
 		assert_line 40000000
 		assert_line small
 	done
-	# RLIMIT_FSIZE below the decoder's reservation (a sparse 1 TiB file) would be SIGXFSZ:
-	# the layer is decoded into its temporary file first, as before.
+	# RLIMIT_FSIZE below the decoder's ring (a memfd of 8 MiB) would be SIGXFSZ: the layer is
+	# decoded into its temporary file first, as before.
 	rm -rf "$LAUNCHER_ROOT"
-	run -0 bash -c 'ulimit -f 1000000 && exec "$@"' sh "$LAUNCHER" --verbose "$BATS_TEST_TMPDIR/bigz.tar" wc -c /z/zeros
+	python3 tests/fixtures.py oci "$BUSYBOX" "$BATS_TEST_TMPDIR/busyboxz.tar" --gzip
+	run -0 bash -c 'ulimit -f 4096 && exec "$@"' sh "$LAUNCHER" --verbose "$BATS_TEST_TMPDIR/busyboxz.tar" echo ran
 	assert_line --regexp 'unpacked layer 2 \(blobs/sha256/[0-9a-f]{64}\) into the cache: [0-9]+ entries'
-	assert_line '40000000 /z/zeros'
-	# A cache too small for the decoded layer: the decoder's one line, nothing of layer 2 kept.
+	assert_line ran
+	# A cache too small for the layer: one line naming the file that did not fit (the
+	# decoded stream never goes to the cache's file system), nothing of layer 2 kept.
 	mkdir "$BATS_TEST_TMPDIR/small"
 	mount -t tmpfs -o size=16m launcher-test-small "$BATS_TEST_TMPDIR/small"
 	for img in bigz bigzst; do
 		LAUNCHER_ROOT=$BATS_TEST_TMPDIR/small/cache run -125 "$LAUNCHER" "$BATS_TEST_TMPDIR/$img.tar" true
-		assert_output --regexp '^launcher: layer 2 \(blobs/sha256/[0-9a-f]{64}\): write the decompressed layer at byte [0-9]+: No space left on device$'
+		assert_output --regexp '^launcher: layer 2 \(blobs/sha256/[0-9a-f]{64}\): write /z/zeros: No space left on device$'
 		[ "$(ls "$BATS_TEST_TMPDIR/small/cache/layers" | grep -vc '\.info$')" = 1 ] # busybox's layer alone
 		rm -rf "$BATS_TEST_TMPDIR/small/cache"
 	done
 	umount "$BATS_TEST_TMPDIR/small"
+}
+
+@test "both cores: an entry whose headers would not fit in the decoder's ring is refused with one line, nothing of it cached" {
+	dir=$BATS_TEST_TMPDIR/img
+	mkdir "$dir"
+	tar -xf "$BUSYBOX" -C "$dir"
+	layer2=$(tar -xOf "$BUSYBOX" manifest.json | sed 's/.*"Layers":\["[^"]*","\([^"]*\)".*/\1/')
+	python3 -c '
+import io, sys, tarfile
+with tarfile.open(sys.argv[1], "w", format=tarfile.PAX_FORMAT) as t:
+    i = tarfile.TarInfo("big-headers")
+    i.size = 1
+    i.pax_headers = {"comment": "x" * (9 << 20)}
+    t.addfile(i, io.BytesIO(b"y"))
+' "$dir/$layer2"
+	hex=$(sha256sum "$dir/$layer2" | cut -c1-64)
+	python3 tests/fixtures.py redigest "$dir"
+	tar -C "$dir" -cf "$BATS_TEST_TMPDIR/headers.tar" .
+	for c in gzip zstd; do
+		python3 tests/fixtures.py oci "$BATS_TEST_TMPDIR/headers.tar" "$BATS_TEST_TMPDIR/headers-$c.tar" --$c
+		run -125 "$LAUNCHER" "$BATS_TEST_TMPDIR/headers-$c.tar" true
+		assert_output --regexp '^launcher: layer 2 \(blobs/sha256/[0-9a-f]{64}\): entry at byte 0: its headers take over 7 MiB$'
+		[ -z "$(ls "$LAUNCHER_ROOT/layers" | grep "$hex")" ]
+	done
 }
 
 @test "zstd: skopeo's oci-archive with zstd layers runs as docker would run it" {

@@ -34,13 +34,58 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 #if defined(FUZZ_TAR)
 	tar::reader r(in);
 	tar::entry e;
-	size_t sum = 0;
+	size_t sum = 0, entries = 0;
 	while (r.next(e)) { // touch every byte the reader hands out
 		for (unsigned char c : e.data)
 			sum += c;
 		sum += e.path.size() + e.linkpath.size();
 		tar::for_each_pax(e.pax, [&](std::string_view k, std::string_view v) { sum += k.size() + v.size(); });
+		entries++;
 	}
+	// Again as the decoder's ring hands it out: a window from position() on, a fresh copy
+	// each time (a view kept past it is a use-after-free), files of 600 bytes and more
+	// streamed. The same entries and the same verdict.
+	tar::reader w({});
+	w.stream_from(600);
+	std::unique_ptr<unsigned char[]> window;
+	size_t got = 0, streamed_sum = 0, whole_sum = 0;
+	bool streaming = false;
+	for (size_t have = 0, step = 1 + size % 700;;) {
+		size_t from = w.position();
+		if (from > have)
+			__builtin_trap();
+		have = std::min(size, have + step);
+		window.reset(new unsigned char[have - from + 1]);
+		memcpy(window.get(), data + from, have - from);
+		w.grow({window.get(), have - from}, have < size, from);
+		for (;;) {
+			if (streaming) {
+				auto piece = w.piece();
+				for (unsigned char c : piece)
+					streamed_sum += c;
+				if (!piece.empty()) {
+					w.consume(piece.size());
+					continue;
+				}
+				if (w.starved() || w.err() != tar::error::none)
+					break;
+				streaming = false;
+				got++;
+			}
+			if (!w.next(e))
+				break;
+			for (unsigned char c : e.data)
+				whole_sum += c;
+			tar::for_each_pax(e.pax, [&](std::string_view k, std::string_view v) { whole_sum += k.size() + v.size(); });
+			whole_sum += e.path.size() + e.linkpath.size();
+			streaming = e.streamed > 0;
+			got += !streaming;
+		}
+		if (!w.starved())
+			break;
+	}
+	if (got != entries || w.err() != r.err() || (r.err() == tar::error::none && streamed_sum + whole_sum != sum))
+		__builtin_trap();
 	return sum == 1 ? 1 : 0;
 #elif defined(FUZZ_JSON)
 	std::string_view text(reinterpret_cast<const char *>(data), size);
