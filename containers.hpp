@@ -485,8 +485,14 @@ inline void save_process(run_record &r, const container_spec &spec, const char *
 // The container a flag names (NAME, ID or a prefix, running or not): docker's line when none.
 inline void find_donor(oci::context &x, const char *name, oci::container_ref &c)
 {
+	if (x.root < 0) { // (not made here: a refused start leaves nothing, a state root neither)
+		state::state_root_path(nullptr, x.root_path);
+		x.root = open(x.root_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (x.root < 0 && errno != ENOENT)
+			die_errno("open the state root %s", x.root_path);
+	}
 	if (x.root < 0)
-		oci::open_state_root(x);
+		die("No such container: %s", name);
 	find_or_die(x, name, c);
 }
 
@@ -1141,7 +1147,8 @@ inline int inspect(int argc, char **argv)
 		out.add(",\"StartedAt\":").json(r.created).add(",\"FinishedAt\":").json(*r.finished ? r.finished : "0001-01-01T00:00:00Z");
 		out.add("},\"LogPath\":").json(r.log_path).addf(",\"RestartCount\":%u", r.restart_count);
 		out.addf(",\"HostConfig\":{\"AutoRemove\":%s,\"RestartPolicy\":{\"Name\":", yes(r.auto_remove)).json(policy.substr(0, policy.find(':')));
-		out.add("},\"NetworkMode\":").json(*r.network ? r.network : "none").add(",\"CgroupParent\":").json(r.cgroups);
+		out.add("},\"NetworkMode\":").json(*r.network ? r.network : "none").add(",\"IpcMode\":").json(r.ipc_mode);
+		out.add(",\"CgroupParent\":").json(r.cgroups);
 		char stop[16];
 		int sig = r.stop_signal;
 		if (sig > 0 && size_t(sig) < std::size(oci::signal_names))

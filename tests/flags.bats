@@ -308,6 +308,9 @@ teardown() {
 	# refused in one line, exit 125, nothing made: no record, no volume
 	run -125 "$LAUNCHER" --volumes-from vf-nosuch "$BUSYBOX" true
 	assert_output "launcher: No such container: vf-nosuch"
+	LAUNCHER_STATE=$BATS_TEST_TMPDIR/no-state run -125 "$LAUNCHER" --volumes-from vf-nosuch "$BUSYBOX" true
+	assert_output "launcher: No such container: vf-nosuch"
+	[ ! -e "$BATS_TEST_TMPDIR/no-state" ] # no state root made for it either
 	for mode in rshared nocopy ro,rw bogus; do
 		run -125 "$LAUNCHER" --volumes-from "vf-donor:$mode" "$BUSYBOX" true
 		assert_output "launcher: bad --volumes-from vf-donor:$mode: invalid mode: $mode"
@@ -353,6 +356,9 @@ teardown() {
 	assert_output "launcher: container $stopped_id is not running"
 	run -125 "$LAUNCHER" --ipc container:ns-stopped "$BUSYBOX" true
 	assert_output "launcher: container ns-stopped is not running"
+	run -0 "$LAUNCHER" inspect ns-donor ns-private
+	run -0 python3 -c 'import json,sys; print(*[c["HostConfig"]["IpcMode"] for c in json.load(sys.stdin)])' <<<"$output"
+	assert_output "shareable private" # each record keeps its IPC mode
 	run -125 "$LAUNCHER" --ipc container:ns-private "$BUSYBOX" true
 	assert_output "launcher: container ns-private: non-shareable IPC (hint: use IpcMode:shareable for the donor container)"
 	"$LAUNCHER" run -d --name ns-private2 --ipc private "$BUSYBOX" sleep 300 >/dev/null

@@ -3490,12 +3490,14 @@ BOOST_AUTO_TEST_CASE(a_run_record_keeps_its_docker_fields)
 	r.supervisor_start = 99;
 	r.stop_signal = SIGUSR1;
 	r.auto_remove = r.tty = true;
+	snprintf(r.ipc_mode, sizeof r.ipc_mode, "shareable");
 	char text[16384];
 	size_t n = state::format(r, "running", true, text, sizeof text);
 	std::vector<json::token> tokens;
 	state::record back;
 	BOOST_REQUIRE(state::parse({text, n}, tokens, back));
 	BOOST_TEST(std::string(back.name) == "web");
+	BOOST_TEST(std::string(back.ipc_mode) == "shareable"); // what --ipc container:NAME asks of a donor
 	BOOST_TEST(std::string(back.command) == r.command);
 	BOOST_TEST(std::string(back.restart) == "on-failure:2");
 	BOOST_TEST(back.exit_code == -1);
