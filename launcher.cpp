@@ -303,6 +303,13 @@ static struct {
 	if (!root)
 		die_errno("open %s/root", rootfs::scratch);
 	rootfs::deferred_hosts later;
+	auto bind_network_hosts = [&] {
+		if (!later.target)
+			return;
+		read_network();
+		sys::unique_fd hosts(open_shared_hosts());
+		rootfs::bind_network_hosts(later, hosts.get());
+	};
 	if (bridge && !spec.add_hosts.empty()) { // its lines copy the network's hosts file, and its gateway
 		read_network();
 		sys::unique_fd hosts(open_shared_hosts());
@@ -321,6 +328,8 @@ static struct {
 		attach_donor_shm(root.get(), spec.shm_join);
 	rootfs::make_devices(spec, root.get());
 	rootfs::set_kernel_parameters(spec, root.get());
+	if (!spec.volumes.empty())
+		bind_network_hosts();
 	rootfs::mount_volumes(spec, root.get());
 	if (!spec.privileged && !spec.systempaths_unconfined)
 		rootfs::mask_kernel_paths(root.get());
@@ -333,11 +342,7 @@ static struct {
 				die_errno("give the terminal as stdio");
 		close(slave);
 	}
-	if (later.target) {
-		read_network();
-		sys::unique_fd hosts(open_shared_hosts());
-		rootfs::bind_network_hosts(later, hosts.get());
-	}
+	bind_network_hosts(); // (before the volumes when there are any: one on /etc/hosts stays on top)
 	rootfs::enter(root.get());
 	root.reset();
 	umask(022);

@@ -97,6 +97,21 @@ add_other_tools_links() {
 	no_veth_left
 }
 
+@test "on a bridge network /etc/hosts is the network's, read-only, on the first start too; a volume on /etc/hosts stays on top; --add-host copies it" {
+	run in_ns "$LAUNCHER" --net red "$BUSYBOX" sh -c 'cat /etc/hosts; echo x >>/etc/hosts'
+	assert_failure
+	assert_line --regexp "^10\.88\.[0-9]+\.2	[0-9a-f]{12}$"
+	assert_output --partial "Read-only file system"
+	echo "192.0.2.9 mine" >"$BATS_TEST_TMPDIR/hosts"
+	run in_ns "$LAUNCHER" --net red -v "$BATS_TEST_TMPDIR/hosts:/etc/hosts" "$BUSYBOX" cat /etc/hosts
+	assert_success
+	assert_output "192.0.2.9 mine"
+	run in_ns "$LAUNCHER" --net red --add-host gw:host-gateway "$BUSYBOX" cat /etc/hosts
+	assert_success
+	assert_line --regexp "^10\.88\.[0-9]+\.2	[0-9a-f]{12}$"
+	assert_line --regexp "^10\.88\.[0-9]+\.1	gw$"
+}
+
 @test "containers on red and blue cannot reach each other" {
 	serve red
 	red=$ADDR
