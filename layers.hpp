@@ -585,6 +585,7 @@ inline void abandon_partial_layer()
 		return;
 	int cache = unpacking.cache;
 	unpacking.cache = -1;
+	unpack::stop_helper(); // before what it wrote is removed
 	cache::abandon(cache, unpacking.hex);
 }
 
@@ -618,7 +619,8 @@ inline int unpack_into_cache(image_archive &img, size_t i, const char *what)
 	}
 	cache::publish(img.cache, hex, c.fd, s);
 	unpacking.cache = -1;
-	step("unpacked %s into the cache%s: %zu entries, %zu bytes", what, arriving ? " as it was decoded" : "", s.entries, s.bytes);
+	step("unpacked %s into the cache%s: %zu entries, %zu bytes", what,
+	     arriving ? " as it was decoded" : s.shared ? " by two processes" : "", s.entries, s.bytes);
 	if (progress != show::none && tar_size >= shown_from)
 		progress_line(what, tar_size, 0, since);
 	return c.fd;

@@ -19,6 +19,9 @@
 #include <string_view>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
 #include <sys/xattr.h>
 #include <vector>
 
@@ -65,6 +68,7 @@ inline bool clean_path(std::string_view in, char *out, size_t cap, size_t &len)
 
 struct stats {
 	size_t entries = 0, bytes = 0;
+	bool shared = false; // unpacked by two processes
 };
 
 // How a layer is written: as real root, or as root of a user namespace, where overlayfs
@@ -561,13 +565,199 @@ inline stats layer_arriving(int root, const char *what, More &&more, mode m = {}
 	return w.counts;
 }
 
-// Unpacks the layer `bytes` into the directory `root`.
+// ---- A plain layer unpacked by two processes ------------------------------------------------
+// A big layer's regular files are shared out by directory (so that the two rarely want one
+// directory's lock): a forked helper writes its share while this process writes everything
+// else, hard links last, once both are done. That is the same tree only when the order of
+// entries cannot matter between the two: no path listed twice, and no entry but a
+// directory on the way to another (a symlink "a" and a file "a/x": the file must come after
+// the link). Every entry still goes through layer_writer, resolved inside the root.
+
+// A set of cleaned paths (open addressing over FNV-1a hashes, the strings in one pool).
+class path_set {
+public:
+	explicit path_set(size_t expected)
+	{
+		size_t n = 64;
+		while (n < expected * 2)
+			n <<= 1;
+		slots_.assign(n, 0);
+	}
+	bool insert(std::string_view p) // false when p was in the set already
+	{
+		for (size_t i = hash(p) & (slots_.size() - 1);; i = (i + 1) & (slots_.size() - 1)) {
+			if (slots_[i] == 0) {
+				slots_[i] = pool_.size() + 1;
+				pool_.insert(pool_.end(), p.begin(), p.end());
+				pool_.push_back(0);
+				if (++count_ * 2 > slots_.size())
+					grow();
+				return true;
+			}
+			if (at(slots_[i]) == p)
+				return false;
+		}
+	}
+	bool contains(std::string_view p) const
+	{
+		for (size_t i = hash(p) & (slots_.size() - 1); slots_[i]; i = (i + 1) & (slots_.size() - 1))
+			if (at(slots_[i]) == p)
+				return true;
+		return false;
+	}
+
+private:
+	static size_t hash(std::string_view p)
+	{
+		uint64_t h = 0xcbf29ce484222325ull;
+		for (unsigned char c : p)
+			h = (h ^ c) * 0x100000001b3ull;
+		return size_t(h ^ (h >> 29));
+	}
+	std::string_view at(size_t slot) const { return pool_.data() + slot - 1; }
+	void grow()
+	{
+		std::vector<size_t> old(slots_.size() * 2, 0);
+		old.swap(slots_);
+		for (size_t s : old)
+			if (s)
+				for (size_t i = hash(at(s)) & (slots_.size() - 1);; i = (i + 1) & (slots_.size() - 1))
+					if (slots_[i] == 0) {
+						slots_[i] = s;
+						break;
+					}
+	}
+	std::vector<size_t> slots_;
+	std::vector<char> pool_;
+	size_t count_ = 0;
+};
+
+// Whether the helper writes entry e: a regular file (not a whiteout), by its directory.
+inline bool helpers_share(const tar::entry &e)
+{
+	if (e.typeflag != tar::type::file)
+		return false;
+	std::string_view p = e.path;
+	size_t slash = p.rfind('/');
+	if (p.substr(slash == p.npos ? 0 : slash + 1).starts_with(whiteout_prefix))
+		return false;
+	uint32_t h = 2166136261u;
+	for (unsigned char c : p.substr(0, slash == p.npos ? 0 : slash))
+		h = (h ^ c) * 16777619u;
+	return (h >> 7) & 1;
+}
+
+// See above: no path twice, no non-directory that another entry's path goes through.
+inline bool can_split(std::span<const unsigned char> bytes)
+{
+	tar::reader r(bytes);
+	tar::entry e;
+	path_set paths(1024), dirs(256);
+	std::vector<char> leaves; // the non-directories' paths, each ended by a NUL
+	char clean[PATH_MAX], last_dir[PATH_MAX] = "";
+	size_t len;
+	while (r.next(e)) {
+		if (!clean_path(e.path, clean, sizeof clean, len) || !paths.insert({clean, len}))
+			return false; // refused, or listed twice
+		if (e.typeflag != tar::type::directory)
+			leaves.insert(leaves.end(), clean, clean + len + 1);
+		char *slash = strrchr(clean, '/');
+		if (!slash)
+			continue;
+		*slash = 0;
+		if (strcmp(clean, last_dir) == 0)
+			continue;
+		snprintf(last_dir, sizeof last_dir, "%s", clean);
+		for (;;) { // each directory on the way, until one already known
+			if (!dirs.insert(clean))
+				break;
+			char *up = strrchr(clean, '/');
+			if (!up)
+				break;
+			*up = 0;
+		}
+	}
+	if (r.err() != tar::error::none)
+		return false; // the one-process path says where
+	for (size_t at = 0; at < leaves.size(); at += strlen(leaves.data() + at) + 1)
+		if (dirs.contains(leaves.data() + at))
+			return false;
+	return true;
+}
+
+// The helper of the layer being unpacked, stopped (before what it wrote is removed) when
+// this process dies.
+inline pid_t helper = -1;
+inline void stop_helper()
+{
+	if (helper > 0 && kill(helper, SIGKILL) == 0)
+		waitpid(helper, nullptr, 0);
+	helper = -1;
+}
+
+// Unpacks the layer `bytes` into the directory `root`; one of 8 MiB or more by two
+// processes when it can be (see above).
 inline stats layer(std::span<const unsigned char> bytes, int root, const char *what, mode m = {})
 {
-	return layer_arriving(root, what, [&](size_t from, size_t, bool &final) {
+	auto whole = [&](size_t from, size_t, bool &final) {
 		final = true;
 		return bytes.subspan(std::min(from, bytes.size()));
-	}, m);
+	};
+	constexpr size_t split_from = 8 << 20;
+	if (bytes.size() < split_from || !can_split(bytes))
+		return layer_arriving(root, what, whole, m);
+	static char *why; // the helper's error line, on a page shared with it
+	why = static_cast<char *>(mmap(nullptr, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0));
+	if (why == MAP_FAILED)
+		sys::die_errno("%s: map a shared page", what);
+	pid_t parent = getpid();
+	helper = pid_t(sys::clone_fork(SIGCHLD));
+	if (helper < 0)
+		sys::die_errno("%s: fork to unpack", what);
+	if (helper == 0) { // its error line goes to the page, for the parent to say
+		sys::at_die = nullptr;
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
+			_exit(1);
+		sys::on_error = [](const char *line) { snprintf(why, 4096, "%s", line); };
+		int discard = memfd_create("unpack-stderr", MFD_CLOEXEC); // the line goes to the page instead
+		if (discard < 0 || dup2(discard, 2) < 0)
+			_exit(1);
+		layer_writer w(root, what, m);
+		tar::reader r(bytes);
+		tar::entry e;
+		while (r.next(e))
+			if (helpers_share(e))
+				w.entry(e);
+		_exit(0);
+	}
+	layer_writer w(root, what, m);
+	tar::reader r(bytes);
+	tar::entry e;
+	while (r.next(e)) {
+		w.counts.entries++;
+		if (e.typeflag == tar::type::hardlink)
+			continue; // once both are done: its target may be the helper's
+		if (helpers_share(e))
+			w.counts.bytes += e.data.size();
+		else
+			w.entry(e);
+	}
+	if (r.err() != tar::error::none) // can_split read it whole
+		sys::die("%s: %s at byte %zu", what, tar::error_text(r.err()), r.err_offset());
+	int status;
+	if (waitpid(helper, &status, 0) != helper)
+		sys::die_errno("%s: wait for the unpacking helper", what);
+	helper = -1;
+	if (status != 0)
+		sys::die("%s", *why ? why : "the unpacking helper failed");
+	munmap(why, 4096);
+	tar::reader again(bytes);
+	while (again.next(e))
+		if (e.typeflag == tar::type::hardlink)
+			w.entry(e);
+	w.finish();
+	w.counts.shared = true;
+	return w.counts;
 }
 
 } // namespace unpack

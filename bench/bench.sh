@@ -405,8 +405,9 @@ whole_ms=$(awk -F'|' 'NR == 1 { print $2 }' "$work/unpack.csv")
 	echo "The launcher's rows are whole starts of an image of two layers (busybox, then the big"
 	echo "layer) that run \`true\`: a first start unpacks both into an emptied cache, checking each"
 	echo "against its digest on the other core (a forked helper hashes the tar while it is"
-	echo "unpacked; a gzip or zstd layer is unpacked while a forked decoder writes it, its bytes"
-	echo "hashed by a second child as they come, the blob by a third); a second"
+	echo "unpacked, by two processes for a layer of 8 MiB or more; a gzip or zstd layer is unpacked"
+	echo "while a forked decoder writes it into an 8 MiB ring of shared memory, its bytes hashed by"
+	echo "a second child as they come, the blob by a third); a second"
 	echo "start unpacks nothing; \`--no-cache\` unpacks into the container's tmpfs while the host"
 	echo "hashes the layer, and the entrypoint waits for the verdict."
 	echo "The first start's own step timings (\`--verbose\`, median of $UNPACK_RUNS) put the big"
@@ -422,6 +423,8 @@ whole_ms=$(awk -F'|' 'NR == 1 { print $2 }' "$work/unpack.csv")
 	echo "| decoder | MB/s of output (wall) | MB/s per CPU second |"
 	echo "|---|---|---|"
 	while IFS='|' read -r name wall cpu; do echo "| $name | $wall | $cpu |"; done <"$work/decode.csv"
+	echo
+	cat bench/unpack-changes.md
 	echo
 	echo "## 3. Size and memory"
 	echo

@@ -213,6 +213,48 @@ with tarfile.open(sys.argv[1], "w", format=tarfile.PAX_FORMAT) as t:
 	done
 }
 
+@test "both cores: a big plain layer, unpacked by two processes, is the tree GNU tar makes of it" {
+	gcc -O2 -o "$BATS_TEST_TMPDIR/genlayer" bench/genlayer.c
+	t=$BATS_TEST_TMPDIR/tree
+	"$BATS_TEST_TMPDIR/genlayer" "$t" 600 12 >/dev/null # 12 MB: over the 8 MiB from which two unpack
+	# Owners, set-id bits, a read-only directory with files, hard links across directories
+	# (the other process's files among their targets), symlinks, whiteouts and an opaque
+	# directory.
+	chown -R 1234:567 "$t/d001"
+	chown 0:42 "$t/d002/f00002" && chmod 4755 "$t/d002/f00002"
+	chmod 2755 "$t/d002/f00202"
+	for f in d004/f00004 d104/f00104 d004/f00204 d104/f00304; do ln "$t/$f" "$t/d005/hard-${f#*/}"; done
+	ln -s ../d006/f00006 "$t/d007/sym" && ln -s /nowhere "$t/d007/dangling"
+	touch "$t/d008/.wh.gone" "$t/d009/.wh..wh..opq"
+	chmod 0555 "$t/d003"
+	find "$t" -exec touch -h -d @1600000000 {} +
+	tar --format=pax --numeric-owner -C "$t" -cf "$BATS_TEST_TMPDIR/layer.tar" .
+	chmod 0755 "$t/d003"
+	hostile_image split
+	rm -rf "$LAUNCHER_ROOT"
+	run -0 "$LAUNCHER" --verbose "$BATS_TEST_TMPDIR/split.tar" true
+	assert_line --regexp 'unpacked layer 2 \([0-9a-f]{64}/layer.tar\) into the cache by two processes: 8[0-9]{2} entries, [0-9]+ bytes$'
+	mkdir "$BATS_TEST_TMPDIR/ref"
+	tar --numeric-owner -xpf "$BATS_TEST_TMPDIR/layer.tar" -C "$BATS_TEST_TMPDIR/ref"
+	layer=$LAUNCHER_ROOT/layers/$(sha256sum "$BATS_TEST_TMPDIR/layer.tar" | cut -c1-64)
+	listing() { # all but the whiteouts, which differ in form (below)
+		cd "$1"
+		find . -mindepth 1 ! -type d ! -name '.wh.*' ! -name gone -printf '%p %y %m %U %G %s %T@ %l %n\n' | LC_ALL=C sort
+		find . -mindepth 1 -type d -printf '%p %m %U %G %T@\n' | LC_ALL=C sort
+		find . -type f ! -name '.wh.*' -print0 | LC_ALL=C sort -z | xargs -0 md5sum
+	}
+	diff <(listing "$BATS_TEST_TMPDIR/ref") <(listing "$layer")
+	[ -c "$layer/d008/gone" ] && [ ! -e "$layer/d008/.wh.gone" ] && [ ! -e "$layer/d009/.wh..wh..opq" ]
+	[ "$(python3 -c 'import os, sys; print(os.getxattr(sys.argv[1], "trusted.overlay.opaque"))' "$layer/d009")" = "b'y'" ]
+	# A cache too small for it: one line, whichever of the two ran out of room, nothing kept.
+	mkdir "$BATS_TEST_TMPDIR/small"
+	mount -t tmpfs -o size=10m launcher-test-small "$BATS_TEST_TMPDIR/small"
+	LAUNCHER_ROOT=$BATS_TEST_TMPDIR/small/cache run -125 "$LAUNCHER" "$BATS_TEST_TMPDIR/split.tar" true
+	assert_output --regexp '^launcher: layer 2 \([0-9a-f]{64}/layer.tar\): write /d[0-9]{3}/f[0-9]{5}: No space left on device$'
+	[ "$(ls "$BATS_TEST_TMPDIR/small/cache/layers" | grep -vc '\.info$')" = 1 ] # busybox's layer alone
+	umount "$BATS_TEST_TMPDIR/small"
+}
+
 @test "zstd: skopeo's oci-archive with zstd layers runs as docker would run it" {
 	skopeo copy -q --dest-compress --dest-compress-format zstd docker-archive:"$BUSYBOX" oci-archive:"$BATS_TEST_TMPDIR/oci.tar:busybox:latest"
 	magics=$(for b in $(tar -tf "$BATS_TEST_TMPDIR/oci.tar" | grep blobs/sha256/.); do

@@ -1577,6 +1577,29 @@ BOOST_AUTO_TEST_CASE(cleaning)
 	clean(std::string(PATH_MAX + 10, 'x'), false);
 }
 
+// Two processes unpack a layer only when the order of its entries cannot matter between
+// them: no path listed twice (however written), no symlink, file or other non-directory
+// on the way to another entry; a tar error leaves it to the one process, which says where.
+BOOST_AUTO_TEST_CASE(a_layer_is_split_only_when_order_cannot_matter)
+{
+	scratch_dir d;
+	d.sh("mkdir -p a/b c && printf x > a/b/f && printf y > c/g && ln a/b/f c/hard && ln -s ../c a/link && "
+	     "tar -C a -cf plain.tar . && tar -C . -cf tree.tar a c && "
+	     "tar -C . -cf twice.tar a c a/b/f && "
+	     "mkdir s && ln -s /etc s/x && tar -C s -cf link.tar x && rm s/x && mkdir s/x && printf z > s/x/f && tar -C s -rf link.tar x/f && "
+	     "printf q > file && tar -cf onfile.tar file && rm file && mkdir file && printf r > file/under && tar -rf onfile.tar file/under && "
+	     "tar -P -cf dots.tar ./a/b/f a/b/../b/f");
+	BOOST_TEST(unpack::can_split(span_of(d.read("plain.tar"))));
+	BOOST_TEST(unpack::can_split(span_of(d.read("tree.tar"))));
+	BOOST_TEST(!unpack::can_split(span_of(d.read("twice.tar"))));
+	BOOST_TEST(!unpack::can_split(span_of(d.read("link.tar"))));
+	BOOST_TEST(!unpack::can_split(span_of(d.read("onfile.tar"))));
+	BOOST_TEST(!unpack::can_split(span_of(d.read("dots.tar"))));
+	bytes cut = d.read("tree.tar");
+	cut.resize(700);
+	BOOST_TEST(!unpack::can_split(span_of(cut)));
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 BOOST_AUTO_TEST_SUITE(layer_cache)
