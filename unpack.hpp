@@ -748,8 +748,10 @@ inline stats layer(std::span<const unsigned char> bytes, int root, const char *w
 	if (waitpid(helper, &status, 0) != helper)
 		sys::die_errno("%s: wait for the unpacking helper", what);
 	helper = -1;
+	if (status != 0 && *why)
+		sys::die("%s", why); // its own line
 	if (status != 0)
-		sys::die("%s", *why ? why : "the unpacking helper failed");
+		sys::die("%s: the unpacking helper ended without a word", what);
 	munmap(why, 4096);
 	tar::reader again(bytes);
 	while (again.next(e))
