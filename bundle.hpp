@@ -52,23 +52,20 @@ struct rlimit_entry {
 	rlimit limit;
 };
 
-struct process {
+// The process: its privileges (user, additionalGids, the five capability sets,
+// noNewPrivileges: security.hpp's, as confine.hpp takes them), then the rest.
+struct process : security::privileges {
 	bool terminal = false;
 	unsigned short rows = 0, cols = 0;
-	uid_t uid = 0;
-	gid_t gid = 0;
-	std::vector<gid_t> groups;
 	int umask = -1; // -1: 022, as runc
 	std::vector<const char *> args, env;
 	const char *cwd = "/";
-	uint64_t caps[5] = {}; // bounding, effective, inheritable, permitted, ambient
 	std::vector<rlimit_entry> rlimits;
-	bool no_new_privileges = false;
 	bool oom_score_set = false;
 	int oom_score_adj = 0;
 	const char *apparmor = "", *selinux = "";
 };
-enum cap_set { bounding, effective, inheritable, permitted, ambient };
+using enum security::cap_set;
 
 struct resources {
 	int64_t memory = 0, memory_reservation = 0, memory_swap = 0; // 0: unset, -1: unlimited

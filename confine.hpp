@@ -31,19 +31,67 @@ inline int drop_bounding(uint64_t keep, uint64_t held = ~uint64_t(0))
 	return 0;
 }
 
-// Effective and permitted sets exactly `caps`, inheritable empty; then no_new_privs (no
-// setuid binary regains any) and the seccomp filter (made on the host side before the
-// clone, container_spec::filter), which needs no_new_privs (or CAP_SYS_ADMIN) to be
-// installed.
-inline int lock_down(uint64_t caps, const seccomp::program *filter, bool no_new_privs = true)
+// The effective, permitted and inheritable sets exactly as `caps` gives them.
+inline int set_caps(const uint64_t (&caps)[5])
 {
 	__user_cap_header_struct header = {_LINUX_CAPABILITY_VERSION_3, 0};
 	__user_cap_data_struct data[2] = {};
-	for (int i = 0; i < 2; i++)
-		data[i].effective = data[i].permitted = uint32_t(caps >> (32 * i));
-	if (syscall(SYS_capset, &header, data) < 0 || (no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0))
+	for (int i = 0; i < 2; i++) {
+		data[i].effective = uint32_t(caps[security::effective] >> (32 * i));
+		data[i].permitted = uint32_t(caps[security::permitted] >> (32 * i));
+		data[i].inheritable = uint32_t(caps[security::inheritable] >> (32 * i));
+	}
+	return syscall(SYS_capset, &header, data) < 0 ? errno : 0;
+}
+
+// An id map written without the helpers denies setgroups: only the primary group remains.
+inline int set_ids(const security::privileges &p, bool userns)
+{
+	if (sys::set_groups(p.groups.size(), p.groups.data()) < 0 && !(userns && errno == EPERM))
 		return errno;
-	return filter ? seccomp::load(*filter) : 0;
+	if (sys::set_gid(p.gid) < 0 || sys::set_uid(p.uid) < 0)
+		return errno;
+	return 0;
+}
+
+// A container process's privileges, just before exec, whichever front door described it
+// (runc's order): the bounding set first (of `held`, what it still has); the ids with the
+// capabilities kept across the change; then the sets exactly as described, the ambient
+// ones raised; no_new_privs (no setuid binary regains any); and the seccomp filter (made
+// on the host side before the clone), which needs no_new_privs or CAP_SYS_ADMIN: without
+// the first it is loaded while the second is held.
+inline int take_privileges(const security::privileges &p, const seccomp::program *filter, bool userns, uint64_t held = ~uint64_t(0))
+{
+	if (int err = drop_bounding(p.caps[security::bounding], held))
+		return err;
+	if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0)
+		return errno;
+	if (filter && !p.no_new_privileges && (errno = seccomp::load(*filter)))
+		return errno;
+	if (int err = set_ids(p, userns))
+		return err;
+	if (int err = set_caps(p.caps))
+		return err;
+	if (prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0)
+		return errno;
+	// An ambient capability must be inheritable too; runc passes over one that is not.
+	for (int cap = 0; cap < 64; cap++)
+		if (((p.caps[security::ambient] & p.caps[security::inheritable]) >> cap & 1) &&
+		    prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0) < 0)
+			return errno;
+	if (p.no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		return errno;
+	if (filter && p.no_new_privileges && (errno = seccomp::load(*filter)))
+		return errno;
+	return 0;
+}
+
+// A container's process that could not exec says so and exits as a shell would: 127 for
+// a command not found, 126 for one that cannot run.
+[[noreturn]] inline void exec_failed(const char *file, int err)
+{
+	dprintf(2, "launcher: exec %s: %s\n", file, strerror(err));
+	_exit(err == ENOENT || err == ENOTDIR ? 127 : 126);
 }
 
 constexpr uint64_t pid1_caps = uint64_t(1) << CAP_KILL;
@@ -87,30 +135,28 @@ constexpr bool always_allowed(std::string_view names)
 static_assert(always_allowed("setpgid rt_sigaction rt_sigprocmask close_range prctl setgroups setresgid setresuid "
 			     "capset read write close execve exit exit_group rt_sigtimedwait wait4 kill clock_gettime getpid"));
 
-// The entrypoint's privileges, set just before exec: docker's capabilities (or those
-// --cap-add and --cap-drop leave), the user, no_new_privs, the seccomp filter (unless it
-// came down from PID 1, `inherited`). Leaving uid 0 empties the permitted set.
+// The entrypoint's privileges as docker gives them: its capabilities (or those --cap-add
+// and --cap-drop leave) bounding, and held while it is root (leaving uid 0 empties them),
+// the user, no_new_privs, the seccomp filter (unless it came down from PID 1, `inherited`).
 // --privileged keeps every capability and no filter, but still the user (docker's
 // --privileged --user 1000).
+inline security::privileges privileges_of(const container_spec &spec)
+{
+	security::privileges p;
+	p.uid = spec.uid, p.gid = spec.gid;
+	p.groups.assign(spec.groups, spec.groups + spec.group_count);
+	p.caps[security::bounding] = spec.caps;
+	p.caps[security::effective] = p.caps[security::permitted] = spec.uid == 0 ? spec.caps : 0;
+	p.no_new_privileges = spec.no_new_privileges;
+	return p;
+}
+
 inline int entrypoint(const container_spec &spec, bool inherited)
 {
-	if (int err = spec.privileged ? 0 : drop_bounding(spec.caps, spec.caps | pid1_caps))
-		return err;
-	// --security-opt no-new-privileges=false: without no_new_privs the filter needs
-	// CAP_SYS_ADMIN, so it goes in now, before the ids change, as runc does.
-	bool filter_first = !spec.privileged && !spec.no_new_privileges && spec.seccomp && !inherited;
-	if (int err = filter_first ? seccomp::load(spec.filter) : 0)
-		return err;
-	// An id map written without the helpers denies setgroups: only the primary group
-	// remains then.
-	if (sys::set_groups(spec.group_count, spec.groups) < 0 && !(spec.userns && errno == EPERM))
-		return errno;
-	if (sys::set_gid(spec.gid) < 0 || sys::set_uid(spec.uid) < 0)
-		return errno;
+	security::privileges p = privileges_of(spec);
 	if (spec.privileged)
-		return 0;
-	return lock_down(spec.uid == 0 ? spec.caps : 0, spec.seccomp && !filter_first && !inherited ? &spec.filter : nullptr,
-			 spec.no_new_privileges);
+		return set_ids(p, spec.userns);
+	return take_privileges(p, spec.seccomp && !inherited ? &spec.filter : nullptr, spec.userns, spec.caps | pid1_caps);
 }
 
 // PID 1 itself once the entrypoint runs. It only waits, reaps and signals from then on,
@@ -128,8 +174,15 @@ inline void pid1(const container_spec &spec, bool filtered)
 	if (spec.seccomp && !filtered)
 		filter = seccomp::allowing(spec.filter, {SYS_rt_sigtimedwait, SYS_wait4, SYS_kill, SYS_read, SYS_write,
 							 SYS_close, SYS_exit_group});
-	if (int err = drop_bounding(keep, spec.caps | keep);
-	    err || (err = lock_down(keep, spec.seccomp && !filtered ? &filter : nullptr))) {
+	const uint64_t caps[5] = {keep, keep, 0, keep, 0};
+	int err = drop_bounding(keep, spec.caps | keep);
+	if (!err)
+		err = set_caps(caps);
+	if (!err && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		err = errno;
+	if (!err && spec.seccomp && !filtered)
+		err = seccomp::load(filter);
+	if (err) {
 		errno = err;
 		die_errno("confine the container's PID 1");
 	}

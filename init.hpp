@@ -108,11 +108,7 @@ inline pid_t spawn_entrypoint(const container_spec &spec)
 			dprintf(2, "launcher: take the terminal: %s\n", strerror(errno));
 			_exit(sys::exit_failure);
 		}
-		for (int sig = 1; sig < _NSIG; sig++)
-			sys::default_action(sig);
-		sigset_t none;
-		sigemptyset(&none);
-		sigprocmask(SIG_SETMASK, &none, nullptr);
+		sys::reset_signals();
 		sys::close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);
 		int err = confine::entrypoint(spec, filtered);
 		if (err) {
@@ -138,9 +134,7 @@ inline pid_t spawn_entrypoint(const container_spec &spec)
 			dprintf(2, "launcher: apply AppArmor profile %s: %s\n", spec.apparmor, lsm::why_refused(err));
 			_exit(sys::exit_failure);
 		}
-		err = exec_command(spec);
-		dprintf(2, "launcher: exec %s: %s\n", spec.argv[0], strerror(err));
-		_exit(err == ENOENT || err == ENOTDIR ? 127 : 126);
+		confine::exec_failed(spec.argv[0], exec_command(spec));
 	}
 	if (!spec.tty)
 		setpgid(pid, pid); // both sides, so neither order of the two calls races

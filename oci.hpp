@@ -586,43 +586,6 @@ struct child_setup {
 	unsigned preserve_fds;
 };
 
-// The process's privileges, just before exec: runc's order. The bounding set first; the
-// ids with the capabilities kept across the change; then the sets exactly as the bundle
-// gives them, the ambient ones raised; no_new_privs; and the filter, which needs
-// no_new_privs or CAP_SYS_ADMIN: without the first it is loaded while the second is held.
-inline int take_privileges(const bundle::process &p, const seccomp::program *filter, bool userns)
-{
-	if (int err = confine::drop_bounding(p.caps[bundle::bounding]))
-		return err;
-	if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0)
-		return errno;
-	if (filter && !p.no_new_privileges && (errno = seccomp::load(*filter)))
-		return errno;
-	if (sys::set_groups(p.groups.size(), p.groups.data()) < 0 && !(userns && errno == EPERM))
-		return errno;
-	if (sys::set_gid(p.gid) < 0 || sys::set_uid(p.uid) < 0)
-		return errno;
-	__user_cap_header_struct header = {_LINUX_CAPABILITY_VERSION_3, 0};
-	__user_cap_data_struct data[2] = {};
-	for (int i = 0; i < 2; i++) {
-		data[i].effective = uint32_t(p.caps[bundle::effective] >> (32 * i));
-		data[i].permitted = uint32_t(p.caps[bundle::permitted] >> (32 * i));
-		data[i].inheritable = uint32_t(p.caps[bundle::inheritable] >> (32 * i));
-	}
-	if (syscall(SYS_capset, &header, data) < 0 || prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0)
-		return errno;
-	// An ambient capability must be inheritable too; runc passes over one that is not.
-	for (int cap = 0; cap < 64; cap++)
-		if (((p.caps[bundle::ambient] & p.caps[bundle::inheritable]) >> cap & 1) &&
-		    prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0) < 0)
-			return errno;
-	if (p.no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
-		return errno;
-	if (filter && p.no_new_privileges && (errno = seccomp::load(*filter)))
-		return errno;
-	return 0;
-}
-
 // Execs the process: after exec.fifo, startContainer hooks, the umask, the fds, the
 // privileges. Only stdio (and --preserve-fds) reach it.
 // For an exec (`born` >= 0): the process that takes the privileges is not yet in the
@@ -634,15 +597,11 @@ inline int take_privileges(const bundle::process &p, const seccomp::program *fil
 	umask(p.umask < 0 ? 022 : mode_t(p.umask));
 	if (sys::close_range(3 + preserve_fds, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
 		die_errno("close the runtime's descriptors");
-	sigset_t none;
-	sigemptyset(&none);
-	for (int sig = 1; sig < _NSIG; sig++)
-		sys::default_action(sig);
-	sigprocmask(SIG_SETMASK, &none, nullptr);
+	sys::reset_signals();
 	std::vector<const char *> argv = p.args, env = p.env;
 	argv.push_back(nullptr);
 	env.push_back(nullptr);
-	if (int err = take_privileges(p, filter, userns)) {
+	if (int err = confine::take_privileges(p, filter, userns)) {
 		errno = err;
 		die_errno("set the process's user and capabilities");
 	}
@@ -661,9 +620,7 @@ inline int take_privileges(const bundle::process &p, const seccomp::program *fil
 		if (int err = lsm::apparmor_exec(p.apparmor))
 			die("apply AppArmor profile %s: %s", p.apparmor, lsm::why_refused(err));
 	execve(file, const_cast<char *const *>(argv.data()), const_cast<char *const *>(env.data()));
-	int err = errno;
-	dprintf(2, "launcher: exec %s: %s\n", file, strerror(err));
-	_exit(err == ENOENT || err == ENOTDIR ? 127 : 126);
+	confine::exec_failed(file, errno);
 }
 
 [[noreturn]] inline void container_main(child_setup &s)

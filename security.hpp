@@ -9,6 +9,8 @@
 #include <linux/capability.h>
 #include <span>
 #include <string_view>
+#include <sys/types.h>
+#include <vector>
 
 namespace security {
 
@@ -114,6 +116,19 @@ inline uint64_t effective_caps(std::span<const cap_change> changes)
 		return added;
 	return (docker_default_caps() | added) & ~dropped;
 }
+
+// What a container's process runs as, whichever front door described it (container.hpp
+// from docker's flags, bundle.hpp from config.json): its ids and the five capability sets,
+// in the runtime-spec's order, and no_new_privs. confine.hpp takes them, just before exec.
+enum cap_set { bounding, effective, inheritable, permitted, ambient };
+
+struct privileges {
+	uid_t uid = 0;
+	gid_t gid = 0;
+	std::vector<gid_t> groups;
+	uint64_t caps[5] = {};
+	bool no_new_privileges = false;
+};
 
 // ---- Devices ------------------------------------------------------------------------------
 

@@ -265,6 +265,16 @@ inline void set_action(int sig, void (*handler)(int))
 }
 inline void default_action(int sig) { set_action(sig, SIG_DFL); }
 
+// What a new program starts with: every signal's default action, none blocked.
+inline void reset_signals()
+{
+	for (int sig = 1; sig < _NSIG; sig++)
+		default_action(sig);
+	sigset_t none;
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, nullptr);
+}
+
 // Time since the launcher started, for --verbose (the raw syscall: no vDSO lookup code).
 inline timespec started;
 inline bool verbose = false;
