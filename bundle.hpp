@@ -5,6 +5,7 @@
 // its name (when it holds anything), never ignored: ignoring one could weaken what the
 // engine asked for. `process` alone is also what `exec --process FILE` reads.
 #pragma once
+#include <algorithm>
 #include <linux/capability.h>
 #include <sched.h>
 #include <sys/mount.h>

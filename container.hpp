@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 
+#include "bundle.hpp"
 #include "image.hpp"
 #include "layers.hpp"
 #include "limits.hpp"
@@ -30,12 +31,6 @@ struct volume {
 	unsigned long tmpfs_flags = 0;
 	const char *tmpfs_data = nullptr;
 	const char *name = nullptr;    // a named or anonymous volume's name (inspect's Mounts)
-};
-
-// --device HOST[:CONTAINER][:PERMISSIONS]: a node made in the container's /dev.
-struct device {
-	const char *host, *path;
-	struct stat host_stat; // its type, numbers, mode and owner, as the host has them
 };
 
 struct container_spec {
@@ -69,9 +64,9 @@ struct container_spec {
 	std::vector<volume> inherited;      // --volumes-from's (containers::inherit_volumes)
 	const char *domainname = nullptr;
 	std::vector<const char *> add_hosts; // NAME:IP, NAME=IP or NAME:host-gateway
-	std::vector<const char *> sysctls;   // KEY=VALUE, checked
+	std::vector<std::pair<const char *, const char *>> sysctls; // KEY, VALUE; checked
 	int64_t shm_size = 0;                // bytes of /dev/shm; 0: docker's 64m
-	std::vector<device> devices;
+	std::vector<bundle::device> devices; // --device: nodes of the host's, as config.json's linux.devices
 	std::vector<security::device_rule> device_rules; // beside docker's defaults
 	// What inspect shows: the image's Labels, then --label-file's, then --label's; the stop signal.
 	std::vector<std::pair<const char *, const char *>> labels;
@@ -265,29 +260,49 @@ inline std::vector<const char *> lines_of_files(const std::vector<const char *> 
 	return lines;
 }
 
-// docker's namespaced sysctls; nullptr when allowed, else why not.
-inline const char *sysctl_refusal(std::string_view key, bool net_host, bool ipc_host, bool uts_host)
+// A sysctl's key becomes a path of /proc/sys with '.' and '/' swapped (rootfs::write_sysctl,
+// as sysctl(8) reads net/ipv4/conf/eth0.100/forwarding): a part "/" or "//" would be a
+// component "." or "..", and net.//.kernel.panic the host's kernel/panic.
+inline bool sysctl_climbs(std::string_view key)
 {
-	// The key becomes a path of /proc/sys with '.' and '/' swapped (set_kernel_parameters,
-	// as sysctl(8) reads net/ipv4/conf/eth0.100/forwarding): a part "/" or "//" would be a
-	// component "." or "..", and net.//.kernel.panic the host's kernel/panic.
 	for (std::string_view rest = key;;) {
 		std::string_view part = rest.substr(0, rest.find('.'));
 		if (part == "/" || part == "//")
-			return "a part . or .. of the path in /proc/sys it names";
+			return true;
 		if (part.size() == rest.size())
-			break;
+			return false;
 		rest.remove_prefix(part.size() + 1);
 	}
+}
+
+// The namespace of the container's that a sysctl belongs to (docker's and runc's list):
+// CLONE_NEWIPC, CLONE_NEWNET or CLONE_NEWUTS; 0 for any other, which would change the
+// host's kernel, and for a key that climbs.
+inline unsigned long sysctl_namespace(std::string_view key)
+{
 	static constexpr std::string_view ipc[] = {"kernel.msgmax", "kernel.msgmnb", "kernel.msgmni", "kernel.sem",
 						   "kernel.shmall", "kernel.shmmax", "kernel.shmmni", "kernel.shm_rmid_forced"};
-	bool is_ipc = key.starts_with("fs.mqueue.") || std::find(std::begin(ipc), std::end(ipc), key) != std::end(ipc);
-	if (is_ipc)
-		return ipc_host ? "not allowed with --ipc host or container:NAME" : nullptr;
+	if (sysctl_climbs(key))
+		return 0;
+	if (key.starts_with("fs.mqueue.") || std::find(std::begin(ipc), std::end(ipc), key) != std::end(ipc))
+		return CLONE_NEWIPC;
 	if (key.starts_with("net."))
-		return net_host ? "not allowed in the host's network namespace (--net host)" : nullptr;
+		return CLONE_NEWNET;
 	if (key == "kernel.domainname" || key == "kernel.hostname")
-		return uts_host ? "not allowed with --uts host" : nullptr;
+		return CLONE_NEWUTS;
+	return 0;
+}
+
+// docker's namespaced sysctls; nullptr when allowed, else why not.
+inline const char *sysctl_refusal(std::string_view key, bool net_host, bool ipc_host, bool uts_host)
+{
+	if (sysctl_climbs(key))
+		return "a part . or .. of the path in /proc/sys it names";
+	switch (sysctl_namespace(key)) {
+	case CLONE_NEWIPC: return ipc_host ? "not allowed with --ipc host or container:NAME" : nullptr;
+	case CLONE_NEWNET: return net_host ? "not allowed in the host's network namespace (--net host)" : nullptr;
+	case CLONE_NEWUTS: return uts_host ? "not allowed with --uts host" : nullptr;
+	}
 	return "not in a namespace of the container's own: it would change the host's";
 }
 
@@ -324,6 +339,13 @@ inline bool parse_device_rule(std::string_view s, security::device_rule &r)
 	return true;
 }
 
+// A node of the host's as config.json's linux.devices describes one: its type, numbers,
+// mode and owner as the host has them, at `path` in the container.
+inline bundle::device device_of(const char *path, const struct stat &st)
+{
+	return {path, S_ISBLK(st.st_mode) ? 'b' : 'c', major(st.st_rdev), minor(st.st_rdev), st.st_mode & 07777, st.st_uid, st.st_gid};
+}
+
 // --device HOST[:CONTAINER][:PERMISSIONS]: a device node of the host, made at CONTAINER
 // (default the same path) in the container's /dev, allowed in its device cgroup.
 inline void add_device(container_spec &spec, const char *arg)
@@ -351,13 +373,13 @@ inline void add_device(container_spec &spec, const char *arg)
 		die("bad --device %s: invalid permissions %.*s: r, w and m", arg, int(access.size()), access.data());
 	if (path.empty() || path[0] != '/')
 		die("bad --device %s: the container path must be absolute", arg);
-	device d = {copy_of(host), copy_of(path), {}};
-	struct stat &st = d.host_stat;
-	if (stat(d.host, &st) < 0)
-		die_errno("bad --device %s: %s", arg, d.host);
+	const char *host_path = copy_of(host);
+	struct stat st;
+	if (stat(host_path, &st) < 0)
+		die_errno("bad --device %s: %s", arg, host_path);
 	if (!S_ISCHR(st.st_mode) && !S_ISBLK(st.st_mode))
-		die("bad --device %s: %s is not a device node", arg, d.host);
-	spec.devices.push_back(d);
+		die("bad --device %s: %s is not a device node", arg, host_path);
+	spec.devices.push_back(device_of(copy_of(path), st));
 	security::device_rule r = {S_ISCHR(st.st_mode) ? 'c' : 'b', int16_t(major(st.st_rdev)), int32_t(minor(st.st_rdev)), 0};
 	for (char c : access)
 		r.access |= c == 'r' ? security::dev_r : c == 'w' ? security::dev_w : security::dev_m;
@@ -515,7 +537,7 @@ inline void isolation_spec(container_spec &spec, const options::parsed &o)
 			die("bad --sysctl %s: not allowed in a network namespace the container joins (--netns)", kv);
 		if (const char *why = sysctl_refusal(key, net_host, o.ipc_host || o.ipc_container, o.uts_host))
 			die("bad --sysctl %s: %s", kv, why);
-		spec.sysctls.push_back(kv);
+		spec.sysctls.push_back({copy_of(key), kv + key.size() + 1});
 	}
 	for (const char *h : o.add_hosts) {
 		const char *sep = strpbrk(h, ":=");

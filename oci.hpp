@@ -516,34 +516,15 @@ inline void use_terminal(int slave)
 			die_errno("give the terminal as stdio");
 }
 
-// Sysctls the container's namespaces own (runc's list): the IPC ones, the network ones in
-// a network namespace of its own, the UTS names. Any other would change the host's kernel.
-inline bool namespaced_sysctl(std::string_view key, unsigned long ns)
-{
-	if (key == "kernel.msgmax" || key == "kernel.msgmnb" || key == "kernel.msgmni" || key == "kernel.sem" ||
-	    key == "kernel.shmall" || key == "kernel.shmmax" || key == "kernel.shmmni" || key == "kernel.shm_rmid_forced" ||
-	    key.starts_with("fs.mqueue."))
-		return ns & CLONE_NEWIPC;
-	if (key.starts_with("net."))
-		return ns & CLONE_NEWNET;
-	if (key == "kernel.hostname" || key == "kernel.domainname")
-		return ns & CLONE_NEWUTS;
-	return false;
-}
-
-// Written through the container's own /proc, before its read-only paths cover /proc/sys.
+// Written through the container's own /proc, before its read-only paths cover /proc/sys;
+// only those of a namespace the container has (container::sysctl_namespace): any other
+// would change the host's kernel.
 inline void write_sysctls(int root, const bundle::config &cfg, unsigned long own_ns)
 {
 	for (auto [key, value] : cfg.sysctls) {
-		if (!namespaced_sysctl(key, own_ns))
+		if (!(container::sysctl_namespace(key) & own_ns))
 			die("sysctl %s: not in a namespace of the container", key);
-		char path[256];
-		int n = snprintf(path, sizeof path, "/proc/sys/%s", key);
-		for (char *c = path + 10; c < path + n; c++)
-			*c = *c == '.' ? '/' : *c;
-		sys::unique_fd fd(sys::openat2(root, path, O_WRONLY | O_CLOEXEC, RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS));
-		if (!fd || write(fd.get(), value, strlen(value)) < 0)
-			die_errno("write sysctl %s=%s", key, value);
+		rootfs::write_sysctl(root, key, value);
 	}
 }
 

@@ -614,27 +614,40 @@ inline void mount_volumes(const container_spec &spec, int root)
 		step("mounted %zu volumes", spec.volumes.size());
 }
 
-// --device nodes, made in the container's /dev (or wherever their path says, inside the
-// root), after the kernel file systems; --privileged: every device node of the host's /dev
-// too, as docker gives them (read here, before pivot_root, where the host's /dev still is).
-inline void make_device_node(int root, const char *path, const struct stat &host)
+// A device node at its path inside the root (a bundle's linux.devices, the default six,
+// docker's --device and --privileged nodes): made with mknod, or, in a user namespace
+// (where the kernel refuses mknod), the host's node of the same path bound onto an empty
+// file. What the image had there is replaced.
+inline void make_device(int root, const bundle::device &d, bool userns)
 {
-	char parent[PATH_MAX];
-	snprintf(parent, sizeof parent, "%s", path);
-	char *slash = strrchr(parent, '/');
-	const char *name = slash + 1;
+	char parent_path[PATH_MAX];
+	snprintf(parent_path, sizeof parent_path, "%s", d.path);
+	char *slash = strrchr(parent_path, '/');
 	*slash = 0;
-	sys::unique_fd dir(open_in_root(root, *parent ? parent : "/", true));
-	sys::unique_fd at(openat(dir.get(), ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-	if (!at)
-		die_errno("open %s in the container", *parent ? parent : "/");
-	if (unlinkat(at.get(), name, 0) < 0 && errno != ENOENT)
-		die_errno("replace %s in the container", path);
-	if (mknodat(at.get(), name, host.st_mode, host.st_rdev) < 0 || fchownat(at.get(), name, host.st_uid, host.st_gid, 0) < 0 ||
-	    fchmodat(at.get(), name, host.st_mode & 07777, 0) < 0)
-		die_errno("create device %s in the container", path);
+	const char *name = slash + 1;
+	sys::unique_fd parent(open_in_root(root, *parent_path ? parent_path : "/", true));
+	struct stat st;
+	if (!*name || strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
+		die("device %s: not a file name", d.path);
+	if (fstatat(parent.get(), name, &st, AT_SYMLINK_NOFOLLOW) == 0 && unlinkat(parent.get(), name, S_ISDIR(st.st_mode) ? AT_REMOVEDIR : 0) < 0)
+		die_errno("replace %s", d.path);
+	if (userns) {
+		sys::unique_fd host(open(d.path, O_PATH | O_CLOEXEC));
+		sys::unique_fd f(openat(parent.get(), name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+		if (!host || !f)
+			die_errno("create device %s", d.path);
+		bind_fd(host.get(), f.get(), d.path);
+		return;
+	}
+	mode_t type = d.type == 'b' ? S_IFBLK : d.type == 'p' ? S_IFIFO : S_IFCHR;
+	if (mknodat(parent.get(), name, type | (d.mode & 07777), makedev(d.major, d.minor)) < 0 ||
+	    fchownat(parent.get(), name, d.uid, d.gid, AT_SYMLINK_NOFOLLOW) < 0)
+		die_errno("create device %s", d.path);
 }
 
+// docker's --device nodes, after the kernel file systems; --privileged: every device node
+// of the host's /dev too, as docker gives them (read here, before pivot_root, where the
+// host's /dev still is).
 inline void copy_host_devices(int root, const char *dir)
 {
 	DIR *d = opendir(dir);
@@ -650,7 +663,7 @@ inline void copy_host_devices(int root, const char *dir)
 			copy_host_devices(root, path);
 		else if ((S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode)) && strcmp(path, "/dev/console") != 0 && strcmp(path, "/dev/ptmx") != 0 &&
 			 !sys::unique_fd(sys::openat2(root, path, O_PATH | O_CLOEXEC, RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS))) // not made yet
-			make_device_node(root, path, st);
+			make_device(root, container::device_of(path, st), false);
 	}
 	closedir(d);
 }
@@ -659,27 +672,31 @@ inline void make_devices(const container_spec &spec, int root)
 {
 	if (spec.privileged && !spec.userns)
 		copy_host_devices(root, "/dev");
-	for (const device &d : spec.devices)
-		make_device_node(root, d.path, d.host_stat);
+	for (const bundle::device &d : spec.devices)
+		make_device(root, d, false);
 }
 
-// --sysctl KEY=VALUE, written into the container's own /proc/sys before it is made
-// read-only; --shm-size, the size of its /dev/shm.
+// A sysctl, written through the container's own /proc/sys before it is made read-only:
+// '.' and '/' of the key swapped, as sysctl(8) reads them (container::sysctl_climbs), no
+// symlink followed, nothing outside /proc/sys reached.
+inline void write_sysctl(int root, std::string_view key, const char *value)
+{
+	char path[PATH_MAX] = "proc/sys/";
+	if (key.size() + 10 > sizeof path)
+		die("sysctl %.*s: too long", int(std::min<size_t>(key.size(), 64)), key.data());
+	for (size_t i = 0; i < key.size(); i++)
+		path[9 + i] = key[i] == '.' ? '/' : key[i] == '/' ? '.' : key[i];
+	path[9 + key.size()] = 0;
+	sys::unique_fd f(sys::openat2(root, path, O_WRONLY | O_CLOEXEC, RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS));
+	if (!f || write(f.get(), value, strlen(value)) != ssize_t(strlen(value)))
+		die_errno("write sysctl %.*s=%s", int(key.size()), key.data(), value);
+}
+
+// --sysctl KEY=VALUE; --shm-size, the size of its /dev/shm.
 inline void set_kernel_parameters(const container_spec &spec, int root)
 {
-	for (const char *kv : spec.sysctls) {
-		char path[PATH_MAX] = "proc/sys/";
-		size_t key = strcspn(kv, "=");
-		if (key + 10 > sizeof path)
-			die("--sysctl %s: too long", kv);
-		for (size_t i = 0; i < key; i++)
-			path[9 + i] = kv[i] == '.' ? '/' : kv[i] == '/' ? '.' : kv[i];
-		path[9 + key] = 0;
-		const char *value = kv + key + 1;
-		sys::unique_fd f(sys::openat2(root, path, O_WRONLY | O_CLOEXEC, RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS));
-		if (!f || write(f.get(), value, strlen(value)) != ssize_t(strlen(value)))
-			die_errno("--sysctl %s: write /%s", kv, path);
-	}
+	for (auto [key, value] : spec.sysctls)
+		write_sysctl(root, key, value);
 	if (spec.shm_size && !spec.ipc_host) {
 		char data[64];
 		snprintf(data, sizeof data, "mode=1777,size=%lld", (long long)spec.shm_size);
@@ -802,36 +819,6 @@ inline void mount_bundle_entry(int root, const bundle::mount &m, bool userns, bo
 		if (m.propagation && mount(nullptr, fd_path(target.get()).s, nullptr, m.propagation, nullptr) < 0)
 			die_errno("set the propagation of %s", m.destination);
 	}
-}
-
-// A device node of the bundle (or one of the default six) at its path inside the root:
-// made with mknod, or, in a user namespace (where the kernel refuses mknod), the host's
-// node of the same path bound onto an empty file. What the image had there is replaced.
-inline void make_device(int root, const bundle::device &d, bool userns)
-{
-	char parent_path[PATH_MAX];
-	snprintf(parent_path, sizeof parent_path, "%s", d.path);
-	char *slash = strrchr(parent_path, '/');
-	*slash = 0;
-	const char *name = slash + 1;
-	sys::unique_fd parent(open_in_root(root, *parent_path ? parent_path : "/", true));
-	struct stat st;
-	if (!*name || strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
-		die("device %s: not a file name", d.path);
-	if (fstatat(parent.get(), name, &st, AT_SYMLINK_NOFOLLOW) == 0 && unlinkat(parent.get(), name, S_ISDIR(st.st_mode) ? AT_REMOVEDIR : 0) < 0)
-		die_errno("replace %s", d.path);
-	if (userns) {
-		sys::unique_fd host(open(d.path, O_PATH | O_CLOEXEC));
-		sys::unique_fd f(openat(parent.get(), name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
-		if (!host || !f)
-			die_errno("create device %s", d.path);
-		bind_fd(host.get(), f.get(), d.path);
-		return;
-	}
-	mode_t type = d.type == 'b' ? S_IFBLK : d.type == 'p' ? S_IFIFO : S_IFCHR;
-	if (mknodat(parent.get(), name, type | (d.mode & 07777), makedev(d.major, d.minor)) < 0 ||
-	    fchownat(parent.get(), name, d.uid, d.gid, AT_SYMLINK_NOFOLLOW) < 0)
-		die_errno("create device %s", d.path);
 }
 
 // The default devices (docker's six, unless the bundle names them) and /dev's links.
