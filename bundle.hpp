@@ -15,6 +15,7 @@
 #include "json.hpp"
 #include "limits.hpp"
 #include "security.hpp"
+#include "users.hpp"
 
 namespace bundle {
 
@@ -27,9 +28,7 @@ struct mount {
 	char data[256] = ""; // what is not a flag: mode=755,size=65536k, ...
 };
 
-struct id_map {
-	uint32_t inside, outside, count;
-};
+using users::id_map;
 
 struct device {
 	const char *path;

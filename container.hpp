@@ -53,7 +53,7 @@ struct container_spec {
 	bool tty = false;         // -t: the entrypoint's stdio is a pty, its controlling terminal
 	bool userns = false;      // container root is an unprivileged host id
 	bool map_helpers = false; // the maps go through newuidmap and newgidmap
-	char uid_map[64] = "", gid_map[64] = ""; // "INSIDE OUTSIDE COUNT ..." triples
+	std::vector<users::id_map> uid_maps, gid_maps; // as config.json's linux.uidMappings, gidMappings
 	bool no_new_privileges = true, systempaths_unconfined = false;
 	bool pid_host = false, ipc_host = false, uts_host = false, cgroupns_host = false, sig_proxy = true;
 	// --pid, --ipc container:NAME: a pidfd of that container's PID 1 (its namespaces), and
@@ -83,8 +83,6 @@ using sys::die;
 using sys::die_errno;
 
 constexpr const char *default_path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
-
-constexpr const char *newuidmap = "/usr/bin/newuidmap", *newgidmap = "/usr/bin/newgidmap";
 
 inline const char *data_root(const options::parsed &o) { return volumes::data_root(o); }
 
@@ -162,8 +160,8 @@ inline void user_namespace_spec(container_spec &spec, const options::parsed &o)
 	if (getuid() == 0) {
 		users::subordinate_range("/etc/subuid", "root", 0, ur);
 		users::subordinate_range("/etc/subgid", "root", 0, gr);
-		snprintf(spec.uid_map, sizeof spec.uid_map, "0 %lu %lu", ur[0], ur[1]);
-		snprintf(spec.gid_map, sizeof spec.gid_map, "0 %lu %lu", gr[0], gr[1]);
+		spec.uid_maps = {{0, uint32_t(ur[0]), uint32_t(ur[1])}};
+		spec.gid_maps = {{0, uint32_t(gr[0]), uint32_t(gr[1])}};
 		return;
 	}
 	if (strcmp(o.net, "none") != 0 || o.netns || spec.cgroup.limited())
@@ -175,13 +173,12 @@ inline void user_namespace_spec(container_spec &spec, const options::parsed &o)
 	users::passwd_field("/etc/passwd", getuid(), 0, name, sizeof name);
 	spec.map_helpers = users::subordinate_range("/etc/subuid", name, getuid(), ur) &&
 			   users::subordinate_range("/etc/subgid", name, getgid(), gr) &&
-			   access(newuidmap, X_OK) == 0 && access(newgidmap, X_OK) == 0;
+			   access(users::newuidmap, X_OK) == 0 && access(users::newgidmap, X_OK) == 0;
+	spec.uid_maps = {{0, getuid(), 1}};
+	spec.gid_maps = {{0, getgid(), 1}};
 	if (spec.map_helpers) {
-		snprintf(spec.uid_map, sizeof spec.uid_map, "0 %d 1 1 %lu %lu", getuid(), ur[0], ur[1]);
-		snprintf(spec.gid_map, sizeof spec.gid_map, "0 %d 1 1 %lu %lu", getgid(), gr[0], gr[1]);
-	} else {
-		snprintf(spec.uid_map, sizeof spec.uid_map, "0 %d 1", getuid());
-		snprintf(spec.gid_map, sizeof spec.gid_map, "0 %d 1", getgid());
+		spec.uid_maps.push_back({1, uint32_t(ur[0]), uint32_t(ur[1])});
+		spec.gid_maps.push_back({1, uint32_t(gr[0]), uint32_t(gr[1])});
 	}
 }
 

@@ -403,50 +403,6 @@ static void release_host_resources()
 		machine::power_off();
 }
 
-// Runs newuidmap or newgidmap PID MAP... and waits for it.
-static void run_map_helper(const char *helper, pid_t child, const char *map)
-{
-	char words[64], pid[16];
-	snprintf(words, sizeof words, "%s", map);
-	snprintf(pid, sizeof pid, "%d", child);
-	std::vector<char *> argv = {const_cast<char *>(helper), pid};
-	for (char *w = strtok(words, " "); w; w = strtok(nullptr, " "))
-		argv.push_back(w);
-	argv.push_back(nullptr);
-	pid_t h = pid_t(sys::clone_fork(SIGCHLD));
-	if (h == 0) {
-		char *no_env[] = {nullptr};
-		execve(helper, argv.data(), no_env);
-		_exit(127);
-	}
-	int ws;
-	if (h < 0 || waitpid(h, &ws, 0) != h || !WIFEXITED(ws) || WEXITSTATUS(ws) != 0)
-		die("%s %s %s failed", helper, pid, map);
-}
-
-// The child's uid and gid maps. An unprivileged writer may map only its own ids, and
-// must first give up setgroups; more than that goes through the setuid helpers.
-static void write_id_maps(pid_t child, const container_spec &spec)
-{
-	if (spec.map_helpers) {
-		run_map_helper(container::newuidmap, child, spec.uid_map);
-		run_map_helper(container::newgidmap, child, spec.gid_map);
-		return;
-	}
-	char path[48];
-	struct {
-		const char *file, *text;
-	} writes[] = {{"setgroups", "deny"}, {"uid_map", spec.uid_map}, {"gid_map", spec.gid_map}};
-	for (auto &w : writes) {
-		if (getuid() == 0 && strcmp(w.file, "setgroups") == 0)
-			continue;
-		snprintf(path, sizeof path, "/proc/%d/%s", child, w.file);
-		sys::unique_fd fd(open(path, O_WRONLY | O_CLOEXEC));
-		if (!fd || write(fd.get(), w.text, strlen(w.text)) < 0)
-			die_errno("write %s to %s", w.text, path);
-	}
-}
-
 // Runs fn in a child that is root of a new user namespace with the container's id maps, and
 // waits for it: a rootless cache's layers are unpacked (and pruned) there, so that their
 // owners are what the container's user namespace maps them to. The child's failure is the
@@ -474,7 +430,7 @@ static void as_root_of_user_namespace(const container_spec &spec, void (*fn)(voi
 		_exit(0);
 	}
 	close(sync[0]);
-	write_id_maps(h, spec);
+	users::write_id_maps(h, spec.uid_maps, spec.gid_maps, spec.map_helpers);
 	if (write(sync[1], "", 1) != 1)
 		die_errno("start the user namespace's child");
 	int ws;
@@ -581,7 +537,7 @@ static int open_netns(const char *name)
 	go_message msg = {};
 	msg.net_follows = bridge;
 	if (spec.userns)
-		write_id_maps(pid_t(pid), spec);
+		users::write_id_maps(pid_t(pid), spec.uid_maps, spec.gid_maps, spec.map_helpers);
 	if (spec.cgroup.any())
 		limits::enter(container_cgroups, pid_t(pid), born_in_cgroup);
 	if (write(go[1], &msg, sizeof msg) != sizeof msg)

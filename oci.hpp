@@ -650,7 +650,7 @@ struct child_setup {
 	umask(0);
 	bool dev_bound = false;
 	for (const bundle::mount &m : cfg.mounts) {
-		rootfs::mount_bundle_entry(root.get(), m, userns, s.own_ns & CLONE_NEWCGROUP);
+		rootfs::mount_entry(root.get(), m, userns, s.own_ns & CLONE_NEWCGROUP);
 		dev_bound |= strcmp(m.destination, "/dev") == 0 && (m.flags & MS_BIND);
 	}
 	if (!dev_bound)
@@ -844,23 +844,6 @@ inline void check_labels(const bundle::config &cfg)
 		die("SELinux labels are not supported");
 }
 
-// id maps, written by the host side: "inside outside count" lines.
-inline void write_id_maps(pid_t pid, const bundle::config &cfg)
-{
-	for (auto [file, maps] : {std::pair{"uid_map", &cfg.uid_maps}, std::pair{"gid_map", &cfg.gid_maps}}) {
-		char text[1024], path[48];
-		size_t n = 0;
-		for (const bundle::id_map &m : *maps)
-			n += size_t(snprintf(text + n, sizeof text - n, "%u %u %u\n", m.inside, m.outside, m.count));
-		if (n >= sizeof text)
-			die("linux.%s: too many mappings", file);
-		snprintf(path, sizeof path, "/proc/%d/%s", pid, file);
-		sys::unique_fd fd(open(path, O_WRONLY | O_CLOEXEC));
-		if (!fd || write(fd.get(), text, n) != ssize_t(n))
-			die_errno("write %s", path);
-	}
-}
-
 // create, and run's first half: everything from config.json, the process left waiting.
 inline pid_t create(context &x, const char *id, std::vector<char> &config_text, bundle::config &cfg, state::record &rec,
 		    limits::cgroup &cg, seccomp::program &filter)
@@ -963,7 +946,7 @@ inline pid_t create(context &x, const char *id, std::vector<char> &config_text, 
 	fifo.reset();
 	console.reset();
 	if (cfg.new_namespaces & CLONE_NEWUSER)
-		write_id_maps(pid, cfg);
+		users::write_id_maps(pid, cfg.uid_maps, cfg.gid_maps, false);
 	limits::enter(cg, pid, born_in_cgroup); // (and closes cg.fd)
 	bool dead;
 	rec.pid = pid;

@@ -568,10 +568,108 @@ inline void open_volume_sources(container_spec &spec)
 	}
 }
 
-// Each volume on its target inside the new root (open_in_root): an image's symlink cannot
-// point the mount at the host. They come after the kernel file systems, so a target under
-// /dev, /proc or /sys lands on the container's own. A volume made for this start first
-// takes a copy of what the image holds at its target, as docker seeds one.
+// A destination in /proc is refused (runc's rule since CVE-2019-16884): a mount there
+// could hide a masked path or point /proc/self at something else. proc on /proc itself is
+// the exception.
+inline bool in_proc(std::string_view dest)
+{
+	while (dest.starts_with("/") || dest.starts_with("./")) // "//proc", "/./proc"
+		dest.remove_prefix(1);
+	return dest == "proc" || dest.starts_with("proc/");
+}
+
+// One mount, a bundle's or a volume's, on its destination resolved inside the root
+// (open_in_root: an image's symlink cannot point it at the host; created where missing: a
+// directory, or a file when a bind mount's source is one). A bind's source is opened here,
+// or was by the caller (`source_fd`: a volume's, opened before the container's tmpfs on
+// /tmp could hide it, as a bind's source must be a mount of this namespace).
+inline void mount_entry(int root, const bundle::mount &m, bool userns, bool cgroupns, int source_fd = -1)
+{
+	bool bind = m.flags & MS_BIND, proc_on_proc = strcmp(m.type, "proc") == 0 && strcmp(m.destination, "/proc") == 0;
+	if (in_proc(m.destination) && !proc_on_proc)
+		die("mount on %s: a mount inside /proc is refused", m.destination);
+	sys::unique_fd opened(bind && source_fd < 0 ? open(m.source, O_PATH | O_CLOEXEC) : -1);
+	int source = source_fd >= 0 ? source_fd : opened.get();
+	struct stat st = {};
+	if (bind && (source < 0 || fstat(source, &st) < 0))
+		die_errno("open mount source %s", m.source);
+	sys::unique_fd target(open_in_root(root, m.destination, !bind || S_ISDIR(st.st_mode)));
+	// The destination as resolved in the root: "..", or a symlink of the image, may lead
+	// into a /proc mounted already.
+	struct statfs fs;
+	if (fstatfs(target.get(), &fs) < 0)
+		die_errno("statfs %s", m.destination);
+	if (fs.f_type == PROC_SUPER_MAGIC && !proc_on_proc)
+		die("mount on %s: a mount inside /proc is refused", m.destination);
+	unsigned long flags = m.flags & ~(MS_BIND | MS_REC | MS_REMOUNT);
+	const char *type = m.type;
+	int r;
+	if (bind) {
+		r = mount(fd_path(source).s, fd_path(target.get()).s, nullptr, m.flags & (MS_BIND | MS_REC), nullptr);
+	} else if (strcmp(type, "cgroup") == 0 || strcmp(type, "cgroup2") == 0) {
+		// The container's own tree where it has a cgroup namespace (cgroup2 shows the
+		// namespace's root); without one, an empty read-only directory rather than
+		// the host's whole tree.
+		r = cgroupns ? mount("cgroup2", fd_path(target.get()).s, "cgroup2", flags, nullptr)
+			     : mount("tmpfs", fd_path(target.get()).s, "tmpfs", flags | MS_RDONLY, "size=0");
+	} else {
+		r = mount(*m.source ? m.source : type, fd_path(target.get()).s, type, flags, *m.data ? m.data : nullptr);
+		// No new sysfs in a user namespace that does not own the network namespace:
+		// the host's, read-only all through, as runc does.
+		if (r < 0 && errno == EPERM && userns && strcmp(type, "sysfs") == 0) {
+			sys::unique_fd sys_fd(open("/sys", O_PATH | O_DIRECTORY | O_CLOEXEC));
+			r = sys_fd ? mount(fd_path(sys_fd.get()).s, fd_path(target.get()).s, nullptr, MS_BIND | MS_REC, nullptr) : -1;
+			flags |= MS_RDONLY;
+			bind = true;
+		}
+	}
+	if (r < 0)
+		die_errno("mount %s on %s", type, m.destination);
+	// A bind mount takes its flags in a remount.
+	bool remount = bind && (flags & (MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_NOATIME | MS_RELATIME | MS_STRICTATIME));
+	if (remount || m.propagation || m.rro) {
+		// The destination opened again names the new mount, not what it covers.
+		target.reset(open_in_root(root, m.destination, !bind || S_ISDIR(st.st_mode)));
+		// The flags the kernel locked on the source (nosuid, nodev, noexec) are kept, or a
+		// user namespace's remount fails.
+		struct statfs vfs; // f_flags: the mount's ST_* flags, as statvfs's f_flag
+		if (remount && fstatfs(target.get(), &vfs) == 0 &&
+		    mount(nullptr, fd_path(target.get()).s, nullptr,
+			  MS_BIND | MS_REMOUNT | flags | (vfs.f_flags & ST_NOSUID ? MS_NOSUID : 0) | (vfs.f_flags & ST_NODEV ? MS_NODEV : 0) |
+				  (vfs.f_flags & ST_NOEXEC ? MS_NOEXEC : 0),
+			  nullptr) < 0)
+			die_errno("remount %s with its options", m.destination);
+		if (m.rro && sys::mount_setattr(target.get(), "", AT_EMPTY_PATH | AT_RECURSIVE, sys::mount_attr_rdonly) < 0)
+			die_errno("make %s read-only all through", m.destination);
+		if (m.propagation && mount(nullptr, fd_path(target.get()).s, nullptr, m.propagation, nullptr) < 0)
+			die_errno("set the propagation of %s", m.destination);
+	}
+}
+
+// A volume as config.json's mounts describe one: a bind of its source (all through unless
+// docker's bind-recursive=disabled; :ro read-only all through, as docker 25 makes it) or a
+// tmpfs with its flags and data.
+inline bundle::mount mount_of(const volume &v)
+{
+	bundle::mount m;
+	m.destination = v.target;
+	m.propagation = v.propagation;
+	if (v.tmpfs) {
+		m.type = m.source = "tmpfs";
+		m.flags = v.tmpfs_flags;
+		snprintf(m.data, sizeof m.data, "%s", v.tmpfs_data ? v.tmpfs_data : "");
+	} else {
+		m.type = "bind", m.source = v.source;
+		m.flags = MS_BIND | (v.recursive ? MS_REC : 0);
+		m.rro = v.read_only;
+	}
+	return m;
+}
+
+// Each volume on its target inside the new root, as a bundle's mount is (mount_entry,
+// below). They come after the kernel file systems, so a target under /dev, /proc or /sys
+// lands on the container's own. A volume made for this start first takes a copy of what
+// the image holds at its target, as docker seeds one.
 inline void mount_volumes(const container_spec &spec, int root)
 {
 	const uint64_t in_root = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
@@ -586,29 +684,9 @@ inline void mount_volumes(const container_spec &spec, int root)
 			else if (errno != ENOENT && errno != ENOTDIR && errno != EXDEV)
 				die_errno("open %s in the container", v.target);
 		}
-		sys::unique_fd t(open_in_root(root, v.target, v.is_dir));
-		// The target as resolved in the root: "..", or a symlink of the image, may lead into
-		// the container's /proc, mounted by now.
-		struct statfs fs;
-		if (fstatfs(t.get(), &fs) < 0)
-			die_errno("statfs %s", v.target);
-		if (fs.f_type == PROC_SUPER_MAGIC)
-			die("volume %s: a mount inside /proc is refused", v.target);
-		if (v.tmpfs) {
-			if (mount("tmpfs", fd_path(t.get()).s, "tmpfs", v.tmpfs_flags, v.tmpfs_data) < 0)
-				die_errno("mount tmpfs on %s", v.target);
-			continue;
-		}
-		if (mount(fd_path(v.source_fd).s, fd_path(t.get()).s, nullptr, MS_BIND | (v.recursive ? MS_REC : 0), nullptr) < 0)
-			die_errno("bind volume %s onto %s", v.source, v.target);
-		// :ro all through, as docker 25 makes it: the mounts below the host path too.
-		if (v.read_only || v.propagation)
-			t.reset(open_in_root(root, v.target, v.is_dir));
-		if (v.read_only && sys::mount_setattr(t.get(), "", AT_EMPTY_PATH | AT_RECURSIVE, sys::mount_attr_rdonly) < 0)
-			die_errno("make volume %s read-only", v.target);
-		if (v.propagation && mount(nullptr, fd_path(t.get()).s, nullptr, v.propagation, nullptr) < 0)
-			die_errno("set the propagation of volume %s", v.target);
-		close(v.source_fd);
+		mount_entry(root, mount_of(v), false, false, v.source_fd);
+		if (v.source_fd >= 0)
+			close(v.source_fd);
 	}
 	if (!spec.volumes.empty())
 		step("mounted %zu volumes", spec.volumes.size());
@@ -742,84 +820,6 @@ inline void mask_paths(int root, std::span<const char *const> masked, std::span<
 }
 
 inline void mask_kernel_paths(int root) { mask_paths(root, security::masked_paths, security::readonly_paths); }
-
-// ---- The runtime mode: a bundle's mounts and devices, by the same discipline -----------
-
-// A destination in /proc is refused (runc's rule since CVE-2019-16884): a mount there
-// could hide a masked path or point /proc/self at something else. proc on /proc itself is
-// the exception.
-inline bool in_proc(std::string_view dest)
-{
-	while (dest.starts_with("/") || dest.starts_with("./")) // "//proc", "/./proc"
-		dest.remove_prefix(1);
-	return dest == "proc" || dest.starts_with("proc/");
-}
-
-// One of the bundle's mounts, on its destination resolved inside the root (created where
-// missing: a directory, or a file when a bind mount's source is one).
-inline void mount_bundle_entry(int root, const bundle::mount &m, bool userns, bool cgroupns)
-{
-	bool bind = m.flags & MS_BIND, proc_on_proc = strcmp(m.type, "proc") == 0 && strcmp(m.destination, "/proc") == 0;
-	if (in_proc(m.destination) && !proc_on_proc)
-		die("mount on %s: a mount inside /proc is refused", m.destination);
-	sys::unique_fd source;
-	struct stat st = {};
-	if (bind) {
-		source.reset(open(m.source, O_PATH | O_CLOEXEC));
-		if (!source || fstat(source.get(), &st) < 0)
-			die_errno("open mount source %s", m.source);
-	}
-	sys::unique_fd target(open_in_root(root, m.destination, !bind || S_ISDIR(st.st_mode)));
-	// The destination as resolved in the root: "..", or a symlink of the image, may lead
-	// into a /proc mounted already.
-	struct statfs fs;
-	if (fstatfs(target.get(), &fs) < 0)
-		die_errno("statfs %s", m.destination);
-	if (fs.f_type == PROC_SUPER_MAGIC && !proc_on_proc)
-		die("mount on %s: a mount inside /proc is refused", m.destination);
-	unsigned long flags = m.flags & ~(MS_BIND | MS_REC | MS_REMOUNT);
-	const char *type = m.type;
-	int r;
-	if (bind) {
-		r = mount(fd_path(source.get()).s, fd_path(target.get()).s, nullptr, m.flags & (MS_BIND | MS_REC), nullptr);
-	} else if (strcmp(type, "cgroup") == 0 || strcmp(type, "cgroup2") == 0) {
-		// The container's own tree where it has a cgroup namespace (cgroup2 shows the
-		// namespace's root); without one, an empty read-only directory rather than
-		// the host's whole tree.
-		r = cgroupns ? mount("cgroup2", fd_path(target.get()).s, "cgroup2", flags, nullptr)
-			     : mount("tmpfs", fd_path(target.get()).s, "tmpfs", flags | MS_RDONLY, "size=0");
-	} else {
-		r = mount(*m.source ? m.source : type, fd_path(target.get()).s, type, flags, *m.data ? m.data : nullptr);
-		// No new sysfs in a user namespace that does not own the network namespace:
-		// the host's, read-only all through, as runc does.
-		if (r < 0 && errno == EPERM && userns && strcmp(type, "sysfs") == 0) {
-			sys::unique_fd sys_fd(open("/sys", O_PATH | O_DIRECTORY | O_CLOEXEC));
-			r = sys_fd ? mount(fd_path(sys_fd.get()).s, fd_path(target.get()).s, nullptr, MS_BIND | MS_REC, nullptr) : -1;
-			flags |= MS_RDONLY;
-			bind = true;
-		}
-	}
-	if (r < 0)
-		die_errno("mount %s on %s", type, m.destination);
-	if (bind || m.propagation || m.rro) {
-		// The destination opened again names the new mount, not what it covers.
-		target.reset(open_in_root(root, m.destination, !bind || S_ISDIR(st.st_mode)));
-		// A bind mount takes its flags in a remount; the flags the kernel locked on the
-		// source (nosuid, nodev, noexec) are kept, or a user namespace's remount fails.
-		struct statfs vfs; // f_flags: the mount's ST_* flags, as statvfs's f_flag
-		if (bind && (flags & (MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_NOATIME | MS_RELATIME | MS_STRICTATIME)) &&
-		    fstatfs(target.get(), &vfs) == 0 &&
-		    mount(nullptr, fd_path(target.get()).s, nullptr,
-			  MS_BIND | MS_REMOUNT | flags | (vfs.f_flags & ST_NOSUID ? MS_NOSUID : 0) | (vfs.f_flags & ST_NODEV ? MS_NODEV : 0) |
-				  (vfs.f_flags & ST_NOEXEC ? MS_NOEXEC : 0),
-			  nullptr) < 0)
-			die_errno("remount %s with its options", m.destination);
-		if (m.rro && sys::mount_setattr(target.get(), "", AT_EMPTY_PATH | AT_RECURSIVE, sys::mount_attr_rdonly) < 0)
-			die_errno("make %s read-only all through", m.destination);
-		if (m.propagation && mount(nullptr, fd_path(target.get()).s, nullptr, m.propagation, nullptr) < 0)
-			die_errno("set the propagation of %s", m.destination);
-	}
-}
 
 // The default devices (docker's six, unless the bundle names them) and /dev's links.
 inline void make_default_devices(int root, std::span<const bundle::device> given, bool userns)

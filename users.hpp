@@ -1,7 +1,11 @@
 // users.hpp: the lines of /etc/passwd, /etc/group and /etc/subuid as docker and shadow's
-// tools read them: one reader for every caller, numbers checked.
+// tools read them: one reader for every caller, numbers checked; and a user namespace's id
+// maps, written for either front door.
 #pragma once
+#include <span>
 #include <string_view>
+#include <sys/wait.h>
+#include <vector>
 
 #include "sys.hpp"
 
@@ -79,6 +83,72 @@ inline bool subordinate_range(const char *file, const char *name, unsigned id, u
 		range[0] = number_of(f[1]), range[1] = number_of(f[2]);
 		return true;
 	});
+}
+
+// ---- A user namespace's id maps ------------------------------------------------------------
+
+// One line of a uid_map or gid_map: `count` ids from `inside` are the host's from `outside`.
+struct id_map {
+	uint32_t inside, outside, count;
+};
+
+constexpr const char *newuidmap = "/usr/bin/newuidmap", *newgidmap = "/usr/bin/newgidmap";
+
+// Runs newuidmap or newgidmap PID INSIDE OUTSIDE COUNT... and waits for it.
+inline void run_map_helper(const char *helper, pid_t child, std::span<const id_map> maps)
+{
+	char words[16 * 3][11], pid[16];
+	snprintf(pid, sizeof pid, "%d", child);
+	std::vector<char *> argv = {const_cast<char *>(helper), pid};
+	for (size_t i = 0; i < maps.size() && i < 16; i++)
+		for (int k = 0; k < 3; k++) {
+			const id_map &m = maps[i];
+			snprintf(words[3 * i + k], sizeof words[0], "%u", k == 0 ? m.inside : k == 1 ? m.outside : m.count);
+			argv.push_back(words[3 * i + k]);
+		}
+	argv.push_back(nullptr);
+	pid_t h = pid_t(sys::clone_fork(SIGCHLD));
+	if (h == 0) {
+		char *no_env[] = {nullptr};
+		execve(helper, argv.data(), no_env);
+		_exit(127);
+	}
+	int ws;
+	if (h < 0 || waitpid(h, &ws, 0) != h || !WIFEXITED(ws) || WEXITSTATUS(ws) != 0)
+		sys::die("%s %s failed", helper, pid);
+}
+
+// /proc/PID/FILE of a child, written in one write(2), as the kernel takes a map.
+inline void write_proc_file(pid_t child, const char *file, const char *text, size_t n)
+{
+	char path[48];
+	snprintf(path, sizeof path, "/proc/%d/%s", child, file);
+	sys::unique_fd fd(open(path, O_WRONLY | O_CLOEXEC));
+	if (!fd || write(fd.get(), text, n) != ssize_t(n))
+		sys::die_errno("write %s", path);
+}
+
+// A child's uid and gid maps, written by the host side while the child waits. An
+// unprivileged writer may map only its own ids, and must first give up setgroups; more
+// than that goes through the setuid helpers (`helpers`).
+inline void write_id_maps(pid_t child, std::span<const id_map> uids, std::span<const id_map> gids, bool helpers)
+{
+	if (helpers) {
+		run_map_helper(newuidmap, child, uids);
+		run_map_helper(newgidmap, child, gids);
+		return;
+	}
+	if (getuid() != 0)
+		write_proc_file(child, "setgroups", "deny", 4);
+	for (auto [file, maps] : {std::pair{"uid_map", uids}, {"gid_map", gids}}) {
+		char text[1024];
+		size_t n = 0;
+		for (const id_map &m : maps)
+			n += size_t(snprintf(text + n, n < sizeof text ? sizeof text - n : 0, "%u %u %u\n", m.inside, m.outside, m.count));
+		if (n >= sizeof text)
+			sys::die("%s: too many id mappings", file);
+		write_proc_file(child, file, text, n);
+	}
 }
 
 } // namespace users

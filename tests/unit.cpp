@@ -3618,10 +3618,15 @@ BOOST_AUTO_TEST_CASE(runcs_command_line)
 
 BOOST_AUTO_TEST_CASE(sysctls_and_proc_destinations)
 {
-	BOOST_TEST(oci::namespaced_sysctl("net.ipv4.ping_group_range", CLONE_NEWNET));
-	BOOST_TEST(!oci::namespaced_sysctl("net.ipv4.ping_group_range", 0));
-	BOOST_TEST(oci::namespaced_sysctl("kernel.shmmax", CLONE_NEWIPC));
-	BOOST_TEST(!oci::namespaced_sysctl("kernel.panic", ~0UL));
+	// One classification for both front doors (docker's --sysctl and config.json's linux.sysctl).
+	BOOST_TEST(container::sysctl_namespace("net.ipv4.ping_group_range") == CLONE_NEWNET);
+	BOOST_TEST(container::sysctl_namespace("kernel.shmmax") == CLONE_NEWIPC);
+	BOOST_TEST(container::sysctl_namespace("fs.mqueue.msg_max") == CLONE_NEWIPC);
+	BOOST_TEST(container::sysctl_namespace("kernel.hostname") == CLONE_NEWUTS);
+	BOOST_TEST(container::sysctl_namespace("kernel.panic") == 0u);
+	BOOST_TEST(container::sysctl_namespace("net.//.kernel.panic") == 0u); // climbs: no namespace's
+	BOOST_TEST(container::sysctl_namespace("net./../kernel.panic") == 0u);
+	BOOST_TEST(container::sysctl_namespace("net.ipv4.conf.eth0/100.forwarding") == CLONE_NEWNET);
 	BOOST_TEST(rootfs::in_proc("/proc/sys/"));
 	BOOST_TEST(rootfs::in_proc("/proc"));
 	BOOST_TEST(!rootfs::in_proc("/procfs"));
