@@ -47,10 +47,7 @@ struct hook {
 enum hook_kind { prestart, create_runtime, create_container, start_container, poststart, poststop, hook_kinds };
 constexpr const char *hook_names[] = {"prestart", "createRuntime", "createContainer", "startContainer", "poststart", "poststop"};
 
-struct rlimit_entry {
-	int resource;
-	rlimit limit;
-};
+using limits::rlimit_entry;
 
 // The process: its privileges (user, additionalGids, the five capability sets,
 // noNewPrivileges: security.hpp's, as confine.hpp takes them), then the rest.

@@ -47,8 +47,7 @@ struct container_spec {
 	gid_t gid = 0, groups[32];
 	size_t group_count = 0;
 	std::vector<volume> volumes;
-	std::pair<int, rlimit> ulimits[16] = {}; // one per kind of resource at most
-	size_t ulimit_count = 0;
+	std::vector<limits::rlimit_entry> rlimits; // --ulimit
 	limits::request cgroup;
 	bool tty = false;         // -t: the entrypoint's stdio is a pty, its controlling terminal
 	bool userns = false;      // container root is an unprivileged host id
@@ -570,12 +569,11 @@ inline void confinement_spec(container_spec &spec, const options::parsed &o)
 		spec.filter = seccomp::docker_default(spec.caps), spec.default_filter = true;
 	spec.cgroup.devices = !o.privileged; // docker's device cgroup; --privileged has every device
 	spec.read_only = o.read_only;
-	if (o.ulimits.size() > std::size(spec.ulimits))
-		die("too many --ulimit flags (%zu)", o.ulimits.size());
 	for (const char *u : o.ulimits) {
-		std::pair<int, rlimit> &r = spec.ulimits[spec.ulimit_count++];
-		if (!limits::parse_ulimit(u, r.first, r.second))
+		limits::rlimit_entry r;
+		if (!limits::parse_ulimit(u, r.resource, r.limit))
 			die("bad --ulimit %s: expected NAME=SOFT[:HARD], e.g. nofile=1024:2048", u);
+		spec.rlimits.push_back(r);
 	}
 	char why[96];
 	int64_t n;

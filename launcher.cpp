@@ -285,9 +285,7 @@ static struct {
 			die_errno("open %s/%s", net_run_dir, shared_hosts);
 		return fd;
 	};
-	rootfs::host_nodes nodes;
-	if (spec.userns)
-		rootfs::open_host_nodes(nodes);
+	int host_sys = spec.userns ? rootfs::open_host_sys() : -1;
 	umask(0);
 	bool receive = std::any_of(spec.volumes.begin(), spec.volumes.end(), [](const volume &v) { return v.propagation & MS_SLAVE; });
 	rootfs::build(img, spec.userns, spec.overlay, receive);
@@ -323,7 +321,7 @@ static struct {
 	// Before /dev/mqueue is mounted: mqueue shows the IPC namespace of whoever mounts it.
 	if (spec.ipc_join >= 0 && (setns(spec.ipc_join, CLONE_NEWIPC) < 0 || close(spec.ipc_join) < 0))
 		die_errno("join the IPC namespace of container %s", o.ipc_container);
-	rootfs::mount_kernel_filesystems(root.get(), spec.userns ? &nodes : nullptr, container_cgroups, spec.privileged);
+	rootfs::mount_kernel_filesystems(root.get(), host_sys, container_cgroups, spec.privileged);
 	if (spec.shm_join >= 0)
 		attach_donor_shm(root.get(), spec.shm_join);
 	rootfs::make_devices(spec, root.get());
@@ -369,9 +367,7 @@ static struct {
 	rootfs::enter_workdir(spec.workdir);
 	if (spec.read_only && mount(nullptr, "/", nullptr, MS_BIND | MS_REMOUNT | MS_RDONLY, nullptr) < 0)
 		die_errno("make the root file system read-only");
-	for (size_t i = 0; i < spec.ulimit_count; i++)
-		if (sys::set_rlimit(spec.ulimits[i].first, spec.ulimits[i].second) < 0)
-			die_errno("set --ulimit %s", o.ulimits[i]);
+	limits::set_rlimits(spec.rlimits);
 	init::run(spec, blocked);
 }
 

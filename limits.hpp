@@ -92,6 +92,20 @@ inline bool parse_cpus(std::string_view s, uint64_t &quota_us)
 	return quota_us >= 1000; // the kernel's minimum quota is 1 ms
 }
 
+// One resource limit of a container's process (docker's --ulimit, config.json's
+// process.rlimits), set before it execs.
+struct rlimit_entry {
+	int resource;
+	rlimit limit;
+};
+
+inline void set_rlimits(std::span<const rlimit_entry> limits)
+{
+	for (const rlimit_entry &r : limits)
+		if (sys::set_rlimit(r.resource, r.limit) < 0)
+			sys::die_errno("set rlimit %d", r.resource);
+}
+
 struct rlimit_name {
 	const char *name;
 	int resource;

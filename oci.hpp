@@ -672,9 +672,7 @@ struct child_setup {
 	if ((cfg.hostname && *cfg.hostname && sethostname(cfg.hostname, strlen(cfg.hostname)) < 0) ||
 	    (cfg.domainname && *cfg.domainname && setdomainname(cfg.domainname, strlen(cfg.domainname)) < 0))
 		die_errno("set the host name %s", cfg.hostname);
-	for (const bundle::rlimit_entry &r : cfg.proc.rlimits)
-		if (sys::set_rlimit(r.resource, r.limit) < 0)
-			die_errno("set rlimit %d", r.resource);
+	limits::set_rlimits(cfg.proc.rlimits);
 	if (cfg.proc.oom_score_set) {
 		sys::unique_fd fd(open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC));
 		char text[16];
@@ -1229,9 +1227,7 @@ inline int exec_in(context &x, container_ref &c)
 				die_errno("join the container's cgroups");
 		if (join && setns(pidfd.get(), int(join)) < 0)
 			die_errno("join the namespaces of container %s", c.rec.id);
-		for (const bundle::rlimit_entry &r : p.rlimits)
-			if (sys::set_rlimit(r.resource, r.limit) < 0)
-				die_errno("set rlimit %d", r.resource);
+		limits::set_rlimits(p.rlimits);
 		keep_only({console.get(), log_fd, born[1]}, cmd.preserve_fds);
 		rootfs::enter_workdir(p.cwd);
 		int slave = -1;

@@ -205,23 +205,14 @@ inline void build(const image_archive &img, bool userns, bool overlay, bool rece
 	merge_layers(img, m);
 }
 
-// In a user namespace the kernel refuses mknod and a new sysfs: the devices and /sys are
-// bound from the host's, opened before anything is mounted.
-struct host_nodes {
-	int device_fds[std::size(devices)];
-	int sys;
-};
-
-inline void open_host_nodes(host_nodes &h)
+// In a user namespace the kernel refuses a new sysfs: the host's /sys is bound, opened
+// before anything is mounted.
+inline int open_host_sys()
 {
-	char path[32];
-	for (size_t i = 0; i < std::size(devices); i++) {
-		snprintf(path, sizeof path, "/dev/%s", devices[i].name);
-		if ((h.device_fds[i] = open(path, O_PATH | O_CLOEXEC)) < 0)
-			die_errno("open %s", path);
-	}
-	if ((h.sys = open("/sys", O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
+	int fd = open("/sys", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
 		die_errno("open /sys");
+	return fd;
 }
 
 // How mount(2) is handed a file the launcher opened: "/proc/self/fd/N", never a joined
@@ -499,10 +490,62 @@ inline void mount_cgroups(int sys, const limits::cgroup &known, bool writable)
 		die_errno("make /sys/fs/cgroup read-only");
 }
 
+// A device node at its path inside the root (a bundle's linux.devices, the default six,
+// docker's --device and --privileged nodes): made with mknod, or, in a user namespace
+// (where the kernel refuses mknod), the host's node of the same path bound onto an empty
+// file. What the image had there is replaced.
+// `name` of the directory `parent`, which lies at the node's path.
+inline void make_device_at(int parent, const char *name, const bundle::device &d, bool userns)
+{
+	struct stat st;
+	if (!*name || strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
+		die("device %s: not a file name", d.path);
+	if (fstatat(parent, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && unlinkat(parent, name, S_ISDIR(st.st_mode) ? AT_REMOVEDIR : 0) < 0)
+		die_errno("replace %s", d.path);
+	if (userns) {
+		sys::unique_fd host(open(d.path, O_PATH | O_CLOEXEC));
+		sys::unique_fd f(openat(parent, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+		if (!host || !f)
+			die_errno("create device %s", d.path);
+		bind_fd(host.get(), f.get(), d.path);
+		return;
+	}
+	mode_t type = d.type == 'b' ? S_IFBLK : d.type == 'p' ? S_IFIFO : S_IFCHR;
+	if (mknodat(parent, name, type | (d.mode & 07777), makedev(d.major, d.minor)) < 0 ||
+	    fchownat(parent, name, d.uid, d.gid, AT_SYMLINK_NOFOLLOW) < 0)
+		die_errno("create device %s", d.path);
+}
+
+inline void make_device(int root, const bundle::device &d, bool userns)
+{
+	char parent_path[PATH_MAX];
+	snprintf(parent_path, sizeof parent_path, "%s", d.path);
+	char *slash = strrchr(parent_path, '/');
+	*slash = 0;
+	sys::unique_fd parent(open_in_root(root, *parent_path ? parent_path : "/", true));
+	make_device_at(parent.get(), slash + 1, d, userns);
+}
+
+// The default devices (docker's six, unless the bundle names them) and /dev's links.
+inline void make_default_devices(int root, std::span<const bundle::device> given, bool userns)
+{
+	sys::unique_fd dev(open_in_root(root, "/dev", true));
+	for (const device_node &n : devices) {
+		char path[32];
+		snprintf(path, sizeof path, "/dev/%s", n.name);
+		if (std::none_of(given.begin(), given.end(), [&](const bundle::device &d) { return strcmp(d.path, path) == 0; }))
+			make_device_at(dev.get(), n.name, {path, 'c', n.major, n.minor, 0666, 0, 0}, userns);
+	}
+	for (const dev_link &l : dev_links)
+		if (symlinkat(l.target, dev.get(), l.name) < 0 && errno != EEXIST)
+			die_errno("create symlink /dev/%s", l.name);
+}
+
 // /proc, a fresh tmpfs /dev with its nodes and links, /dev/pts, /dev/shm, /dev/mqueue and a
 // read-only /sys with its /sys/fs/cgroup, all inside the new root before pivot_root.
-inline void mount_kernel_filesystems(int root, const host_nodes *userns, const limits::cgroup &cg, bool privileged)
+inline void mount_kernel_filesystems(int root, int host_sys, const limits::cgroup &cg, bool privileged)
 {
+	bool userns = host_sys >= 0;
 	sys::unique_fd dev;
 	for (const sys::mount_rule &m : container_mounts) {
 		const char *slash = strchr(m.target, '/');
@@ -510,8 +553,8 @@ inline void mount_kernel_filesystems(int root, const host_nodes *userns, const l
 		if (userns && strcmp(m.fstype, "sysfs") == 0) {
 			// The host's /sys comes with the host's mounts under it (cgroups, debugfs,
 			// bpf, ...): each one read-only, and the host's cgroup tree hidden.
-			bind_fd(userns->sys, at.get(), "host /sys");
-			close(userns->sys);
+			bind_fd(host_sys, at.get(), "host /sys");
+			close(host_sys);
 			sys::unique_fd bound(openat(root, "sys", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
 			if (!bound || sys::mount_setattr(bound.get(), "", AT_EMPTY_PATH | AT_RECURSIVE,
 							 sys::mount_attr_rdonly | sys::mount_attr_nosuid | sys::mount_attr_nodev |
@@ -536,22 +579,7 @@ inline void mount_kernel_filesystems(int root, const host_nodes *userns, const l
 		    (dev.reset(openat(root, "dev", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)), !dev))
 			die_errno("open the container's /dev");
 	}
-	for (size_t i = 0; i < std::size(devices); i++) {
-		const device_node &d = devices[i];
-		if (!userns) {
-			if (mknodat(dev.get(), d.name, S_IFCHR | 0666, makedev(d.major, d.minor)) < 0)
-				die_errno("create device /dev/%s", d.name);
-			continue;
-		}
-		sys::unique_fd f(openat(dev.get(), d.name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666));
-		if (!f)
-			die_errno("create /dev/%s", d.name);
-		bind_fd(userns->device_fds[i], f.get(), d.name);
-		close(userns->device_fds[i]);
-	}
-	for (const dev_link &l : dev_links)
-		if (symlinkat(l.target, dev.get(), l.name) < 0)
-			die_errno("create symlink /dev/%s", l.name);
+	make_default_devices(root, {}, userns);
 	step("mounted /proc, /dev, /sys");
 }
 
@@ -692,37 +720,6 @@ inline void mount_volumes(const container_spec &spec, int root)
 		step("mounted %zu volumes", spec.volumes.size());
 }
 
-// A device node at its path inside the root (a bundle's linux.devices, the default six,
-// docker's --device and --privileged nodes): made with mknod, or, in a user namespace
-// (where the kernel refuses mknod), the host's node of the same path bound onto an empty
-// file. What the image had there is replaced.
-inline void make_device(int root, const bundle::device &d, bool userns)
-{
-	char parent_path[PATH_MAX];
-	snprintf(parent_path, sizeof parent_path, "%s", d.path);
-	char *slash = strrchr(parent_path, '/');
-	*slash = 0;
-	const char *name = slash + 1;
-	sys::unique_fd parent(open_in_root(root, *parent_path ? parent_path : "/", true));
-	struct stat st;
-	if (!*name || strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
-		die("device %s: not a file name", d.path);
-	if (fstatat(parent.get(), name, &st, AT_SYMLINK_NOFOLLOW) == 0 && unlinkat(parent.get(), name, S_ISDIR(st.st_mode) ? AT_REMOVEDIR : 0) < 0)
-		die_errno("replace %s", d.path);
-	if (userns) {
-		sys::unique_fd host(open(d.path, O_PATH | O_CLOEXEC));
-		sys::unique_fd f(openat(parent.get(), name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
-		if (!host || !f)
-			die_errno("create device %s", d.path);
-		bind_fd(host.get(), f.get(), d.path);
-		return;
-	}
-	mode_t type = d.type == 'b' ? S_IFBLK : d.type == 'p' ? S_IFIFO : S_IFCHR;
-	if (mknodat(parent.get(), name, type | (d.mode & 07777), makedev(d.major, d.minor)) < 0 ||
-	    fchownat(parent.get(), name, d.uid, d.gid, AT_SYMLINK_NOFOLLOW) < 0)
-		die_errno("create device %s", d.path);
-}
-
 // docker's --device nodes, after the kernel file systems; --privileged: every device node
 // of the host's /dev too, as docker gives them (read here, before pivot_root, where the
 // host's /dev still is).
@@ -820,21 +817,6 @@ inline void mask_paths(int root, std::span<const char *const> masked, std::span<
 }
 
 inline void mask_kernel_paths(int root) { mask_paths(root, security::masked_paths, security::readonly_paths); }
-
-// The default devices (docker's six, unless the bundle names them) and /dev's links.
-inline void make_default_devices(int root, std::span<const bundle::device> given, bool userns)
-{
-	for (const device_node &n : devices) {
-		char path[32];
-		snprintf(path, sizeof path, "/dev/%s", n.name);
-		if (std::none_of(given.begin(), given.end(), [&](const bundle::device &d) { return strcmp(d.path, path) == 0; }))
-			make_device(root, {path, 'c', n.major, n.minor, 0666, 0, 0}, userns);
-	}
-	sys::unique_fd dev(open_in_root(root, "/dev", true));
-	for (const dev_link &l : dev_links)
-		if (symlinkat(l.target, dev.get(), l.name) < 0 && errno != EEXIST)
-			die_errno("create symlink /dev/%s", l.name);
-}
 
 // After the old root is detached the container's mount table must hold exactly one mount
 // on "/", its own: a second one would be the host's tree, still stacked above it.
