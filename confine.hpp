@@ -106,11 +106,11 @@ inline bool before_fork(const container_spec &spec)
 {
 	if (spec.privileged)
 		return false;
-	if (int err = drop_bounding(spec.caps | pid1_caps)) {
+	if (int err = drop_bounding(spec.proc.caps[security::bounding] | pid1_caps)) {
 		errno = err;
 		die_errno("narrow the bounding set");
 	}
-	if (!spec.seccomp || !spec.default_filter || !spec.no_new_privileges) // no_new_privs is handed down too
+	if (!spec.seccomp || !spec.default_filter || !spec.proc.no_new_privileges) // no_new_privs is handed down too
 		return false;
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 || (errno = seccomp::load(spec.filter)) != 0)
 		die_errno("load the seccomp filter");
@@ -135,28 +135,16 @@ constexpr bool always_allowed(std::string_view names)
 static_assert(always_allowed("setpgid rt_sigaction rt_sigprocmask close_range prctl setgroups setresgid setresuid "
 			     "capset read write close execve exit exit_group rt_sigtimedwait wait4 kill clock_gettime getpid"));
 
-// The entrypoint's privileges as docker gives them: its capabilities (or those --cap-add
-// and --cap-drop leave) bounding, and held while it is root (leaving uid 0 empties them),
-// the user, no_new_privs, the seccomp filter (unless it came down from PID 1, `inherited`).
-// --privileged keeps every capability and no filter, but still the user (docker's
-// --privileged --user 1000).
-inline security::privileges privileges_of(const container_spec &spec)
-{
-	security::privileges p;
-	p.uid = spec.uid, p.gid = spec.gid;
-	p.groups.assign(spec.groups, spec.groups + spec.group_count);
-	p.caps[security::bounding] = spec.caps;
-	p.caps[security::effective] = p.caps[security::permitted] = spec.uid == 0 ? spec.caps : 0;
-	p.no_new_privileges = spec.no_new_privileges;
-	return p;
-}
-
+// The entrypoint's privileges as docker gives them (container.hpp's proc): its
+// capabilities (or those --cap-add and --cap-drop leave), the user, no_new_privs, the
+// seccomp filter (unless it came down from PID 1, `inherited`). --privileged keeps every
+// capability and no filter, but still the user (docker's --privileged --user 1000).
 inline int entrypoint(const container_spec &spec, bool inherited)
 {
-	security::privileges p = privileges_of(spec);
 	if (spec.privileged)
-		return set_ids(p, spec.userns);
-	return take_privileges(p, spec.seccomp && !inherited ? &spec.filter : nullptr, spec.userns, spec.caps | pid1_caps);
+		return set_ids(spec.proc, spec.userns);
+	return take_privileges(spec.proc, spec.seccomp && !inherited ? &spec.filter : nullptr, spec.userns,
+			       spec.proc.caps[security::bounding] | pid1_caps);
 }
 
 // PID 1 itself once the entrypoint runs. It only waits, reaps and signals from then on,
@@ -175,7 +163,7 @@ inline void pid1(const container_spec &spec, bool filtered)
 		filter = seccomp::allowing(spec.filter, {SYS_rt_sigtimedwait, SYS_wait4, SYS_kill, SYS_read, SYS_write,
 							 SYS_close, SYS_exit_group});
 	const uint64_t caps[5] = {keep, keep, 0, keep, 0};
-	int err = drop_bounding(keep, spec.caps | keep);
+	int err = drop_bounding(keep, spec.proc.caps[security::bounding] | keep);
 	if (!err)
 		err = set_caps(caps);
 	if (!err && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
@@ -201,7 +189,7 @@ inline bool pid1_exe_reachable(const container_spec &spec)
 {
 	constexpr uint64_t reach = uint64_t(1) << CAP_SYS_PTRACE | uint64_t(1) << CAP_SYS_ADMIN |
 				   uint64_t(1) << CAP_CHECKPOINT_RESTORE;
-	return spec.privileged || (spec.caps & reach);
+	return spec.privileged || (spec.proc.caps[security::bounding] & reach);
 }
 
 // Re-executes the launcher from a sealed in-memory copy of itself (a no-op in the copy).

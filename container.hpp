@@ -34,26 +34,22 @@ struct volume {
 };
 
 struct container_spec {
-	std::vector<const char *> argv, env;
-	const char *workdir = "/";
+	// The entrypoint, as config.json's process describes one: args, env, cwd, the user's ids
+	// (resolve_user), the capability sets (bounding: docker's set), no_new_privs, rlimits
+	// (--ulimit), terminal (-t: its stdio is a pty, its controlling terminal).
+	bundle::process proc;
 	char hostname[65] = "";
-	uint64_t caps = 0;
 	bool privileged = false, seccomp = true, read_only = false;
 	seccomp::program filter; // the entrypoint's and PID 1's, when seccomp
 	bool default_filter = false; // filter is docker's default profile (not --security-opt seccomp=FILE)
 	bool overlay = true; // else the layers are merged by copy
-	const char *user = "";   // --user, else the image's User
-	uid_t uid = 0;
-	gid_t gid = 0, groups[32];
-	size_t group_count = 0;
+	const char *user = "";   // --user, else the image's User: proc's ids, once resolved inside
 	std::vector<volume> volumes;
-	std::vector<limits::rlimit_entry> rlimits; // --ulimit
 	limits::request cgroup;
-	bool tty = false;         // -t: the entrypoint's stdio is a pty, its controlling terminal
 	bool userns = false;      // container root is an unprivileged host id
 	bool map_helpers = false; // the maps go through newuidmap and newgidmap
 	std::vector<users::id_map> uid_maps, gid_maps; // as config.json's linux.uidMappings, gidMappings
-	bool no_new_privileges = true, systempaths_unconfined = false;
+	bool systempaths_unconfined = false;
 	bool pid_host = false, ipc_host = false, uts_host = false, cgroupns_host = false, sig_proxy = true;
 	// --pid, --ipc container:NAME: a pidfd of that container's PID 1 (its namespaces), and
 	// for IPC its /dev/shm, a detached copy of its mount (containers::join_namespaces).
@@ -80,6 +76,8 @@ namespace container {
 
 using sys::die;
 using sys::die_errno;
+
+constexpr size_t max_groups = 32; // supplementary groups resolve_user gives the entrypoint
 
 constexpr const char *default_path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
@@ -211,7 +209,7 @@ inline void seccomp_profile(container_spec &spec, const char *path)
 {
 	std::vector<char> text = read_small_file(path, "seccomp profile");
 	char err[160];
-	if (!seccomp::compile({text.data(), text.size()}, spec.caps, spec.filter, err, sizeof err, seccomp::kernel_version()))
+	if (!seccomp::compile({text.data(), text.size()}, spec.proc.caps[security::bounding], spec.filter, err, sizeof err, seccomp::kernel_version()))
 		die("seccomp profile %s: %s", path, err);
 }
 
@@ -493,7 +491,7 @@ inline void isolation_spec(container_spec &spec, const options::parsed &o)
 {
 	spec.pid_host = o.pid_host, spec.ipc_host = o.ipc_host, spec.uts_host = o.uts_host, spec.cgroupns_host = o.cgroupns_host;
 	spec.sig_proxy = o.sig_proxy;
-	spec.no_new_privileges = o.no_new_privileges;
+	spec.proc.no_new_privileges = o.no_new_privileges;
 	spec.systempaths_unconfined = o.systempaths_unconfined;
 	if (o.uts_host && o.hostname)
 		die("conflicting options: --hostname and --uts host");
@@ -560,20 +558,22 @@ inline void confinement_spec(container_spec &spec, const options::parsed &o)
 			changes[add ? 0 : 1].mask |= m;
 		}
 	spec.privileged = o.privileged;
-	spec.caps = o.privileged ? security::all_caps : security::effective_caps(changes);
+	// Held while the entrypoint is root (resolve_user empties them for any other user).
+	uint64_t caps = o.privileged ? security::all_caps : security::effective_caps(changes);
+	spec.proc.caps[security::bounding] = spec.proc.caps[security::effective] = spec.proc.caps[security::permitted] = caps;
 	spec.seccomp = o.seccomp && !o.privileged;
 	// docker's filter follows the capabilities: the bounding set, whatever the user.
 	if (spec.seccomp && o.seccomp_profile)
 		seccomp_profile(spec, o.seccomp_profile);
 	else if (spec.seccomp)
-		spec.filter = seccomp::docker_default(spec.caps), spec.default_filter = true;
+		spec.filter = seccomp::docker_default(caps), spec.default_filter = true;
 	spec.cgroup.devices = !o.privileged; // docker's device cgroup; --privileged has every device
 	spec.read_only = o.read_only;
 	for (const char *u : o.ulimits) {
 		limits::rlimit_entry r;
 		if (!limits::parse_ulimit(u, r.resource, r.limit))
 			die("bad --ulimit %s: expected NAME=SOFT[:HARD], e.g. nofile=1024:2048", u);
-		spec.rlimits.push_back(r);
+		spec.proc.rlimits.push_back(r);
 	}
 	char why[96];
 	int64_t n;
@@ -617,17 +617,17 @@ inline void check_platform(const options::parsed &o, const image_archive &img)
 inline void make_spec(container_spec &spec, const options::parsed &o, const image_archive &img)
 {
 	const image::config &c = img.res.config;
+	std::vector<const char *> &argv = spec.proc.args, &env = spec.proc.env;
 	if (o.entrypoint) {
 		if (*o.entrypoint)
-			spec.argv.push_back(o.entrypoint);
+			argv.push_back(o.entrypoint);
 	} else {
-		spec.argv = c.entrypoint;
+		argv = c.entrypoint;
 	}
 	std::span<const char *const> cmd = !o.command.empty() || o.entrypoint ? o.command : std::span<const char *const>(c.cmd);
-	spec.argv.insert(spec.argv.end(), cmd.begin(), cmd.end());
-	if (spec.argv.empty())
+	argv.insert(argv.end(), cmd.begin(), cmd.end());
+	if (argv.empty())
 		die("image %s: no command: the image has no Entrypoint or Cmd and none was given", img.path);
-	spec.argv.push_back(nullptr);
 
 	snprintf(spec.hostname, sizeof spec.hostname, "%.*s", 12, img.id.empty() ? "container" : img.id.data());
 	if (o.uts_host && gethostname(spec.hostname, sizeof spec.hostname - 1) < 0)
@@ -641,32 +641,32 @@ inline void make_spec(container_spec &spec, const options::parsed &o, const imag
 	// HOSTNAME first, as docker sets it: the image's Env and -e may replace it.
 	static char host_kv[80];
 	snprintf(host_kv, sizeof host_kv, "HOSTNAME=%s", spec.hostname);
-	spec.env = {host_kv};
+	env = {host_kv};
 	for (const char *kv : c.env)
-		image::set_env(spec.env, kv);
+		image::set_env(env, kv);
 	std::vector<const char *> given = lines_of_files(o.env_files, "--env-file"); // then -e
 	given.insert(given.end(), o.env.begin(), o.env.end());
 	for (const char *kv : given) {
 		if (strchr(kv, '=')) {
-			image::set_env(spec.env, kv);
+			image::set_env(env, kv);
 		} else if (getenv(kv)) { // -e KEY copies the host's value, or nothing
 			size_t n = strlen(kv) + 1 + strlen(getenv(kv)) + 1;
 			char *copy = static_cast<char *>(malloc(n));
 			if (!copy)
 				die("out of memory");
 			snprintf(copy, n, "%s=%s", kv, getenv(kv));
-			image::set_env(spec.env, copy);
+			image::set_env(env, copy);
 		}
 	}
-	if (!image::get_env(spec.env, "PATH")) {
+	if (!image::get_env(env, "PATH")) {
 		static char path_kv[128];
 		snprintf(path_kv, sizeof path_kv, "PATH=%s", default_path);
-		spec.env.push_back(path_kv);
+		env.push_back(path_kv);
 	}
-	spec.workdir = o.workdir ? o.workdir : *c.workdir ? c.workdir : "/";
+	spec.proc.cwd = o.workdir ? o.workdir : *c.workdir ? c.workdir : "/";
 	spec.user = o.user ? o.user : c.user;
-	if (spec.workdir[0] != '/')
-		die("bad working directory %s: must be absolute", spec.workdir);
+	if (spec.proc.cwd[0] != '/')
+		die("bad working directory %s: must be absolute", spec.proc.cwd);
 	check_platform(o, img);
 	spec.labels = c.labels;
 	std::vector<const char *> labels = lines_of_files(o.label_files, "--label-file");
@@ -739,6 +739,7 @@ inline void make_spec(container_spec &spec, const options::parsed &o, const imag
 // the passwd line unless the image or -e set it.
 inline void resolve_user(container_spec &spec)
 {
+	bundle::process &p = spec.proc;
 	std::string_view user(spec.user), group;
 	if (size_t colon = user.find(':'); colon != user.npos)
 		group = user.substr(colon + 1), user = user.substr(0, colon);
@@ -753,43 +754,46 @@ inline void resolve_user(container_spec &spec)
 		snprintf(name, sizeof name, "%.*s", int(f[0].size()), f[0].data());
 		if (!f[5].empty())
 			snprintf(home, sizeof home, "%.*s", int(f[5].size()), f[5].data());
-		spec.uid = users::number_of(f[2]), spec.gid = users::number_of(f[3]);
+		p.uid = users::number_of(f[2]), p.gid = users::number_of(f[3]);
 		return true;
 	});
 	if (!found) {
 		if (!users::all_digits(user))
 			die("unable to find user %.*s: no matching entries in the image's /etc/passwd", int(user.size()), user.data());
-		spec.uid = users::number_of(user), spec.gid = 0;
+		p.uid = users::number_of(user), p.gid = 0;
 	}
 	if (!group.empty() && !users::all_digits(group) &&
 	    !users::each_etc_line("/etc/group", [&](std::string_view *f) {
 		    if (f[0] != group || !users::all_digits(f[2]))
 			    return false;
-		    spec.gid = users::number_of(f[2]);
+		    p.gid = users::number_of(f[2]);
 		    return true;
 	    }))
 		die("unable to find group %.*s: no matching entries in the image's /etc/group", int(group.size()), group.data());
 	if (users::all_digits(group))
-		spec.gid = users::number_of(group);
-	spec.groups[spec.group_count++] = spec.gid;
+		p.gid = users::number_of(group);
+	p.groups = {p.gid};
 	if (*name)
 		users::each_etc_line("/etc/group", [&](std::string_view *f) {
 			for (std::string_view members = f[3]; !members.empty();) {
 				std::string_view m = members.substr(0, members.find(','));
 				members.remove_prefix(std::min(members.size(), m.size() + 1));
-				if (m == name && users::all_digits(f[2]) && spec.group_count < std::size(spec.groups)) {
+				if (m == name && users::all_digits(f[2]) && p.groups.size() < max_groups) {
 					gid_t g = users::number_of(f[2]);
-					if (std::find(spec.groups, spec.groups + spec.group_count, g) == spec.groups + spec.group_count)
-						spec.groups[spec.group_count++] = g;
+					if (std::find(p.groups.begin(), p.groups.end(), g) == p.groups.end())
+						p.groups.push_back(g);
 				}
 			}
 			return false;
 		});
-	if (!image::get_env(spec.env, "HOME")) {
+	if (!image::get_env(p.env, "HOME")) {
 		static char home_kv[PATH_MAX + 8]; // zero-filled: .bss, not 4 KB of the binary
 		snprintf(home_kv, sizeof home_kv, "HOME=%s", home);
-		spec.env.push_back(home_kv);
+		p.env.push_back(home_kv);
 	}
+	// Leaving uid 0 empties the permitted set: a user other than root holds no capability.
+	if (p.uid != 0)
+		p.caps[security::effective] = p.caps[security::permitted] = 0;
 }
 
 } // namespace container

@@ -409,24 +409,22 @@ inline void detached()
 inline void save_process(run_record &r, const container_spec &spec, const char *profile)
 {
 	state::text t;
-	t.addf("{\"user\":{\"uid\":%u,\"gid\":%u,\"additionalGids\":[", spec.uid, spec.gid);
-	for (size_t i = 0; i < spec.group_count; i++)
-		t.addf("%s%u", i ? "," : "", spec.groups[i]);
+	const bundle::process &p = spec.proc;
+	t.addf("{\"user\":{\"uid\":%u,\"gid\":%u,\"additionalGids\":[", p.uid, p.gid);
+	for (size_t i = 0; i < p.groups.size(); i++)
+		t.addf("%s%u", i ? "," : "", p.groups[i]);
 	t.add("]},\"args\":[\"sh\"],\"env\":[");
 	bool first = true;
-	for (const char *e : spec.env) {
+	for (const char *e : p.env) {
 		if (!e)
 			break;
 		t.add(first ? "" : ",").json(e);
 		first = false;
 	}
-	t.add("],\"cwd\":").json(spec.workdir);
-	uint64_t all = 0;
-	for (const security::capability &cap : security::capabilities)
-		all |= uint64_t(1) << cap.number;
-	uint64_t bounding = spec.privileged ? all : spec.caps, held = spec.uid == 0 ? bounding : 0;
+	t.add("],\"cwd\":").json(p.cwd);
 	t.add(",\"capabilities\":{");
-	for (auto [set, mask] : {std::pair{"bounding", bounding}, {"effective", held}, {"permitted", held}}) {
+	for (auto [set, mask] : {std::pair{"bounding", p.caps[security::bounding]}, {"effective", p.caps[security::effective]},
+				 {"permitted", p.caps[security::permitted]}}) {
 		t.addf("%s\"%s\":[", strcmp(set, "bounding") ? "," : "", set);
 		bool any = false;
 		for (const security::capability &cap : security::capabilities)

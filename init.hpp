@@ -59,16 +59,19 @@ inline int status_code(int wstatus)
 
 // execvpe with the container's PATH (musl's execvpe reads the caller's PATH instead).
 // Like execvp: keep looking past ENOENT and EACCES, report EACCES if any entry had it.
-inline int exec_command(const container_spec &spec)
+inline int exec_command(const bundle::process &p)
 {
-	char *const *argv = const_cast<char *const *>(spec.argv.data());
-	char *const *envp = const_cast<char *const *>(spec.env.data());
+	std::vector<const char *> args = p.args, env = p.env;
+	args.push_back(nullptr);
+	env.push_back(nullptr);
+	char *const *argv = const_cast<char *const *>(args.data());
+	char *const *envp = const_cast<char *const *>(env.data());
 	const char *file = argv[0];
 	if (strchr(file, '/')) {
 		execve(file, argv, envp);
 		return errno;
 	}
-	const char *path = image::get_env(spec.env, "PATH");
+	const char *path = image::get_env(p.env, "PATH");
 	int err = ENOENT;
 	for (const char *dir = path; dir && *dir;) {
 		size_t len = strcspn(dir, ":");
@@ -99,12 +102,12 @@ inline pid_t spawn_entrypoint(const container_spec &spec)
 	bool filtered = confine::before_fork(spec);
 	pid_t pid = pid_t(sys::clone_fork(SIGCHLD));
 	if (pid < 0)
-		die_errno("fork %s", spec.argv[0]);
+		die_errno("fork %s", spec.proc.args[0]);
 	if (pid == 0) {
 		close(gate[1]);
 		// Its own process group; under -t its own session, whose terminal is the pty
 		// PID 1 holds as stdio (the shell inside then does its own job control).
-		if (spec.tty ? setsid() < 0 || ioctl(0, TIOCSCTTY, 0) < 0 : setpgid(0, 0) < 0) {
+		if (spec.proc.terminal ? setsid() < 0 || ioctl(0, TIOCSCTTY, 0) < 0 : setpgid(0, 0) < 0) {
 			dprintf(2, "launcher: take the terminal: %s\n", strerror(errno));
 			_exit(sys::exit_failure);
 		}
@@ -112,7 +115,7 @@ inline pid_t spawn_entrypoint(const container_spec &spec)
 		sys::close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);
 		int err = confine::entrypoint(spec, filtered);
 		if (err) {
-			dprintf(2, "launcher: confine %s: %s\n", spec.argv[0], strerror(err));
+			dprintf(2, "launcher: confine %s: %s\n", spec.proc.args[0], strerror(err));
 			_exit(sys::exit_failure);
 		}
 		// Nothing of the image runs before PID 1 has confined itself: the gate's end of
@@ -120,7 +123,7 @@ inline pid_t spawn_entrypoint(const container_spec &spec)
 		char none_read;
 		while (read(gate[0], &none_read, 1) < 0 && errno == EINTR) {
 		}
-		step("starting %s as pid %ld", spec.argv[0], long(syscall(SYS_getpid)));
+		step("starting %s as pid %ld", spec.proc.args[0], long(syscall(SYS_getpid)));
 		// As a machine's PID 1: the whole start from the kernel's word, by the guest's clock.
 		if (machine::as_init && sys::verbose) {
 			long us = sys::elapsed_us(), boot = sys::started.tv_sec * 1000000L + sys::started.tv_nsec / 1000;
@@ -134,9 +137,9 @@ inline pid_t spawn_entrypoint(const container_spec &spec)
 			dprintf(2, "launcher: apply AppArmor profile %s: %s\n", spec.apparmor, lsm::why_refused(err));
 			_exit(sys::exit_failure);
 		}
-		confine::exec_failed(spec.argv[0], exec_command(spec));
+		confine::exec_failed(spec.proc.args[0], exec_command(spec.proc));
 	}
-	if (!spec.tty)
+	if (!spec.proc.terminal)
 		setpgid(pid, pid); // both sides, so neither order of the two calls races
 	close(gate[0]);
 	// PID 1 confines itself while the entrypoint waits at the gate: a process of the image

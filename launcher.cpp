@@ -333,8 +333,8 @@ static struct {
 		rootfs::mask_kernel_paths(root.get());
 	// -t: a pty of the container's own devpts; the master goes to the host, the slave is
 	// PID 1's stdio, the entrypoint's controlling terminal (init.hpp).
-	if (spec.tty) {
-		int slave = oci::make_pty(root.get(), child_stdio.console, {});
+	if (spec.proc.terminal) {
+		int slave = oci::make_pty(root.get(), child_stdio.console, spec.proc);
 		for (int fd = 0; fd < 3; fd++)
 			if (dup2(slave, fd) < 0)
 				die_errno("give the terminal as stdio");
@@ -363,11 +363,10 @@ static struct {
 	if (sys::close_range(3, ~0U, 0) < 0)
 		die_errno("close the host's descriptors");
 	container::resolve_user(spec);
-	spec.env.push_back(nullptr);
-	rootfs::enter_workdir(spec.workdir);
+	rootfs::enter_workdir(spec.proc.cwd);
 	if (spec.read_only && mount(nullptr, "/", nullptr, MS_BIND | MS_REMOUNT | MS_RDONLY, nullptr) < 0)
 		die_errno("make the root file system read-only");
-	limits::set_rlimits(spec.rlimits);
+	limits::set_rlimits(spec.proc.rlimits);
 	init::run(spec, blocked);
 }
 
@@ -782,14 +781,13 @@ int main(int argc, char **argv)
 	step("read image %s%s%s: %zu layers", img.path, *img.res.name ? " " : "", img.res.name, img.layers.size());
 	if (strcmp(o.restart, "no") != 0 && o.rm)
 		die("conflicting options: --restart and --rm");
-	spec.tty = o.tty;
-	if (o.tty && !image::get_env(spec.env, "TERM"))
-		image::set_env(spec.env, "TERM=xterm");
+	spec.proc.terminal = o.tty;
+	if (o.tty && !image::get_env(spec.proc.env, "TERM"))
+		image::set_env(spec.proc.env, "TERM=xterm");
 	// The container's record, name taken, before anything of it runs.
 	state::text command;
-	for (const char *a : spec.argv)
-		if (a)
-			command.add(command.b.empty() ? "" : " ").add(a);
+	for (const char *a : spec.proc.args)
+		command.add(command.b.empty() ? "" : " ").add(a);
 	snprintf(record.rec.command, sizeof record.rec.command, "%.*s", int(command.b.size()), command.b.data());
 	if (int sig = oci::signal_number(spec.stop_signal)) // --stop-signal, else the image's, else SIGTERM
 		record.rec.stop_signal = sig;
