@@ -244,8 +244,8 @@ static struct {
 		limits::enter_namespace(); // in its cgroups now: their root is the container's "/"
 	// The host has written our id maps: become the namespace's root. A change of
 	// credentials clears the parent-death signal, so that comes after.
-	if (spec.userns && (sys::set_gid(0) < 0 || sys::set_uid(0) < 0))
-		die_errno("become root of the user namespace");
+	if (spec.userns)
+		users::become_namespace_root();
 	// Die with the launcher. It holds the pipe's other end until it exits, so a hang-up
 	// here means it died before the parent-death signal was armed.
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
@@ -344,10 +344,7 @@ static struct {
 	rootfs::enter(root.get());
 	root.reset();
 	umask(022);
-	if (!spec.uts_host && sethostname(spec.hostname, strlen(spec.hostname)) < 0)
-		die_errno("set hostname %s", spec.hostname);
-	if (spec.domainname && setdomainname(spec.domainname, strlen(spec.domainname)) < 0)
-		die_errno("set domain name %s", spec.domainname);
+	rootfs::set_names(spec.uts_host ? nullptr : spec.hostname, spec.domainname);
 	read_network();
 	if (strcmp(o.net, "host") != 0 && !o.netns && (helper.pid < 0 || go.net.addr)) { // the helper brought lo up
 		network::configure_inside(go.net);
@@ -364,8 +361,8 @@ static struct {
 		die_errno("close the host's descriptors");
 	container::resolve_user(spec);
 	rootfs::enter_workdir(spec.proc.cwd);
-	if (spec.read_only && mount(nullptr, "/", nullptr, MS_BIND | MS_REMOUNT | MS_RDONLY, nullptr) < 0)
-		die_errno("make the root file system read-only");
+	if (spec.read_only)
+		rootfs::make_root_read_only();
 	limits::set_rlimits(spec.proc.rlimits);
 	init::run(spec, blocked);
 }
@@ -415,8 +412,7 @@ static void as_root_of_user_namespace(const container_spec &spec, void (*fn)(voi
 		char mapped;
 		if (read(sync[0], &mapped, 1) != 1)
 			_exit(sys::exit_failure);
-		if (sys::set_gid(0) < 0 || sys::set_uid(0) < 0)
-			die_errno("become root of the user namespace");
+		users::become_namespace_root();
 		// Dies with the launcher, which holds the pipe open until we end.
 		pollfd alive = {sync[0], 0, 0};
 		if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || (poll(&alive, 1, 0) != 0 && (alive.revents & POLLHUP)))

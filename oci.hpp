@@ -620,8 +620,8 @@ struct child_setup {
 	// the cgroup's) could become its cwd through /proc/self/fd (CVE-2024-21626).
 	keep_only({s.go, s.ready, s.fifo, s.console, log_fd}, s.preserve_fds);
 	bool userns = s.own_ns & CLONE_NEWUSER;
-	if (userns && (sys::set_gid(0) < 0 || sys::set_uid(0) < 0))
-		die_errno("become root of the user namespace");
+	if (userns)
+		users::become_namespace_root();
 	for (int pass = 0; pass < 2; pass++) // a user namespace first: it owns the others
 		for (const bundle::config::join &j : cfg.joined) {
 			if ((j.type == CLONE_NEWUSER) != (pass == 0) || j.type == CLONE_NEWPID)
@@ -666,12 +666,10 @@ struct child_setup {
 	rootfs::enter(root.get());
 	root.reset();
 	umask(022);
-	if (cfg.root_readonly && mount(nullptr, "/", nullptr, MS_BIND | MS_REMOUNT | MS_RDONLY, nullptr) < 0)
-		die_errno("make the root read-only");
+	if (cfg.root_readonly)
+		rootfs::make_root_read_only();
 	// In the container's UTS namespace, its own or one joined (create refused a name without one).
-	if ((cfg.hostname && *cfg.hostname && sethostname(cfg.hostname, strlen(cfg.hostname)) < 0) ||
-	    (cfg.domainname && *cfg.domainname && setdomainname(cfg.domainname, strlen(cfg.domainname)) < 0))
-		die_errno("set the host name %s", cfg.hostname);
+	rootfs::set_names(cfg.hostname, cfg.domainname);
 	limits::set_rlimits(cfg.proc.rlimits);
 	if (cfg.proc.oom_score_set) {
 		sys::unique_fd fd(open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC));

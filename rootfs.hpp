@@ -886,6 +886,22 @@ inline void enter(int root)
 	check_single_root();
 }
 
+// After pivot_root, for either door: the host and domain names, in the container's UTS
+// namespace (nullptr or "": left as the namespace has them), and the root read-only.
+inline void set_names(const char *hostname, const char *domainname)
+{
+	if (hostname && *hostname && sethostname(hostname, strlen(hostname)) < 0)
+		die_errno("set the host name %s", hostname);
+	if (domainname && *domainname && setdomainname(domainname, strlen(domainname)) < 0)
+		die_errno("set the domain name %s", domainname);
+}
+
+inline void make_root_read_only()
+{
+	if (mount(nullptr, "/", nullptr, MS_BIND | MS_REMOUNT | MS_RDONLY, nullptr) < 0)
+		die_errno("make the root file system read-only");
+}
+
 // mkdir -p of the working directory, inside the container (docker creates a missing one).
 inline void enter_workdir(const char *dir)
 {

@@ -118,6 +118,13 @@ inline void run_map_helper(const char *helper, pid_t child, std::span<const id_m
 		sys::die("%s %s failed", helper, pid);
 }
 
+// The child, once its maps are written: root of its user namespace.
+inline void become_namespace_root()
+{
+	if (sys::set_gid(0) < 0 || sys::set_uid(0) < 0)
+		sys::die_errno("become root of the user namespace");
+}
+
 // /proc/PID/FILE of a child, written in one write(2), as the kernel takes a map.
 inline void write_proc_file(pid_t child, const char *file, const char *text, size_t n)
 {

@@ -3632,4 +3632,30 @@ BOOST_AUTO_TEST_CASE(sysctls_and_proc_destinations)
 	BOOST_TEST(!rootfs::in_proc("/procfs"));
 }
 
+// docker's volumes as the mounts of a bundle, for the one mount function both doors use.
+BOOST_AUTO_TEST_CASE(volumes_are_described_as_bundle_mounts)
+{
+	volume ro = {"/host/src", "/data", true, true, -1};
+	ro.propagation = MS_SLAVE | MS_REC;
+	bundle::mount m = rootfs::mount_of(ro);
+	BOOST_TEST(std::string(m.type) == "bind");
+	BOOST_TEST(std::string(m.source) == "/host/src");
+	BOOST_TEST(std::string(m.destination) == "/data");
+	BOOST_TEST(m.flags == (MS_BIND | MS_REC));
+	BOOST_TEST(m.rro); // :ro is read-only all through, as docker 25 makes it
+	BOOST_TEST(m.propagation == (MS_SLAVE | MS_REC));
+	volume flat = {"/host/src", "/flat", false, true, -1};
+	flat.recursive = false; // bind-recursive=disabled
+	m = rootfs::mount_of(flat);
+	BOOST_TEST(m.flags == MS_BIND);
+	BOOST_TEST(!m.rro);
+	volume tmp = {nullptr, "/run", false, true, -1};
+	tmp.tmpfs = true, tmp.tmpfs_flags = MS_NOSUID | MS_NODEV | MS_RDONLY, tmp.tmpfs_data = "size=65536k,mode=1777";
+	m = rootfs::mount_of(tmp);
+	BOOST_TEST(std::string(m.type) == "tmpfs");
+	BOOST_TEST(m.flags == (MS_NOSUID | MS_NODEV | MS_RDONLY));
+	BOOST_TEST(std::string(m.data) == "size=65536k,mode=1777");
+	BOOST_TEST(!m.rro);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
