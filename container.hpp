@@ -737,17 +737,21 @@ inline void make_spec(container_spec &spec, const options::parsed &o, const imag
 // A name must exist; a number need not (its group is then 0 and HOME "/"). Supplementary
 // groups: the primary one and each group that lists the user's name. HOME comes from
 // the passwd line unless the image or -e set it.
-inline void resolve_user(container_spec &spec)
+// find_user fills p's uid, gid and groups from this root's files and says which part was
+// not found (nullptr: none); home gets the passwd line's directory. PID 1 calls it for the
+// entrypoint, and exec's helper in the container's mount namespace for the container's
+// user (docker's exec runs as the container's user unless -u says otherwise).
+inline const char *find_user(std::string_view user, bundle::process &p, char (&home)[PATH_MAX])
 {
-	bundle::process &p = spec.proc;
-	std::string_view user(spec.user), group;
+	std::string_view group;
 	if (size_t colon = user.find(':'); colon != user.npos)
 		group = user.substr(colon + 1), user = user.substr(0, colon);
 	if (user.empty())
 		user = "0";
 	// Copied out: each_etc_line reuses its buffer for /etc/group.
-	static char name[256], home[PATH_MAX]; // .bss: an initializer would put 4 KB in the binary
-	home[0] = '/';
+	static char name[256]; // .bss: an initializer would put it in the binary
+	name[0] = 0;
+	home[0] = '/', home[1] = 0;
 	bool found = users::each_etc_line("/etc/passwd", [&](std::string_view *f) {
 		if (!(users::all_digits(user) ? f[2] == user : f[0] == user) || !users::all_digits(f[2]) || !users::all_digits(f[3]))
 			return false;
@@ -759,7 +763,7 @@ inline void resolve_user(container_spec &spec)
 	});
 	if (!found) {
 		if (!users::all_digits(user))
-			die("unable to find user %.*s: no matching entries in the image's /etc/passwd", int(user.size()), user.data());
+			return "user";
 		p.uid = users::number_of(user), p.gid = 0;
 	}
 	if (!group.empty() && !users::all_digits(group) &&
@@ -769,7 +773,7 @@ inline void resolve_user(container_spec &spec)
 		    p.gid = users::number_of(f[2]);
 		    return true;
 	    }))
-		die("unable to find group %.*s: no matching entries in the image's /etc/group", int(group.size()), group.data());
+		return "group";
 	if (users::all_digits(group))
 		p.gid = users::number_of(group);
 	p.groups = {p.gid};
@@ -786,6 +790,19 @@ inline void resolve_user(container_spec &spec)
 			}
 			return false;
 		});
+	return nullptr;
+}
+
+inline void resolve_user(container_spec &spec)
+{
+	bundle::process &p = spec.proc;
+	static char home[PATH_MAX];
+	std::string_view user(spec.user);
+	if (const char *missing = find_user(user, p, home)) {
+		std::string_view part = strcmp(missing, "user") == 0 ? user.substr(0, user.find(':')) : user.substr(user.find(':') + 1);
+		die("unable to find %s %.*s: no matching entries in the image's /etc/%s", missing, int(part.size()), part.data(),
+		    strcmp(missing, "user") == 0 ? "passwd" : "group");
+	}
 	if (!image::get_env(p.env, "HOME")) {
 		static char home_kv[PATH_MAX + 8]; // zero-filled: .bss, not 4 KB of the binary
 		snprintf(home_kv, sizeof home_kv, "HOME=%s", home);

@@ -439,6 +439,8 @@ inline void save_process(run_record &r, const container_spec &spec, const char *
 		t.add(",\"apparmorProfile\":").json(spec.apparmor);
 	t.add("}");
 	state::write_file(r.dir.get(), "process.json", t.view(), "the container's process");
+	if (*spec.user) // its ids are resolved inside, by PID 1: exec resolves them alike
+		state::write_file(r.dir.get(), "user", spec.user, "the container's user");
 	// The rest only when it says more than its reader's default (no file: no mounts, no
 	// labels, docker's default filter): one file written at a start, not four.
 	if (!spec.volumes.empty()) {
@@ -1190,54 +1192,49 @@ inline int exec_wait(pid_t pid, const sigset_t &blocked)
 // -u USER[:GROUP] as the container sees it: names from its own /etc/passwd and /etc/group,
 // read by a child that has entered the container's mount namespace (its root then is the
 // container's: no path of the image leads out), numbers as they are (a number's group: 0).
-inline bool user_of(pid_t pid, const char *spec, unsigned (&ids)[2])
+inline const char *user_of(pid_t pid, const char *spec, bundle::process &p)
 {
-	const char *end;
-	ids[0] = unsigned(sys::leading_number(spec, &end));
-	ids[1] = *end == ':' ? unsigned(sys::leading_number(end + 1, &end)) : 0;
-	if (!*end && end != spec && spec[0] != ':') // numbers alone: nothing to look up
-		return true;
-	int answer[2];
-	if (pipe2(answer, O_CLOEXEC) < 0)
+	struct answer {
+		uid_t uid;
+		gid_t gid;
+		unsigned groups, missing; // missing: 0, 1 the user, 2 the group
+		gid_t group[container::max_groups];
+	} found{};
+	int pipe_fds[2];
+	if (pipe2(pipe_fds, O_CLOEXEC) < 0)
 		die_errno("pipe");
 	pid_t child = pid_t(sys::clone_fork(SIGCHLD));
 	if (child < 0)
 		die_errno("fork");
-	if (child == 0) {
+	if (child == 0) { // the container's files, in its mount namespace, read as PID 1 reads them
 		char path[40];
 		snprintf(path, sizeof path, "/proc/%d/ns/mnt", pid);
 		sys::unique_fd ns(open(path, O_RDONLY | O_CLOEXEC));
 		if (!ns || setns(ns.get(), CLONE_NEWNS) < 0)
 			_exit(1);
-		std::string_view want(spec), group;
-		if (size_t colon = want.find(':'); colon != want.npos)
-			group = want.substr(colon + 1), want = want.substr(0, colon);
-		unsigned found[2] = {0, 0};
-		bool ok = users::each_etc_line("/etc/passwd", [&](std::string_view *f) {
-			if (!(users::all_digits(want) ? f[2] == want : f[0] == want) || !users::all_digits(f[2]) || !users::all_digits(f[3]))
-				return false;
-			found[0] = users::number_of(f[2]), found[1] = users::number_of(f[3]);
-			return true;
-		});
-		if (!ok && users::all_digits(want))
-			ok = true, found[0] = users::number_of(want), found[1] = 0;
-		if (ok && !group.empty())
-			ok = users::all_digits(group) ? (found[1] = users::number_of(group), true)
-						     : users::each_etc_line("/etc/group", [&](std::string_view *f) {
-							       if (f[0] != group || !users::all_digits(f[2]))
-								       return false;
-							       found[1] = users::number_of(f[2]);
-							       return true;
-						       });
-		_exit(ok && write(answer[1], found, sizeof found) == sizeof found ? 0 : 1);
+		static char home[PATH_MAX];
+		bundle::process q;
+		const char *missing = container::find_user(spec, q, home);
+		found.missing = !missing ? 0 : strcmp(missing, "user") == 0 ? 1 : 2;
+		found.uid = q.uid, found.gid = q.gid;
+		for (gid_t g : q.groups)
+			if (found.groups < container::max_groups)
+				found.group[found.groups++] = g;
+		_exit(write(pipe_fds[1], &found, sizeof found) == sizeof found ? 0 : 1);
 	}
-	close(answer[1]);
+	close(pipe_fds[1]);
 	ssize_t n;
-	while ((n = read(answer[0], ids, sizeof ids)) < 0 && errno == EINTR) {
+	while ((n = read(pipe_fds[0], &found, sizeof found)) < 0 && errno == EINTR) {
 	}
-	close(answer[0]);
+	close(pipe_fds[0]);
 	waitpid(child, nullptr, 0);
-	return n == sizeof ids;
+	if (n != sizeof found)
+		die("container's /etc/passwd: cannot be read in its mount namespace");
+	if (found.missing)
+		return found.missing == 1 ? "user" : "group";
+	p.uid = found.uid, p.gid = found.gid;
+	p.groups.assign(found.group, found.group + found.groups);
+	return nullptr;
 }
 
 inline int exec(int argc, char **argv)
@@ -1273,12 +1270,22 @@ inline int exec(int argc, char **argv)
 	image::detail::strings st(store, {text.data(), text.size()});
 	if (image::problem e = bundle::parse_process({&doc, 0}, st, p))
 		die("container %s: process.json: %s", c.rec.id, e.what);
-	if (user) { // docker's -u; leaving root drops every capability held
-		unsigned ids[2];
-		if (!user_of(c.rec.pid, user, ids))
-			die("unable to find user %s: no matching entries in the container's /etc/passwd", user);
-		p.uid = uid_t(ids[0]), p.gid = gid_t(ids[1]);
-		p.groups.clear();
+	// docker's -u, else the container's own user (--user or the image's User, which PID 1
+	// resolved inside: the record keeps its spelling); leaving root drops every capability.
+	std::vector<char> saved;
+	if (!user && state::read_file(c.dir.get(), "user", saved)) {
+		saved.push_back(0);
+		user = saved.data();
+	} else if (!user && errno != ENOENT) {
+		die_errno("container %s: read its user", c.rec.id);
+	}
+	if (user) {
+		std::string_view u(user);
+		if (const char *missing = user_of(c.rec.pid, user, p)) {
+			std::string_view part = strcmp(missing, "user") == 0 ? u.substr(0, u.find(':')) : u.substr(u.find(':') + 1);
+			die("unable to find %s %.*s: no matching entries in the container's /etc/%s", missing, int(part.size()), part.data(),
+			    strcmp(missing, "user") == 0 ? "passwd" : "group");
+		}
 		if (p.uid != 0)
 			p.caps[bundle::effective] = p.caps[bundle::permitted] = 0;
 	}

@@ -101,6 +101,18 @@ record() { sed -n "s/.*\"$2\":\"\{0,1\}\([^,\"]*\)\"\{0,1\}[,}].*/\1/p" "$LAUNCH
 	assert_output --regexp 'lc-usr1 .* Exited \(0\) '
 }
 
+@test "exec runs as the container's user (--user, by name or number), with its groups and no capabilities; -u overrides it" {
+	"$LAUNCHER" run -d --name lc-exu --user nobody "$BUSYBOX" sleep 100 >/dev/null
+	run -0 "$LAUNCHER" exec lc-exu sh -c 'id; grep -E "^Cap(Eff|Prm):" /proc/self/status'
+	assert_output "$(printf 'uid=65534(nobody) gid=65534(nogroup) groups=65534(nogroup)\nCapPrm:\t0000000000000000\nCapEff:\t0000000000000000')"
+	run -0 "$LAUNCHER" exec -u 0 lc-exu id -u
+	assert_output 0
+	"$LAUNCHER" run -d --name lc-exn --user 1000:1000 "$BUSYBOX" sleep 100 >/dev/null
+	run -0 "$LAUNCHER" exec lc-exn sh -c 'id -u; id -g; grep CapEff /proc/self/status'
+	assert_output "$(printf '1000\n1000\nCapEff:\t0000000000000000')"
+	"$LAUNCHER" rm -f lc-exu lc-exn >/dev/null
+}
+
 @test "exec enters the container: its namespaces, capabilities, no_new_privs and seccomp filter; its exit code" {
 	"$LAUNCHER" run -d --name lc-ex "$BUSYBOX" sleep 100 >/dev/null
 	id=$(readlink "$LAUNCHER_STATE/.name.lc-ex")
@@ -123,11 +135,13 @@ record() { sed -n "s/.*\"$2\":\"\{0,1\}\([^,\"]*\)\"\{0,1\}[,}].*/\1/p" "$LAUNCH
 	assert_output "$(printf '1000\n1000\nhi\n/tmp\nCapEff:\t0000000000000000')"
 	# names as the container's /etc/passwd and /etc/group have them
 	run -0 "$LAUNCHER" exec -u nobody lc-ex id
-	assert_output "uid=65534(nobody) gid=65534(nogroup)"
+	assert_output "uid=65534(nobody) gid=65534(nogroup) groups=65534(nogroup)"
 	run -0 "$LAUNCHER" exec -u nobody:root lc-ex id -g
 	assert_output 0
 	run -1 "$LAUNCHER" exec -u lc-nosuch lc-ex id
 	assert_output "launcher: unable to find user lc-nosuch: no matching entries in the container's /etc/passwd"
+	run -1 "$LAUNCHER" exec -u nobody:lc-nogroup lc-ex id
+	assert_output "launcher: unable to find group lc-nogroup: no matching entries in the container's /etc/group"
 	# stdin only with -i
 	run -0 "$LAUNCHER" exec lc-ex cat <<<"not read"
 	assert_output ""
