@@ -1276,8 +1276,8 @@ inline int exec(int argc, char **argv)
 	if (!user && state::read_file(c.dir.get(), "user", saved)) {
 		saved.push_back(0);
 		user = saved.data();
-	} else if (!user && errno != ENOENT) {
-		die_errno("container %s: read its user", c.rec.id);
+	} else if (!user && faccessat(c.dir.get(), "user", F_OK, AT_SYMLINK_NOFOLLOW) == 0) {
+		die("container %s: its user cannot be read", c.rec.id); // as its seccomp mode below
 	}
 	if (user) {
 		std::string_view u(user);

@@ -110,6 +110,12 @@ record() { sed -n "s/.*\"$2\":\"\{0,1\}\([^,\"]*\)\"\{0,1\}[,}].*/\1/p" "$LAUNCH
 	"$LAUNCHER" run -d --name lc-exn --user 1000:1000 "$BUSYBOX" sleep 100 >/dev/null
 	run -0 "$LAUNCHER" exec lc-exn sh -c 'id -u; id -g; grep CapEff /proc/self/status'
 	assert_output "$(printf '1000\n1000\nCapEff:\t0000000000000000')"
+	# a record whose user cannot be read is never taken for root
+	id=$(readlink "$LAUNCHER_STATE/.name.lc-exn")
+	rm "$LAUNCHER_STATE/$id/user" && mkdir "$LAUNCHER_STATE/$id/user"
+	run -1 "$LAUNCHER" exec lc-exn id -u
+	assert_output "launcher: container $id: its user cannot be read"
+	rmdir "$LAUNCHER_STATE/$id/user"
 	"$LAUNCHER" rm -f lc-exu lc-exn >/dev/null
 }
 
