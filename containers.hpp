@@ -413,8 +413,14 @@ inline void save_process(run_record &r, const container_spec &spec, const char *
 	t.addf("{\"user\":{\"uid\":%u,\"gid\":%u,\"additionalGids\":[", p.uid, p.gid);
 	for (size_t i = 0; i < p.groups.size(); i++)
 		t.addf("%s%u", i ? "," : "", p.groups[i]);
-	t.add("]},\"args\":[\"sh\"],\"env\":[");
+	t.add("]},\"args\":[");
 	bool first = true;
+	for (const char *a : p.args) { // the entrypoint's, as inspect shows it; exec gives its own
+		t.add(first ? "" : ",").json(a);
+		first = false;
+	}
+	t.add("],\"env\":[");
+	first = true;
 	for (const char *e : p.env) {
 		if (!e)
 			break;

@@ -214,8 +214,8 @@ record() { sed -n "s/.*\"$2\":\"\{0,1\}\([^,\"]*\)\"\{0,1\}[,}].*/\1/p" "$LAUNCH
 	"$LAUNCHER" run -d --name lc-insp -v "$BATS_TEST_TMPDIR:/host:ro" "$BUSYBOX" sleep 100 >/dev/null
 	id=$(readlink "$LAUNCHER_STATE/.name.lc-insp")
 	run -0 "$LAUNCHER" inspect lc-insp
-	run -0 python3 -c 'import json,sys; c=json.load(sys.stdin)[0]; print(c["Id"], c["Name"], c["State"]["Status"], c["State"]["Pid"] > 0, c["Config"]["Process"]["noNewPrivileges"])' <<<"$output"
-	assert_output "$id /lc-insp running True True"
+	run -0 python3 -c 'import json,sys; c=json.load(sys.stdin)[0]; print(c["Id"], c["Name"], c["State"]["Status"], c["State"]["Pid"] > 0, c["Config"]["Process"]["noNewPrivileges"], c["Config"]["Process"]["args"])' <<<"$output"
+	assert_output "$id /lc-insp running True True ['sleep', '100']"
 	run -0 "$LAUNCHER" inspect lc-insp
 	run -0 python3 -c 'import json,sys; m=json.load(sys.stdin)[0]["Mounts"]; print([(x["Type"], x["Source"], x["Destination"], x["RW"]) for x in m])' <<<"$output"
 	assert_output "[('bind', '$BATS_TEST_TMPDIR', '/host', False)]"
