@@ -407,7 +407,7 @@ whole_ms=$(awk -F'|' 'NR == 1 { print $2 }' "$work/unpack.csv")
 	echo "against its digest on the other core (a forked helper hashes the tar while it is"
 	echo "unpacked, by two processes for a layer of 8 MiB or more; a gzip or zstd layer is unpacked"
 	echo "while a forked decoder writes it into an 8 MiB ring of shared memory, its bytes hashed by"
-	echo "a second child as they come, the blob by a third); a second"
+	echo "a second child as they come, against the diff_id: the compressed blob is not hashed); a second"
 	echo "start unpacks nothing; \`--no-cache\` unpacks into the container's tmpfs while the host"
 	echo "hashes the layer, and the entrypoint waits for the verdict."
 	echo "The first start's own step timings (\`--verbose\`, median of $UNPACK_RUNS) put the big"

@@ -20,6 +20,12 @@
                                             shared layer) and c:latest (a's last layer twice)
   fixtures.py media SRC OUT TYPE            an OCI archive whose top layer (a plain tar) has
                                             media type TYPE
+  fixtures.py reblob SRC OUT KIND [--zstd]  an OCI archive (gzip layers, or zstd) whose first
+                                            layer's blob, still under the manifest's digest,
+                                            is: other, the compression of that tar with one
+                                            byte of a file changed (its size in the manifest
+                                            true); header, the same gzip with another mtime
+                                            in its header (the same tar decoded)
 """
 import gzip, hashlib, io, json, os, subprocess, sys, tarfile
 
@@ -99,7 +105,13 @@ def image_of(files, entry):
     config = files[entry['Config']]
     return config, [files[l] for l in entry['Layers']], entry.get('RepoTags') or []
 
-def oci(src, out, compress=False, docker25=False, nested=False, tag=None, zstd_kind=None, top_media=None):
+def tampered(l):
+    """the tar l with the first byte of its first non-empty file changed"""
+    with tarfile.open(fileobj=io.BytesIO(l)) as t:
+        at = next(m.offset_data for m in t.getmembers() if m.isfile() and m.size)
+    return l[:at] + bytes([l[at] ^ 1]) + l[at + 1:]
+
+def oci(src, out, compress=False, docker25=False, nested=False, tag=None, zstd_kind=None, top_media=None, reblob=None):
     files = read_tar(src)
     config, layers, tags = image_of(files, json.loads(files['manifest.json'])[0])
     blobs = {}
@@ -107,9 +119,20 @@ def oci(src, out, compress=False, docker25=False, nested=False, tag=None, zstd_k
         h = sha(b)
         blobs['blobs/sha256/' + h] = b
         return {'mediaType': media, 'digest': 'sha256:' + h, 'size': len(b)}
+    def compressed(l):
+        return zstd(l, '-3') if compress == 'zstd' else gzip.compress(l, mtime=0)
     descs = []
     for i, l in enumerate(layers):
-        if zstd_kind and i == 0:
+        if reblob and i == 0:
+            desc = blob(compressed(l), 'application/vnd.oci.image.layer.v1.tar+' + ('zstd' if compress == 'zstd' else 'gzip'))
+            if reblob == 'other':
+                b = compressed(tampered(l))
+            else: # the gzip header's mtime, bytes 4 to 7
+                b = blobs[desc['digest'].replace('sha256:', 'blobs/sha256/')]
+                b = b[:4] + b'\x01' + b[5:]
+            blobs[desc['digest'].replace('sha256:', 'blobs/sha256/')] = b
+            descs.append({**desc, 'size': len(b)})
+        elif zstd_kind and i == 0:
             half = len(l) // 2
             z = zstd(l[:half], '-19', '--long') + b'\x5e\x2a\x4d\x18\x03\x00\x00\x00toc' + zstd(l[half:], '-3')
             if zstd_kind != 'ok':
@@ -120,9 +143,9 @@ def oci(src, out, compress=False, docker25=False, nested=False, tag=None, zstd_k
         elif top_media and i == len(layers) - 1:
             descs.append(blob(l, top_media))
         elif compress == 'zstd':
-            descs.append(blob(zstd(l, '-3'), 'application/vnd.oci.image.layer.v1.tar+zstd'))
+            descs.append(blob(compressed(l), 'application/vnd.oci.image.layer.v1.tar+zstd'))
         elif compress:
-            descs.append(blob(gzip.compress(l, mtime=0), 'application/vnd.oci.image.layer.v1.tar+gzip'))
+            descs.append(blob(compressed(l), 'application/vnd.oci.image.layer.v1.tar+gzip'))
         else:
             descs.append(blob(l, 'application/vnd.oci.image.layer.v1.tar'))
     cfg = blob(config, 'application/vnd.oci.image.config.v1+json')
@@ -196,5 +219,7 @@ if __name__ == '__main__':
         shared(args[0], args[1])
     elif cmd == 'media':
         oci(args[0], args[1], top_media=args[2])
+    elif cmd == 'reblob':
+        oci(args[0], args[1], 'zstd' if '--zstd' in args else True, reblob=args[2])
     else:
         sys.exit(__doc__)

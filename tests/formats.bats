@@ -122,6 +122,30 @@ assert_busybox_semantics() {
 	assert_output --regexp "^launcher: image .*: blobs/sha256/[0-9a-f]{64} is missing \(named by digest sha256:[0-9a-f]{64}\)$"
 }
 
+@test "digests: a compressed layer is checked by its decoded tar against its diff_id, not by its blob's digest, as docker load" {
+	# A blob under its manifest digest that decodes to another tar (a file's byte changed):
+	# refused with one line, by the uncompressed tar's digest; nothing cached.
+	for z in --gzip --zstd; do
+		python3 tests/fixtures.py reblob "$BUSYBOX" "$BATS_TEST_TMPDIR/other.tar" other $z
+		for flags in "" "--no-cache"; do
+			rm -rf "$LAUNCHER_ROOT"
+			run "$LAUNCHER" $flags "$BATS_TEST_TMPDIR/other.tar" true
+			assert_failure 125
+			assert_output --regexp "^launcher: layer 1 \(blobs/sha256/[0-9a-f]{64}\): the uncompressed layer has digest sha256:[0-9a-f]{64}, expected sha256:[0-9a-f]{64}$"
+			[ -z "$(ls -A "$LAUNCHER_ROOT/layers" 2>/dev/null)" ]
+		done
+	done
+	# A blob whose digest is not the manifest's but that decodes to the diff_id (another
+	# mtime in the gzip header): run, and cached under its diff_id, as docker load does
+	# (it checks diff_ids only): what enters the cache is the tar its config names.
+	python3 tests/fixtures.py reblob "$BUSYBOX" "$BATS_TEST_TMPDIR/header.tar" header
+	rm -rf "$LAUNCHER_ROOT"
+	assert_busybox_semantics "$BATS_TEST_TMPDIR/header.tar"
+	assert_busybox_semantics --no-cache "$BATS_TEST_TMPDIR/header.tar"
+	run -0 "$LAUNCHER" --verbose "$BATS_TEST_TMPDIR/header.tar" true
+	assert_line --regexp '^launcher: +[0-9.]+ ms  layer 1 \(blobs/sha256/[0-9a-f]{64}\): in the cache$'
+}
+
 @test "gzip and others: a corrupt gzip layer, an unknown compression fail with one line" {
 	python3 tests/fixtures.py oci "$BUSYBOX" "$BATS_TEST_TMPDIR/oci.tar" --gzip
 	mkdir "$BATS_TEST_TMPDIR/o" && tar -xf "$BATS_TEST_TMPDIR/oci.tar" -C "$BATS_TEST_TMPDIR/o"
