@@ -11,6 +11,8 @@
  *   measure pair RUNS A... -- B...   runs A and B in turns RUNS times each (stdout to
  *                                /dev/null), so that both see the same machine; prints
  *                                the median ms of A, of B, and A / B
+ *   measure turns RUNS A... -- B... [-- C...]   the same for any number of commands: each
+ *                                one's median ms, in order, on one line
  */
 #include <errno.h>
 #include <signal.h>
@@ -141,8 +143,33 @@ static int pair(int runs, char **a, char **b)
 	return 0;
 }
 
+/* cmds: the commands, each NULL-ended. */
+static int turns(int runs, char ***cmds, int n)
+{
+	double *t = calloc((size_t)runs * n, sizeof *t);
+	for (int i = 0; i < runs; i++)
+		for (int c = 0; c < n; c++)
+			t[c * runs + i] = timed_run(cmds[c]);
+	for (int c = 0; c < n; c++) {
+		qsort(t + c * runs, runs, sizeof *t, cmp);
+		printf("%.3f%s", t[c * runs + runs / 2], c + 1 < n ? " " : "\n");
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
+	if (argc > 3 && strcmp(argv[1], "turns") == 0) {
+		char **cmds[16];
+		int n = 0;
+		for (int i = 3; i < argc && n < 16; i++) {
+			if (strcmp(argv[i], "--") == 0)
+				argv[i] = NULL;
+			else if (i == 3 || !argv[i - 1])
+				cmds[n++] = argv + i;
+		}
+		return turns(atoi(argv[2]), cmds, n);
+	}
 	if (argc > 5 && strcmp(argv[1], "pair") == 0) {
 		int sep = 3;
 		while (sep < argc && strcmp(argv[sep], "--") != 0)
@@ -182,6 +209,6 @@ int main(int argc, char **argv)
 		waitpid(pid, NULL, 0);
 		return 0;
 	}
-	fprintf(stderr, "usage: measure sigterm RUNS CMD... | rss CMD... | cycle RUNTIME BUNDLE ID | pair RUNS A... -- B...\n");
+	fprintf(stderr, "usage: measure sigterm RUNS CMD... | rss CMD... | cycle RUNTIME BUNDLE ID | pair RUNS A... -- B... | turns RUNS A... [-- B...]...\n");
 	return 2;
 }

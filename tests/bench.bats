@@ -43,3 +43,32 @@ number='[0-9]+(\.[0-9]+)?'
 	assert_line --regexp "^\| idle PID 1 under 300 KB resident \| [0-9]+ kB \| (met|\*\*missed\*\*) \|$"
 	grep -q '<svg' "$out/bench/startup.svg"
 }
+
+# The confined floor (bench/floor.c -c) is timed as docker's default confinement at its
+# cheapest: it must really do each step the launcher does. A probe run by both sees the same
+# mount table (mount points, options, file systems), capabilities, no_new_privs, seccomp, a
+# cgroup namespace of its own and the device policy's refusal; and the floor leaves no cgroup.
+@test "the confined floor gives its command the launcher's mounts and confinement" {
+	floor=$BATS_TEST_TMPDIR/floor
+	musl-gcc -O2 -static -isystem build/uapi -o "$floor" bench/floor.c
+	g++ -std=c++20 -O2 -o "$BATS_TEST_TMPDIR/confinement" bench/confinement.cpp
+	"$BATS_TEST_TMPDIR/confinement" "$BATS_TEST_TMPDIR/confinement.bin"
+	# The overlay's layers and /dev's size are the bare floor's own.
+	probe='cut -d" " -f5,6,9- /proc/self/mountinfo | sed "s/lowerdir=[^,]*,//; s/size=65536k,mode=755/mode=755/" | sort
+		grep -E "^(Cap|NoNewPrivs|Seccomp)" /proc/self/status; cat /proc/self/cgroup
+		mknod /tmp/sda b 8 0 && head -c1 /tmp/sda'
+	run "$LAUNCHER" --rm "$BUSYBOX" sh -c "$probe"
+	assert_failure 1
+	assert_line --partial '/sys/fs/cgroup ro,nosuid,nodev,noexec'
+	assert_line 'NoNewPrivs:	1'
+	assert_line 'Seccomp:	2'
+	assert_line 'head: /tmp/sda: Operation not permitted'
+	expected=$output
+	layer=$(for d in "$LAUNCHER_ROOT"/layers/*/; do [ ! -e "$d/bin/busybox" ] || echo "$d"; done)
+	[ -n "$layer" ]
+	run "$floor" -c "$BATS_TEST_TMPDIR/confinement.bin" "$layer" net -- /bin/sh -c "$probe"
+	assert_failure 1
+	assert_equal "$output" "$expected"
+	run ls -d /sys/fs/cgroup/floor-* /sys/fs/cgroup/*/floor-*
+	assert_failure
+}
