@@ -133,7 +133,7 @@ constexpr bool always_allowed(std::string_view names)
 	return true;
 }
 static_assert(always_allowed("setpgid rt_sigaction rt_sigprocmask close_range prctl setgroups setresgid setresuid "
-			     "capset read write close execve exit exit_group rt_sigtimedwait wait4 kill clock_gettime getpid"));
+			     "capset read write close execve exit exit_group rt_sigtimedwait wait4 kill clock_gettime getpid madvise"));
 
 // The entrypoint's privileges as docker gives them (container.hpp's proc): its
 // capabilities (or those --cap-add and --cap-drop leave), the user, no_new_privs, the
@@ -151,7 +151,7 @@ inline int entrypoint(const container_spec &spec, bool inherited)
 // so it keeps CAP_KILL alone (to signal an entrypoint of another uid), under the
 // container's no_new_privs and the entrypoint's own filter: a process inside that may
 // ptrace (--cap-add SYS_PTRACE) finds in PID 1 nothing it lacks itself. The filter lets
-// through first the seven syscalls of PID 1's loop, which a --security-opt profile might
+// through first the eight syscalls of PID 1's loop, which a --security-opt profile might
 // refuse. It holds no host descriptor either.
 inline void pid1(const container_spec &spec, bool filtered)
 {
@@ -161,7 +161,7 @@ inline void pid1(const container_spec &spec, bool filtered)
 	seccomp::program filter;
 	if (spec.seccomp && !filtered)
 		filter = seccomp::allowing(spec.filter, {SYS_rt_sigtimedwait, SYS_wait4, SYS_kill, SYS_read, SYS_write,
-							 SYS_close, SYS_exit_group});
+							 SYS_close, SYS_exit_group, SYS_madvise});
 	const uint64_t caps[5] = {keep, keep, 0, keep, 0};
 	int err = drop_bounding(keep, spec.proc.caps[security::bounding] | keep);
 	if (!err)

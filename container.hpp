@@ -559,7 +559,7 @@ inline void confinement_spec(container_spec &spec, const options::parsed &o)
 		}
 	spec.privileged = o.privileged;
 	// Held while the entrypoint is root (resolve_user empties them for any other user).
-	uint64_t caps = o.privileged ? security::all_caps : security::effective_caps(changes);
+	uint64_t caps = o.privileged ? security::bounding_caps() : security::effective_caps(changes);
 	spec.proc.caps[security::bounding] = spec.proc.caps[security::effective] = spec.proc.caps[security::permitted] = caps;
 	spec.seccomp = o.seccomp && !o.privileged;
 	// docker's filter follows the capabilities: the bounding set, whatever the user.

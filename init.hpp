@@ -6,6 +6,7 @@
 #pragma once
 #include <csignal>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 
 #include "confine.hpp"
@@ -44,15 +45,29 @@ constexpr signal_rule signal_rules[] = {
 	// Every other signal (TERM, INT, HUP, QUIT, USR1, USR2, WINCH, ...) is forwarded.
 };
 
-constexpr on_signal action_for(int sig)
+// The table as one mask per action, so that the loop reads no table (its code is all an
+// idle PID 1 keeps in memory: give_back_start_pages).
+constexpr uint64_t signals_for(on_signal action)
 {
+	uint64_t mask = 0;
 	for (const signal_rule &r : signal_rules)
-		if (r.sig == sig)
-			return r.action;
-	return on_signal::forward;
+		if (r.action == action)
+			mask |= uint64_t(1) << r.sig;
+	return mask;
 }
 
-inline int status_code(int wstatus)
+[[gnu::always_inline]] constexpr on_signal action_for(int sig)
+{
+	constexpr uint64_t reap = signals_for(on_signal::reap), ignore = signals_for(on_signal::ignore),
+			   fault = signals_for(on_signal::fault);
+	uint64_t bit = sig < 64 ? uint64_t(1) << sig : 0;
+	return reap & bit ? on_signal::reap : ignore & bit ? on_signal::ignore : fault & bit ? on_signal::fault : on_signal::forward;
+}
+static_assert(action_for(SIGCHLD) == on_signal::reap && action_for(SIGTTOU) == on_signal::ignore &&
+	      action_for(SIGSYS) == on_signal::fault && action_for(SIGTERM) == on_signal::forward &&
+	      action_for(64) == on_signal::forward);
+
+[[gnu::always_inline]] inline int status_code(int wstatus)
 {
 	return WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : 128 + WTERMSIG(wstatus);
 }
@@ -153,7 +168,7 @@ inline pid_t spawn_entrypoint(const container_spec &spec)
 // is lost between two waits. When the entrypoint ends, whatever it left is killed and
 // reaped, and PID 1 exits with the entrypoint's status.
 // Our children by /proc/self/task/TID/children, each sent SIGKILL.
-inline void kill_children()
+[[gnu::always_inline]] inline void kill_children()
 {
 	char path[64], text[4096];
 	snprintf(path, sizeof path, "/proc/self/task/%d/children", getpid());
@@ -166,6 +181,44 @@ inline void kill_children()
 		kill(pid_t(atoi(w)), SIGKILL);
 }
 
+} // namespace init
+
+extern "C" char __executable_start[], etext[]; // the linker's bounds of our code
+
+namespace init {
+
+// An idle supervisor gives back the pages its start touched: the binary's code (a clean
+// copy of the file, faulted in again from the page cache when a signal wakes it: the loop
+// is a few pages of it) and the stack below the loop's frame (zero pages if it ever goes
+// that deep again). The anonymous memory it still uses stays. A failure costs only the
+// memory, so none is fatal: madvise reports ENOMEM for the unmapped part of the stack's
+// range (below the lowest page the start used), after releasing the rest.
+[[gnu::always_inline]] inline void give_back_start_pages()
+{
+	constexpr uintptr_t page = 4096;
+	uintptr_t code = uintptr_t(__executable_start) & ~(page - 1);
+	(void)madvise(reinterpret_cast<void *>(code), uintptr_t(etext) - code, MADV_DONTNEED);
+	char here;
+	uintptr_t below = (uintptr_t(&here) & ~(page - 1)) - page; // a page for the calls below this frame
+	constexpr uintptr_t start_stack = 1 << 20; // more than the deepest start, less than the guard gap
+	(void)madvise(reinterpret_cast<void *>(below - start_stack), start_stack, MADV_DONTNEED);
+}
+
+// Waits for the next signal; after a second with none, gives back the start's pages once
+// until the next one. A start that ends within a second never pays for it.
+[[gnu::always_inline]] inline int next_signal(const sigset_t &blocked, siginfo_t &si, bool &idle)
+{
+	timespec quiet = {1, 0};
+	int sig = sigtimedwait(&blocked, &si, idle ? nullptr : &quiet);
+	if (sig < 0 && errno == EAGAIN && !idle) {
+		give_back_start_pages();
+		idle = true;
+	}
+	if (sig > 0)
+		idle = false;
+	return sig;
+}
+
 [[noreturn]] inline void run(const container_spec &spec, const sigset_t &blocked)
 {
 	// In the host's PID namespace PID 1 is not the namespace's init: orphans come to it as
@@ -175,13 +228,13 @@ inline void kill_children()
 	if (shared && prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
 		die_errno("become the container's subreaper");
 	pid_t main_pid = spawn_entrypoint(spec);
-	bool main_done = false;
+	bool main_done = false, idle = false;
 	int main_status = 0;
 	for (;;) {
 		siginfo_t si;
-		int sig = sigwaitinfo(&blocked, &si);
+		int sig = next_signal(blocked, si, idle);
 		if (sig < 0)
-			continue; // EINTR: nothing to do
+			continue; // EINTR, or a quiet second: nothing to do
 		switch (action_for(sig)) {
 		case on_signal::forward:
 			if (!main_done)
@@ -222,9 +275,10 @@ inline void kill_children()
 // a program (HUP, INT, QUIT, TERM) ends the launcher, and with it the container: -N.
 inline int supervise(pid_t child, const sigset_t &blocked, bool proxy)
 {
+	bool idle = false;
 	for (;;) {
 		siginfo_t si;
-		int sig = sigwaitinfo(&blocked, &si);
+		int sig = next_signal(blocked, si, idle);
 		if (sig < 0)
 			continue;
 		// ^Z at the terminal (no -t): the launcher stops, the shell gets its terminal back;

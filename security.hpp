@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <linux/bpf.h>
 #include <linux/capability.h>
+#include <sys/prctl.h>
 #include <span>
 #include <string_view>
 #include <sys/types.h>
@@ -97,6 +98,17 @@ inline uint64_t cap_mask(std::string_view name)
 		if (upper_eq(name, c.name))
 			return uint64_t(1) << c.number;
 	return 0;
+}
+
+// The capabilities this process's bounding set still holds (a new user namespace inherits
+// it): what --privileged can give, as a host without CAP_SYS_RESOURCE cannot.
+inline uint64_t bounding_caps()
+{
+	uint64_t m = 0;
+	for (const capability &c : capabilities)
+		if (prctl(PR_CAPBSET_READ, c.number, 0, 0, 0) == 1)
+			m |= uint64_t(1) << c.number;
+	return m;
 }
 
 // docker's rule: --cap-add ALL starts from every capability, --cap-drop ALL from none;

@@ -464,8 +464,10 @@ whole_ms=$(awk -F'|' 'NR == 1 { print $2 }' "$work/unpack.csv")
 	echo "|---|---|---|"
 	while IFS='|' read -r name size linkage; do echo "| $name | $size | $linkage |"; done <"$work/size.csv"
 	echo
-	echo "Resident memory while a container idles: the container's PID 1 (the launcher as init)"
-	echo "$init_rss kB; the launcher on the host $host_rss kB."
+	echo "Resident memory while a container idles (two seconds after its entrypoint is ready): the"
+	echo "container's PID 1 (the launcher as init) $init_rss kB; the launcher on the host $host_rss kB."
+	echo "Each gives back the pages its start touched (its code, its stack) after a second with no"
+	echo "signal, and faults in the few pages of its loop again when one comes (init.hpp)."
 	echo
 	echo "## 4. Init"
 	echo

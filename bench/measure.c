@@ -1,8 +1,8 @@
 /* measure: host-side timings that hyperfine cannot take.
  *   measure sigterm RUNS CMD...  start CMD, wait for "ready" on its stdout, send SIGTERM,
  *                                time until it exits; print median, min and max in ms
- *   measure rss CMD...           start CMD, wait for "ready", print the resident memory (kB)
- *                                of CMD and of each of its children, then SIGTERM it
+ *   measure rss CMD...           start CMD, wait for "ready" and two idle seconds, print the
+ *                                resident memory (kB) of CMD and of its child, then SIGTERM it
  *   measure cycle RUNTIME BUNDLE ID
  *                                one `create; start; wait; delete` of an OCI bundle, as an
  *                                engine does it: this process is the child subreaper the
@@ -197,6 +197,7 @@ int main(int argc, char **argv)
 	}
 	if (argc > 2 && strcmp(argv[1], "rss") == 0) {
 		pid_t pid = start_ready(argv + 2);
+		sleep(2); // idle: an idle init gives back what its start touched (init.hpp)
 		char path[64], kids[256] = "";
 		snprintf(path, sizeof path, "/proc/%d/task/%d/children", pid, pid);
 		FILE *f = fopen(path, "r");

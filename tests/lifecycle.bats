@@ -158,6 +158,46 @@ record() { sed -n "s/.*\"$2\":\"\{0,1\}\([^,\"]*\)\"\{0,1\}[,}].*/\1/p" "$LAUNCH
 	assert_output "launcher: Container $id is not running"
 }
 
+@test "exec in a --privileged container has the entrypoint's capabilities: those the host's bounding set holds" {
+	"$LAUNCHER" run -d --privileged --name lc-priv "$BUSYBOX" sleep 100 >/dev/null
+	id=$(readlink "$LAUNCHER_STATE/.name.lc-priv")
+	pid=$(record "$id" pid)
+	entrypoint=$(tr -d " " </proc/"$pid"/task/"$pid"/children)
+	held=$(grep CapBnd /proc/self/status | cut -f2)
+	[ "$(grep CapEff /proc/$entrypoint/status | cut -f2)" = "$held" ]
+	run -0 "$LAUNCHER" exec lc-priv grep -E "^Cap(Eff|Bnd):" /proc/self/status
+	assert_output "$(printf 'CapEff:\t%s\nCapBnd:\t%s' "$held" "$held")"
+}
+
+@test "an idle PID 1 gives back the pages its start touched, then still forwards, reaps and exits" {
+	# docker's filter (inherited from PID 1), none, and a profile that refuses madvise
+	# (PID 1's own filter lets its loop's calls through first)
+	echo '{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["madvise"],"action":"SCMP_ACT_ERRNO"}]}' >"$BATS_TEST_TMPDIR/no-madvise.json"
+	for profile in "" "--security-opt seccomp=unconfined" "--security-opt seccomp=$BATS_TEST_TMPDIR/no-madvise.json"; do
+		"$LAUNCHER" run -d $profile --name lc-idle "$BUSYBOX" sleep 100 >/dev/null
+		id=$(readlink "$LAUNCHER_STATE/.name.lc-idle")
+		pid=$(record "$id" pid)
+		started=$(awk '/^VmRSS:/ { print $2 }' /proc/"$pid"/status)
+		idle=$started
+		for _ in $(seq 50); do # after a second with no signal
+			idle=$(awk '/^VmRSS:/ { print $2 }' /proc/"$pid"/status)
+			[ "$idle" -lt $((started - 100)) ] && break
+			sleep 0.1
+		done
+		echo "${profile:-default}: $started kB started, $idle kB idle"
+		[ "$idle" -lt $((started - 100)) ]
+		# an orphan of an exec is reaped by PID 1 (its code faulted in again)
+		"$LAUNCHER" exec lc-idle sh -c 'sleep 0.2 & exit 0'
+		sleep 0.5
+		run -0 ps -o stat= --ppid "$pid"
+		refute_output --partial Z
+		run -0 "$LAUNCHER" stop -t 5 lc-idle
+		run -0 "$LAUNCHER" ps -a
+		assert_output --regexp 'lc-idle .* Exited \(143\) '
+		"$LAUNCHER" rm lc-idle >/dev/null
+	done
+}
+
 @test "logs: --tail, -t timestamps, --since, -f until the container ends" {
 	"$LAUNCHER" run -d --name lc-log "$BUSYBOX" sh -c 'for i in 1 2 3; do echo line $i; done; sleep 1; echo late' >/dev/null
 	run -0 "$LAUNCHER" logs -f lc-log
