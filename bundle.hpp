@@ -1,7 +1,7 @@
 // bundle.hpp: an OCI bundle's config.json (runtime-spec 1.1), read from bytes (no I/O)
-// into the description of a container the runtime mode runs: the process, the root, the
-// mounts, namespaces, id maps, devices, sysctls, cgroup and resources, seccomp, masked
-// and read-only paths, hooks. A field the launcher does not carry out is refused with
+// into the description of a container (description.hpp) the runtime mode runs: the
+// process, the root, the mounts, namespaces, id maps, devices, sysctls, cgroup and
+// resources, seccomp, masked and read-only paths, hooks. A field the launcher does not carry out is refused with
 // its name (when it holds anything), never ignored: ignoring one could weaken what the
 // engine asked for. `process` alone is also what `exec --process FILE` reads.
 #pragma once
@@ -11,6 +11,7 @@
 #include <sys/mount.h>
 #include <sys/resource.h>
 
+#include "description.hpp"
 #include "image.hpp"
 #include "json.hpp"
 #include "limits.hpp"
@@ -21,84 +22,18 @@ namespace bundle {
 
 using image::problem;
 
-struct mount {
-	const char *destination = "", *type = "", *source = "";
-	unsigned long flags = 0, propagation = 0;
-	bool rro = false;  // read-only all through (mount_setattr AT_RECURSIVE)
-	char data[256] = ""; // what is not a flag: mode=755,size=65536k, ...
-};
-
-using users::id_map;
-
-struct device {
-	const char *path;
-	char type; // c, b, u (also c), p
-	uint32_t major, minor, mode;
-	uid_t uid;
-	gid_t gid;
-};
-
-struct hook {
-	const char *path;
-	std::vector<const char *> args, env;
-	int timeout; // seconds, 0: none
-};
-
-enum hook_kind { prestart, create_runtime, create_container, start_container, poststart, poststop, hook_kinds };
-constexpr const char *hook_names[] = {"prestart", "createRuntime", "createContainer", "startContainer", "poststart", "poststop"};
-
-using limits::rlimit_entry;
-
-// The process: its privileges (user, additionalGids, the five capability sets,
-// noNewPrivileges: security.hpp's, as confine.hpp takes them), then the rest.
-struct process : security::privileges {
-	bool terminal = false;
-	unsigned short rows = 0, cols = 0;
-	int umask = -1; // -1: 022, as runc
-	std::vector<const char *> args, env;
-	const char *cwd = "/";
-	std::vector<rlimit_entry> rlimits;
-	bool oom_score_set = false;
-	int oom_score_adj = 0;
-	const char *apparmor = "", *selinux = "";
-};
-using enum security::cap_set;
-
-struct resources {
-	int64_t memory = 0, memory_reservation = 0, memory_swap = 0; // 0: unset, -1: unlimited
-	uint64_t cpu_shares = 0, cpu_period = 0;
-	int64_t cpu_quota = 0;
-	const char *cpus = "", *mems = "";
-	int64_t pids = 0;
-	std::vector<security::device_rule> devices; // in order, the last match wins
-};
-
-struct config {
-	process proc;
-	const char *root = "";
-	bool root_readonly = false;
-	const char *hostname = nullptr, *domainname = nullptr;
-	std::vector<mount> mounts;
-	unsigned long new_namespaces = 0; // CLONE_NEW* made fresh
-	struct join {
-		unsigned long type;
-		const char *path;
-	};
-	std::vector<join> joined; // namespaces entered by path
-	std::vector<id_map> uid_maps, gid_maps;
-	std::vector<device> devices;
-	std::vector<std::pair<const char *, const char *>> sysctls;
-	const char *cgroups_path = "";
-	resources res;
-	std::string_view seccomp; // the linux.seccomp object's text, compiled by seccomp.hpp
-	std::vector<const char *> masked, readonly;
-	unsigned long rootfs_propagation = 0;
-	std::string_view annotations; // the object's text, as `state` repeats it
-	const char *mount_label = ""; // SELinux: refused where it is loaded
-	std::vector<hook> hooks[hook_kinds];
-};
-
 namespace detail {
+
+// The description's types (description.hpp), by their short names in the parser.
+using container::description;
+using container::device;
+using container::hook;
+using container::hook_kinds;
+using container::hook_names;
+using container::id_map;
+using container::mount;
+using container::process;
+using container::resources;
 
 using image::detail::strings;
 
@@ -286,7 +221,7 @@ inline const limits::rlimit_name *rlimit_type(std::string_view type)
 } // namespace detail
 
 // config.json's `process`, or the file `exec --process` reads.
-inline problem parse_process(json::value p, detail::strings &st, process &out)
+inline problem parse_process(json::value p, detail::strings &st, container::process &out)
 {
 	using namespace detail;
 	if (!p.is(json::kind::object))
@@ -476,7 +411,7 @@ inline problem parse_resources(json::value r, resources &out)
 } // namespace detail
 
 // config.json as engines write it. `store` receives every decoded string.
-[[gnu::noipa]] inline problem parse_config(std::string_view text, std::vector<char> &store, std::vector<json::token> &tokens, config &out)
+[[gnu::noipa]] inline problem parse_config(std::string_view text, std::vector<char> &store, std::vector<json::token> &tokens, container::description &out)
 {
 	using namespace detail;
 	json::document doc;

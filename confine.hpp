@@ -110,7 +110,7 @@ inline bool before_fork(const container_spec &spec)
 		errno = err;
 		die_errno("narrow the bounding set");
 	}
-	if (!spec.seccomp || !spec.default_filter || !spec.proc.no_new_privileges) // no_new_privs is handed down too
+	if (!spec.has_filter || !spec.default_filter || !spec.proc.no_new_privileges) // no_new_privs is handed down too
 		return false;
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 || (errno = seccomp::load(spec.filter)) != 0)
 		die_errno("load the seccomp filter");
@@ -143,7 +143,7 @@ inline int entrypoint(const container_spec &spec, bool inherited)
 {
 	if (spec.privileged)
 		return set_ids(spec.proc, spec.userns);
-	return take_privileges(spec.proc, spec.seccomp && !inherited ? &spec.filter : nullptr, spec.userns,
+	return take_privileges(spec.proc, spec.has_filter && !inherited ? &spec.filter : nullptr, spec.userns,
 			       spec.proc.caps[security::bounding] | pid1_caps);
 }
 
@@ -159,7 +159,7 @@ inline void pid1(const container_spec &spec, bool filtered)
 	if (spec.privileged)
 		return;
 	seccomp::program filter;
-	if (spec.seccomp && !filtered)
+	if (spec.has_filter && !filtered)
 		filter = seccomp::allowing(spec.filter, {SYS_rt_sigtimedwait, SYS_wait4, SYS_kill, SYS_read, SYS_write,
 							 SYS_close, SYS_exit_group, SYS_madvise});
 	const uint64_t caps[5] = {keep, keep, 0, keep, 0};
@@ -168,7 +168,7 @@ inline void pid1(const container_spec &spec, bool filtered)
 		err = set_caps(caps);
 	if (!err && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		err = errno;
-	if (!err && spec.seccomp && !filtered)
+	if (!err && spec.has_filter && !filtered)
 		err = seccomp::load(filter);
 	if (err) {
 		errno = err;

@@ -7,7 +7,7 @@
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 
-#include "bundle.hpp"
+#include "description.hpp"
 #include "image.hpp"
 #include "layers.hpp"
 #include "limits.hpp"
@@ -33,14 +33,18 @@ struct volume {
 	const char *name = nullptr;    // a named or anonymous volume's name (inspect's Mounts)
 };
 
-struct container_spec {
-	// The entrypoint, as config.json's process describes one: args, env, cwd, the user's ids
-	// (resolve_user), the capability sets (bounding: docker's set), no_new_privs, rlimits
-	// (--ulimit), terminal (-t: its stdio is a pty, its controlling terminal).
-	bundle::process proc;
-	char hostname[65] = "";
-	bool privileged = false, seccomp = true, read_only = false;
-	seccomp::program filter; // the entrypoint's and PID 1's, when seccomp
+// A container as docker run describes one: the description both front doors make
+// (description.hpp: the entrypoint as its process, the host and domain names, the
+// read-only root, devices, sysctls, id maps, namespaces, masked and read-only paths),
+// and what docker's flags ask beyond it: the layers' storage, volumes (seeded, named,
+// anonymous), the cgroup request, --add-host lines, labels, the stop signal.
+struct container_spec : container::description {
+	// proc: the entrypoint, as config.json's process describes one: args, env, cwd, the
+	// user's ids (resolve_user), the capability sets (bounding: docker's set),
+	// no_new_privs, rlimits (--ulimit), terminal (-t: its stdio is a pty, its controlling
+	// terminal), apparmor (--security-opt apparmor=PROFILE, where AppArmor is active).
+	bool privileged = false, has_filter = true; // has_filter: the entrypoint and PID 1 run under filter
+	seccomp::program filter; // docker's default profile, or --security-opt seccomp=FILE
 	bool default_filter = false; // filter is docker's default profile (not --security-opt seccomp=FILE)
 	bool overlay = true; // else the layers are merged by copy
 	const char *user = "";   // --user, else the image's User: proc's ids, once resolved inside
@@ -48,20 +52,14 @@ struct container_spec {
 	limits::request cgroup;
 	bool userns = false;      // container root is an unprivileged host id
 	bool map_helpers = false; // the maps go through newuidmap and newgidmap
-	std::vector<users::id_map> uid_maps, gid_maps; // as config.json's linux.uidMappings, gidMappings
-	bool systempaths_unconfined = false;
-	bool pid_host = false, ipc_host = false, uts_host = false, cgroupns_host = false, sig_proxy = true;
+	bool ipc_host = false, sig_proxy = true;
 	// --pid, --ipc container:NAME: a pidfd of that container's PID 1 (its namespaces), and
 	// for IPC its /dev/shm, a detached copy of its mount (containers::join_namespaces).
 	int pid_join = -1, ipc_join = -1, shm_join = -1;
 	const char *ipc_mode = "private";   // the record keeps it: a donor must not be private
-	const char *apparmor = nullptr;     // --security-opt apparmor=PROFILE, where AppArmor is active
 	std::vector<volume> inherited;      // --volumes-from's (containers::inherit_volumes)
-	const char *domainname = nullptr;
 	std::vector<const char *> add_hosts; // NAME:IP, NAME=IP or NAME:host-gateway
-	std::vector<std::pair<const char *, const char *>> sysctls; // KEY, VALUE; checked
 	int64_t shm_size = 0;                // bytes of /dev/shm; 0: docker's 64m
-	std::vector<bundle::device> devices; // --device: nodes of the host's, as config.json's linux.devices
 	std::vector<security::device_rule> device_rules; // beside docker's defaults
 	// What inspect shows: the image's Labels, then --label-file's, then --label's; the stop signal.
 	std::vector<std::pair<const char *, const char *>> labels;
@@ -335,7 +333,7 @@ inline bool parse_device_rule(std::string_view s, security::device_rule &r)
 
 // A node of the host's as config.json's linux.devices describes one: its type, numbers,
 // mode and owner as the host has them, at `path` in the container.
-inline bundle::device device_of(const char *path, const struct stat &st)
+inline container::device device_of(const char *path, const struct stat &st)
 {
 	return {path, S_ISBLK(st.st_mode) ? 'b' : 'c', major(st.st_rdev), minor(st.st_rdev), st.st_mode & 07777, st.st_uid, st.st_gid};
 }
@@ -489,10 +487,9 @@ inline bool valid_ipv6(std::string_view s)
 // Namespaces shared with the host, docker's security options, sysctls, hosts lines.
 inline void isolation_spec(container_spec &spec, const options::parsed &o)
 {
-	spec.pid_host = o.pid_host, spec.ipc_host = o.ipc_host, spec.uts_host = o.uts_host, spec.cgroupns_host = o.cgroupns_host;
+	spec.ipc_host = o.ipc_host;
 	spec.sig_proxy = o.sig_proxy;
 	spec.proc.no_new_privileges = o.no_new_privileges;
-	spec.systempaths_unconfined = o.systempaths_unconfined;
 	if (o.uts_host && o.hostname)
 		die("conflicting options: --hostname and --uts host");
 	if (o.uts_host && o.domainname)
@@ -515,7 +512,7 @@ inline void isolation_spec(container_spec &spec, const options::parsed &o)
 		if (apparmor && lsm::apparmor_enabled()) {
 			if (int err = lsm::apparmor_check(value))
 				die("--security-opt %s: %s", opt, lsm::why_refused(err));
-			spec.apparmor = value;
+			spec.proc.apparmor = value;
 		} else if (!apparmor && lsm::selinux_enabled()) {
 			if (strcmp(value, "disable") != 0)
 				die("--security-opt %s: the launcher sets no SELinux labels; only label=disable is accepted", opt);
@@ -546,6 +543,28 @@ inline void isolation_spec(container_spec &spec, const options::parsed &o)
 	}
 }
 
+// The namespaces of the container: new ones, but those it shares with the host (--pid,
+// --ipc, --uts, --cgroupns host, --net host) or with another container (--pid, --ipc
+// container:NAME: joined through its PID 1's pidfd, containers::join_namespaces) or joins
+// by path (--netns). docker's masked and read-only paths of /proc and /sys, unless
+// --privileged or --security-opt systempaths=unconfined.
+inline void namespaces_spec(container_spec &spec, const options::parsed &o)
+{
+	bool net_host = strcmp(o.net, "host") == 0;
+	spec.new_namespaces = CLONE_NEWNS | (o.uts_host ? 0 : CLONE_NEWUTS) | (o.ipc_host || o.ipc_container ? 0 : CLONE_NEWIPC) |
+			      (o.pid_host || o.pid_container ? 0 : CLONE_NEWPID) | (net_host || o.netns ? 0 : CLONE_NEWNET) |
+			      (spec.userns ? CLONE_NEWUSER : 0) | (o.cgroupns_host ? 0 : CLONE_NEWCGROUP);
+	if (o.netns) {
+		static char path[PATH_MAX];
+		snprintf(path, sizeof path, strchr(o.netns, '/') ? "%s" : "/run/netns/%s", o.netns);
+		spec.joined.push_back({CLONE_NEWNET, path});
+	}
+	if (!o.privileged && !o.systempaths_unconfined) {
+		spec.masked.assign(std::begin(security::masked_paths), std::end(security::masked_paths));
+		spec.readonly.assign(std::begin(security::readonly_paths), std::end(security::readonly_paths));
+	}
+}
+
 // Capabilities, limits and volumes, as docker run spells them.
 inline void confinement_spec(container_spec &spec, const options::parsed &o)
 {
@@ -561,14 +580,14 @@ inline void confinement_spec(container_spec &spec, const options::parsed &o)
 	// Held while the entrypoint is root (resolve_user empties them for any other user).
 	uint64_t caps = o.privileged ? security::bounding_caps() : security::effective_caps(changes);
 	spec.proc.caps[security::bounding] = spec.proc.caps[security::effective] = spec.proc.caps[security::permitted] = caps;
-	spec.seccomp = o.seccomp && !o.privileged;
+	spec.has_filter = o.seccomp && !o.privileged;
 	// docker's filter follows the capabilities: the bounding set, whatever the user.
-	if (spec.seccomp && o.seccomp_profile)
+	if (spec.has_filter && o.seccomp_profile)
 		seccomp_profile(spec, o.seccomp_profile);
-	else if (spec.seccomp)
+	else if (spec.has_filter)
 		spec.filter = seccomp::docker_default(caps), spec.default_filter = true;
 	spec.cgroup.devices = !o.privileged; // docker's device cgroup; --privileged has every device
-	spec.read_only = o.read_only;
+	spec.root_readonly = o.read_only;
 	for (const char *u : o.ulimits) {
 		limits::rlimit_entry r;
 		if (!limits::parse_ulimit(u, r.resource, r.limit))
@@ -629,13 +648,15 @@ inline void make_spec(container_spec &spec, const options::parsed &o, const imag
 	if (argv.empty())
 		die("image %s: no command: the image has no Entrypoint or Cmd and none was given", img.path);
 
-	snprintf(spec.hostname, sizeof spec.hostname, "%.*s", 12, img.id.empty() ? "container" : img.id.data());
-	if (o.uts_host && gethostname(spec.hostname, sizeof spec.hostname - 1) < 0)
+	static char hostname[65];
+	spec.hostname = hostname;
+	snprintf(hostname, sizeof hostname, "%.*s", 12, img.id.empty() ? "container" : img.id.data());
+	if (o.uts_host && gethostname(hostname, sizeof hostname - 1) < 0)
 		die_errno("read the host's name");
 	if (o.hostname) {
-		if (strlen(o.hostname) >= sizeof spec.hostname || !*o.hostname)
+		if (strlen(o.hostname) >= sizeof hostname || !*o.hostname)
 			die("bad --hostname %s: 1 to 64 characters", o.hostname);
-		snprintf(spec.hostname, sizeof spec.hostname, "%s", o.hostname);
+		snprintf(hostname, sizeof hostname, "%s", o.hostname);
 	}
 
 	// HOSTNAME first, as docker sets it: the image's Env and -e may replace it.
@@ -688,6 +709,7 @@ inline void make_spec(container_spec &spec, const options::parsed &o, const imag
 		spec.stop_timeout = int(std::clamp<int64_t>(timeout, -1, 86400));
 	isolation_spec(spec, o);
 	confinement_spec(spec, o);
+	namespaces_spec(spec, o);
 	// Volumes last: a named one is made on the host, so every check has passed first.
 	if (!o.volumes.empty() || !o.mounts.empty() || !c.volumes.empty()) // a named or anonymous volume may be made
 		spec.data_root = data_root(o);
@@ -741,7 +763,7 @@ inline void make_spec(container_spec &spec, const options::parsed &o, const imag
 // not found (nullptr: none); home gets the passwd line's directory. PID 1 calls it for the
 // entrypoint, and exec's helper in the container's mount namespace for the container's
 // user (docker's exec runs as the container's user unless -u says otherwise).
-inline const char *find_user(std::string_view user, bundle::process &p, char (&home)[PATH_MAX])
+inline const char *find_user(std::string_view user, container::process &p, char (&home)[PATH_MAX])
 {
 	std::string_view group;
 	if (size_t colon = user.find(':'); colon != user.npos)
@@ -795,7 +817,7 @@ inline const char *find_user(std::string_view user, bundle::process &p, char (&h
 
 inline void resolve_user(container_spec &spec)
 {
-	bundle::process &p = spec.proc;
+	container::process &p = spec.proc;
 	static char home[PATH_MAX];
 	std::string_view user(spec.user);
 	if (const char *missing = find_user(user, p, home)) {

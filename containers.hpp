@@ -409,7 +409,7 @@ inline void detached()
 inline void save_process(run_record &r, const container_spec &spec, const char *profile)
 {
 	state::text t;
-	const bundle::process &p = spec.proc;
+	const container::process &p = spec.proc;
 	t.addf("{\"user\":{\"uid\":%u,\"gid\":%u,\"additionalGids\":[", p.uid, p.gid);
 	for (size_t i = 0; i < p.groups.size(); i++)
 		t.addf("%s%u", i ? "," : "", p.groups[i]);
@@ -441,8 +441,8 @@ inline void save_process(run_record &r, const container_spec &spec, const char *
 		t.add("]");
 	}
 	t.addf("},\"noNewPrivileges\":%s", spec.privileged ? "false" : "true");
-	if (spec.apparmor) // exec's processes enter it too
-		t.add(",\"apparmorProfile\":").json(spec.apparmor);
+	if (*spec.proc.apparmor) // exec's processes enter it too
+		t.add(",\"apparmorProfile\":").json(spec.proc.apparmor);
 	t.add("}");
 	state::write_file(r.dir.get(), "process.json", t.view(), "the container's process");
 	if (*spec.user) // its ids are resolved inside, by PID 1: exec resolves them alike
@@ -476,8 +476,8 @@ inline void save_process(run_record &r, const container_spec &spec, const char *
 		l.add("}");
 		state::write_file(r.dir.get(), "labels.json", l.view(), "the container's labels");
 	}
-	if (!spec.seccomp || profile)
-		state::write_file(r.dir.get(), "seccomp", !spec.seccomp ? "unconfined" : "profile", "the container's seccomp mode");
+	if (!spec.has_filter || profile)
+		state::write_file(r.dir.get(), "seccomp", !spec.has_filter ? "unconfined" : "profile", "the container's seccomp mode");
 	if (profile) {
 		std::vector<char> text;
 		if (!state::read_file(AT_FDCWD, profile, text))
@@ -1198,7 +1198,7 @@ inline int exec_wait(pid_t pid, const sigset_t &blocked)
 // -u USER[:GROUP] as the container sees it: names from its own /etc/passwd and /etc/group,
 // read by a child that has entered the container's mount namespace (its root then is the
 // container's: no path of the image leads out), numbers as they are (a number's group: 0).
-inline const char *user_of(pid_t pid, const char *spec, bundle::process &p)
+inline const char *user_of(pid_t pid, const char *spec, container::process &p)
 {
 	struct answer {
 		uid_t uid;
@@ -1219,7 +1219,7 @@ inline const char *user_of(pid_t pid, const char *spec, bundle::process &p)
 		if (!ns || setns(ns.get(), CLONE_NEWNS) < 0)
 			_exit(1);
 		static char home[PATH_MAX];
-		bundle::process q;
+		container::process q;
 		const char *missing = container::find_user(spec, q, home);
 		found.missing = !missing ? 0 : strcmp(missing, "user") == 0 ? 1 : 2;
 		found.uid = q.uid, found.gid = q.gid;
@@ -1268,7 +1268,7 @@ inline int exec(int argc, char **argv)
 	std::vector<char> text, store, profile;
 	std::vector<json::token> tokens;
 	json::document doc;
-	static bundle::process p;
+	static container::process p;
 	if (!state::read_file(c.dir.get(), "process.json", text))
 		die_errno("container %s: read its process.json", c.rec.id);
 	if (image::problem e = image::detail::load({text.data(), text.size()}, tokens, doc))
@@ -1293,7 +1293,7 @@ inline int exec(int argc, char **argv)
 			    strcmp(missing, "user") == 0 ? "passwd" : "group");
 		}
 		if (p.uid != 0)
-			p.caps[bundle::effective] = p.caps[bundle::permitted] = 0;
+			p.caps[container::effective] = p.caps[container::permitted] = 0;
 	}
 	static seccomp::program filter;
 	std::vector<char> mode;
@@ -1302,12 +1302,12 @@ inline int exec(int argc, char **argv)
 		die("container %s: its seccomp mode cannot be read", c.rec.id);
 	std::string_view m = named ? std::string_view(mode.data(), mode.size()) : "default"; // no file: docker's
 	if (m == "default") {
-		filter = seccomp::docker_default(p.caps[bundle::bounding]);
+		filter = seccomp::docker_default(p.caps[container::bounding]);
 		x.filter = &filter;
 	} else if (m == "profile") {
 		char why[160];
 		if (!state::read_file(c.dir.get(), "seccomp.json", profile) ||
-		    !seccomp::compile({profile.data(), profile.size()}, p.caps[bundle::bounding], filter, why, sizeof why, seccomp::kernel_version()))
+		    !seccomp::compile({profile.data(), profile.size()}, p.caps[container::bounding], filter, why, sizeof why, seccomp::kernel_version()))
 			die("container %s: its seccomp profile cannot be read again", c.rec.id);
 		x.filter = &filter;
 	} else if (m != "unconfined") {

@@ -74,7 +74,7 @@ static_assert(action_for(SIGCHLD) == on_signal::reap && action_for(SIGTTOU) == o
 
 // execvpe with the container's PATH (musl's execvpe reads the caller's PATH instead).
 // Like execvp: keep looking past ENOENT and EACCES, report EACCES if any entry had it.
-inline int exec_command(const bundle::process &p)
+inline int exec_command(const container::process &p)
 {
 	std::vector<const char *> args = p.args, env = p.env;
 	args.push_back(nullptr);
@@ -148,8 +148,8 @@ inline pid_t spawn_entrypoint(const container_spec &spec)
 			     (us - machine::module_us) / 1000, (us - machine::module_us) % 1000);
 		}
 		// --security-opt apparmor=PROFILE: entered at the exec, as runc applies it.
-		if (spec.apparmor && (err = lsm::apparmor_exec(spec.apparmor))) {
-			dprintf(2, "launcher: apply AppArmor profile %s: %s\n", spec.apparmor, lsm::why_refused(err));
+		if (*spec.proc.apparmor && (err = lsm::apparmor_exec(spec.proc.apparmor))) {
+			dprintf(2, "launcher: apply AppArmor profile %s: %s\n", spec.proc.apparmor, lsm::why_refused(err));
 			_exit(sys::exit_failure);
 		}
 		confine::exec_failed(spec.proc.args[0], exec_command(spec.proc));
@@ -224,7 +224,7 @@ namespace init {
 	// In the host's PID namespace PID 1 is not the namespace's init: orphans come to it as
 	// a subreaper's.
 	// So it is in another container's (--pid container:NAME, spec.pid_join).
-	bool shared = spec.pid_host || spec.pid_join >= 0;
+	bool shared = !(spec.new_namespaces & CLONE_NEWPID);
 	if (shared && prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
 		die_errno("become the container's subreaper");
 	pid_t main_pid = spawn_entrypoint(spec);

@@ -62,17 +62,6 @@ using sys::die;
 using sys::die_errno;
 using sys::step;
 
-// The namespaces of a container: all of them but those it shares with the host (--pid,
-// --ipc, --uts host) or another container (--pid, --ipc container:NAME, joined with setns
-// instead). A new PID namespace applies to the first child only, which is why the launcher
-// clones instead of unsharing. The network namespace is left out for --net host and
-// --netns (joined with setns instead).
-static unsigned long namespaces_of(const container_spec &spec)
-{
-	bool own_ipc = !spec.ipc_host && spec.ipc_join < 0, own_pid = !spec.pid_host && spec.pid_join < 0;
-	return CLONE_NEWNS | (spec.uts_host ? 0 : CLONE_NEWUTS) | (own_ipc ? CLONE_NEWIPC : 0) | (own_pid ? CLONE_NEWPID : 0);
-}
-
 // --ipc container:NAME: the donor's /dev/shm (a detached copy of its mount, made in its
 // mount namespace: containers::donor_shm) attached over the container's own.
 static void attach_donor_shm(int root, int shm)
@@ -165,9 +154,9 @@ struct netns_helper {
 };
 static netns_helper net_helper;
 
-static bool wants_netns_helper(const options::parsed &o, const container_spec &spec)
+static bool wants_netns_helper(const container_spec &spec)
 {
-	return strcmp(o.net, "host") != 0 && !o.netns && !spec.userns; // --net none, or a bridge's
+	return (spec.new_namespaces & CLONE_NEWNET) && !spec.userns; // --net none, or a bridge's
 }
 
 static void start_netns_helper(netns_helper &h)
@@ -240,7 +229,7 @@ static struct {
 	for (auto [fd, to] : {std::pair{child_stdio.in, 0}, {child_stdio.out, 1}, {child_stdio.err, 2}})
 		if (fd >= 0 && dup2(fd, to) < 0)
 			die_errno("give the container its stdio");
-	if (!spec.cgroupns_host)
+	if (spec.new_namespaces & CLONE_NEWCGROUP)
 		limits::enter_namespace(); // in its cgroups now: their root is the container's "/"
 	// The host has written our id maps: become the namespace's root. A change of
 	// credentials clears the parent-death signal, so that comes after.
@@ -329,8 +318,7 @@ static struct {
 	if (!spec.volumes.empty())
 		bind_network_hosts();
 	rootfs::mount_volumes(spec, root.get());
-	if (!spec.privileged && !spec.systempaths_unconfined)
-		rootfs::mask_kernel_paths(root.get());
+	rootfs::mask_paths(root.get(), spec.masked, spec.readonly);
 	// -t: a pty of the container's own devpts; the master goes to the host, the slave is
 	// PID 1's stdio, the entrypoint's controlling terminal (init.hpp).
 	if (spec.proc.terminal) {
@@ -344,9 +332,10 @@ static struct {
 	rootfs::enter(root.get());
 	root.reset();
 	umask(022);
-	rootfs::set_names(spec.uts_host ? nullptr : spec.hostname, spec.domainname);
+	if (spec.new_namespaces & CLONE_NEWUTS)
+		rootfs::set_names(spec.hostname, spec.domainname);
 	read_network();
-	if (strcmp(o.net, "host") != 0 && !o.netns && (helper.pid < 0 || go.net.addr)) { // the helper brought lo up
+	if ((spec.new_namespaces & CLONE_NEWNET) && (helper.pid < 0 || go.net.addr)) { // the helper brought lo up
 		network::configure_inside(go.net);
 		step("configured the network");
 	}
@@ -361,7 +350,7 @@ static struct {
 		die_errno("close the host's descriptors");
 	container::resolve_user(spec);
 	rootfs::enter_workdir(spec.proc.cwd);
-	if (spec.read_only)
+	if (spec.root_readonly)
 		rootfs::make_root_read_only();
 	limits::set_rlimits(spec.proc.rlimits);
 	init::run(spec, blocked);
@@ -433,19 +422,22 @@ static void as_root_of_user_namespace(const container_spec &spec, void (*fn)(voi
 		exit(WIFEXITED(ws) ? WEXITSTATUS(ws) : sys::exit_failure);
 }
 
-static int open_netns(const char *name)
+// --netns's namespace, opened by the host side: PID 1 joins it before it mounts /sys.
+static int open_joined(const container_spec &spec, unsigned long type)
 {
-	char path[PATH_MAX];
-	snprintf(path, sizeof path, strchr(name, '/') ? "%s" : "/run/netns/%s", name);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		die_errno("open network namespace %s", path);
-	return fd;
+	for (const container::description::join &j : spec.joined)
+		if (j.type == type) {
+			int fd = open(j.path, O_RDONLY | O_CLOEXEC);
+			if (fd < 0)
+				die_errno("open network namespace %s", j.path);
+			return fd;
+		}
+	return -1;
 }
 
 [[noreturn]] static void start(const image_archive &img, container_spec &spec, const options::parsed &o)
 {
-	bool own_netns = strcmp(o.net, "host") != 0 && !o.netns;
+	bool own_netns = spec.new_namespaces & CLONE_NEWNET;
 	bool bridge = own_netns && strcmp(o.net, "none") != 0;
 	if (bridge && !network::valid_name(o.net))
 		die("bad --net %s: a network name has 1 to 15 letters, digits, '-', '_' or '.'", o.net);
@@ -466,7 +458,7 @@ static int open_netns(const char *name)
 			if (!ports::parse_publish(p, maps, std::size(maps), map_count))
 				die("-P: the image's ExposedPorts holds %s, not PORT[/tcp|/udp] (or more than %zu ports)", p,
 				    std::size(maps));
-	sys::unique_fd netns(o.netns ? open_netns(o.netns) : -1);
+	sys::unique_fd netns(open_joined(spec, CLONE_NEWNET));
 	compose_resolv_conf(o);
 	if (bridge) { // where PID 1 finds the network's hosts file, made meanwhile
 		snprintf(net_run_dir, sizeof net_run_dir, "%s", network::run_dir());
@@ -479,7 +471,7 @@ static int open_netns(const char *name)
 	if (pipe2(go, O_CLOEXEC) < 0)
 		die_errno("pipe");
 	netns_helper &helper = net_helper;
-	if (helper.pid < 0 && wants_netns_helper(o, spec)) // -d's: started by the supervisor
+	if (helper.pid < 0 && wants_netns_helper(spec)) // -d's: started by the supervisor
 		start_netns_helper(helper);
 	int out[2] = {-1, -1}, err[2] = {-1, -1}, console[2] = {-1, -1};
 	if (!o.interactive || o.detach)
@@ -502,7 +494,10 @@ static int open_netns(const char *name)
 	if (spec.pid_join >= 0 && (!own_pid_ns || prctl(PR_SET_DUMPABLE, 0) < 0 || setns(spec.pid_join, CLONE_NEWPID) < 0))
 		die_errno("join the PID namespace of container %s", o.pid_container);
 	bool born_in_cgroup;
-	long pid = sys::clone_fork_into(namespaces_of(spec) | (own_netns && helper.pid < 0 ? CLONE_NEWNET : 0) | (spec.userns ? CLONE_NEWUSER : 0) | SIGCHLD,
+	// A cgroup namespace is made by PID 1 once it is in its cgroups (their root is then
+	// the namespace's), a network namespace by the helper when there is one.
+	unsigned long made_later = CLONE_NEWCGROUP | (helper.pid > 0 ? CLONE_NEWNET : 0);
+	long pid = sys::clone_fork_into((spec.new_namespaces & ~made_later) | SIGCHLD,
 					container_cgroups.fd, born_in_cgroup);
 	if (pid < 0)
 		die_errno("clone into new namespaces");
@@ -772,7 +767,7 @@ int main(int argc, char **argv)
 	containers::join_namespaces(spec, o); // --pid, --ipc container:NAME
 	if (confine::pid1_exe_reachable(spec))
 		confine::reexec_from_sealed_copy(machine_init ? original_argv : argv);
-	if (!o.detach && wants_netns_helper(o, spec))
+	if (!o.detach && wants_netns_helper(spec))
 		start_netns_helper(net_helper);
 	step("read image %s%s%s: %zu layers", img.path, *img.res.name ? " " : "", img.res.name, img.layers.size());
 	if (strcmp(o.restart, "no") != 0 && o.rm)

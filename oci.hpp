@@ -322,7 +322,7 @@ inline int signal_number(std::string_view s)
 
 // The path below the hierarchies' roots: cgroupsPath (cgroupfs or systemd's
 // slice:prefix:name form), else /launcher.ID (a leaf of its own, nothing to share).
-inline void cgroup_spec(const bundle::config &cfg, const char *id, bool systemd, char (&out)[PATH_MAX])
+inline void cgroup_spec(const container::description &cfg, const char *id, bool systemd, char (&out)[PATH_MAX])
 {
 	if (*cfg.cgroups_path)
 		snprintf(out, sizeof out, "%s", cfg.cgroups_path);
@@ -347,7 +347,7 @@ inline void cgroup_of_record(const state::record &r, limits::cgroup &cg)
 }
 
 // The bundle's resources as limits.hpp takes them.
-inline limits::resources resources_of(const bundle::resources &b)
+inline limits::resources resources_of(const container::resources &b)
 {
 	limits::resources r;
 	r.memory = b.memory, r.memory_reservation = b.memory_reservation, r.memory_swap = b.memory_swap;
@@ -369,7 +369,7 @@ inline std::vector<pid_t> cgroup_pids(const limits::cgroup &cg)
 // ---- Hooks ------------------------------------------------------------------------------
 
 // Runs one hook with the container's state on its stdin, within its timeout: 0, or why not.
-inline int run_hook(const bundle::hook &h, std::string_view state_json, char (&why)[160])
+inline int run_hook(const container::hook &h, std::string_view state_json, char (&why)[160])
 {
 	int in[2];
 	if (pipe2(in, O_CLOEXEC) < 0)
@@ -413,20 +413,20 @@ inline int run_hook(const bundle::hook &h, std::string_view state_json, char (&w
 
 // The hooks of one kind, in order; the first to fail ends the create (die), except
 // poststart and poststop, whose failures are warnings.
-inline void run_hooks(const bundle::config &cfg, bundle::hook_kind k, const state::record &r, const char *status)
+inline void run_hooks(const container::description &cfg, container::hook_kind k, const state::record &r, const char *status)
 {
 	if (cfg.hooks[k].empty())
 		return;
 	static char text[PATH_MAX * 3 + 8192];
 	state::format(r, status, false, text, sizeof text);
-	for (const bundle::hook &h : cfg.hooks[k]) {
+	for (const container::hook &h : cfg.hooks[k]) {
 		char why[160];
 		if (run_hook(h, text, why) == 0)
 			continue;
-		if (k == bundle::poststart || k == bundle::poststop)
-			dprintf(2, "launcher: warning: %s hook: %s\n", bundle::hook_names[k], why);
+		if (k == container::poststart || k == container::poststop)
+			dprintf(2, "launcher: warning: %s hook: %s\n", container::hook_names[k], why);
 		else
-			die("%s hook: %s", bundle::hook_names[k], why);
+			die("%s hook: %s", container::hook_names[k], why);
 	}
 }
 
@@ -435,7 +435,7 @@ inline void run_hooks(const bundle::config &cfg, bundle::hook_kind k, const stat
 // Where the executable of args[0] is, looked up at create as runc does, in the PATH of
 // the process's own environment: a missing one fails the create (engines map the words
 // "executable file not found" to exit 127).
-inline const char *find_executable(const bundle::process &p, char (&out)[PATH_MAX])
+inline const char *find_executable(const container::process &p, char (&out)[PATH_MAX])
 {
 	const char *file = p.args[0];
 	struct stat st;
@@ -478,7 +478,7 @@ inline void send_console(int sock, int master, const char *name)
 
 // A pty of the container's own devpts: the master goes to the engine, the slave becomes
 // the process's stdio and controlling terminal. Returns the slave.
-inline int make_pty(int root, int sock, const bundle::process &p)
+inline int make_pty(int root, int sock, const container::process &p)
 {
 	const uint64_t in_root = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
 	sys::unique_fd master(sys::openat2(root, "/dev/pts/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC, in_root));
@@ -499,7 +499,7 @@ inline int make_pty(int root, int sock, const bundle::process &p)
 }
 
 // The first process's terminal is also the container's /dev/console.
-inline int make_console(int root, int sock, const bundle::process &p)
+inline int make_console(int root, int sock, const container::process &p)
 {
 	int slave = make_pty(root, sock, p);
 	sys::unique_fd console(rootfs::open_in_root(root, "/dev/console", false));
@@ -519,7 +519,7 @@ inline void use_terminal(int slave)
 // Written through the container's own /proc, before its read-only paths cover /proc/sys;
 // only those of a namespace the container has (container::sysctl_namespace): any other
 // would change the host's kernel.
-inline void write_sysctls(int root, const bundle::config &cfg, unsigned long own_ns)
+inline void write_sysctls(int root, const container::description &cfg, unsigned long own_ns)
 {
 	for (auto [key, value] : cfg.sysctls) {
 		if (!(container::sysctl_namespace(key) & own_ns))
@@ -559,7 +559,7 @@ struct go_message {
 
 // Everything create hands the child, made on the host side before the clone.
 struct child_setup {
-	const bundle::config *cfg;
+	const container::description *cfg;
 	state::record *rec;
 	const seccomp::program *filter; // nullptr: none
 	int go, ready, fifo, console;   // pipe ends, exec.fifo (read side), console socket
@@ -572,7 +572,7 @@ struct child_setup {
 // For an exec (`born` >= 0): the process that takes the privileges is not yet in the
 // container's pid namespace, and the one that execs is forked into it, already confined,
 // its pid written to `born`; it takes `slave` as its terminal.
-[[noreturn]] inline void exec_process(const bundle::process &p, const char *file, const seccomp::program *filter, bool userns,
+[[noreturn]] inline void exec_process(const container::process &p, const char *file, const seccomp::program *filter, bool userns,
 				      unsigned preserve_fds, int born = -1, int slave = -1)
 {
 	umask(p.umask < 0 ? 022 : mode_t(p.umask));
@@ -606,7 +606,7 @@ struct child_setup {
 
 [[noreturn]] inline void container_main(child_setup &s)
 {
-	const bundle::config &cfg = *s.cfg;
+	const container::description &cfg = *s.cfg;
 	sys::at_die = nullptr; // what the host made is the host's to undo
 	// No process of the container may ptrace this one or open its /proc/PID/exe while it
 	// holds the runtime's privileges (exec makes the process dumpable again).
@@ -623,7 +623,7 @@ struct child_setup {
 	if (userns)
 		users::become_namespace_root();
 	for (int pass = 0; pass < 2; pass++) // a user namespace first: it owns the others
-		for (const bundle::config::join &j : cfg.joined) {
+		for (const container::description::join &j : cfg.joined) {
 			if ((j.type == CLONE_NEWUSER) != (pass == 0) || j.type == CLONE_NEWPID)
 				continue;
 			sys::unique_fd ns(open(j.path, O_RDONLY | O_CLOEXEC));
@@ -649,20 +649,20 @@ struct child_setup {
 		die_errno("open the root %s", s.rec->rootfs);
 	umask(0);
 	bool dev_bound = false;
-	for (const bundle::mount &m : cfg.mounts) {
+	for (const container::mount &m : cfg.mounts) {
 		rootfs::mount_entry(root.get(), m, userns, s.own_ns & CLONE_NEWCGROUP);
 		dev_bound |= strcmp(m.destination, "/dev") == 0 && (m.flags & MS_BIND);
 	}
 	if (!dev_bound)
 		rootfs::make_default_devices(root.get(), cfg.devices, userns);
-	for (const bundle::device &d : cfg.devices)
+	for (const container::device &d : cfg.devices)
 		rootfs::make_device(root.get(), d, userns);
 	int terminal = cfg.proc.terminal ? make_console(root.get(), s.console, cfg.proc) : -1;
 	if (s.console >= 0)
 		close(s.console);
 	write_sysctls(root.get(), cfg, s.own_ns);
 	rootfs::mask_paths(root.get(), cfg.masked, cfg.readonly);
-	run_hooks(cfg, bundle::create_container, *s.rec, "creating"); // create has not finished
+	run_hooks(cfg, container::create_container, *s.rec, "creating"); // create has not finished
 	rootfs::enter(root.get());
 	root.reset();
 	umask(022);
@@ -695,7 +695,7 @@ struct child_setup {
 	if (read(s.fifo, &byte, 1) != 1)
 		_exit(1); // opened and closed without a word: no start
 	close(s.fifo);
-	run_hooks(cfg, bundle::start_container, *s.rec, "created"); // the process has not run yet (runc's status too)
+	run_hooks(cfg, container::start_container, *s.rec, "created"); // the process has not run yet (runc's status too)
 	exec_process(cfg.proc, file, s.filter, userns, s.preserve_fds);
 }
 
@@ -708,7 +708,7 @@ struct context {
 	char root_path[PATH_MAX] = "";
 	// exec of a `launcher run` container (containers.hpp): its process and filter as the
 	// run saved them, the pty's socket, and how to wait for the process.
-	const bundle::process *process = nullptr;
+	const container::process *process = nullptr;
 	const seccomp::program *filter = nullptr;
 	int console = -1;
 	int (*wait)(pid_t, const sigset_t &) = nullptr;
@@ -763,7 +763,7 @@ inline const char *status_of(const container_ref &c)
 }
 
 // The bundle's config.json as create saved it (hooks for delete, the process for exec).
-inline void load_config(container_ref &c, std::vector<char> &text, std::vector<char> &store, std::vector<json::token> &tokens, bundle::config &cfg)
+inline void load_config(container_ref &c, std::vector<char> &text, std::vector<char> &store, std::vector<json::token> &tokens, container::description &cfg)
 {
 	if (!state::read_file(c.dir.get(), "config.json", text))
 		die_errno("container %s: read its saved config.json", c.rec.id);
@@ -817,7 +817,7 @@ inline void undo_create()
 }
 
 inline void read_bundle(const char *bundle_dir, char (&abs)[PATH_MAX], std::vector<char> &text, std::vector<char> &store,
-			std::vector<json::token> &tokens, bundle::config &cfg)
+			std::vector<json::token> &tokens, container::description &cfg)
 {
 	if (!sys::real_path(bundle_dir, abs))
 		die_errno("bundle %s", bundle_dir);
@@ -831,7 +831,7 @@ inline void read_bundle(const char *bundle_dir, char (&abs)[PATH_MAX], std::vect
 // process.apparmorProfile where AppArmor is active: one the kernel holds, applied at the
 // exec (exec_process); where it is not, there is nothing to apply (runc's too). An SELinux
 // label is refused where SELinux is active: the launcher composes no context.
-inline void check_labels(const bundle::config &cfg)
+inline void check_labels(const container::description &cfg)
 {
 	if (*cfg.proc.apparmor && lsm::apparmor_enabled())
 		if (int err = lsm::apparmor_check(cfg.proc.apparmor))
@@ -841,7 +841,7 @@ inline void check_labels(const bundle::config &cfg)
 }
 
 // create, and run's first half: everything from config.json, the process left waiting.
-inline pid_t create(context &x, const char *id, std::vector<char> &config_text, bundle::config &cfg, state::record &rec,
+inline pid_t create(context &x, const char *id, std::vector<char> &config_text, container::description &cfg, state::record &rec,
 		    limits::cgroup &cg, seccomp::program &filter)
 {
 	static char bundle_abs[PATH_MAX];
@@ -851,7 +851,7 @@ inline pid_t create(context &x, const char *id, std::vector<char> &config_text, 
 	check_labels(cfg);
 	// A host name without a UTS namespace of the container's would be the host's (runc's words).
 	bool uts = (cfg.new_namespaces & CLONE_NEWUTS) ||
-		   std::any_of(cfg.joined.begin(), cfg.joined.end(), [](const bundle::config::join &j) { return j.type == CLONE_NEWUTS; });
+		   std::any_of(cfg.joined.begin(), cfg.joined.end(), [](const container::description::join &j) { return j.type == CLONE_NEWUTS; });
 	if (!uts && ((cfg.hostname && *cfg.hostname) || (cfg.domainname && *cfg.domainname)))
 		die("unable to set hostname without a private UTS namespace");
 	if (!(cfg.new_namespaces & CLONE_NEWNS))
@@ -859,7 +859,7 @@ inline pid_t create(context &x, const char *id, std::vector<char> &config_text, 
 	bool has_filter = !cfg.seccomp.empty();
 	if (has_filter) {
 		char why[160];
-		if (!seccomp::compile(cfg.seccomp, cfg.proc.caps[bundle::effective], filter, why, sizeof why, seccomp::kernel_version()))
+		if (!seccomp::compile(cfg.seccomp, cfg.proc.caps[container::effective], filter, why, sizeof why, seccomp::kernel_version()))
 			die("linux.seccomp: %s", why);
 	}
 	if (cfg.proc.terminal && !x.cmd.console_socket && x.console < 0)
@@ -897,7 +897,7 @@ inline pid_t create(context &x, const char *id, std::vector<char> &config_text, 
 	// the bundle's own rules (engines send "deny all" first and rely on it).
 	for (const security::device_rule &d : security::device_rules)
 		cfg.res.devices.push_back(d);
-	for (const bundle::device &d : cfg.devices)
+	for (const container::device &d : cfg.devices)
 		if (d.type != 'p')
 			cfg.res.devices.push_back({d.type == 'b' ? 'b' : 'c', int16_t(d.major), int32_t(d.minor), security::dev_rwm, true});
 	char spec[PATH_MAX];
@@ -909,7 +909,7 @@ inline pid_t create(context &x, const char *id, std::vector<char> &config_text, 
 	// A pid namespace applies to children: ours, here, for the clone alone. The hooks
 	// (createRuntime, prestart, and run's poststart and poststop) run in the runtime's.
 	sys::unique_fd runtime_pid_ns;
-	for (const bundle::config::join &j : cfg.joined)
+	for (const container::description::join &j : cfg.joined)
 		if (j.type == CLONE_NEWPID) {
 			sys::unique_fd ns(open(j.path, O_RDONLY | O_CLOEXEC));
 			runtime_pid_ns.reset(open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC));
@@ -947,8 +947,8 @@ inline pid_t create(context &x, const char *id, std::vector<char> &config_text, 
 	bool dead;
 	rec.pid = pid;
 	rec.start_time = state::process_start(pid, dead);
-	run_hooks(cfg, bundle::create_runtime, rec, "creating");
-	run_hooks(cfg, bundle::prestart, rec, "creating");
+	run_hooks(cfg, container::create_runtime, rec, "creating");
+	run_hooks(cfg, container::prestart, rec, "creating");
 	go_message msg = {pid};
 	char byte;
 	if (write(go[1], &msg, sizeof msg) != sizeof msg || read(ready[0], &byte, 1) != 1) {
@@ -983,9 +983,9 @@ inline void start(container_ref &c)
 	unlinkat(c.dir.get(), "exec.fifo", 0);
 	std::vector<char> text, store;
 	std::vector<json::token> tokens;
-	bundle::config cfg;
+	container::description cfg;
 	load_config(c, text, store, tokens, cfg);
-	run_hooks(cfg, bundle::poststart, c.rec, "running");
+	run_hooks(cfg, container::poststart, c.rec, "running");
 }
 
 inline void wait_gone(const container_ref &c)
@@ -1029,10 +1029,10 @@ inline int destroy(context &x, const char *id)
 	wait_gone(c);
 	std::vector<char> text, store;
 	std::vector<json::token> tokens;
-	bundle::config cfg;
+	container::description cfg;
 	load_config(c, text, store, tokens, cfg);
 	limits::remove(c.cg);
-	run_hooks(cfg, bundle::poststop, c.rec, "stopped");
+	run_hooks(cfg, container::poststop, c.rec, "stopped");
 	state::remove_dir(x.root, id);
 	return 0;
 }
@@ -1103,7 +1103,7 @@ inline int update(container_ref &c, const command &cmd)
 	json::document doc;
 	if (image::problem p = image::detail::load({text.data(), text.size()}, tokens, doc))
 		die("update --resources: %s at byte %zu", p.what, p.offset);
-	bundle::resources r;
+	container::resources r;
 	if (image::problem p = bundle::detail::parse_resources({&doc, 0}, r))
 		die("update --resources: %s at byte %zu", p.what, p.offset);
 	limits::apply(c.cg, resources_of(r));
@@ -1125,10 +1125,10 @@ inline int exec_in(context &x, container_ref &c)
 		die("cannot exec in a paused container");
 	std::vector<char> text, store, ptext, pstore;
 	std::vector<json::token> tokens, ptokens;
-	bundle::config cfg;
+	container::description cfg;
 	if (!x.process)
 		load_config(c, text, store, tokens, cfg);
-	bundle::process p = x.process ? *x.process : cfg.proc;
+	container::process p = x.process ? *x.process : cfg.proc;
 	if (cmd.process) {
 		json::document doc;
 		p = {};
@@ -1158,7 +1158,7 @@ inline int exec_in(context &x, container_ref &c)
 			uint64_t m = security::cap_mask(name);
 			if (!m)
 				die("exec --cap %s: unknown capability", name);
-			for (int set : {bundle::bounding, bundle::effective, bundle::permitted, bundle::ambient, bundle::inheritable})
+			for (int set : {container::bounding, container::effective, container::permitted, container::ambient, container::inheritable})
 				p.caps[set] |= m;
 		}
 		p.terminal = cmd.tty;
@@ -1171,7 +1171,7 @@ inline int exec_in(context &x, container_ref &c)
 	seccomp::program filter;
 	bool has_filter = !cfg.seccomp.empty();
 	char why[160];
-	if (has_filter && !seccomp::compile(cfg.seccomp, p.caps[bundle::effective], filter, why, sizeof why, seccomp::kernel_version()))
+	if (has_filter && !seccomp::compile(cfg.seccomp, p.caps[container::effective], filter, why, sizeof why, seccomp::kernel_version()))
 		die("linux.seccomp: %s", why);
 	const seccomp::program *use_filter = x.process ? x.filter : has_filter ? &filter : nullptr;
 	unsigned long join = 0;
@@ -1318,7 +1318,7 @@ inline int exec_console = -1;
 inline int run(context &x, const char *id)
 {
 	std::vector<char> config_text;
-	bundle::config cfg;
+	container::description cfg;
 	state::record rec;
 	limits::cgroup cg;
 	seccomp::program filter;
@@ -1377,7 +1377,7 @@ inline int run(context &x, const char *id)
 	switch (x.cmd.v) {
 	case verb::create: {
 		std::vector<char> text;
-		static bundle::config &cfg = *new bundle::config; // the child's, for as long as it waits
+		static container::description &cfg = *new container::description; // the child's, for as long as it waits
 		static state::record &rec = *new state::record; // heap, not data (see launcher.cpp)
 		static limits::cgroup &cg = *new limits::cgroup;
 		static seccomp::program filter;

@@ -495,7 +495,7 @@ inline void mount_cgroups(int sys, const limits::cgroup &known, bool writable)
 // (where the kernel refuses mknod), the host's node of the same path bound onto an empty
 // file. What the image had there is replaced.
 // `name` of the directory `parent`, which lies at the node's path.
-inline void make_device_at(int parent, const char *name, const bundle::device &d, bool userns)
+inline void make_device_at(int parent, const char *name, const container::device &d, bool userns)
 {
 	struct stat st;
 	if (!*name || strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
@@ -516,7 +516,7 @@ inline void make_device_at(int parent, const char *name, const bundle::device &d
 		die_errno("create device %s", d.path);
 }
 
-inline void make_device(int root, const bundle::device &d, bool userns)
+inline void make_device(int root, const container::device &d, bool userns)
 {
 	char parent_path[PATH_MAX];
 	snprintf(parent_path, sizeof parent_path, "%s", d.path);
@@ -527,13 +527,13 @@ inline void make_device(int root, const bundle::device &d, bool userns)
 }
 
 // The default devices (docker's six, unless the bundle names them) and /dev's links.
-inline void make_default_devices(int root, std::span<const bundle::device> given, bool userns)
+inline void make_default_devices(int root, std::span<const container::device> given, bool userns)
 {
 	sys::unique_fd dev(open_in_root(root, "/dev", true));
 	for (const device_node &n : devices) {
 		char path[32];
 		snprintf(path, sizeof path, "/dev/%s", n.name);
-		if (std::none_of(given.begin(), given.end(), [&](const bundle::device &d) { return strcmp(d.path, path) == 0; }))
+		if (std::none_of(given.begin(), given.end(), [&](const container::device &d) { return strcmp(d.path, path) == 0; }))
 			make_device_at(dev.get(), n.name, {path, 'c', n.major, n.minor, 0666, 0, 0}, userns);
 	}
 	for (const dev_link &l : dev_links)
@@ -611,7 +611,7 @@ inline bool in_proc(std::string_view dest)
 // directory, or a file when a bind mount's source is one). A bind's source is opened here,
 // or was by the caller (`source_fd`: a volume's, opened before the container's tmpfs on
 // /tmp could hide it, as a bind's source must be a mount of this namespace).
-inline void mount_entry(int root, const bundle::mount &m, bool userns, bool cgroupns, int source_fd = -1)
+inline void mount_entry(int root, const container::mount &m, bool userns, bool cgroupns, int source_fd = -1)
 {
 	bool bind = m.flags & MS_BIND, proc_on_proc = strcmp(m.type, "proc") == 0 && strcmp(m.destination, "/proc") == 0;
 	if (in_proc(m.destination) && !proc_on_proc)
@@ -677,9 +677,9 @@ inline void mount_entry(int root, const bundle::mount &m, bool userns, bool cgro
 // A volume as config.json's mounts describe one: a bind of its source (all through unless
 // docker's bind-recursive=disabled; :ro read-only all through, as docker 25 makes it) or a
 // tmpfs with its flags and data.
-inline bundle::mount mount_of(const volume &v)
+inline container::mount mount_of(const volume &v)
 {
-	bundle::mount m;
+	container::mount m;
 	m.destination = v.target;
 	m.propagation = v.propagation;
 	if (v.tmpfs) {
@@ -747,7 +747,7 @@ inline void make_devices(const container_spec &spec, int root)
 {
 	if (spec.privileged && !spec.userns)
 		copy_host_devices(root, "/dev");
-	for (const bundle::device &d : spec.devices)
+	for (const container::device &d : spec.devices)
 		make_device(root, d, false);
 }
 
@@ -816,7 +816,6 @@ inline void mask_paths(int root, std::span<const char *const> masked, std::span<
 	}
 }
 
-inline void mask_kernel_paths(int root) { mask_paths(root, security::masked_paths, security::readonly_paths); }
 
 // After the old root is detached the container's mount table must hold exactly one mount
 // on "/", its own: a second one would be the host's tree, still stacked above it.

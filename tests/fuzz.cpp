@@ -98,7 +98,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	// An OCI bundle's config.json, and the runtime mode's own record.
 	std::vector<char> store3;
 	std::vector<json::token> tokens;
-	bundle::config oci;
+	container::description oci;
 	bundle::parse_config(text, store3, tokens, oci);
 	state::record r;
 	state::parse(text, tokens, r);

@@ -3352,7 +3352,7 @@ struct parsed_config {
 	std::string text;
 	std::vector<char> store;
 	std::vector<json::token> tokens;
-	bundle::config cfg;
+	container::description cfg;
 	image::problem problem;
 	explicit parsed_config(std::string t) : text(std::move(t)) { problem = bundle::parse_config(text, store, tokens, cfg); }
 };
@@ -3372,20 +3372,20 @@ BOOST_AUTO_TEST_CASE(podmans_config_is_read_whole)
 {
 	parsed_config p(corpus_file("podman-config.json"));
 	BOOST_REQUIRE_MESSAGE(!p.problem, (p.problem.what ? p.problem.what : ""));
-	const bundle::config &c = p.cfg;
+	const container::description &c = p.cfg;
 	BOOST_TEST(c.proc.args.size() == 2u);
 	BOOST_TEST(std::string(c.proc.cwd) == "/data");
 	BOOST_TEST(c.proc.umask == 022);
-	BOOST_TEST(c.proc.caps[bundle::bounding] == c.proc.caps[bundle::effective]);
-	BOOST_TEST(c.proc.caps[bundle::bounding] == (security::docker_default_caps() &
+	BOOST_TEST(c.proc.caps[container::bounding] == c.proc.caps[container::effective]);
+	BOOST_TEST(c.proc.caps[container::bounding] == (security::docker_default_caps() &
 		   ~(security::cap_mask("NET_RAW") | security::cap_mask("MKNOD") | security::cap_mask("AUDIT_WRITE"))));
 	BOOST_TEST(c.proc.rlimits.size() == 2u);
 	BOOST_TEST(c.mounts.size() == 10u);
-	const bundle::mount &dev = c.mounts[1];
+	const container::mount &dev = c.mounts[1];
 	BOOST_TEST(std::string(dev.destination) == "/dev");
 	BOOST_TEST(dev.flags == (MS_NOSUID | MS_NOEXEC | MS_STRICTATIME));
 	BOOST_TEST(std::string(dev.data) == "mode=755,size=65536k");
-	const bundle::mount &shm = c.mounts[7];
+	const container::mount &shm = c.mounts[7];
 	BOOST_TEST((shm.flags & (MS_BIND | MS_NOSUID | MS_NODEV | MS_NOEXEC)) == (MS_BIND | MS_NOSUID | MS_NODEV | MS_NOEXEC));
 	BOOST_TEST(shm.propagation == (MS_PRIVATE | MS_REC));
 	BOOST_TEST(c.new_namespaces == (CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWNS));
@@ -3404,7 +3404,7 @@ BOOST_AUTO_TEST_CASE(dockers_and_ctrs_configs_are_read)
 {
 	parsed_config d(corpus_file("docker-config.json"));
 	BOOST_REQUIRE_MESSAGE(!d.problem, (d.problem.what ? d.problem.what : ""));
-	BOOST_TEST(d.cfg.hooks[bundle::prestart].size() == 1u);
+	BOOST_TEST(d.cfg.hooks[container::prestart].size() == 1u);
 	BOOST_TEST(d.cfg.proc.groups.size() == 1u);
 	BOOST_TEST(d.cfg.proc.oom_score_set);
 	parsed_config c(corpus_file("ctr-config.json"));
@@ -3637,7 +3637,7 @@ BOOST_AUTO_TEST_CASE(volumes_are_described_as_bundle_mounts)
 {
 	volume ro = {"/host/src", "/data", true, true, -1};
 	ro.propagation = MS_SLAVE | MS_REC;
-	bundle::mount m = rootfs::mount_of(ro);
+	container::mount m = rootfs::mount_of(ro);
 	BOOST_TEST(std::string(m.type) == "bind");
 	BOOST_TEST(std::string(m.source) == "/host/src");
 	BOOST_TEST(std::string(m.destination) == "/data");
