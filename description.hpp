@@ -92,4 +92,15 @@ struct description {
 	std::vector<hook> hooks[hook_kinds];
 };
 
+// Whether the container has a namespace of this type, its own or one it joins by path.
+inline bool has_namespace(const description &d, unsigned long type)
+{
+	if (d.new_namespaces & type)
+		return true;
+	for (const description::join &j : d.joined)
+		if (j.type == type)
+			return true;
+	return false;
+}
+
 } // namespace container

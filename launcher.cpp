@@ -332,8 +332,6 @@ static struct {
 	rootfs::enter(root.get());
 	root.reset();
 	umask(022);
-	if (spec.new_namespaces & CLONE_NEWUTS)
-		rootfs::set_names(spec.hostname, spec.domainname);
 	read_network();
 	if ((spec.new_namespaces & CLONE_NEWNET) && (helper.pid < 0 || go.net.addr)) { // the helper brought lo up
 		network::configure_inside(go.net);
@@ -349,10 +347,7 @@ static struct {
 	if (sys::close_range(3, ~0U, 0) < 0)
 		die_errno("close the host's descriptors");
 	container::resolve_user(spec);
-	rootfs::enter_workdir(spec.proc.cwd);
-	if (spec.root_readonly)
-		rootfs::make_root_read_only();
-	limits::set_rlimits(spec.proc.rlimits);
+	rootfs::finish(spec);
 	init::run(spec, blocked);
 }
 

@@ -666,19 +666,7 @@ struct child_setup {
 	rootfs::enter(root.get());
 	root.reset();
 	umask(022);
-	if (cfg.root_readonly)
-		rootfs::make_root_read_only();
-	// In the container's UTS namespace, its own or one joined (create refused a name without one).
-	rootfs::set_names(cfg.hostname, cfg.domainname);
-	limits::set_rlimits(cfg.proc.rlimits);
-	if (cfg.proc.oom_score_set) {
-		sys::unique_fd fd(open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC));
-		char text[16];
-		int n = snprintf(text, sizeof text, "%d", cfg.proc.oom_score_adj);
-		if (!fd || write(fd.get(), text, size_t(n)) != n)
-			die_errno("write oom_score_adj %d", cfg.proc.oom_score_adj);
-	}
-	rootfs::enter_workdir(cfg.proc.cwd); // made if missing, as runc does; checked inside
+	rootfs::finish(cfg); // (create refused a host name without a UTS namespace)
 	static char file_buf[PATH_MAX];
 	const char *file = find_executable(cfg.proc, file_buf);
 	if (terminal >= 0)
@@ -850,9 +838,7 @@ inline pid_t create(context &x, const char *id, std::vector<char> &config_text, 
 	read_bundle(x.cmd.bundle, bundle_abs, config_text, store, tokens, cfg);
 	check_labels(cfg);
 	// A host name without a UTS namespace of the container's would be the host's (runc's words).
-	bool uts = (cfg.new_namespaces & CLONE_NEWUTS) ||
-		   std::any_of(cfg.joined.begin(), cfg.joined.end(), [](const container::description::join &j) { return j.type == CLONE_NEWUTS; });
-	if (!uts && ((cfg.hostname && *cfg.hostname) || (cfg.domainname && *cfg.domainname)))
+	if (!container::has_namespace(cfg, CLONE_NEWUTS) && ((cfg.hostname && *cfg.hostname) || (cfg.domainname && *cfg.domainname)))
 		die("unable to set hostname without a private UTS namespace");
 	if (!(cfg.new_namespaces & CLONE_NEWNS))
 		die("linux.namespaces: the launcher needs a mount namespace of the container's own");

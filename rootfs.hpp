@@ -885,22 +885,6 @@ inline void enter(int root)
 	check_single_root();
 }
 
-// After pivot_root, for either door: the host and domain names, in the container's UTS
-// namespace (nullptr or "": left as the namespace has them), and the root read-only.
-inline void set_names(const char *hostname, const char *domainname)
-{
-	if (hostname && *hostname && sethostname(hostname, strlen(hostname)) < 0)
-		die_errno("set the host name %s", hostname);
-	if (domainname && *domainname && setdomainname(domainname, strlen(domainname)) < 0)
-		die_errno("set the domain name %s", domainname);
-}
-
-inline void make_root_read_only()
-{
-	if (mount(nullptr, "/", nullptr, MS_BIND | MS_REMOUNT | MS_RDONLY, nullptr) < 0)
-		die_errno("make the root file system read-only");
-}
-
 // mkdir -p of the working directory, inside the container (docker creates a missing one).
 inline void enter_workdir(const char *dir)
 {
@@ -914,6 +898,31 @@ inline void enter_workdir(const char *dir)
 	char cwd[PATH_MAX];
 	if (!getcwd(cwd, sizeof cwd) || cwd[0] != '/')
 		die("working directory %s lies outside the container", path);
+}
+
+// After pivot_root, for either door, in runc's order: the host and domain names (only in
+// a UTS namespace of the container's, its own or joined; nullptr or "": left as the
+// namespace has them), the working directory (made if missing, before the root can be
+// read-only), the root read-only, the process's rlimits and OOM score.
+inline void finish(const container::description &d)
+{
+	if (container::has_namespace(d, CLONE_NEWUTS)) {
+		if (d.hostname && *d.hostname && sethostname(d.hostname, strlen(d.hostname)) < 0)
+			die_errno("set the host name %s", d.hostname);
+		if (d.domainname && *d.domainname && setdomainname(d.domainname, strlen(d.domainname)) < 0)
+			die_errno("set the domain name %s", d.domainname);
+	}
+	enter_workdir(d.proc.cwd);
+	if (d.root_readonly && mount(nullptr, "/", nullptr, MS_BIND | MS_REMOUNT | MS_RDONLY, nullptr) < 0)
+		die_errno("make the root file system read-only");
+	limits::set_rlimits(d.proc.rlimits);
+	if (d.proc.oom_score_set) {
+		sys::unique_fd fd(open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC));
+		char text[16];
+		int n = snprintf(text, sizeof text, "%d", d.proc.oom_score_adj);
+		if (!fd || write(fd.get(), text, size_t(n)) != n)
+			die_errno("write oom_score_adj %d", d.proc.oom_score_adj);
+	}
 }
 
 } // namespace rootfs
