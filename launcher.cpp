@@ -51,6 +51,7 @@
 #include "ports.hpp"
 #include "rootfs.hpp"
 #include "runtime.hpp"
+#include "spawn.hpp"
 #include "sys.hpp"
 #include "volumes.hpp"
 
@@ -482,20 +483,11 @@ static int open_joined(const container_spec &spec, unsigned long type)
 		limits::create(container_cgroups, spec.cgroup);
 		step("created cgroups");
 	}
-	// --pid container:NAME: the child is born in that container's PID namespace (ours is
-	// taken back right after), non-dumpable from birth: the donor's processes see it before
-	// it holds nothing of the host.
-	sys::unique_fd own_pid_ns(spec.pid_join >= 0 ? open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC) : -1);
-	if (spec.pid_join >= 0 && (!own_pid_ns || prctl(PR_SET_DUMPABLE, 0) < 0 || setns(spec.pid_join, CLONE_NEWPID) < 0))
-		die_errno("join the PID namespace of container %s", o.pid_container);
+	// --pid container:NAME: the child is born in that container's PID namespace; a network
+	// namespace is the helper's when there is one.
 	bool born_in_cgroup;
-	// A cgroup namespace is made by PID 1 once it is in its cgroups (their root is then
-	// the namespace's), a network namespace by the helper when there is one.
-	unsigned long made_later = CLONE_NEWCGROUP | (helper.pid > 0 ? CLONE_NEWNET : 0);
-	long pid = sys::clone_fork_into((spec.new_namespaces & ~made_later) | SIGCHLD,
-					container_cgroups.fd, born_in_cgroup);
-	if (pid < 0)
-		die_errno("clone into new namespaces");
+	pid_t pid = spawn::clone_child(spec, container_cgroups, spec.pid_join, o.pid_container, helper.pid > 0 ? CLONE_NEWNET : 0,
+				       born_in_cgroup);
 	if (pid == 0) {
 		close(go[1]);
 		sys::at_die = nullptr;             // what the host made is the host's to give back
@@ -504,9 +496,7 @@ static int open_joined(const container_spec &spec, unsigned long type)
 		helper.pid = -1;
 		container_main(img, spec, o, go[0], netns.get(), joined, blocked);
 	}
-	container_pid = pid_t(pid);
-	if (own_pid_ns && (setns(own_pid_ns.get(), CLONE_NEWPID) < 0 || prctl(PR_SET_DUMPABLE, 1) < 0))
-		die_errno("return to the launcher's PID namespace");
+	container_pid = pid;
 	close(go[0]);
 	for (int fd : {out[1], err[1], console[1], child_stdio.in})
 		if (fd >= 0)
@@ -514,13 +504,10 @@ static int open_joined(const container_spec &spec, unsigned long type)
 	netns.reset();
 	netns_helper made_by = helper; // PID 1 joins its namespace; the helper ends once it did, or died
 	helper.pid = -1;
-	step("cloned container pid %ld%s", pid, born_in_cgroup ? " into its cgroup" : "");
+	step("cloned container pid %d%s", pid, born_in_cgroup ? " into its cgroup" : "");
 	go_message msg = {};
 	msg.net_follows = bridge;
-	if (spec.userns)
-		users::write_id_maps(pid_t(pid), spec.uid_maps, spec.gid_maps, spec.map_helpers);
-	if (spec.cgroup.any())
-		limits::enter(container_cgroups, pid_t(pid), born_in_cgroup);
+	spawn::admit(spec, container_cgroups, pid, born_in_cgroup, spec.map_helpers);
 	if (write(go[1], &msg, sizeof msg) != sizeof msg)
 		die_errno("start container");
 	if (bridge) {

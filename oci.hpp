@@ -33,6 +33,7 @@
 #include "lsm.hpp"
 #include "rootfs.hpp"
 #include "seccomp.hpp"
+#include "spawn.hpp"
 #include "state.hpp"
 #include "sys.hpp"
 
@@ -892,44 +893,31 @@ inline pid_t create(context &x, const char *id, std::vector<char> &config_text, 
 	limits::create_at(cg, spec, resources_of(cfg.res));
 	snprintf(rec.cgroups, sizeof rec.cgroups, "%s", cg.path);
 
-	// A pid namespace applies to children: ours, here, for the clone alone. The hooks
-	// (createRuntime, prestart, and run's poststart and poststop) run in the runtime's.
-	sys::unique_fd runtime_pid_ns;
+	// A pid namespace joined by path is the process's alone: the hooks (createRuntime,
+	// prestart, and run's poststart and poststop) run in the runtime's.
+	sys::unique_fd pid_ns;
+	const char *pid_ns_path = nullptr;
 	for (const container::description::join &j : cfg.joined)
-		if (j.type == CLONE_NEWPID) {
-			sys::unique_fd ns(open(j.path, O_RDONLY | O_CLOEXEC));
-			runtime_pid_ns.reset(open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC));
-			if (!ns || !runtime_pid_ns || setns(ns.get(), CLONE_NEWPID) < 0)
-				die_errno("join namespace %s", j.path);
-		}
+		if (j.type == CLONE_NEWPID && (pid_ns.reset(open(j.path, O_RDONLY | O_CLOEXEC)), pid_ns_path = j.path, !pid_ns))
+			die_errno("join namespace %s", j.path);
 	int go[2], ready[2];
 	if (pipe2(go, O_CLOEXEC) < 0 || pipe2(ready, O_CLOEXEC) < 0)
 		die_errno("pipe");
 	child_setup setup = {&cfg, &rec, has_filter ? &filter : nullptr, go[0], ready[1], fifo.get(), console.get(), 0, x.cmd.preserve_fds};
 	setup.own_ns = cfg.new_namespaces;
-	// Born in its cgroup2 directory where the kernel can (clone3's CLONE_INTO_CGROUP: no
-	// wait for a move). A cgroup namespace is made by the process itself once it is in
-	// its cgroups, so that they are the namespace's root; a time namespace too (clone(2)
-	// has no room for CLONE_NEWTIME: 0x80 is its exit signal's).
 	bool born_in_cgroup;
-	pid_t pid = pid_t(sys::clone_fork_into((cfg.new_namespaces & ~(CLONE_NEWCGROUP | 0x80UL)) | SIGCHLD, cg.fd, born_in_cgroup));
-	if (pid < 0)
-		die_errno("clone the container's process");
+	pid_t pid = spawn::clone_child(cfg, cg, pid_ns.get(), pid_ns_path, 0, born_in_cgroup);
 	if (pid == 0) {
 		close(go[1]);
 		close(ready[0]);
 		container_main(setup);
 	}
 	undo.child = pid;
-	if (runtime_pid_ns && setns(runtime_pid_ns.get(), CLONE_NEWPID) < 0)
-		die_errno("return to the runtime's pid namespace");
 	close(go[0]);
 	close(ready[1]);
 	fifo.reset();
 	console.reset();
-	if (cfg.new_namespaces & CLONE_NEWUSER)
-		users::write_id_maps(pid, cfg.uid_maps, cfg.gid_maps, false);
-	limits::enter(cg, pid, born_in_cgroup); // (and closes cg.fd)
+	spawn::admit(cfg, cg, pid, born_in_cgroup, false);
 	bool dead;
 	rec.pid = pid;
 	rec.start_time = state::process_start(pid, dead);
