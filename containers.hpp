@@ -1197,9 +1197,11 @@ inline int exec_wait(pid_t pid, const sigset_t &blocked)
 
 // -u USER[:GROUP] as the container sees it: names from its own /etc/passwd and /etc/group,
 // read by a child that has entered the container's mount namespace (its root then is the
-// container's: no path of the image leads out), numbers as they are (a number's group: 0).
-inline const char *user_of(pid_t pid, const char *spec, container::process &p)
+// container's: no path of the image leads out), and its user namespace when it has one
+// (root of that alone), numbers as they are (a number's group: 0).
+inline const char *user_of(pid_t pid, unsigned long join, const char *spec, container::process &p)
 {
+	sys::unique_fd pidfd(int(syscall(SYS_pidfd_open, pid, 0)));
 	struct answer {
 		uid_t uid;
 		gid_t gid;
@@ -1213,10 +1215,7 @@ inline const char *user_of(pid_t pid, const char *spec, container::process &p)
 	if (child < 0)
 		die_errno("fork");
 	if (child == 0) { // the container's files, in its mount namespace, read as PID 1 reads them
-		char path[40];
-		snprintf(path, sizeof path, "/proc/%d/ns/mnt", pid);
-		sys::unique_fd ns(open(path, O_RDONLY | O_CLOEXEC));
-		if (!ns || setns(ns.get(), CLONE_NEWNS) < 0)
+		if (!pidfd || setns(pidfd.get(), CLONE_NEWNS | (join & CLONE_NEWUSER)) < 0)
 			_exit(1);
 		static char home[PATH_MAX];
 		container::process q;
@@ -1285,9 +1284,11 @@ inline int exec(int argc, char **argv)
 	} else if (!user && faccessat(c.dir.get(), "user", F_OK, AT_SYMLINK_NOFOLLOW) == 0) {
 		die("container %s: its user cannot be read", c.rec.id); // as its seccomp mode below
 	}
+	sys::failure_status = 126; // docker's, for an exec that cannot start
+	unsigned long join = oci::joinable_namespaces(c);
 	if (user) {
 		std::string_view u(user);
-		if (const char *missing = user_of(c.rec.pid, user, p)) {
+		if (const char *missing = user_of(c.rec.pid, join, user, p)) {
 			std::string_view part = strcmp(missing, "user") == 0 ? u.substr(0, u.find(':')) : u.substr(u.find(':') + 1);
 			die("unable to find %s %.*s: no matching entries in the container's /etc/%s", missing, int(part.size()), part.data(),
 			    strcmp(missing, "user") == 0 ? "passwd" : "group");
@@ -1295,6 +1296,7 @@ inline int exec(int argc, char **argv)
 		if (p.uid != 0)
 			p.caps[container::effective] = p.caps[container::permitted] = 0;
 	}
+	sys::failure_status = verb_failure;
 	static seccomp::program filter;
 	std::vector<char> mode;
 	bool named = state::read_file(c.dir.get(), "seccomp", mode);

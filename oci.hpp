@@ -1087,6 +1087,26 @@ inline int update(container_ref &c, const command &cmd)
 }
 
 
+// The namespaces of the container's PID 1 that are not ours. A user other than root cannot
+// see those of a rootless container's PID 1, nor enter them by pidfd (it is non-dumpable,
+// its memory the host's user namespace's): refused, rather than run a process in ours.
+inline unsigned long joinable_namespaces(const container_ref &c)
+{
+	unsigned long join = 0;
+	for (const auto &t : bundle::detail::namespace_types) {
+		char mine[64], theirs[64];
+		snprintf(mine, sizeof mine, "/proc/self/ns/%s", strcmp(t.name, "network") == 0 ? "net" : strcmp(t.name, "mount") == 0 ? "mnt" : t.name);
+		snprintf(theirs, sizeof theirs, "/proc/%d/ns/%s", c.rec.pid, mine + 14);
+		uint64_t a = ns_inode(mine), b = ns_inode(theirs);
+		if (a && b && a != b)
+			join |= t.flag;
+		else if (a && !b && (errno == EACCES || errno == EPERM))
+			die("container %s: its namespaces cannot be entered by uid %d (exec in a rootless container is not supported)",
+			    c.rec.id, getuid());
+	}
+	return join;
+}
+
 // exec: a new process in every namespace of the container (pidfd and setns), in its
 // cgroups, with the process's user, capabilities, no_new_privs and the container's filter.
 inline int exec_in(context &x, container_ref &c)
@@ -1148,15 +1168,7 @@ inline int exec_in(context &x, container_ref &c)
 	if (has_filter && !seccomp::compile(cfg.seccomp, p.caps[container::effective], filter, why, sizeof why, seccomp::kernel_version()))
 		die("linux.seccomp: %s", why);
 	const seccomp::program *use_filter = x.process ? x.filter : has_filter ? &filter : nullptr;
-	unsigned long join = 0;
-	for (const auto &t : bundle::detail::namespace_types) {
-		char mine[64], theirs[64];
-		snprintf(mine, sizeof mine, "/proc/self/ns/%s", strcmp(t.name, "network") == 0 ? "net" : strcmp(t.name, "mount") == 0 ? "mnt" : t.name);
-		snprintf(theirs, sizeof theirs, "/proc/%d/ns/%s", c.rec.pid, mine + 14);
-		uint64_t a = ns_inode(mine), b = ns_inode(theirs);
-		if (a && b && a != b)
-			join |= t.flag;
-	}
+	unsigned long join = joinable_namespaces(c);
 	sys::unique_fd pidfd(int(syscall(SYS_pidfd_open, c.rec.pid, 0)));
 	if (!pidfd || !state::alive(c.rec)) // the pid is the container's: checked after pidfd_open
 		die("container not running");
@@ -1201,15 +1213,17 @@ inline int exec_in(context &x, container_ref &c)
 			die_errno("join the namespaces of container %s", c.rec.id);
 		limits::set_rlimits(p.rlimits);
 		keep_only({console.get(), log_fd, born[1]}, cmd.preserve_fds);
-		rootfs::enter_workdir(p.cwd);
+		rootfs::enter_workdir(p.cwd, false); // as runc's chdir: none is made by us, unconfined
 		int slave = -1;
 		if (p.terminal) {
 			sys::unique_fd root(open("/", O_PATH | O_DIRECTORY | O_CLOEXEC));
 			slave = make_pty(root.get(), console.get(), p);
 		}
 		static char file_buf[PATH_MAX];
+		int failure = sys::failure_status;
 		sys::failure_status = 127; // a command not found exits as a shell's would
 		const char *file = find_executable(p, file_buf);
+		sys::failure_status = failure;
 		exec_process(p, file, use_filter, join & CLONE_NEWUSER, cmd.preserve_fds, born[1], slave);
 	}
 	close(born[1]);

@@ -886,12 +886,13 @@ inline void enter(int root)
 }
 
 // mkdir -p of the working directory, inside the container (docker creates a missing one).
-inline void enter_workdir(const char *dir)
+inline void enter_workdir(const char *dir, bool make = true)
 {
 	char path[PATH_MAX];
 	if (snprintf(path, sizeof path, "%s", dir) >= int(sizeof path))
 		die("working directory too long");
-	sys::mkdirs(path, 0755);
+	if (make)
+		sys::mkdirs(path, 0755);
 	if (chdir(path) < 0)
 		die_errno("enter working directory %s", path);
 	// A cwd outside the root reads as "(unreachable)/..." or fails (CVE-2024-21626).

@@ -10,6 +10,7 @@ setup() { common_setup; }
 teardown() {
 	ids=$("$LAUNCHER" ps -aq --no-trunc 2>/dev/null || true)
 	[ -z "$ids" ] || "$LAUNCHER" rm -f $ids >/dev/null
+	[ -z "${ROOTLESS_ROOT:-}" ] || rootless_rm
 	tmux -L "lc$$" kill-server 2>/dev/null || true
 	common_teardown
 }
@@ -144,10 +145,16 @@ record() { sed -n "s/.*\"$2\":\"\{0,1\}\([^,\"]*\)\"\{0,1\}[,}].*/\1/p" "$LAUNCH
 	assert_output "uid=65534(nobody) gid=65534(nogroup) groups=65534(nogroup)"
 	run -0 "$LAUNCHER" exec -u nobody:root lc-ex id -g
 	assert_output 0
-	run -1 "$LAUNCHER" exec -u lc-nosuch lc-ex id
+	# docker's exec that cannot start: 126 (its daemon's default), the reason in one line
+	run -126 "$LAUNCHER" exec -u lc-nosuch lc-ex id
 	assert_output "launcher: unable to find user lc-nosuch: no matching entries in the container's /etc/passwd"
-	run -1 "$LAUNCHER" exec -u nobody:lc-nogroup lc-ex id
+	run -126 "$LAUNCHER" exec -u nobody:lc-nogroup lc-ex id
 	assert_output "launcher: unable to find group lc-nogroup: no matching entries in the container's /etc/group"
+	# a working directory the container lacks is refused, as runc's chdir: none is made (by
+	# the host's root, before the process is confined)
+	run -126 "$LAUNCHER" exec -u nobody -w /lc-nowhere/deep lc-ex pwd
+	assert_output "launcher: enter working directory /lc-nowhere/deep: No such file or directory"
+	run -1 "$LAUNCHER" exec lc-ex ls -d /lc-nowhere
 	# stdin only with -i
 	run -0 "$LAUNCHER" exec lc-ex cat <<<"not read"
 	assert_output ""
@@ -156,6 +163,30 @@ record() { sed -n "s/.*\"$2\":\"\{0,1\}\([^,\"]*\)\"\{0,1\}[,}].*/\1/p" "$LAUNCH
 	"$LAUNCHER" stop -t 0 lc-ex >/dev/null
 	run -1 "$LAUNCHER" exec lc-ex true
 	assert_output "launcher: Container $id is not running"
+}
+
+# A user other than root: the launcher's state and data under $NOBODY (nobody_copies).
+rootless() { env -u LAUNCHER_ROOT -u LAUNCHER_STATE XDG_RUNTIME_DIR="$NOBODY/run" XDG_DATA_HOME="$NOBODY/data" setpriv --reuid 65534 --regid 65534 --clear-groups "$@"; }
+rootless_rm() {
+	ids=$(rootless "$NOBODY/launcher" ps -aq --no-trunc 2>/dev/null || true)
+	[ -z "$ids" ] || rootless "$NOBODY/launcher" rm -f $ids >/dev/null
+	rm -rf "$NOBODY"
+}
+
+@test "exec in a rootless container (started by a user other than root) is refused in one line, before any process runs" {
+	# Its PID 1 is non-dumpable and its memory the host's user namespace's: a user other
+	# than root can neither see its namespaces nor enter them by pidfd. Nothing may then
+	# run in the caller's own namespaces instead.
+	nobody_copies
+	ROOTLESS_ROOT=$NOBODY
+	mkdir -m 700 "$NOBODY/run" "$NOBODY/data" && chown 65534:65534 "$NOBODY/run" "$NOBODY/data"
+	rootless "$NOBODY/launcher" run -d --name lc-rootless "$NOBODY/busybox.tar" sleep 100 >/dev/null
+	id=$(rootless "$NOBODY/launcher" ps -q --no-trunc)
+	for user in "" "-u root" "-u 0:0" "-u lc-nosuch"; do
+		run -126 rootless "$NOBODY/launcher" exec $user lc-rootless touch /tmp/lc-rootless-ran
+		assert_output "launcher: container $id: its namespaces cannot be entered by uid 65534 (exec in a rootless container is not supported)"
+	done
+	[ ! -e /tmp/lc-rootless-ran ]
 }
 
 @test "exec in a --privileged container has the entrypoint's capabilities: those the host's bounding set holds" {
