@@ -927,8 +927,9 @@ inline int stop(int argc, char **argv)
 	if (words.empty())
 		die("\"launcher stop\" requires at least 1 argument");
 	const char *end = "";
-	int seconds = time ? int(sys::leading_number(time, &end)) : -1; // -1: the container's --stop-timeout (10)
-	if (*end || (time && end == time))
+	bool never = time && time[0] == '-'; // a negative time, docker's: wait however long it takes
+	int seconds = time ? int(sys::leading_number(time + never, &end)) : -1; // -1: the container's --stop-timeout (10)
+	if (*end || (time && end == time + never))
 		die("bad --time %s: expected seconds", time);
 	int sig_override = signal ? oci::signal_number(signal) : 0;
 	if (signal && !sig_override)
@@ -939,7 +940,10 @@ inline int stop(int argc, char **argv)
 		mark_stopped(c);
 		if (state::alive(c.rec)) {
 			kill(c.rec.pid, sig_override ? sig_override : c.rec.stop_signal);
-			if (!wait_exit(c.rec, seconds >= 0 ? seconds : c.rec.stop_timeout))
+			int grace = never ? -1 : seconds >= 0 ? seconds : c.rec.stop_timeout;
+			while (grace < 0 && !wait_exit(c.rec, 1)) { // a negative timeout: never killed
+			}
+			if (!wait_exit(c.rec, grace))
 				kill(c.rec.pid, SIGKILL);
 			wait_exit(c.rec, 10);
 		}

@@ -181,19 +181,19 @@ inline bool parse(std::string_view text, std::vector<json::token> &tokens, recor
 	r.systemd = v["systemd"].raw() == "true";
 	if (v["name"].is(json::kind::string)) {
 		uint64_t sup = 0, code = 0, sig = 0, count = 0, timeout = 0;
-		bool exited = v["exitCode"].raw() != "-1";
+		bool exited = v["exitCode"].raw() != "-1", forever = v["stopTimeout"].raw() == "-1"; // --stop-timeout -1: never kill
 		if (!copy("name", r.name, sizeof r.name) || !copy("image", r.image, sizeof r.image) ||
 		    !copy("command", r.command, sizeof r.command) || !copy("finishedAt", r.finished, sizeof r.finished) ||
 		    !copy("logPath", r.log_path, sizeof r.log_path) || !copy("dataDir", r.data_dir, sizeof r.data_dir) ||
 		    !copy("network", r.network, sizeof r.network) || !copy("address", r.address, sizeof r.address) ||
 		    !copy("restart", r.restart, sizeof r.restart) || !number("supervisorPid", sup) ||
-		    !number("supervisorStart", r.supervisor_start) || !number("stopSignal", sig) || !number("stopTimeout", timeout) || !number("restartCount", count) ||
+		    !number("supervisorStart", r.supervisor_start) || !number("stopSignal", sig) || (!forever && !number("stopTimeout", timeout)) || !number("restartCount", count) ||
 		    (exited && !number("exitCode", code)))
 			return false;
 		r.exit_code = exited ? int(code) : -1;
 		r.supervisor = pid_t(sup);
 		r.stop_signal = int(sig);
-		r.stop_timeout = int(timeout);
+		r.stop_timeout = forever ? -1 : int(timeout);
 		r.restart_count = unsigned(count);
 		r.auto_remove = v["autoRemove"].raw() == "true";
 		r.tty = v["tty"].raw() == "true";

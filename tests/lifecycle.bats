@@ -102,6 +102,20 @@ record() { sed -n "s/.*\"$2\":\"\{0,1\}\([^,\"]*\)\"\{0,1\}[,}].*/\1/p" "$LAUNCH
 	assert_output --regexp 'lc-usr1 .* Exited \(0\) '
 }
 
+@test "a negative --stop-timeout or stop -t never kills: stop waits for the container to end on its own, as docker's" {
+	for how in "--stop-timeout -1" "-t -1"; do
+		name=lc-forever${how:1:1}
+		flag=""
+		[ "$how" = "-t -1" ] || flag=$how
+		"$LAUNCHER" run -d --name "$name" $flag "$BUSYBOX" sh -c 'trap "sleep 1; exit 3" TERM; echo ready; while :; do sleep 0.1; done' >/dev/null
+		for _ in $(seq 100); do "$LAUNCHER" logs "$name" | grep -q ready && break; sleep 0.1; done
+		if [ -n "$flag" ]; then run -0 "$LAUNCHER" stop "$name"; else run -0 "$LAUNCHER" stop -t -1 "$name"; fi
+		assert_output "$name"
+		run -0 "$LAUNCHER" ps -a
+		assert_output --regexp "$name .* Exited \(3\) "
+	done
+}
+
 @test "exec runs as the container's user (--user, by name or number), with its groups and no capabilities; -u overrides it" {
 	"$LAUNCHER" run -d --name lc-exu --user nobody "$BUSYBOX" sleep 100 >/dev/null
 	run -0 "$LAUNCHER" exec lc-exu sh -c 'id; grep -E "^Cap(Eff|Prm):" /proc/self/status'
