@@ -319,7 +319,11 @@ static struct {
 	if (!spec.volumes.empty())
 		bind_network_hosts();
 	rootfs::mount_volumes(spec, root.get());
-	rootfs::mask_paths(root.get(), spec.masked, spec.readonly);
+	// With no volume, nothing but the container's own proc and sysfs lies under /proc and /sys.
+	if (spec.volumes.empty())
+		rootfs::mask_kernel_mounts(root.get(), spec.masked, spec.readonly);
+	else
+		rootfs::mask_paths(root.get(), spec.masked, spec.readonly);
 	// -t: a pty of the container's own devpts; the master goes to the host, the slave is
 	// PID 1's stdio, the entrypoint's controlling terminal (init.hpp).
 	if (spec.proc.terminal) {

@@ -242,17 +242,19 @@ inline void remount_read_only(int parent, const char *name, unsigned long extra,
 // `dev -> /`, a file or a device, is replaced by an empty directory: a mount that followed
 // the image's symlink would land outside the root (on the host's root, which pivot_root
 // leaves above ours).
+// (Made, then opened without following a link: two calls where the name is free or a
+// directory already; only what is neither is looked at and replaced.)
 inline int own_directory(int parent, const char *name, const char *what)
 {
-	struct stat st;
-	if (fstatat(parent, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && !S_ISDIR(st.st_mode)) {
-		if (unlinkat(parent, name, 0) < 0)
-			die_errno("replace the image's /%s", what);
-		step("replaced the image's /%s (not a directory) by a directory", what);
-	}
 	if (mkdirat(parent, name, 0755) < 0 && errno != EEXIST)
 		die_errno("create directory /%s", what);
 	int fd = openat(parent, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 && (errno == ENOTDIR || errno == ELOOP)) {
+		if (unlinkat(parent, name, 0) < 0 || mkdirat(parent, name, 0755) < 0)
+			die_errno("replace the image's /%s", what);
+		step("replaced the image's /%s (not a directory) by a directory", what);
+		fd = openat(parent, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	}
 	if (fd < 0)
 		die_errno("open directory /%s", what);
 	return fd;
@@ -500,7 +502,10 @@ inline void make_device_at(int parent, const char *name, const container::device
 	struct stat st;
 	if (!*name || strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
 		die("device %s: not a file name", d.path);
-	if (fstatat(parent, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && unlinkat(parent, name, S_ISDIR(st.st_mode) ? AT_REMOVEDIR : 0) < 0)
+	mode_t type = d.type == 'b' ? S_IFBLK : d.type == 'p' ? S_IFIFO : S_IFCHR;
+	bool made = !userns && mknodat(parent, name, type | (d.mode & 07777), makedev(d.major, d.minor)) == 0; // a fresh /dev: one call
+	if (!made && (userns || errno == EEXIST) && fstatat(parent, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    unlinkat(parent, name, S_ISDIR(st.st_mode) ? AT_REMOVEDIR : 0) < 0)
 		die_errno("replace %s", d.path);
 	if (userns) {
 		sys::unique_fd host(open(d.path, O_PATH | O_CLOEXEC));
@@ -510,8 +515,7 @@ inline void make_device_at(int parent, const char *name, const container::device
 		bind_fd(host.get(), f.get(), d.path);
 		return;
 	}
-	mode_t type = d.type == 'b' ? S_IFBLK : d.type == 'p' ? S_IFIFO : S_IFCHR;
-	if (mknodat(parent, name, type | (d.mode & 07777), makedev(d.major, d.minor)) < 0 ||
+	if ((!made && mknodat(parent, name, type | (d.mode & 07777), makedev(d.major, d.minor)) < 0) ||
 	    fchownat(parent, name, d.uid, d.gid, AT_SYMLINK_NOFOLLOW) < 0)
 		die_errno("create device %s", d.path);
 }
@@ -816,6 +820,54 @@ inline void mask_paths(int root, std::span<const char *const> masked, std::span<
 	}
 }
 
+// The kernel's directories among docker's masked paths (the others are files).
+constexpr const char *masked_directories[] = {"/proc/acpi", "/proc/asound", "/proc/scsi", "/sys/firmware", "/sys/devices/virtual/powercap"};
+
+// docker's masked and read-only paths where nothing but the container's fresh proc and sysfs
+// lies under /proc and /sys (no volume, no mount of a bundle): each path is then the kernel's
+// own, with no link of the image in it, and is mounted by its name from the root, one call a
+// step (a file: /dev/null bound over it; a directory, as the kernel has it: an empty read-only
+// tmpfs; a path this kernel lacks: ENOENT), rather than opened inside the root, examined and
+// closed first (about 40 fewer system calls a start). A path of no such list, or outside
+// /proc and /sys, takes mask_paths' way.
+// (No mount is tried to learn a kind: a bind that fails once cloned is torn down through
+// synchronize_rcu_expedited, dearer than the calls saved.)
+inline void mask_kernel_mounts(int root, std::span<const char *const> masked, std::span<const char *const> readonly)
+{
+	auto kernel_path = [](const char *p) { return strncmp(p, "/proc/", 6) == 0 || strncmp(p, "/sys/", 5) == 0; };
+	auto among = [](const char *p, std::span<const char *const> list) {
+		return std::any_of(list.begin(), list.end(), [&](const char *d) { return strcmp(d, p) == 0; });
+	};
+	sys::unique_fd back(open(".", O_PATH | O_DIRECTORY | O_CLOEXEC));
+	if (!back || fchdir(root) < 0)
+		die_errno("enter the new root");
+	for (const char *path : masked) {
+		if (!among(path, security::masked_paths)) { // its kind unknown
+			mask_paths(root, std::span(&path, 1), {});
+			continue;
+		}
+		const char *p = path + 1;
+		int r = among(path, masked_directories) ? mount("tmpfs", p, "tmpfs", MS_RDONLY, "size=0") : mount("dev/null", p, nullptr, MS_BIND, nullptr);
+		if (r < 0 && errno != ENOENT)
+			die_errno("mask %s", path);
+	}
+	for (const char *path : readonly) {
+		if (!kernel_path(path)) {
+			mask_paths(root, {}, std::span(&path, 1));
+			continue;
+		}
+		const char *p = path + 1;
+		if (mount(p, p, nullptr, MS_BIND | MS_REC, nullptr) < 0) {
+			if (errno == ENOENT)
+				continue;
+			die_errno("bind %s", path);
+		}
+		if (mount(nullptr, p, nullptr, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) < 0)
+			die_errno("make %s read-only", path);
+	}
+	if (fchdir(back.get()) < 0)
+		die_errno("return to %s", scratch);
+}
 
 // After the old root is detached the container's mount table must hold exactly one mount
 // on "/", its own: a second one would be the host's tree, still stacked above it.

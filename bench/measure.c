@@ -11,8 +11,9 @@
  *   measure pair RUNS A... -- B...   runs A and B in turns RUNS times each (stdout to
  *                                /dev/null), so that both see the same machine; prints
  *                                the median ms of A, of B, and A / B
- *   measure turns RUNS A... -- B... [-- C...]   the same for any number of commands: each
- *                                one's median ms, in order, on one line
+ *   measure turns RUNS A... -- B... [-- C...]   the same for any number of commands, each
+ *                                turn begun by the next command in rotation: each one's
+ *                                median ms, in order, on one line
  */
 #include <errno.h>
 #include <signal.h>
@@ -147,9 +148,11 @@ static int pair(int runs, char **a, char **b)
 static int turns(int runs, char ***cmds, int n)
 {
 	double *t = calloc((size_t)runs * n, sizeof *t);
-	for (int i = 0; i < runs; i++)
-		for (int c = 0; c < n; c++)
+	for (int i = 0; i < runs; i++) /* each turn begins with the next one: no command always runs after the same other */
+		for (int k = 0; k < n; k++) {
+			int c = (i + k) % n;
 			t[c * runs + i] = timed_run(cmds[c]);
+		}
 	for (int c = 0; c < n; c++) {
 		qsort(t + c * runs, runs, sizeof *t, cmp);
 		printf("%.3f%s", t[c * runs + runs / 2], c + 1 < n ? " " : "\n");
