@@ -155,11 +155,22 @@ inline bool parse(std::string_view text, std::vector<json::token> &tokens, recor
 	if (image::detail::load(text, tokens, doc))
 		return false;
 	json::value v{&doc, 0};
-	auto copy = [&](const char *key, char *out, size_t cap) {
+	auto copy = [&](const char *key, char *out, size_t cap, bool cut = false) {
 		json::value s = v[key];
-		if (!s.is(json::kind::string) || s.raw().size() >= cap)
+		if (!s.is(json::kind::string) || (s.raw().size() >= cap && !cut))
 			return false;
-		json::unescape(s.raw(), out);
+		if (s.raw().size() < cap) {
+			json::unescape(s.raw(), out);
+			return true;
+		}
+		// The command, shown only: as many whole characters as fit (its escapes made the
+		// written text longer than what was kept of it).
+		std::vector<char> all(s.raw().size() + 1);
+		size_t n = std::min(json::unescape(s.raw(), all.data()).size(), cap - 1);
+		while (n && (all[n] & 0xc0) == 0x80)
+			n--;
+		memcpy(out, all.data(), n);
+		out[n] = 0;
 		return true;
 	};
 	auto number = [&](const char *key, uint64_t &out) {
@@ -183,7 +194,7 @@ inline bool parse(std::string_view text, std::vector<json::token> &tokens, recor
 		uint64_t sup = 0, code = 0, sig = 0, count = 0, timeout = 0;
 		bool exited = v["exitCode"].raw() != "-1", forever = v["stopTimeout"].raw() == "-1"; // --stop-timeout -1: never kill
 		if (!copy("name", r.name, sizeof r.name) || !copy("image", r.image, sizeof r.image) ||
-		    !copy("command", r.command, sizeof r.command) || !copy("finishedAt", r.finished, sizeof r.finished) ||
+		    !copy("command", r.command, sizeof r.command, true) || !copy("finishedAt", r.finished, sizeof r.finished) ||
 		    !copy("logPath", r.log_path, sizeof r.log_path) || !copy("dataDir", r.data_dir, sizeof r.data_dir) ||
 		    !copy("network", r.network, sizeof r.network) || !copy("address", r.address, sizeof r.address) ||
 		    !copy("restart", r.restart, sizeof r.restart) || !number("supervisorPid", sup) ||

@@ -48,6 +48,17 @@ record() { sed -n "s/.*\"$2\":\"\{0,1\}\([^,\"]*\)\"\{0,1\}[,}].*/\1/p" "$LAUNCH
 	[ -z "$(ls -A "$LAUNCHER_ROOT/containers")" ]
 }
 
+@test "a long command full of escapes (a script of many lines) keeps its record readable: ps lists it, rm -f removes it" {
+	script="$(for i in $(seq 60); do printf 'echo "line %02d"\n' "$i"; done; echo 'sleep 100')"
+	"$LAUNCHER" run -d --name lc-long "$BUSYBOX" sh -c "$script" >/dev/null
+	run -0 "$LAUNCHER" ps
+	assert_line --regexp '^[0-9a-f]{12} +lc-long +.* "sh -c echo "line 01…" .* Up '
+	run -0 "$LAUNCHER" rm -f lc-long
+	assert_output lc-long
+	run -0 "$LAUNCHER" ps -aq
+	assert_output ""
+}
+
 @test "names are unique: a second run of the name fails as docker's does; unknown names are exit 1" {
 	"$LAUNCHER" run -d --name lc-dup "$BUSYBOX" sleep 100 >/dev/null
 	id=$(readlink "$LAUNCHER_STATE/.name.lc-dup")
