@@ -600,9 +600,12 @@ static int open_joined(const container_spec &spec, unsigned long type)
 		containers::finish(record, status);
 	bool again = recorded && containers::should_restart(record, status);
 	release_host_resources();
-	if (o.rm)
+	if (o.rm) {
+		for (int lock : spec.volume_locks) // (another container's hold on one keeps it)
+			close(lock);
 		for (const char *name : spec.anonymous)
 			volumes::remove_anonymous(spec.data_root, name);
+	}
 	if (again)
 		containers::restart(record, restart_argv);
 	exit(status);

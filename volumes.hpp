@@ -439,13 +439,16 @@ inline void seed(int src, int dst, const char *what)
 	copy_tree(src, dst, what);
 }
 
-// --rm: the anonymous volumes made for the container go with it (docker's rule).
+// --rm: the anonymous volumes made for the container go with it (docker's rule), once the
+// caller has let go of its own lock: one another container holds (--volumes-from) stays,
+// in use, as docker leaves it, for prune.
 inline void remove_anonymous(const char *data_root, const char *name)
 {
 	char path[PATH_MAX];
 	snprintf(path, sizeof path, "%s/volumes", data_root);
 	sys::unique_fd root(open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-	if (root)
+	sys::unique_fd dir(root ? openat(root.get(), name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) : -1);
+	if (dir && flock(dir.get(), LOCK_EX | LOCK_NB) == 0)
 		unpack::remove_tree(root.get(), name, "remove anonymous volume");
 }
 

@@ -329,6 +329,22 @@ teardown() {
 	assert_output ""
 }
 
+@test "--volumes-from a --rm donor: its anonymous volume outlives it while a taker holds it (docker's: in use), and goes with prune after" {
+	"$LAUNCHER" run -d --rm --name vf-rmdonor -v /anon "$BUSYBOX" sh -c 'echo kept >/anon/f; while [ ! -e /anon/go ]; do sleep 0.1; done' >/dev/null
+	for _ in $(seq 100); do [ -n "$(ls "$LAUNCHER_ROOT/volumes" 2>/dev/null)" ] && break; sleep 0.1; done
+	"$LAUNCHER" run -d --name vf-rmtaker --volumes-from vf-rmdonor "$BUSYBOX" sleep 300 >/dev/null
+	run -0 "$LAUNCHER" exec vf-rmtaker sh -c 'cat /anon/f && touch /anon/go'
+	for _ in $(seq 100); do "$LAUNCHER" ps -a | grep -q vf-rmdonor || break; sleep 0.1; done
+	run -0 "$LAUNCHER" ps -aq --no-trunc
+	assert_output "$(readlink "$LAUNCHER_STATE/.name.vf-rmtaker")" # the donor is gone
+	run -0 "$LAUNCHER" exec vf-rmtaker cat /anon/f
+	assert_output kept
+	"$LAUNCHER" rm -f vf-rmtaker >/dev/null
+	run -0 "$LAUNCHER" volume prune
+	run -0 ls -A "$LAUNCHER_ROOT/volumes"
+	assert_output ""
+}
+
 @test "--pid and --ipc container:NAME join a running container's PID and IPC namespaces and /dev/shm; stopped, unknown and non-shareable donors refused" {
 	"$LAUNCHER" run -d --name ns-donor --ipc shareable "$BUSYBOX" sh -c 'echo from-donor >/dev/shm/mark; exec sleep 300' >/dev/null
 	for _ in $(seq 100); do "$LAUNCHER" exec ns-donor cat /dev/shm/mark >/dev/null 2>&1 && break; sleep 0.1; done
