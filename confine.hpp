@@ -47,6 +47,12 @@ inline int set_caps(const uint64_t (&caps)[5])
 // An id map written without the helpers denies setgroups: only the primary group remains.
 inline int set_ids(const security::privileges &p, bool userns)
 {
+	// Past 2^31-1 (runc's limit): (uid_t)-1 would be setresuid's "no change" (an OCI process too).
+	for (gid_t g : p.groups)
+		if (g > 2147483647)
+			return EINVAL;
+	if (p.uid > 2147483647 || p.gid > 2147483647)
+		return EINVAL;
 	if (sys::set_groups(p.groups.size(), p.groups.data()) < 0 && !(userns && errno == EPERM))
 		return errno;
 	if (sys::set_gid(p.gid) < 0 || sys::set_uid(p.uid) < 0)

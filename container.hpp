@@ -759,8 +759,11 @@ inline void make_spec(container_spec &spec, const options::parsed &o, const imag
 // A name must exist; a number need not (its group is then 0 and HOME "/"). Supplementary
 // groups: the primary one and each group that lists the user's name. HOME comes from
 // the passwd line unless the image or -e set it.
+constexpr uint32_t max_id = 2147483647;
+constexpr const char *out_of_range = "uids and gids must be in range 0-2147483647";
+
 // find_user fills p's uid, gid and groups from this root's files and says which part was
-// not found (nullptr: none); home gets the passwd line's directory. PID 1 calls it for the
+// not found (nullptr: none; "range": an id past max_id); home gets the passwd line's directory. PID 1 calls it for the
 // entrypoint, and exec's helper in the container's mount namespace for the container's
 // user (docker's exec runs as the container's user unless -u says otherwise).
 inline const char *find_user(std::string_view user, container::process &p, char (&home)[PATH_MAX])
@@ -812,7 +815,11 @@ inline const char *find_user(std::string_view user, container::process &p, char 
 			}
 			return false;
 		});
-	return nullptr;
+	// runc's range, docker's: (uid_t)-1 would be setresuid's "no change", uid 0 kept.
+	for (gid_t g : p.groups)
+		if (g > max_id)
+			return "range";
+	return p.uid > max_id || p.gid > max_id ? "range" : nullptr;
 }
 
 inline void resolve_user(container_spec &spec)
@@ -821,6 +828,8 @@ inline void resolve_user(container_spec &spec)
 	static char home[PATH_MAX];
 	std::string_view user(spec.user);
 	if (const char *missing = find_user(user, p, home)) {
+		if (strcmp(missing, "range") == 0)
+			die("%s", out_of_range);
 		std::string_view part = strcmp(missing, "user") == 0 ? user.substr(0, user.find(':')) : user.substr(user.find(':') + 1);
 		die("unable to find %s %.*s: no matching entries in the image's /etc/%s", missing, int(part.size()), part.data(),
 		    strcmp(missing, "user") == 0 ? "passwd" : "group");

@@ -1224,7 +1224,7 @@ inline const char *user_of(pid_t pid, unsigned long join, const char *spec, cont
 		static char home[PATH_MAX];
 		container::process q;
 		const char *missing = container::find_user(spec, q, home);
-		found.missing = !missing ? 0 : strcmp(missing, "user") == 0 ? 1 : 2;
+		found.missing = !missing ? 0 : strcmp(missing, "user") == 0 ? 1 : strcmp(missing, "group") == 0 ? 2 : 3;
 		found.uid = q.uid, found.gid = q.gid;
 		for (gid_t g : q.groups)
 			if (found.groups < container::max_groups)
@@ -1240,7 +1240,7 @@ inline const char *user_of(pid_t pid, unsigned long join, const char *spec, cont
 	if (n != sizeof found)
 		die("container's /etc/passwd: cannot be read in its mount namespace");
 	if (found.missing)
-		return found.missing == 1 ? "user" : "group";
+		return found.missing == 1 ? "user" : found.missing == 2 ? "group" : "range";
 	p.uid = found.uid, p.gid = found.gid;
 	p.groups.assign(found.group, found.group + found.groups);
 	return nullptr;
@@ -1293,6 +1293,8 @@ inline int exec(int argc, char **argv)
 	if (user) {
 		std::string_view u(user);
 		if (const char *missing = user_of(c.rec.pid, join, user, p)) {
+			if (strcmp(missing, "range") == 0)
+				die("%s", container::out_of_range);
 			std::string_view part = strcmp(missing, "user") == 0 ? u.substr(0, u.find(':')) : u.substr(u.find(':') + 1);
 			die("unable to find %s %.*s: no matching entries in the container's /etc/%s", missing, int(part.size()), part.data(),
 			    strcmp(missing, "user") == 0 ? "passwd" : "group");

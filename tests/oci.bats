@@ -1060,3 +1060,21 @@ c["linux"]["namespaces"][-1]["path"] = arg.split("|")[0]' "/proc/$inner/ns/pid|$
 	assert_line --regexp "^[0-9]+:memory:/launcher\\.$ID\$"
 	refute_output --partial "/sys/fs/cgroup/"
 }
+
+@test "process.user and exec --user: an id past 2147483647 is refused, as runc's (4294967295 is setresuid's \"no change\": uid 0 kept)" {
+	make_bundle "$B" 'id -u'
+	for user in '{"uid": 2147483648, "gid": 0}' '{"uid": 1000, "gid": 2147483648}' '{"uid": 1000, "gid": 1000, "additionalGids": [2147483648]}'; do
+		oci_edit "$B" "c['process']['user'] = $user"
+		run rt run --bundle "$B" "$ID"
+		assert_failure
+		assert_output "launcher: set the process's user and capabilities: Invalid argument"
+	done
+	make_bundle "$B" 'sleep 100'
+	rt run -d --bundle "$B" "$ID" </dev/null >"$BATS_TEST_TMPDIR/out" 2>&1
+	for user in 4294967295 0:4294967295; do
+		run rt exec --user "$user" "$ID" id -u
+		assert_failure
+		assert_output "launcher: set the process's user and capabilities: Invalid argument"
+	done
+	rt delete --force "$ID"
+}

@@ -551,6 +551,28 @@ symlink_image() {
 	done
 }
 
+@test "a uid or gid past 2147483647 is refused as docker's: 4294967295, the kernel's \"no change\", would leave the process uid 0" {
+	for user in 4294967295 2147483648 0:4294967295 1000:2147483648; do
+		run -125 "$LAUNCHER" --user "$user" "$BUSYBOX" id
+		assert_output "launcher: uids and gids must be in range 0-2147483647"
+	done
+	# the image's own passwd line
+	src=$BATS_TEST_TMPDIR/ids
+	mkdir -p "$src/etc"
+	echo 'evil:x:4294967295:4294967295::/:/bin/sh' >"$src/etc/passwd"
+	tar -C "$src" -cf "$BATS_TEST_TMPDIR/layer.tar" etc/passwd
+	hostile_image ids
+	run -125 "$LAUNCHER" --user evil "$BATS_TEST_TMPDIR/ids.tar" id
+	assert_output "launcher: uids and gids must be in range 0-2147483647"
+	# exec -u, by number and by the container's passwd
+	"$LAUNCHER" run -d --name sec-ids "$BATS_TEST_TMPDIR/ids.tar" sleep 100 >/dev/null
+	for user in 4294967295 evil; do
+		run -126 "$LAUNCHER" exec -u "$user" sec-ids id -u
+		assert_output "launcher: uids and gids must be in range 0-2147483647"
+	done
+	"$LAUNCHER" rm -f sec-ids >/dev/null
+}
+
 @test "an image whose /etc/passwd is a fifo or a device does not hang or feed PID 1" {
 	src=$BATS_TEST_TMPDIR/fifo
 	mkdir -p "$src/etc"
