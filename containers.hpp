@@ -569,8 +569,9 @@ inline void inherit_volumes(container_spec &spec, const options::parsed &o)
 // namespace (a mount of another namespace cannot be bound from ours) and handed back over
 // a socket; PID 1 attaches it over its own /dev/shm. The path is resolved in the donor's
 // root, so at worst it names some tmpfs of the donor's own tree.
-inline int donor_shm(int pidfd, const char *donor)
+inline int donor_shm(int pidfd, const state::record &r, const char *donor)
 {
+	struct stat root = oci::rooted(r);
 	int sv[2];
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
 		die_errno("socketpair");
@@ -581,6 +582,7 @@ inline int donor_shm(int pidfd, const char *donor)
 		sys::at_die = nullptr;
 		if (setns(pidfd, CLONE_NEWNS) < 0)
 			die_errno("join the mount namespace of container %s", donor);
+		oci::check_joined_root(root, donor);
 		sys::unique_fd shm(sys::open_tree(AT_FDCWD, "/dev/shm", sys::open_tree_clone | O_CLOEXEC | AT_SYMLINK_NOFOLLOW));
 		struct statfs fs;
 		if (!shm || fstatfs(shm.get(), &fs) < 0)
@@ -630,7 +632,7 @@ inline void join_namespaces(container_spec &spec, const options::parsed &o)
 			die("container %s is not running", ipc ? name : c.rec.id);
 		(ipc ? spec.ipc_join : spec.pid_join) = pidfd;
 		if (ipc)
-			spec.shm_join = donor_shm(pidfd, name);
+			spec.shm_join = donor_shm(pidfd, c.rec, name);
 	}
 }
 
@@ -1203,9 +1205,10 @@ inline int exec_wait(pid_t pid, const sigset_t &blocked)
 // read by a child that has entered the container's mount namespace (its root then is the
 // container's: no path of the image leads out), and its user namespace when it has one
 // (root of that alone), numbers as they are (a number's group: 0).
-inline const char *user_of(pid_t pid, unsigned long join, const char *spec, container::process &p)
+inline const char *user_of(const state::record &r, unsigned long join, const char *spec, container::process &p)
 {
-	sys::unique_fd pidfd(int(syscall(SYS_pidfd_open, pid, 0)));
+	sys::unique_fd pidfd(int(syscall(SYS_pidfd_open, r.pid, 0)));
+	struct stat root = oci::rooted(r);
 	struct answer {
 		uid_t uid;
 		gid_t gid;
@@ -1221,6 +1224,7 @@ inline const char *user_of(pid_t pid, unsigned long join, const char *spec, cont
 	if (child == 0) { // the container's files, in its mount namespace, read as PID 1 reads them
 		if (!pidfd || setns(pidfd.get(), CLONE_NEWNS | (join & CLONE_NEWUSER)) < 0)
 			_exit(1);
+		oci::check_joined_root(root, r.id);
 		static char home[PATH_MAX];
 		container::process q;
 		const char *missing = container::find_user(spec, q, home);
@@ -1292,7 +1296,7 @@ inline int exec(int argc, char **argv)
 	unsigned long join = oci::joinable_namespaces(c);
 	if (user) {
 		std::string_view u(user);
-		if (const char *missing = user_of(c.rec.pid, join, user, p)) {
+		if (const char *missing = user_of(c.rec, join, user, p)) {
 			if (strcmp(missing, "range") == 0)
 				die("%s", container::out_of_range);
 			std::string_view part = strcmp(missing, "user") == 0 ? u.substr(0, u.find(':')) : u.substr(u.find(':') + 1);

@@ -1107,6 +1107,62 @@ inline unsigned long joinable_namespaces(const container_ref &c)
 	return join;
 }
 
+// Whether PID 1's mount table has one mount on "/": not while the old root it pivoted
+// from still lies on top of its new one (rootfs::enter detaches it next).
+inline bool single_root(pid_t pid)
+{
+	static char table[65536];
+	char path[64];
+	snprintf(path, sizeof path, "/proc/%d/mountinfo", pid);
+	sys::unique_fd fd(open(path, O_RDONLY | O_CLOEXEC));
+	size_t used = 0;
+	ssize_t n = 0;
+	while (fd && used < sizeof table && (n = read(fd.get(), table + used, sizeof table - used)) > 0)
+		used += size_t(n);
+	return fd && n >= 0 && used < sizeof table && rootfs::mounts_on_root({table, used}) == 1;
+}
+
+// A docker-door PID 1 builds its root while `run` goes on (`run -d` prints the id once the
+// layers are checked): until it has pivoted into that root and detached the old one, its
+// mount namespace's root is a copy of the host's (or has it stacked on top), and a process
+// that joined it would work on the host's files. So a joiner waits until PID 1's root is
+// no longer the root of the launcher that cloned it (its supervisor, else ours) and its
+// mount table has one mount on "/", and returns that root's identity, which the joiner
+// checks again once it is in the namespace (check_joined_root). An OCI container is past
+// both before `create` returns: the wait ends at once.
+inline struct stat rooted(const state::record &r)
+{
+	char path[64];
+	struct stat before, root;
+	snprintf(path, sizeof path, "/proc/%d/root/", r.supervisor);
+	if (!state::supervised(r) || stat(path, &before) < 0) {
+		if (stat("/", &before) < 0)
+			die_errno("stat /");
+	}
+	snprintf(path, sizeof path, "/proc/%d/root/", r.pid);
+	for (int waited_ms = 0;; waited_ms++) {
+		if (stat(path, &root) < 0)
+			die_errno("container %s: stat its root", r.id);
+		if ((root.st_dev != before.st_dev || root.st_ino != before.st_ino) && single_root(r.pid))
+			return root;
+		if (!state::alive(r))
+			die("container not running");
+		if (waited_ms == 30000)
+			die("container %s: its PID 1 has not entered its root in 30 s", r.id);
+		usleep(1000);
+	}
+}
+
+// In the container's mount namespace: "/" must be the root rooted() saw, never the host's.
+inline void check_joined_root(const struct stat &want, const char *id)
+{
+	struct stat now;
+	if (stat("/", &now) < 0)
+		die_errno("container %s: stat its root", id);
+	if (now.st_dev != want.st_dev || now.st_ino != want.st_ino)
+		die("container %s: its mount namespace's root is not its PID 1's", id);
+}
+
 // exec: a new process in every namespace of the container (pidfd and setns), in its
 // cgroups, with the process's user, capabilities, no_new_privs and the container's filter.
 inline int exec_in(context &x, container_ref &c)
@@ -1172,6 +1228,7 @@ inline int exec_in(context &x, container_ref &c)
 	sys::unique_fd pidfd(int(syscall(SYS_pidfd_open, c.rec.pid, 0)));
 	if (!pidfd || !state::alive(c.rec)) // the pid is the container's: checked after pidfd_open
 		die("container not running");
+	struct stat root = rooted(c.rec);
 	sys::unique_fd console(p.terminal ? x.console >= 0 ? x.console : connect_console(cmd.console_socket) : -1);
 	if (!p.terminal && x.console >= 0) // a relay's socket, unused: its reader sees the end
 		close(x.console);
@@ -1211,6 +1268,7 @@ inline int exec_in(context &x, container_ref &c)
 				die_errno("join the container's cgroups");
 		if (join && setns(pidfd.get(), int(join)) < 0)
 			die_errno("join the namespaces of container %s", c.rec.id);
+		check_joined_root(root, c.rec.id);
 		limits::set_rlimits(p.rlimits);
 		keep_only({console.get(), log_fd, born[1]}, cmd.preserve_fds);
 		rootfs::enter_workdir(p.cwd, false); // as runc's chdir: none is made by us, unconfined

@@ -462,6 +462,32 @@ symlink_image() {
 	rm -f /var/tmp/launcher-sentinel
 }
 
+@test "exec, exec -u and --ipc container: right after run -d join the container's root, never the host's (they wait for PID 1's pivot)" {
+	# --storage copy and --no-cache start slowly enough that these come while PID 1 still
+	# builds its root: its mount namespace's root was then a copy of the host's, and exec ran
+	# on the host's files (an exec's `mv /etc ...` renamed the host's /etc).
+	marker=/dev/shm/launcher-sec-$$
+	: >"$marker"
+	for storage in "--storage copy" --no-cache ""; do
+		"$LAUNCHER" run -d --name "sec-early-$$" --ipc shareable $storage "$BUSYBOX" sleep 100 >/dev/null
+		run "$LAUNCHER" exec "sec-early-$$" test -e "$BATS_TEST_TMPDIR"
+		echo "$storage exec: $status $output"
+		[ "$status" -eq 1 ] || { rm -f "$marker"; "$LAUNCHER" rm -f "sec-early-$$"; false; }
+		"$LAUNCHER" rm -f "sec-early-$$" >/dev/null
+		"$LAUNCHER" run -d --name "sec-early-$$" --ipc shareable $storage "$BUSYBOX" sleep 100 >/dev/null
+		run "$LAUNCHER" exec -u nobody "sec-early-$$" sh -c "id -u; test -e $BATS_TEST_TMPDIR || echo inside"
+		echo "$storage exec -u: $status $output"
+		[ "$output" = "$(printf '65534\ninside')" ] || { rm -f "$marker"; "$LAUNCHER" rm -f "sec-early-$$"; false; }
+		"$LAUNCHER" rm -f "sec-early-$$" >/dev/null
+		"$LAUNCHER" run -d --name "sec-early-$$" --ipc shareable $storage "$BUSYBOX" sleep 100 >/dev/null
+		run "$LAUNCHER" --ipc "container:sec-early-$$" "$BUSYBOX" ls /dev/shm
+		echo "$storage --ipc: $status $output"
+		[ "$status" -eq 0 ] && [ "$output" = "" ] || { rm -f "$marker"; "$LAUNCHER" rm -f "sec-early-$$"; false; }
+		"$LAUNCHER" rm -f "sec-early-$$" >/dev/null
+	done
+	rm -f "$marker"
+}
+
 @test "/etc/hosts and /etc/hostname are bound from the container's tmpfs: never written through an image symlink or into a volume" {
 	rm -rf /var/tmp/launcher-etc
 	# etc -> ../var/tmp/launcher-etc and dev -> /: the old launcher wrote hosts and hostname
