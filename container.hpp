@@ -565,6 +565,49 @@ inline void namespaces_spec(container_spec &spec, const options::parsed &o)
 	}
 }
 
+// docker's kernel file systems, as moby's default spec lists them: /proc, a tmpfs /dev, its
+// devpts, shm (--shm-size) and mqueue, a read-only /sys (PID 1 adds its /sys/fs/cgroup:
+// rootfs::mount_cgroups). Each replaces what the image has at its path: a mount that
+// followed an image's `dev -> /` would land outside the root, on the host's (which
+// pivot_root leaves above ours).
+inline void kernel_mounts_spec(container_spec &spec)
+{
+	struct kernel_mount {
+		const char *destination, *type, *source;
+		unsigned long flags;
+		const char *data;
+	};
+	static constexpr kernel_mount table[] = {
+		{"/proc", "proc", "proc", MS_NOSUID | MS_NOEXEC | MS_NODEV, ""},
+		{"/dev", "tmpfs", "tmpfs", MS_NOSUID | MS_STRICTATIME, "mode=755,size=65536k"},
+		{"/dev/pts", "devpts", "devpts", MS_NOSUID | MS_NOEXEC, "newinstance,ptmxmode=0666,mode=0620,gid=5"},
+		{"/dev/shm", "tmpfs", "shm", MS_NOSUID | MS_NOEXEC | MS_NODEV, "mode=1777,size=65536k"},
+		{"/dev/mqueue", "mqueue", "mqueue", MS_NOSUID | MS_NOEXEC | MS_NODEV, ""},
+		{"/sys", "sysfs", "sysfs", MS_NOSUID | MS_NOEXEC | MS_NODEV | MS_RDONLY, ""},
+	};
+	for (const kernel_mount &k : table) {
+		container::mount m;
+		m.destination = k.destination, m.type = k.type, m.source = k.source, m.flags = k.flags, m.replace = true;
+		snprintf(m.data, sizeof m.data, "%s", k.data);
+		spec.mounts.push_back(m);
+	}
+	if (spec.userns) {
+		// gid 5 (tty) may not exist in a user namespace's map
+		snprintf(spec.mounts[2].data, sizeof spec.mounts[2].data, "newinstance,ptmxmode=0666,mode=0620");
+		// The host's /sys bound instead (the kernel refuses a new sysfs to a user namespace
+		// that does not own the network namespace), with the host's mounts under it
+		// (cgroups, debugfs, bpf, ...): read-only all through, the host's cgroup tree hidden.
+		container::mount &sys = spec.mounts[5], hide;
+		sys.type = "bind", sys.source = "/sys", sys.flags |= MS_BIND | MS_REC, sys.rro = true;
+		hide.destination = "/sys/fs/cgroup", hide.type = hide.source = "tmpfs";
+		hide.flags = MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC;
+		snprintf(hide.data, sizeof hide.data, "size=0");
+		spec.mounts.push_back(hide);
+	}
+	if (spec.shm_size)
+		snprintf(spec.mounts[3].data, sizeof spec.mounts[3].data, "mode=1777,size=%lld", (long long)spec.shm_size);
+}
+
 // Capabilities, limits and volumes, as docker run spells them.
 inline void confinement_spec(container_spec &spec, const options::parsed &o)
 {
@@ -710,6 +753,7 @@ inline void make_spec(container_spec &spec, const options::parsed &o, const imag
 	isolation_spec(spec, o);
 	confinement_spec(spec, o);
 	namespaces_spec(spec, o);
+	kernel_mounts_spec(spec);
 	// Volumes last: a named one is made on the host, so every check has passed first.
 	if (!o.volumes.empty() || !o.mounts.empty() || !c.volumes.empty()) // a named or anonymous volume may be made
 		spec.data_root = data_root(o);

@@ -19,6 +19,9 @@ struct mount {
 	const char *destination = "", *type = "", *source = "";
 	unsigned long flags = 0, propagation = 0;
 	bool rro = false;  // read-only all through (mount_setattr AT_RECURSIVE)
+	// docker's kernel file systems: whatever the image has at the destination, a symlink
+	// such as dev -> / too, is replaced by an empty directory rather than followed.
+	bool replace = false;
 	char data[256] = ""; // what is not a flag: mode=755,size=65536k, ...
 };
 

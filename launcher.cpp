@@ -275,7 +275,6 @@ static struct {
 			die_errno("open %s/%s", net_run_dir, shared_hosts);
 		return fd;
 	};
-	int host_sys = spec.userns ? rootfs::open_host_sys() : -1;
 	umask(0);
 	bool receive = std::any_of(spec.volumes.begin(), spec.volumes.end(), [](const volume &v) { return v.propagation & MS_SLAVE; });
 	rootfs::build(img, spec.userns, spec.overlay, receive);
@@ -311,11 +310,17 @@ static struct {
 	// Before /dev/mqueue is mounted: mqueue shows the IPC namespace of whoever mounts it.
 	if (spec.ipc_join >= 0 && (setns(spec.ipc_join, CLONE_NEWIPC) < 0 || close(spec.ipc_join) < 0))
 		die_errno("join the IPC namespace of container %s", o.ipc_container);
-	rootfs::mount_kernel_filesystems(root.get(), host_sys, container_cgroups, spec.privileged);
+	// The kernel's file systems (container::kernel_mounts_spec), their nodes, sysctls.
+	rootfs::mount_all(root.get(), spec, spec.userns, spec.new_namespaces & CLONE_NEWCGROUP);
+	if (!spec.userns) // (a user namespace's /sys shows no cgroup of the host's)
+		rootfs::mount_cgroups(root.get(), container_cgroups, spec.privileged);
 	if (spec.shm_join >= 0)
 		attach_donor_shm(root.get(), spec.shm_join);
-	rootfs::make_devices(spec, root.get());
-	rootfs::set_kernel_parameters(spec, root.get());
+	if (spec.privileged && !spec.userns) // every node of the host's /dev too, as docker gives them
+		rootfs::copy_host_devices(root.get(), "/dev");
+	rootfs::make_devices(root.get(), spec.devices, spec.userns, true);
+	step("mounted /proc, /dev, /sys");
+	rootfs::write_sysctls(root.get(), spec);
 	if (!spec.volumes.empty())
 		bind_network_hosts();
 	rootfs::mount_volumes(spec, root.get());

@@ -517,17 +517,6 @@ inline void use_terminal(int slave)
 			die_errno("give the terminal as stdio");
 }
 
-// Written through the container's own /proc, before its read-only paths cover /proc/sys;
-// only those of a namespace the container has (container::sysctl_namespace): any other
-// would change the host's kernel.
-inline void write_sysctls(int root, const container::description &cfg, unsigned long own_ns)
-{
-	for (auto [key, value] : cfg.sysctls) {
-		if (!(container::sysctl_namespace(key) & own_ns))
-			die("sysctl %s: not in a namespace of the container", key);
-		rootfs::write_sysctl(root, key, value);
-	}
-}
 
 inline uint64_t ns_inode(const char *path)
 {
@@ -649,19 +638,14 @@ struct child_setup {
 	if (!root)
 		die_errno("open the root %s", s.rec->rootfs);
 	umask(0);
-	bool dev_bound = false;
-	for (const container::mount &m : cfg.mounts) {
-		rootfs::mount_entry(root.get(), m, userns, s.own_ns & CLONE_NEWCGROUP);
-		dev_bound |= strcmp(m.destination, "/dev") == 0 && (m.flags & MS_BIND);
-	}
-	if (!dev_bound)
-		rootfs::make_default_devices(root.get(), cfg.devices, userns);
-	for (const container::device &d : cfg.devices)
-		rootfs::make_device(root.get(), d, userns);
+	rootfs::mount_all(root.get(), cfg, userns, s.own_ns & CLONE_NEWCGROUP);
+	bool dev_bound = std::any_of(cfg.mounts.begin(), cfg.mounts.end(),
+				     [](const container::mount &m) { return strcmp(m.destination, "/dev") == 0 && (m.flags & MS_BIND); });
+	rootfs::make_devices(root.get(), cfg.devices, userns, !dev_bound);
 	int terminal = cfg.proc.terminal ? make_console(root.get(), s.console, cfg.proc) : -1;
 	if (s.console >= 0)
 		close(s.console);
-	write_sysctls(root.get(), cfg, s.own_ns);
+	rootfs::write_sysctls(root.get(), cfg);
 	rootfs::mask_paths(root.get(), cfg.masked, cfg.readonly);
 	run_hooks(cfg, container::create_container, *s.rec, "creating"); // create has not finished
 	rootfs::enter(root.get());

@@ -28,18 +28,6 @@ using sys::die;
 using sys::die_errno;
 using sys::step;
 
-// Kernel file systems of the container, mounted before pivot_root, each on a directory the
-// launcher made or checked inside the new root (own_directory): an image whose /dev is a
-// symlink to / cannot redirect them. Targets under dev/ lie in the fresh tmpfs /dev.
-constexpr sys::mount_rule container_mounts[] = {
-	{"proc", "proc", "proc", MS_NOSUID | MS_NOEXEC | MS_NODEV, nullptr},
-	{"tmpfs", "dev", "tmpfs", MS_NOSUID | MS_STRICTATIME, "mode=755,size=65536k"},
-	{"devpts", "dev/pts", "devpts", MS_NOSUID | MS_NOEXEC, "newinstance,ptmxmode=0666,mode=0620,gid=5"},
-	{"shm", "dev/shm", "tmpfs", MS_NOSUID | MS_NOEXEC | MS_NODEV, "mode=1777,size=65536k"},
-	{"mqueue", "dev/mqueue", "mqueue", MS_NOSUID | MS_NOEXEC | MS_NODEV, nullptr},
-	{"sysfs", "sys", "sysfs", MS_NOSUID | MS_NOEXEC | MS_NODEV | MS_RDONLY, nullptr},
-};
-
 // The nodes of /dev (docker's six), by name in the container's fresh tmpfs.
 struct device_node {
 	const char *name;
@@ -205,16 +193,6 @@ inline void build(const image_archive &img, bool userns, bool overlay, bool rece
 	merge_layers(img, m);
 }
 
-// In a user namespace the kernel refuses a new sysfs: the host's /sys is bound, opened
-// before anything is mounted.
-inline int open_host_sys()
-{
-	int fd = open("/sys", O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		die_errno("open /sys");
-	return fd;
-}
-
 // How mount(2) is handed a file the launcher opened: "/proc/self/fd/N", never a joined
 // path. The kernel takes the mount point exactly where the descriptor is.
 struct fd_path {
@@ -237,11 +215,10 @@ inline void remount_read_only(int parent, const char *name, unsigned long extra,
 		die_errno("make %s read-only", what);
 }
 
-// The directory `name` of `parent` (the new root, or the container's own /dev) that a
-// kernel file system is mounted on. Whatever else the image put there, a symlink such as
-// `dev -> /`, a file or a device, is replaced by an empty directory: a mount that followed
-// the image's symlink would land outside the root (on the host's root, which pivot_root
-// leaves above ours).
+// The directory `name` of `parent` that a kernel file system is mounted on (a mount's
+// `replace`). Whatever else the image put there, a symlink such as `dev -> /`, a file or a
+// device, is replaced by an empty directory: a mount that followed the image's symlink
+// would land outside the root (on the host's root, which pivot_root leaves above ours).
 // (Made, then opened without following a link: two calls where the name is free or a
 // directory already; only what is neither is looked at and replaced.)
 inline int own_directory(int parent, const char *name, const char *what)
@@ -316,6 +293,18 @@ inline int open_in_root(int root, const char *target, bool dir)
 		}
 	}
 	die("open %s in the container: too many levels of symbolic links", target);
+}
+
+// own_directory at `path` inside the root, its parent resolved inside it (open_in_root).
+inline int own_directory_in_root(int root, const char *path)
+{
+	char parent[PATH_MAX];
+	if (snprintf(parent, sizeof parent, "%s", path) >= int(sizeof parent))
+		die("path %.64s... too long", path);
+	char *slash = strrchr(parent, '/');
+	*slash = 0;
+	sys::unique_fd dir(open_in_root(root, *parent ? parent : "/", true));
+	return own_directory(dir.get(), slash + 1, path + 1);
 }
 
 // The regular file `name` of the container's /etc, for a bind mount over it: whatever else
@@ -432,7 +421,7 @@ inline void bind_network_hosts(deferred_hosts &later, int shared_hosts)
 }
 
 // The container's /sys/fs/cgroup, as docker mounts it (read-only; --privileged: writable),
-// on the directory of the container's fresh sysfs, which no image reaches. PID 1 is in its
+// on the directory of the container's fresh sysfs (`sys`), which no image reaches. PID 1 is in its
 // cgroup namespace already, so each mount shows the container's own cgroup as its root.
 // A v2 host: cgroup2. A hybrid host: as docker 20.10 there, a tmpfs with a directory per v1
 // controller the container has a cgroup in (where its limits are, which programs read:
@@ -442,14 +431,17 @@ inline void bind_network_hosts(deferred_hosts &later, int shared_hosts)
 // rather than four: a start's cost), which reads as the truth, no limit.
 // A controller mounted together with another (cpu,cpuacct) is mounted as its host
 // directory names it, with a symlink, as the host has it.
-inline void mount_cgroups(int sys, const limits::cgroup &known, bool writable)
+inline void mount_cgroups(int root, const limits::cgroup &known, bool writable)
 {
 	limits::cgroup cg = known;
 	if (!cg.v2_root)
 		limits::detect(cg); // no cgroup was made: the launcher's own is the namespace's root
 	if (!cg.v2_root && !cg.v1)
 		return;
-	sys::unique_fd at(openat(sys, "fs/cgroup", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+	sys::unique_fd sys(openat(root, "sys", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)); // the fresh sysfs
+	if (!sys)
+		die_errno("open the container's /sys");
+	sys::unique_fd at(openat(sys.get(), "fs/cgroup", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
 	if (!at)
 		die_errno("open the container's /sys/fs/cgroup");
 	unsigned long ro = (writable ? 0 : MS_RDONLY) | MS_NOSUID | MS_NODEV | MS_NOEXEC;
@@ -460,7 +452,7 @@ inline void mount_cgroups(int sys, const limits::cgroup &known, bool writable)
 	}
 	if (mount("tmpfs", fd_path(at.get()).s, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=755,size=64k") < 0)
 		die_errno("mount tmpfs on /sys/fs/cgroup");
-	sys::unique_fd dir(openat(sys, "fs/cgroup", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)); // the tmpfs
+	sys::unique_fd dir(openat(sys.get(), "fs/cgroup", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)); // the tmpfs
 	if (!dir)
 		die_errno("open the container's /sys/fs/cgroup");
 	auto mount_in = [&](const char *name, const char *fstype, const char *options) {
@@ -545,48 +537,6 @@ inline void make_default_devices(int root, std::span<const container::device> gi
 			die_errno("create symlink /dev/%s", l.name);
 }
 
-// /proc, a fresh tmpfs /dev with its nodes and links, /dev/pts, /dev/shm, /dev/mqueue and a
-// read-only /sys with its /sys/fs/cgroup, all inside the new root before pivot_root.
-inline void mount_kernel_filesystems(int root, int host_sys, const limits::cgroup &cg, bool privileged)
-{
-	bool userns = host_sys >= 0;
-	sys::unique_fd dev;
-	for (const sys::mount_rule &m : container_mounts) {
-		const char *slash = strchr(m.target, '/');
-		sys::unique_fd at(own_directory(slash ? dev.get() : root, slash ? slash + 1 : m.target, m.target));
-		if (userns && strcmp(m.fstype, "sysfs") == 0) {
-			// The host's /sys comes with the host's mounts under it (cgroups, debugfs,
-			// bpf, ...): each one read-only, and the host's cgroup tree hidden.
-			bind_fd(host_sys, at.get(), "host /sys");
-			close(host_sys);
-			sys::unique_fd bound(openat(root, "sys", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
-			if (!bound || sys::mount_setattr(bound.get(), "", AT_EMPTY_PATH | AT_RECURSIVE,
-							 sys::mount_attr_rdonly | sys::mount_attr_nosuid | sys::mount_attr_nodev |
-								 sys::mount_attr_noexec) < 0)
-				die_errno("make the host's /sys read-only");
-			sys::unique_fd cgroups(openat(bound.get(), "fs/cgroup", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
-			if (cgroups && mount("tmpfs", fd_path(cgroups.get()).s, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=0") < 0)
-				die_errno("hide the host's /sys/fs/cgroup");
-			continue;
-		}
-		// gid 5 (tty) may not exist in a user namespace's map
-		const char *data = userns && strcmp(m.fstype, "devpts") == 0 ? "newinstance,ptmxmode=0666,mode=0620" : m.data;
-		if (mount(m.source, fd_path(at.get()).s, m.fstype, m.flags, data) < 0)
-			die_errno("mount %s on /%s", m.fstype, m.target);
-		if (strcmp(m.fstype, "sysfs") == 0) { // the fresh sysfs, now on root/sys
-			sys::unique_fd sys(openat(root, "sys", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
-			if (!sys)
-				die_errno("open the container's /sys");
-			mount_cgroups(sys.get(), cg, privileged);
-		}
-		if (strcmp(m.target, "dev") == 0 && // the fresh tmpfs, now on root/dev
-		    (dev.reset(openat(root, "dev", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)), !dev))
-			die_errno("open the container's /dev");
-	}
-	make_default_devices(root, {}, userns);
-	step("mounted /proc, /dev, /sys");
-}
-
 // A bind mount's source must be a mount of the caller's own namespace, so PID 1 opens the
 // host paths itself, before its tmpfs on /tmp could hide any of them.
 inline void open_volume_sources(container_spec &spec)
@@ -625,7 +575,8 @@ inline void mount_entry(int root, const container::mount &m, bool userns, bool c
 	struct stat st = {};
 	if (bind && (source < 0 || fstat(source, &st) < 0))
 		die_errno("open mount source %s", m.source);
-	sys::unique_fd target(open_in_root(root, m.destination, !bind || S_ISDIR(st.st_mode)));
+	sys::unique_fd target(m.replace ? own_directory_in_root(root, m.destination)
+					: open_in_root(root, m.destination, !bind || S_ISDIR(st.st_mode)));
 	// The destination as resolved in the root: "..", or a symlink of the image, may lead
 	// into a /proc mounted already.
 	struct statfs fs;
@@ -647,7 +598,7 @@ inline void mount_entry(int root, const container::mount &m, bool userns, bool c
 	} else {
 		r = mount(*m.source ? m.source : type, fd_path(target.get()).s, type, flags, *m.data ? m.data : nullptr);
 		// No new sysfs in a user namespace that does not own the network namespace:
-		// the host's, read-only all through, as runc does.
+		// the host's, read-only, as runc does.
 		if (r < 0 && errno == EPERM && userns && strcmp(type, "sysfs") == 0) {
 			sys::unique_fd sys_fd(open("/sys", O_PATH | O_DIRECTORY | O_CLOEXEC));
 			r = sys_fd ? mount(fd_path(sys_fd.get()).s, fd_path(target.get()).s, nullptr, MS_BIND | MS_REC, nullptr) : -1;
@@ -747,12 +698,14 @@ inline void copy_host_devices(int root, const char *dir)
 	closedir(d);
 }
 
-inline void make_devices(const container_spec &spec, int root)
+// Every node of the container's /dev, once it is mounted: docker's six and /dev's links
+// (`defaults`; a bundle that binds a /dev of its own has its nodes), then the description's.
+inline void make_devices(int root, std::span<const container::device> devices, bool userns, bool defaults)
 {
-	if (spec.privileged && !spec.userns)
-		copy_host_devices(root, "/dev");
-	for (const container::device &d : spec.devices)
-		make_device(root, d, false);
+	if (defaults)
+		make_default_devices(root, devices, userns);
+	for (const container::device &d : devices)
+		make_device(root, d, userns);
 }
 
 // A sysctl, written through the container's own /proc/sys before it is made read-only:
@@ -771,18 +724,25 @@ inline void write_sysctl(int root, std::string_view key, const char *value)
 		die_errno("write sysctl %.*s=%s", int(key.size()), key.data(), value);
 }
 
-// --sysctl KEY=VALUE; --shm-size, the size of its /dev/shm.
-inline void set_kernel_parameters(const container_spec &spec, int root)
+// The description's sysctls, through the container's own /proc, before its read-only
+// paths cover /proc/sys: only those of a namespace the container has of its own
+// (container::sysctl_namespace; docker's flags were refused with docker's words before
+// the start): any other would change the host's kernel.
+inline void write_sysctls(int root, const container::description &d)
 {
-	for (auto [key, value] : spec.sysctls)
+	for (auto [key, value] : d.sysctls) {
+		if (!(container::sysctl_namespace(key) & d.new_namespaces))
+			die("sysctl %s: not in a namespace of the container", key);
 		write_sysctl(root, key, value);
-	if (spec.shm_size && !spec.ipc_host) {
-		char data[64];
-		snprintf(data, sizeof data, "mode=1777,size=%lld", (long long)spec.shm_size);
-		sys::unique_fd shm(sys::openat2(root, "dev/shm", O_PATH | O_DIRECTORY | O_CLOEXEC, RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS));
-		if (!shm || mount("shm", fd_path(shm.get()).s, "tmpfs", MS_REMOUNT | MS_NOSUID | MS_NOEXEC | MS_NODEV, data) < 0)
-			die_errno("--shm-size: resize /dev/shm");
 	}
+}
+
+// Every mount of the description, in order, inside the root (mount_entry). The container
+// has a user namespace (`userns`) or a cgroup namespace of its own (`cgroupns`).
+inline void mount_all(int root, const container::description &d, bool userns, bool cgroupns)
+{
+	for (const container::mount &m : d.mounts)
+		mount_entry(root, m, userns, cgroupns);
 }
 
 // Masked paths (files covered with /dev/null, directories with an empty read-only tmpfs)
