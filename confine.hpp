@@ -2,6 +2,7 @@
 // no_new_privs, the seccomp filter) and of PID 1 itself once the entrypoint runs.
 #pragma once
 #include <linux/capability.h>
+#include <span>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/sendfile.h>
@@ -223,6 +224,43 @@ inline void reexec_from_sealed_copy(char **argv)
 		die_errno("seal the copy of /proc/self/exe");
 	fexecve(copy.get(), argv, environ);
 	die_errno("re-execute the sealed copy");
+}
+
+// The arguments as the kernel keeps them: /proc/PID/cmdline reads this memory. The
+// launcher works on a copy, so that the container's PID 1 can blank the original and no
+// process inside reads the host's command line (paths, names) as /proc/1/cmdline.
+inline std::span<char> kernel_args;
+
+inline char **copy_arguments(int argc, char **argv)
+{
+	size_t bytes = 0;
+	for (int i = 0; i < argc; i++)
+		bytes += strlen(argv[i]) + 1;
+	char **copy = static_cast<char **>(malloc(sizeof(char *) * size_t(argc + 1)));
+	char *text = static_cast<char *>(malloc(bytes ? bytes : 1));
+	if (!copy || !text)
+		sys::die("out of memory");
+	for (int i = 0; i < argc; i++) {
+		size_t n = strlen(argv[i]) + 1;
+		copy[i] = static_cast<char *>(memcpy(text, argv[i], n));
+		text += n;
+	}
+	copy[argc] = nullptr;
+	if (argc > 0)
+		kernel_args = {argv[0], bytes};
+	return copy;
+}
+
+// The environment too: /proc/1/environ shows it to a process that may ptrace PID 1, and
+// the host side has read all it needs of it (-e KEY, TMPDIR) before the clone.
+inline void blank_kernel_args()
+{
+	for (char **e = environ; e && *e; e++)
+		memset(*e, 0, strlen(*e));
+	if (kernel_args.empty())
+		return;
+	memset(kernel_args.data(), 0, kernel_args.size());
+	memcpy(kernel_args.data(), "launcher", std::min(kernel_args.size() - 1, sizeof "launcher" - 1));
 }
 
 } // namespace confine

@@ -18,6 +18,7 @@
 #include "sys.hpp"
 #include "users.hpp"
 #include "network.hpp"
+#include "ports.hpp"
 #include "volumes.hpp"
 
 struct volume {
@@ -59,6 +60,7 @@ struct container_spec : container::description {
 	const char *ipc_mode = "private";   // the record keeps it: a donor must not be private
 	std::vector<volume> inherited;      // --volumes-from's (containers::inherit_volumes)
 	std::vector<const char *> add_hosts; // NAME:IP, NAME=IP or NAME:host-gateway
+	std::span<const ports::mapping> ports; // -p, -P: published on a bridge network
 	int64_t shm_size = 0;                // bytes of /dev/shm; 0: docker's 64m
 	std::vector<security::device_rule> device_rules; // beside docker's defaults
 	// What inspect shows: the image's Labels, then --label-file's, then --label's; the stop signal.
@@ -674,6 +676,31 @@ inline void check_platform(const options::parsed &o, const image_archive &img)
 		    int(has_arch.size()), has_arch.data(), *c.variant ? "/" : "", c.variant, o.platform);
 }
 
+// A bridge network's names, and the ports -p and -P publish on it (docker's -P: every
+// port the image exposes, on a free host port).
+inline void network_spec(container_spec &spec, const options::parsed &o, const image_archive &img)
+{
+	bool bridge = strcmp(o.net, "host") != 0 && strcmp(o.net, "none") != 0 && !o.netns;
+	if (bridge && !network::valid_name(o.net))
+		die("bad --net %s: a network name has 1 to 15 letters, digits, '-', '_' or '.'", o.net);
+	for (const char *n : o.network_alias)
+		if (!network::valid_host_name(n))
+			die("bad --network-alias %s: a name has 1 to 63 letters, digits, '-', '_' or '.'", n);
+	if (bridge && o.name && !network::valid_host_name(o.name))
+		die("bad --name %s: a name has 1 to 63 letters, digits, '-', '_' or '.'", o.name);
+	struct mapping_table { ports::mapping at[ports::max_mappings]; }; // on the heap: as a static its
+	auto &maps = (new mapping_table)->at;                             // defaults would fill the binary
+	size_t n = 0;
+	for (const char *p : o.publish)
+		if (!ports::parse_publish(p, maps, std::size(maps), n))
+			die("bad --publish %s: expected [IP:][HOST[-HOST2]:]CTR[-CTR2][/tcp|/udp] (at most %zu ports)", p, std::size(maps));
+	if (o.publish_all)
+		for (const char *p : img.res.config.exposed_ports)
+			if (!ports::parse_publish(p, maps, std::size(maps), n))
+				die("-P: the image's ExposedPorts holds %s, not PORT[/tcp|/udp] (or more than %zu ports)", p, std::size(maps));
+	spec.ports = {maps, n};
+}
+
 // docker run's rules: words after the image replace Cmd; --entrypoint replaces the
 // Entrypoint and drops Cmd. Env: the image's, then -e, then PATH if still missing.
 inline void make_spec(container_spec &spec, const options::parsed &o, const image_archive &img)
@@ -751,6 +778,7 @@ inline void make_spec(container_spec &spec, const options::parsed &o, const imag
 	if (o.stop_timeout && options::parse_int(o.stop_timeout, timeout))
 		spec.stop_timeout = int(std::clamp<int64_t>(timeout, -1, 86400));
 	isolation_spec(spec, o);
+	network_spec(spec, o, img);
 	confinement_spec(spec, o);
 	namespaces_spec(spec, o);
 	kernel_mounts_spec(spec);

@@ -406,6 +406,23 @@ inline void detached()
 // What exec needs of the container's process, as an OCI process object: its user, its
 // environment and working directory, its capabilities and no_new_privs; the filter is
 // named apart (seccomp: unconfined, or the profile's text in seccomp.json; none: default).
+inline void save_process(run_record &r, const container_spec &spec, const char *profile);
+
+// The record of a started container: its process, PID 1's pid and start time, its address
+// on a bridge network ("": none), its cgroup, "running".
+inline void record_running(run_record &r, const container_spec &spec, const char *profile, pid_t pid, const char *address,
+			   const limits::cgroup &cg)
+{
+	save_process(r, spec, profile);
+	bool dead;
+	r.rec.pid = pid;
+	r.rec.start_time = state::process_start(pid, dead);
+	snprintf(r.rec.address, sizeof r.rec.address, "%s", address);
+	snprintf(r.rec.cgroups, sizeof r.rec.cgroups, "%s", *cg.path ? cg.path : cg.v1_path);
+	write_record(r.dir.get(), r.rec, "running");
+	sys::step("recorded container %.12s as %s", r.rec.id, r.rec.name);
+}
+
 inline void save_process(run_record &r, const container_spec &spec, const char *profile)
 {
 	state::text t;

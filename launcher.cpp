@@ -3,17 +3,20 @@
 // rest in this order), and where each step lives:
 //
 //   main            parse flags (options.hpp), map the image archive and resolve it to one
-//                   image (layers.hpp, image.hpp), describe the container (container.hpp)
+//                   image (layers.hpp, image.hpp), describe the container (container.hpp:
+//                   the description both front doors make, description.hpp, with docker's
+//                   extras; a bundle's config.json is the other door, oci.hpp)
 //   layers::prepare find each layer in the cache by digest, or check it (inflating a gzip
 //                   layer) and unpack it there once (layers.hpp, cache.hpp, unpack.hpp)
 //   start           make the container's cgroup with its device policy and limits
-//                   (limits.hpp), clone a child into it and into new mount, UTS, IPC, PID
-//                   and network namespaces; on a bridge network, lease an address and plug
-//                   a veth into the child (network.hpp)
+//                   (limits.hpp), clone a child into it and into the description's new
+//                   namespaces, give it its id maps (spawn.hpp); on a bridge network, lease
+//                   an address and plug a veth into the child (network.hpp)
 //   supervise       (host side) forward signals to the container, exit with its status
 //   container_main  (PID 1 inside) stack the layers over a private tmpfs, make every mount
-//                   inside the new root, pivot_root into it (rootfs.hpp), resolve the user
-//                   (container.hpp), then act as init (init.hpp):
+//                   of the description inside the new root, pivot_root into it and finish
+//                   it (rootfs.hpp), resolve the user (container.hpp), then act as init
+//                   (init.hpp):
 //   init::run       fork and exec the entrypoint, confined (confine.hpp: docker's
 //                   capabilities, no_new_privs, seccomp), forward signals, reap every child
 //
@@ -63,53 +66,6 @@ using sys::die;
 using sys::die_errno;
 using sys::step;
 
-// --ipc container:NAME: the donor's /dev/shm (a detached copy of its mount, made in its
-// mount namespace: containers::donor_shm) attached over the container's own.
-static void attach_donor_shm(int root, int shm)
-{
-	sys::unique_fd target(rootfs::open_in_root(root, "/dev/shm", true));
-	if (sys::move_mount(shm, "", target.get(), "", sys::move_mount_f_empty_path | sys::move_mount_t_empty_path) < 0)
-		die_errno("attach the /dev/shm of the --ipc container");
-	close(shm);
-}
-
-// The arguments as the kernel keeps them: /proc/PID/cmdline reads this memory. The
-// launcher works on a copy, so that the container's PID 1 can blank the original and no
-// process inside reads the host's command line (paths, names) as /proc/1/cmdline.
-static std::span<char> kernel_args;
-
-static char **copy_arguments(int argc, char **argv)
-{
-	size_t bytes = 0;
-	for (int i = 0; i < argc; i++)
-		bytes += strlen(argv[i]) + 1;
-	char **copy = static_cast<char **>(malloc(sizeof(char *) * size_t(argc + 1)));
-	char *text = static_cast<char *>(malloc(bytes ? bytes : 1));
-	if (!copy || !text)
-		die("out of memory");
-	for (int i = 0; i < argc; i++) {
-		size_t n = strlen(argv[i]) + 1;
-		copy[i] = static_cast<char *>(memcpy(text, argv[i], n));
-		text += n;
-	}
-	copy[argc] = nullptr;
-	if (argc > 0)
-		kernel_args = {argv[0], bytes};
-	return copy;
-}
-
-// The environment too: /proc/1/environ shows it to a process that may ptrace PID 1, and
-// the host side has read all it needs of it (-e KEY, TMPDIR) before the clone.
-static void blank_kernel_args()
-{
-	for (char **e = environ; e && *e; e++)
-		memset(*e, 0, strlen(*e));
-	if (kernel_args.empty())
-		return;
-	memset(kernel_args.data(), 0, kernel_args.size());
-	memcpy(kernel_args.data(), "launcher", std::min(kernel_args.size() - 1, sizeof "launcher" - 1));
-}
-
 // The host's word to its container: go, and this is your network. On a bridge the
 // network follows in a second word (an inside_config), once the veth is in: PID 1 builds
 // its root meanwhile, and reads it before it needs it.
@@ -144,66 +100,13 @@ static void compose_resolv_conf(const options::parsed &o)
 // The container's cgroups: made by the host side, known to PID 1 for its /sys/fs/cgroup.
 static limits::cgroup container_cgroups;
 
-// --net none or a bridge's, as root: the network namespace, lo up, made by a helper on the other core
-// from the moment the container is described, while the launcher finds the layers, makes
-// the cgroup and clones PID 1 (the kernel's setup of a network namespace is the costliest
-// step of a start, BENCHMARKS.md). PID 1 joins it as it joins --netns's, before it mounts
-// /sys, then lets the helper go; a helper that failed said why and closed `ready`.
-struct netns_helper {
-	pid_t pid = -1;            // until PID 1 is cloned: then the helper ends by itself
-	int ready = -1, hold = -1; // PID 1 reads the helper's word on one, and closes the other
-};
-static netns_helper net_helper;
+// --net none or a bridge's, as root: the network namespace made by a helper meanwhile
+// (network::netns_helper), PID 1 joins it.
+static network::netns_helper net_helper;
 
 static bool wants_netns_helper(const container_spec &spec)
 {
 	return (spec.new_namespaces & CLONE_NEWNET) && !spec.userns; // --net none, or a bridge's
-}
-
-static void start_netns_helper(netns_helper &h)
-{
-	int ready[2], hold[2];
-	if (pipe2(ready, O_CLOEXEC) < 0 || pipe2(hold, O_CLOEXEC) < 0)
-		die_errno("pipe");
-	h.pid = pid_t(sys::clone_fork(SIGCHLD));
-	if (h.pid < 0)
-		die_errno("fork the network namespace's helper");
-	if (h.pid == 0) {
-		sys::at_die = nullptr;
-		sigset_t all; // the terminal's ^C is the launcher's to pass on, not ours to die of
-		sigfillset(&all);
-		sigprocmask(SIG_SETMASK, &all, nullptr);
-		if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
-			_exit(sys::exit_failure);
-		close(ready[0]);
-		close(hold[1]);
-		if (unshare(CLONE_NEWNET) < 0)
-			die_errno("make a network namespace");
-		network::configure_inside({}); // lo up
-		if (write(ready[1], "\0", 2) != 2) // PID 1's word, and the host side's (a bridge's veth goes in)
-			_exit(sys::exit_failure);
-		char none; // until PID 1 has joined, or is gone
-		while (read(hold[0], &none, 1) < 0 && errno == EINTR) {
-		}
-		_exit(0);
-	}
-	close(ready[1]);
-	close(hold[0]);
-	h.ready = ready[0];
-	h.hold = hold[1];
-}
-
-static void join_netns_helper(const netns_helper &h)
-{
-	char word, path[40];
-	if (read(h.ready, &word, 1) != 1)
-		_exit(sys::exit_failure);
-	snprintf(path, sizeof path, "/proc/%d/ns/net", h.pid); // the host's /proc, still
-	sys::unique_fd ns(open(path, O_RDONLY | O_CLOEXEC));
-	if (!ns || setns(ns.get(), CLONE_NEWNET) < 0)
-		die_errno("join the network namespace of %s", path);
-	close(h.ready);
-	close(h.hold);
 }
 
 // The container's record (containers.hpp), kept by this launcher, its supervisor. The
@@ -221,9 +124,9 @@ static struct {
 
 // The cloned child: PID 1 of the new namespaces.
 [[noreturn]] static void container_main(const image_archive &img, container_spec &spec, const options::parsed &o,
-					int go_fd, int netns_fd, const netns_helper &helper, const sigset_t &blocked)
+					int go_fd, int netns_fd, const network::netns_helper &helper, const sigset_t &blocked)
 {
-	blank_kernel_args();
+	confine::blank_kernel_args();
 	go_message go;
 	if (read(go_fd, &go, sizeof go) != sizeof go)
 		_exit(sys::exit_failure);
@@ -278,12 +181,7 @@ static struct {
 	umask(0);
 	bool receive = std::any_of(spec.volumes.begin(), spec.volumes.end(), [](const volume &v) { return v.propagation & MS_SLAVE; });
 	rootfs::build(img, spec.userns, spec.overlay, receive);
-	// PID 1 idles for the container's life: give back the archive pages it read.
-	if (munmap(const_cast<unsigned char *>(img.bytes.data()), img.bytes.size()) < 0)
-		die_errno("unmap image %s", img.path);
-	for (const layer &l : img.layers)
-		if (l.mapped && l.tar.data() && munmap(const_cast<unsigned char *>(l.tar.data()), l.tar.size()) < 0)
-			die_errno("unmap an inflated layer");
+	rootfs::unmap_image(img); // PID 1 idles for the container's life
 	// Every mount lands on a directory or file opened inside the new root, before
 	// pivot_root: none follows a path of the image out of it.
 	sys::unique_fd root(open("root", O_PATH | O_DIRECTORY | O_CLOEXEC));
@@ -306,7 +204,7 @@ static struct {
 	}
 	// The helper's network namespace, made meanwhile, joined before /sys is mounted.
 	if (helper.pid > 0)
-		join_netns_helper(helper);
+		network::join_netns_helper(helper);
 	// Before /dev/mqueue is mounted: mqueue shows the IPC namespace of whoever mounts it.
 	if (spec.ipc_join >= 0 && (setns(spec.ipc_join, CLONE_NEWIPC) < 0 || close(spec.ipc_join) < 0))
 		die_errno("join the IPC namespace of container %s", o.ipc_container);
@@ -315,7 +213,7 @@ static struct {
 	if (!spec.userns) // (a user namespace's /sys shows no cgroup of the host's)
 		rootfs::mount_cgroups(root.get(), container_cgroups, spec.privileged);
 	if (spec.shm_join >= 0)
-		attach_donor_shm(root.get(), spec.shm_join);
+		rootfs::attach_donor_shm(root.get(), spec.shm_join);
 	if (spec.privileged && !spec.userns) // every node of the host's /dev too, as docker gives them
 		rootfs::copy_host_devices(root.get(), "/dev");
 	rootfs::make_devices(root.get(), spec.devices, spec.userns, true);
@@ -389,81 +287,11 @@ static void release_host_resources()
 		machine::power_off();
 }
 
-// Runs fn in a child that is root of a new user namespace with the container's id maps, and
-// waits for it: a rootless cache's layers are unpacked (and pruned) there, so that their
-// owners are what the container's user namespace maps them to. The child's failure is the
-// launcher's, with its status (its own line said why).
-static void as_root_of_user_namespace(const container_spec &spec, void (*fn)(void *), void *ctx)
-{
-	int sync[2];
-	if (pipe2(sync, O_CLOEXEC) < 0)
-		die_errno("pipe");
-	pid_t h = pid_t(sys::clone_fork(CLONE_NEWUSER | SIGCHLD));
-	if (h < 0)
-		die_errno("clone into a user namespace");
-	if (h == 0) {
-		close(sync[1]);
-		char mapped;
-		if (read(sync[0], &mapped, 1) != 1)
-			_exit(sys::exit_failure);
-		users::become_namespace_root();
-		// Dies with the launcher, which holds the pipe open until we end.
-		pollfd alive = {sync[0], 0, 0};
-		if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || (poll(&alive, 1, 0) != 0 && (alive.revents & POLLHUP)))
-			_exit(sys::exit_failure);
-		fn(ctx);
-		_exit(0);
-	}
-	close(sync[0]);
-	users::write_id_maps(h, spec.uid_maps, spec.gid_maps, spec.map_helpers);
-	if (write(sync[1], "", 1) != 1)
-		die_errno("start the user namespace's child");
-	int ws;
-	while (waitpid(h, &ws, 0) < 0)
-		if (errno != EINTR)
-			die_errno("wait for the user namespace's child");
-	close(sync[1]);
-	if (!WIFEXITED(ws) || WEXITSTATUS(ws) != 0)
-		exit(WIFEXITED(ws) ? WEXITSTATUS(ws) : sys::exit_failure);
-}
-
-// --netns's namespace, opened by the host side: PID 1 joins it before it mounts /sys.
-static int open_joined(const container_spec &spec, unsigned long type)
-{
-	for (const container::description::join &j : spec.joined)
-		if (j.type == type) {
-			int fd = open(j.path, O_RDONLY | O_CLOEXEC);
-			if (fd < 0)
-				die_errno("open network namespace %s", j.path);
-			return fd;
-		}
-	return -1;
-}
-
 [[noreturn]] static void start(const image_archive &img, container_spec &spec, const options::parsed &o)
 {
 	bool own_netns = spec.new_namespaces & CLONE_NEWNET;
 	bool bridge = own_netns && strcmp(o.net, "none") != 0;
-	if (bridge && !network::valid_name(o.net))
-		die("bad --net %s: a network name has 1 to 15 letters, digits, '-', '_' or '.'", o.net);
-	for (const char *n : o.network_alias)
-		if (!network::valid_host_name(n))
-			die("bad --network-alias %s: a name has 1 to 63 letters, digits, '-', '_' or '.'", n);
-	if (bridge && o.name && !network::valid_host_name(o.name))
-		die("bad --name %s: a name has 1 to 63 letters, digits, '-', '_' or '.'", o.name);
-	struct mapping_table { ports::mapping at[ports::max_mappings]; };
-	auto &maps = (new mapping_table)->at;
-	size_t map_count = 0;
-	for (const char *p : o.publish)
-		if (!ports::parse_publish(p, maps, std::size(maps), map_count))
-			die("bad --publish %s: expected [IP:][HOST[-HOST2]:]CTR[-CTR2][/tcp|/udp] (at most %zu ports)", p,
-			    std::size(maps));
-	if (o.publish_all) // docker's -P: every exposed port on a free host port
-		for (const char *p : img.res.config.exposed_ports)
-			if (!ports::parse_publish(p, maps, std::size(maps), map_count))
-				die("-P: the image's ExposedPorts holds %s, not PORT[/tcp|/udp] (or more than %zu ports)", p,
-				    std::size(maps));
-	sys::unique_fd netns(open_joined(spec, CLONE_NEWNET));
+	sys::unique_fd netns(spawn::open_joined(spec, CLONE_NEWNET, "network"));
 	compose_resolv_conf(o);
 	if (bridge) { // where PID 1 finds the network's hosts file, made meanwhile
 		snprintf(net_run_dir, sizeof net_run_dir, "%s", network::run_dir());
@@ -475,9 +303,9 @@ static int open_joined(const container_spec &spec, unsigned long type)
 	int go[2];
 	if (pipe2(go, O_CLOEXEC) < 0)
 		die_errno("pipe");
-	netns_helper &helper = net_helper;
+	network::netns_helper &helper = net_helper;
 	if (helper.pid < 0 && wants_netns_helper(spec)) // -d's: started by the supervisor
-		start_netns_helper(helper);
+		network::start_netns_helper(helper);
 	int out[2] = {-1, -1}, err[2] = {-1, -1}, console[2] = {-1, -1};
 	if (!o.interactive || o.detach)
 		child_stdio.in = open("/dev/null", O_RDONLY | O_CLOEXEC);
@@ -501,7 +329,7 @@ static int open_joined(const container_spec &spec, unsigned long type)
 		close(go[1]);
 		sys::at_die = nullptr;             // what the host made is the host's to give back
 		limits::forget(container_cgroups);
-		netns_helper joined = helper;
+		network::netns_helper joined = helper;
 		helper.pid = -1;
 		container_main(img, spec, o, go[0], netns.get(), joined, blocked);
 	}
@@ -511,7 +339,7 @@ static int open_joined(const container_spec &spec, unsigned long type)
 		if (fd >= 0)
 			close(fd);
 	netns.reset();
-	netns_helper made_by = helper; // PID 1 joins its namespace; the helper ends once it did, or died
+	network::netns_helper made_by = helper; // PID 1 joins its namespace; the helper ends once it did, or died
 	helper.pid = -1;
 	step("cloned container pid %d%s", pid, born_in_cgroup ? " into its cgroup" : "");
 	go_message msg = {};
@@ -535,7 +363,7 @@ static int open_joined(const container_spec &spec, unsigned long type)
 		names.insert(names.end(), o.network_alias.begin(), o.network_alias.end());
 		network::attach(net_attachment, o.net, o.subnet, o.ip, made_by.pid > 0 ? made_by.pid : pid_t(pid), names);
 		step("attached to network %s as %s (%s)", o.net, net_attachment.l.name, net_attachment.host_if);
-		ports::publish(net_ports, o.net, net_attachment.inside.addr, {maps, map_count});
+		ports::publish(net_ports, o.net, net_attachment.inside.addr, spec.ports);
 		for (size_t i = 0; i < net_ports.count; i++)
 			step("published host port %u/%s to %u", net_ports.maps[i].host_port,
 			     ports::proto_name(net_ports.maps[i].proto), net_ports.maps[i].ctr_port);
@@ -550,17 +378,8 @@ static int open_joined(const container_spec &spec, unsigned long type)
 		limits::attach_device_policy(container_cgroups, spec.cgroup);
 		step("attached the device policy");
 	}
-	if (recorded) {
-		containers::save_process(record, spec, o.seccomp_profile);
-		bool dead;
-		record.rec.pid = pid_t(pid);
-		record.rec.start_time = state::process_start(pid_t(pid), dead);
-		if (bridge)
-			snprintf(record.rec.address, sizeof record.rec.address, "%s", net_attachment.l.name);
-		snprintf(record.rec.cgroups, sizeof record.rec.cgroups, "%s", *container_cgroups.path ? container_cgroups.path : container_cgroups.v1_path);
-		containers::write_record(record.dir.get(), record.rec, "running");
-		step("recorded container %.12s as %s", record.rec.id, record.rec.name);
-	}
+	if (recorded)
+		containers::record_running(record, spec, o.seccomp_profile, pid, bridge ? net_attachment.l.name : "", container_cgroups);
 	sys::unique_fd master(o.tty ? attach::receive_master(console[0]) : -1);
 	if (console[0] >= 0)
 		close(console[0]);
@@ -616,31 +435,6 @@ static int open_joined(const container_spec &spec, unsigned long type)
 	exit(status);
 }
 
-// The machine's PID 1 takes its arguments from the kernel command line,
-// launcher.args="...", or else from /etc/launcher.args, split as a shell would.
-static void machine_arguments(int &argc, char **&argv)
-{
-	static char text[4096];
-	static std::vector<char *> words;
-	words = {argv[0]};
-	char cmdline[4096];
-	sys::unique_fd fd(open("/proc/cmdline", O_RDONLY | O_CLOEXEC));
-	ssize_t n = fd ? read(fd.get(), cmdline, sizeof cmdline - 1) : -1;
-	bool found = n > 0 && machine::cmdline_value({cmdline, size_t(n)}, "launcher.args", text, sizeof text);
-	if (!found) {
-		sys::unique_fd file(open("/etc/launcher.args", O_RDONLY | O_CLOEXEC));
-		ssize_t m = file ? read(file.get(), text, sizeof text - 1) : -1;
-		if (m <= 0)
-			die("no arguments: give launcher.args=\"...\" on the kernel command line or write /etc/launcher.args");
-		text[m] = 0;
-	}
-	if (!machine::split_words(text, words))
-		die("launcher.args: unterminated quote in %s", text);
-	words.push_back(nullptr);
-	argc = int(words.size() - 1);
-	argv = words.data();
-}
-
 // docker's verbs before any flag, `launcher network ls`: one row each. runc's verbs
 // share ps, kill and exec: containers::is_docker_call tells them apart.
 struct verb {
@@ -665,7 +459,7 @@ static bool docker_verb(int argc, char **argv)
 int main(int argc, char **argv)
 {
 	syscall(SYS_clock_gettime, CLOCK_MONOTONIC, &sys::started);
-	argv = copy_arguments(argc, argv);
+	argv = confine::copy_arguments(argc, argv);
 	machine_init = machine::as_init = getpid() == 1;
 	sys::at_die = release_host_resources;
 	char **original_argv = argv; // what to re-execute with
@@ -681,7 +475,7 @@ int main(int argc, char **argv)
 	if (machine_init) {
 		machine::mount_early();
 		network::configure_inside({}); // lo up
-		machine_arguments(argc, argv);
+		machine::arguments(argc, argv);
 	}
 	// Nothing the caller left open reaches PID 1 or the container (CVE-2024-21626).
 	if (sys::close_range(3, ~0U, 0) < 0)
@@ -738,7 +532,7 @@ int main(int argc, char **argv)
 		if (o.cache_prune && rootless) { // what a rootless cache holds, owned by ids of the user namespace
 			container_spec ids;
 			container::user_namespace_spec(ids, o);
-			as_root_of_user_namespace(ids, [](void *layers) { cache::prune(*static_cast<int *>(layers)); }, &layers);
+			spawn::as_root_of_user_namespace(ids, ids.map_helpers, [](void *layers) { cache::prune(*static_cast<int *>(layers)); }, &layers);
 		} else {
 			o.cache_ls ? cache::list(layers) : cache::prune(layers);
 		}
@@ -762,7 +556,7 @@ int main(int argc, char **argv)
 	if (confine::pid1_exe_reachable(spec))
 		confine::reexec_from_sealed_copy(machine_init ? original_argv : argv);
 	if (!o.detach && wants_netns_helper(spec))
-		start_netns_helper(net_helper);
+		network::start_netns_helper(net_helper);
 	step("read image %s%s%s: %zu layers", img.path, *img.res.name ? " " : "", img.res.name, img.layers.size());
 	if (strcmp(o.restart, "no") != 0 && o.rm)
 		die("conflicting options: --restart and --rm");
@@ -811,7 +605,7 @@ int main(int argc, char **argv)
 	mode_t mask = umask(0); // modes exactly as the layers give them
 	if (img.cache >= 0 && rootless) {
 		if (!layers::hold_cached(img)) {
-			as_root_of_user_namespace(spec, [](void *img) { layers::unpack_missing(*static_cast<image_archive *>(img)); }, &img);
+			spawn::as_root_of_user_namespace(spec, spec.map_helpers, [](void *img) { layers::unpack_missing(*static_cast<image_archive *>(img)); }, &img);
 			if (!layers::hold_cached(img))
 				die("image %s: a layer was removed from the cache %s as it was unpacked (--cache-prune?)", img.path, img.cache_path);
 		}

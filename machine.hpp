@@ -207,4 +207,29 @@ inline void mount_early()
 		pause();
 }
 
+// The machine's PID 1 takes its arguments from the kernel command line,
+// launcher.args="...", or else from /etc/launcher.args, split as a shell would.
+inline void arguments(int &argc, char **&argv)
+{
+	static char text[4096];
+	static std::vector<char *> words;
+	words = {argv[0]};
+	char cmdline[4096];
+	sys::unique_fd fd(open("/proc/cmdline", O_RDONLY | O_CLOEXEC));
+	ssize_t n = fd ? read(fd.get(), cmdline, sizeof cmdline - 1) : -1;
+	bool found = n > 0 && cmdline_value({cmdline, size_t(n)}, "launcher.args", text, sizeof text);
+	if (!found) {
+		sys::unique_fd file(open("/etc/launcher.args", O_RDONLY | O_CLOEXEC));
+		ssize_t m = file ? read(file.get(), text, sizeof text - 1) : -1;
+		if (m <= 0)
+			sys::die("no arguments: give launcher.args=\"...\" on the kernel command line or write /etc/launcher.args");
+		text[m] = 0;
+	}
+	if (!split_words(text, words))
+		sys::die("launcher.args: unterminated quote in %s", text);
+	words.push_back(nullptr);
+	argc = int(words.size() - 1);
+	argv = words.data();
+}
+
 } // namespace machine

@@ -29,7 +29,10 @@
 #include <dirent.h>
 #include <span>
 #include <string_view>
+#include <sched.h>
+#include <signal.h>
 #include <sys/file.h>
+#include <sys/prctl.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 
@@ -1134,6 +1137,61 @@ inline int verb_main(int argc, char **argv)
 	if (v == "prune" && argc == 2)
 		return verb_prune();
 	verb_usage();
+}
+
+// --net none or a bridge's, as root: the network namespace, lo up, made by a helper on the other core
+// from the moment the container is described, while the launcher finds the layers, makes
+// the cgroup and clones PID 1 (the kernel's setup of a network namespace is the costliest
+// step of a start, BENCHMARKS.md). PID 1 joins it as it joins --netns's, before it mounts
+// /sys, then lets the helper go; a helper that failed said why and closed `ready`.
+struct netns_helper {
+	pid_t pid = -1;            // until PID 1 is cloned: then the helper ends by itself
+	int ready = -1, hold = -1; // PID 1 reads the helper's word on one, and closes the other
+};
+inline void start_netns_helper(netns_helper &h)
+{
+	int ready[2], hold[2];
+	if (pipe2(ready, O_CLOEXEC) < 0 || pipe2(hold, O_CLOEXEC) < 0)
+		sys::die_errno("pipe");
+	h.pid = pid_t(sys::clone_fork(SIGCHLD));
+	if (h.pid < 0)
+		sys::die_errno("fork the network namespace's helper");
+	if (h.pid == 0) {
+		sys::at_die = nullptr;
+		sigset_t all; // the terminal's ^C is the launcher's to pass on, not ours to die of
+		sigfillset(&all);
+		sigprocmask(SIG_SETMASK, &all, nullptr);
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
+			_exit(sys::exit_failure);
+		close(ready[0]);
+		close(hold[1]);
+		if (unshare(CLONE_NEWNET) < 0)
+			sys::die_errno("make a network namespace");
+		configure_inside({}); // lo up
+		if (write(ready[1], "\0", 2) != 2) // PID 1's word, and the host side's (a bridge's veth goes in)
+			_exit(sys::exit_failure);
+		char none; // until PID 1 has joined, or is gone
+		while (read(hold[0], &none, 1) < 0 && errno == EINTR) {
+		}
+		_exit(0);
+	}
+	close(ready[1]);
+	close(hold[0]);
+	h.ready = ready[0];
+	h.hold = hold[1];
+}
+
+inline void join_netns_helper(const netns_helper &h)
+{
+	char word, path[40];
+	if (read(h.ready, &word, 1) != 1)
+		_exit(sys::exit_failure);
+	snprintf(path, sizeof path, "/proc/%d/ns/net", h.pid); // the host's /proc, still
+	sys::unique_fd ns(open(path, O_RDONLY | O_CLOEXEC));
+	if (!ns || setns(ns.get(), CLONE_NEWNET) < 0)
+		sys::die_errno("join the network namespace of %s", path);
+	close(h.ready);
+	close(h.hold);
 }
 
 } // namespace network

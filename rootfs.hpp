@@ -193,6 +193,16 @@ inline void build(const image_archive &img, bool userns, bool overlay, bool rece
 	merge_layers(img, m);
 }
 
+// The archive's pages (and inflated layers') PID 1 read, given back once its root is built.
+inline void unmap_image(const image_archive &img)
+{
+	if (munmap(const_cast<unsigned char *>(img.bytes.data()), img.bytes.size()) < 0)
+		die_errno("unmap image %s", img.path);
+	for (const layer &l : img.layers)
+		if (l.mapped && l.tar.data() && munmap(const_cast<unsigned char *>(l.tar.data()), l.tar.size()) < 0)
+			die_errno("unmap an inflated layer");
+}
+
 // How mount(2) is handed a file the launcher opened: "/proc/self/fd/N", never a joined
 // path. The kernel takes the mount point exactly where the descriptor is.
 struct fd_path {
@@ -548,6 +558,16 @@ inline void open_volume_sources(container_spec &spec)
 		if (v.source_fd < 0)
 			die_errno("open volume %s", v.source);
 	}
+}
+
+// --ipc container:NAME: the donor's /dev/shm (a detached copy of its mount, made in its
+// mount namespace: containers::donor_shm) attached over the container's own.
+inline void attach_donor_shm(int root, int shm)
+{
+	sys::unique_fd target(open_in_root(root, "/dev/shm", true));
+	if (sys::move_mount(shm, "", target.get(), "", sys::move_mount_f_empty_path | sys::move_mount_t_empty_path) < 0)
+		die_errno("attach the /dev/shm of the --ipc container");
+	close(shm);
 }
 
 // A destination in /proc is refused (runc's rule since CVE-2019-16884): a mount there

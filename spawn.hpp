@@ -4,8 +4,10 @@
 // while it waits for the caller's word, given its id maps and moved into the rest of its
 // cgroups. The cgroups are made before (limits.hpp), the word is the caller's to say.
 #pragma once
+#include <poll.h>
 #include <sched.h>
 #include <sys/prctl.h>
+#include <sys/wait.h>
 
 #include "description.hpp"
 #include "limits.hpp"
@@ -51,6 +53,58 @@ inline void admit(const container::description &d, limits::cgroup &cg, pid_t pid
 	if (d.new_namespaces & CLONE_NEWUSER)
 		users::write_id_maps(pid, d.uid_maps, d.gid_maps, map_helpers);
 	limits::enter(cg, pid, born); // (and closes cg.fd)
+}
+
+// Runs fn in a child that is root of a new user namespace with the container's id maps, and
+// waits for it: a rootless cache's layers are unpacked (and pruned) there, so that their
+// owners are what the container's user namespace maps them to. The child's failure is the
+// launcher's, with its status (its own line said why).
+inline void as_root_of_user_namespace(const container::description &d, bool map_helpers, void (*fn)(void *), void *ctx)
+{
+	int sync[2];
+	if (pipe2(sync, O_CLOEXEC) < 0)
+		die_errno("pipe");
+	pid_t h = pid_t(sys::clone_fork(CLONE_NEWUSER | SIGCHLD));
+	if (h < 0)
+		die_errno("clone into a user namespace");
+	if (h == 0) {
+		close(sync[1]);
+		char mapped;
+		if (read(sync[0], &mapped, 1) != 1)
+			_exit(sys::exit_failure);
+		users::become_namespace_root();
+		// Dies with the launcher, which holds the pipe open until we end.
+		pollfd alive = {sync[0], 0, 0};
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || (poll(&alive, 1, 0) != 0 && (alive.revents & POLLHUP)))
+			_exit(sys::exit_failure);
+		fn(ctx);
+		_exit(0);
+	}
+	close(sync[0]);
+	users::write_id_maps(h, d.uid_maps, d.gid_maps, map_helpers);
+	if (write(sync[1], "", 1) != 1)
+		die_errno("start the user namespace's child");
+	int ws;
+	while (waitpid(h, &ws, 0) < 0)
+		if (errno != EINTR)
+			die_errno("wait for the user namespace's child");
+	close(sync[1]);
+	if (!WIFEXITED(ws) || WEXITSTATUS(ws) != 0)
+		exit(WIFEXITED(ws) ? WEXITSTATUS(ws) : sys::exit_failure);
+}
+
+// The namespace of `type` the description joins by path, opened by the host side (docker's
+// --netns, which PID 1 joins before it mounts /sys); -1: none.
+inline int open_joined(const container::description &d, unsigned long type, const char *what)
+{
+	for (const container::description::join &j : d.joined)
+		if (j.type == type) {
+			int fd = open(j.path, O_RDONLY | O_CLOEXEC);
+			if (fd < 0)
+				die_errno("open %s namespace %s", what, j.path);
+			return fd;
+		}
+	return -1;
 }
 
 } // namespace spawn
