@@ -5,7 +5,7 @@
 VERSION := 0.1
 HEADERS := format.hpp sys.hpp tar.hpp json.hpp image.hpp gzip.hpp zstd.hpp sha256.hpp cache.hpp options.hpp unpack.hpp netlink.hpp nfnetlink.hpp dns.hpp network.hpp security.hpp limits.hpp machine.hpp runtime.hpp layers.hpp users.hpp container.hpp rootfs.hpp confine.hpp init.hpp bundle.hpp state.hpp oci.hpp seccomp.hpp volumes.hpp logs.hpp attach.hpp containers.hpp lsm.hpp description.hpp spawn.hpp
 BUILD_PACKAGES := musl-tools gcc g++ tar coreutils busybox-static
-BENCH_PACKAGES := hyperfine crun runc bubblewrap umoci tini dumb-init catatonit gnuplot-nox python3 file util-linux zstd
+BENCH_PACKAGES := hyperfine crun runc bubblewrap umoci tini dumb-init catatonit gnuplot-nox python3 file util-linux zstd libdeflate-tools
 VM_PACKAGES := qemu-system-x86 linux-image-amd64 cpio apparmor
 ROOTLESS_PACKAGES := uidmap
 FUZZ_PACKAGES := clang libclang-rt-14-dev

@@ -28,7 +28,7 @@ number='[0-9]+(\.[0-9]+)?'
 		"launcher, first start (zstd layer into the cache)" "zstd -dc piped to tar -x (zstd)"; do
 		assert_line --regexp "^\| $(printf '%s' "$row" | sed 's/[][()+.]/\\&/g') \| $number \| $number \| $number \|$"
 	done
-	for row in "launcher inflate (gzip.hpp)" "gzip -dc >/dev/null" "launcher zstd (zstd.hpp)" "zstd -dc >/dev/null"; do
+	for row in "launcher inflate (gzip.hpp)" "gzip -dc >/dev/null" "libdeflate-gunzip -c >/dev/null" "launcher zstd (zstd.hpp)" "zstd -dc >/dev/null"; do
 		assert_line --regexp "^\| $(printf '%s' "$row" | sed 's/[][()+.]/\\&/g') \| $number \| $number \|$"
 	done
 	for binary in launcher tini-static dumb-init catatonit bwrap crun runc; do
