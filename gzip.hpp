@@ -2,7 +2,8 @@
 //
 // Pure: the compressed bytes in (usually a span of the mapped archive), decoded chunks
 // out, no I/O. Memory is fixed: a 32 KiB history and a 64 KiB chunk, never the size any
-// header claims. Each member's CRC-32 and length are checked when it ends; concatenated
+// header claims (or the caller's memory, next_into: a ring that keeps the history itself,
+// nothing copied). Each member's CRC-32 and length are checked when it ends; concatenated
 // members are read as one stream, as gzip -d reads them. Every error carries the offset
 // in the compressed input where it was found.
 #pragma once
@@ -38,17 +39,36 @@ inline bool is_gzip(std::span<const unsigned char> b) { return b.size() >= 2 && 
 
 // CRC-32 (the gzip polynomial, bit-reflected), by carry-less multiplication as in Intel's
 // "Fast CRC Computation for Generic Polynomials Using PCLMULQDQ": the state is xored
-// into the first 16 bytes, each 16 bytes folded into the next with x^(128+64) and
-// x^128 mod P, then 128 bits reduced to 64, to 32, and by Barrett reduction. n is a
-// multiple of 16, at least 16; crc is the running (inverted) state.
+// into the first 16 bytes; four lanes of 16 bytes each folded into the 64 bytes after
+// them with x^(512+64) and x^512 mod P (four independent chains, so that the multiplier's
+// latency overlaps: 4x the speed of one chain), the lanes folded into one and each further
+// 16 bytes folded in with x^(128+64) and x^128 mod P, then 128 bits reduced to 64, to 32,
+// and by Barrett reduction. n is a multiple of 16, at least 16; crc is the running
+// (inverted) state.
+__attribute__((target("pclmul,sse4.1"), always_inline)) inline __m128i crc32_fold(__m128i x, __m128i k, __m128i next)
+{
+	return _mm_xor_si128(_mm_xor_si128(_mm_clmulepi64_si128(x, k, 0x00), _mm_clmulepi64_si128(x, k, 0x11)), next);
+}
 __attribute__((target("pclmul,sse4.1"))) inline uint32_t crc32_clmul(uint32_t crc, const unsigned char *p, size_t n)
 {
 	const __m128i fold = _mm_set_epi64x(0x0ccaa009e, 0x1751997d0), low32 = _mm_setr_epi32(~0, 0, ~0, 0);
+	const __m128i fold4 = _mm_set_epi64x(0x1c6e41596, 0x154442bd4);
 	const __m128i k5 = _mm_set_epi64x(0, 0x163cd6124), barrett = _mm_set_epi64x(0x1f7011641, 0x1db710641);
-	__m128i x = _mm_xor_si128(_mm_loadu_si128(reinterpret_cast<const __m128i *>(p)), _mm_cvtsi32_si128(int(crc)));
-	for (size_t i = 16; i < n; i += 16)
-		x = _mm_xor_si128(_mm_xor_si128(_mm_clmulepi64_si128(x, fold, 0x00), _mm_clmulepi64_si128(x, fold, 0x11)),
-				  _mm_loadu_si128(reinterpret_cast<const __m128i *>(p + i)));
+	auto load = [p](size_t i) { return _mm_loadu_si128(reinterpret_cast<const __m128i *>(p + i)); };
+	__m128i x = _mm_xor_si128(load(0), _mm_cvtsi32_si128(int(crc)));
+	size_t i = 16;
+	if (n >= 128) {
+		__m128i x1 = load(16), x2 = load(32), x3 = load(48);
+		for (i = 64; i + 64 <= n; i += 64) {
+			x = crc32_fold(x, fold4, load(i));
+			x1 = crc32_fold(x1, fold4, load(i + 16));
+			x2 = crc32_fold(x2, fold4, load(i + 32));
+			x3 = crc32_fold(x3, fold4, load(i + 48));
+		}
+		x = crc32_fold(crc32_fold(crc32_fold(x, fold, x1), fold, x2), fold, x3);
+	}
+	for (; i < n; i += 16)
+		x = crc32_fold(x, fold, load(i));
 	x = _mm_xor_si128(_mm_srli_si128(x, 8), _mm_clmulepi64_si128(x, fold, 0x10));                        // to 96 bits
 	x = _mm_xor_si128(_mm_srli_si128(x, 4), _mm_clmulepi64_si128(_mm_and_si128(x, low32), k5, 0x00)); // to 64
 	__m128i t = _mm_and_si128(_mm_clmulepi64_si128(_mm_and_si128(x, low32), barrett, 0x10), low32);
@@ -97,10 +117,12 @@ inline uint32_t crc32(uint32_t crc, const unsigned char *p, size_t n)
 
 // Decoding tables in the manner of zlib and libdeflate: the next `main` bits of input
 // index an entry, and codes longer than that continue in a subtable of 2^(15 - main)
-// entries. An entry is value << 16 | kind | extra bits << 4 | code length, so that a
-// literal, or a length with its extra bits, is decoded by one lookup.
+// entries. An entry is value << 16 | kind | code length << 8 | bits, where bits (0 to
+// 28) is the code length and its extra bits together, so that a literal, or a length with
+// its extra bits, is decoded by one lookup, and the bit buffer is shifted by the entry
+// itself (a shift takes the count's low 6 bits: no masking on the way to the next lookup).
 namespace table {
-enum : uint32_t { literal = 0, length = 1 << 8, end_block = 2 << 8, subtable = 3 << 8, invalid = 4 << 8, kinds = 7 << 8 };
+enum : uint32_t { literal = 0, length = 1 << 12, end_block = 2 << 12, subtable = 3 << 12, invalid = 4 << 12, kinds = 7 << 12 };
 constexpr unsigned lit_bits = 11, dist_bits = 8, lens_bits = 7;
 constexpr size_t lit_size = (1 << lit_bits) + 288 * (1 << (15 - lit_bits)), dist_size = (1 << dist_bits) + 30 * (1 << (15 - dist_bits));
 
@@ -119,51 +141,65 @@ inline uint32_t litlen(int s)
 		return end_block;
 	if (s > 285)
 		return invalid;
-	return uint32_t(lbase[s - 257]) << 16 | lext[s - 257] << 4 | length;
+	return uint32_t(lbase[s - 257]) << 16 | lext[s - 257] | length;
 }
-inline uint32_t distance(int s) { return s < 30 ? uint32_t(dbase[s]) << 16 | dext[s] << 4 | length : invalid; }
+inline uint32_t distance(int s) { return s < 30 ? uint32_t(dbase[s]) << 16 | dext[s] | length : invalid; }
 inline uint32_t plain(int s) { return uint32_t(s) << 16; } // code lengths: the symbol itself
 
 // False when the lengths over-subscribe the code space. Incomplete codes are accepted;
-// their unused codes decode as invalid.
-inline bool build(uint32_t *t, unsigned main, const uint8_t *lengths, int n, uint32_t (*entry)(int))
+// their unused codes decode as invalid. The symbols are taken by code length (canonical
+// order: each code is the one before plus one), the main table grown by doubling: the
+// entries of the codes up to length L fill its first 2^L entries, which are copied
+// once over the next 2^L before the codes of length L + 1 go in, so that each entry of a
+// short code is written once and then copied in bulk rather than stored 2^(main - L)
+// times. Longer codes go into subtables, each entry stored.
+template <class Entry> inline bool build(uint32_t *t, unsigned main, const uint8_t *lengths, int n, Entry entry)
 {
-	uint16_t count[16] = {}, next[16];
+	uint16_t count[16] = {}, start[17] = {}, sorted[320];
 	for (int i = 0; i < n; i++)
 		count[lengths[i]]++;
 	count[0] = 0;
 	int left = 1;
-	unsigned code = 0;
-	for (int len = 1; len < 16; len++) {
+	for (int len = 1; len < 16; len++)
 		if ((left = (left << 1) - count[len]) < 0)
 			return false;
-		next[len] = uint16_t(code = (code + count[len - 1]) << 1);
+	for (int len = 1; len < 16; len++)
+		start[len + 1] = uint16_t(start[len] + count[len]);
+	for (int s = 0; s < n; s++)
+		if (lengths[s])
+			sorted[start[lengths[s]]++] = uint16_t(s);
+	auto reversed = [](unsigned c, unsigned len) __attribute__((always_inline)) { // deflate sends codes most significant bit first
+		c = (c & 0x5555) << 1 | (c >> 1 & 0x5555);
+		c = (c & 0x3333) << 2 | (c >> 2 & 0x3333);
+		c = (c & 0x0f0f) << 4 | (c >> 4 & 0x0f0f);
+		return ((c & 0x00ff) << 8 | c >> 8) >> (16 - len);
+	};
+	bool complete = left == 0; // as every encoder writes them: each entry is some code's
+	unsigned code = 0, size = 2, i = 0;
+	t[0] = t[1] = invalid;
+	for (unsigned len = 1; len <= main; len++, code <<= 1) {
+		if (len > 1) {
+			memcpy(t + size, t, size * sizeof *t);
+			size *= 2;
+		}
+		for (unsigned k = 0; k < count[len]; k++, code++, i++)
+			t[reversed(code, len)] = (entry(sorted[i]) + len) | len << 8;
 	}
 	unsigned sub = 15 - main, used = 1u << main;
-	for (unsigned i = 0; i < used; i++)
-		t[i] = invalid;
-	for (int s = 0; s < n; s++) {
-		unsigned len = lengths[s], c = len ? next[len]++ : 0, rev = 0;
-		if (!len)
-			continue;
-		for (unsigned b = 0; b < len; b++) // deflate sends codes most significant bit first
-			rev |= (c >> b & 1) << (len - 1 - b);
-		uint32_t e = entry(s) | len;
-		if (len <= main) {
-			for (unsigned r = rev; r < 1u << main; r += 1u << len)
-				t[r] = e;
-			continue;
+	for (unsigned len = main + 1; len < 16; len++, code <<= 1)
+		for (unsigned k = 0; k < count[len]; k++, code++, i++) {
+			unsigned rev = reversed(code, len);
+			uint32_t &head = t[rev & ((1u << main) - 1)];
+			if ((head & kinds) != subtable) {
+				head = used << 16 | subtable;
+				for (unsigned j = 0; j < 1u << sub && !complete; j++)
+					t[used + j] = invalid;
+				used += 1u << sub;
+			}
+			uint32_t e = (entry(sorted[i]) + len) | len << 8;
+			for (unsigned r = rev >> main; r < 1u << sub; r += 1u << (len - main))
+				t[(head >> 16) + r] = e;
 		}
-		uint32_t &head = t[rev & ((1u << main) - 1)];
-		if ((head & kinds) != subtable) {
-			head = used << 16 | subtable;
-			for (unsigned i = 0; i < 1u << sub; i++)
-				t[used + i] = invalid;
-			used += 1u << sub;
-		}
-		for (unsigned r = rev >> main; r < 1u << sub; r += 1u << (len - main))
-			t[(head >> 16) + r] = e;
-	}
 	return true;
 }
 } // namespace table
@@ -180,17 +216,19 @@ public:
 			memmove(buf_, buf_ + out_ - history, history);
 			out_ = history;
 		}
-		size_t start = chunk_start_ = out_;
-		while (err_ == error::none && !done_ && out_ < sizeof buf_ - slack)
-			step();
-		member_out_ += out_ - start, total_ += out_ - start;
-		if (out_ > start)
-			crc_ = crc32(crc_, buf_ + start, out_ - start);
-		if (err_ == error::none && member_done_)
-			end_member();
-		if (err_ != error::none)
-			return {};
-		return {buf_ + start, out_ - start};
+		win_ = buf_, limit_ = sizeof buf_ - slack;
+		return run();
+	}
+
+	// Or the next up to `room` bytes decoded straight into the caller's memory at `to`
+	// (never mixed with next()): it may write up to `slack` bytes past them, and the bytes
+	// decoded before must lie just before `to`, the last 32 KiB of them at least (as in a
+	// ring mapped twice, back to back). Nothing is copied.
+	static constexpr size_t history = 32768, slack = 258 + 16;
+	std::span<const unsigned char> next_into(unsigned char *to, size_t room)
+	{
+		win_ = to, out_ = 0, limit_ = room;
+		return run();
 	}
 
 	error err() const { return err_; }
@@ -199,7 +237,20 @@ public:
 	size_t consumed() const { return pos_; } // of the input, for progress
 
 private:
-	static constexpr size_t history = 32768, slack = 258 + 16;
+	std::span<const unsigned char> run()
+	{
+		size_t start = chunk_start_ = out_;
+		while (err_ == error::none && !done_ && out_ < limit_)
+			step();
+		member_out_ += out_ - start, total_ += out_ - start;
+		if (out_ > start)
+			crc_ = crc32(crc_, win_ + start, out_ - start);
+		if (err_ == error::none && member_done_)
+			end_member();
+		if (err_ != error::none)
+			return {};
+		return {win_ + start, out_ - start};
+	}
 
 	void fail(error e)
 	{
@@ -257,13 +308,13 @@ private:
 		uint32_t e = t[bitbuf_ & ((1u << main) - 1)];
 		if ((e & table::kinds) == table::subtable)
 			e = t[(e >> 16) + (bitbuf_ >> main & ((1u << (15 - main)) - 1))];
-		unsigned len = e & 15, extra = e >> 4 & 15;
-		if (len + extra > bits_) {
+		unsigned len = e >> 8 & 15, all = e & 63;
+		if (all > bits_) {
 			fail(error::truncated);
 			return table::invalid;
 		}
-		uint32_t v = (e >> 16) + (uint32_t(bitbuf_ >> len) & ((1u << extra) - 1));
-		bitbuf_ >>= len + extra, bits_ -= len + extra;
+		uint32_t v = (e >> 16) + (uint32_t(bitbuf_ >> len) & ((1u << (all - len)) - 1));
+		bitbuf_ >>= all, bits_ -= all;
 		if ((e & table::kinds) == table::invalid)
 			fail(error::bad_code);
 		return v << 16 | (e & table::kinds);
@@ -345,8 +396,8 @@ private:
 			uint8_t l[288 + 30];
 			memset(l, 8, 144), memset(l + 144, 9, 112), memset(l + 256, 7, 24), memset(l + 280, 8, 8);
 			memset(l + 288, 5, 30);
-			table::build(lit_, table::lit_bits, l, 288, table::litlen);
-			table::build(dist_, table::dist_bits, l + 288, 30, table::distance);
+			table::build(lit_, table::lit_bits, l, 288, [](int s) { return table::litlen(s); });
+			table::build(dist_, table::dist_bits, l + 288, 30, [](int s) { return table::distance(s); });
 			block_ = coded;
 		} else if (type == 2) {
 			dynamic_tables();
@@ -365,7 +416,7 @@ private:
 		for (int i = 0; i < ncode; i++)
 			l[order[i]] = uint8_t(take(3));
 		uint32_t lencode[1 << table::lens_bits];
-		if (!table::build(lencode, table::lens_bits, l, 19, table::plain))
+		if (!table::build(lencode, table::lens_bits, l, 19, [](int s) { return table::plain(s); }))
 			return fail(error::bad_code);
 		memset(l, 0, sizeof l);
 		for (int i = 0; i < nlen + ndist && err_ == error::none;) {
@@ -392,8 +443,8 @@ private:
 		}
 		if (err_ != error::none)
 			return;
-		if (l[256] == 0 || !table::build(lit_, table::lit_bits, l, nlen, table::litlen) ||
-		    !table::build(dist_, table::dist_bits, l + nlen, ndist, table::distance))
+		if (l[256] == 0 || !table::build(lit_, table::lit_bits, l, nlen, [](int s) { return table::litlen(s); }) ||
+		    !table::build(dist_, table::dist_bits, l + nlen, ndist, [](int s) { return table::distance(s); }))
 			return fail(error::bad_code);
 		block_ = coded;
 	}
@@ -413,11 +464,11 @@ private:
 		}
 		if (block_ == stored) {
 			size_t n = stored_left_;
-			if (n > sizeof buf_ - out_ - slack)
-				n = sizeof buf_ - out_ - slack;
+			if (n > limit_ - out_)
+				n = limit_ - out_;
 			if (!bytes(n))
 				return;
-			memcpy(buf_ + out_, in_.data() + pos_, n);
+			memcpy(win_ + out_, in_.data() + pos_, n);
 			pos_ += n, out_ += n;
 			if ((stored_left_ -= n) == 0)
 				block_ = none;
@@ -427,10 +478,10 @@ private:
 			return;
 		// Near the end of the input: symbols until the block ends or the chunk is full,
 		// each bit checked.
-		while (out_ < sizeof buf_ - slack) {
+		while (out_ < limit_) {
 			uint32_t s = next_symbol(lit_, table::lit_bits);
 			if ((s & table::kinds) == table::literal) {
-				buf_[out_++] = uint8_t(s >> 16);
+				win_[out_++] = uint8_t(s >> 16);
 				continue;
 			}
 			if (err_ != error::none)
@@ -444,7 +495,7 @@ private:
 				return;
 			if (dist > member_out_ + (out_ - chunk_start_))
 				return fail(error::bad_distance);
-			copy_match(buf_ + out_, dist, len);
+			copy_match(win_ + out_, dist, len);
 			out_ += len;
 		}
 	}
@@ -474,7 +525,8 @@ private:
 		if (in_.size() < 16)
 			return;
 		const unsigned char *in = in_.data();
-		const size_t last = in_.size() - 16, limit = sizeof buf_ - slack;
+		const size_t last = in_.size() - 16, limit = limit_;
+		unsigned char *win = win_;
 		uint64_t bb = bitbuf_;
 		unsigned n = bits_;
 		size_t pos = pos_, out = out_;
@@ -491,29 +543,36 @@ private:
 			return x;
 		};
 		auto value = [&](uint32_t x) __attribute__((always_inline)) { // takes the code and its extra bits
-			unsigned len = x & 15, extra = x >> 4 & 15;
-			uint32_t v = (x >> 16) + (uint32_t(bb >> len) & ((1u << extra) - 1));
-			bb >>= len + extra, n -= len + extra;
+			uint32_t v = (x >> 16) + (uint32_t(bb & ((uint64_t(1) << (x & 63)) - 1)) >> (x >> 8 & 15));
+			bb >>= x & 63, n -= x & 63;
 			return v;
 		};
 		auto literal = [&](uint32_t x) __attribute__((always_inline)) {
-			bb >>= x & 15, n -= x & 15;
-			buf_[out++] = uint8_t(x >> 16);
+			bb >>= x & 63, n -= x & 63;
+			win[out++] = uint8_t(x >> 16);
 		};
+		constexpr unsigned lit_mask = (1u << table::lit_bits) - 1;
+		auto is_literal = [](uint32_t x) { return (x & table::kinds) == table::literal; };
 		while (pos <= last && out < limit) {
 			refill(); // 56 bits or more: three literals of up to 15 bits
-			uint32_t x = lookup(lit_, table::lit_bits);
-			if ((x & table::kinds) == table::literal) {
+			uint32_t x = lit_[bb & lit_mask]; // literals first: one test each on their way
+			if (is_literal(x)) {
 				literal(x);
-				if (((x = lookup(lit_, table::lit_bits)) & table::kinds) == table::literal) {
+				if (is_literal(x = lit_[bb & lit_mask])) {
 					literal(x);
-					if (((x = lookup(lit_, table::lit_bits)) & table::kinds) == table::literal) {
+					if (is_literal(x = lit_[bb & lit_mask])) {
 						literal(x);
 						continue;
 					}
 				}
-				refill(); // a length and its extra bits
-				x = lookup(lit_, table::lit_bits);
+				refill(); // for a length and its extra bits; x stays: the bits it read were there
+			}
+			if ((x & table::kinds) == table::subtable) {
+				x = lit_[(x >> 16) + (bb >> table::lit_bits & ((1u << (15 - table::lit_bits)) - 1))];
+				if (is_literal(x)) {
+					literal(x);
+					continue;
+				}
 			}
 			if ((x & table::kinds) != table::length) {
 				if ((x & table::kinds) != table::end_block)
@@ -533,7 +592,7 @@ private:
 				e = error::bad_distance;
 				break;
 			}
-			copy_match(buf_ + out, dist, len);
+			copy_match(win + out, dist, len);
 			out += len;
 		}
 		bitbuf_ = bb, bits_ = n, pos_ = pos, out_ = out;
@@ -554,6 +613,8 @@ private:
 	uint32_t crc_ = 0;
 	uint32_t lit_[table::lit_size], dist_[table::dist_size];
 	size_t out_ = 0, chunk_start_ = 0;
+	unsigned char *win_ = buf_; // where out_ counts from: buf_, or the caller's memory
+	size_t limit_ = 0;
 	unsigned char buf_[history + 65536 + slack];
 };
 

@@ -376,7 +376,7 @@ struct decoding {
 };
 enum : uint32_t { decoder_running, decoder_done, decoder_failed };
 constexpr size_t ring_size = 8 << 20;
-constexpr size_t ring_piece = 256 << 10;     // the decoder copies at most this much at a time
+constexpr size_t ring_piece = 256 << 10;     // the decoder writes at most this much at a time
 constexpr uint64_t stream_from = 1 << 20;    // files this large are written as they come
 constexpr uint64_t decode_step = 1 << 20;    // the others are woken every MiB
 
@@ -446,17 +446,35 @@ template <class Decoder>
 {
 	Decoder *dec = new Decoder(in);
 	uint64_t n = 0, published = 0;
-	for (std::span<const unsigned char> chunk = dec->next(); !chunk.empty(); chunk = dec->next()) {
-		while (!chunk.empty()) {
-			size_t piece = std::min(chunk.size(), ring_piece);
-			await_room(d, n + piece, n, published);
-			memcpy(ring + n % ring_size, chunk.data(), piece); // whole: the ring is mapped twice over
-			chunk = chunk.subspan(piece);
-			n += piece;
-		}
+	auto decoded = [&] {
 		__atomic_store_n(&d->consumed, dec->consumed(), __ATOMIC_RELAXED);
 		if (n - published >= decode_step)
 			publish(d, published = n, decoder_running);
+	};
+	if constexpr (requires { dec->next_into(ring, ring_piece); }) {
+		// Inflate writes into the ring itself, its history the ring's bytes before (the
+		// second mapping's, near the start): no copy, no history moved.
+		for (;;) {
+			await_room(d, n + ring_piece, n, published); // the piece and the slack it may write past
+			size_t at = size_t(n % ring_size);
+			std::span<const unsigned char> chunk =
+				dec->next_into(ring + at + (at < Decoder::history ? ring_size : 0), ring_piece - Decoder::slack);
+			if (chunk.empty())
+				break;
+			n += chunk.size();
+			decoded();
+		}
+	} else {
+		for (std::span<const unsigned char> chunk = dec->next(); !chunk.empty(); chunk = dec->next()) {
+			while (!chunk.empty()) {
+				size_t piece = std::min(chunk.size(), ring_piece);
+				await_room(d, n + piece, n, published);
+				memcpy(ring + n % ring_size, chunk.data(), piece); // whole: the ring is mapped twice over
+				chunk = chunk.subspan(piece);
+				n += piece;
+			}
+			decoded();
+		}
 	}
 	if (dec->err() != decltype(dec->err())::none) {
 		d->why = error_text(dec->err()), d->why_offset = dec->err_offset();
