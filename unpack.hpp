@@ -733,10 +733,13 @@ inline stats layer(std::span<const unsigned char> bytes, int root, const char *w
 	layer_writer w(root, what, m);
 	tar::reader r(bytes);
 	tar::entry e;
+	size_t links = 0;
 	while (r.next(e)) {
 		w.counts.entries++;
-		if (e.typeflag == tar::type::hardlink)
-			continue; // once both are done: its target may be the helper's
+		if (e.typeflag == tar::type::hardlink) { // once both are done: its target may be the helper's
+			links++;
+			continue;
+		}
 		if (helpers_share(e))
 			w.counts.bytes += e.data.size();
 		else
@@ -753,8 +756,8 @@ inline stats layer(std::span<const unsigned char> bytes, int root, const char *w
 	if (status != 0)
 		sys::die("%s: the unpacking helper ended without a word", what);
 	munmap(why, 4096);
-	tar::reader again(bytes);
-	while (again.next(e))
+	tar::reader again(bytes); // a pass over the headers only when there are links to make
+	while (links && again.next(e))
 		if (e.typeflag == tar::type::hardlink)
 			w.entry(e);
 	w.finish();
