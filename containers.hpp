@@ -1242,6 +1242,12 @@ inline const char *user_of(const state::record &r, unsigned long join, const cha
 		if (!pidfd || setns(pidfd.get(), CLONE_NEWNS | (join & CLONE_NEWUSER)) < 0)
 			_exit(1);
 		oci::check_joined_root(root, r.id);
+		// Reading files is all it does: no capability but that, so that a link the container
+		// made through a host process's /proc/PID/root (--pid host) is not followed.
+		uint64_t caps[5] = {};
+		caps[security::effective] = caps[security::permitted] = uint64_t(1) << CAP_DAC_OVERRIDE | uint64_t(1) << CAP_DAC_READ_SEARCH;
+		if (confine::set_caps(caps) != 0)
+			_exit(1);
 		static char home[PATH_MAX];
 		container::process q;
 		const char *missing = container::find_user(spec, q, home);

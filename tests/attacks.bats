@@ -239,3 +239,19 @@ host_binary() { stat -L -c 'dev %d ino %i' "$LAUNCHER"; }
 	assert_line 'exe path: refused (Permission denied)'
 	assert_line 'mem: refused (Permission denied)'
 }
+
+@test "attacks: a --pid host container's /etc made a link through a host process's /proc/PID/root never feeds exec -u a host file" {
+	# The container (a writable root of its own: --storage copy renames /etc) points /etc at
+	# a host directory through the root of a host process, which root of the host may follow.
+	mkdir "$BATS_TEST_TMPDIR/hostetc"
+	echo 'atk-hostonly:x:4242:4242::/:/bin/sh' >"$BATS_TEST_TMPDIR/hostetc/passwd"
+	sleep 300 </dev/null >/dev/null 2>&1 &
+	host=$!
+	"$LAUNCHER" run -d --name "atk-etc-$$" --storage copy --pid host "$BUSYBOX" sleep 300 >/dev/null
+	run -0 "$LAUNCHER" exec "atk-etc-$$" /bin/busybox sh -c "mv /etc /etc.image && /bin/busybox ln -s /proc/$host/root$BATS_TEST_TMPDIR/hostetc /etc"
+	run "$LAUNCHER" exec -u atk-hostonly "atk-etc-$$" /bin/busybox id -u
+	kill $host
+	"$LAUNCHER" rm -f "atk-etc-$$" >/dev/null
+	assert_failure 126
+	assert_output "launcher: unable to find user atk-hostonly: no matching entries in the container's /etc/passwd"
+}
