@@ -1,9 +1,10 @@
 // attach.hpp: the supervisor's side of a container's stdio when it is not simply passed
-// through: -t (a pty of the container's own devpts, whose master the container's PID 1
-// sends over a socket; the host terminal in raw mode, restored on every exit path; window
+// through: -t (a pty of the container's own devpts, made by its PID 1 or first process for
+// either door, whose master it sends over a socket; the host terminal in raw mode, restored on every exit path; window
 // size changes passed on) and -d (stdout and stderr through pipes into the json-file log).
 // One loop relays the streams and forwards signals until the container's process ends.
 #pragma once
+#include <linux/openat2.h>
 #include <poll.h>
 #include <sys/ioctl.h>
 #include <sys/signalfd.h>
@@ -11,6 +12,7 @@
 #include <sys/wait.h>
 #include <termios.h>
 
+#include "description.hpp"
 #include "init.hpp"
 #include "logs.hpp"
 #include "sys.hpp"
@@ -45,7 +47,51 @@ inline void restore()
 	host_terminal.fd = -1;
 }
 
-// The master the container's PID 1 sends (oci::send_console's message); -1 when the
+// Sends the terminal's master to the engine over the console socket: one message, one
+// descriptor (SCM_RIGHTS), the pty's name as payload.
+inline void send_console(int sock, int master, const char *name)
+{
+	char control[CMSG_SPACE(sizeof(int))] = {};
+	iovec iov = {const_cast<char *>(name), strlen(name)};
+	msghdr msg = {};
+	msg.msg_iov = &iov;
+	msg.msg_iovlen = 1;
+	msg.msg_control = control;
+	msg.msg_controllen = sizeof control;
+	cmsghdr *c = CMSG_FIRSTHDR(&msg);
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(c), &master, sizeof master);
+	if (sendmsg(sock, &msg, MSG_NOSIGNAL) < 0)
+		sys::die_errno("send the terminal to the console socket");
+}
+
+// A pty of the container's own devpts (`root`: the container's root, before or after
+// pivot_root): the master goes over `sock` (to the engine, or to the launcher's
+// supervisor), the slave becomes the process's stdio and controlling terminal. Returns
+// the slave.
+inline int make_pty(int root, int sock, const container::process &p)
+{
+	const uint64_t in_root = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
+	sys::unique_fd master(sys::openat2(root, "/dev/pts/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC, in_root));
+	int unlock = 0, n = 0;
+	if (!master || ioctl(master.get(), TIOCSPTLCK, &unlock) < 0 || ioctl(master.get(), TIOCGPTN, &n) < 0)
+		sys::die_errno("make a terminal in the container's /dev/pts");
+	char name[32];
+	snprintf(name, sizeof name, "/dev/pts/%d", n);
+	int slave = sys::openat2(root, name, O_RDWR | O_NOCTTY | O_CLOEXEC, in_root);
+	if (slave < 0)
+		sys::die_errno("open %s", name);
+	if (p.rows || p.cols) {
+		winsize ws = {p.rows, p.cols, 0, 0};
+		ioctl(master.get(), TIOCSWINSZ, &ws);
+	}
+	send_console(sock, master.get(), name);
+	return slave;
+}
+
+// The master the container's PID 1 sends (send_console's message); -1 when the
 // container died before it sent one.
 inline int receive_master(int sock)
 {

@@ -606,7 +606,7 @@ inline int donor_shm(int pidfd, const state::record &r, const char *donor)
 			die_errno("open /dev/shm of container %s", donor);
 		if (fs.f_type != TMPFS_MAGIC)
 			die("container %s: its /dev/shm is no tmpfs", donor);
-		oci::send_console(sv[1], shm.get(), "shm");
+		attach::send_console(sv[1], shm.get(), "shm");
 		_exit(0);
 	}
 	close(sv[1]);

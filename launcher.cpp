@@ -230,7 +230,7 @@ static struct {
 	// -t: a pty of the container's own devpts; the master goes to the host, the slave is
 	// PID 1's stdio, the entrypoint's controlling terminal (init.hpp).
 	if (spec.proc.terminal) {
-		int slave = oci::make_pty(root.get(), child_stdio.console, spec.proc);
+		int slave = attach::make_pty(root.get(), child_stdio.console, spec.proc);
 		for (int fd = 0; fd < 3; fd++)
 			if (dup2(slave, fd) < 0)
 				die_errno("give the terminal as stdio");

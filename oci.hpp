@@ -457,52 +457,10 @@ inline const char *find_executable(const container::process &p, char (&out)[PATH
 	die("exec: \"%s\": executable file not found in $PATH", file);
 }
 
-// Sends the terminal's master to the engine over the console socket: one message, one
-// descriptor (SCM_RIGHTS), the pty's name as payload.
-inline void send_console(int sock, int master, const char *name)
-{
-	char control[CMSG_SPACE(sizeof(int))] = {};
-	iovec iov = {const_cast<char *>(name), strlen(name)};
-	msghdr msg = {};
-	msg.msg_iov = &iov;
-	msg.msg_iovlen = 1;
-	msg.msg_control = control;
-	msg.msg_controllen = sizeof control;
-	cmsghdr *c = CMSG_FIRSTHDR(&msg);
-	c->cmsg_level = SOL_SOCKET;
-	c->cmsg_type = SCM_RIGHTS;
-	c->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(c), &master, sizeof master);
-	if (sendmsg(sock, &msg, MSG_NOSIGNAL) < 0)
-		die_errno("send the terminal to the console socket");
-}
-
-// A pty of the container's own devpts: the master goes to the engine, the slave becomes
-// the process's stdio and controlling terminal. Returns the slave.
-inline int make_pty(int root, int sock, const container::process &p)
-{
-	const uint64_t in_root = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
-	sys::unique_fd master(sys::openat2(root, "/dev/pts/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC, in_root));
-	int unlock = 0, n = 0;
-	if (!master || ioctl(master.get(), TIOCSPTLCK, &unlock) < 0 || ioctl(master.get(), TIOCGPTN, &n) < 0)
-		die_errno("make a terminal in the container's /dev/pts");
-	char name[32];
-	snprintf(name, sizeof name, "/dev/pts/%d", n);
-	int slave = sys::openat2(root, name, O_RDWR | O_NOCTTY | O_CLOEXEC, in_root);
-	if (slave < 0)
-		die_errno("open %s", name);
-	if (p.rows || p.cols) {
-		winsize ws = {p.rows, p.cols, 0, 0};
-		ioctl(master.get(), TIOCSWINSZ, &ws);
-	}
-	send_console(sock, master.get(), name);
-	return slave;
-}
-
 // The first process's terminal is also the container's /dev/console.
 inline int make_console(int root, int sock, const container::process &p)
 {
-	int slave = make_pty(root, sock, p);
+	int slave = attach::make_pty(root, sock, p);
 	sys::unique_fd console(rootfs::open_in_root(root, "/dev/console", false));
 	rootfs::bind_fd(slave, console.get(), "/dev/console");
 	return slave;
@@ -1259,7 +1217,7 @@ inline int exec_in(context &x, container_ref &c)
 		int slave = -1;
 		if (p.terminal) {
 			sys::unique_fd root(open("/", O_PATH | O_DIRECTORY | O_CLOEXEC));
-			slave = make_pty(root.get(), console.get(), p);
+			slave = attach::make_pty(root.get(), console.get(), p);
 		}
 		static char file_buf[PATH_MAX];
 		int failure = sys::failure_status;
