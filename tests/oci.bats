@@ -665,6 +665,12 @@ p["noNewPrivileges"] = True; p["oomScoreAdj"] = 123'
 	oci_edit "$B" 'c["hostname"] = ""; del c["domainname"]; c["root"]["readonly"] = False'
 	run -0 rt run --bundle "$B" "$ID"
 	assert_line "$(hostname)"
+	# A missing process.cwd is made before the root goes read-only, as runc's prepareRootfs
+	# makes it before finalizeRootfs remounts the root.
+	oci_edit "$B" 'c["root"]["readonly"] = True; c["process"]["cwd"] = "/made/here"; c["process"]["args"] = ["sh", "-c", "pwd; touch x 2>&1"]'
+	run -1 rt run --bundle "$B" "$ID" # touch's status
+	assert_output "$(printf '%s\n' /made/here 'touch: x: Read-only file system')"
+	[ -d "$B/rootfs/made/here" ]
 }
 
 @test "mounts: tmpfs with size and mode, bind ro, a file bound, nosuid/nodev/noexec as mountinfo shows them" {
