@@ -1369,8 +1369,10 @@ inline int exec(int argc, char **argv)
 	if (!null)
 		die_errno("open /dev/null");
 	for (int fd = 0; fd < 3; fd++) // without -i the process reads nothing; -d: nothing of ours at all
-		if (((fd == 0 && !interactive) || detach) && dup2(null.get(), fd) < 0)
+		if (((fd == 0 && !interactive) || (detach && fd == 0)) && dup2(null.get(), fd) < 0)
 			die_errno("open /dev/null");
+	if (detach) // (once forked into the container: till then a failure is told on our stderr)
+		x.detached_stdio = null.get();
 	sys::failure_status = 126;
 	return oci::exec_in(x, c);
 }

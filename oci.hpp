@@ -519,9 +519,10 @@ struct child_setup {
 // privileges. Only stdio (and --preserve-fds) reach it.
 // For an exec (`born` >= 0): the process that takes the privileges is not yet in the
 // container's pid namespace, and the one that execs is forked into it, already confined,
-// its pid written to `born`; it takes `slave` as its terminal.
+// its pid written to `born`; it takes `slave` as its terminal, or `null_stdio` as its stdio
+// (the first child kept the caller's, to say why it failed).
 [[noreturn]] inline void exec_process(const container::process &p, const char *file, const seccomp::program *filter, bool userns,
-				      unsigned preserve_fds, int born = -1, int slave = -1)
+				      unsigned preserve_fds, int born = -1, int slave = -1, int null_stdio = -1)
 {
 	umask(p.umask < 0 ? 022 : mode_t(p.umask));
 	if (sys::close_range(3 + preserve_fds, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
@@ -542,6 +543,9 @@ struct child_setup {
 			_exit(write(born, &pid, sizeof pid) == sizeof pid ? 0 : 1);
 		if (slave >= 0)
 			use_terminal(slave);
+		for (int fd = 0; null_stdio >= 0 && fd < 3; fd++)
+			if (dup2(null_stdio, fd) < 0)
+				die_errno("open /dev/null");
 		if (sys::close_range(3 + preserve_fds, ~0U, 0) < 0) // the console socket, the log
 			die_errno("close the runtime's descriptors");
 	}
@@ -643,6 +647,7 @@ struct context {
 	const seccomp::program *filter = nullptr;
 	int console = -1;
 	int (*wait)(pid_t, const sigset_t &) = nullptr;
+	int detached_stdio = -1; // docker's exec -d: /dev/null, the process's stdio once forked into the container
 };
 
 inline void open_state_root(context &x)
@@ -1212,7 +1217,7 @@ inline int exec_in(context &x, container_ref &c)
 			die_errno("join the namespaces of container %s", c.rec.id);
 		check_joined_root(root, c.rec.id);
 		limits::set_rlimits(p.rlimits);
-		keep_only({console.get(), log_fd, born[1]}, cmd.preserve_fds);
+		keep_only({console.get(), log_fd, born[1], x.detached_stdio}, cmd.preserve_fds);
 		rootfs::enter_workdir(p.cwd, false); // as runc's chdir: none is made by us, unconfined
 		int slave = -1;
 		if (p.terminal) {
@@ -1224,7 +1229,7 @@ inline int exec_in(context &x, container_ref &c)
 		sys::failure_status = 127; // a command not found exits as a shell's would
 		const char *file = find_executable(p, file_buf);
 		sys::failure_status = failure;
-		exec_process(p, file, use_filter, join & CLONE_NEWUSER, cmd.preserve_fds, born[1], slave);
+		exec_process(p, file, use_filter, join & CLONE_NEWUSER, cmd.preserve_fds, born[1], slave, x.detached_stdio);
 	}
 	close(born[1]);
 	pid_t confined = 0; // the process in the container, once the first child has forked it
@@ -1235,7 +1240,13 @@ inline int exec_in(context &x, container_ref &c)
 	if (got == sizeof confined) {
 		waitpid(pid, nullptr, 0);
 		pid = confined;
-	} // else the first child failed, with its reason on stderr: its status is the exec's
+	} else if (cmd.detach) { // the first child failed, with its reason on stderr: no process, its status
+		int ws;
+		while (waitpid(pid, &ws, 0) < 0)
+			if (errno != EINTR)
+				die_errno("wait for the exec's first process");
+		return WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws);
+	} // else its status is the exec's
 	if (cmd.pid_file)
 		write_pid_file(cmd.pid_file, pid);
 	console.reset(); // the process's: a hang-up if it dies before sending its terminal

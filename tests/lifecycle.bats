@@ -198,6 +198,20 @@ rootless_rm() {
 	rm -rf "$NOBODY"
 }
 
+@test "exec -d: a process that cannot start says why and exits as a foreground one would; one that starts holds nothing of the caller's" {
+	"$LAUNCHER" run -d --name lc-exd "$BUSYBOX" sleep 100 >/dev/null
+	run -127 "$LAUNCHER" exec -d lc-exd /lc-nothere
+	assert_output --partial "/lc-nothere"
+	run -126 "$LAUNCHER" exec -d -w /lc-nowhere lc-exd true
+	assert_output "launcher: enter working directory /lc-nowhere: No such file or directory"
+	run -0 "$LAUNCHER" exec -d lc-exd sleep 31
+	assert_output ""
+	fds='for p in $(pidof sleep); do case $(tr "\0" " " </proc/$p/cmdline) in "sleep 31 ") for f in 0 1 2; do readlink /proc/$p/fd/$f; done;; esac; done'
+	for _ in $(seq 100); do [ -n "$("$LAUNCHER" exec lc-exd sh -c "$fds")" ] && break; sleep 0.1; done
+	run -0 "$LAUNCHER" exec lc-exd sh -c "$fds"
+	assert_output "$(printf '/dev/null\n/dev/null\n/dev/null')"
+}
+
 @test "exec in a rootless container (started by a user other than root) is refused in one line, before any process runs" {
 	# Its PID 1 is non-dumpable and its memory the host's user namespace's: a user other
 	# than root can neither see its namespaces nor enter them by pidfd. Nothing may then
