@@ -906,6 +906,13 @@ inline void resolve_user(container_spec &spec)
 		die("unable to find %s %.*s: no matching entries in the image's /etc/%s", missing, int(part.size()), part.data(),
 		    strcmp(missing, "user") == 0 ? "passwd" : "group");
 	}
+	// In a user namespace only its maps' ids exist (setresuid would say EINVAL).
+	auto mapped = [](const std::vector<users::id_map> &maps, uint32_t id) {
+		return std::any_of(maps.begin(), maps.end(), [&](const users::id_map &m) { return id >= m.inside && id - m.inside < m.count; });
+	};
+	if (spec.userns && (!mapped(spec.uid_maps, p.uid) || !mapped(spec.gid_maps, p.gid)))
+		die("user %s is uid %u, gid %u: not mapped in the container's user namespace (see /etc/subuid and /etc/subgid)", spec.user, p.uid,
+		    p.gid);
 	if (!image::get_env(p.env, "HOME")) {
 		static char home_kv[PATH_MAX + 8]; // zero-filled: .bss, not 4 KB of the binary
 		snprintf(home_kv, sizeof home_kv, "HOME=%s", home);

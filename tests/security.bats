@@ -307,7 +307,13 @@ x$"
 	run as_nobody "$NOBODY/launcher" --memory 10m "$NOBODY/busybox.tar" true
 	assert_failure 125
 	assert_output "launcher: running as uid 65534: --net, --netns and cgroup limits need root"
+	# a user its maps do not hold (no /etc/subuid range: only its own id, as root inside)
+	run as_nobody "$NOBODY/launcher" --user nobody "$NOBODY/busybox.tar" true
+	assert_failure 125
+	assert_output "launcher: user nobody is uid 65534, gid 65534: not mapped in the container's user namespace (see /etc/subuid and /etc/subgid)"
 	rm -rf "$NOBODY"
+	run -125 "$LAUNCHER" --userns --user 70000:70000 "$BUSYBOX" true
+	assert_output "launcher: user 70000:70000 is uid 70000, gid 70000: not mapped in the container's user namespace (see /etc/subuid and /etc/subgid)"
 }
 
 @test "an unprivileged user with subuid ranges gets them through newuidmap, as rootless podman" {
