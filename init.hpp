@@ -106,9 +106,21 @@ inline int exec_command(const container::process &p)
 
 // Forks the entrypoint into its own process group. The entrypoint waits at a gate until
 // PID 1 has confined itself, then execs; when that fails it says so itself and exits 127
-// (not found) or 126, the status PID 1 passes on. PID 1 keeps no pipe to learn of it:
-// from the gate on it holds stdio alone, whatever the entrypoint's first instruction
-// looks at.
+// (not found) or 126, the status PID 1 passes on (and, with -d, writes the line into the
+// start word for the caller). PID 1 keeps no pipe to learn of it: from the gate on it
+// holds stdio alone, whatever the entrypoint's first instruction looks at.
+// -d: a pipe to the host side (fd 3 once PID 1 has closed the rest) that a start which
+// fails before the entrypoint's exec writes its line into; its end of file, with nothing
+// written, says the entrypoint exec'd. PID 1 closes its end once it has forked the
+// entrypoint, before the gate; the entrypoint's closes at its exec.
+inline int start_word = -1;
+
+inline void tell_start_failure(const char *line)
+{
+	if (start_word >= 0)
+		dprintf(start_word, "launcher: %s\n", line);
+}
+
 inline pid_t spawn_entrypoint(const container_spec &spec)
 {
 	int gate[2];
@@ -122,16 +134,14 @@ inline pid_t spawn_entrypoint(const container_spec &spec)
 		close(gate[1]);
 		// Its own process group; under -t its own session, whose terminal is the pty
 		// PID 1 holds as stdio (the shell inside then does its own job control).
-		if (spec.proc.terminal ? setsid() < 0 || ioctl(0, TIOCSCTTY, 0) < 0 : setpgid(0, 0) < 0) {
-			dprintf(2, "launcher: take the terminal: %s\n", strerror(errno));
-			_exit(sys::exit_failure);
-		}
+		if (spec.proc.terminal ? setsid() < 0 || ioctl(0, TIOCSCTTY, 0) < 0 : setpgid(0, 0) < 0)
+			sys::die_errno("take the terminal");
 		sys::reset_signals();
 		sys::close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);
 		int err = confine::entrypoint(spec, filtered);
 		if (err) {
-			dprintf(2, "launcher: confine %s: %s\n", spec.proc.args[0], strerror(err));
-			_exit(sys::exit_failure);
+			errno = err;
+			sys::die_errno("confine %s", spec.proc.args[0]);
 		}
 		// Nothing of the image runs before PID 1 has confined itself: the gate's end of
 		// file (PID 1 closed it) is the word.
@@ -148,12 +158,16 @@ inline pid_t spawn_entrypoint(const container_spec &spec)
 			     (us - machine::module_us) / 1000, (us - machine::module_us) % 1000);
 		}
 		// --security-opt apparmor=PROFILE: entered at the exec, as runc applies it.
-		if (*spec.proc.apparmor && (err = lsm::apparmor_exec(spec.proc.apparmor))) {
-			dprintf(2, "launcher: apply AppArmor profile %s: %s\n", spec.proc.apparmor, lsm::why_refused(err));
-			_exit(sys::exit_failure);
-		}
-		confine::exec_failed(spec.proc.args[0], exec_command(spec.proc));
+		if (*spec.proc.apparmor && (err = lsm::apparmor_exec(spec.proc.apparmor)))
+			sys::die("apply AppArmor profile %s: %s", spec.proc.apparmor, lsm::why_refused(err));
+		err = exec_command(spec.proc);
+		if (start_word >= 0)
+			dprintf(start_word, "launcher: exec %s: %s\n", spec.proc.args[0], strerror(err));
+		confine::exec_failed(spec.proc.args[0], err);
 	}
+	if (start_word >= 0)
+		close(start_word);
+	start_word = -1;
 	if (!spec.proc.terminal)
 		setpgid(pid, pid); // both sides, so neither order of the two calls races
 	close(gate[0]);

@@ -251,8 +251,13 @@ static struct {
 		_exit(sys::exit_failure);
 	close(go_fd);
 	// From here on PID 1 holds nothing of the host: the cache's directories (the host side
-	// keeps their locks), the host's /sys in a user namespace, ... Only stdio stays.
-	if (sys::close_range(3, ~0U, 0) < 0)
+	// keeps their locks), the host's /sys in a user namespace, ... Only stdio stays (and
+	// with -d the start word, as fd 3, until the entrypoint is forked).
+	if (init::start_word >= 0 && (dup2(init::start_word, 3) < 0 || fcntl(3, F_SETFD, FD_CLOEXEC) < 0))
+		die_errno("keep the start word");
+	if (init::start_word >= 0)
+		init::start_word = 3, sys::on_error = init::tell_start_failure;
+	if (sys::close_range(init::start_word >= 0 ? 4 : 3, ~0U, 0) < 0)
 		die_errno("close the host's descriptors");
 	container::resolve_user(spec);
 	rootfs::finish(spec);
@@ -313,6 +318,9 @@ static void release_host_resources()
 		die_errno("socketpair");
 	if (o.detach && !o.tty && (pipe2(out, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0))
 		die_errno("pipe");
+	int started[2] = {-1, -1}; // -d: a start that fails before the entrypoint's exec says so here (init::start_word)
+	if (o.detach && pipe2(started, O_CLOEXEC) < 0)
+		die_errno("pipe");
 	child_stdio.out = out[1], child_stdio.err = err[1], child_stdio.console = console[1];
 	// PID 1 is born in its cgroup2 directory where the kernel can, else moved in before the
 	// go message: in its cgroups before it does anything.
@@ -327,6 +335,9 @@ static void release_host_resources()
 				       born_in_cgroup);
 	if (pid == 0) {
 		close(go[1]);
+		if (started[0] >= 0)
+			close(started[0]);
+		init::start_word = started[1];
 		sys::at_die = nullptr;             // what the host made is the host's to give back
 		limits::forget(container_cgroups);
 		network::netns_helper joined = helper;
@@ -335,6 +346,8 @@ static void release_host_resources()
 	}
 	container_pid = pid;
 	close(go[0]);
+	if (started[1] >= 0)
+		close(started[1]);
 	for (int fd : {out[1], err[1], console[1], child_stdio.in})
 		if (fd >= 0)
 			close(fd);
@@ -386,6 +399,7 @@ static void release_host_resources()
 	layers::wait_checked(img, go[1]);
 	// go[1] stays open while we live: the container's PID 1 checks it for a hang-up.
 	int status;
+	bool start_failed = false;
 	if (o.tty || o.detach) {
 		static logs::writer &log = *new logs::writer;
 		attach::streams io;
@@ -393,7 +407,21 @@ static void release_host_resources()
 			snprintf(log.path, sizeof log.path, "%s", record.rec.log_path);
 			log.open_file();
 			io.log = &log;
-			containers::detached(); // the caller has its id; nothing of its terminal is held
+			// Once the entrypoint has exec'd (the word's end, nothing said): the caller has its
+			// id; nothing of its terminal is held. A start that failed first is told to the
+			// caller, who gets its status, as docker run -d's; it is not restarted.
+			char why[1024];
+			size_t said = 0;
+			for (ssize_t n; said < sizeof why - 1 && (n = read(started[0], why + said, sizeof why - 1 - said)) != 0;)
+				if (n > 0)
+					said += size_t(n);
+				else if (errno != EINTR)
+					break;
+			close(started[0]);
+			if (said && !record.restarted)
+				start_failed = true, (void)!write(2, why, said);
+			else
+				containers::detached();
 		}
 		io.out = o.tty ? master.get() : out[0];
 		io.err = o.tty ? master.get() : err[0];
@@ -422,7 +450,7 @@ static void release_host_resources()
 		dprintf(2, "launcher: exit status %d\n", status);
 	if (recorded)
 		containers::finish(record, status);
-	bool again = recorded && containers::should_restart(record, status);
+	bool again = recorded && !start_failed && containers::should_restart(record, status);
 	release_host_resources();
 	if (o.rm) {
 		for (int lock : spec.volume_locks) // (another container's hold on one keeps it)

@@ -59,6 +59,21 @@ record() { sed -n "s/.*\"$2\":\"\{0,1\}\([^,\"]*\)\"\{0,1\}[,}].*/\1/p" "$LAUNCH
 	assert_output ""
 }
 
+@test "run -d of a container that cannot start says why and exits with its status, as docker run -d; it is not restarted" {
+	run -127 "$LAUNCHER" run -d --name lc-dnx "$BUSYBOX" /lc-nothere
+	assert_output "launcher: exec /lc-nothere: No such file or directory"
+	run -125 "$LAUNCHER" run -d --name lc-dnu --restart always -u lc-nosuch "$BUSYBOX" true
+	assert_output "launcher: unable to find user lc-nosuch: no matching entries in the image's /etc/passwd"
+	run -127 "$LAUNCHER" run -d -t --name lc-dnt "$BUSYBOX" /lc-nothere
+	assert_output "launcher: exec /lc-nothere: No such file or directory"
+	run -0 "$LAUNCHER" ps -a
+	assert_line --regexp '^[0-9a-f]{12} +lc-dnx .* Exited \(127\) '
+	assert_line --regexp '^[0-9a-f]{12} +lc-dnu .* Exited \(125\) '
+	# one that starts: its id, at once
+	run -0 "$LAUNCHER" run -d --name lc-dok "$BUSYBOX" sleep 100
+	assert_output --regexp '^[0-9a-f]{64}$'
+}
+
 @test "names are unique: a second run of the name fails as docker's does; unknown names are exit 1" {
 	"$LAUNCHER" run -d --name lc-dup "$BUSYBOX" sleep 100 >/dev/null
 	id=$(readlink "$LAUNCHER_STATE/.name.lc-dup")
