@@ -517,15 +517,19 @@ private:
 				to[i] = from[i];
 	}
 
-	// The hot loop, while 16 bytes of input remain (so refills need no checks) and the
+	// The hot loop, while `margin` bytes of input remain (so refills need no checks) and the
 	// chunk has room: the bit buffer and positions in locals, refilled branch-free, a
-	// literal or a length with its extra bits decoded by one lookup, two literals a refill.
+	// literal or a length with its extra bits decoded by one lookup, up to five literals a
+	// refill. A turn refills three times at most (at its top, before a length, before a
+	// distance), each reading 8 bytes and moving on by at most 7, 6 and 3: 24 bytes
+	// (16 let the third read pass the end by up to 5, which the fuzzer found).
+	static constexpr size_t margin = 24;
 	void fast_symbols()
 	{
-		if (in_.size() < 16)
+		if (in_.size() < margin)
 			return;
 		const unsigned char *in = in_.data();
-		const size_t last = in_.size() - 16, limit = limit_;
+		const size_t last = in_.size() - margin, limit = limit_;
 		unsigned char *win = win_;
 		uint64_t bb = bitbuf_;
 		unsigned n = bits_;
@@ -554,7 +558,7 @@ private:
 		constexpr unsigned lit_mask = (1u << table::lit_bits) - 1;
 		auto is_literal = [](uint32_t x) { return (x & table::kinds) == table::literal; };
 		while (pos <= last && out < limit) {
-			refill(); // 56 bits or more: three literals of up to 15 bits
+			refill(); // 56 bits or more: five literals of the main table (of at most 11 bits)
 			uint32_t x = lit_[bb & lit_mask]; // literals first: one test each on their way
 			if (is_literal(x)) {
 				literal(x);
@@ -562,7 +566,13 @@ private:
 					literal(x);
 					if (is_literal(x = lit_[bb & lit_mask])) {
 						literal(x);
-						continue;
+						if (is_literal(x = lit_[bb & lit_mask])) {
+							literal(x);
+							if (is_literal(x = lit_[bb & lit_mask])) {
+								literal(x);
+								continue;
+							}
+						}
 					}
 				}
 				refill(); // for a length and its extra bits; x stays: the bits it read were there
