@@ -305,7 +305,8 @@ inline int open_in_root(int root, const char *target, bool dir)
 	die("open %s in the container: too many levels of symbolic links", target);
 }
 
-// own_directory at `path` inside the root, its parent resolved inside it (open_in_root).
+// own_directory at `path` inside the root, its parent resolved inside it (open_in_root;
+// the root itself for /proc, /dev and /sys: no call).
 inline int own_directory_in_root(int root, const char *path)
 {
 	char parent[PATH_MAX];
@@ -313,8 +314,8 @@ inline int own_directory_in_root(int root, const char *path)
 		die("path %.64s... too long", path);
 	char *slash = strrchr(parent, '/');
 	*slash = 0;
-	sys::unique_fd dir(open_in_root(root, *parent ? parent : "/", true));
-	return own_directory(dir.get(), slash + 1, path + 1);
+	sys::unique_fd dir(*parent ? open_in_root(root, parent, true) : -1);
+	return own_directory(*parent ? dir.get() : root, slash + 1, path + 1);
 }
 
 // The regular file `name` of the container's /etc, for a bind mount over it: whatever else
