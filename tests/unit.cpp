@@ -3632,6 +3632,55 @@ BOOST_AUTO_TEST_CASE(sysctls_and_proc_destinations)
 	BOOST_TEST(!rootfs::in_proc("/procfs"));
 }
 
+// docker's kernel file systems as the description's mounts (make_spec), each replacing what
+// the image has at its path; in a user namespace /sys is the host's, bound read-only all
+// through, its cgroup tree hidden.
+BOOST_AUTO_TEST_CASE(kernel_file_systems_are_described_as_mounts)
+{
+	container_spec s;
+	container::kernel_mounts_spec(s);
+	std::vector<std::string> where;
+	for (const container::mount &m : s.mounts) {
+		where.push_back(m.destination);
+		BOOST_TEST(m.replace);
+	}
+	BOOST_TEST((where == std::vector<std::string>{"/proc", "/dev", "/dev/pts", "/dev/shm", "/dev/mqueue", "/sys"}));
+	BOOST_TEST(std::string(s.mounts[2].data) == "newinstance,ptmxmode=0666,mode=0620,gid=5");
+	BOOST_TEST(std::string(s.mounts[3].source) == "shm");
+	BOOST_TEST(std::string(s.mounts[3].data) == "mode=1777,size=65536k");
+	BOOST_TEST(std::string(s.mounts[5].type) == "sysfs");
+	BOOST_TEST(s.mounts[5].flags == (MS_NOSUID | MS_NOEXEC | MS_NODEV | MS_RDONLY));
+	container_spec u;
+	u.userns = true, u.shm_size = 1 << 20;
+	container::kernel_mounts_spec(u);
+	BOOST_TEST(u.mounts.size() == 7u);
+	BOOST_TEST(std::string(u.mounts[2].data) == "newinstance,ptmxmode=0666,mode=0620"); // no gid 5 in the map
+	BOOST_TEST(std::string(u.mounts[3].data) == "mode=1777,size=1048576");                // --shm-size
+	const container::mount &sys = u.mounts[5], &hide = u.mounts[6];
+	BOOST_TEST(std::string(sys.type) == "bind");
+	BOOST_TEST(std::string(sys.source) == "/sys");
+	BOOST_TEST((sys.flags & (MS_BIND | MS_REC | MS_RDONLY)) == (MS_BIND | MS_REC | MS_RDONLY));
+	BOOST_TEST(sys.rro);
+	BOOST_TEST(std::string(hide.destination) == "/sys/fs/cgroup");
+	BOOST_TEST(std::string(hide.type) == "tmpfs");
+	BOOST_TEST(std::string(hide.data) == "size=0");
+	BOOST_TEST((hide.flags & MS_RDONLY) != 0u);
+	BOOST_TEST(!hide.replace); // the host's tree: nothing of the image's there
+}
+
+// A namespace of the container's own or joined by path (the host and domain names are set
+// in either, never in the host's).
+BOOST_AUTO_TEST_CASE(description_namespaces)
+{
+	container::description d;
+	d.new_namespaces = CLONE_NEWNS | CLONE_NEWPID;
+	BOOST_TEST(container::has_namespace(d, CLONE_NEWPID));
+	BOOST_TEST(!container::has_namespace(d, CLONE_NEWUTS));
+	d.joined.push_back({CLONE_NEWUTS, "/proc/1/ns/uts"});
+	BOOST_TEST(container::has_namespace(d, CLONE_NEWUTS));
+	BOOST_TEST(!container::has_namespace(d, CLONE_NEWNET));
+}
+
 // docker's volumes as the mounts of a bundle, for the one mount function both doors use.
 BOOST_AUTO_TEST_CASE(volumes_are_described_as_bundle_mounts)
 {
