@@ -452,13 +452,27 @@ private:
 	} streamed_;
 };
 
-// Removes name below dir, a whole tree if a directory, never following a symlink.
-inline void remove_tree(int dir, const char *name, const char *what)
+// How deep remove_tree enters a tree, a descriptor a level: a directory below is moved up
+// to the top of the tree instead, and removed by a later pass over the top. A container
+// makes a tree as deep as it likes (mkdir d; cd d; ...), deeper than the descriptors a
+// process may hold: entered whole, its removal failed midway, for good.
+constexpr int remove_depth = 32;
+
+namespace detail {
+inline void remove_below(int top, int dir, const char *name, const char *what, int depth, unsigned &moved)
 {
 	if (unlinkat(dir, name, 0) == 0 || errno == ENOENT)
 		return;
 	if (errno != EISDIR && errno != EPERM)
 		sys::die_errno("%s: remove %s", what, name);
+	while (depth >= remove_depth) { // by descriptors only: nothing leaves the tree
+		char up[32];
+		snprintf(up, sizeof up, ".deep.%u", moved++);
+		if (sys::renameat2(dir, name, top, up, RENAME_NOREPLACE) == 0)
+			return;
+		if (errno != EEXIST)
+			sys::die_errno("%s: move %s up", what, name);
+	}
 	sys::unique_fd sub(openat(dir, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
 	if (!sub)
 		sys::die_errno("%s: open %s", what, name);
@@ -467,8 +481,30 @@ inline void remove_tree(int dir, const char *name, const char *what)
 		sys::die_errno("%s: read %s", what, name);
 	while (dirent *e = readdir(d))
 		if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
-			remove_tree(dirfd(d), e->d_name, what);
+			remove_below(top < 0 ? dirfd(d) : top, dirfd(d), e->d_name, what, depth + 1, moved);
 	closedir(d);
+	if (depth == 0)
+		return; // remove_tree removes the top once a pass finds it empty
+	if (unlinkat(dir, name, AT_REMOVEDIR) < 0)
+		sys::die_errno("%s: remove directory %s", what, name);
+}
+} // namespace detail
+
+// Removes name below dir, a whole tree if a directory, never following a symlink, by
+// passes over its top until none finds anything there (what was moved up is removed by
+// the next).
+inline void remove_tree(int dir, const char *name, const char *what)
+{
+	for (unsigned moved = 0;;) {
+		if (unlinkat(dir, name, 0) == 0 || errno == ENOENT)
+			return;
+		if (errno != EISDIR && errno != EPERM)
+			sys::die_errno("%s: remove %s", what, name);
+		unsigned before = moved;
+		detail::remove_below(-1, dir, name, what, 0, moved);
+		if (moved == before)
+			break;
+	}
 	if (unlinkat(dir, name, AT_REMOVEDIR) < 0)
 		sys::die_errno("%s: remove directory %s", what, name);
 }

@@ -255,3 +255,14 @@ host_binary() { stat -L -c 'dev %d ino %i' "$LAUNCHER"; }
 	assert_failure 126
 	assert_output "launcher: unable to find user atk-hostonly: no matching entries in the container's /etc/passwd"
 }
+
+@test "attacks: a tree deeper than the descriptors a remover may hold (mkdir d; cd d; ...) is removed all the same by rm, volume rm and volume prune" {
+	# A container's depth is unbounded; the old removal held a descriptor a level, and
+	# failed midway at the limit ("No file descriptors available"): the writable layer,
+	# record and volume stayed, half removed, for good.
+	deep='mkdir .deep.0 .deep.1; i=0; while [ $i -lt 400 ]; do mkdir d && cd d || exit 1; i=$((i+1)); done; echo x >f; ln -s / up; mkdir .deep.0'
+	run -0 "$LAUNCHER" run --name "deep-$$" -v "deep-$$:/v" -v /v2 "$BUSYBOX" sh -c "cd /v && ($deep) && cd /v2 && ($deep) && cd / && ($deep) && echo made"
+	assert_output made
+	(ulimit -n 128 && "$LAUNCHER" rm "deep-$$" && "$LAUNCHER" volume rm "deep-$$" && "$LAUNCHER" volume prune)
+	[ -z "$(ls -A "$LAUNCHER_ROOT/containers")" ] && [ -z "$(ls -A "$LAUNCHER_ROOT/volumes")" ] && [ -z "$(ls -A "$LAUNCHER_STATE")" ]
+}
