@@ -913,6 +913,21 @@ inline void wait_supervisor(const oci::container_ref &c)
 		usleep(20000);
 }
 
+// A container still starting (docker's "created": its supervisor lives, no live PID 1 is
+// recorded yet) gets its PID 1 once the supervisor has cloned it: stop and rm -f wait for
+// it (or for the supervisor's end), else they would pass over a container that then runs
+// on, and rm would remove the record of a running one, which nothing killed then.
+inline void wait_started(oci::context &x, oci::container_ref &c)
+{
+	for (int i = 0; i < 1500 && c.rec.exit_code < 0 && !state::alive(c.rec) && state::supervised(c.rec); i++) {
+		usleep(20000);
+		oci::container_ref now;
+		if (!oci::load(x, c.rec.id, now))
+			return;
+		c = std::move(now);
+	}
+}
+
 // The supervisor of a stopped container does not restart it: a mark in its record's directory.
 inline void mark_stopped(oci::container_ref &c)
 {
@@ -957,6 +972,7 @@ inline int stop(int argc, char **argv)
 	open_store(x);
 	return each_container(x, words, [&](const char *w, oci::container_ref &c) {
 		mark_stopped(c);
+		wait_started(x, c);
 		if (state::alive(c.rec)) {
 			kill(c.rec.pid, sig_override ? sig_override : c.rec.stop_signal);
 			int grace = never ? -1 : seconds >= 0 ? seconds : c.rec.stop_timeout;
@@ -1026,6 +1042,7 @@ inline int rm(int argc, char **argv)
 				return false;
 			}
 			mark_stopped(c);
+			wait_started(x, c);
 			if (state::alive(c.rec))
 				kill(c.rec.pid, SIGKILL);
 			wait_exit(c.rec, 10);

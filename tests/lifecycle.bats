@@ -511,3 +511,23 @@ tmux_wait() {
 	run -0 "$LAUNCHER" images
 	assert_output --partial busybox
 }
+
+@test "stop and rm -f of a container still starting (Created: no PID 1 recorded yet) end it once it runs; rm leaves no running container without a record" {
+	# --privileged: no cgroup, whose kill would end it anyway. The old stop and rm -f saw no
+	# PID 1 and passed over it: it ran on, and rm removed the record of a running container.
+	for verb in stop "rm -f"; do
+		export LAUNCHER_ROOT=$BATS_TEST_TMPDIR/cache-${verb% *} # empty: the start unpacks, slowly enough to be caught
+		name=lc-early-${verb% *}-$$
+		"$LAUNCHER" run -d --privileged --name "$name" "$BUSYBOX" sleep 2345$$ </dev/null >"$BATS_TEST_TMPDIR/run.out" 2>&1 &
+		starter=$!
+		until grep -qs '"status":"created"' "$LAUNCHER_STATE"/*/state.json; do kill -0 "$starter" || break; done
+		run -0 grep -ls '"status":"created"' "$LAUNCHER_STATE"/*/state.json # caught before it ran
+		run -0 $LAUNCHER $verb "$name"
+		wait "$starter"
+		run -0 "$LAUNCHER" ps -a
+		refute_output --partial "Up "
+		run -1 pgrep -f "sleep 2345$$"
+		"$LAUNCHER" rm -f "$name" >/dev/null 2>&1 || true
+	done
+	[ -z "$(ls -A "$LAUNCHER_STATE")" ]
+}
