@@ -468,12 +468,14 @@ inline void remove_below(int top, int dir, const char *name, const char *what, i
 	while (depth >= remove_depth) { // by descriptors only: nothing leaves the tree
 		char up[32];
 		snprintf(up, sizeof up, ".deep.%u", moved++);
-		if (sys::renameat2(dir, name, top, up, RENAME_NOREPLACE) == 0)
+		if (sys::renameat2(dir, name, top, up, RENAME_NOREPLACE) == 0 || errno == ENOENT)
 			return;
 		if (errno != EEXIST)
 			sys::die_errno("%s: move %s up", what, name);
 	}
 	sys::unique_fd sub(openat(dir, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+	if (!sub && errno == ENOENT)
+		return; // another remover's (two rm of one container at once, rm and system prune)
 	if (!sub)
 		sys::die_errno("%s: open %s", what, name);
 	DIR *d = fdopendir(sub.release());
@@ -485,7 +487,7 @@ inline void remove_below(int top, int dir, const char *name, const char *what, i
 	closedir(d);
 	if (depth == 0)
 		return; // remove_tree removes the top once a pass finds it empty
-	if (unlinkat(dir, name, AT_REMOVEDIR) < 0)
+	if (unlinkat(dir, name, AT_REMOVEDIR) < 0 && errno != ENOENT)
 		sys::die_errno("%s: remove directory %s", what, name);
 }
 } // namespace detail
@@ -495,18 +497,21 @@ inline void remove_below(int top, int dir, const char *name, const char *what, i
 // the next).
 inline void remove_tree(int dir, const char *name, const char *what)
 {
-	for (unsigned moved = 0;;) {
+	for (unsigned moved = 0, idle = 0;;) {
 		if (unlinkat(dir, name, 0) == 0 || errno == ENOENT)
 			return;
 		if (errno != EISDIR && errno != EPERM)
 			sys::die_errno("%s: remove %s", what, name);
 		unsigned before = moved;
 		detail::remove_below(-1, dir, name, what, 0, moved);
-		if (moved == before)
-			break;
+		if (moved != before)
+			continue;
+		// Not empty yet: another remover of the same tree moved a deep part up meanwhile.
+		if (unlinkat(dir, name, AT_REMOVEDIR) == 0 || errno == ENOENT)
+			return;
+		if (errno != ENOTEMPTY || ++idle == 100)
+			sys::die_errno("%s: remove directory %s", what, name);
 	}
-	if (unlinkat(dir, name, AT_REMOVEDIR) < 0)
-		sys::die_errno("%s: remove directory %s", what, name);
 }
 
 // Copy storage: what the layer's whiteouts hide of the layers below, deleted from the

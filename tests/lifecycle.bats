@@ -531,3 +531,19 @@ tmux_wait() {
 	done
 	[ -z "$(ls -A "$LAUNCHER_STATE")" ]
 }
+
+@test "two rm of one container at once, or rm beside system prune: both succeed, nothing is left" {
+	# The old removal died where the other had just removed a directory ("rm: remove
+	# directory bin: No such file or directory"), and a system prune stopped there.
+	for round in 1 2 3; do
+		"$LAUNCHER" run --name "lc-twice-$$" "$BUSYBOX" sh -c 'for i in $(seq 30); do mkdir -p /big/$i && cp -a /bin /big/$i/; done' </dev/null
+		"$LAUNCHER" rm "lc-twice-$$" >"$BATS_TEST_TMPDIR/first" 2>&1 &
+		first=$!
+		if [ "$round" = 3 ]; then run -0 "$LAUNCHER" system prune -f; else run "$LAUNCHER" rm "lc-twice-$$"; fi
+		refute_output --partial "No such file" # (a late one may find no such container)
+		wait "$first" || true
+		run cat "$BATS_TEST_TMPDIR/first"
+		refute_output --partial "No such file"
+		[ -z "$(ls -A "$LAUNCHER_STATE")" ] && [ -z "$(ls -A "$LAUNCHER_ROOT/containers")" ]
+	done
+}
