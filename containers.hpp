@@ -625,6 +625,36 @@ inline int donor_shm(int pidfd, const state::record &r, const char *donor)
 	return shm;
 }
 
+// Whether a process of container c may hold CAP_SYS_PTRACE, by the bounding set its
+// processes are given (process.json's; a bundle's container: its PID 1's). Such a process
+// may open /proc/PID/root of a non-dumpable process, or ptrace it: a --pid container:NAME
+// joiner's PID 1, born in that PID namespace, still has the host's root (and every
+// capability) while it builds its own, so such a donor is refused.
+inline bool may_ptrace(const oci::container_ref &c)
+{
+	constexpr uint64_t sys_ptrace = uint64_t(1) << 19;
+	std::vector<char> text, store;
+	if (state::read_file(c.dir.get(), "process.json", text)) {
+		std::vector<json::token> tokens;
+		json::document doc;
+		static container::process p;
+		image::detail::strings st(store, {text.data(), text.size()});
+		if (image::detail::load({text.data(), text.size()}, tokens, doc) || bundle::parse_process({&doc, 0}, st, p))
+			return true; // unreadable: it may
+		return p.caps[container::bounding] & sys_ptrace;
+	}
+	char path[64], status[4096];
+	snprintf(path, sizeof path, "/proc/%d/status", c.rec.pid);
+	sys::unique_fd fd(open(path, O_RDONLY | O_CLOEXEC));
+	ssize_t n = fd ? read(fd.get(), status, sizeof status - 1) : -1;
+	status[n > 0 ? n : 0] = 0;
+	const char *line = strstr(status, "\nCapBnd:\t");
+	uint64_t bounding = 0;
+	for (const char *h = line ? line + 9 : "ffffffffffffffff"; (*h >= '0' && *h <= '9') || (*h >= 'a' && *h <= 'f'); h++)
+		bounding = bounding << 4 | uint64_t(*h <= '9' ? *h - '0' : *h - 'a' + 10);
+	return bounding & sys_ptrace;
+}
+
 // --pid and --ipc container:NAME: a pidfd of that running container's PID 1, taken before
 // its record's start time is checked again, so that a reused pid is never joined (the
 // host side joins its PID namespace for the clone, PID 1 its IPC namespace). docker's
@@ -644,6 +674,9 @@ inline void join_namespaces(container_spec &spec, const options::parsed &o)
 			die("container %s is not running", ipc ? name : c.rec.id);
 		if (ipc && !strcmp(c.rec.ipc_mode, "private"))
 			die("container %s: non-shareable IPC (hint: use IpcMode:shareable for the donor container)", name);
+		if (!ipc && may_ptrace(c))
+			die("--pid container:%s: that container may hold CAP_SYS_PTRACE (--cap-add, --privileged): its processes could "
+			    "reach this one's first process before it enters its root", name);
 		int pidfd = int(syscall(SYS_pidfd_open, c.rec.pid, 0));
 		if (pidfd < 0 || !state::alive(c.rec)) // the pid is the container's: checked after pidfd_open
 			die("container %s is not running", ipc ? name : c.rec.id);

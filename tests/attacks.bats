@@ -266,3 +266,31 @@ host_binary() { stat -L -c 'dev %d ino %i' "$LAUNCHER"; }
 	(ulimit -n 128 && "$LAUNCHER" rm "deep-$$" && "$LAUNCHER" volume rm "deep-$$" && "$LAUNCHER" volume prune)
 	[ -z "$(ls -A "$LAUNCHER_ROOT/containers")" ] && [ -z "$(ls -A "$LAUNCHER_ROOT/volumes")" ] && [ -z "$(ls -A "$LAUNCHER_STATE")" ]
 }
+
+@test "attacks: a container that may hold CAP_SYS_PTRACE is refused as a --pid container:NAME donor: its processes would reach the joiner's PID 1 in the host's root" {
+	# The joiner's PID 1 is born in the donor's PID namespace and builds its root there,
+	# from the host's: a donor's process with CAP_SYS_PTRACE (non-dumpable is no bar to it)
+	# opened the host's files through /proc/PID/root, and saw PID 1's full capabilities.
+	sentinel=$BATS_TEST_TMPDIR/host-only-sentinel
+	echo host >"$sentinel"
+	for flag in "--cap-add SYS_PTRACE" --privileged; do
+		"$LAUNCHER" run -d --name "atk-donor-$$" $flag -v "$ATK:/atk:ro" "$BUSYBOX" /atk/attack watch-root "${sentinel#/}" 4 >/dev/null
+		for storage in "" "--storage copy"; do
+			run -125 "$LAUNCHER" run --rm --pid "container:atk-donor-$$" $storage "$BUSYBOX" true
+			assert_output "launcher: --pid container:atk-donor-$$: that container may hold CAP_SYS_PTRACE (--cap-add, --privileged): its processes could reach this one's first process before it enters its root"
+		done
+		for _ in $(seq 100); do [[ $("$LAUNCHER" ps -a) == *Exited* ]] && break; sleep 0.1; done
+		run -0 "$LAUNCHER" logs "atk-donor-$$"
+		assert_line --partial watched
+		refute_output --partial reached
+		"$LAUNCHER" rm -f "atk-donor-$$" >/dev/null
+	done
+	# A donor without it is joined (flags.bats), and nothing of the host is reached.
+	"$LAUNCHER" run -d --name "atk-donor-$$" -v "$ATK:/atk:ro" "$BUSYBOX" /atk/attack watch-root "${sentinel#/}" 4 >/dev/null
+	for _ in 1 2 3; do run -0 "$LAUNCHER" run --rm --pid "container:atk-donor-$$" --storage copy "$BUSYBOX" true; done
+	for _ in $(seq 100); do [[ $("$LAUNCHER" ps -a) == *Exited* ]] && break; sleep 0.1; done
+	run -0 "$LAUNCHER" logs "atk-donor-$$"
+	assert_line --partial watched
+	refute_output --partial reached
+	"$LAUNCHER" rm -f "atk-donor-$$" >/dev/null
+}
