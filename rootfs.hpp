@@ -607,6 +607,7 @@ inline void mount_entry(int root, const container::mount &m, bool userns, bool c
 		die("mount on %s: a mount inside /proc is refused", m.destination);
 	unsigned long flags = m.flags & ~(MS_BIND | MS_REC | MS_REMOUNT);
 	const char *type = m.type;
+	bool all_read_only = m.rro;
 	int r;
 	if (bind) {
 		r = mount(fd_path(source).s, fd_path(target.get()).s, nullptr, m.flags & (MS_BIND | MS_REC), nullptr);
@@ -619,19 +620,21 @@ inline void mount_entry(int root, const container::mount &m, bool userns, bool c
 	} else {
 		r = mount(*m.source ? m.source : type, fd_path(target.get()).s, type, flags, *m.data ? m.data : nullptr);
 		// No new sysfs in a user namespace that does not own the network namespace:
-		// the host's, read-only, as runc does.
+		// the host's, as runc does, but read-only all through (runc's remount leaves the
+		// host's mounts under /sys, its cgroup tree among them, writable where the user
+		// namespace may write), as docker's door binds it.
 		if (r < 0 && errno == EPERM && userns && strcmp(type, "sysfs") == 0) {
 			sys::unique_fd sys_fd(open("/sys", O_PATH | O_DIRECTORY | O_CLOEXEC));
 			r = sys_fd ? mount(fd_path(sys_fd.get()).s, fd_path(target.get()).s, nullptr, MS_BIND | MS_REC, nullptr) : -1;
 			flags |= MS_RDONLY;
-			bind = true;
+			bind = all_read_only = true;
 		}
 	}
 	if (r < 0)
 		die_errno("mount %s on %s", type, m.destination);
 	// A bind mount takes its flags in a remount.
 	bool remount = bind && (flags & (MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_NOATIME | MS_RELATIME | MS_STRICTATIME));
-	if (remount || m.propagation || m.rro) {
+	if (remount || m.propagation || all_read_only) {
 		// The destination opened again names the new mount, not what it covers.
 		target.reset(open_in_root(root, m.destination, !bind || S_ISDIR(st.st_mode)));
 		// The flags the kernel locked on the source (nosuid, nodev, noexec) are kept, or a
@@ -643,7 +646,7 @@ inline void mount_entry(int root, const container::mount &m, bool userns, bool c
 				  (vfs.f_flags & ST_NOEXEC ? MS_NOEXEC : 0),
 			  nullptr) < 0)
 			die_errno("remount %s with its options", m.destination);
-		if (m.rro && sys::mount_setattr(target.get(), "", AT_EMPTY_PATH | AT_RECURSIVE, sys::mount_attr_rdonly) < 0)
+		if (all_read_only && sys::mount_setattr(target.get(), "", AT_EMPTY_PATH | AT_RECURSIVE, sys::mount_attr_rdonly) < 0)
 			die_errno("make %s read-only all through", m.destination);
 		if (m.propagation && mount(nullptr, fd_path(target.get()).s, nullptr, m.propagation, nullptr) < 0)
 			die_errno("set the propagation of %s", m.destination);

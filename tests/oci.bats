@@ -841,6 +841,23 @@ c["mounts"] = [m for m in c["mounts"] if m["type"] != "cgroup"]'
 	[ "${lines[6]}" = "$(printf 'CapEff:\t%016x' $(( (1 << 29) | (1 << 5) | (1 << 10) )))" ]
 }
 
+@test "a user namespace without a network namespace of its own: sysfs is the host's, bound read-only all through (its cgroup tree too)" {
+	dir=$(mktemp -d /tmp/cf-userns.XXXXXX)
+	chmod 755 "$dir"
+	B=$dir/bundle
+	make_bundle "$B" 'awk '"'"'$5 ~ "^/sys" { split($6, o, ","); print $5, o[1] }'"'"' /proc/self/mountinfo'
+	oci_edit "$B" 'c["linux"]["namespaces"] = [n for n in c["linux"]["namespaces"] if n["type"] != "network"] + [{"type": "user"}]
+c["linux"]["uidMappings"] = [{"containerID": 0, "hostID": 100000, "size": 65536}]
+c["linux"]["gidMappings"] = [{"containerID": 0, "hostID": 100000, "size": 65536}]
+c["mounts"] = [m for m in c["mounts"] if m["type"] != "cgroup"]'
+	run rt run --bundle "$B" "$ID"
+	rm -rf "$dir"
+	[ "$status" = 0 ]
+	assert_line "/sys ro"
+	[ "${#lines[@]}" -gt 1 ] # the host's mounts under /sys came along
+	refute_output --partial " rw"
+}
+
 @test "linux.devices: a node made with its type, numbers, mode and owner, usable; a bad one refused" {
 	make_bundle "$B" 'stat -c "%F %t:%T %a %u:%g" /dev/mynull /dev/sub/myzero; echo x >/dev/mynull && echo written; head -c 3 /dev/sub/myzero | od -An -tx1'
 	oci_edit "$B" 'c["linux"]["devices"] = [{"path": "/dev/mynull", "type": "c", "major": 1, "minor": 3, "fileMode": 0o602, "uid": 1000, "gid": 1001},
