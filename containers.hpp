@@ -961,6 +961,48 @@ inline void wait_started(oci::context &x, oci::container_ref &c)
 	}
 }
 
+// SIGKILL to the container's PID 1, and first to every other live process in its mount
+// namespace (the entrypoint's tree, exec's processes): without a PID namespace of its own
+// (--pid host or container:NAME) PID 1 is no namespace's init whose end ends the rest,
+// and without a cgroup (--privileged, no limits) nothing else does. PID 1 is stopped
+// meanwhile, so that it reaps none of them (its pid free for another) under us; each is
+// signalled by a pidfd taken before its namespace is read.
+inline void kill_all_of(const state::record &r)
+{
+	sys::unique_fd pidfd(int(syscall(SYS_pidfd_open, r.pid, 0)));
+	char path[64];
+	struct stat ns, theirs;
+	snprintf(path, sizeof path, "/proc/%d/ns/mnt", r.pid);
+	if (!pidfd || !state::alive(r))
+		return;
+	if (stat(path, &ns) < 0) { // a rootless container's PID 1 (non-dumpable): its own end ends the rest
+		syscall(SYS_pidfd_send_signal, pidfd.get(), SIGKILL, nullptr, 0);
+		return;
+	}
+	syscall(SYS_pidfd_send_signal, pidfd.get(), SIGSTOP, nullptr, 0);
+	for (int pass = 0; pass < 1000; pass++) {
+		size_t live = 0;
+		DIR *d = opendir("/proc");
+		while (dirent *e = d ? readdir(d) : nullptr) {
+			pid_t pid = pid_t(atoi(e->d_name));
+			if (pid <= 0 || pid == r.pid || pid == getpid())
+				continue;
+			sys::unique_fd one(int(syscall(SYS_pidfd_open, pid, 0)));
+			snprintf(path, sizeof path, "/proc/%d/ns/mnt", pid);
+			bool dead;
+			if (one && stat(path, &theirs) == 0 && theirs.st_ino == ns.st_ino && theirs.st_dev == ns.st_dev &&
+			    (state::process_start(pid, dead), !dead) && syscall(SYS_pidfd_send_signal, one.get(), SIGKILL, nullptr, 0) == 0)
+				live++;
+		}
+		if (d)
+			closedir(d);
+		if (!live)
+			break;
+		usleep(1000);
+	}
+	syscall(SYS_pidfd_send_signal, pidfd.get(), SIGKILL, nullptr, 0);
+}
+
 // The supervisor of a stopped container does not restart it: a mark in its record's directory.
 inline void mark_stopped(oci::container_ref &c)
 {
@@ -1012,7 +1054,7 @@ inline int stop(int argc, char **argv)
 			while (grace < 0 && !wait_exit(c.rec, 1)) { // a negative timeout: never killed
 			}
 			if (!wait_exit(c.rec, grace))
-				kill(c.rec.pid, SIGKILL);
+				kill_all_of(c.rec);
 			wait_exit(c.rec, 10);
 		}
 		wait_supervisor(c);
@@ -1076,8 +1118,7 @@ inline int rm(int argc, char **argv)
 			}
 			mark_stopped(c);
 			wait_started(x, c);
-			if (state::alive(c.rec))
-				kill(c.rec.pid, SIGKILL);
+			kill_all_of(c.rec);
 			wait_exit(c.rec, 10);
 			wait_supervisor(c);
 		}

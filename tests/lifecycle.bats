@@ -547,3 +547,18 @@ tmux_wait() {
 		[ -z "$(ls -A "$LAUNCHER_STATE")" ] && [ -z "$(ls -A "$LAUNCHER_ROOT/containers")" ]
 	done
 }
+
+@test "rm -f and stop of a container with no PID namespace nor cgroup of its own (--pid host, --privileged) end every process of it, not only PID 1" {
+	# Its PID 1 is a subreaper, not a namespace's init: SIGKILL ended it alone, the
+	# entrypoint (and an exec'd process) ran on, orphaned, and rm removed their record.
+	for verb in "rm -f" "stop -t 1"; do
+		name=lc-hostpid-${verb%% *}-$$
+		"$LAUNCHER" run -d --privileged --pid host --name "$name" "$BUSYBOX" sh -c "trap '' TERM; sleep 3456$$ & wait; wait" >/dev/null
+		run -0 "$LAUNCHER" exec -d "$name" sleep 3457$$
+		run -0 pgrep -f "sleep 345[67]$$"
+		run -0 $LAUNCHER $verb "$name"
+		for _ in $(seq 50); do pgrep -f "sleep 345[67]$$" >/dev/null || break; sleep 0.1; done
+		run -1 pgrep -f "sleep 345[67]$$"
+		"$LAUNCHER" rm -f "$name" >/dev/null 2>&1 || true
+	done
+}
