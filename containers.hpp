@@ -1082,7 +1082,10 @@ inline int kill_verb(int argc, char **argv)
 	for (const char *w : words) {
 		oci::container_ref c;
 		find_or_die(x, w, c);
-		if (!state::alive(c.rec) || kill(c.rec.pid, sig) < 0) {
+		bool alive = state::alive(c.rec);
+		if (alive && sig == SIGKILL) // every process of it, as its end would (kill_all_of)
+			kill_all_of(c.rec);
+		else if (!alive || kill(c.rec.pid, sig) < 0) {
 			dprintf(2, "launcher: cannot kill container: %s: container %s is not running\n", w, c.rec.id);
 			status = verb_failure;
 			continue;

@@ -548,10 +548,10 @@ tmux_wait() {
 	done
 }
 
-@test "rm -f and stop of a container with no PID namespace nor cgroup of its own (--pid host, --privileged) end every process of it, not only PID 1" {
+@test "rm -f, stop and kill of a container with no PID namespace nor cgroup of its own (--pid host, --privileged) end every process of it, not only PID 1" {
 	# Its PID 1 is a subreaper, not a namespace's init: SIGKILL ended it alone, the
 	# entrypoint (and an exec'd process) ran on, orphaned, and rm removed their record.
-	for verb in "rm -f" "stop -t 1"; do
+	for verb in "rm -f" "stop -t 1" kill; do
 		name=lc-hostpid-${verb%% *}-$$
 		"$LAUNCHER" run -d --privileged --pid host --name "$name" "$BUSYBOX" sh -c "trap '' TERM; sleep 3456$$ & wait; wait" >/dev/null
 		run -0 "$LAUNCHER" exec -d "$name" sleep 3457$$
