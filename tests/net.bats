@@ -15,7 +15,9 @@ setup() {
 }
 
 teardown() {
-	pkill -KILL -f "sleep 3[0-9]" || true
+	# The containers' own sleeps, never a launcher whose command line holds one: a launcher
+	# killed with SIGKILL leaves its cgroup for the next start to reclaim.
+	pkill -KILL -f "^sleep 3[0-9]" || true
 	ip netns del "$NS" 2>/dev/null || true
 	for ns in $(ip netns list | awk '{print $1}' | grep "^$NS-"); do ip netns del "$ns"; done
 	common_teardown
